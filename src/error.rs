@@ -1,0 +1,75 @@
+//! Typed domain errors. Each renders as a sentence that says what went wrong and what to do.
+
+use serde::Serialize;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Errors are `Clone` because one failed fetch is cached and shown on every node that shares it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Error {
+    #[error("authentication required for {target} ({detail}); pass --username with --password-stdin or log in with docker")]
+    Auth { target: String, detail: String },
+    #[error("access denied to {target} ({detail}); the credentials lack permission")]
+    Denied { target: String, detail: String },
+    #[error("not found: {what}")]
+    NotFound { what: String },
+    #[error("rate limited by {target} after {attempts} attempts; try again later or lower --concurrency")]
+    RateLimited { target: String, attempts: u32 },
+    #[error("network error talking to {target}: {detail}")]
+    Network { target: String, detail: String },
+    #[error("timed out talking to {target} ({detail}); the server stalled or is unreachable")]
+    Timeout { target: String, detail: String },
+    #[error("registry error from {target}: HTTP {status}: {detail}")]
+    Server {
+        target: String,
+        status: u16,
+        detail: String,
+    },
+    #[error("unsupported: {what}")]
+    Unsupported { what: String },
+    #[error("integrity error: {what} has digest {actual}, expected {expected}; the content was altered or the server is lying")]
+    Integrity {
+        what: String,
+        expected: String,
+        actual: String,
+    },
+    #[error("refused {what}: {size} bytes is over the {limit}-byte limit")]
+    TooLarge { what: String, size: u64, limit: u64 },
+    #[error("malformed {what}: {detail}")]
+    Malformed { what: String, detail: String },
+    #[error("referrers cycle: {digest} refers back to one of its own ancestors")]
+    Cycle { digest: String },
+    #[error("{0}")]
+    Usage(String),
+    #[error("{path}: {detail}")]
+    Io { path: String, detail: String },
+}
+
+impl Error {
+    /// Exit code of the command-line contract: 2 usage/config, 3 registry/network.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Usage(_) => 2,
+            _ => 3,
+        }
+    }
+
+    pub fn malformed(what: impl Into<String>, detail: impl std::fmt::Display) -> Self {
+        Error::Malformed {
+            what: what.into(),
+            detail: detail.to_string(),
+        }
+    }
+
+    pub fn io(path: impl AsRef<std::path::Path>, err: impl std::fmt::Display) -> Self {
+        Error::Io {
+            path: path.as_ref().display().to_string(),
+            detail: err.to_string(),
+        }
+    }
+
+    pub fn not_found(what: impl Into<String>) -> Self {
+        Error::NotFound { what: what.into() }
+    }
+}

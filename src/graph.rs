@@ -1,0 +1,437 @@
+//! The supply-chain graph: nodes, artifact kinds, load state. The TUI and `sigscope tree` share it.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::{Serialize, Serializer};
+
+use crate::oci::{Descriptor, Manifest, annotations, media};
+use crate::source::FetchedManifest;
+
+/// What an artifact is, classified from artifactType, config mediaType and layer mediaTypes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ArtifactKind {
+    Image,
+    Index,
+    NotationSignature,
+    SigstoreBundle,
+    CosignSignature,
+    CosignAttestation,
+    SpdxSbom,
+    CycloneDxSbom,
+    InTotoAttestation,
+    ScanReport,
+    Other,
+}
+
+impl ArtifactKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            ArtifactKind::Image => "image",
+            ArtifactKind::Index => "index",
+            ArtifactKind::NotationSignature => "Notation signature",
+            ArtifactKind::SigstoreBundle => "Sigstore bundle",
+            ArtifactKind::CosignSignature => "cosign signature",
+            ArtifactKind::CosignAttestation => "cosign attestation",
+            ArtifactKind::SpdxSbom => "SPDX SBOM",
+            ArtifactKind::CycloneDxSbom => "CycloneDX SBOM",
+            ArtifactKind::InTotoAttestation => "in-toto attestation",
+            ArtifactKind::ScanReport => "scan report",
+            ArtifactKind::Other => "other",
+        }
+    }
+
+    pub fn is_signature(self) -> bool {
+        matches!(
+            self,
+            ArtifactKind::NotationSignature | ArtifactKind::SigstoreBundle | ArtifactKind::CosignSignature
+        )
+    }
+
+    pub fn is_sbom(self) -> bool {
+        matches!(self, ArtifactKind::SpdxSbom | ArtifactKind::CycloneDxSbom)
+    }
+}
+
+fn kind_of_type(t: &str) -> Option<ArtifactKind> {
+    let lower = t.to_ascii_lowercase();
+    let base = lower.split(';').next().unwrap_or("").trim();
+    Some(match base {
+        media::NOTATION_SIGNATURE | media::NOTATION_SIGNATURE_LEGACY => ArtifactKind::NotationSignature,
+        b if b.starts_with(media::SIGSTORE_BUNDLE_PREFIX) => ArtifactKind::SigstoreBundle,
+        media::COSIGN_SIMPLESIGNING | media::COSIGN_ARTIFACT_SIG => ArtifactKind::CosignSignature,
+        media::DSSE => ArtifactKind::CosignAttestation,
+        b if b.starts_with("application/vnd.dev.cosign.artifact.") => ArtifactKind::CosignAttestation,
+        media::IN_TOTO => ArtifactKind::InTotoAttestation,
+        media::SPDX_JSON | media::SPDX_TEXT_JSON | media::SPDX_TEXT | "application/spdx" => ArtifactKind::SpdxSbom,
+        b if b.contains("cyclonedx") || b.contains("cyclone-dx") => ArtifactKind::CycloneDxSbom,
+        b if b.contains("spdx") => ArtifactKind::SpdxSbom,
+        media::SARIF => ArtifactKind::ScanReport,
+        b if b.contains("vuln") || b.contains("scan") || b.contains("vex") || b.contains("trivy") => ArtifactKind::ScanReport,
+        media::OCI_CONFIG | media::DOCKER_CONFIG => ArtifactKind::Image,
+        media::OCI_INDEX | media::DOCKER_LIST => ArtifactKind::Index,
+        _ => return None,
+    })
+}
+
+/// Classifies a descriptor before its manifest is fetched (the referrers index carries
+/// artifactType; index entries carry mediaType).
+pub fn classify_descriptor(d: &Descriptor) -> ArtifactKind {
+    if let Some(k) = d.artifact_type.as_deref().and_then(kind_of_type) {
+        return k;
+    }
+    if media::is_index(&d.media_type) {
+        ArtifactKind::Index
+    } else if media::is_manifest(&d.media_type) {
+        ArtifactKind::Image
+    } else {
+        ArtifactKind::Other
+    }
+}
+
+/// Classifies a fetched manifest: artifactType, then config mediaType, then layer mediaTypes.
+pub fn classify_manifest(m: &Manifest) -> ArtifactKind {
+    // A declared artifactType is authoritative, known or not.
+    if let Some(at) = m.artifact_type.as_deref() {
+        return kind_of_type(at).unwrap_or(ArtifactKind::Other);
+    }
+    if m.is_index() {
+        return ArtifactKind::Index;
+    }
+    let config_type = m.config.as_ref().map(|c| c.media_type.as_str()).unwrap_or("");
+    let image_config = config_type == media::OCI_CONFIG || config_type == media::DOCKER_CONFIG;
+    if !image_config && config_type != media::OCI_EMPTY {
+        if let Some(k) = kind_of_type(config_type) {
+            return k;
+        }
+    }
+    // Layers decide for cosign's tag-scheme manifests, whose config is a plain image config.
+    for layer in m.layers() {
+        match kind_of_type(&layer.media_type) {
+            Some(ArtifactKind::Image | ArtifactKind::Index) | None => {}
+            Some(k) => return k,
+        }
+        if layer.media_type == media::JWS || layer.media_type == media::COSE {
+            return ArtifactKind::NotationSignature;
+        }
+    }
+    if image_config { ArtifactKind::Image } else { ArtifactKind::Other }
+}
+
+/// How a referrer was found.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Via {
+    /// `GET /v2/<name>/referrers/<digest>` (or a layout's own index).
+    ReferrersApi,
+    /// The `sha256-<hex>` tag-schema index.
+    TagSchema,
+    /// cosign's `sha256-<hex>.sig|.att|.sbom` tag.
+    CosignTag(String),
+}
+
+impl Serialize for Via {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+impl std::fmt::Display for Via {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Via::ReferrersApi => f.write_str("referrers API"),
+            Via::TagSchema => f.write_str("tag schema"),
+            Via::CosignTag(tag) => write!(f, "cosign tag {tag}"),
+        }
+    }
+}
+
+/// Where an artifact sits relative to its parent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    /// Reached through a tag or given by digest.
+    Root,
+    /// An entry of its parent index.
+    Platform,
+    /// A referrer of its parent, found one way or another.
+    Referrer(Via),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LoadState {
+    NotLoaded,
+    Loading,
+    Loaded,
+    Failed(String),
+}
+
+impl LoadState {
+    pub fn word(&self) -> &str {
+        match self {
+            LoadState::NotLoaded => "not loaded",
+            LoadState::Loading => "loading",
+            LoadState::Loaded => "loaded",
+            LoadState::Failed(_) => "failed",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArtifactNode {
+    pub repository: String,
+    pub descriptor: Descriptor,
+    pub kind: ArtifactKind,
+    pub role: Role,
+    /// Present once the node has been expanded.
+    pub manifest: Option<Arc<FetchedManifest>>,
+}
+
+impl ArtifactNode {
+    pub fn created(&self) -> Option<&str> {
+        let from_manifest = self.manifest.as_ref().and_then(|m| m.manifest.annotations.get(annotations::CREATED));
+        from_manifest
+            .or_else(|| self.descriptor.annotations.get(annotations::CREATED))
+            .map(String::as_str)
+    }
+
+    /// Annotations of the manifest when loaded, else those the parent's descriptor carried.
+    pub fn annotations(&self) -> &BTreeMap<String, String> {
+        match &self.manifest {
+            Some(m) if !m.manifest.annotations.is_empty() => &m.manifest.annotations,
+            _ => &self.descriptor.annotations,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NodeKind {
+    Registry { host: String },
+    Repository { name: String },
+    Tag { repository: String, tag: String },
+    Artifact(ArtifactNode),
+}
+
+pub type NodeId = usize;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Node {
+    pub kind: NodeKind,
+    pub parent: Option<NodeId>,
+    pub children: Vec<NodeId>,
+    pub load: LoadState,
+    /// Tags that point at this artifact (filled from the repository's tag list).
+    pub tags: Vec<String>,
+}
+
+impl Node {
+    pub fn artifact(&self) -> Option<&ArtifactNode> {
+        match &self.kind {
+            NodeKind::Artifact(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    pub fn digest(&self) -> Option<&str> {
+        self.artifact().map(|a| a.descriptor.digest.as_str())
+    }
+
+    /// Repository this node belongs to, if any.
+    pub fn repository(&self) -> Option<&str> {
+        match &self.kind {
+            NodeKind::Repository { name } => Some(name),
+            NodeKind::Tag { repository, .. } => Some(repository),
+            NodeKind::Artifact(a) => Some(&a.repository),
+            NodeKind::Registry { .. } => None,
+        }
+    }
+
+    pub fn expandable(&self) -> bool {
+        !matches!(&self.load, LoadState::Failed(r) if r.starts_with(CYCLE_PREFIX))
+    }
+}
+
+/// What expanding a node found: the children, and the node's own manifest when it has one.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Expansion {
+    pub manifest: Option<Arc<FetchedManifest>>,
+    pub children: Vec<ChildSpec>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChildSpec {
+    Repository(String),
+    Tag { repository: String, tag: String },
+    Artifact { repository: String, descriptor: Descriptor, role: Role, tags: Vec<String> },
+}
+
+const CYCLE_PREFIX: &str = "cycle:";
+
+/// An arena of nodes. Children are replaced wholesale on refresh; the old ones stay in the
+/// arena unreachable, which keeps ids stable for in-flight requests (their results are dropped).
+#[derive(Debug, Clone, Default)]
+pub struct Graph {
+    pub nodes: Vec<Node>,
+    pub roots: Vec<NodeId>,
+}
+
+impl Graph {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id]
+    }
+
+    pub fn add_root(&mut self, kind: NodeKind) -> NodeId {
+        let id = self.push(kind, None, Vec::new());
+        self.roots.push(id);
+        id
+    }
+
+    fn push(&mut self, kind: NodeKind, parent: Option<NodeId>, tags: Vec<String>) -> NodeId {
+        self.nodes.push(Node { kind, parent, children: Vec::new(), load: LoadState::NotLoaded, tags });
+        self.nodes.len() - 1
+    }
+
+    pub fn set_loading(&mut self, id: NodeId) {
+        self.nodes[id].load = LoadState::Loading;
+    }
+
+    /// Applies the result of expanding `id`. Failures stay on that node only.
+    pub fn apply(&mut self, id: NodeId, result: Result<Expansion, String>) {
+        match result {
+            Err(reason) => {
+                self.nodes[id].load = LoadState::Failed(reason);
+            }
+            Ok(expansion) => {
+                if let (Some(m), NodeKind::Artifact(a)) = (expansion.manifest, &mut self.nodes[id].kind) {
+                    a.kind = classify_manifest(&m.manifest);
+                    if a.descriptor.media_type.is_empty() {
+                        a.descriptor.media_type = m.descriptor.media_type.clone();
+                    }
+                    a.manifest = Some(m);
+                }
+                let mut children = Vec::with_capacity(expansion.children.len());
+                for spec in expansion.children {
+                    let child = self.add_child(id, spec);
+                    children.push(child);
+                }
+                self.nodes[id].children = children;
+                self.nodes[id].load = LoadState::Loaded;
+            }
+        }
+    }
+
+    fn add_child(&mut self, parent: NodeId, spec: ChildSpec) -> NodeId {
+        let (kind, tags) = match spec {
+            ChildSpec::Repository(name) => (NodeKind::Repository { name }, Vec::new()),
+            ChildSpec::Tag { repository, tag } => (NodeKind::Tag { repository, tag }, Vec::new()),
+            ChildSpec::Artifact { repository, descriptor, role, tags } => {
+                let kind = match &role {
+                    Role::Referrer(Via::CosignTag(tag)) if tag.ends_with(".sig") => ArtifactKind::CosignSignature,
+                    Role::Referrer(Via::CosignTag(tag)) if tag.ends_with(".att") => ArtifactKind::CosignAttestation,
+                    _ => classify_descriptor(&descriptor),
+                };
+                (NodeKind::Artifact(ArtifactNode { repository, descriptor, kind, role, manifest: None }), tags)
+            }
+        };
+        let id = self.push(kind, Some(parent), tags);
+        if let Some(d) = self.nodes[id].digest().map(str::to_string) {
+            if self.ancestors(id).any(|a| self.nodes[a].digest() == Some(d.as_str())) {
+                self.nodes[id].load = LoadState::Failed(format!("{CYCLE_PREFIX} {d} refers back to an ancestor"));
+            }
+        }
+        id
+    }
+
+    /// Strict ancestors of `id`, nearest first.
+    pub fn ancestors(&self, id: NodeId) -> impl Iterator<Item = NodeId> + '_ {
+        std::iter::successors(self.nodes[id].parent, move |&p| self.nodes[p].parent)
+    }
+
+    /// Root-to-node path, for the breadcrumb.
+    pub fn path(&self, id: NodeId) -> Vec<NodeId> {
+        let mut p: Vec<NodeId> = self.ancestors(id).collect();
+        p.reverse();
+        p.push(id);
+        p
+    }
+
+    pub fn is_cycle(&self, id: NodeId) -> bool {
+        !self.nodes[id].expandable()
+    }
+
+    /// The registry host, repository and digest that a full reference to `id` needs.
+    pub fn reference(&self, host: &str, id: NodeId) -> Option<String> {
+        let n = &self.nodes[id];
+        match &n.kind {
+            NodeKind::Artifact(a) => Some(format!("{host}/{}@{}", a.repository, a.descriptor.digest)),
+            NodeKind::Tag { repository, tag } => Some(format!("{host}/{repository}:{tag}")),
+            NodeKind::Repository { name } => Some(format!("{host}/{name}")),
+            NodeKind::Registry { host } => Some(host.clone()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn desc(mt: &str, at: Option<&str>, n: u8) -> Descriptor {
+        Descriptor {
+            media_type: mt.into(),
+            digest: format!("sha256:{}", hex::encode([n; 32])),
+            size: 1,
+            artifact_type: at.map(str::to_string),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn classifies_by_artifact_type_config_and_layers() {
+        let mut m = Manifest { schema_version: 2, ..Default::default() };
+        m.config = Some(desc(media::OCI_CONFIG, None, 1));
+        assert_eq!(classify_manifest(&m), ArtifactKind::Image);
+        m.layers = vec![desc(media::COSIGN_SIMPLESIGNING, None, 2)];
+        assert_eq!(classify_manifest(&m), ArtifactKind::CosignSignature);
+        m.artifact_type = Some(media::NOTATION_SIGNATURE.into());
+        assert_eq!(classify_manifest(&m), ArtifactKind::NotationSignature);
+        m.artifact_type = Some("application/vnd.example.thing".into());
+        assert_eq!(classify_manifest(&m), ArtifactKind::Other);
+        let sbom = Manifest { config: Some(desc(media::SPDX_JSON, None, 3)), ..Default::default() };
+        assert_eq!(classify_manifest(&sbom), ArtifactKind::SpdxSbom);
+        assert_eq!(classify_descriptor(&desc(media::OCI_MANIFEST, Some(media::CYCLONEDX_JSON), 4)), ArtifactKind::CycloneDxSbom);
+        assert_eq!(classify_descriptor(&desc(media::OCI_MANIFEST, Some(media::SIGSTORE_BUNDLE_V03), 4)), ArtifactKind::SigstoreBundle);
+        assert_eq!(classify_descriptor(&desc(media::OCI_MANIFEST, Some(media::SARIF), 4)), ArtifactKind::ScanReport);
+    }
+
+    #[test]
+    fn detects_cycles_on_the_path() {
+        let mut g = Graph::new();
+        let a = desc(media::OCI_MANIFEST, None, 1);
+        let root = g.add_root(NodeKind::Artifact(ArtifactNode {
+            repository: "r".into(),
+            descriptor: a.clone(),
+            kind: ArtifactKind::Image,
+            role: Role::Root,
+            manifest: None,
+        }));
+        let b = desc(media::OCI_MANIFEST, Some(media::NOTATION_SIGNATURE), 2);
+        let spec = |d: &Descriptor| ChildSpec::Artifact {
+            repository: "r".into(),
+            descriptor: d.clone(),
+            role: Role::Referrer(Via::ReferrersApi),
+            tags: vec![],
+        };
+        g.apply(root, Ok(Expansion { manifest: None, children: vec![spec(&b)] }));
+        let child = g.node(root).children[0];
+        assert!(!g.is_cycle(child));
+        g.apply(child, Ok(Expansion { manifest: None, children: vec![spec(&a)] }));
+        let back = g.node(child).children[0];
+        assert!(g.is_cycle(back));
+        assert_eq!(g.path(back), vec![root, child, back]);
+    }
+}

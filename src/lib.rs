@@ -1,0 +1,13 @@
+//! sigscope: the supply chain of container images — referrers, signatures, SBOMs, attestations.
+//!
+//! The domain (`reference`, `oci`, `source`, `graph`, `artifact`, `demo`) never imports the UI;
+//! `tui` is the only module that knows about ratatui and crossterm.
+
+pub mod error;
+pub mod graph;
+pub mod oci;
+pub mod reference;
+pub mod sanitize;
+pub mod source;
+
+pub use error::{Error, Result};

@@ -1,0 +1,211 @@
+//! OCI image layout (a directory, or the built-in demo held in memory).
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use tokio::sync::OnceCell;
+
+use crate::error::{Error, Result};
+use crate::oci::{Descriptor, MAX_MANIFEST_BYTES, Manifest, annotations, check_digest_syntax, media, verify_digest};
+use crate::source::{FetchedManifest, Source, SourceStats};
+
+/// Files of a layout, by path relative to its root (`index.json`, `blobs/sha256/<hex>`).
+pub trait LayoutFiles: Send + Sync {
+    fn read(&self, rel: &str, limit: u64) -> Result<Bytes>;
+}
+
+pub struct DirFiles(pub PathBuf);
+
+impl LayoutFiles for DirFiles {
+    fn read(&self, rel: &str, limit: u64) -> Result<Bytes> {
+        let path = self.0.join(rel);
+        let meta = std::fs::metadata(&path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Error::not_found(format!("{} in layout {}", rel, self.0.display())),
+            _ => Error::io(&path, e),
+        })?;
+        if meta.len() > limit {
+            return Err(Error::TooLarge { what: rel.to_string(), size: meta.len(), limit });
+        }
+        std::fs::read(&path).map(Bytes::from).map_err(|e| Error::io(&path, e))
+    }
+}
+
+/// In-memory layout files: the built-in demo.
+#[derive(Default, Clone)]
+pub struct MemFiles(pub HashMap<String, Bytes>);
+
+impl LayoutFiles for MemFiles {
+    fn read(&self, rel: &str, limit: u64) -> Result<Bytes> {
+        let b = self.0.get(rel).cloned().ok_or_else(|| Error::not_found(format!("{rel} in the demo layout")))?;
+        if b.len() as u64 > limit {
+            return Err(Error::TooLarge { what: rel.to_string(), size: b.len() as u64, limit });
+        }
+        Ok(b)
+    }
+}
+
+pub struct LayoutSource {
+    name: String,
+    repository: String,
+    files: Box<dyn LayoutFiles>,
+    index: Manifest,
+    cache: Mutex<HashMap<String, Arc<FetchedManifest>>>,
+    referrers: OnceCell<HashMap<String, Vec<Descriptor>>>,
+    stats: Mutex<SourceStats>,
+}
+
+fn blob_path(digest: &str) -> Result<String> {
+    check_digest_syntax(digest)?;
+    let (alg, hex) = digest.split_once(':').expect("checked");
+    Ok(format!("blobs/{alg}/{hex}"))
+}
+
+impl LayoutSource {
+    pub fn open_dir(path: &Path) -> Result<Self> {
+        if !path.is_dir() {
+            return Err(Error::Usage(format!("{} is not a directory holding an OCI image layout", path.display())));
+        }
+        let layout_file = path.join("oci-layout");
+        let marker = std::fs::read(&layout_file)
+            .map_err(|e| Error::Usage(format!("{}: not an OCI image layout ({e})", layout_file.display())))?;
+        let marker: serde_json::Value =
+            serde_json::from_slice(&marker).map_err(|e| Error::malformed(layout_file.display().to_string(), e))?;
+        if marker.get("imageLayoutVersion").and_then(|v| v.as_str()).is_none() {
+            return Err(Error::malformed(layout_file.display().to_string(), "no imageLayoutVersion"));
+        }
+        let name = path.display().to_string();
+        let repository = path
+            .canonicalize()
+            .ok()
+            .and_then(|p| p.file_name().map(|f| f.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "layout".into());
+        Self::open(name, repository, Box::new(DirFiles(path.to_path_buf())))
+    }
+
+    pub fn open(name: String, repository: String, files: Box<dyn LayoutFiles>) -> Result<Self> {
+        let raw = files.read("index.json", MAX_MANIFEST_BYTES)?;
+        let index = Manifest::parse(&raw).map_err(|e| Error::malformed(format!("{name}/index.json"), e))?;
+        Ok(LayoutSource {
+            name,
+            repository,
+            files,
+            index,
+            cache: Mutex::default(),
+            referrers: OnceCell::new(),
+            stats: Mutex::default(),
+        })
+    }
+
+    /// The single repository a layout holds, named after its directory.
+    pub fn repository(&self) -> &str {
+        &self.repository
+    }
+
+    fn tagged(&self, tag: &str) -> Option<&Descriptor> {
+        self.index.manifests.iter().find(|d| d.annotations.get(annotations::REF_NAME).map(String::as_str) == Some(tag))
+    }
+
+    fn load(&self, digest: &str) -> Result<Arc<FetchedManifest>> {
+        if let Some(m) = self.cache.lock().expect("cache lock").get(digest) {
+            self.stats.lock().expect("stats lock").cache_hits += 1;
+            return Ok(m.clone());
+        }
+        let raw = self.files.read(&blob_path(digest)?, MAX_MANIFEST_BYTES)?;
+        let fetched = Arc::new(FetchedManifest::from_bytes(raw, None, Some(digest), digest)?);
+        {
+            let mut s = self.stats.lock().expect("stats lock");
+            s.requests += 1;
+            s.manifests_fetched += 1;
+        }
+        self.cache.lock().expect("cache lock").insert(digest.to_string(), fetched.clone());
+        Ok(fetched)
+    }
+
+    /// Every manifest reachable from index.json, indexed by the subject it refers to.
+    fn scan_referrers(&self) -> HashMap<String, Vec<Descriptor>> {
+        let mut by_subject: HashMap<String, Vec<Descriptor>> = HashMap::new();
+        let mut seen = HashSet::new();
+        let mut queue: Vec<Descriptor> = self.index.manifests.clone();
+        while let Some(d) = queue.pop() {
+            if !seen.insert(d.digest.clone()) || !media::is_manifest(&d.media_type) && !d.media_type.is_empty() {
+                continue;
+            }
+            // Unreadable manifests are reported when their own node is expanded.
+            let Ok(m) = self.load(&d.digest) else { continue };
+            queue.extend(m.manifest.manifests.iter().cloned());
+            if let Some(subject) = &m.manifest.subject {
+                let mut entry = m.descriptor.clone();
+                entry.artifact_type = m.manifest.effective_artifact_type().map(str::to_string);
+                by_subject.entry(subject.digest.clone()).or_default().push(entry);
+            }
+        }
+        for list in by_subject.values_mut() {
+            list.sort_by(|a, b| a.digest.cmp(&b.digest));
+        }
+        by_subject
+    }
+}
+
+#[async_trait]
+impl Source for LayoutSource {
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+
+    fn host(&self) -> String {
+        self.name.clone()
+    }
+
+    async fn repositories(&self) -> Result<Vec<String>> {
+        Ok(vec![self.repository.clone()])
+    }
+
+    async fn tags(&self, _repository: &str) -> Result<Arc<Vec<String>>> {
+        let mut tags: Vec<String> =
+            self.index.manifests.iter().filter_map(|d| d.annotations.get(annotations::REF_NAME).cloned()).collect();
+        tags.sort();
+        tags.dedup();
+        Ok(Arc::new(tags))
+    }
+
+    async fn manifest(&self, _repository: &str, reference: &str) -> Result<Arc<FetchedManifest>> {
+        if check_digest_syntax(reference).is_ok() {
+            return self.load(reference);
+        }
+        let d = self.tagged(reference).ok_or_else(|| Error::not_found(format!("tag {reference} in {}", self.name)))?;
+        self.load(&d.digest.clone())
+    }
+
+    async fn blob(&self, _repository: &str, descriptor: &Descriptor, limit: u64) -> Result<Bytes> {
+        if descriptor.size > limit {
+            return Err(Error::TooLarge { what: format!("blob {}", descriptor.digest), size: descriptor.size, limit });
+        }
+        let raw = self.files.read(&blob_path(&descriptor.digest)?, limit)?;
+        verify_digest(&format!("blob {}", descriptor.digest), &raw, &descriptor.digest)?;
+        self.stats.lock().expect("stats lock").blobs_fetched += 1;
+        Ok(raw)
+    }
+
+    async fn referrers_api(
+        &self,
+        _repository: &str,
+        digest: &str,
+        artifact_type: Option<&str>,
+    ) -> Result<Option<Vec<Descriptor>>> {
+        let all = self.referrers.get_or_init(|| async { self.scan_referrers() }).await;
+        let list = all
+            .get(digest)
+            .map(|l| {
+                l.iter().filter(|d| artifact_type.is_none_or(|at| d.artifact_type.as_deref() == Some(at))).cloned().collect()
+            })
+            .unwrap_or_default();
+        Ok(Some(list))
+    }
+
+    fn stats(&self) -> SourceStats {
+        self.stats.lock().expect("stats lock").clone()
+    }
+}

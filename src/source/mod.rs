@@ -1,0 +1,117 @@
+//! Where artifacts come from: one trait, several backends.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::oci::{Descriptor, Manifest};
+
+pub mod layout;
+pub mod referrers;
+pub mod registry;
+
+/// Default cap for blobs read for previews (envelopes, SBOMs, statements).
+pub const DEFAULT_PREVIEW_LIMIT: u64 = 8 * 1024 * 1024;
+
+/// A manifest fetched by tag or digest, already checked against its digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchedManifest {
+    /// mediaType (from the response or the body), digest of the bytes, and their length.
+    pub descriptor: Descriptor,
+    pub raw: Bytes,
+    pub manifest: Manifest,
+}
+
+impl FetchedManifest {
+    /// Checks `raw` against `expected_digest` (when fetched by digest) and parses it.
+    pub fn from_bytes(raw: Bytes, content_type: Option<&str>, expected_digest: Option<&str>, what: &str) -> Result<Self> {
+        use crate::error::Error;
+        use crate::oci::{MAX_MANIFEST_BYTES, sha256_digest, verify_digest};
+        if raw.len() as u64 > MAX_MANIFEST_BYTES {
+            return Err(Error::TooLarge {
+                what: format!("manifest {what}"),
+                size: raw.len() as u64,
+                limit: MAX_MANIFEST_BYTES,
+            });
+        }
+        let digest = match expected_digest {
+            Some(d) => {
+                verify_digest(&format!("manifest {what}"), &raw, d)?;
+                d.to_string()
+            }
+            None => sha256_digest(&raw),
+        };
+        let manifest = Manifest::parse(&raw)?;
+        let media_type = manifest
+            .media_type
+            .clone()
+            .or_else(|| content_type.filter(|ct| crate::oci::media::is_manifest(ct)).map(str::to_string))
+            .unwrap_or_else(|| {
+                if manifest.is_index() { crate::oci::media::OCI_INDEX } else { crate::oci::media::OCI_MANIFEST }.to_string()
+            });
+        Ok(FetchedManifest {
+            descriptor: Descriptor {
+                media_type,
+                digest,
+                size: raw.len() as u64,
+                artifact_type: manifest.artifact_type.clone(),
+                annotations: manifest.annotations.clone(),
+                platform: None,
+            },
+            raw,
+            manifest,
+        })
+    }
+}
+
+/// Counters a source keeps, for benchmarks and the status bar.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SourceStats {
+    pub requests: u64,
+    pub manifests_fetched: u64,
+    pub blobs_fetched: u64,
+    pub cache_hits: u64,
+}
+
+/// A backend: a registry over HTTP, an OCI layout on disk, or the built-in demo.
+///
+/// Implementations cache what they fetch by digest and share one fetch between concurrent
+/// callers, so each digest is fetched once per run.
+#[async_trait]
+pub trait Source: Send + Sync {
+    /// Human-readable name: `127.0.0.1:5000`, `layout ./out`, `demo`.
+    fn name(&self) -> String;
+
+    /// Registry host for references (`host/repo@digest`), or a layout path.
+    fn host(&self) -> String;
+
+    /// Every repository, following pagination to the end.
+    async fn repositories(&self) -> Result<Vec<String>>;
+
+    /// Every tag of a repository, following pagination to the end, sorted.
+    async fn tags(&self, repository: &str) -> Result<Arc<Vec<String>>>;
+
+    /// A manifest by tag or digest. By digest it is verified against that digest.
+    async fn manifest(&self, repository: &str, reference: &str) -> Result<Arc<FetchedManifest>>;
+
+    /// A blob, refused over `limit` bytes, verified against its descriptor's digest.
+    async fn blob(&self, repository: &str, descriptor: &Descriptor, limit: u64) -> Result<Bytes>;
+
+    /// Referrers from the native API (or the layout's own index). `Ok(None)` means the source has
+    /// no referrers API and the caller should use the tag schema.
+    async fn referrers_api(
+        &self,
+        repository: &str,
+        digest: &str,
+        artifact_type: Option<&str>,
+    ) -> Result<Option<Vec<Descriptor>>>;
+
+    fn stats(&self) -> SourceStats {
+        SourceStats::default()
+    }
+}
+
+pub type DynSource = Arc<dyn Source>;

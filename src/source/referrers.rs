@@ -1,0 +1,203 @@
+//! Referrers discovery (API, tag-schema fallback, cosign tag schemes) and node expansion.
+
+use std::collections::HashSet;
+
+use crate::error::{Error, Result};
+use crate::graph::{ChildSpec, Expansion, Graph, NodeId, NodeKind, Role, Via};
+use crate::oci::{Descriptor, digest_tag};
+use crate::source::Source;
+
+/// cosign's legacy tag suffixes, shown as referrers of the image they name.
+pub const COSIGN_SUFFIXES: [&str; 3] = [".sig", ".att", ".sbom"];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Referrer {
+    pub descriptor: Descriptor,
+    pub via: Via,
+}
+
+/// Filters applied while exploring.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExploreOptions {
+    /// Only referrers of this artifactType (as `oras discover --artifact-type`).
+    pub artifact_type: Option<String>,
+}
+
+/// True for tags that are bookkeeping of referrers rather than images: `sha256-<hex>` and
+/// cosign's `sha256-<hex>.sig|.att|.sbom`.
+pub fn is_referrer_tag(tag: &str) -> bool {
+    let stem = COSIGN_SUFFIXES.iter().find_map(|s| tag.strip_suffix(s)).unwrap_or(tag);
+    match stem.split_once('-') {
+        Some(("sha256", hex)) => hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()),
+        Some(("sha512", hex)) => hex.len() == 128 && hex.bytes().all(|b| b.is_ascii_hexdigit()),
+        _ => false,
+    }
+}
+
+/// Every referrer of `digest`: the referrers API, or the tag-schema index when the source has no
+/// API, plus cosign's tag-scheme signatures, attestations and SBOMs. Deduplicated by digest.
+pub async fn find_referrers(
+    source: &dyn Source,
+    repository: &str,
+    digest: &str,
+    artifact_type: Option<&str>,
+) -> Result<Vec<Referrer>> {
+    let mut found = Vec::new();
+    match source.referrers_api(repository, digest, artifact_type).await? {
+        Some(list) => found.extend(list.into_iter().map(|descriptor| Referrer { descriptor, via: Via::ReferrersApi })),
+        None => found.extend(tag_schema(source, repository, digest, artifact_type).await?),
+    }
+    let tags = source.tags(repository).await?;
+    let stem = digest_tag(digest);
+    for suffix in COSIGN_SUFFIXES {
+        let tag = format!("{stem}{suffix}");
+        if !tags.iter().any(|t| *t == tag) {
+            continue;
+        }
+        let fetched = source.manifest(repository, &tag).await?;
+        let mut descriptor = fetched.descriptor.clone();
+        descriptor.artifact_type = fetched.manifest.effective_artifact_type().map(str::to_string);
+        if artifact_type.is_none_or(|at| descriptor.artifact_type.as_deref() == Some(at)) {
+            found.push(Referrer { descriptor, via: Via::CosignTag(tag) });
+        }
+    }
+    let mut seen = HashSet::new();
+    found.retain(|r| seen.insert(r.descriptor.digest.clone()));
+    Ok(found)
+}
+
+async fn tag_schema(
+    source: &dyn Source,
+    repository: &str,
+    digest: &str,
+    artifact_type: Option<&str>,
+) -> Result<Vec<Referrer>> {
+    let tag = digest_tag(digest);
+    let fetched = match source.manifest(repository, &tag).await {
+        Ok(f) => f,
+        Err(Error::NotFound { .. }) => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    // Some registries resolve `sha256-<hex>` as the digest itself and return the image.
+    if fetched.descriptor.digest == digest || !fetched.manifest.is_index() || fetched.manifest.config.is_some() {
+        return Err(Error::malformed(
+            format!("referrers tag {tag}"),
+            "the registry answered with a manifest that is not a referrers index (possibly the image itself)",
+        ));
+    }
+    Ok(fetched
+        .manifest
+        .manifests
+        .iter()
+        .filter(|d| artifact_type.is_none_or(|at| d.artifact_type.as_deref() == Some(at)))
+        .map(|d| Referrer { descriptor: d.clone(), via: Via::TagSchema })
+        .collect())
+}
+
+/// Everything needed to expand one node, copied out of the graph so it can run on a task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpandRequest {
+    pub kind: NodeKind,
+    /// Digest of the parent when this node is a referrer found through an index, whose manifest
+    /// must name that parent as its subject.
+    pub expected_subject: Option<String>,
+}
+
+impl ExpandRequest {
+    pub fn for_node(graph: &Graph, id: NodeId) -> Self {
+        let node = graph.node(id);
+        let expected_subject = match node.artifact().map(|a| &a.role) {
+            Some(Role::Referrer(Via::ReferrersApi | Via::TagSchema)) => {
+                node.parent.and_then(|p| graph.node(p).digest()).map(str::to_string)
+            }
+            _ => None,
+        };
+        ExpandRequest { kind: node.kind.clone(), expected_subject }
+    }
+}
+
+/// Loads the children of a node: repositories of a registry, tags of a repository, the manifest
+/// a tag points at, the platform manifests of an index and the referrers of an artifact.
+pub async fn expand(source: &dyn Source, req: &ExpandRequest, opts: &ExploreOptions) -> Result<Expansion> {
+    match &req.kind {
+        NodeKind::Registry { .. } => {
+            let repos = source.repositories().await?;
+            Ok(Expansion { manifest: None, children: repos.into_iter().map(ChildSpec::Repository).collect() })
+        }
+        NodeKind::Repository { name } => {
+            let tags = source.tags(name).await?;
+            let children = tags
+                .iter()
+                .filter(|t| !is_referrer_tag(t))
+                .map(|t| ChildSpec::Tag { repository: name.clone(), tag: t.clone() })
+                .collect();
+            Ok(Expansion { manifest: None, children })
+        }
+        NodeKind::Tag { repository, tag } => {
+            let fetched = source.manifest(repository, tag).await?;
+            Ok(Expansion {
+                manifest: None,
+                children: vec![ChildSpec::Artifact {
+                    repository: repository.clone(),
+                    descriptor: fetched.descriptor.clone(),
+                    role: Role::Root,
+                    tags: vec![tag.clone()],
+                }],
+            })
+        }
+        NodeKind::Artifact(a) => {
+            let fetched = source.manifest(&a.repository, &a.descriptor.digest).await?;
+            if a.descriptor.size != 0 && a.descriptor.size != fetched.descriptor.size {
+                return Err(Error::Integrity {
+                    what: format!("manifest {} (size)", a.descriptor.digest),
+                    expected: format!("{} bytes", a.descriptor.size),
+                    actual: format!("{} bytes", fetched.descriptor.size),
+                });
+            }
+            if let Some(subject) = &req.expected_subject {
+                let claimed = fetched.manifest.subject.as_ref().map(|s| s.digest.as_str());
+                if claimed != Some(subject.as_str()) {
+                    return Err(Error::malformed(
+                        format!("referrer {}", a.descriptor.digest),
+                        format!("listed as a referrer of {subject} but its subject is {}", claimed.unwrap_or("absent")),
+                    ));
+                }
+            }
+            let mut children: Vec<ChildSpec> = fetched
+                .manifest
+                .manifests
+                .iter()
+                .map(|d| ChildSpec::Artifact {
+                    repository: a.repository.clone(),
+                    descriptor: d.clone(),
+                    role: Role::Platform,
+                    tags: Vec::new(),
+                })
+                .collect();
+            let referrers =
+                find_referrers(source, &a.repository, &a.descriptor.digest, opts.artifact_type.as_deref()).await?;
+            children.extend(referrers.into_iter().map(|r| ChildSpec::Artifact {
+                repository: a.repository.clone(),
+                descriptor: r.descriptor,
+                role: Role::Referrer(r.via),
+                tags: Vec::new(),
+            }));
+            Ok(Expansion { manifest: Some(fetched), children })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn referrer_tags() {
+        let hex = "a".repeat(64);
+        assert!(is_referrer_tag(&format!("sha256-{hex}")));
+        assert!(is_referrer_tag(&format!("sha256-{hex}.sig")));
+        assert!(is_referrer_tag(&format!("sha256-{hex}.att")));
+        assert!(!is_referrer_tag("v1.0"));
+        assert!(!is_referrer_tag("sha256-abc"));
+    }
+}

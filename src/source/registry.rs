@@ -1,0 +1,1 @@
+//! OCI distribution registry over HTTP. (Being written.)
