@@ -3,6 +3,7 @@
 //! The domain (`reference`, `oci`, `source`, `graph`, `artifact`, `demo`) never imports the UI;
 //! `tui` is the only module that knows about ratatui and crossterm.
 
+pub mod artifact;
 pub mod error;
 pub mod graph;
 pub mod oci;
