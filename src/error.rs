@@ -8,13 +8,17 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Error {
-    #[error("authentication required for {target} ({detail}); pass --username with --password-stdin or log in with docker")]
+    #[error(
+        "authentication required for {target} ({detail}); pass --username with --password-stdin or log in with docker"
+    )]
     Auth { target: String, detail: String },
     #[error("access denied to {target} ({detail}); the credentials lack permission")]
     Denied { target: String, detail: String },
     #[error("not found: {what}")]
     NotFound { what: String },
-    #[error("rate limited by {target} after {attempts} attempts; try again later or lower --concurrency")]
+    #[error(
+        "rate limited by {target} after {attempts} attempts; try again later or lower --concurrency"
+    )]
     RateLimited { target: String, attempts: u32 },
     #[error("network error talking to {target}: {detail}")]
     Network { target: String, detail: String },
@@ -28,7 +32,9 @@ pub enum Error {
     },
     #[error("unsupported: {what}")]
     Unsupported { what: String },
-    #[error("integrity error: {what} has digest {actual}, expected {expected}; the content was altered or the server is lying")]
+    #[error(
+        "integrity error: {what} has digest {actual}, expected {expected}; the content was altered or the server is lying"
+    )]
     Integrity {
         what: String,
         expected: String,

@@ -7,6 +7,7 @@ pub mod artifact;
 pub mod error;
 pub mod graph;
 pub mod oci;
+pub mod open;
 pub mod reference;
 pub mod sanitize;
 pub mod source;

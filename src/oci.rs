@@ -78,7 +78,11 @@ pub struct Platform {
     pub architecture: String,
     #[serde(default)]
     pub os: String,
-    #[serde(rename = "os.version", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "os.version",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub os_version: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variant: Option<String>,
@@ -148,7 +152,8 @@ pub struct Manifest {
 
 impl Manifest {
     pub fn parse(bytes: &[u8]) -> Result<Self> {
-        let m: Manifest = serde_json::from_slice(bytes).map_err(|e| Error::malformed("manifest JSON", e))?;
+        let m: Manifest =
+            serde_json::from_slice(bytes).map_err(|e| Error::malformed("manifest JSON", e))?;
         for d in m.all_descriptors() {
             check_digest_syntax(&d.digest)?;
         }
@@ -164,7 +169,11 @@ impl Manifest {
 
     /// Layers, or `blobs` for the pre-GA artifact manifests.
     pub fn layers(&self) -> &[Descriptor] {
-        if self.layers.is_empty() { &self.blobs } else { &self.layers }
+        if self.layers.is_empty() {
+            &self.blobs
+        } else {
+            &self.layers
+        }
     }
 
     /// The artifact type as the referrers API reports it: `artifactType`, else config mediaType.
@@ -203,12 +212,19 @@ pub fn check_digest_syntax(digest: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(Error::malformed("digest", format!("{:?} is not a sha256 or sha512 digest", crate::sanitize::clip(digest, 100))))
+        Err(Error::malformed(
+            "digest",
+            format!(
+                "{:?} is not a sha256 or sha512 digest",
+                crate::sanitize::clip(digest, 100)
+            ),
+        ))
     }
 }
 
 fn is_lower_hex(s: &str) -> bool {
-    s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.bytes()
+        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// Checks content against the digest it was asked for, before anything uses it.
@@ -251,7 +267,10 @@ mod tests {
     fn digest_checks() {
         let d = sha256_digest(b"hello");
         assert!(verify_digest("x", b"hello", &d).is_ok());
-        assert!(matches!(verify_digest("x", b"hellO", &d), Err(Error::Integrity { .. })));
+        assert!(matches!(
+            verify_digest("x", b"hellO", &d),
+            Err(Error::Integrity { .. })
+        ));
         assert!(check_digest_syntax("sha256:../../etc/passwd").is_err());
         assert!(check_digest_syntax(&d.to_uppercase()).is_err());
         assert_eq!(digest_tag(&d), d.replace(':', "-"));

@@ -40,7 +40,10 @@ pub struct ImageRef {
 impl ImageRef {
     /// The tag or digest to ask the registry for; the digest wins when both are given.
     pub fn reference(&self) -> &str {
-        self.digest.as_deref().or(self.tag.as_deref()).unwrap_or("latest")
+        self.digest
+            .as_deref()
+            .or(self.tag.as_deref())
+            .unwrap_or("latest")
     }
 
     /// Host to connect to: Docker Hub's API host differs from its name.
@@ -50,7 +53,11 @@ impl ImageRef {
 }
 
 pub fn api_host(host: &str) -> &str {
-    if host == DOCKER_HUB { DOCKER_HUB_API } else { host }
+    if host == DOCKER_HUB {
+        DOCKER_HUB_API
+    } else {
+        host
+    }
 }
 
 impl fmt::Display for ImageRef {
@@ -95,7 +102,8 @@ pub fn valid_tag(t: &str) -> bool {
     !b.is_empty()
         && b.len() <= 128
         && (b[0].is_ascii_alphanumeric() || b[0] == b'_')
-        && b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'))
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'))
 }
 
 fn valid_repository(r: &str) -> bool {
@@ -103,7 +111,9 @@ fn valid_repository(r: &str) -> bool {
         && r.len() <= 255
         && r.split('/').all(|part| {
             !part.is_empty()
-                && part.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'.' | b'_' | b'-'))
+                && part.bytes().all(|c| {
+                    c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'.' | b'_' | b'-')
+                })
                 && part.as_bytes()[0].is_ascii_alphanumeric()
                 && part.as_bytes()[part.len() - 1].is_ascii_alphanumeric()
         })
@@ -112,7 +122,8 @@ fn valid_repository(r: &str) -> bool {
 fn split_tag_digest(s: &str) -> Result<(&str, Option<String>, Option<String>)> {
     let (rest, digest) = match s.rsplit_once('@') {
         Some((r, d)) => {
-            check_digest_syntax(d).map_err(|_| Error::Usage(format!("invalid digest {d:?} in {s:?}")))?;
+            check_digest_syntax(d)
+                .map_err(|_| Error::Usage(format!("invalid digest {d:?} in {s:?}")))?;
             (r, Some(d.to_string()))
         }
         None => (s, None),
@@ -145,7 +156,9 @@ pub fn parse_target(s: &str) -> Result<Target> {
             None => true,
         };
         if is_registry {
-            return Ok(Target::Registry { host: s.to_string() });
+            return Ok(Target::Registry {
+                host: s.to_string(),
+            });
         }
     }
     let (name, tag, digest) = split_tag_digest(s)?;
@@ -159,13 +172,21 @@ pub fn parse_target(s: &str) -> Result<Target> {
             "invalid repository name {repository:?}: lower-case letters, digits and . _ - separated by /"
         )));
     }
-    if tag.is_none() && digest.is_none() && name.contains('/') && looks_like_host(name.split('/').next().unwrap_or("")) {
+    if tag.is_none()
+        && digest.is_none()
+        && name.contains('/')
+        && looks_like_host(name.split('/').next().unwrap_or(""))
+    {
         return Ok(Target::Repository { host, repository });
     }
     Ok(Target::Image(ImageRef {
         host,
         repository,
-        tag: if tag.is_none() && digest.is_none() { Some("latest".into()) } else { tag },
+        tag: if tag.is_none() && digest.is_none() {
+            Some("latest".into())
+        } else {
+            tag
+        },
         digest,
     }))
 }
@@ -177,10 +198,18 @@ pub fn parse_layout_target(s: &str) -> Result<Target> {
     }
     // A path that exists as given wins, so directories with ':' in their name still work.
     if std::path::Path::new(s).is_dir() {
-        return Ok(Target::Layout { path: s.into(), tag: None, digest: None });
+        return Ok(Target::Layout {
+            path: s.into(),
+            tag: None,
+            digest: None,
+        });
     }
     let (path, tag, digest) = split_tag_digest(s)?;
-    Ok(Target::Layout { path: path.into(), tag, digest })
+    Ok(Target::Layout {
+        path: path.into(),
+        tag,
+        digest,
+    })
 }
 
 #[cfg(test)]
@@ -196,24 +225,43 @@ mod tests {
 
     #[test]
     fn registries_and_repositories() {
-        assert_eq!(parse_target("localhost:5000").unwrap(), Target::Registry { host: "localhost:5000".into() });
-        assert_eq!(parse_target("ghcr.io").unwrap(), Target::Registry { host: "ghcr.io".into() });
+        assert_eq!(
+            parse_target("localhost:5000").unwrap(),
+            Target::Registry {
+                host: "localhost:5000".into()
+            }
+        );
+        assert_eq!(
+            parse_target("ghcr.io").unwrap(),
+            Target::Registry {
+                host: "ghcr.io".into()
+            }
+        );
         assert_eq!(
             parse_target("127.0.0.1:5000/demo/app").unwrap(),
-            Target::Repository { host: "127.0.0.1:5000".into(), repository: "demo/app".into() }
+            Target::Repository {
+                host: "127.0.0.1:5000".into(),
+                repository: "demo/app".into()
+            }
         );
     }
 
     #[test]
     fn images() {
         let r = image("127.0.0.1:5000/demo/app:v1");
-        assert_eq!((r.host.as_str(), r.repository.as_str(), r.tag.as_deref()), ("127.0.0.1:5000", "demo/app", Some("v1")));
+        assert_eq!(
+            (r.host.as_str(), r.repository.as_str(), r.tag.as_deref()),
+            ("127.0.0.1:5000", "demo/app", Some("v1"))
+        );
         let d = format!("sha256:{}", "a".repeat(64));
         let r = image(&format!("reg.io/app@{d}"));
         assert_eq!(r.digest.as_deref(), Some(d.as_str()));
         assert_eq!(r.reference(), d);
         let r = image("alpine");
-        assert_eq!((r.host.as_str(), r.repository.as_str(), r.tag.as_deref()), ("docker.io", "library/alpine", Some("latest")));
+        assert_eq!(
+            (r.host.as_str(), r.repository.as_str(), r.tag.as_deref()),
+            ("docker.io", "library/alpine", Some("latest"))
+        );
         assert_eq!(r.api_host(), "registry-1.docker.io");
         assert_eq!(image("alpine:3.20").tag.as_deref(), Some("3.20"));
         assert_eq!(image("reg.io/app:v1").to_string(), "reg.io/app:v1");
@@ -232,11 +280,19 @@ mod tests {
         let d = format!("sha256:{}", "b".repeat(64));
         assert_eq!(
             parse_layout_target(&format!("./no-such-dir@{d}")).unwrap(),
-            Target::Layout { path: "./no-such-dir".into(), tag: None, digest: Some(d) }
+            Target::Layout {
+                path: "./no-such-dir".into(),
+                tag: None,
+                digest: Some(d)
+            }
         );
         assert_eq!(
             parse_layout_target("out/layout:v1").unwrap(),
-            Target::Layout { path: "out/layout".into(), tag: Some("v1".into()), digest: None }
+            Target::Layout {
+                path: "out/layout".into(),
+                tag: Some("v1".into()),
+                digest: None
+            }
         );
     }
 }

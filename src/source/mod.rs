@@ -27,7 +27,12 @@ pub struct FetchedManifest {
 
 impl FetchedManifest {
     /// Checks `raw` against `expected_digest` (when fetched by digest) and parses it.
-    pub fn from_bytes(raw: Bytes, content_type: Option<&str>, expected_digest: Option<&str>, what: &str) -> Result<Self> {
+    pub fn from_bytes(
+        raw: Bytes,
+        content_type: Option<&str>,
+        expected_digest: Option<&str>,
+        what: &str,
+    ) -> Result<Self> {
         use crate::error::Error;
         use crate::oci::{MAX_MANIFEST_BYTES, sha256_digest, verify_digest};
         if raw.len() as u64 > MAX_MANIFEST_BYTES {
@@ -48,9 +53,18 @@ impl FetchedManifest {
         let media_type = manifest
             .media_type
             .clone()
-            .or_else(|| content_type.filter(|ct| crate::oci::media::is_manifest(ct)).map(str::to_string))
+            .or_else(|| {
+                content_type
+                    .filter(|ct| crate::oci::media::is_manifest(ct))
+                    .map(str::to_string)
+            })
             .unwrap_or_else(|| {
-                if manifest.is_index() { crate::oci::media::OCI_INDEX } else { crate::oci::media::OCI_MANIFEST }.to_string()
+                if manifest.is_index() {
+                    crate::oci::media::OCI_INDEX
+                } else {
+                    crate::oci::media::OCI_MANIFEST
+                }
+                .to_string()
             });
         Ok(FetchedManifest {
             descriptor: Descriptor {
