@@ -16,30 +16,20 @@ pub enum Error {
     Denied { target: String, detail: String },
     #[error("not found: {what}")]
     NotFound { what: String },
-    #[error(
-        "rate limited by {target} after {attempts} attempts; try again later or lower --concurrency"
-    )]
+    #[error("rate limited by {target} after {attempts} attempts; try again later or lower --concurrency")]
     RateLimited { target: String, attempts: u32 },
     #[error("network error talking to {target}: {detail}")]
     Network { target: String, detail: String },
     #[error("timed out talking to {target} ({detail}); the server stalled or is unreachable")]
     Timeout { target: String, detail: String },
     #[error("registry error from {target}: HTTP {status}: {detail}")]
-    Server {
-        target: String,
-        status: u16,
-        detail: String,
-    },
+    Server { target: String, status: u16, detail: String },
     #[error("unsupported: {what}")]
     Unsupported { what: String },
     #[error(
         "integrity error: {what} has digest {actual}, expected {expected}; the content was altered or the server is lying"
     )]
-    Integrity {
-        what: String,
-        expected: String,
-        actual: String,
-    },
+    Integrity { what: String, expected: String, actual: String },
     #[error("refused {what}: {size} bytes is over the {limit}-byte limit")]
     TooLarge { what: String, size: u64, limit: u64 },
     #[error("malformed {what}: {detail}")]
@@ -62,17 +52,11 @@ impl Error {
     }
 
     pub fn malformed(what: impl Into<String>, detail: impl std::fmt::Display) -> Self {
-        Error::Malformed {
-            what: what.into(),
-            detail: detail.to_string(),
-        }
+        Error::Malformed { what: what.into(), detail: detail.to_string() }
     }
 
     pub fn io(path: impl AsRef<std::path::Path>, err: impl std::fmt::Display) -> Self {
-        Error::Io {
-            path: path.as_ref().display().to_string(),
-            detail: err.to_string(),
-        }
+        Error::Io { path: path.as_ref().display().to_string(), detail: err.to_string() }
     }
 
     pub fn not_found(what: impl Into<String>) -> Self {

@@ -43,12 +43,7 @@ impl ArtifactKind {
     }
 
     pub fn is_signature(self) -> bool {
-        matches!(
-            self,
-            ArtifactKind::NotationSignature
-                | ArtifactKind::SigstoreBundle
-                | ArtifactKind::CosignSignature
-        )
+        matches!(self, ArtifactKind::NotationSignature | ArtifactKind::SigstoreBundle | ArtifactKind::CosignSignature)
     }
 
     pub fn is_sbom(self) -> bool {
@@ -60,27 +55,17 @@ fn kind_of_type(t: &str) -> Option<ArtifactKind> {
     let lower = t.to_ascii_lowercase();
     let base = lower.split(';').next().unwrap_or("").trim();
     Some(match base {
-        media::NOTATION_SIGNATURE | media::NOTATION_SIGNATURE_LEGACY => {
-            ArtifactKind::NotationSignature
-        }
+        media::NOTATION_SIGNATURE | media::NOTATION_SIGNATURE_LEGACY => ArtifactKind::NotationSignature,
         b if b.starts_with(media::SIGSTORE_BUNDLE_PREFIX) => ArtifactKind::SigstoreBundle,
         media::COSIGN_SIMPLESIGNING | media::COSIGN_ARTIFACT_SIG => ArtifactKind::CosignSignature,
         media::DSSE => ArtifactKind::CosignAttestation,
-        b if b.starts_with("application/vnd.dev.cosign.artifact.") => {
-            ArtifactKind::CosignAttestation
-        }
+        b if b.starts_with("application/vnd.dev.cosign.artifact.") => ArtifactKind::CosignAttestation,
         media::IN_TOTO => ArtifactKind::InTotoAttestation,
-        media::SPDX_JSON | media::SPDX_TEXT_JSON | media::SPDX_TEXT | "application/spdx" => {
-            ArtifactKind::SpdxSbom
-        }
+        media::SPDX_JSON | media::SPDX_TEXT_JSON | media::SPDX_TEXT | "application/spdx" => ArtifactKind::SpdxSbom,
         b if b.contains("cyclonedx") || b.contains("cyclone-dx") => ArtifactKind::CycloneDxSbom,
         b if b.contains("spdx") => ArtifactKind::SpdxSbom,
         media::SARIF => ArtifactKind::ScanReport,
-        b if b.contains("vuln")
-            || b.contains("scan")
-            || b.contains("vex")
-            || b.contains("trivy") =>
-        {
+        b if b.contains("vuln") || b.contains("scan") || b.contains("vex") || b.contains("trivy") => {
             ArtifactKind::ScanReport
         }
         media::OCI_CONFIG | media::DOCKER_CONFIG => ArtifactKind::Image,
@@ -113,11 +98,7 @@ pub fn classify_manifest(m: &Manifest) -> ArtifactKind {
     if m.is_index() {
         return ArtifactKind::Index;
     }
-    let config_type = m
-        .config
-        .as_ref()
-        .map(|c| c.media_type.as_str())
-        .unwrap_or("");
+    let config_type = m.config.as_ref().map(|c| c.media_type.as_str()).unwrap_or("");
     let image_config = config_type == media::OCI_CONFIG || config_type == media::DOCKER_CONFIG;
     if !image_config && config_type != media::OCI_EMPTY {
         if let Some(k) = kind_of_type(config_type) {
@@ -134,11 +115,7 @@ pub fn classify_manifest(m: &Manifest) -> ArtifactKind {
             return ArtifactKind::NotationSignature;
         }
     }
-    if image_config {
-        ArtifactKind::Image
-    } else {
-        ArtifactKind::Other
-    }
+    if image_config { ArtifactKind::Image } else { ArtifactKind::Other }
 }
 
 /// How a referrer was found.
@@ -212,13 +189,8 @@ pub struct ArtifactNode {
 
 impl ArtifactNode {
     pub fn created(&self) -> Option<&str> {
-        let from_manifest = self
-            .manifest
-            .as_ref()
-            .and_then(|m| m.manifest.annotations.get(annotations::CREATED));
-        from_manifest
-            .or_else(|| self.descriptor.annotations.get(annotations::CREATED))
-            .map(String::as_str)
+        let from_manifest = self.manifest.as_ref().and_then(|m| m.manifest.annotations.get(annotations::CREATED));
+        from_manifest.or_else(|| self.descriptor.annotations.get(annotations::CREATED)).map(String::as_str)
     }
 
     /// Annotations of the manifest when loaded, else those the parent's descriptor carried.
@@ -287,16 +259,8 @@ pub struct Expansion {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChildSpec {
     Repository(String),
-    Tag {
-        repository: String,
-        tag: String,
-    },
-    Artifact {
-        repository: String,
-        descriptor: Descriptor,
-        role: Role,
-        tags: Vec<String>,
-    },
+    Tag { repository: String, tag: String },
+    Artifact { repository: String, descriptor: Descriptor, role: Role, tags: Vec<String> },
 }
 
 const CYCLE_PREFIX: &str = "cycle:";
@@ -325,13 +289,7 @@ impl Graph {
     }
 
     fn push(&mut self, kind: NodeKind, parent: Option<NodeId>, tags: Vec<String>) -> NodeId {
-        self.nodes.push(Node {
-            kind,
-            parent,
-            children: Vec::new(),
-            load: LoadState::NotLoaded,
-            tags,
-        });
+        self.nodes.push(Node { kind, parent, children: Vec::new(), load: LoadState::NotLoaded, tags });
         self.nodes.len() - 1
     }
 
@@ -346,9 +304,7 @@ impl Graph {
                 self.nodes[id].load = LoadState::Failed(reason);
             }
             Ok(expansion) => {
-                if let (Some(m), NodeKind::Artifact(a)) =
-                    (expansion.manifest, &mut self.nodes[id].kind)
-                {
+                if let (Some(m), NodeKind::Artifact(a)) = (expansion.manifest, &mut self.nodes[id].kind) {
                     a.kind = classify_manifest(&m.manifest);
                     if a.descriptor.media_type.is_empty() {
                         a.descriptor.media_type = m.descriptor.media_type.clone();
@@ -370,41 +326,19 @@ impl Graph {
         let (kind, tags) = match spec {
             ChildSpec::Repository(name) => (NodeKind::Repository { name }, Vec::new()),
             ChildSpec::Tag { repository, tag } => (NodeKind::Tag { repository, tag }, Vec::new()),
-            ChildSpec::Artifact {
-                repository,
-                descriptor,
-                role,
-                tags,
-            } => {
+            ChildSpec::Artifact { repository, descriptor, role, tags } => {
                 let kind = match &role {
-                    Role::Referrer(Via::CosignTag(tag)) if tag.ends_with(".sig") => {
-                        ArtifactKind::CosignSignature
-                    }
-                    Role::Referrer(Via::CosignTag(tag)) if tag.ends_with(".att") => {
-                        ArtifactKind::CosignAttestation
-                    }
+                    Role::Referrer(Via::CosignTag(tag)) if tag.ends_with(".sig") => ArtifactKind::CosignSignature,
+                    Role::Referrer(Via::CosignTag(tag)) if tag.ends_with(".att") => ArtifactKind::CosignAttestation,
                     _ => classify_descriptor(&descriptor),
                 };
-                (
-                    NodeKind::Artifact(ArtifactNode {
-                        repository,
-                        descriptor,
-                        kind,
-                        role,
-                        manifest: None,
-                    }),
-                    tags,
-                )
+                (NodeKind::Artifact(ArtifactNode { repository, descriptor, kind, role, manifest: None }), tags)
             }
         };
         let id = self.push(kind, Some(parent), tags);
         if let Some(d) = self.nodes[id].digest().map(str::to_string) {
-            if self
-                .ancestors(id)
-                .any(|a| self.nodes[a].digest() == Some(d.as_str()))
-            {
-                self.nodes[id].load =
-                    LoadState::Failed(format!("{CYCLE_PREFIX} {d} refers back to an ancestor"));
+            if self.ancestors(id).any(|a| self.nodes[a].digest() == Some(d.as_str())) {
+                self.nodes[id].load = LoadState::Failed(format!("{CYCLE_PREFIX} {d} refers back to an ancestor"));
             }
         }
         id
@@ -431,9 +365,7 @@ impl Graph {
     pub fn reference(&self, host: &str, id: NodeId) -> Option<String> {
         let n = &self.nodes[id];
         match &n.kind {
-            NodeKind::Artifact(a) => {
-                Some(format!("{host}/{}@{}", a.repository, a.descriptor.digest))
-            }
+            NodeKind::Artifact(a) => Some(format!("{host}/{}@{}", a.repository, a.descriptor.digest)),
             NodeKind::Tag { repository, tag } => Some(format!("{host}/{repository}:{tag}")),
             NodeKind::Repository { name } => Some(format!("{host}/{name}")),
             NodeKind::Registry { host } => Some(host.clone()),
@@ -457,10 +389,7 @@ mod tests {
 
     #[test]
     fn classifies_by_artifact_type_config_and_layers() {
-        let mut m = Manifest {
-            schema_version: 2,
-            ..Default::default()
-        };
+        let mut m = Manifest { schema_version: 2, ..Default::default() };
         m.config = Some(desc(media::OCI_CONFIG, None, 1));
         assert_eq!(classify_manifest(&m), ArtifactKind::Image);
         m.layers = vec![desc(media::COSIGN_SIMPLESIGNING, None, 2)];
@@ -469,27 +398,17 @@ mod tests {
         assert_eq!(classify_manifest(&m), ArtifactKind::NotationSignature);
         m.artifact_type = Some("application/vnd.example.thing".into());
         assert_eq!(classify_manifest(&m), ArtifactKind::Other);
-        let sbom = Manifest {
-            config: Some(desc(media::SPDX_JSON, None, 3)),
-            ..Default::default()
-        };
+        let sbom = Manifest { config: Some(desc(media::SPDX_JSON, None, 3)), ..Default::default() };
         assert_eq!(classify_manifest(&sbom), ArtifactKind::SpdxSbom);
         assert_eq!(
             classify_descriptor(&desc(media::OCI_MANIFEST, Some(media::CYCLONEDX_JSON), 4)),
             ArtifactKind::CycloneDxSbom
         );
         assert_eq!(
-            classify_descriptor(&desc(
-                media::OCI_MANIFEST,
-                Some(media::SIGSTORE_BUNDLE_V03),
-                4
-            )),
+            classify_descriptor(&desc(media::OCI_MANIFEST, Some(media::SIGSTORE_BUNDLE_V03), 4)),
             ArtifactKind::SigstoreBundle
         );
-        assert_eq!(
-            classify_descriptor(&desc(media::OCI_MANIFEST, Some(media::SARIF), 4)),
-            ArtifactKind::ScanReport
-        );
+        assert_eq!(classify_descriptor(&desc(media::OCI_MANIFEST, Some(media::SARIF), 4)), ArtifactKind::ScanReport);
     }
 
     #[test]
@@ -510,22 +429,10 @@ mod tests {
             role: Role::Referrer(Via::ReferrersApi),
             tags: vec![],
         };
-        g.apply(
-            root,
-            Ok(Expansion {
-                manifest: None,
-                children: vec![spec(&b)],
-            }),
-        );
+        g.apply(root, Ok(Expansion { manifest: None, children: vec![spec(&b)] }));
         let child = g.node(root).children[0];
         assert!(!g.is_cycle(child));
-        g.apply(
-            child,
-            Ok(Expansion {
-                manifest: None,
-                children: vec![spec(&a)],
-            }),
-        );
+        g.apply(child, Ok(Expansion { manifest: None, children: vec![spec(&a)] }));
         let back = g.node(child).children[0];
         assert!(g.is_cycle(back));
         assert_eq!(g.path(back), vec![root, child, back]);

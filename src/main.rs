@@ -149,10 +149,7 @@ fn open_options(common: &Common) -> anyhow::Result<OpenOptions> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("sigscope: cannot start the async runtime: {e}");
@@ -178,9 +175,7 @@ async fn run(cli: Cli) -> i32 {
             eprintln!("sigscope tree: not built yet");
             2
         }
-        Some(Command::Demo {
-            command: DemoCommand::Export { dir },
-        }) => {
+        Some(Command::Demo { command: DemoCommand::Export { dir } }) => {
             let _ = dir;
             eprintln!("sigscope demo export: not built yet");
             2
@@ -189,12 +184,7 @@ async fn run(cli: Cli) -> i32 {
 }
 
 /// Opens the TUI on TARGET, or on the built-in demo when there is none.
-async fn run_tui(
-    target: Option<String>,
-    opts: &OpenOptions,
-    theme: Option<String>,
-    mouse: bool,
-) -> i32 {
+async fn run_tui(target: Option<String>, opts: &OpenOptions, theme: Option<String>, mouse: bool) -> i32 {
     let _ = (target, opts, theme, mouse);
     eprintln!("sigscope: the terminal UI is not built yet");
     2

@@ -41,14 +41,8 @@ pub mod media {
     pub const SARIF: &str = "application/sarif+json";
 
     /// Every manifest type we ask for: distribution 2.8 answers 404 to OCI content without it.
-    pub const MANIFEST_ACCEPT: &[&str] = &[
-        OCI_MANIFEST,
-        OCI_INDEX,
-        DOCKER_MANIFEST,
-        DOCKER_LIST,
-        OCI_ARTIFACT_MANIFEST,
-        ORAS_ARTIFACT_MANIFEST,
-    ];
+    pub const MANIFEST_ACCEPT: &[&str] =
+        &[OCI_MANIFEST, OCI_INDEX, DOCKER_MANIFEST, DOCKER_LIST, OCI_ARTIFACT_MANIFEST, ORAS_ARTIFACT_MANIFEST];
 
     pub fn is_index(media_type: &str) -> bool {
         media_type == OCI_INDEX || media_type == DOCKER_LIST
@@ -78,11 +72,7 @@ pub struct Platform {
     pub architecture: String,
     #[serde(default)]
     pub os: String,
-    #[serde(
-        rename = "os.version",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "os.version", default, skip_serializing_if = "Option::is_none")]
     pub os_version: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variant: Option<String>,
@@ -152,8 +142,7 @@ pub struct Manifest {
 
 impl Manifest {
     pub fn parse(bytes: &[u8]) -> Result<Self> {
-        let m: Manifest =
-            serde_json::from_slice(bytes).map_err(|e| Error::malformed("manifest JSON", e))?;
+        let m: Manifest = serde_json::from_slice(bytes).map_err(|e| Error::malformed("manifest JSON", e))?;
         for d in m.all_descriptors() {
             check_digest_syntax(&d.digest)?;
         }
@@ -169,27 +158,16 @@ impl Manifest {
 
     /// Layers, or `blobs` for the pre-GA artifact manifests.
     pub fn layers(&self) -> &[Descriptor] {
-        if self.layers.is_empty() {
-            &self.blobs
-        } else {
-            &self.layers
-        }
+        if self.layers.is_empty() { &self.blobs } else { &self.layers }
     }
 
     /// The artifact type as the referrers API reports it: `artifactType`, else config mediaType.
     pub fn effective_artifact_type(&self) -> Option<&str> {
-        self.artifact_type
-            .as_deref()
-            .or_else(|| self.config.as_ref().map(|c| c.media_type.as_str()))
+        self.artifact_type.as_deref().or_else(|| self.config.as_ref().map(|c| c.media_type.as_str()))
     }
 
     fn all_descriptors(&self) -> impl Iterator<Item = &Descriptor> {
-        self.config
-            .iter()
-            .chain(&self.layers)
-            .chain(&self.blobs)
-            .chain(&self.manifests)
-            .chain(&self.subject)
+        self.config.iter().chain(&self.layers).chain(&self.blobs).chain(&self.manifests).chain(&self.subject)
     }
 
     pub fn to_json(&self) -> Vec<u8> {
@@ -214,17 +192,13 @@ pub fn check_digest_syntax(digest: &str) -> Result<()> {
     } else {
         Err(Error::malformed(
             "digest",
-            format!(
-                "{:?} is not a sha256 or sha512 digest",
-                crate::sanitize::clip(digest, 100)
-            ),
+            format!("{:?} is not a sha256 or sha512 digest", crate::sanitize::clip(digest, 100)),
         ))
     }
 }
 
 fn is_lower_hex(s: &str) -> bool {
-    s.bytes()
-        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// Checks content against the digest it was asked for, before anything uses it.
@@ -238,11 +212,7 @@ pub fn verify_digest(what: &str, bytes: &[u8], expected: &str) -> Result<()> {
     if actual == expected {
         Ok(())
     } else {
-        Err(Error::Integrity {
-            what: what.to_string(),
-            expected: expected.to_string(),
-            actual,
-        })
+        Err(Error::Integrity { what: what.to_string(), expected: expected.to_string(), actual })
     }
 }
 
@@ -267,10 +237,7 @@ mod tests {
     fn digest_checks() {
         let d = sha256_digest(b"hello");
         assert!(verify_digest("x", b"hello", &d).is_ok());
-        assert!(matches!(
-            verify_digest("x", b"hellO", &d),
-            Err(Error::Integrity { .. })
-        ));
+        assert!(matches!(verify_digest("x", b"hellO", &d), Err(Error::Integrity { .. })));
         assert!(check_digest_syntax("sha256:../../etc/passwd").is_err());
         assert!(check_digest_syntax(&d.to_uppercase()).is_err());
         assert_eq!(digest_tag(&d), d.replace(':', "-"));

@@ -27,10 +27,7 @@ pub struct Opened {
 fn digest_root(repository: &str, digest: &str) -> NodeKind {
     NodeKind::Artifact(ArtifactNode {
         repository: repository.to_string(),
-        descriptor: Descriptor {
-            digest: digest.to_string(),
-            ..Default::default()
-        },
+        descriptor: Descriptor { digest: digest.to_string(), ..Default::default() },
         kind: ArtifactKind::Image,
         role: Role::Root,
         manifest: None,
@@ -40,40 +37,23 @@ fn digest_root(repository: &str, digest: &str) -> NodeKind {
 fn roots_for(repository: &str, tag: Option<String>, digest: Option<String>) -> Vec<NodeKind> {
     match (tag, digest) {
         (_, Some(d)) => vec![digest_root(repository, &d)],
-        (Some(tag), None) => vec![NodeKind::Tag {
-            repository: repository.to_string(),
-            tag,
-        }],
-        (None, None) => vec![NodeKind::Repository {
-            name: repository.to_string(),
-        }],
+        (Some(tag), None) => vec![NodeKind::Tag { repository: repository.to_string(), tag }],
+        (None, None) => vec![NodeKind::Repository { name: repository.to_string() }],
     }
 }
 
 pub fn open(target: &str, opts: &OpenOptions) -> Result<Opened> {
-    let parsed = if opts.oci_layout {
-        parse_layout_target(target)?
-    } else {
-        parse_target(target)?
-    };
+    let parsed = if opts.oci_layout { parse_layout_target(target)? } else { parse_target(target)? };
     let shown = parsed.to_string();
     match parsed {
         Target::Layout { path, tag, digest } => {
             let source = LayoutSource::open_dir(&path)?;
             let roots = roots_for(source.repository(), tag, digest);
-            Ok(Opened {
-                target: shown,
-                source: Arc::new(source),
-                roots,
-            })
+            Ok(Opened { target: shown, source: Arc::new(source), roots })
         }
         Target::Registry { host } => {
             let source = RegistrySource::new(&host, opts.registry.clone())?;
-            Ok(Opened {
-                target: shown,
-                source: Arc::new(source),
-                roots: vec![NodeKind::Registry { host }],
-            })
+            Ok(Opened { target: shown, source: Arc::new(source), roots: vec![NodeKind::Registry { host }] })
         }
         Target::Repository { host, repository } => {
             let source = RegistrySource::new(&host, opts.registry.clone())?;
@@ -86,11 +66,7 @@ pub fn open(target: &str, opts: &OpenOptions) -> Result<Opened> {
         Target::Image(r) => {
             let source = RegistrySource::new(&r.host, opts.registry.clone())?;
             let roots = roots_for(&r.repository, r.tag.clone(), r.digest.clone());
-            Ok(Opened {
-                target: shown,
-                source: Arc::new(source),
-                roots,
-            })
+            Ok(Opened { target: shown, source: Arc::new(source), roots })
         }
     }
 }

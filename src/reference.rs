@@ -22,11 +22,7 @@ pub enum Target {
     /// One image by tag and/or digest.
     Image(ImageRef),
     /// An OCI image layout directory, optionally narrowed to a tag or digest.
-    Layout {
-        path: PathBuf,
-        tag: Option<String>,
-        digest: Option<String>,
-    },
+    Layout { path: PathBuf, tag: Option<String>, digest: Option<String> },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
@@ -40,10 +36,7 @@ pub struct ImageRef {
 impl ImageRef {
     /// The tag or digest to ask the registry for; the digest wins when both are given.
     pub fn reference(&self) -> &str {
-        self.digest
-            .as_deref()
-            .or(self.tag.as_deref())
-            .unwrap_or("latest")
+        self.digest.as_deref().or(self.tag.as_deref()).unwrap_or("latest")
     }
 
     /// Host to connect to: Docker Hub's API host differs from its name.
@@ -53,11 +46,7 @@ impl ImageRef {
 }
 
 pub fn api_host(host: &str) -> &str {
-    if host == DOCKER_HUB {
-        DOCKER_HUB_API
-    } else {
-        host
-    }
+    if host == DOCKER_HUB { DOCKER_HUB_API } else { host }
 }
 
 impl fmt::Display for ImageRef {
@@ -102,8 +91,7 @@ pub fn valid_tag(t: &str) -> bool {
     !b.is_empty()
         && b.len() <= 128
         && (b[0].is_ascii_alphanumeric() || b[0] == b'_')
-        && b.iter()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'))
+        && b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'))
 }
 
 fn valid_repository(r: &str) -> bool {
@@ -111,9 +99,7 @@ fn valid_repository(r: &str) -> bool {
         && r.len() <= 255
         && r.split('/').all(|part| {
             !part.is_empty()
-                && part.bytes().all(|c| {
-                    c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'.' | b'_' | b'-')
-                })
+                && part.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'.' | b'_' | b'-'))
                 && part.as_bytes()[0].is_ascii_alphanumeric()
                 && part.as_bytes()[part.len() - 1].is_ascii_alphanumeric()
         })
@@ -122,8 +108,7 @@ fn valid_repository(r: &str) -> bool {
 fn split_tag_digest(s: &str) -> Result<(&str, Option<String>, Option<String>)> {
     let (rest, digest) = match s.rsplit_once('@') {
         Some((r, d)) => {
-            check_digest_syntax(d)
-                .map_err(|_| Error::Usage(format!("invalid digest {d:?} in {s:?}")))?;
+            check_digest_syntax(d).map_err(|_| Error::Usage(format!("invalid digest {d:?} in {s:?}")))?;
             (r, Some(d.to_string()))
         }
         None => (s, None),
@@ -156,9 +141,7 @@ pub fn parse_target(s: &str) -> Result<Target> {
             None => true,
         };
         if is_registry {
-            return Ok(Target::Registry {
-                host: s.to_string(),
-            });
+            return Ok(Target::Registry { host: s.to_string() });
         }
     }
     let (name, tag, digest) = split_tag_digest(s)?;
@@ -172,21 +155,14 @@ pub fn parse_target(s: &str) -> Result<Target> {
             "invalid repository name {repository:?}: lower-case letters, digits and . _ - separated by /"
         )));
     }
-    if tag.is_none()
-        && digest.is_none()
-        && name.contains('/')
-        && looks_like_host(name.split('/').next().unwrap_or(""))
+    if tag.is_none() && digest.is_none() && name.contains('/') && looks_like_host(name.split('/').next().unwrap_or(""))
     {
         return Ok(Target::Repository { host, repository });
     }
     Ok(Target::Image(ImageRef {
         host,
         repository,
-        tag: if tag.is_none() && digest.is_none() {
-            Some("latest".into())
-        } else {
-            tag
-        },
+        tag: if tag.is_none() && digest.is_none() { Some("latest".into()) } else { tag },
         digest,
     }))
 }
@@ -198,18 +174,10 @@ pub fn parse_layout_target(s: &str) -> Result<Target> {
     }
     // A path that exists as given wins, so directories with ':' in their name still work.
     if std::path::Path::new(s).is_dir() {
-        return Ok(Target::Layout {
-            path: s.into(),
-            tag: None,
-            digest: None,
-        });
+        return Ok(Target::Layout { path: s.into(), tag: None, digest: None });
     }
     let (path, tag, digest) = split_tag_digest(s)?;
-    Ok(Target::Layout {
-        path: path.into(),
-        tag,
-        digest,
-    })
+    Ok(Target::Layout { path: path.into(), tag, digest })
 }
 
 #[cfg(test)]
@@ -225,24 +193,11 @@ mod tests {
 
     #[test]
     fn registries_and_repositories() {
-        assert_eq!(
-            parse_target("localhost:5000").unwrap(),
-            Target::Registry {
-                host: "localhost:5000".into()
-            }
-        );
-        assert_eq!(
-            parse_target("ghcr.io").unwrap(),
-            Target::Registry {
-                host: "ghcr.io".into()
-            }
-        );
+        assert_eq!(parse_target("localhost:5000").unwrap(), Target::Registry { host: "localhost:5000".into() });
+        assert_eq!(parse_target("ghcr.io").unwrap(), Target::Registry { host: "ghcr.io".into() });
         assert_eq!(
             parse_target("127.0.0.1:5000/demo/app").unwrap(),
-            Target::Repository {
-                host: "127.0.0.1:5000".into(),
-                repository: "demo/app".into()
-            }
+            Target::Repository { host: "127.0.0.1:5000".into(), repository: "demo/app".into() }
         );
     }
 
@@ -280,19 +235,11 @@ mod tests {
         let d = format!("sha256:{}", "b".repeat(64));
         assert_eq!(
             parse_layout_target(&format!("./no-such-dir@{d}")).unwrap(),
-            Target::Layout {
-                path: "./no-such-dir".into(),
-                tag: None,
-                digest: Some(d)
-            }
+            Target::Layout { path: "./no-such-dir".into(), tag: None, digest: Some(d) }
         );
         assert_eq!(
             parse_layout_target("out/layout:v1").unwrap(),
-            Target::Layout {
-                path: "out/layout".into(),
-                tag: Some("v1".into()),
-                digest: None
-            }
+            Target::Layout { path: "out/layout".into(), tag: Some("v1".into()), digest: None }
         );
     }
 }

@@ -66,11 +66,7 @@ mod tests {
         assert_eq!(sanitize("a\u{9b}31mb"), "a\\x9b31mb");
         assert_eq!(sanitize("evil\u{202e}gpj.exe"), "evil\\u{202e}gpj.exe");
         assert_eq!(sanitize("two\nlines"), "two\\nlines");
-        assert!(
-            sanitize_lines("{\n  \"a\": \"\x1b[2J\"\n}")
-                .iter()
-                .all(|l| !l.contains('\x1b'))
-        );
+        assert!(sanitize_lines("{\n  \"a\": \"\x1b[2J\"\n}").iter().all(|l| !l.contains('\x1b')));
     }
 
     #[test]

@@ -40,26 +40,16 @@ pub struct Table {
 
 impl Section {
     pub fn new(title: impl Into<String>) -> Self {
-        Section {
-            title: title.into(),
-            ..Default::default()
-        }
+        Section { title: title.into(), ..Default::default() }
     }
 
     pub fn field(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.fields.push(Field {
-            name: name.into(),
-            value: value.into(),
-        });
+        self.fields.push(Field { name: name.into(), value: value.into() });
         self
     }
 
     pub fn failed(title: impl Into<String>, error: impl std::fmt::Display) -> Self {
-        Section {
-            title: title.into(),
-            error: Some(error.to_string()),
-            ..Default::default()
-        }
+        Section { title: title.into(), error: Some(error.to_string()), ..Default::default() }
     }
 }
 
@@ -84,15 +74,9 @@ pub async fn describe(
     for (k, v) in node.annotations() {
         ann = ann.field(k.clone(), v.clone());
     }
-    let manifest =
-        node.manifest.as_ref().map(
-            |m| match serde_json::from_slice::<serde_json::Value>(&m.raw) {
-                Ok(v) => serde_json::to_string_pretty(&v).unwrap_or_default(),
-                Err(_) => String::from_utf8_lossy(&m.raw).into_owned(),
-            },
-        );
-    Details {
-        sections: vec![desc, ann],
-        manifest,
-    }
+    let manifest = node.manifest.as_ref().map(|m| match serde_json::from_slice::<serde_json::Value>(&m.raw) {
+        Ok(v) => serde_json::to_string_pretty(&v).unwrap_or_default(),
+        Err(_) => String::from_utf8_lossy(&m.raw).into_owned(),
+    });
+    Details { sections: vec![desc, ann], manifest }
 }

@@ -9,10 +9,7 @@ use bytes::Bytes;
 use tokio::sync::OnceCell;
 
 use crate::error::{Error, Result};
-use crate::oci::{
-    Descriptor, MAX_MANIFEST_BYTES, Manifest, annotations, check_digest_syntax, media,
-    verify_digest,
-};
+use crate::oci::{Descriptor, MAX_MANIFEST_BYTES, Manifest, annotations, check_digest_syntax, media, verify_digest};
 use crate::source::{FetchedManifest, Source, SourceStats};
 
 /// Files of a layout, by path relative to its root (`index.json`, `blobs/sha256/<hex>`).
@@ -26,21 +23,13 @@ impl LayoutFiles for DirFiles {
     fn read(&self, rel: &str, limit: u64) -> Result<Bytes> {
         let path = self.0.join(rel);
         let meta = std::fs::metadata(&path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => {
-                Error::not_found(format!("{} in layout {}", rel, self.0.display()))
-            }
+            std::io::ErrorKind::NotFound => Error::not_found(format!("{} in layout {}", rel, self.0.display())),
             _ => Error::io(&path, e),
         })?;
         if meta.len() > limit {
-            return Err(Error::TooLarge {
-                what: rel.to_string(),
-                size: meta.len(),
-                limit,
-            });
+            return Err(Error::TooLarge { what: rel.to_string(), size: meta.len(), limit });
         }
-        std::fs::read(&path)
-            .map(Bytes::from)
-            .map_err(|e| Error::io(&path, e))
+        std::fs::read(&path).map(Bytes::from).map_err(|e| Error::io(&path, e))
     }
 }
 
@@ -50,17 +39,9 @@ pub struct MemFiles(pub HashMap<String, Bytes>);
 
 impl LayoutFiles for MemFiles {
     fn read(&self, rel: &str, limit: u64) -> Result<Bytes> {
-        let b = self
-            .0
-            .get(rel)
-            .cloned()
-            .ok_or_else(|| Error::not_found(format!("{rel} in the demo layout")))?;
+        let b = self.0.get(rel).cloned().ok_or_else(|| Error::not_found(format!("{rel} in the demo layout")))?;
         if b.len() as u64 > limit {
-            return Err(Error::TooLarge {
-                what: rel.to_string(),
-                size: b.len() as u64,
-                limit,
-            });
+            return Err(Error::TooLarge { what: rel.to_string(), size: b.len() as u64, limit });
         }
         Ok(b)
     }
@@ -85,29 +66,15 @@ fn blob_path(digest: &str) -> Result<String> {
 impl LayoutSource {
     pub fn open_dir(path: &Path) -> Result<Self> {
         if !path.is_dir() {
-            return Err(Error::Usage(format!(
-                "{} is not a directory holding an OCI image layout",
-                path.display()
-            )));
+            return Err(Error::Usage(format!("{} is not a directory holding an OCI image layout", path.display())));
         }
         let layout_file = path.join("oci-layout");
-        let marker = std::fs::read(&layout_file).map_err(|e| {
-            Error::Usage(format!(
-                "{}: not an OCI image layout ({e})",
-                layout_file.display()
-            ))
-        })?;
-        let marker: serde_json::Value = serde_json::from_slice(&marker)
-            .map_err(|e| Error::malformed(layout_file.display().to_string(), e))?;
-        if marker
-            .get("imageLayoutVersion")
-            .and_then(|v| v.as_str())
-            .is_none()
-        {
-            return Err(Error::malformed(
-                layout_file.display().to_string(),
-                "no imageLayoutVersion",
-            ));
+        let marker = std::fs::read(&layout_file)
+            .map_err(|e| Error::Usage(format!("{}: not an OCI image layout ({e})", layout_file.display())))?;
+        let marker: serde_json::Value =
+            serde_json::from_slice(&marker).map_err(|e| Error::malformed(layout_file.display().to_string(), e))?;
+        if marker.get("imageLayoutVersion").and_then(|v| v.as_str()).is_none() {
+            return Err(Error::malformed(layout_file.display().to_string(), "no imageLayoutVersion"));
         }
         let name = path.display().to_string();
         let repository = path
@@ -120,8 +87,7 @@ impl LayoutSource {
 
     pub fn open(name: String, repository: String, files: Box<dyn LayoutFiles>) -> Result<Self> {
         let raw = files.read("index.json", MAX_MANIFEST_BYTES)?;
-        let index =
-            Manifest::parse(&raw).map_err(|e| Error::malformed(format!("{name}/index.json"), e))?;
+        let index = Manifest::parse(&raw).map_err(|e| Error::malformed(format!("{name}/index.json"), e))?;
         Ok(LayoutSource {
             name,
             repository,
@@ -139,10 +105,7 @@ impl LayoutSource {
     }
 
     fn tagged(&self, tag: &str) -> Option<&Descriptor> {
-        self.index
-            .manifests
-            .iter()
-            .find(|d| d.annotations.get(annotations::REF_NAME).map(String::as_str) == Some(tag))
+        self.index.manifests.iter().find(|d| d.annotations.get(annotations::REF_NAME).map(String::as_str) == Some(tag))
     }
 
     fn load(&self, digest: &str) -> Result<Arc<FetchedManifest>> {
@@ -151,21 +114,13 @@ impl LayoutSource {
             return Ok(m.clone());
         }
         let raw = self.files.read(&blob_path(digest)?, MAX_MANIFEST_BYTES)?;
-        let fetched = Arc::new(FetchedManifest::from_bytes(
-            raw,
-            None,
-            Some(digest),
-            digest,
-        )?);
+        let fetched = Arc::new(FetchedManifest::from_bytes(raw, None, Some(digest), digest)?);
         {
             let mut s = self.stats.lock().expect("stats lock");
             s.requests += 1;
             s.manifests_fetched += 1;
         }
-        self.cache
-            .lock()
-            .expect("cache lock")
-            .insert(digest.to_string(), fetched.clone());
+        self.cache.lock().expect("cache lock").insert(digest.to_string(), fetched.clone());
         Ok(fetched)
     }
 
@@ -175,9 +130,7 @@ impl LayoutSource {
         let mut seen = HashSet::new();
         let mut queue: Vec<Descriptor> = self.index.manifests.clone();
         while let Some(d) = queue.pop() {
-            if !seen.insert(d.digest.clone())
-                || !media::is_manifest(&d.media_type) && !d.media_type.is_empty()
-            {
+            if !seen.insert(d.digest.clone()) || !media::is_manifest(&d.media_type) && !d.media_type.is_empty() {
                 continue;
             }
             // Unreadable manifests are reported when their own node is expanded.
@@ -188,10 +141,7 @@ impl LayoutSource {
             if let Some(subject) = &m.manifest.subject {
                 let mut entry = m.descriptor.clone();
                 entry.artifact_type = m.manifest.effective_artifact_type().map(str::to_string);
-                by_subject
-                    .entry(subject.digest.clone())
-                    .or_default()
-                    .push(entry);
+                by_subject.entry(subject.digest.clone()).or_default().push(entry);
             }
         }
         for list in by_subject.values_mut() {
@@ -216,12 +166,8 @@ impl Source for LayoutSource {
     }
 
     async fn tags(&self, _repository: &str) -> Result<Arc<Vec<String>>> {
-        let mut tags: Vec<String> = self
-            .index
-            .manifests
-            .iter()
-            .filter_map(|d| d.annotations.get(annotations::REF_NAME).cloned())
-            .collect();
+        let mut tags: Vec<String> =
+            self.index.manifests.iter().filter_map(|d| d.annotations.get(annotations::REF_NAME).cloned()).collect();
         tags.sort();
         tags.dedup();
         Ok(Arc::new(tags))
@@ -231,26 +177,16 @@ impl Source for LayoutSource {
         if check_digest_syntax(reference).is_ok() {
             return self.load(reference);
         }
-        let d = self
-            .tagged(reference)
-            .ok_or_else(|| Error::not_found(format!("tag {reference} in {}", self.name)))?;
+        let d = self.tagged(reference).ok_or_else(|| Error::not_found(format!("tag {reference} in {}", self.name)))?;
         self.load(&d.digest.clone())
     }
 
     async fn blob(&self, _repository: &str, descriptor: &Descriptor, limit: u64) -> Result<Bytes> {
         if descriptor.size > limit {
-            return Err(Error::TooLarge {
-                what: format!("blob {}", descriptor.digest),
-                size: descriptor.size,
-                limit,
-            });
+            return Err(Error::TooLarge { what: format!("blob {}", descriptor.digest), size: descriptor.size, limit });
         }
         let raw = self.files.read(&blob_path(&descriptor.digest)?, limit)?;
-        verify_digest(
-            &format!("blob {}", descriptor.digest),
-            &raw,
-            &descriptor.digest,
-        )?;
+        verify_digest(&format!("blob {}", descriptor.digest), &raw, &descriptor.digest)?;
         self.stats.lock().expect("stats lock").blobs_fetched += 1;
         Ok(raw)
     }
@@ -261,17 +197,12 @@ impl Source for LayoutSource {
         digest: &str,
         artifact_type: Option<&str>,
     ) -> Result<Option<Vec<Descriptor>>> {
-        let all = self
-            .referrers
-            .get_or_init(|| async { self.scan_referrers() })
-            .await;
+        let all = self.referrers.get_or_init(|| async { self.scan_referrers() }).await;
         let list = all
             .get(digest)
             .map(|l| {
                 l.iter()
-                    .filter(|d| {
-                        artifact_type.is_none_or(|at| d.artifact_type.as_deref() == Some(at))
-                    })
+                    .filter(|d| artifact_type.is_none_or(|at| d.artifact_type.as_deref() == Some(at)))
                     .cloned()
                     .collect()
             })

@@ -53,18 +53,10 @@ impl FetchedManifest {
         let media_type = manifest
             .media_type
             .clone()
-            .or_else(|| {
-                content_type
-                    .filter(|ct| crate::oci::media::is_manifest(ct))
-                    .map(str::to_string)
-            })
+            .or_else(|| content_type.filter(|ct| crate::oci::media::is_manifest(ct)).map(str::to_string))
             .unwrap_or_else(|| {
-                if manifest.is_index() {
-                    crate::oci::media::OCI_INDEX
-                } else {
-                    crate::oci::media::OCI_MANIFEST
-                }
-                .to_string()
+                if manifest.is_index() { crate::oci::media::OCI_INDEX } else { crate::oci::media::OCI_MANIFEST }
+                    .to_string()
             });
         Ok(FetchedManifest {
             descriptor: Descriptor {

@@ -26,10 +26,7 @@ pub struct ExploreOptions {
 /// True for tags that are bookkeeping of referrers rather than images: `sha256-<hex>` and
 /// cosign's `sha256-<hex>.sig|.att|.sbom`.
 pub fn is_referrer_tag(tag: &str) -> bool {
-    let stem = COSIGN_SUFFIXES
-        .iter()
-        .find_map(|s| tag.strip_suffix(s))
-        .unwrap_or(tag);
+    let stem = COSIGN_SUFFIXES.iter().find_map(|s| tag.strip_suffix(s)).unwrap_or(tag);
     match stem.split_once('-') {
         Some(("sha256", hex)) => hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()),
         Some(("sha512", hex)) => hex.len() == 128 && hex.bytes().all(|b| b.is_ascii_hexdigit()),
@@ -46,14 +43,8 @@ pub async fn find_referrers(
     artifact_type: Option<&str>,
 ) -> Result<Vec<Referrer>> {
     let mut found = Vec::new();
-    match source
-        .referrers_api(repository, digest, artifact_type)
-        .await?
-    {
-        Some(list) => found.extend(list.into_iter().map(|descriptor| Referrer {
-            descriptor,
-            via: Via::ReferrersApi,
-        })),
+    match source.referrers_api(repository, digest, artifact_type).await? {
+        Some(list) => found.extend(list.into_iter().map(|descriptor| Referrer { descriptor, via: Via::ReferrersApi })),
         None => found.extend(tag_schema(source, repository, digest, artifact_type).await?),
     }
     let tags = source.tags(repository).await?;
@@ -65,15 +56,9 @@ pub async fn find_referrers(
         }
         let fetched = source.manifest(repository, &tag).await?;
         let mut descriptor = fetched.descriptor.clone();
-        descriptor.artifact_type = fetched
-            .manifest
-            .effective_artifact_type()
-            .map(str::to_string);
+        descriptor.artifact_type = fetched.manifest.effective_artifact_type().map(str::to_string);
         if artifact_type.is_none_or(|at| descriptor.artifact_type.as_deref() == Some(at)) {
-            found.push(Referrer {
-                descriptor,
-                via: Via::CosignTag(tag),
-            });
+            found.push(Referrer { descriptor, via: Via::CosignTag(tag) });
         }
     }
     let mut seen = HashSet::new();
@@ -94,10 +79,7 @@ async fn tag_schema(
         Err(e) => return Err(e),
     };
     // Some registries resolve `sha256-<hex>` as the digest itself and return the image.
-    if fetched.descriptor.digest == digest
-        || !fetched.manifest.is_index()
-        || fetched.manifest.config.is_some()
-    {
+    if fetched.descriptor.digest == digest || !fetched.manifest.is_index() || fetched.manifest.config.is_some() {
         return Err(Error::malformed(
             format!("referrers tag {tag}"),
             "the registry answered with a manifest that is not a referrers index (possibly the image itself)",
@@ -108,10 +90,7 @@ async fn tag_schema(
         .manifests
         .iter()
         .filter(|d| artifact_type.is_none_or(|at| d.artifact_type.as_deref() == Some(at)))
-        .map(|d| Referrer {
-            descriptor: d.clone(),
-            via: Via::TagSchema,
-        })
+        .map(|d| Referrer { descriptor: d.clone(), via: Via::TagSchema })
         .collect())
 }
 
@@ -128,48 +107,31 @@ impl ExpandRequest {
     pub fn for_node(graph: &Graph, id: NodeId) -> Self {
         let node = graph.node(id);
         let expected_subject = match node.artifact().map(|a| &a.role) {
-            Some(Role::Referrer(Via::ReferrersApi | Via::TagSchema)) => node
-                .parent
-                .and_then(|p| graph.node(p).digest())
-                .map(str::to_string),
+            Some(Role::Referrer(Via::ReferrersApi | Via::TagSchema)) => {
+                node.parent.and_then(|p| graph.node(p).digest()).map(str::to_string)
+            }
             _ => None,
         };
-        ExpandRequest {
-            kind: node.kind.clone(),
-            expected_subject,
-        }
+        ExpandRequest { kind: node.kind.clone(), expected_subject }
     }
 }
 
 /// Loads the children of a node: repositories of a registry, tags of a repository, the manifest
 /// a tag points at, the platform manifests of an index and the referrers of an artifact.
-pub async fn expand(
-    source: &dyn Source,
-    req: &ExpandRequest,
-    opts: &ExploreOptions,
-) -> Result<Expansion> {
+pub async fn expand(source: &dyn Source, req: &ExpandRequest, opts: &ExploreOptions) -> Result<Expansion> {
     match &req.kind {
         NodeKind::Registry { .. } => {
             let repos = source.repositories().await?;
-            Ok(Expansion {
-                manifest: None,
-                children: repos.into_iter().map(ChildSpec::Repository).collect(),
-            })
+            Ok(Expansion { manifest: None, children: repos.into_iter().map(ChildSpec::Repository).collect() })
         }
         NodeKind::Repository { name } => {
             let tags = source.tags(name).await?;
             let children = tags
                 .iter()
                 .filter(|t| !is_referrer_tag(t))
-                .map(|t| ChildSpec::Tag {
-                    repository: name.clone(),
-                    tag: t.clone(),
-                })
+                .map(|t| ChildSpec::Tag { repository: name.clone(), tag: t.clone() })
                 .collect();
-            Ok(Expansion {
-                manifest: None,
-                children,
-            })
+            Ok(Expansion { manifest: None, children })
         }
         NodeKind::Tag { repository, tag } => {
             let fetched = source.manifest(repository, tag).await?;
@@ -197,10 +159,7 @@ pub async fn expand(
                 if claimed != Some(subject.as_str()) {
                     return Err(Error::malformed(
                         format!("referrer {}", a.descriptor.digest),
-                        format!(
-                            "listed as a referrer of {subject} but its subject is {}",
-                            claimed.unwrap_or("absent")
-                        ),
+                        format!("listed as a referrer of {subject} but its subject is {}", claimed.unwrap_or("absent")),
                     ));
                 }
             }
@@ -215,23 +174,15 @@ pub async fn expand(
                     tags: Vec::new(),
                 })
                 .collect();
-            let referrers = find_referrers(
-                source,
-                &a.repository,
-                &a.descriptor.digest,
-                opts.artifact_type.as_deref(),
-            )
-            .await?;
+            let referrers =
+                find_referrers(source, &a.repository, &a.descriptor.digest, opts.artifact_type.as_deref()).await?;
             children.extend(referrers.into_iter().map(|r| ChildSpec::Artifact {
                 repository: a.repository.clone(),
                 descriptor: r.descriptor,
                 role: Role::Referrer(r.via),
                 tags: Vec::new(),
             }));
-            Ok(Expansion {
-                manifest: Some(fetched),
-                children,
-            })
+            Ok(Expansion { manifest: Some(fetched), children })
         }
     }
 }

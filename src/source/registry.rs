@@ -50,9 +50,7 @@ pub struct RegistrySource {
 impl RegistrySource {
     pub fn new(host: &str, opts: RegistryOptions) -> Result<Self> {
         let _ = opts;
-        Err(Error::Unsupported {
-            what: format!("registry access to {host} is not built yet"),
-        })
+        Err(Error::Unsupported { what: format!("registry access to {host} is not built yet") })
     }
 }
 
@@ -76,12 +74,7 @@ impl super::Source for RegistrySource {
     async fn blob(&self, _: &str, _: &crate::oci::Descriptor, _: u64) -> Result<bytes::Bytes> {
         unreachable!()
     }
-    async fn referrers_api(
-        &self,
-        _: &str,
-        _: &str,
-        _: Option<&str>,
-    ) -> Result<Option<Vec<crate::oci::Descriptor>>> {
+    async fn referrers_api(&self, _: &str, _: &str, _: Option<&str>) -> Result<Option<Vec<crate::oci::Descriptor>>> {
         unreachable!()
     }
 }
