@@ -4,11 +4,13 @@
 //! `tui` is the only module that knows about ratatui and crossterm.
 
 pub mod artifact;
+pub mod discover;
 pub mod error;
 pub mod graph;
 pub mod oci;
 pub mod open;
 pub mod reference;
+pub mod report;
 pub mod sanitize;
 pub mod source;
 

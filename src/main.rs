@@ -1,13 +1,16 @@
 //! sigscope command line: no subcommand opens the TUI; `tree`, `demo`, … run headless.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use sigscope::discover::{DiscoverOptions, discover};
 use sigscope::open::OpenOptions;
+use sigscope::report;
+use sigscope::source::referrers::ExploreOptions;
 use sigscope::source::registry::RegistryOptions;
 
 #[derive(Parser, Debug)]
@@ -170,17 +173,55 @@ async fn run(cli: Cli) -> i32 {
     };
     match cli.command {
         None => run_tui(cli.target, &opts, cli.theme, !cli.no_mouse).await,
-        Some(Command::Tree(args)) => {
-            let _ = (args.target, args.output, args.depth, args.artifact_type);
-            eprintln!("sigscope tree: not built yet");
-            2
-        }
+        Some(Command::Tree(args)) => run_tree(args, &opts).await,
         Some(Command::Demo { command: DemoCommand::Export { dir } }) => {
             let _ = dir;
             eprintln!("sigscope demo export: not built yet");
             2
         }
     }
+}
+
+async fn run_tree(args: TreeArgs, opts: &OpenOptions) -> i32 {
+    let opened = match sigscope::open::open(&args.target, opts) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("sigscope tree: {e}");
+            return e.exit_code();
+        }
+    };
+    let discover_opts = DiscoverOptions {
+        depth: args.depth,
+        explore: ExploreOptions { artifact_type: args.artifact_type },
+        max_in_flight: opts.registry.concurrency * 2,
+    };
+    let host = opened.source.host();
+    let graph = discover(opened.source.clone(), opened.roots, &discover_opts).await;
+    let roots = graph.roots.clone();
+    let mut stdout = std::io::stdout().lock();
+    let written = match args.output {
+        TreeFormat::Json => {
+            let reports: Vec<_> = roots.iter().map(|&r| report::report(&graph, &host, r)).collect();
+            let value = if reports.len() == 1 { serde_json::to_value(&reports[0]) } else { serde_json::to_value(&reports) };
+            value
+                .and_then(|v| serde_json::to_writer_pretty(&mut stdout, &v))
+                .map_err(std::io::Error::other)
+                .and_then(|_| writeln!(stdout))
+        }
+        TreeFormat::Tree => stdout.write_all(report::render_text(&graph, &host, &roots).as_bytes()),
+    };
+    if let Err(e) = written {
+        eprintln!("sigscope tree: cannot write output: {e}");
+        return 3;
+    }
+    let mut failures = Vec::new();
+    for &r in &roots {
+        report::failures(&graph, &host, r, &mut failures);
+    }
+    for f in &failures {
+        eprintln!("sigscope tree: {f}");
+    }
+    if failures.is_empty() { 0 } else { 3 }
 }
 
 /// Opens the TUI on TARGET, or on the built-in demo when there is none.

@@ -1,0 +1,65 @@
+//! Walks a whole graph headlessly (for `sigscope tree`), as many expansions in flight as the
+//! source allows.
+
+use std::collections::VecDeque;
+
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+
+use crate::graph::{Graph, NodeId, NodeKind, Role};
+use crate::source::DynSource;
+use crate::source::referrers::{ExpandRequest, ExploreOptions, expand};
+
+#[derive(Debug, Clone, Default)]
+pub struct DiscoverOptions {
+    /// Levels of referrers to follow below each image; `None` follows them all.
+    pub depth: Option<usize>,
+    pub explore: ExploreOptions,
+    /// Expansions in flight at once; the source also caps its own requests.
+    pub max_in_flight: usize,
+}
+
+/// How many referrer edges lie between `id` and the image it hangs off.
+fn referrer_depth(graph: &Graph, id: NodeId) -> usize {
+    std::iter::once(id)
+        .chain(graph.ancestors(id))
+        .filter(|&n| matches!(graph.node(n).artifact().map(|a| &a.role), Some(Role::Referrer(_))))
+        .count()
+}
+
+fn wants_expansion(graph: &Graph, id: NodeId, opts: &DiscoverOptions) -> bool {
+    if graph.is_cycle(id) {
+        return false;
+    }
+    match opts.depth {
+        Some(max) => referrer_depth(graph, id) < max,
+        None => true,
+    }
+}
+
+/// Builds the graph under `roots`, expanding every node (down to `depth` referrer levels).
+/// Failures stay on their node; the walk carries on with the rest.
+pub async fn discover(source: DynSource, roots: Vec<NodeKind>, opts: &DiscoverOptions) -> Graph {
+    let mut graph = Graph::new();
+    let mut pending: VecDeque<NodeId> = roots.into_iter().map(|k| graph.add_root(k)).collect();
+    let mut in_flight = FuturesUnordered::new();
+    let limit = opts.max_in_flight.max(1);
+    loop {
+        while in_flight.len() < limit {
+            let Some(id) = pending.pop_front() else { break };
+            graph.set_loading(id);
+            let req = ExpandRequest::for_node(&graph, id);
+            let source = source.clone();
+            let explore = opts.explore.clone();
+            in_flight.push(async move {
+                let result = expand(source.as_ref(), &req, &explore).await;
+                (id, result)
+            });
+        }
+        let Some((id, result)) = in_flight.next().await else { break };
+        graph.apply(id, result.map_err(|e| e.to_string()));
+        let children = graph.node(id).children.clone();
+        pending.extend(children.into_iter().filter(|&c| wants_expansion(&graph, c, opts)));
+    }
+    graph
+}
