@@ -202,7 +202,8 @@ async fn run_tree(args: TreeArgs, opts: &OpenOptions) -> i32 {
     let written = match args.output {
         TreeFormat::Json => {
             let reports: Vec<_> = roots.iter().map(|&r| report::report(&graph, &host, r)).collect();
-            let value = if reports.len() == 1 { serde_json::to_value(&reports[0]) } else { serde_json::to_value(&reports) };
+            let value =
+                if reports.len() == 1 { serde_json::to_value(&reports[0]) } else { serde_json::to_value(&reports) };
             value
                 .and_then(|v| serde_json::to_writer_pretty(&mut stdout, &v))
                 .map_err(std::io::Error::other)

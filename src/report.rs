@@ -78,9 +78,11 @@ pub fn report(graph: &Graph, host: &str, id: NodeId) -> ReportNode {
     let node = graph.node(id);
     let children = || node.children.iter().map(|&c| report(graph, host, c)).collect::<Vec<_>>();
     match &node.kind {
-        NodeKind::Registry { host } => {
-            ReportNode::Registry(RegistryReport { registry: host.clone(), repositories: children(), error: error_of(&node.load) })
-        }
+        NodeKind::Registry { host } => ReportNode::Registry(RegistryReport {
+            registry: host.clone(),
+            repositories: children(),
+            error: error_of(&node.load),
+        }),
         NodeKind::Repository { name } => ReportNode::Repository(RepositoryReport {
             repository: format!("{host}/{name}"),
             tags: children(),

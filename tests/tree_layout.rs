@@ -1,0 +1,188 @@
+//! `sigscope tree` on OCI image layouts written by the test: the real binary, its stdout JSON,
+//! its stderr and exit code.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+const MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+
+struct Layout {
+    dir: tempfile::TempDir,
+    index: Vec<Value>,
+}
+
+fn digest(bytes: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
+}
+
+impl Layout {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("blobs/sha256")).unwrap();
+        std::fs::write(dir.path().join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+        Layout { dir, index: Vec::new() }
+    }
+
+    fn blob(&self, bytes: &[u8]) -> Value {
+        let d = digest(bytes);
+        std::fs::write(self.dir.path().join("blobs/sha256").join(&d[7..]), bytes).unwrap();
+        json!({"digest": d, "size": bytes.len()})
+    }
+
+    /// Writes a manifest and returns its descriptor.
+    fn manifest(&mut self, body: Value, tag: Option<&str>) -> Value {
+        let bytes = serde_json::to_vec(&body).unwrap();
+        let mut d = self.blob(&bytes);
+        d["mediaType"] = json!(MANIFEST);
+        let mut entry = d.clone();
+        if let Some(t) = tag {
+            entry["annotations"] = json!({"org.opencontainers.image.ref.name": t});
+        }
+        self.index.push(entry);
+        d
+    }
+
+    fn image(&mut self, tag: &str, annotations: Value) -> Value {
+        let config = self.blob(br#"{"architecture":"amd64","os":"linux"}"#);
+        let layer = self.blob(tag.as_bytes());
+        self.manifest(
+            json!({
+                "schemaVersion": 2, "mediaType": MANIFEST,
+                "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config["digest"], "size": config["size"]},
+                "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": layer["digest"], "size": layer["size"]}],
+                "annotations": annotations,
+            }),
+            Some(tag),
+        )
+    }
+
+    fn referrer(&mut self, subject: &Value, artifact_type: &str, content: &[u8]) -> Value {
+        let empty = self.blob(b"{}");
+        let layer = self.blob(content);
+        self.manifest(
+            json!({
+                "schemaVersion": 2, "mediaType": MANIFEST, "artifactType": artifact_type,
+                "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": empty["digest"], "size": 2},
+                "layers": [{"mediaType": artifact_type, "digest": layer["digest"], "size": layer["size"]}],
+                "subject": subject,
+                "annotations": {"org.opencontainers.image.created": "2025-01-01T00:00:00Z"},
+            }),
+            None,
+        )
+    }
+
+    fn finish(&self) -> &Path {
+        let index = json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": self.index});
+        std::fs::write(self.dir.path().join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
+        self.dir.path()
+    }
+}
+
+fn sigscope(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_sigscope")).args(args).output().expect("run sigscope");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+fn digests(nodes: &Value) -> Vec<String> {
+    let mut v: Vec<String> =
+        nodes.as_array().unwrap().iter().map(|n| n["digest"].as_str().unwrap().to_string()).collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn json_lists_referrers_and_nested_referrers() {
+    let mut l = Layout::new();
+    let img = l.image("v1", json!({"org.opencontainers.image.created": "2025-02-03T04:05:06Z"}));
+    let sig = l.referrer(&img, "application/vnd.cncf.notary.signature", b"sig");
+    let sbom = l.referrer(&img, "application/spdx+json", br#"{"spdxVersion":"SPDX-2.3"}"#);
+    let sbom_sig = l.referrer(&sbom, "application/vnd.cncf.notary.signature", b"sbom-sig");
+    let _other = l.image("v2", json!({}));
+    let path = l.finish().display().to_string();
+
+    let (code, out, err) = sigscope(&["tree", "--oci-layout", &format!("{path}:v1"), "-o", "json"]);
+    assert_eq!(code, 0, "stderr: {err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["digest"], img["digest"]);
+    assert_eq!(v["kind"], "image");
+    assert_eq!(v["tags"], json!(["v1"]));
+    assert_eq!(v["annotations"]["org.opencontainers.image.created"], "2025-02-03T04:05:06Z");
+    let mut want = vec![sig["digest"].as_str().unwrap().to_string(), sbom["digest"].as_str().unwrap().to_string()];
+    want.sort();
+    assert_eq!(digests(&v["manifests"]), want);
+    let sbom_node = v["manifests"].as_array().unwrap().iter().find(|n| n["digest"] == sbom["digest"]).unwrap();
+    assert_eq!(sbom_node["kind"], "SPDX SBOM");
+    assert_eq!(sbom_node["artifactType"], "application/spdx+json");
+    assert_eq!(sbom_node["via"], "referrers API");
+    assert_eq!(digests(&sbom_node["manifests"]), vec![sbom_sig["digest"].as_str().unwrap().to_string()]);
+    assert_eq!(sbom_node["manifests"][0]["kind"], "Notation signature");
+    assert!(sbom_node["reference"].as_str().unwrap().ends_with(&format!("@{}", sbom["digest"].as_str().unwrap())));
+
+    // --depth 1 stops below the first level of referrers; --artifact-type filters them.
+    let (_, out, _) = sigscope(&["tree", "--oci-layout", &format!("{path}:v1"), "-o", "json", "--depth", "1"]);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let sbom_node = v["manifests"].as_array().unwrap().iter().find(|n| n["digest"] == sbom["digest"]).unwrap();
+    assert_eq!(sbom_node["manifests"], json!([]));
+    let (_, out, _) = sigscope(&[
+        "tree",
+        "--oci-layout",
+        &format!("{path}:v1"),
+        "-o",
+        "json",
+        "--artifact-type",
+        "application/spdx+json",
+    ]);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(digests(&v["manifests"]), vec![sbom["digest"].as_str().unwrap().to_string()]);
+}
+
+#[test]
+fn text_tree_shows_tags_kinds_and_escapes_hostile_annotations() {
+    let mut l = Layout::new();
+    let img = l.image("v1", json!({}));
+    l.referrer(&img, "application/vnd.cncf.notary.signature\u{1b}[2J", b"sig");
+    let path = l.finish().display().to_string();
+    let (code, out, err) = sigscope(&["tree", "--oci-layout", &path]);
+    assert_eq!(code, 0, "stderr: {err}");
+    assert!(out.contains(img["digest"].as_str().unwrap()), "{out}");
+    assert!(out.contains("← v1"), "{out}");
+    assert!(out.contains("\\x1b[2J"), "escape shown escaped: {out}");
+    assert!(!out.contains('\u{1b}'), "no raw escape reaches the terminal");
+}
+
+#[test]
+fn corrupted_blob_fails_its_node_only() {
+    let mut l = Layout::new();
+    let good = l.image("good", json!({}));
+    let bad = l.image("bad", json!({}));
+    let path = l.finish().to_path_buf();
+    // Overwrite the bad manifest with other bytes: its content no longer matches its digest.
+    std::fs::write(path.join("blobs/sha256").join(&bad["digest"].as_str().unwrap()[7..]), b"{\"schemaVersion\":2}")
+        .unwrap();
+    let (code, out, err) = sigscope(&["tree", "--oci-layout", path.to_str().unwrap(), "-o", "json"]);
+    assert_eq!(code, 3, "stdout: {out}");
+    assert!(err.contains("integrity error"), "stderr: {err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let tags = v["tags"].as_array().unwrap();
+    let good_node = tags.iter().find(|n| n["digest"] == good["digest"]).expect("good image still listed");
+    assert!(good_node.get("error").is_none());
+    let failed: Vec<_> = tags.iter().filter(|n| n.get("error").is_some()).collect();
+    assert_eq!(failed.len(), 1, "{out}");
+    assert!(failed[0]["error"].as_str().unwrap().contains("integrity error"));
+}
+
+#[test]
+fn missing_layout_is_a_usage_error() {
+    let (code, _, err) = sigscope(&["tree", "--oci-layout", "/nonexistent/layout"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("/nonexistent/layout"), "{err}");
+    let (code, _, err) = sigscope(&["tree", "Bad/Repo:tag"]);
+    assert_eq!(code, 2, "{err}");
+}
