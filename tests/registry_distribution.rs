@@ -58,9 +58,13 @@ async fn tag_schema_cosign_nesting_and_indexes() {
     let opts = ExploreOptions::default();
 
     // Repository → tags, without the referrer bookkeeping tags.
-    let e = guard(expand(&s, &ExpandRequest { kind: NodeKind::Repository { name: repo.into() }, expected_subject: None }, &opts))
-        .await
-        .unwrap();
+    let e = guard(expand(
+        &s,
+        &ExpandRequest { kind: NodeKind::Repository { name: repo.into() }, expected_subject: None },
+        &opts,
+    ))
+    .await
+    .unwrap();
     let tags: Vec<String> = e
         .children
         .iter()
@@ -73,16 +77,21 @@ async fn tag_schema_cosign_nesting_and_indexes() {
     assert!(s.tags(repo).await.unwrap().contains(&fx.cosign_tag));
 
     // Tag → the image.
-    let e = guard(expand(&s, &ExpandRequest { kind: NodeKind::Tag { repository: repo.into(), tag: "v1".into() }, expected_subject: None }, &opts))
-        .await
-        .unwrap();
+    let e = guard(expand(
+        &s,
+        &ExpandRequest { kind: NodeKind::Tag { repository: repo.into(), tag: "v1".into() }, expected_subject: None },
+        &opts,
+    ))
+    .await
+    .unwrap();
     assert_eq!(edges(&e.children), BTreeSet::from([edge(&fx.image, Role::Root)]));
 
     // Image → signature and SBOM from the tag schema, the cosign signature from its tag.
     let root = Descriptor { digest: fx.image.digest.clone(), ..Default::default() };
-    let e = guard(expand(&s, &ExpandRequest { kind: artifact(repo, &root, Role::Root), expected_subject: None }, &opts))
-        .await
-        .unwrap();
+    let e =
+        guard(expand(&s, &ExpandRequest { kind: artifact(repo, &root, Role::Root), expected_subject: None }, &opts))
+            .await
+            .unwrap();
     assert_eq!(e.manifest.as_ref().unwrap().descriptor.digest, fx.image.digest);
     assert_eq!(
         edges(&e.children),
@@ -98,12 +107,18 @@ async fn tag_schema_cosign_nesting_and_indexes() {
     });
     let sig = sig.unwrap();
     assert_eq!(sig.artifact_type.as_deref(), Some(media::NOTATION_SIGNATURE));
-    assert_eq!(sig.annotations.get("org.opencontainers.image.created").map(String::as_str), Some(support::fixtures::CREATED));
+    assert_eq!(
+        sig.annotations.get("org.opencontainers.image.created").map(String::as_str),
+        Some(support::fixtures::CREATED)
+    );
 
     // SBOM → its own signature (nested referrer), with the subject checked.
     let e = guard(expand(
         &s,
-        &ExpandRequest { kind: artifact(repo, &fx.sbom, Role::Referrer(Via::TagSchema)), expected_subject: Some(fx.image.digest.clone()) },
+        &ExpandRequest {
+            kind: artifact(repo, &fx.sbom, Role::Referrer(Via::TagSchema)),
+            expected_subject: Some(fx.image.digest.clone()),
+        },
         &opts,
     ))
     .await
@@ -111,9 +126,13 @@ async fn tag_schema_cosign_nesting_and_indexes() {
     assert_eq!(edges(&e.children), BTreeSet::from([edge(&fx.sbom_signature, Role::Referrer(Via::TagSchema))]));
 
     // Index → its two platform manifests.
-    let e = guard(expand(&s, &ExpandRequest { kind: artifact(repo, &fx.index, Role::Root), expected_subject: None }, &opts))
-        .await
-        .unwrap();
+    let e = guard(expand(
+        &s,
+        &ExpandRequest { kind: artifact(repo, &fx.index, Role::Root), expected_subject: None },
+        &opts,
+    ))
+    .await
+    .unwrap();
     assert_eq!(
         edges(&e.children),
         BTreeSet::from([edge(&fx.platforms[0], Role::Platform), edge(&fx.platforms[1], Role::Platform)])
@@ -121,7 +140,10 @@ async fn tag_schema_cosign_nesting_and_indexes() {
 
     // The artifactType filter applies to the tag schema and to cosign tags.
     let only_sigs = guard(find_referrers(&s, repo, &fx.image.digest, Some(media::NOTATION_SIGNATURE))).await.unwrap();
-    assert_eq!(only_sigs.iter().map(|r| r.descriptor.digest.clone()).collect::<Vec<_>>(), vec![fx.signature.digest.clone()]);
+    assert_eq!(
+        only_sigs.iter().map(|r| r.descriptor.digest.clone()).collect::<Vec<_>>(),
+        vec![fx.signature.digest.clone()]
+    );
 
     // Blobs come back verified.
     let cfg = guard(s.blob(repo, &fx.config, 1 << 20)).await.unwrap();
@@ -204,7 +226,10 @@ async fn bearer_token_auth() {
     assert_eq!(user_source.stats().requests - before, 3);
 
     // Wrong password: the token server refuses, and the password is not in the error.
-    let bad = source(&server.host, RegistryOptions { credentials: Some((user.into(), "WRONG-secret-1".into())), ..test_options() });
+    let bad = source(
+        &server.host,
+        RegistryOptions { credentials: Some((user.into(), "WRONG-secret-1".into())), ..test_options() },
+    );
     let e = guard(bad.manifest("demo/app", "v1")).await.unwrap_err();
     assert!(matches!(e, Error::Auth { .. }), "{e:?}");
     assert!(!format!("{e} {e:?}").contains("WRONG-secret-1"));
@@ -226,8 +251,11 @@ async fn docker_config_auths_helpers_and_identity_tokens() {
     .await;
     let cfg = tempfile::tempdir().unwrap();
     let from_config = || {
-        RegistrySource::new(&basic.host, RegistryOptions { docker_config: Some(cfg.path().to_path_buf()), ..test_options() })
-            .unwrap()
+        RegistrySource::new(
+            &basic.host,
+            RegistryOptions { docker_config: Some(cfg.path().to_path_buf()), ..test_options() },
+        )
+        .unwrap()
     };
 
     // auths with base64 user:password.
@@ -250,7 +278,8 @@ async fn docker_config_auths_helpers_and_identity_tokens() {
     std::os::unix::fs::PermissionsExt::set_mode(&mut std::fs::metadata(&script).unwrap().permissions(), 0o755);
     std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let path = std::env::join_paths(
-        std::iter::once(bin.path().to_path_buf()).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
+        std::iter::once(bin.path().to_path_buf())
+            .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
     )
     .unwrap();
     // SAFETY: the tests of this binary that read PATH only add to it; nothing removes entries.
@@ -266,7 +295,10 @@ async fn docker_config_auths_helpers_and_identity_tokens() {
     assert!(log.exists());
 
     // --username/--password-stdin wins over config.json.
-    write_config(cfg.path(), serde_json::json!({"auths": {(basic.host.clone()): {"auth": base64::engine::general_purpose::STANDARD.encode("x:y")}}}));
+    write_config(
+        cfg.path(),
+        serde_json::json!({"auths": {(basic.host.clone()): {"auth": base64::engine::general_purpose::STANDARD.encode("x:y")}}}),
+    );
     let explicit = RegistrySource::new(
         &basic.host,
         RegistryOptions {
@@ -281,8 +313,16 @@ async fn docker_config_auths_helpers_and_identity_tokens() {
 
     // identitytoken: exchanged at the token realm with an OAuth2 refresh-token POST.
     let token = Server::docker_registry_token("u", "p", "refresh-xyz");
-    guard(seed(&client(&token.host, RegistryOptions { credentials: Some(("u".into(), "p".into())), ..test_options() }), "tok/app")).await;
+    guard(seed(
+        &client(&token.host, RegistryOptions { credentials: Some(("u".into(), "p".into())), ..test_options() }),
+        "tok/app",
+    ))
+    .await;
     write_config(cfg.path(), serde_json::json!({"auths": {(token.host.clone()): {"identitytoken": "refresh-xyz"}}}));
-    let s = RegistrySource::new(&token.host, RegistryOptions { docker_config: Some(cfg.path().to_path_buf()), ..test_options() }).unwrap();
+    let s = RegistrySource::new(
+        &token.host,
+        RegistryOptions { docker_config: Some(cfg.path().to_path_buf()), ..test_options() },
+    )
+    .unwrap();
     assert_eq!(guard(s.repositories()).await.unwrap(), vec!["tok/app"], "the catalog needs a non-anonymous token");
 }

@@ -177,5 +177,7 @@ async fn each_digest_is_fetched_once_under_concurrency() {
     assert_eq!(h.hits("/v2/slow/tags/list"), 2, "two pages, once");
     let stats = s.stats();
     assert_eq!(stats.manifests_fetched, 2, "one by digest, one by tag: {stats:?}");
-    assert!(stats.cache_hits >= 7 + 7 + 7 + 1, "{stats:?}");
+    // Seven callers shared each of the manifest, referrers and tags fetches, plus the last lookup.
+    let shared: u64 = 3 * 7 + 1;
+    assert!(stats.cache_hits >= shared, "{stats:?}");
 }

@@ -118,10 +118,10 @@ pub async fn push_manifest(
     };
     let reply = client.send_ok(req, &what).await?;
     let header = |h: &str| reply.resp.headers().get(h).and_then(|v| v.to_str().ok()).map(str::to_string);
-    if let Some(d) = header("docker-content-digest") {
-        if d != descriptor.digest {
-            return Err(Error::Integrity { what, expected: descriptor.digest, actual: d });
-        }
+    if let Some(d) = header("docker-content-digest")
+        && d != descriptor.digest
+    {
+        return Err(Error::Integrity { what, expected: descriptor.digest, actual: d });
     }
     let oci_subject = header("oci-subject");
     Ok(PushedManifest { descriptor, oci_subject })

@@ -400,10 +400,10 @@ impl RegistryClient {
     /// Reads a body, refusing it as soon as it is known to exceed `limit`: by Content-Length
     /// before reading, else while streaming.
     pub async fn read_limited(&self, mut resp: reqwest::Response, limit: u64, what: &str) -> Result<Bytes> {
-        if let Some(len) = resp.content_length() {
-            if len > limit {
-                return Err(Error::TooLarge { what: what.to_string(), size: len, limit });
-            }
+        if let Some(len) = resp.content_length()
+            && len > limit
+        {
+            return Err(Error::TooLarge { what: what.to_string(), size: len, limit });
         }
         let mut buf = BytesMut::new();
         while let Some(chunk) = resp.chunk().await.map_err(|e| self.net_error(e))? {

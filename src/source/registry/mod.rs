@@ -204,10 +204,10 @@ impl RegistrySource {
         let (raw, content_type, header_digest) =
             self.client.get_manifest(repository, reference, Scope::Pull(repository.to_string())).await?;
         // By tag, the server's digest header is all we have to check the bytes against.
-        if let (None, Some(d)) = (expected, header_digest.as_deref()) {
-            if check_digest_syntax(d).is_ok() {
-                verify_digest(&format!("manifest {what}"), &raw, d)?;
-            }
+        if let (None, Some(d)) = (expected, header_digest.as_deref())
+            && check_digest_syntax(d).is_ok()
+        {
+            verify_digest(&format!("manifest {what}"), &raw, d)?;
         }
         let fetched = FetchedManifest::from_bytes(raw, content_type.as_deref(), expected, &what)?;
         self.client.bump(|s| s.manifests_fetched += 1);
