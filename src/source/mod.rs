@@ -10,6 +10,7 @@ use crate::error::Result;
 use crate::oci::{Descriptor, Manifest};
 
 pub mod layout;
+pub mod push;
 pub mod referrers;
 pub mod registry;
 

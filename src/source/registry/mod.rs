@@ -1,0 +1,446 @@
+//! OCI distribution registry over HTTP: auth, pagination, retries, limits, caching.
+//!
+//! Our own thin client on reqwest, because `oci-client` lacks `Link` pagination, the
+//! `registry:catalog:*` scope, `Retry-After`, streaming size limits, referrers pagination and the
+//! Content-Type of manifests.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use reqwest::header::HeaderMap;
+use tokio::sync::OnceCell;
+
+use crate::error::{Error, Result};
+use crate::oci::{Descriptor, Manifest, check_digest_syntax, media, verify_digest};
+use crate::source::{FetchedManifest, Source, SourceStats};
+
+pub mod auth;
+pub mod creds;
+pub mod http;
+
+use auth::Scope;
+pub use http::RegistryClient;
+use http::{Request, check_reference, check_repository};
+
+/// How to reach a registry. Built from the command line's common flags.
+#[derive(Clone)]
+pub struct RegistryOptions {
+    /// Use http:// even for non-loopback hosts (loopback hosts always may).
+    pub plain_http: bool,
+    /// Extra PEM root certificates for a private CA.
+    pub ca_file: Option<PathBuf>,
+    /// `--username` + `--password-stdin`; otherwise docker's config.json is consulted.
+    pub credentials: Option<(String, String)>,
+    /// docker config dir; `None` means `$DOCKER_CONFIG`, else `~/.docker`.
+    pub docker_config: Option<PathBuf>,
+    /// Requests in flight per registry.
+    pub concurrency: usize,
+    pub connect_timeout: Duration,
+    pub read_timeout: Duration,
+    /// How many times a 429 is retried (after `Retry-After`).
+    pub max_retries: u32,
+    /// Blobs over this size are refused for previews.
+    pub preview_limit: u64,
+    /// Longest wait a `Retry-After` may impose before one retry.
+    pub max_retry_wait: Duration,
+    /// `n` asked for on catalog and tag pages (servers may ignore it).
+    pub page_size: usize,
+}
+
+// Hand-written so the password never reaches a log or a panic message.
+impl std::fmt::Debug for RegistryOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegistryOptions")
+            .field("plain_http", &self.plain_http)
+            .field("ca_file", &self.ca_file)
+            .field("credentials", &self.credentials.as_ref().map(|(u, _)| format!("{u}:<redacted>")))
+            .field("docker_config", &self.docker_config)
+            .field("concurrency", &self.concurrency)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("read_timeout", &self.read_timeout)
+            .field("max_retries", &self.max_retries)
+            .field("preview_limit", &self.preview_limit)
+            .field("max_retry_wait", &self.max_retry_wait)
+            .field("page_size", &self.page_size)
+            .finish()
+    }
+}
+
+impl Default for RegistryOptions {
+    fn default() -> Self {
+        RegistryOptions {
+            plain_http: false,
+            ca_file: None,
+            credentials: None,
+            docker_config: None,
+            concurrency: 16,
+            connect_timeout: Duration::from_secs(10),
+            read_timeout: Duration::from_secs(30),
+            max_retries: 3,
+            preview_limit: super::DEFAULT_PREVIEW_LIMIT,
+            max_retry_wait: Duration::from_secs(10),
+            page_size: 1000,
+        }
+    }
+}
+
+/// One fetch per key shared by concurrent callers. Successes stay for the run; failures are
+/// shared with whoever waited on them, then dropped so a later retry fetches again.
+struct SingleFlight<K, V> {
+    cells: Mutex<HashMap<K, Arc<OnceCell<Result<V>>>>>,
+}
+
+impl<K, V> Default for SingleFlight<K, V> {
+    fn default() -> Self {
+        SingleFlight { cells: Mutex::default() }
+    }
+}
+
+impl<K: Eq + Hash + Clone, V: Clone> SingleFlight<K, V> {
+    async fn get<F, Fut>(&self, key: K, client: &RegistryClient, fetch: F) -> Result<V>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<V>>,
+    {
+        let (cell, shared) = {
+            let mut cells = self.cells.lock().expect("cache lock");
+            match cells.get(&key) {
+                Some(c) => (c.clone(), true),
+                None => {
+                    let c: Arc<OnceCell<Result<V>>> = Arc::default();
+                    cells.insert(key.clone(), c.clone());
+                    (c, false)
+                }
+            }
+        };
+        if shared {
+            client.bump(|s| s.cache_hits += 1);
+        }
+        let result = cell.get_or_init(fetch).await.clone();
+        if result.is_err() {
+            let mut cells = self.cells.lock().expect("cache lock");
+            if cells.get(&key).is_some_and(|c| Arc::ptr_eq(c, &cell)) {
+                cells.remove(&key);
+            }
+        }
+        result
+    }
+
+    fn insert(&self, key: K, value: V) {
+        let cell = Arc::new(OnceCell::new_with(Some(Ok(value))));
+        self.cells.lock().expect("cache lock").entry(key).or_insert(cell);
+    }
+
+    fn retain(&self, keep: impl Fn(&K) -> bool) {
+        self.cells.lock().expect("cache lock").retain(|k, _| keep(k));
+    }
+}
+
+type RepoKey = (String, String);
+
+/// A registry as a [`super::Source`].
+pub struct RegistrySource {
+    client: Arc<RegistryClient>,
+    manifests: SingleFlight<RepoKey, Arc<FetchedManifest>>,
+    tagged: SingleFlight<RepoKey, Arc<FetchedManifest>>,
+    blobs: SingleFlight<RepoKey, Bytes>,
+    tags: SingleFlight<String, Arc<Vec<String>>>,
+    referrers: SingleFlight<(String, String, Option<String>), Option<Vec<Descriptor>>>,
+    repositories: SingleFlight<(), Vec<String>>,
+    notes: Mutex<Vec<String>>,
+}
+
+impl RegistrySource {
+    /// A source for `host` (`127.0.0.1:5000`, `ghcr.io`, `docker.io`). Nothing is sent yet.
+    pub fn new(host: &str, opts: RegistryOptions) -> Result<Self> {
+        Ok(Self::with_client(Arc::new(RegistryClient::new(host, opts)?)))
+    }
+
+    pub fn with_client(client: Arc<RegistryClient>) -> Self {
+        RegistrySource {
+            client,
+            manifests: SingleFlight::default(),
+            tagged: SingleFlight::default(),
+            blobs: SingleFlight::default(),
+            tags: SingleFlight::default(),
+            referrers: SingleFlight::default(),
+            repositories: SingleFlight::default(),
+            notes: Mutex::default(),
+        }
+    }
+
+    /// The HTTP client, shared with [`crate::source::push`].
+    pub fn client(&self) -> &Arc<RegistryClient> {
+        &self.client
+    }
+
+    /// Things noticed on the way that are not errors (e.g. a referrers endpoint that answered
+    /// with something other than an index), for the status bar or `-v`.
+    pub fn notes(&self) -> Vec<String> {
+        self.notes.lock().expect("notes lock").clone()
+    }
+
+    /// Forgets what was cached by tag for `repository` (tag list, tag → manifest, referrers),
+    /// e.g. after pushing a signature. Content cached by digest stays valid.
+    pub fn forget_repository(&self, repository: &str) {
+        self.tags.retain(|r| r != repository);
+        self.tagged.retain(|(r, _)| r != repository);
+        self.referrers.retain(|(r, _, _)| r != repository);
+        self.repositories.retain(|_| false);
+    }
+
+    fn note(&self, text: String) {
+        self.notes.lock().expect("notes lock").push(text);
+    }
+
+    async fn fetch_manifest(&self, repository: &str, reference: &str) -> Result<Arc<FetchedManifest>> {
+        let expected = check_digest_syntax(reference).is_ok().then_some(reference);
+        let what = format!("{}/{repository}:{reference}", self.client.host());
+        let (raw, content_type, header_digest) =
+            self.client.get_manifest(repository, reference, Scope::Pull(repository.to_string())).await?;
+        // By tag, the server's digest header is all we have to check the bytes against.
+        if let (None, Some(d)) = (expected, header_digest.as_deref())
+            && check_digest_syntax(d).is_ok()
+        {
+            verify_digest(&format!("manifest {what}"), &raw, d)?;
+        }
+        let fetched = FetchedManifest::from_bytes(raw, content_type.as_deref(), expected, &what)?;
+        self.client.bump(|s| s.manifests_fetched += 1);
+        Ok(Arc::new(fetched))
+    }
+
+    async fn fetch_referrers(
+        &self,
+        repository: &str,
+        digest: &str,
+        artifact_type: Option<&str>,
+    ) -> Result<Option<Vec<Descriptor>>> {
+        let what = format!("referrers of {}/{repository}@{digest}", self.client.host());
+        let mut url = self.client.url(&format!("v2/{repository}/referrers/{digest}"));
+        if let Some(at) = artifact_type {
+            url.query_pairs_mut().append_pair("artifactType", at);
+        }
+        let mut found = Vec::new();
+        let mut next = Some(url);
+        let mut pages = 0usize;
+        while let Some(url) = next.take() {
+            pages += 1;
+            if pages > 10_000 {
+                return Err(Error::malformed(&what, "pagination does not end"));
+            }
+            let mut req = Request::get(url.clone(), Scope::Pull(repository.to_string()));
+            req.accept = Some(media::OCI_INDEX);
+            let reply = self.client.send(req).await?;
+            let status = reply.resp.status().as_u16();
+            if pages == 1 && matches!(status, 404 | 400 | 405 | 501) {
+                return Ok(None);
+            }
+            if !reply.resp.status().is_success() {
+                return Err(self.client.status_error(reply.resp, &what).await);
+            }
+            let headers = reply.resp.headers().clone();
+            let body = self.client.read_limited(reply.resp, crate::oci::MAX_MANIFEST_BYTES, &what).await?;
+            let page = match parse_referrers_page(&body, digest) {
+                Ok(p) => p,
+                Err(why) if pages == 1 => {
+                    self.note(format!("{what}: the referrers endpoint answered 200 with {why}; using the tag schema"));
+                    return Ok(None);
+                }
+                Err(why) => return Err(Error::malformed(&what, format!("page {pages} is {why}"))),
+            };
+            let filtered = filters_applied(&headers, "artifactType");
+            found.extend(
+                page.manifests
+                    .into_iter()
+                    .filter(|d| filtered || artifact_type.is_none_or(|at| d.artifact_type.as_deref() == Some(at))),
+            );
+            if let Some(link) = http::next_link(&headers) {
+                next = Some(self.client.resolve(&url, &link, &format!("Link header of {what}"))?);
+            }
+        }
+        Ok(Some(found))
+    }
+}
+
+/// A referrers response must be an index whose entries are other manifests; anything else
+/// means the server does not implement the API (some resolve the path as something else).
+fn parse_referrers_page(body: &[u8], subject: &str) -> std::result::Result<Manifest, &'static str> {
+    let m = Manifest::parse(body).map_err(|_| "a body that is not an OCI index")?;
+    let index_type = m.media_type.as_deref().is_none_or(|mt| mt == media::OCI_INDEX);
+    if !index_type || m.config.is_some() || !m.layers().is_empty() || m.schema_version != 2 {
+        return Err("a manifest that is not a referrers index");
+    }
+    if m.manifests.iter().any(|d| d.digest == subject) {
+        return Err("an index that lists the subject as its own referrer");
+    }
+    Ok(m)
+}
+
+fn filters_applied(headers: &HeaderMap, filter: &str) -> bool {
+    headers
+        .get_all("oci-filters-applied")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|f| f.trim() == filter)
+}
+
+#[derive(serde::Deserialize)]
+struct CatalogPage {
+    #[serde(default)]
+    repositories: Option<Vec<String>>,
+}
+
+#[derive(serde::Deserialize)]
+struct TagsPage {
+    #[serde(default)]
+    tags: Option<Vec<String>>,
+}
+
+#[async_trait]
+impl Source for RegistrySource {
+    fn name(&self) -> String {
+        self.client.host().to_string()
+    }
+
+    fn host(&self) -> String {
+        self.client.host().to_string()
+    }
+
+    async fn repositories(&self) -> Result<Vec<String>> {
+        self.repositories
+            .get((), &self.client, || async {
+                let mut url = self.client.url("v2/_catalog");
+                url.query_pairs_mut().append_pair("n", &self.client.options().page_size.to_string());
+                let mut all = Vec::new();
+                let what = format!("catalog of {}", self.client.host());
+                self.client
+                    .paginate(url, Scope::Catalog, &what, |p: CatalogPage, _| {
+                        all.extend(p.repositories.unwrap_or_default());
+                        Ok(())
+                    })
+                    .await?;
+                all.sort();
+                all.dedup();
+                Ok(all)
+            })
+            .await
+    }
+
+    async fn tags(&self, repository: &str) -> Result<Arc<Vec<String>>> {
+        check_repository(repository)?;
+        self.tags
+            .get(repository.to_string(), &self.client, || async {
+                let mut url = self.client.url(&format!("v2/{repository}/tags/list"));
+                url.query_pairs_mut().append_pair("n", &self.client.options().page_size.to_string());
+                let mut all = Vec::new();
+                let what = format!("tags of {}/{repository}", self.client.host());
+                self.client
+                    .paginate(url, Scope::Pull(repository.to_string()), &what, |p: TagsPage, _| {
+                        all.extend(p.tags.unwrap_or_default());
+                        Ok(())
+                    })
+                    .await?;
+                all.sort();
+                all.dedup();
+                Ok(Arc::new(all))
+            })
+            .await
+    }
+
+    async fn manifest(&self, repository: &str, reference: &str) -> Result<Arc<FetchedManifest>> {
+        check_repository(repository)?;
+        check_reference(reference)?;
+        let key = (repository.to_string(), reference.to_string());
+        if check_digest_syntax(reference).is_ok() {
+            return self.manifests.get(key, &self.client, || self.fetch_manifest(repository, reference)).await;
+        }
+        self.tagged
+            .get(key, &self.client, || async {
+                let fetched = self.fetch_manifest(repository, reference).await?;
+                self.manifests.insert((repository.to_string(), fetched.descriptor.digest.clone()), fetched.clone());
+                Ok(fetched)
+            })
+            .await
+    }
+
+    async fn blob(&self, repository: &str, descriptor: &Descriptor, limit: u64) -> Result<Bytes> {
+        check_repository(repository)?;
+        check_digest_syntax(&descriptor.digest)?;
+        let what = format!("blob {}/{repository}@{}", self.client.host(), descriptor.digest);
+        if descriptor.size > limit {
+            return Err(Error::TooLarge { what, size: descriptor.size, limit });
+        }
+        let key = (repository.to_string(), descriptor.digest.clone());
+        let bytes = self
+            .blobs
+            .get(key, &self.client, || async {
+                let url = self.client.url(&format!("v2/{repository}/blobs/{}", descriptor.digest));
+                let reply = self.client.send_ok(Request::get(url, Scope::Pull(repository.to_string())), &what).await?;
+                let raw = self.client.read_limited(reply.resp, limit, &what).await?;
+                verify_digest(&what, &raw, &descriptor.digest)?;
+                self.client.bump(|s| s.blobs_fetched += 1);
+                Ok(raw)
+            })
+            .await?;
+        // A blob cached by an earlier caller with a larger limit.
+        if bytes.len() as u64 > limit {
+            return Err(Error::TooLarge { what, size: bytes.len() as u64, limit });
+        }
+        Ok(bytes)
+    }
+
+    async fn referrers_api(
+        &self,
+        repository: &str,
+        digest: &str,
+        artifact_type: Option<&str>,
+    ) -> Result<Option<Vec<Descriptor>>> {
+        check_repository(repository)?;
+        check_digest_syntax(digest)?;
+        let key = (repository.to_string(), digest.to_string(), artifact_type.map(str::to_string));
+        self.referrers.get(key, &self.client, || self.fetch_referrers(repository, digest, artifact_type)).await
+    }
+
+    fn stats(&self) -> SourceStats {
+        self.client.stats()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_debug_hides_the_password() {
+        let o = RegistryOptions { credentials: Some(("bob".into(), "pa55word".into())), ..Default::default() };
+        let s = format!("{o:?}");
+        assert!(s.contains("bob") && !s.contains("pa55word"), "{s}");
+    }
+
+    #[test]
+    fn referrers_pages() {
+        let subject = format!("sha256:{}", "a".repeat(64));
+        let other = format!("sha256:{}", "b".repeat(64));
+        let idx = |d: &str| {
+            format!(
+                r#"{{"schemaVersion":2,"mediaType":"{}","manifests":[{{"mediaType":"{}","digest":"{d}","size":1}}]}}"#,
+                media::OCI_INDEX,
+                media::OCI_MANIFEST
+            )
+        };
+        assert!(parse_referrers_page(idx(&other).as_bytes(), &subject).is_ok());
+        assert!(parse_referrers_page(idx(&subject).as_bytes(), &subject).is_err());
+        let image = format!(
+            r#"{{"schemaVersion":2,"mediaType":"{}","config":{{"mediaType":"x","digest":"{other}","size":1}},"layers":[]}}"#,
+            media::OCI_MANIFEST
+        );
+        assert!(parse_referrers_page(image.as_bytes(), &subject).is_err());
+        assert!(parse_referrers_page(b"<html>", &subject).is_err());
+    }
+}
