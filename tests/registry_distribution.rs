@@ -326,3 +326,19 @@ async fn docker_config_auths_helpers_and_identity_tokens() {
     .unwrap();
     assert_eq!(guard(s.repositories()).await.unwrap(), vec!["tok/app"], "the catalog needs a non-anonymous token");
 }
+
+#[tokio::test]
+async fn tls_with_a_private_ca() {
+    let server = Server::docker_registry_tls();
+    let pinned = RegistryOptions { resolve: vec![server.resolve()], ..test_options() };
+    let untrusted = source(&server.host, pinned.clone());
+    let e = guard(untrusted.tags("x/y")).await.unwrap_err();
+    assert!(matches!(e, Error::Network { .. }), "an unknown CA is refused: {e:?}");
+
+    let trusted = RegistryOptions { ca_file: Some(server.dir.path().join("ca.pem")), ..pinned };
+    let (image, _, _) =
+        guard(support::fixtures::push_image(&client(&server.host, trusted.clone()), "tls/app", "v1", "amd64")).await;
+    let s = source(&server.host, trusted);
+    assert_eq!(s.client().base_url().scheme(), "https");
+    assert_eq!(guard(s.manifest("tls/app", "v1")).await.unwrap().descriptor.digest, image.digest);
+}

@@ -83,6 +83,23 @@ async fn native_referrers_api() {
         sig.annotations.get("org.opencontainers.image.created").map(String::as_str),
         Some(support::fixtures::CREATED)
     );
+    // Referrer lists are cached for the run; forget_repository makes a new push visible.
+    let c = s.client().clone();
+    let layer =
+        sigscope::source::push::push_blob(&c, repo, media::JWS, bytes::Bytes::from_static(b"{}")).await.unwrap();
+    let second = serde_json::json!({
+        "schemaVersion": 2, "mediaType": media::OCI_MANIFEST, "artifactType": media::NOTATION_SIGNATURE,
+        "config": {"mediaType": media::OCI_EMPTY, "digest": layer.digest, "size": layer.size},
+        "layers": [{"mediaType": media::JWS, "digest": layer.digest, "size": layer.size}],
+        "subject": {"mediaType": media::OCI_MANIFEST, "digest": fx.image.digest, "size": fx.image.size},
+    });
+    let body = bytes::Bytes::from(serde_json::to_vec(&second).unwrap());
+    let pushed = guard(sigscope::source::push::push_referrer(&c, repo, body, media::OCI_MANIFEST)).await.unwrap();
+    assert!(!pushed.updated_tag_schema);
+    assert_eq!(guard(s.referrers_api(repo, &fx.image.digest, None)).await.unwrap().unwrap().len(), 2, "cached");
+    s.forget_repository(repo);
+    let now = guard(s.referrers_api(repo, &fx.image.digest, None)).await.unwrap().unwrap();
+    assert!(now.iter().any(|d| d.digest == pushed.descriptor.digest), "{now:?}");
 }
 
 #[tokio::test]

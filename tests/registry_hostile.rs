@@ -181,3 +181,19 @@ async fn each_digest_is_fetched_once_under_concurrency() {
     let shared: u64 = 3 * 7 + 1;
     assert!(stats.cache_hits >= shared, "{stats:?}");
 }
+
+#[tokio::test]
+async fn requests_in_flight_are_capped_per_registry() {
+    let h = Hostile::start();
+    let s = Arc::new(source(&h.host, RegistryOptions { concurrency: 2, ..opts() }));
+    let mut tasks = Vec::new();
+    for i in 0..6 {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move { s.manifest("slow", &format!("t{i}")).await }));
+    }
+    for t in tasks {
+        let r = guard(t).await.unwrap();
+        assert!(matches!(r, Err(Error::NotFound { .. })), "{r:?}");
+    }
+    assert_eq!(h.max_in_flight(), 2, "six requests, two at a time");
+}

@@ -50,7 +50,7 @@ pub async fn push_image(c: &RegistryClient, repo: &str, tag: &str, arch: &str) -
             .as_bytes(),
     )
     .await;
-    let layer = blob(c, repo, media::OCI_LAYER_TAR_GZIP, format!("layer for {repo} {arch}").as_bytes()).await;
+    let layer = blob(c, repo, media::OCI_LAYER_TAR_GZIP, format!("layer for {repo}:{tag} ({arch})").as_bytes()).await;
     let m = json!({
         "schemaVersion": 2,
         "mediaType": media::OCI_MANIFEST,
@@ -88,7 +88,7 @@ async fn artifact(
 
 pub async fn seed(c: &RegistryClient, repo: &str) -> Fixture {
     let (image, config, layer) = push_image(c, repo, "v1", "amd64").await;
-    let (amd, _, _) = push_image(c, repo, "amd64", "amd64-index").await;
+    let (amd, _, _) = push_image(c, repo, "amd64", "amd64").await;
     let (arm, _, _) = push_image(c, repo, "arm64", "arm64").await;
     let mut platforms = Vec::new();
     for (d, arch) in [(&amd, "amd64"), (&arm, "arm64")] {

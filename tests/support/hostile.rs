@@ -18,6 +18,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -36,6 +37,8 @@ pub struct Hostile {
     /// Referrers served by `good` over two pages: `(first page, second page)`.
     pub referrers: (Descriptor, Descriptor),
     hits: Arc<Mutex<HashMap<String, u32>>>,
+    /// Most `slow` manifest requests in progress at once.
+    max_in_flight: Arc<AtomicUsize>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -54,6 +57,8 @@ struct State {
     config: Descriptor,
     referrers: (Descriptor, Descriptor),
     hits: Arc<Mutex<HashMap<String, u32>>>,
+    in_flight: AtomicUsize,
+    max_in_flight: Arc<AtomicUsize>,
 }
 
 impl Hostile {
@@ -78,6 +83,7 @@ impl Hostile {
         };
         let referrers = (referrer(1, media::NOTATION_SIGNATURE), referrer(2, media::SPDX_JSON));
         let hits = Arc::new(Mutex::new(HashMap::new()));
+        let max_in_flight = Arc::new(AtomicUsize::new(0));
         let state = Arc::new(State {
             image_bytes: image_bytes.clone(),
             image: image.clone(),
@@ -85,6 +91,8 @@ impl Hostile {
             config: config.clone(),
             referrers: referrers.clone(),
             hits: hits.clone(),
+            in_flight: AtomicUsize::new(0),
+            max_in_flight: max_in_flight.clone(),
         });
         let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         std_listener.set_nonblocking(true).unwrap();
@@ -107,7 +115,21 @@ impl Hostile {
             });
             rt.shutdown_timeout(Duration::from_millis(100));
         });
-        Hostile { addr, host: addr.to_string(), image, image_bytes, config, referrers, hits, shutdown: Some(tx) }
+        Hostile {
+            addr,
+            host: addr.to_string(),
+            image,
+            image_bytes,
+            config,
+            referrers,
+            hits,
+            max_in_flight,
+            shutdown: Some(tx),
+        }
+    }
+
+    pub fn max_in_flight(&self) -> usize {
+        self.max_in_flight.load(Ordering::SeqCst)
     }
 
     /// How many requests reached `path` (query excluded).
@@ -217,7 +239,10 @@ async fn serve(mut sock: TcpStream, st: Arc<State>) {
         "badjson" => answer(200, media::OCI_MANIFEST, "{\"schemaVersion\": 2, \"layers\": [unquoted"),
         _ => {
             if repo == "slow" && tail.starts_with("manifests/") {
+                let now = st.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                st.max_in_flight.fetch_max(now, Ordering::SeqCst);
                 tokio::time::sleep(Duration::from_millis(300)).await;
+                st.in_flight.fetch_sub(1, Ordering::SeqCst);
             }
             good(&st, repo, tail, query)
         }

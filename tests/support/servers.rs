@@ -83,7 +83,17 @@ fn spawn(mut cmd: Command, log: &Path) -> Child {
     cmd.spawn().unwrap_or_else(|e| panic!("cannot start {:?}: {e}", cmd.get_program()))
 }
 
-fn distribution(auth_yaml: &str, dir: tempfile::TempDir, mut children: Vec<Child>) -> Server {
+pub const TLS_NAME: &str = "registry.sigscope.test";
+
+fn distribution(auth_yaml: &str, dir: tempfile::TempDir, children: Vec<Child>) -> Server {
+    start_distribution(auth_yaml, "", dir, children)
+}
+
+fn distribution_http_extra(http_yaml: &str, dir: tempfile::TempDir) -> Server {
+    start_distribution("", http_yaml, dir, Vec::new())
+}
+
+fn start_distribution(auth_yaml: &str, http_yaml: &str, dir: tempfile::TempDir, mut children: Vec<Child>) -> Server {
     let registry = find_program("docker-registry", &[PathBuf::from("/usr/bin/docker-registry")], INSTALL_DISTRIBUTION);
     let port = free_port();
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
@@ -91,7 +101,7 @@ fn distribution(auth_yaml: &str, dir: tempfile::TempDir, mut children: Vec<Child
     std::fs::write(
         &config,
         format!(
-            "version: 0.1\nlog:\n  level: error\nstorage:\n  delete:\n    enabled: true\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: {addr}\n{auth_yaml}",
+            "version: 0.1\nlog:\n  level: error\nstorage:\n  delete:\n    enabled: true\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: {addr}\n{http_yaml}{auth_yaml}",
             dir.path().join("data").display()
         ),
     )
@@ -152,6 +162,79 @@ impl Server {
             dir.path().join("cert.pem").display()
         );
         distribution(&auth, dir, vec![child])
+    }
+
+    /// docker-registry over TLS with a private CA. `host` is `registry.sigscope.test:PORT`, a
+    /// name only sigscope knows (pin it with [`Server::resolve`]); the CA is `dir/ca.pem`.
+    pub fn docker_registry_tls() -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let openssl = find_program("openssl", &[], "apt-get install -y openssl");
+        let d = dir.path();
+        let run = |args: &[&str]| {
+            let out = Command::new(&openssl).current_dir(d).args(args).output().expect("run openssl");
+            assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        };
+        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
+        run(&[
+            &["req", "-x509"][..],
+            &ec,
+            &[
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+                "-days",
+                "30",
+                "-subj",
+                "/CN=sigscope test CA",
+                "-addext",
+                "basicConstraints=critical,CA:TRUE",
+                "-addext",
+                "keyUsage=critical,keyCertSign,cRLSign",
+            ],
+        ]
+        .concat());
+        run(&[
+            &["req"][..],
+            &ec,
+            &["-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=registry.sigscope.test"],
+        ]
+        .concat());
+        std::fs::write(
+            d.join("ext.cnf"),
+            "subjectAltName=DNS:registry.sigscope.test\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n",
+        )
+        .unwrap();
+        run(&[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.pem",
+            "-days",
+            "30",
+            "-extfile",
+            "ext.cnf",
+        ]);
+        let tls = format!(
+            "  tls:\n    certificate: {}\n    key: {}\n",
+            d.join("server.pem").display(),
+            d.join("server.key").display()
+        );
+        let mut server = distribution_http_extra(&tls, dir);
+        server.host = format!("{TLS_NAME}:{}", server.addr.port());
+        server
+    }
+
+    /// The `RegistryOptions::resolve` entry that reaches this server under its `host` name.
+    pub fn resolve(&self) -> (String, SocketAddr) {
+        (self.host.split(':').next().unwrap().to_string(), self.addr)
     }
 
     /// ferro-oci-server: `$SIGSCOPE_FERRO`, else `<repo>/.tools/bin/ferro-oci-server`, else PATH.

@@ -110,7 +110,23 @@ impl RegistryClient {
         let mut builder = reqwest::Client::builder()
             .connect_timeout(opts.connect_timeout)
             .read_timeout(opts.read_timeout)
-            .user_agent(concat!("sigscope/", env!("CARGO_PKG_VERSION")));
+            .user_agent(concat!("sigscope/", env!("CARGO_PKG_VERSION")))
+            .redirect(reqwest::redirect::Policy::custom(|attempt| {
+                // reqwest keeps Authorization on a same-host redirect, so a downgrade to http
+                // would send credentials in the clear.
+                let downgrade = attempt.url().scheme() == "http"
+                    && attempt.previous().last().is_some_and(|u| u.scheme() == "https");
+                if downgrade {
+                    attempt.error("refusing a redirect from https to http")
+                } else if attempt.previous().len() > 10 {
+                    attempt.error("too many redirects")
+                } else {
+                    attempt.follow()
+                }
+            }));
+        for (name, addr) in &opts.resolve {
+            builder = builder.resolve(name, *addr);
+        }
         if let Some(path) = &opts.ca_file {
             let pem = std::fs::read(path).map_err(|e| Error::io(path, e))?;
             let certs = reqwest::Certificate::from_pem_bundle(&pem)

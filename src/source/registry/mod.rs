@@ -50,6 +50,9 @@ pub struct RegistryOptions {
     pub max_retry_wait: Duration,
     /// `n` asked for on catalog and tag pages (servers may ignore it).
     pub page_size: usize,
+    /// Host names pinned to addresses, like curl's `--resolve`: lets a registry that must be
+    /// reached by name (TLS, an ECR endpoint) be served from a local address.
+    pub resolve: Vec<(String, std::net::SocketAddr)>,
 }
 
 // Hand-written so the password never reaches a log or a panic message.
@@ -67,6 +70,7 @@ impl std::fmt::Debug for RegistryOptions {
             .field("preview_limit", &self.preview_limit)
             .field("max_retry_wait", &self.max_retry_wait)
             .field("page_size", &self.page_size)
+            .field("resolve", &self.resolve)
             .finish()
     }
 }
@@ -85,6 +89,7 @@ impl Default for RegistryOptions {
             preview_limit: super::DEFAULT_PREVIEW_LIMIT,
             max_retry_wait: Duration::from_secs(10),
             page_size: 1000,
+            resolve: Vec::new(),
         }
     }
 }
