@@ -4,6 +4,7 @@
 //! `tui` is the only module that knows about ratatui and crossterm.
 
 pub mod artifact;
+pub mod demo;
 pub mod error;
 pub mod graph;
 pub mod oci;
