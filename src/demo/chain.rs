@@ -128,7 +128,7 @@ impl Demo {
     }
 
     fn valid(&self) -> Attrs {
-        Attrs { signing_time: t(SIGNED_AT), expiry: Some(t(EXPIRES_AT)) }
+        Attrs { signing_time: t(SIGNED_AT), expiry: Some(t(EXPIRES_AT)), extended: &[] }
     }
 
     /// cosign's legacy tag scheme: a `sha256-<hex>.sig` image manifest whose layer is the
@@ -225,7 +225,7 @@ pub fn build() -> MemFiles {
 
     let expired = demo.image("expired", "amd64");
     demo.b.tag(&expired, tags::EXPIRED);
-    let attrs = Attrs { signing_time: t(SIGNED_AT), expiry: Some(t(EXPIRED_AT)) };
+    let attrs = Attrs { signing_time: t(SIGNED_AT), expiry: Some(t(EXPIRED_AT)), extended: &[] };
     demo.notation(&expired, Envelope::Jws, &signer, attrs);
 
     let untrusted = demo.image("untrusted", "amd64");

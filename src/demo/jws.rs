@@ -4,7 +4,9 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde_json::json;
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
 
 use super::keys::Identity;
 use crate::oci::{Descriptor, media};
@@ -21,6 +23,15 @@ pub const H_AGENT: &str = "io.cncf.notary.signingAgent";
 pub struct Attrs {
     pub signing_time: DateTime<Utc>,
     pub expiry: Option<DateTime<Utc>>,
+    /// Extended signed attributes (string values), in the order the signer was given them.
+    pub extended: &'static [Extended],
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Extended {
+    pub key: &'static str,
+    pub value: &'static str,
+    pub critical: bool,
 }
 
 /// The Notation payload: only mediaType, digest and size of the target, which is all a
@@ -38,28 +49,38 @@ fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-/// Critical headers: the signing scheme always, the expiry when present, nothing else — the
-/// spec forbids listing standard headers such as `alg` or `signingTime`.
+/// Critical headers: the signing scheme always, then critical extended attributes, then the
+/// expiry when present (notation-core-go's JWS order), nothing else — the spec forbids listing
+/// standard headers such as `alg` or `signingTime`.
 pub fn crit(attrs: &Attrs) -> Vec<&'static str> {
     let mut c = vec![H_SCHEME];
+    c.extend(attrs.extended.iter().filter(|e| e.critical).map(|e| e.key));
     if attrs.expiry.is_some() {
         c.push(H_EXPIRY);
     }
     c
 }
 
-pub fn envelope(id: &Identity, payload: &[u8], attrs: &Attrs) -> Vec<u8> {
-    let mut protected = json!({
-        "alg": id.key.jws_alg(),
-        "crit": crit(attrs),
-        "cty": media::NOTATION_PAYLOAD,
-        H_SCHEME: SCHEME_X509,
-        H_SIGNING_TIME: rfc3339(attrs.signing_time),
-    });
+/// The protected header as notation-core-go writes it: a JSON object with sorted keys, so the
+/// bytes match Go's for the same request (checked against its conformance vector).
+pub fn protected_header(alg: &str, attrs: &Attrs) -> Vec<u8> {
+    let mut h: BTreeMap<&str, Value> = BTreeMap::new();
+    h.insert("alg", json!(alg));
+    h.insert("crit", json!(crit(attrs)));
+    h.insert("cty", json!(media::NOTATION_PAYLOAD));
+    h.insert(H_SCHEME, json!(SCHEME_X509));
+    h.insert(H_SIGNING_TIME, json!(rfc3339(attrs.signing_time)));
     if let Some(e) = attrs.expiry {
-        protected[H_EXPIRY] = json!(rfc3339(e));
+        h.insert(H_EXPIRY, json!(rfc3339(e)));
     }
-    let protected_b64 = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&protected).expect("header serialises"));
+    for e in attrs.extended {
+        h.insert(e.key, json!(e.value));
+    }
+    serde_json::to_vec(&h).expect("header serialises")
+}
+
+pub fn envelope(id: &Identity, payload: &[u8], attrs: &Attrs) -> Vec<u8> {
+    let protected_b64 = URL_SAFE_NO_PAD.encode(protected_header(id.key.jws_alg(), attrs));
     let payload_b64 = URL_SAFE_NO_PAD.encode(payload);
     let signature = id.key.sign_raw(format!("{protected_b64}.{payload_b64}").as_bytes());
     let env = json!({
@@ -80,4 +101,30 @@ pub fn tamper_payload(envelope: &[u8], new_payload: &[u8]) -> Vec<u8> {
     let mut env: serde_json::Value = serde_json::from_slice(envelope).expect("our own envelope");
     env["payload"] = json!(URL_SAFE_NO_PAD.encode(new_payload));
     serde_json::to_vec(&env).expect("envelope serialises")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CONFORMANCE_EXTENDED: &[Extended] = &[
+        Extended { key: "signedCritKey1", value: "signedCritValue1", critical: true },
+        Extended { key: "signedKey1", value: "signedValue1", critical: false },
+        Extended { key: "signedKey2", value: "signedValue1", critical: false },
+        Extended { key: "signedKey3", value: "signedValue1", critical: false },
+        Extended { key: "signedKey4", value: "signedValue1", critical: false },
+    ];
+
+    /// notation-core-go signature/jws/testdata/conformance.json (copied to tests/vectors).
+    #[test]
+    fn protected_header_matches_notation_core_go_byte_for_byte() {
+        let v: Value = serde_json::from_str(include_str!("../../tests/vectors/notation/jws-conformance.json")).unwrap();
+        let expected = URL_SAFE_NO_PAD.decode(v["protected"].as_str().unwrap()).unwrap();
+        let attrs = Attrs {
+            signing_time: "2022-08-29T13:50:00Z".parse().unwrap(),
+            expiry: Some("2099-08-30T13:50:00Z".parse().unwrap()),
+            extended: CONFORMANCE_EXTENDED,
+        };
+        assert_eq!(String::from_utf8(protected_header("ES256", &attrs)).unwrap(), String::from_utf8(expected).unwrap());
+    }
 }
