@@ -247,4 +247,40 @@ async fn export_round_trips_through_a_directory() {
     // A second export into the same, now non-empty, directory is refused with its path.
     let err = demo::export(&dir).unwrap_err();
     assert!(matches!(&err, sigscope::Error::Io { path, .. } if path == &dir.display().to_string()), "{err}");
+    // So is a target that is a file, and an empty existing directory is fine.
+    let file = tmp.path().join("file");
+    std::fs::write(&file, b"x").unwrap();
+    assert!(matches!(demo::export(&file), Err(sigscope::Error::Io { .. })));
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    demo::export(&empty).unwrap();
+}
+
+#[test]
+fn opened_demo_starts_at_the_repository() {
+    let o = demo::opened();
+    assert_eq!(o.source.name(), "demo");
+    assert_eq!(o.roots, vec![NodeKind::Repository { name: "demo".into() }]);
+}
+
+/// Pinned so that an accidental change of the demo (or of serialisation) shows up in review;
+/// regenerate these when the demo changes on purpose.
+#[tokio::test]
+async fn image_digests_are_pinned() {
+    let s = demo::source();
+    let pinned = [
+        (tags::MULTIARCH, "sha256:07f0cca7ebcdafb473bb66aa9d5de7fcaca283fe0346dcc00771e540cbd57507"),
+        (tags::SIGNED, "sha256:adf9e1414ab7278941cd00e1179a9eaaba490c3feeea64aad4567ae21af149c8"),
+        (tags::UNSIGNED, "sha256:f83fbe2db5ab34aa617aa8fa9088fc2a42f0104fb3fb9cf9706732f6e942d1d6"),
+        (tags::TAMPERED, "sha256:85b2fcff6680a9446867bf75f370332e0771200bcea5f1b6a7d6fb2ee3489d43"),
+        (tags::EXPIRED, "sha256:2881a652e2bf5b611a8180e556d2ce8dca4f31314fb834de3eaf21c8e0d93bb7"),
+        (tags::UNTRUSTED, "sha256:2bf5ad71c534cc0d7118f61fe67f799696b6248397a2b90b4391594fe42008f5"),
+    ];
+    for (tag, digest) in pinned {
+        assert_eq!(s.manifest(tags::REPOSITORY, tag).await.unwrap().descriptor.digest, digest, "{tag}");
+    }
+    assert_eq!(
+        sigscope::oci::sha256_digest(&demo::files().0["index.json"]),
+        "sha256:f604e5a95ac548926474badd2225d92e801d1fb316a1ea07b63842ba03b9ea36"
+    );
 }

@@ -46,6 +46,15 @@ pub fn build() -> MemFiles {
     chain::build()
 }
 
+/// The demo as `sigscope` with no TARGET opens it: the source and its repository as the root.
+pub fn opened() -> crate::open::Opened {
+    crate::open::Opened {
+        target: "built-in demo".into(),
+        source: std::sync::Arc::new(source()),
+        roots: vec![crate::graph::NodeKind::Repository { name: tags::REPOSITORY.into() }],
+    }
+}
+
 /// A source serving the demo, named `demo` with the single repository `demo`.
 pub fn source() -> LayoutSource {
     LayoutSource::open(tags::REPOSITORY.into(), tags::REPOSITORY.into(), Box::new(files().clone()))
