@@ -238,6 +238,7 @@ fn cosign_vectors() {
     assert_eq!(field(&s[0], "media type"), "application/vnd.dev.sigstore.bundle.v0.3+json");
     assert_eq!(field(&s[0], "content"), "DSSE envelope");
     assert_eq!(field(&s[0], "certificates"), "1");
+    assert_eq!(field(&s[0], "predicate type"), "https://cosign.sigstore.dev/attestation/v1");
     let st = s.iter().find(|x| x.title == "in-toto statement").unwrap();
     assert_eq!(field(st, "predicateType"), "https://cosign.sigstore.dev/attestation/v1");
     assert!(st.table.as_ref().unwrap().rows[0][1].starts_with("sha256:732112270d7e"));

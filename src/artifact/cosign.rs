@@ -104,6 +104,14 @@ pub fn bundle(bytes: &[u8]) -> Vec<Section> {
     } else if let Some(env) = v.get("dsseEnvelope") {
         s = s.field("content", "DSSE envelope");
         out.extend(intoto::dsse_value(env));
+        let predicate = out
+            .iter()
+            .filter(|x| x.title == intoto::STATEMENT_TITLE)
+            .flat_map(|x| &x.fields)
+            .find(|f| f.name == "predicateType");
+        if let Some(p) = predicate {
+            s = s.field("predicate type", p.value.clone());
+        }
     } else {
         s = s.field("content", "none recognised");
     }

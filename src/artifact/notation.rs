@@ -141,7 +141,7 @@ fn jws(bytes: &[u8]) -> Result<Claims, String> {
     };
     for (k, v) in protected {
         if !matches!(k.as_str(), "alg" | "cty" | "crit" | SCHEME | SIGNING_TIME | AUTHENTIC_TIME | EXPIRY) {
-            c.extended.push((k.clone(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())));
+            c.extended.push((k.clone(), clip(&v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))));
         }
     }
     if let Some(Value::Object(h)) = env.get("header") {
@@ -178,12 +178,21 @@ fn cbor_text(v: &Cbor) -> String {
                 .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
                 .unwrap_or_else(|| format!("epoch {}", i128::from(*i))),
             Cbor::Float(f) => format!("epoch {f}"),
-            other => format!("{other:?}"),
+            other => debug_clipped(other),
         },
         Cbor::Integer(i) => i128::from(*i).to_string(),
         Cbor::Bytes(b) => format!("{} bytes", b.len()),
-        other => format!("{other:?}"),
+        other => debug_clipped(other),
     }
+}
+
+/// Hostile headers can nest deeply; a field shows a bounded glimpse.
+fn debug_clipped(v: &Cbor) -> String {
+    clip(&format!("{v:?}"))
+}
+
+fn clip(s: &str) -> String {
+    crate::sanitize::clip(s, 200).into_owned()
 }
 
 fn label_name(l: &Label) -> String {
