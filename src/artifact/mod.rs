@@ -100,10 +100,9 @@ fn descriptor_section(node: &ArtifactNode) -> Section {
         .field("mediaType", d.media_type.clone())
         .field("digest", d.digest.clone())
         .field("size", d.size.to_string());
-    let artifact_type = d
-        .artifact_type
-        .clone()
-        .or_else(|| node.manifest.as_ref().and_then(|m| m.manifest.effective_artifact_type().map(str::to_string)));
+    // Only a declared artifactType: an image's config mediaType is not one.
+    let artifact_type =
+        d.artifact_type.clone().or_else(|| node.manifest.as_ref().and_then(|m| m.manifest.artifact_type.clone()));
     if let Some(at) = artifact_type {
         s = s.field("artifactType", at);
     }
