@@ -284,3 +284,43 @@ async fn image_digests_are_pinned() {
         "sha256:f604e5a95ac548926474badd2225d92e801d1fb316a1ea07b63842ba03b9ea36"
     );
 }
+
+/// Every Notation signature manifest has the shape notation-go accepts, and its thumbprint
+/// annotation matches the chain inside its envelope.
+#[tokio::test]
+async fn notation_signature_manifests_are_well_formed() {
+    use sha2::Digest as _;
+    let source = demo::source();
+    let g = walk(&source).await;
+    let mut count = 0;
+    for n in &g.nodes {
+        let Some(a) = n.artifact().filter(|a| a.kind == ArtifactKind::NotationSignature) else {
+            continue;
+        };
+        count += 1;
+        let m = &a.manifest.as_ref().unwrap().manifest;
+        assert_eq!(m.artifact_type.as_deref(), Some("application/vnd.cncf.notary.signature"));
+        let config = m.config.as_ref().unwrap();
+        assert_eq!((config.media_type.as_str(), config.size), ("application/vnd.oci.empty.v1+json", 2));
+        assert_eq!(m.layers.len(), 1);
+        let subject = m.subject.as_ref().unwrap();
+        assert_eq!(Some(subject.digest.as_str()), g.node(n.parent.unwrap()).digest());
+        let prints: Vec<String> =
+            serde_json::from_str(&m.annotations["io.cncf.notary.x509chain.thumbprint#S256"]).unwrap();
+        let raw = source.blob(tags::REPOSITORY, &m.layers[0], 1 << 20).await.unwrap();
+        let chain: Vec<Vec<u8>> = if m.layers[0].media_type == "application/cose" {
+            use coset::TaggedCborSerializable as _;
+            let s = coset::CoseSign1::from_tagged_slice(&raw).unwrap();
+            let x5chain = s.unprotected.rest.iter().find(|(l, _)| *l == coset::Label::Int(33)).unwrap();
+            x5chain.1.as_array().unwrap().iter().map(|c| c.as_bytes().unwrap().clone()).collect()
+        } else {
+            let env: serde_json::Value = serde_json::from_slice(&raw).unwrap();
+            let x5c = env["header"]["x5c"].as_array().unwrap();
+            x5c.iter().map(|c| STANDARD.decode(c.as_str().unwrap()).unwrap()).collect()
+        };
+        let expected: Vec<String> = chain.iter().map(|c| hex::encode(sha2::Sha256::digest(c))).collect();
+        assert_eq!(prints, expected);
+        assert_eq!(m.annotations["org.opencontainers.image.created"], "2025-01-15T10:00:00Z");
+    }
+    assert_eq!(count, 8, "2 platform + JWS + COSE + SBOM + tampered + expired + untrusted");
+}
