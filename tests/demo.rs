@@ -238,6 +238,13 @@ async fn export_round_trips_through_a_directory() {
         let b = mem.manifest(tags::REPOSITORY, tag).await.unwrap();
         assert_eq!(a.descriptor.digest, b.descriptor.digest);
     }
+    // The whole graph reads the same from disk as from memory.
+    let digests = |g: &Graph| {
+        let mut d: Vec<String> = g.nodes.iter().filter_map(|n| n.digest().map(str::to_string)).collect();
+        d.sort();
+        d
+    };
+    assert_eq!(digests(&walk(&on_disk).await), digests(&walk(&mem).await));
     let policy: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("notation/trustpolicy.oci.json")).unwrap()).unwrap();
     assert_eq!(policy["trustPolicies"][0]["trustStores"][0], "ca:demo");
