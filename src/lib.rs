@@ -4,6 +4,7 @@
 //! `tui` is the only module that knows about ratatui and crossterm.
 
 pub mod artifact;
+pub mod demo;
 pub mod discover;
 pub mod error;
 pub mod graph;

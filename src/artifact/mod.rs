@@ -4,7 +4,19 @@
 //! Every decoder returns plain [`Details`]: titled sections of fields and tables. The TUI draws
 //! them and `-o json` prints them; strings are raw here and sanitised by whoever displays them.
 
+use std::sync::Arc;
+
 use serde::Serialize;
+
+use crate::graph::{ArtifactKind, ArtifactNode, Role};
+use crate::oci::{Descriptor, media};
+use crate::source::{FetchedManifest, Source};
+
+pub mod cosign;
+pub mod intoto;
+pub mod notation;
+pub mod sbom;
+pub mod x509;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Details {
@@ -53,30 +65,206 @@ impl Section {
     }
 }
 
+/// Layers decoded per artifact at most: a cosign `.sig` may pile up signatures.
+const MAX_LAYERS: usize = 16;
+
 /// Describes an artifact node for the details panel and `-o json`: descriptor, annotations,
 /// the pretty-printed manifest, and what its blobs decode to (fetched within `preview_limit`).
-pub async fn describe(
-    source: &dyn crate::source::Source,
-    node: &crate::graph::ArtifactNode,
-    preview_limit: u64,
-) -> Details {
-    let _ = (source, preview_limit);
+/// A part that cannot be fetched or decoded becomes a failed section; the rest still shows.
+pub async fn describe(source: &dyn Source, node: &ArtifactNode, preview_limit: u64) -> Details {
+    let mut sections = vec![descriptor_section(node), annotations_section(node)];
+    let fetched = match &node.manifest {
+        Some(m) => Some(m.clone()),
+        None => match source.manifest(&node.repository, &node.descriptor.digest).await {
+            Ok(m) => Some(m),
+            Err(e) => {
+                sections.push(Section::failed("Manifest", e));
+                None
+            }
+        },
+    };
+    if let Some(m) = &fetched {
+        sections.extend(content_sections(source, node, m, preview_limit).await);
+    }
+    let manifest = fetched.map(|m| match serde_json::from_slice::<serde_json::Value>(&m.raw) {
+        Ok(v) => serde_json::to_string_pretty(&v).unwrap_or_default(),
+        Err(_) => String::from_utf8_lossy(&m.raw).into_owned(),
+    });
+    Details { sections, manifest }
+}
+
+fn descriptor_section(node: &ArtifactNode) -> Section {
     let d = &node.descriptor;
-    let mut desc = Section::new("Descriptor")
+    let mut s = Section::new("Descriptor")
         .field("kind", node.kind.label())
         .field("mediaType", d.media_type.clone())
         .field("digest", d.digest.clone())
         .field("size", d.size.to_string());
-    if let Some(at) = &d.artifact_type {
-        desc = desc.field("artifactType", at.clone());
+    // Only a declared artifactType: an image's config mediaType is not one.
+    let artifact_type =
+        d.artifact_type.clone().or_else(|| node.manifest.as_ref().and_then(|m| m.manifest.artifact_type.clone()));
+    if let Some(at) = artifact_type {
+        s = s.field("artifactType", at);
     }
+    if let Some(p) = &d.platform {
+        s = s.field("platform", p.to_string());
+    }
+    let found = match &node.role {
+        Role::Root => "tag or digest".to_string(),
+        Role::Platform => "platform entry of its index".to_string(),
+        Role::Referrer(via) => format!("referrer, via {via}"),
+    };
+    s = s.field("found via", found);
+    if let Some(c) = node.created() {
+        s = s.field("created", c);
+    }
+    s
+}
+
+fn annotations_section(node: &ArtifactNode) -> Section {
     let mut ann = Section::new("Annotations");
     for (k, v) in node.annotations() {
         ann = ann.field(k.clone(), v.clone());
     }
-    let manifest = node.manifest.as_ref().map(|m| match serde_json::from_slice::<serde_json::Value>(&m.raw) {
-        Ok(v) => serde_json::to_string_pretty(&v).unwrap_or_default(),
-        Err(_) => String::from_utf8_lossy(&m.raw).into_owned(),
+    ann
+}
+
+/// Which decoder a layer needs: by its media type first (authoritative for the bytes), then by
+/// what the artifact was classified as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Decoder {
+    Notation,
+    SimpleSigning,
+    Bundle,
+    InToto,
+    Spdx,
+    CycloneDx,
+}
+
+fn decoder_for(layer: &Descriptor, kind: ArtifactKind) -> Option<Decoder> {
+    let mt = layer.media_type.to_ascii_lowercase();
+    let mt = mt.split(';').next().unwrap_or("").trim();
+    Some(match mt {
+        media::JWS | media::COSE => Decoder::Notation,
+        media::COSIGN_SIMPLESIGNING => Decoder::SimpleSigning,
+        m if m.starts_with(media::SIGSTORE_BUNDLE_PREFIX) => Decoder::Bundle,
+        media::DSSE | media::IN_TOTO => Decoder::InToto,
+        m if m.contains("spdx") && m.contains("json") => Decoder::Spdx,
+        m if m.contains("cyclonedx") && m.contains("json") => Decoder::CycloneDx,
+        _ => match kind {
+            ArtifactKind::SigstoreBundle => Decoder::Bundle,
+            ArtifactKind::InTotoAttestation | ArtifactKind::CosignAttestation => Decoder::InToto,
+            ArtifactKind::SpdxSbom => Decoder::Spdx,
+            ArtifactKind::CycloneDxSbom => Decoder::CycloneDx,
+            _ => return None,
+        },
+    })
+}
+
+fn decoder_title(d: Decoder) -> &'static str {
+    match d {
+        Decoder::Notation => notation::TITLE,
+        Decoder::SimpleSigning => cosign::SIMPLE_TITLE,
+        Decoder::Bundle => cosign::BUNDLE_TITLE,
+        Decoder::InToto => intoto::STATEMENT_TITLE,
+        Decoder::Spdx => sbom::SPDX_TITLE,
+        Decoder::CycloneDx => sbom::CYCLONEDX_TITLE,
+    }
+}
+
+async fn content_sections(
+    source: &dyn Source,
+    node: &ArtifactNode,
+    fetched: &Arc<FetchedManifest>,
+    limit: u64,
+) -> Vec<Section> {
+    let m = &fetched.manifest;
+    let kind = crate::graph::classify_manifest(m);
+    if m.is_index() {
+        return vec![index_section(&m.manifests)];
+    }
+    if kind == ArtifactKind::Image {
+        return vec![image_section(source, node, m, limit).await];
+    }
+    let mut out = Vec::new();
+    let layers = m.layers();
+    for layer in layers.iter().take(MAX_LAYERS) {
+        let Some(decoder) = decoder_for(layer, kind) else {
+            continue;
+        };
+        let bytes = match source.blob(&node.repository, layer, limit).await {
+            Ok(b) => b,
+            Err(e) => {
+                out.push(Section::failed(decoder_title(decoder), e));
+                continue;
+            }
+        };
+        out.extend(match decoder {
+            Decoder::Notation => notation::decode(&layer.media_type, &bytes),
+            Decoder::SimpleSigning => cosign::simple_signing(&bytes, &layer.annotations),
+            Decoder::Bundle => cosign::bundle(&bytes),
+            Decoder::InToto => intoto::decode(&bytes),
+            Decoder::Spdx => sbom::spdx(&bytes),
+            Decoder::CycloneDx => sbom::cyclonedx(&bytes),
+        });
+    }
+    if layers.len() > MAX_LAYERS {
+        out.push(
+            Section::new("Layers").field("note", format!("… {} more layers not decoded", layers.len() - MAX_LAYERS)),
+        );
+    }
+    out
+}
+
+fn index_section(entries: &[Descriptor]) -> Section {
+    let mut s = Section::new("Index").field("manifests", entries.len().to_string());
+    s.table = Some(Table {
+        headers: vec!["platform".into(), "mediaType".into(), "digest".into(), "size".into()],
+        rows: entries
+            .iter()
+            .take(sbom::MAX_ROWS)
+            .map(|d| {
+                vec![
+                    d.platform.as_ref().map(ToString::to_string).unwrap_or_default(),
+                    d.media_type.clone(),
+                    d.digest.clone(),
+                    d.size.to_string(),
+                ]
+            })
+            .collect(),
     });
-    Details { sections: vec![desc, ann], manifest }
+    s
+}
+
+/// An image: its config's platform and creation time, and its layers.
+async fn image_section(source: &dyn Source, node: &ArtifactNode, m: &crate::oci::Manifest, limit: u64) -> Section {
+    const TITLE: &str = "Image";
+    let mut s = Section::new(TITLE);
+    if let Some(config) = &m.config {
+        match source.blob(&node.repository, config, limit).await {
+            Ok(b) => match serde_json::from_slice::<serde_json::Value>(&b) {
+                Ok(v) => {
+                    let text = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("").to_string();
+                    s = s.field("platform", format!("{}/{}", text("os"), text("architecture")));
+                    if !text("created").is_empty() {
+                        s = s.field("config created", text("created"));
+                    }
+                }
+                Err(e) => s = s.field("config", format!("not JSON: {e}")),
+            },
+            Err(e) => s = s.field("config", format!("not fetched: {e}")),
+        }
+    }
+    let total: u64 = m.layers().iter().map(|l| l.size).sum();
+    s = s.field("layers", m.layers().len().to_string()).field("layers size", total.to_string());
+    s.table = Some(Table {
+        headers: vec!["mediaType".into(), "digest".into(), "size".into()],
+        rows: m
+            .layers()
+            .iter()
+            .take(sbom::MAX_ROWS)
+            .map(|l| vec![l.media_type.clone(), l.digest.clone(), l.size.to_string()])
+            .collect(),
+    });
+    s
 }

@@ -1,0 +1,57 @@
+//! `sigscope demo export DIR`: the demo as an OCI layout plus a Notation config directory laid
+//! out as notation expects, so notation itself could verify the demo.
+
+use std::path::Path;
+
+use serde_json::json;
+
+use super::keys;
+use crate::error::{Error, Result};
+
+/// Name of the trust store and policy statement in the exported notation dir.
+pub const TRUST_STORE: &str = "demo";
+
+/// Writes `DIR/layout/` (byte-identical to [`super::files`]) and `DIR/notation/`
+/// (`trustpolicy.oci.json`, `truststore/x509/ca/demo/demo-root-ca.pem`). Refuses a non-empty
+/// DIR rather than mix the demo with other content.
+pub fn export(dir: &Path) -> Result<()> {
+    if dir.exists() {
+        let mut entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+        if entries.next().is_some() {
+            return Err(Error::io(dir, "directory exists and is not empty; choose a new or empty directory"));
+        }
+    }
+    let layout = dir.join("layout");
+    let mut names: Vec<&String> = super::files().0.keys().collect();
+    names.sort();
+    for name in names {
+        write(&layout.join(name), &super::files().0[name])?;
+    }
+    let notation = dir.join("notation");
+    write(&notation.join("trustpolicy.oci.json"), &trust_policy())?;
+    let store = notation.join("truststore/x509/ca").join(TRUST_STORE).join("demo-root-ca.pem");
+    write(&store, keys::pem_block(keys::ROOT_CA_PEM).as_bytes())?;
+    Ok(())
+}
+
+/// Strict verification of every repository, trusting only the demo root.
+pub fn trust_policy() -> Vec<u8> {
+    let p = json!({
+        "version": "1.0",
+        "trustPolicies": [{
+            "name": "sigscope-demo",
+            "registryScopes": ["*"],
+            "signatureVerification": {"level": "strict"},
+            "trustStores": [format!("ca:{TRUST_STORE}")],
+            "trustedIdentities": ["*"],
+        }],
+    });
+    serde_json::to_vec_pretty(&p).expect("policy serialises")
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+    }
+    std::fs::write(path, bytes).map_err(|e| Error::io(path, e))
+}
