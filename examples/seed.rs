@@ -40,7 +40,11 @@ async fn seed_image(c: &RegistryClient, i: usize, repos: usize, referrers: usize
     )
     .await?;
     let layer = push_blob(c, &repo, media::OCI_LAYER_TAR_GZIP, Bytes::from(format!("layer {i}"))).await?;
-    let body = manifest_json(&config, &layer, json!({"annotations": {"org.opencontainers.image.created": "2026-01-01T00:00:00Z"}}));
+    let body = manifest_json(
+        &config,
+        &layer,
+        json!({"annotations": {"org.opencontainers.image.created": "2026-01-01T00:00:00Z"}}),
+    );
     let image = push_manifest(c, &repo, &format!("t{i:04}"), body, media::OCI_MANIFEST).await?.descriptor;
     let empty = push_blob(c, &repo, media::OCI_EMPTY, Bytes::from_static(b"{}")).await?;
     for r in 0..referrers {

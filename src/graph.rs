@@ -100,10 +100,11 @@ pub fn classify_manifest(m: &Manifest) -> ArtifactKind {
     }
     let config_type = m.config.as_ref().map(|c| c.media_type.as_str()).unwrap_or("");
     let image_config = config_type == media::OCI_CONFIG || config_type == media::DOCKER_CONFIG;
-    if !image_config && config_type != media::OCI_EMPTY {
-        if let Some(k) = kind_of_type(config_type) {
-            return k;
-        }
+    if !image_config
+        && config_type != media::OCI_EMPTY
+        && let Some(k) = kind_of_type(config_type)
+    {
+        return k;
     }
     // Layers decide for cosign's tag-scheme manifests, whose config is a plain image config.
     for layer in m.layers() {
@@ -202,6 +203,9 @@ impl ArtifactNode {
     }
 }
 
+// Nearly every node is an artifact, so boxing that variant would add an allocation per node
+// and save nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NodeKind {
     Registry { host: String },
@@ -256,6 +260,7 @@ pub struct Expansion {
     pub children: Vec<ChildSpec>,
 }
 
+#[allow(clippy::large_enum_variant)] // short-lived, and mostly artifacts
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChildSpec {
     Repository(String),
@@ -336,10 +341,10 @@ impl Graph {
             }
         };
         let id = self.push(kind, Some(parent), tags);
-        if let Some(d) = self.nodes[id].digest().map(str::to_string) {
-            if self.ancestors(id).any(|a| self.nodes[a].digest() == Some(d.as_str())) {
-                self.nodes[id].load = LoadState::Failed(format!("{CYCLE_PREFIX} {d} refers back to an ancestor"));
-            }
+        if let Some(d) = self.nodes[id].digest().map(str::to_string)
+            && self.ancestors(id).any(|a| self.nodes[a].digest() == Some(d.as_str()))
+        {
+            self.nodes[id].load = LoadState::Failed(format!("{CYCLE_PREFIX} {d} refers back to an ancestor"));
         }
         id
     }

@@ -174,11 +174,23 @@ async fn run(cli: Cli) -> i32 {
     match cli.command {
         None => run_tui(cli.target, &opts, cli.theme, !cli.no_mouse).await,
         Some(Command::Tree(args)) => run_tree(args, &opts).await,
-        Some(Command::Demo { command: DemoCommand::Export { dir } }) => {
-            let _ = dir;
-            eprintln!("sigscope demo export: not built yet");
-            2
-        }
+        Some(Command::Demo { command: DemoCommand::Export { dir } }) => match sigscope::demo::export(&dir) {
+            Ok(()) => {
+                eprintln!(
+                    "wrote the demo: {0}/layout (OCI image layout) and {0}/notation (trust policy + trust store)\n\
+                     try: sigscope --oci-layout {0}/layout",
+                    dir.display()
+                );
+                0
+            }
+            Err(e) => {
+                eprintln!("sigscope demo export: {e}");
+                match e {
+                    sigscope::Error::Io { .. } => 2,
+                    e => e.exit_code(),
+                }
+            }
+        },
     }
 }
 

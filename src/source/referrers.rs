@@ -51,7 +51,7 @@ pub async fn find_referrers(
     let stem = digest_tag(digest);
     for suffix in COSIGN_SUFFIXES {
         let tag = format!("{stem}{suffix}");
-        if !tags.iter().any(|t| *t == tag) {
+        if !tags.contains(&tag) {
             continue;
         }
         let fetched = source.manifest(repository, &tag).await?;
