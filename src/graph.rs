@@ -366,14 +366,14 @@ impl Graph {
         !self.nodes[id].expandable()
     }
 
-    /// The registry host, repository and digest that a full reference to `id` needs.
-    pub fn reference(&self, host: &str, id: NodeId) -> Option<String> {
-        let n = &self.nodes[id];
-        match &n.kind {
-            NodeKind::Artifact(a) => Some(format!("{host}/{}@{}", a.repository, a.descriptor.digest)),
-            NodeKind::Tag { repository, tag } => Some(format!("{host}/{repository}:{tag}")),
-            NodeKind::Repository { name } => Some(format!("{host}/{name}")),
-            NodeKind::Registry { host } => Some(host.clone()),
+    /// The full reference of a node: `host/repo@digest`, `host/repo:tag`, `host/repo`, `host`
+    /// (for a layout, its path stands for `host/repo`).
+    pub fn reference(&self, source: &dyn crate::source::Source, id: NodeId) -> String {
+        match &self.nodes[id].kind {
+            NodeKind::Artifact(a) => format!("{}@{}", source.repository_ref(&a.repository), a.descriptor.digest),
+            NodeKind::Tag { repository, tag } => format!("{}:{tag}", source.repository_ref(repository)),
+            NodeKind::Repository { name } => source.repository_ref(name),
+            NodeKind::Registry { host } => host.clone(),
         }
     }
 }

@@ -207,13 +207,12 @@ async fn run_tree(args: TreeArgs, opts: &OpenOptions) -> i32 {
         explore: ExploreOptions { artifact_type: args.artifact_type },
         max_in_flight: opts.registry.concurrency * 2,
     };
-    let host = opened.source.host();
     let graph = discover(opened.source.clone(), opened.roots, &discover_opts).await;
     let roots = graph.roots.clone();
     let mut stdout = std::io::stdout().lock();
     let written = match args.output {
         TreeFormat::Json => {
-            let reports: Vec<_> = roots.iter().map(|&r| report::report(&graph, &host, r)).collect();
+            let reports: Vec<_> = roots.iter().map(|&r| report::report(&graph, opened.source.as_ref(), r)).collect();
             let value =
                 if reports.len() == 1 { serde_json::to_value(&reports[0]) } else { serde_json::to_value(&reports) };
             value
@@ -221,7 +220,7 @@ async fn run_tree(args: TreeArgs, opts: &OpenOptions) -> i32 {
                 .map_err(std::io::Error::other)
                 .and_then(|_| writeln!(stdout))
         }
-        TreeFormat::Tree => stdout.write_all(report::render_text(&graph, &host, &roots).as_bytes()),
+        TreeFormat::Tree => stdout.write_all(report::render_text(&graph, opened.source.as_ref(), &roots).as_bytes()),
     };
     if let Err(e) = written {
         eprintln!("sigscope tree: cannot write output: {e}");
@@ -229,7 +228,7 @@ async fn run_tree(args: TreeArgs, opts: &OpenOptions) -> i32 {
     }
     let mut failures = Vec::new();
     for &r in &roots {
-        report::failures(&graph, &host, r, &mut failures);
+        report::failures(&graph, opened.source.as_ref(), r, &mut failures);
     }
     for f in &failures {
         eprintln!("sigscope tree: {f}");

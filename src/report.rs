@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::graph::{Graph, LoadState, NodeId, NodeKind, Role};
 use crate::oci::Platform;
 use crate::sanitize::sanitize;
+use crate::source::Source;
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(untagged)]
@@ -74,9 +75,9 @@ fn error_of(load: &LoadState) -> Option<String> {
 }
 
 /// Builds the report of the subtree at `id`. `host` prefixes references (`host/repo@digest`).
-pub fn report(graph: &Graph, host: &str, id: NodeId) -> ReportNode {
+pub fn report(graph: &Graph, source: &dyn Source, id: NodeId) -> ReportNode {
     let node = graph.node(id);
-    let children = || node.children.iter().map(|&c| report(graph, host, c)).collect::<Vec<_>>();
+    let children = || node.children.iter().map(|&c| report(graph, source, c)).collect::<Vec<_>>();
     match &node.kind {
         NodeKind::Registry { host } => ReportNode::Registry(RegistryReport {
             registry: host.clone(),
@@ -84,14 +85,14 @@ pub fn report(graph: &Graph, host: &str, id: NodeId) -> ReportNode {
             error: error_of(&node.load),
         }),
         NodeKind::Repository { name } => ReportNode::Repository(RepositoryReport {
-            repository: format!("{host}/{name}"),
+            repository: source.repository_ref(name),
             tags: children(),
             error: error_of(&node.load),
         }),
-        NodeKind::Tag { repository, tag } => match (node.children.first(), &node.load) {
-            (Some(&child), _) => report(graph, host, child),
+        NodeKind::Tag { .. } => match (node.children.first(), &node.load) {
+            (Some(&child), _) => report(graph, source, child),
             (None, load) => ReportNode::Unresolved(UnresolvedReport {
-                reference: format!("{host}/{repository}:{tag}"),
+                reference: graph.reference(source, id),
                 error: error_of(load).unwrap_or_else(|| "not loaded".into()),
             }),
         },
@@ -100,7 +101,7 @@ pub fn report(graph: &Graph, host: &str, id: NodeId) -> ReportNode {
             let mut manifests = Vec::new();
             for &c in &node.children {
                 let is_platform = matches!(graph.node(c).artifact().map(|a| &a.role), Some(Role::Platform));
-                let r = report(graph, host, c);
+                let r = report(graph, source, c);
                 if is_platform { platforms.push(r) } else { manifests.push(r) }
             }
             let d = &a.descriptor;
@@ -109,7 +110,7 @@ pub fn report(graph: &Graph, host: &str, id: NodeId) -> ReportNode {
                 _ => d.media_type.clone(),
             };
             ReportNode::Artifact(Box::new(ArtifactReport {
-                reference: format!("{host}/{}@{}", a.repository, d.digest),
+                reference: graph.reference(source, id),
                 media_type,
                 digest: d.digest.clone(),
                 size: a.manifest.as_ref().map(|m| m.descriptor.size).unwrap_or(d.size),
@@ -134,66 +135,62 @@ pub fn report(graph: &Graph, host: &str, id: NodeId) -> ReportNode {
 }
 
 /// Every failure in the subtree, as `reference: reason`, for stderr.
-pub fn failures(graph: &Graph, host: &str, id: NodeId, out: &mut Vec<String>) {
+pub fn failures(graph: &Graph, source: &dyn Source, id: NodeId, out: &mut Vec<String>) {
     let node = graph.node(id);
     if let LoadState::Failed(reason) = &node.load {
-        let what = graph.reference(host, id).unwrap_or_default();
+        let what = graph.reference(source, id);
         out.push(format!("{}: {}", sanitize(&what), sanitize(reason)));
     }
     for &c in &node.children {
-        failures(graph, host, c, out);
+        failures(graph, source, c, out);
     }
 }
 
 /// The text tree: one line per node, sanitised, with `├──`/`└──` guides.
-pub fn render_text(graph: &Graph, host: &str, roots: &[NodeId]) -> String {
+pub fn render_text(graph: &Graph, source: &dyn Source, roots: &[NodeId]) -> String {
     let mut out = String::new();
     for &r in roots {
-        out.push_str(&line(graph, host, r, true));
+        out.push_str(&line(graph, source, r, true));
         out.push('\n');
-        render_children(graph, host, r, "", &mut out);
+        render_children(graph, source, r, "", &mut out);
     }
     out
 }
 
-fn render_children(graph: &Graph, host: &str, id: NodeId, prefix: &str, out: &mut String) {
+fn render_children(graph: &Graph, source: &dyn Source, id: NodeId, prefix: &str, out: &mut String) {
     let children = &graph.node(id).children;
     for (i, &c) in children.iter().enumerate() {
         let last = i + 1 == children.len();
         // A tag shows as one line with the artifact it resolves to.
         let (shown, label) = match (&graph.node(c).kind, graph.node(c).children.first()) {
             (NodeKind::Tag { tag, .. }, Some(&artifact)) => {
-                (artifact, format!("{}  ← {}", line(graph, host, artifact, false), sanitize(tag)))
+                (artifact, format!("{}  ← {}", line(graph, source, artifact, false), sanitize(tag)))
             }
-            _ => (c, line(graph, host, c, false)),
+            _ => (c, line(graph, source, c, false)),
         };
         out.push_str(prefix);
         out.push_str(if last { "└── " } else { "├── " });
         out.push_str(&label);
         out.push('\n');
         let next = format!("{prefix}{}", if last { "    " } else { "│   " });
-        render_children(graph, host, shown, &next, out);
+        render_children(graph, source, shown, &next, out);
     }
 }
 
-fn line(graph: &Graph, host: &str, id: NodeId, root: bool) -> String {
+fn line(graph: &Graph, source: &dyn Source, id: NodeId, root: bool) -> String {
     let node = graph.node(id);
     let mut s = match &node.kind {
         NodeKind::Registry { host } => format!("{host} (registry)"),
         NodeKind::Repository { name } => {
             if root {
-                format!("{host}/{name}")
+                source.repository_ref(name)
             } else {
                 name.clone()
             }
         }
-        NodeKind::Tag { repository, tag } => format!("{host}/{repository}:{tag}"),
+        NodeKind::Tag { .. } => graph.reference(source, id),
         NodeKind::Artifact(a) => {
-            let mut s = if root {
-                format!("{host}/{}@{}", a.repository, a.descriptor.digest)
-            } else {
-                a.descriptor.digest.clone()
-            };
+            let mut s = if root { graph.reference(source, id) } else { a.descriptor.digest.clone() };
             s.push_str(&format!("  [{}]", a.kind.label()));
             if let Some(at) = a.descriptor.artifact_type.as_deref().filter(|_| !matches!(a.role, Role::Platform)) {
                 s.push_str(&format!("  {at}"));

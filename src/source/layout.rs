@@ -161,6 +161,10 @@ impl Source for LayoutSource {
         self.name.clone()
     }
 
+    fn repository_ref(&self, _repository: &str) -> String {
+        self.name.clone()
+    }
+
     async fn repositories(&self) -> Result<Vec<String>> {
         Ok(vec![self.repository.clone()])
     }

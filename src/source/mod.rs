@@ -95,6 +95,11 @@ pub trait Source: Send + Sync {
     /// Registry host for references (`host/repo@digest`), or a layout path.
     fn host(&self) -> String;
 
+    /// How a repository is named in references: `host/repo` for registries, the path for a layout.
+    fn repository_ref(&self, repository: &str) -> String {
+        format!("{}/{repository}", self.host())
+    }
+
     /// Every repository, following pagination to the end.
     async fn repositories(&self) -> Result<Vec<String>>;
 

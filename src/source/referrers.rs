@@ -56,7 +56,7 @@ pub async fn find_referrers(
         }
         let fetched = source.manifest(repository, &tag).await?;
         let mut descriptor = fetched.descriptor.clone();
-        descriptor.artifact_type = fetched.manifest.effective_artifact_type().map(str::to_string);
+        descriptor.artifact_type = cosign_artifact_type(&fetched.manifest);
         if artifact_type.is_none_or(|at| descriptor.artifact_type.as_deref() == Some(at)) {
             found.push(Referrer { descriptor, via: Via::CosignTag(tag) });
         }
@@ -64,6 +64,20 @@ pub async fn find_referrers(
     let mut seen = HashSet::new();
     found.retain(|r| seen.insert(r.descriptor.digest.clone()));
     Ok(found)
+}
+
+/// cosign's tag-scheme manifests carry a plain image config; their layers say what they are.
+fn cosign_artifact_type(m: &crate::oci::Manifest) -> Option<String> {
+    use crate::oci::media;
+    let config = m.config.as_ref().map(|c| c.media_type.as_str());
+    m.artifact_type
+        .clone()
+        .or_else(|| {
+            config
+                .filter(|c| ![media::OCI_CONFIG, media::DOCKER_CONFIG, media::OCI_EMPTY].contains(c))
+                .map(str::to_string)
+        })
+        .or_else(|| m.layers().first().map(|l| l.media_type.clone()))
 }
 
 async fn tag_schema(
