@@ -81,6 +81,10 @@ struct Common {
     #[arg(long, global = true, default_value_t = 30)]
     timeout: u64,
 
+    /// Append every registry request to FILE (`METHOD URL STATUS`), for benchmarks.
+    #[arg(long, global = true, value_name = "FILE", hide = true)]
+    request_log: Option<PathBuf>,
+
     /// Never write to a registry (sign is refused).
     #[arg(long, global = true)]
     read_only: bool,
@@ -145,6 +149,7 @@ fn open_options(common: &Common) -> anyhow::Result<OpenOptions> {
             concurrency: common.concurrency as usize,
             preview_limit: common.preview_limit,
             read_timeout: Duration::from_secs(common.timeout.max(1)),
+            request_log: common.request_log.clone(),
             ..RegistryOptions::default()
         },
     })

@@ -56,6 +56,7 @@ pub struct RegistryClient {
     tokens: TokenCache,
     credential: OnceCell<Option<Credential>>,
     stats: Mutex<SourceStats>,
+    request_log: Option<Mutex<std::fs::File>>,
     /// Serialises read-modify-write updates of `sha256-<hex>` tag-schema indexes from this process.
     pub(crate) tag_schema_lock: tokio::sync::Mutex<()>,
 }
@@ -139,6 +140,12 @@ impl RegistryClient {
             }
         }
         let http = builder.build().map_err(|e| Error::Usage(format!("cannot build the HTTP client: {e}")))?;
+        let request_log = match &opts.request_log {
+            Some(path) => Some(Mutex::new(
+                std::fs::OpenOptions::new().create(true).append(true).open(path).map_err(|e| Error::io(path, e))?,
+            )),
+            None => None,
+        };
         Ok(RegistryClient {
             host: host.to_string(),
             base,
@@ -149,6 +156,7 @@ impl RegistryClient {
             tokens: TokenCache::default(),
             credential: OnceCell::new(),
             stats: Mutex::default(),
+            request_log,
             tag_schema_lock: tokio::sync::Mutex::new(()),
         })
     }
@@ -336,6 +344,7 @@ impl RegistryClient {
             }
             self.bump(|s| s.requests += 1);
             let resp = rb.send().await.map_err(|e| self.net_error(e))?;
+            self.log_request(&req.method, &req.url, resp.status());
             match resp.status() {
                 StatusCode::UNAUTHORIZED if !answered_challenge => {
                     answered_challenge = true;
@@ -377,6 +386,14 @@ impl RegistryClient {
     }
 
     /// `send`, then any status outside 2xx becomes its typed error.
+    fn log_request(&self, method: &reqwest::Method, url: &Url, status: StatusCode) {
+        use std::io::Write;
+        if let Some(file) = &self.request_log {
+            // Best effort: a diagnostics log must never fail a request.
+            let _ = writeln!(file.lock().expect("log lock"), "{method} {url} {}", status.as_u16());
+        }
+    }
+
     pub async fn send_ok(&self, req: Request<'_>, what: &str) -> Result<Reply<'_>> {
         let reply = self.send(req).await?;
         if reply.resp.status().is_success() { Ok(reply) } else { Err(self.status_error(reply.resp, what).await) }

@@ -53,6 +53,8 @@ pub struct RegistryOptions {
     /// Host names pinned to addresses, like curl's `--resolve`: lets a registry that must be
     /// reached by name (TLS, an ECR endpoint) be served from a local address.
     pub resolve: Vec<(String, std::net::SocketAddr)>,
+    /// Appends `METHOD URL STATUS` for every request (benchmarks replay the GETs with curl).
+    pub request_log: Option<PathBuf>,
 }
 
 // Hand-written so the password never reaches a log or a panic message.
@@ -71,6 +73,7 @@ impl std::fmt::Debug for RegistryOptions {
             .field("max_retry_wait", &self.max_retry_wait)
             .field("page_size", &self.page_size)
             .field("resolve", &self.resolve)
+            .field("request_log", &self.request_log)
             .finish()
     }
 }
@@ -90,6 +93,7 @@ impl Default for RegistryOptions {
             max_retry_wait: Duration::from_secs(10),
             page_size: 1000,
             resolve: Vec::new(),
+            request_log: None,
         }
     }
 }
