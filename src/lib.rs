@@ -11,5 +11,6 @@ pub mod open;
 pub mod reference;
 pub mod sanitize;
 pub mod source;
+pub mod tui;
 
 pub use error::{Error, Result};
