@@ -452,10 +452,12 @@ impl App {
     /// Describes the selected artifact unless its details are cached or on their way.
     fn after_selection(&mut self) -> Vec<Effect> {
         let Some(id) = self.selected() else { return Vec::new() };
-        let Some(artifact) = self.graph.node(id).artifact() else { return Vec::new() };
-        if self.details.contains_key(&id) || self.pending_describe.is_some_and(|(n, _)| n == id) {
+        if self.details.contains_key(&id) || self.describing(id) {
             return Vec::new();
         }
+        // Whatever was being described for the previous selection is no longer awaited.
+        self.pending_describe = None;
+        let Some(artifact) = self.graph.node(id).artifact() else { return Vec::new() };
         // A loading node gets its manifest shortly; describing it now would be thrown away.
         if self.graph.node(id).load == LoadState::Loading {
             return Vec::new();
@@ -836,7 +838,8 @@ impl App {
     pub fn details_len(&self) -> usize {
         let Some(id) = self.selected() else { return 0 };
         let doc = self.details.get(&id).map_or(1, |d| d.lines.len());
-        node_header(&self.graph, &self.host, id).len() + doc
+        let width = usize::from(self.last_frame.details.get().width);
+        node_header(&self.graph, &self.host, id, width).len() + doc
     }
 
     fn expand_selected(&mut self) -> Vec<Effect> {

@@ -12,7 +12,7 @@ use super::theme::Token;
 
 const MAX_NAME: usize = 28;
 const MAX_CELL: usize = 40;
-/// Long sentences (failure reasons) are folded at this width rather than cut.
+/// Section errors in cached documents are folded at this width rather than cut.
 const FOLD: usize = 60;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -91,9 +91,36 @@ fn push_table(lines: &mut Vec<Spans>, table: &Table) {
     }
 }
 
+/// Greedy word wrap; words longer than a line are cut.
 fn fold(s: &str, width: usize) -> Vec<String> {
-    let chars: Vec<char> = s.chars().collect();
-    chars.chunks(width.max(1)).map(|c| c.iter().collect()).collect()
+    let width = width.max(1);
+    let mut lines = Vec::new();
+    let mut current = String::new();
+    for word in s.split_whitespace() {
+        let mut word: Vec<char> = word.chars().collect();
+        loop {
+            let used = current.chars().count();
+            let sep = usize::from(used > 0);
+            if used + sep + word.len() <= width {
+                if sep == 1 {
+                    current.push(' ');
+                }
+                current.extend(word);
+                break;
+            }
+            if used > 0 {
+                lines.push(std::mem::take(&mut current));
+                continue;
+            }
+            let rest = word.split_off(width);
+            lines.push(word.into_iter().collect());
+            word = rest;
+        }
+    }
+    if !current.is_empty() || lines.is_empty() {
+        lines.push(current);
+    }
+    lines
 }
 
 fn field(name: &str, value: impl Into<String>) -> Spans {
@@ -101,8 +128,9 @@ fn field(name: &str, value: impl Into<String>) -> Spans {
 }
 
 /// What the graph itself knows about a node, shown above the decoded details: identity, the
-/// reference to copy, and its load state (the whole failure sentence lives here).
-pub fn node_header(graph: &Graph, host: &str, id: NodeId) -> Vec<Spans> {
+/// reference to copy, and its load state (the whole failure sentence lives here, folded to
+/// `width` columns).
+pub fn node_header(graph: &Graph, host: &str, id: NodeId, width: usize) -> Vec<Spans> {
     let node = graph.node(id);
     let mut lines: Vec<Spans> = Vec::new();
     let title = match &node.kind {
@@ -136,7 +164,7 @@ pub fn node_header(graph: &Graph, host: &str, id: NodeId) -> Vec<Spans> {
         LoadState::Failed(reason) => {
             let glyph = if graph.is_cycle(id) { "↻ cycle" } else { "✗ failed" };
             lines.push(vec![(Token::FieldName, format!("  {:<9} ", "state")), (Token::Failed, glyph.into())]);
-            for chunk in fold(&sanitize(reason), FOLD) {
+            for chunk in fold(&sanitize(reason), width.saturating_sub(4).max(20)) {
                 lines.push(vec![(Token::Failed, format!("    {chunk}"))]);
             }
             if !graph.is_cycle(id) {
@@ -160,6 +188,13 @@ mod tests {
 
     fn text(doc: &DetailsDoc) -> String {
         doc.lines.iter().map(|l| l.iter().map(|(_, s)| s.as_str()).collect::<String>() + "\n").collect()
+    }
+
+    #[test]
+    fn folds_at_word_boundaries() {
+        assert_eq!(fold("HTTP 500: internal error", 12), ["HTTP 500:", "internal", "error"]);
+        assert_eq!(fold("abcdefghij", 4), ["abcd", "efgh", "ij"]);
+        assert_eq!(fold("", 4), [""]);
     }
 
     #[test]

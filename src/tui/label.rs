@@ -11,7 +11,7 @@ use super::theme::Token;
 pub type Spans = Vec<(Token, String)>;
 
 /// Longest failure reason shown inline; the details panel has the whole sentence.
-const REASON_WIDTH: usize = 48;
+const REASON_WIDTH: usize = 40;
 
 pub fn kind_token(kind: ArtifactKind) -> Token {
     match kind {
@@ -30,7 +30,7 @@ pub fn state_badge(graph: &Graph, id: NodeId) -> Option<(Token, String)> {
         LoadState::Loaded => None,
         LoadState::NotLoaded => Some((Token::Muted, "○ not loaded".into())),
         LoadState::Loading => Some((Token::Pending, "⟳ loading".into())),
-        LoadState::Failed(reason) if graph.is_cycle(id) => {
+        LoadState::Failed(_) if graph.is_cycle(id) => {
             let short = node.digest().map(short_digest).unwrap_or_default();
             Some((Token::Failed, format!("↻ cycle: {short} refers back to an ancestor")))
         }
@@ -70,34 +70,42 @@ fn via_word(via: &Via) -> &'static str {
     }
 }
 
-/// The line of a node without tree decoration (fold glyph, markers). Not-loaded comes last and
-/// quiet; loading and failures come first, where the eye lands.
+/// The line of a node without tree decoration (fold glyph, markers): identity first, then a
+/// loading or failed badge where the eye still finds it on a narrow screen, then the rest.
+/// "Not loaded" is the common case and comes last, quietly.
 pub fn node_spans(graph: &Graph, id: NodeId) -> Spans {
     let node = graph.node(id);
     let mut out: Spans = Vec::with_capacity(16);
     let badge = state_badge(graph, id);
     let quiet = matches!(node.load, LoadState::NotLoaded);
-    if let Some(b) = badge.as_ref().filter(|_| !quiet) {
-        out.push(b.clone());
-        out.push((Token::Text, " ".into()));
-    }
+    let (loud, quiet_badge) = if quiet { (None, badge) } else { (badge, None) };
+    let push_loud = |out: &mut Spans, loud: Option<(Token, String)>| {
+        if let Some(b) = loud {
+            out.push((Token::Text, " ".into()));
+            out.push(b);
+        }
+    };
     match &node.kind {
         NodeKind::Registry { host } => {
             out.push((Token::Muted, "registry ".into()));
             out.push((Token::Text, sanitize(host).into_owned()));
+            push_loud(&mut out, loud);
         }
         NodeKind::Repository { name } => {
             out.push((Token::Muted, "repo ".into()));
             out.push((Token::Text, sanitize(name).into_owned()));
+            push_loud(&mut out, loud);
         }
         NodeKind::Tag { tag, .. } => {
             out.push((Token::Muted, "tag ".into()));
             out.push((Token::Tag, sanitize(tag).into_owned()));
+            push_loud(&mut out, loud);
         }
         NodeKind::Artifact(a) => {
             out.push((kind_token(a.kind), a.kind.label().into()));
             out.push((Token::Text, " ".into()));
             out.push((Token::Digest, sanitize(&short_digest(&a.descriptor.digest)).into_owned()));
+            push_loud(&mut out, loud);
             if !node.tags.is_empty() {
                 let tags: Vec<String> = node.tags.iter().map(|t| sanitize(t).into_owned()).collect();
                 out.push((Token::Text, " ".into()));
@@ -117,7 +125,7 @@ pub fn node_spans(graph: &Graph, id: NodeId) -> Spans {
             }
         }
     }
-    if let Some(b) = badge.filter(|_| quiet) {
+    if let Some(b) = quiet_badge {
         out.push((Token::Text, " ".into()));
         out.push(b);
     }

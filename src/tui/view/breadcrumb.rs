@@ -19,8 +19,18 @@ pub fn crumbs(app: &App) -> Vec<String> {
     let Some(id) = app.selected() else { return vec![sanitize(&app.host).into_owned()] };
     let path = app.graph.path(id);
     let mut out = Vec::with_capacity(path.len() + 1);
-    if !matches!(app.graph.node(path[0]).kind, NodeKind::Registry { .. }) {
-        out.push(sanitize(&app.host).into_owned());
+    // Roots below the registry level still show where they live.
+    match &app.graph.node(path[0]).kind {
+        NodeKind::Registry { .. } => {}
+        NodeKind::Repository { .. } => out.push(sanitize(&app.host).into_owned()),
+        NodeKind::Tag { repository, .. } => {
+            out.push(sanitize(&app.host).into_owned());
+            out.push(sanitize(repository).into_owned());
+        }
+        NodeKind::Artifact(a) => {
+            out.push(sanitize(&app.host).into_owned());
+            out.push(sanitize(&a.repository).into_owned());
+        }
     }
     out.extend(path.into_iter().map(|n| crumb(&app.graph, n)));
     out

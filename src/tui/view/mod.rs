@@ -28,7 +28,7 @@ pub struct Areas {
 pub fn layout(area: Rect) -> Areas {
     let [breadcrumb, main, status] =
         Layout::vertical([Constraint::Length(1), Constraint::Min(3), Constraint::Length(1)]).areas(area);
-    let [tree, details] = Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(main);
+    let [tree, details] = Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(main);
     Areas { breadcrumb, tree, details, status }
 }
 
