@@ -339,3 +339,47 @@ fn mouse_click_selects_and_toggles_and_can_be_turned_off() {
     sc.h.send(click(tree.y, tree.x + 12));
     assert_eq!(sc.h.app.selected(), Some(sc.index), "clicks are ignored with the mouse off");
 }
+
+#[test]
+fn bad_config_is_reported_with_file_and_line_and_defaults_kept() {
+    use sigscope::tui::{TuiOptions, config, startup_options};
+    let path = std::path::Path::new("/home/u/.config/sigscope/config.toml");
+    let loaded = config::load_str(path, "theme = \"light\"\n[keys]\nquit = [\"Hyper-q\"]\n");
+    let opts = TuiOptions { theme: None, mouse: true, open_options: Default::default() };
+    let options = startup_options(loaded, &opts, true);
+    let status = options.startup_status.clone().expect("status");
+    assert!(status.text.starts_with("/home/u/.config/sigscope/config.toml:3: "), "{}", status.text);
+    assert_eq!(options.keymap, sigscope::tui::keymap::Keymap::default());
+    assert_eq!(options.theme.name, "mono", "NO_COLOR wins");
+
+    let mut h = Harness::new(vec![NodeKind::Repository { name: "app".into() }]);
+    let opened = sigscope::open::Opened {
+        target: "x".into(),
+        source: std::sync::Arc::new(NoSource),
+        roots: vec![NodeKind::Repository { name: "app".into() }],
+    };
+    h.app = sigscope::tui::App::new(opened, options);
+    let t = h.render(120, 24);
+    assert!(
+        row_text(&t, 23).contains("✗ /home/u/.config/sigscope/config.toml:3: [keys] quit:"),
+        "{}",
+        row_text(&t, 23)
+    );
+}
+
+#[test]
+fn theme_command_switches_and_cli_flag_wins_over_config() {
+    use sigscope::tui::{TuiOptions, config, startup_options};
+    let loaded = config::load_str(std::path::Path::new("c.toml"), "theme = \"light\"\nmouse = false\n");
+    let opts = TuiOptions { theme: Some("high-contrast".into()), mouse: true, open_options: Default::default() };
+    let options = startup_options(loaded, &opts, false);
+    assert_eq!(options.theme.name, "high-contrast");
+    assert!(!options.mouse, "config can turn the mouse off");
+    let mut sc = supply_chain();
+    sc.h.key(KeyCode::Char(':'));
+    sc.h.chars("theme light");
+    sc.h.key(KeyCode::Enter);
+    // The harness runs as if NO_COLOR were set: mono stays.
+    assert_eq!(sc.h.app.theme.name, "mono");
+    assert!(row_text(&sc.h.render(80, 24), 23).contains("NO_COLOR"));
+}

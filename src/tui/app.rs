@@ -729,11 +729,10 @@ impl App {
     }
 
     fn set_theme(&mut self, name: &str) {
-        if self.no_color {
-            self.set_status(Level::Warning, "NO_COLOR is set: staying with the mono theme".into());
-            return;
-        }
         match Theme::builtin(name) {
+            Ok(_) if self.no_color => {
+                self.set_status(Level::Warning, "NO_COLOR is set: staying with the mono theme".into());
+            }
             Ok(mut theme) => {
                 for (token, style) in &self.colors {
                     theme.set(*token, *style);

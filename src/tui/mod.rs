@@ -54,18 +54,28 @@ pub async fn run(opened: Opened, opts: TuiOptions) -> anyhow::Result<()> {
     if !std::io::stdout().is_terminal() {
         anyhow::bail!("the terminal UI needs a terminal on stdout; use `sigscope tree TARGET` for pipes");
     }
-    let (config, config_error) = config::load();
-    let mut options = AppOptions::from_config(config, opts.theme.as_deref(), opts.mouse, no_color());
-    options.open_options = opts.open_options;
-    if let Some(e) = config_error {
-        options.startup_status =
-            Some(app::Status { level: app::Level::Error, text: format!("{e} (using the defaults)") });
-    }
+    let options = startup_options(config::load(), &opts, no_color());
     let mut app = App::new(opened, options);
     let mut guard = terminal::TerminalGuard::enter(app.mouse)?;
     let result = event_loop(&mut app, &mut guard).await;
     drop(guard);
     result
+}
+
+/// App options from the loaded config and the command line. A bad config keeps the defaults
+/// and says why (file:line) in the status line.
+pub fn startup_options(
+    (config, error): (config::Config, Option<config::ConfigError>),
+    opts: &TuiOptions,
+    no_color: bool,
+) -> AppOptions {
+    let mut options = AppOptions::from_config(config, opts.theme.as_deref(), opts.mouse, no_color);
+    options.open_options = opts.open_options.clone();
+    if let Some(e) = error {
+        options.startup_status =
+            Some(app::Status { level: app::Level::Error, text: format!("{e} (using the defaults)") });
+    }
+    options
 }
 
 fn spawn_input(tx: UnboundedSender<Msg>) {

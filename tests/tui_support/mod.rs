@@ -100,7 +100,9 @@ impl Harness {
     pub fn new(roots: Vec<NodeKind>) -> Harness {
         let opened = Opened { target: "registry.example/app:v1".into(), source: Arc::new(NoSource), roots };
         let theme = Theme::resolve(None, true).unwrap();
-        let app = App::new(opened, AppOptions::new(theme));
+        let mut options = AppOptions::new(theme);
+        options.no_color = true; // as if NO_COLOR=1: snapshots never depend on the environment
+        let app = App::new(opened, options);
         let mut h = Harness { app, expand: HashMap::new(), describe: HashMap::new(), effects: Vec::new() };
         let first = h.app.start();
         h.record(first);

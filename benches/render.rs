@@ -1,0 +1,78 @@
+//! One frame of a fully expanded 100,000-node tree at 120×40 on a `TestBackend`; plus the cost
+//! of re-flattening that tree (done on structure changes only) and of typing a filter.
+
+#[path = "../tests/tui_support/mod.rs"]
+#[allow(dead_code)]
+mod tui_support;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use sigscope::graph::{ArtifactKind, ArtifactNode, Expansion, NodeKind, Role, Via};
+use sigscope::oci::{Descriptor, media};
+use sigscope::tui::view;
+
+use tui_support::{Harness, desc, referrer};
+
+const REFERRERS: u64 = 1_000;
+const PER_REFERRER: u64 = 99;
+
+/// A root image with 1,000 signatures, each with 99 referrers of its own: 100,001 nodes, all open.
+fn big_tree() -> Harness {
+    let root = NodeKind::Artifact(ArtifactNode {
+        repository: "app".into(),
+        descriptor: Descriptor { digest: tui_support::digest(0), ..Default::default() },
+        kind: ArtifactKind::Image,
+        role: Role::Root,
+        manifest: None,
+    });
+    let mut h = Harness::new(vec![root]);
+    let app = &mut h.app;
+    let root = app.graph.roots[0];
+    let kinds = [Some(media::NOTATION_SIGNATURE), Some(media::SPDX_JSON), Some(media::IN_TOTO), None];
+    let children = (1..=REFERRERS)
+        .map(|i| referrer(desc(i, media::OCI_MANIFEST, Some(media::NOTATION_SIGNATURE), 900 + i), Via::ReferrersApi))
+        .collect();
+    app.graph.apply(root, Ok(Expansion { manifest: None, children }));
+    app.open.insert(root);
+    let mut n = REFERRERS;
+    for parent in app.graph.node(root).children.clone() {
+        let children = (0..PER_REFERRER)
+            .map(|j| {
+                n += 1;
+                referrer(desc(n, media::OCI_MANIFEST, kinds[j as usize % kinds.len()], n), Via::ReferrersApi)
+            })
+            .collect();
+        app.graph.apply(parent, Ok(Expansion { manifest: None, children }));
+        app.open.insert(parent);
+    }
+    app.rebuild_rows();
+    assert_eq!(app.rows.len() as u64, 1 + REFERRERS * (1 + PER_REFERRER));
+    app.cursor = app.rows.len() / 2;
+    h
+}
+
+fn render(c: &mut Criterion) {
+    let mut h = big_tree();
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    c.bench_function("frame_100k_nodes_120x40", |b| {
+        b.iter(|| {
+            terminal.draw(|f| view::draw(&h.app, f)).unwrap();
+        });
+    });
+    c.bench_function("flatten_100k_nodes", |b| b.iter(|| h.app.rebuild_rows()));
+    c.bench_function("filter_type_4_chars_and_clear_100k_nodes", |b| {
+        b.iter(|| {
+            h.key(crossterm::event::KeyCode::Char('/'));
+            h.chars("sbom");
+            h.key(crossterm::event::KeyCode::Esc);
+        })
+    });
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(30);
+    targets = render
+}
+criterion_main!(benches);
