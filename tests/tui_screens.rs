@@ -383,3 +383,24 @@ fn theme_command_switches_and_cli_flag_wins_over_config() {
     assert_eq!(sc.h.app.theme.name, "mono");
     assert!(row_text(&sc.h.render(80, 24), 23).contains("NO_COLOR"));
 }
+
+#[test]
+fn descriptions_are_cached_per_node_and_the_spinner_only_ticks_while_busy() {
+    let mut sc = supply_chain();
+    sc.h.select(sc.cosign);
+    let request = sc.h.describe[&sc.cosign];
+    sc.h.send(Msg::Described { request, node: sc.cosign, details: Details::default() });
+    let describes = |h: &Harness| h.effects.iter().filter(|e| e.starts_with("Describe")).count();
+    let before = describes(&sc.h);
+    sc.h.select(sc.tag);
+    sc.h.select(sc.cosign);
+    assert_eq!(describes(&sc.h), before, "cached: no second request");
+    assert_eq!(sc.h.app.in_flight(), 0);
+    let frame = sc.h.app.spinner;
+    sc.h.send(Msg::Tick);
+    assert_eq!(sc.h.app.spinner, frame, "idle: the spinner stands still");
+    sc.h.key(KeyCode::Char('r'));
+    sc.h.send(Msg::Tick);
+    assert_ne!(sc.h.app.spinner, frame);
+    assert!(sc.h.render(80, 24).backend().buffer().content().iter().any(|c| c.symbol() == "⟳"));
+}

@@ -896,8 +896,9 @@ impl App {
             self.set_status(Level::Warning, text.into());
             return Vec::new();
         }
+        let matches = &self.filter.matches;
         let positions: Vec<usize> =
-            self.filter.ordered.iter().filter_map(|id| self.rows.iter().position(|r| r.id == *id)).collect();
+            self.rows.iter().enumerate().filter(|(_, r)| matches.contains(&r.id)).map(|(i, _)| i).collect();
         let next = if forward {
             positions.iter().copied().find(|&p| p > self.cursor).unwrap_or(positions[0])
         } else {

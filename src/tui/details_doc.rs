@@ -10,7 +10,7 @@ use crate::sanitize::{clip, sanitize, sanitize_lines};
 use super::label::{Spans, human_size, kind_token, short_time};
 use super::theme::Token;
 
-const MAX_NAME: usize = 28;
+const MAX_NAME: usize = 20;
 const MAX_CELL: usize = 40;
 /// Section errors in cached documents are folded at this width rather than cut.
 const FOLD: usize = 60;

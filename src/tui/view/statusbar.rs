@@ -9,6 +9,7 @@ use unicode_width::UnicodeWidthStr;
 use crate::sanitize::{clip, sanitize};
 
 use super::super::app::{App, Level, Mode};
+use super::super::keymap::Action;
 use super::super::label::Spans;
 use super::super::theme::Token;
 use super::line;
@@ -33,7 +34,15 @@ fn left(app: &App) -> Spans {
             (Token::Text, CURSOR.into()),
             (Token::HintDesc, "  open TARGET · theme NAME · quit   Enter run · Esc cancel".into()),
         ],
-        Mode::Help { .. } => vec![(Token::HintKey, "Esc".into()), (Token::HintDesc, " close help  j/k scroll".into())],
+        Mode::Help { .. } => {
+            let first = |a: Action| app.keymap.binding(a).keys_text().split('/').next().unwrap_or_default().to_string();
+            vec![
+                (Token::HintKey, "Esc".into()),
+                (Token::HintDesc, " close help  ".into()),
+                (Token::HintKey, format!("{}/{}", first(Action::Down), first(Action::Up))),
+                (Token::HintDesc, " scroll".into()),
+            ]
+        }
         Mode::Normal => match &app.status {
             Some(s) => {
                 let (token, glyph) = match s.level {
