@@ -390,7 +390,8 @@ fn descriptions_are_cached_per_node_and_the_spinner_only_ticks_while_busy() {
     sc.h.select(sc.cosign);
     let request = sc.h.describe[&sc.cosign];
     sc.h.send(Msg::Described { request, node: sc.cosign, details: Details::default() });
-    let describes = |h: &Harness| h.effects.iter().filter(|e| e.starts_with("Describe")).count();
+    let mine = format!("node: {} }}", sc.cosign);
+    let describes = |h: &Harness| h.effects.iter().filter(|e| e.starts_with("Describe") && e.ends_with(&mine)).count();
     let before = describes(&sc.h);
     sc.h.select(sc.tag);
     sc.h.select(sc.cosign);

@@ -452,11 +452,14 @@ impl App {
     /// Describes the selected artifact unless its details are cached or on their way.
     fn after_selection(&mut self) -> Vec<Effect> {
         let Some(id) = self.selected() else { return Vec::new() };
-        if self.details.contains_key(&id) || self.describing(id) {
+        if self.describing(id) {
             return Vec::new();
         }
         // Whatever was being described for the previous selection is no longer awaited.
         self.pending_describe = None;
+        if self.details.contains_key(&id) {
+            return Vec::new();
+        }
         let Some(artifact) = self.graph.node(id).artifact() else { return Vec::new() };
         // A loading node gets its manifest shortly; describing it now would be thrown away.
         if self.graph.node(id).load == LoadState::Loading {
