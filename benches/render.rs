@@ -70,9 +70,37 @@ fn render(c: &mut Criterion) {
     });
 }
 
+/// For comparison: the whole opened tree handed to tui-tree-widget, which flattens all of it on
+/// every frame. Items are built once (the cheapest case for the widget).
+fn whole_tree_in_the_widget(c: &mut Criterion) {
+    use sigscope::tui::label::node_text;
+    use tui_tree_widget::{Tree, TreeItem, TreeState};
+    let h = big_tree();
+    let g = &h.app.graph;
+    let build = |id: usize| -> TreeItem<'static, usize> {
+        let kids = g.node(id).children.iter().map(|&k| TreeItem::new_leaf(k, node_text(g, k))).collect();
+        TreeItem::new(id, node_text(g, id), kids).unwrap()
+    };
+    let root = g.roots[0];
+    let items = vec![
+        TreeItem::new(root, node_text(g, root), g.node(root).children.iter().map(|&k| build(k)).collect()).unwrap(),
+    ];
+    let mut state = TreeState::default();
+    state.open(vec![root]);
+    for &k in &g.node(root).children {
+        state.open(vec![root, k]);
+    }
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    c.bench_function("whole_tree_in_tui_tree_widget_100k_120x40", |b| {
+        b.iter(|| {
+            terminal.draw(|f| f.render_stateful_widget(Tree::new(&items).unwrap(), f.area(), &mut state)).unwrap();
+        })
+    });
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(30);
-    targets = render
+    targets = render, whole_tree_in_the_widget
 }
 criterion_main!(benches);

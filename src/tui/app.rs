@@ -19,7 +19,7 @@ use crate::source::referrers::ExpandRequest;
 use super::config::Config;
 use super::details_doc::{DetailsDoc, node_header};
 use super::keymap::{Action, Focus, Key, Keymap};
-use super::label::node_text;
+use super::label::{TextCache, contains};
 use super::theme::{Theme, Token};
 
 pub type RequestId = u64;
@@ -205,6 +205,7 @@ pub struct App {
     pub rows: Vec<Row>,
     pub cursor: usize,
     pub filter: Filter,
+    texts: TextCache,
     pub details: HashMap<NodeId, DetailsDoc>,
     pub details_scroll: usize,
     pub status: Option<Status>,
@@ -241,6 +242,7 @@ impl App {
             rows: Vec::new(),
             cursor: 0,
             filter: Filter::default(),
+            texts: TextCache::default(),
             details: HashMap::new(),
             details_scroll: 0,
             status: options.startup_status,
@@ -260,6 +262,7 @@ impl App {
 
     fn load_target(&mut self, opened: Opened) {
         self.graph = Graph::new();
+        self.texts.clear();
         self.host = opened.source.host();
         self.source = opened.source;
         self.target = opened.target;
@@ -413,6 +416,7 @@ impl App {
         }
         let request = self.request_id();
         self.graph.set_loading(id);
+        self.texts.invalidate(id);
         self.pending_expand.insert(id, request);
         self.dirty = true;
         let req = Box::new(ExpandRequest::for_node(&self.graph, id));
@@ -425,6 +429,7 @@ impl App {
         }
         self.pending_expand.remove(&node);
         self.graph.apply(node, result);
+        self.texts.invalidate(node);
         self.dirty = true;
         let mut effects = Vec::new();
         // The node may now carry its manifest: what was described before is out of date.
@@ -511,9 +516,7 @@ impl App {
         let mut keep = HashSet::new();
         let mut stack: Vec<NodeId> = self.graph.roots.iter().rev().copied().collect();
         while let Some(id) = stack.pop() {
-            let text = node_text(&self.graph, id);
-            let hit = if case_sensitive { text.contains(&needle) } else { text.to_lowercase().contains(&needle) };
-            if hit {
+            if contains(self.texts.get(&self.graph, id), &needle, case_sensitive) {
                 matches.insert(id);
                 keep.insert(id);
                 keep.extend(self.graph.ancestors(id));

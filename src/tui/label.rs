@@ -137,6 +137,45 @@ pub fn node_text(graph: &Graph, id: NodeId) -> String {
     node_spans(graph, id).into_iter().map(|(_, s)| s).collect()
 }
 
+/// Plain node texts kept between filter keystrokes: building a label costs far more than
+/// searching it. A node's text depends on that node alone, so changing it invalidates one entry.
+#[derive(Debug, Clone, Default)]
+pub struct TextCache {
+    texts: Vec<Option<Box<str>>>,
+}
+
+impl TextCache {
+    pub fn get(&mut self, graph: &Graph, id: NodeId) -> &str {
+        if self.texts.len() <= id {
+            self.texts.resize(graph.nodes.len().max(id + 1), None);
+        }
+        self.texts[id].get_or_insert_with(|| node_text(graph, id).into_boxed_str())
+    }
+
+    pub fn invalidate(&mut self, id: NodeId) {
+        if let Some(t) = self.texts.get_mut(id) {
+            *t = None;
+        }
+    }
+
+    pub fn clear(&mut self) {
+        self.texts.clear();
+    }
+}
+
+/// Substring search; without `case_sensitive` the needle must already be lower case.
+pub fn contains(hay: &str, needle: &str, case_sensitive: bool) -> bool {
+    if case_sensitive {
+        hay.contains(needle)
+    } else if needle.is_ascii() {
+        // Bytes of multi-byte UTF-8 characters are never ASCII, so byte windows are exact here.
+        let n = needle.as_bytes();
+        n.is_empty() || hay.as_bytes().windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
+    } else {
+        hay.to_lowercase().contains(needle)
+    }
+}
+
 /// One breadcrumb element: registry › repo › tag › digest › referrer.
 pub fn crumb(graph: &Graph, id: NodeId) -> String {
     match &graph.node(id).kind {
@@ -160,6 +199,14 @@ pub fn crumb(graph: &Graph, id: NodeId) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn smart_case_contains() {
+        assert!(contains("Notation signature", "notation", false));
+        assert!(!contains("Notation signature", "notation", true));
+        assert!(contains("Ünïcode tag", "ünï", false));
+        assert!(contains("anything", "", false));
+    }
 
     #[test]
     fn sizes_and_times() {
