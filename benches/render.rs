@@ -2,7 +2,6 @@
 //! of re-flattening that tree (done on structure changes only) and of typing a filter.
 
 #[path = "../tests/tui_support/mod.rs"]
-#[allow(dead_code)]
 mod tui_support;
 
 use criterion::{Criterion, criterion_group, criterion_main};
