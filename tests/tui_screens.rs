@@ -405,3 +405,19 @@ fn descriptions_are_cached_per_node_and_the_spinner_only_ticks_while_busy() {
     assert_ne!(sc.h.app.spinner, frame);
     assert!(sc.h.render(80, 24).backend().buffer().content().iter().any(|c| c.symbol() == "⟳"));
 }
+
+#[test]
+fn help_scrolls_within_bounds() {
+    let mut sc = supply_chain();
+    sc.h.key(KeyCode::Char('?'));
+    sc.h.render(80, 24);
+    for _ in 0..100 {
+        sc.h.key(KeyCode::Char('j'));
+    }
+    let Mode::Help { scroll: bottom } = sc.h.app.mode else { panic!("help closed") };
+    assert!(bottom > 0 && bottom < 40, "{bottom}");
+    let t = sc.h.render(80, 24);
+    assert!(screen_text(&t).contains("Esc (tree)"), "the last help line is reachable");
+    sc.h.key(KeyCode::Char('k'));
+    assert_eq!(sc.h.app.mode, Mode::Help { scroll: bottom - 1 }, "no dead scrolling past the end");
+}

@@ -131,6 +131,8 @@ pub struct LastFrame {
     pub tree: Cell<Rect>,
     pub tree_offset: Cell<usize>,
     pub details: Cell<Rect>,
+    /// Lines the help overlay can show at once.
+    pub help_height: Cell<u16>,
 }
 
 /// What `App::new` needs besides the opened target.
@@ -605,12 +607,15 @@ impl App {
     }
 
     fn on_help_key(&mut self, key: KeyEvent, scroll: usize) {
+        let max = super::view::help_lines(self).len().saturating_sub(usize::from(self.last_frame.help_height.get()));
+        let scroll = scroll.min(max);
         let action = self.keymap.lookup(Key::from_event(&key), self.focus);
         self.mode = match (key.code, action) {
             (KeyCode::Esc, _) | (_, Some(Action::Help | Action::Quit)) => Mode::Normal,
-            (_, Some(Action::Down)) => Mode::Help { scroll: scroll + 1 },
+            (_, Some(Action::Bottom)) => Mode::Help { scroll: max },
+            (_, Some(Action::Down)) => Mode::Help { scroll: (scroll + 1).min(max) },
             (_, Some(Action::Up)) => Mode::Help { scroll: scroll.saturating_sub(1) },
-            (_, Some(Action::PageDown)) => Mode::Help { scroll: scroll + 10 },
+            (_, Some(Action::PageDown)) => Mode::Help { scroll: (scroll + 10).min(max) },
             (_, Some(Action::PageUp)) => Mode::Help { scroll: scroll.saturating_sub(10) },
             (_, Some(Action::Top)) => Mode::Help { scroll: 0 },
             _ => Mode::Help { scroll },

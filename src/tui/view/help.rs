@@ -47,6 +47,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect, scroll: usize) {
     let block = panel(&app.theme, "Help · Esc closes · config.toml [keys] remaps".into(), true);
     let inner = block.inner(popup);
     frame.render_widget(block, popup);
+    app.last_frame.help_height.set(inner.height);
     let all = lines(app);
     let scroll = scroll.min(all.len().saturating_sub(usize::from(inner.height)));
     let shown: Vec<_> =

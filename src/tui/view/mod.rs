@@ -18,6 +18,8 @@ mod statusbar;
 mod toast;
 mod tree;
 
+pub use help::lines as help_lines;
+
 pub struct Areas {
     pub breadcrumb: Rect,
     pub tree: Rect,
