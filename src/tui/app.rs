@@ -435,7 +435,8 @@ impl App {
         self.dirty = true;
         let mut effects = Vec::new();
         // The node may now carry its manifest: what was described before is out of date.
-        if self.details.remove(&node).is_some() || self.pending_describe.is_some_and(|(n, _)| n == node) {
+        self.details.remove(&node);
+        if self.describing(node) {
             self.pending_describe = None;
         }
         // A tag points at exactly one manifest; opening it saves a keystroke every time.

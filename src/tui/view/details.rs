@@ -23,10 +23,10 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     let pending =
         if app.describing(id) { Some(vec![(Token::Pending, "⟳ loading details".to_string())]) } else { None };
     let total = header.len() + doc.map_or(usize::from(pending.is_some()), |d| d.lines.len());
-    let block_area_inner_height = usize::from(area.height.saturating_sub(2));
-    let scroll = app.details_scroll.min(total.saturating_sub(block_area_inner_height));
-    let position = if total > block_area_inner_height {
-        format!("Details · {}-{}/{total}", scroll + 1, (scroll + block_area_inner_height).min(total))
+    let height = usize::from(area.height.saturating_sub(2));
+    let scroll = app.details_scroll.min(total.saturating_sub(height));
+    let position = if total > height {
+        format!("Details · {}-{}/{total}", scroll + 1, (scroll + height).min(total))
     } else {
         "Details".to_string()
     };

@@ -3,7 +3,6 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType};
 
@@ -68,8 +67,4 @@ pub fn panel<'a>(theme: &Theme, title: String, focused: bool) -> Block<'a> {
         .border_type(border)
         .border_style(theme.style(token))
         .title(Span::styled(title, theme.style(Token::Title)))
-}
-
-pub fn style(theme: &Theme, token: Token) -> Style {
-    theme.style(token)
 }
