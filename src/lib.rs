@@ -14,5 +14,6 @@ pub mod reference;
 pub mod report;
 pub mod sanitize;
 pub mod source;
+pub mod tui;
 
 pub use error::{Error, Result};

@@ -1,0 +1,990 @@
+//! Application state and `update`: every input and every finished effect arrives as a [`Msg`];
+//! `update` changes the state synchronously and returns the [`Effect`]s to run. It never awaits,
+//! so the screen can always be redrawn and the whole UI can be tested without a terminal.
+
+use std::cell::Cell;
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use ratatui::layout::Rect;
+
+use crate::artifact::Details;
+use crate::graph::{ArtifactNode, Expansion, Graph, LoadState, NodeId, NodeKind};
+use crate::open::{OpenOptions, Opened};
+use crate::sanitize::{clip, sanitize};
+use crate::source::DynSource;
+use crate::source::referrers::ExpandRequest;
+
+use super::config::Config;
+use super::details_doc::{DetailsDoc, node_header};
+use super::keymap::{Action, Focus, Key, Keymap};
+use super::label::{TextCache, contains};
+use super::theme::{Theme, Token};
+
+pub type RequestId = u64;
+
+const TOAST_FOR: Duration = Duration::from_secs(3);
+/// Rows moved per mouse-wheel notch.
+const WHEEL: usize = 3;
+
+/// Everything that can change the state.
+pub enum Msg {
+    Key(KeyEvent),
+    Mouse(MouseEvent),
+    Resize(u16, u16),
+    /// Spinner frame and toast expiry; sent only while something is in flight or shown.
+    Tick,
+    Expanded {
+        request: RequestId,
+        node: NodeId,
+        result: Result<Expansion, String>,
+    },
+    Described {
+        request: RequestId,
+        node: NodeId,
+        details: Details,
+    },
+    Opened {
+        request: RequestId,
+        target: String,
+        result: Result<Opened, String>,
+    },
+    /// Something the loop did itself (clipboard, mouse switch) failed; the text says what.
+    EffectFailed(String),
+    /// SIGTERM, SIGHUP, or the input stream ended.
+    Quit,
+}
+
+/// Work `update` asks for. Network work carries the source it must use, so results of a target
+/// that was replaced by `:open` can never land in the new graph.
+pub enum Effect {
+    Expand { request: RequestId, node: NodeId, source: DynSource, req: Box<ExpandRequest> },
+    Describe { request: RequestId, node: NodeId, source: DynSource, artifact: Box<ArtifactNode>, preview_limit: u64 },
+    Open { request: RequestId, target: String, options: Box<OpenOptions> },
+    Copy(String),
+    SetMouse(bool),
+    Quit,
+}
+
+impl std::fmt::Debug for Effect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Effect::Expand { request, node, .. } => write!(f, "Expand {{ request: {request}, node: {node} }}"),
+            Effect::Describe { request, node, .. } => write!(f, "Describe {{ request: {request}, node: {node} }}"),
+            Effect::Open { request, target, .. } => write!(f, "Open {{ request: {request}, target: {target:?} }}"),
+            Effect::Copy(t) => write!(f, "Copy({t:?})"),
+            Effect::SetMouse(on) => write!(f, "SetMouse({on})"),
+            Effect::Quit => f.write_str("Quit"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    Normal,
+    /// Typing a filter; the query lives in [`Filter`].
+    Filter,
+    Command(String),
+    Help {
+        scroll: usize,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Warning,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    pub level: Level,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Toast {
+    pub text: String,
+    pub expires: Instant,
+}
+
+/// One visible tree line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Row {
+    pub id: NodeId,
+    pub depth: u16,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub query: String,
+    pub matches: HashSet<NodeId>,
+    /// Matching rows in tree order, for n/N.
+    pub ordered: Vec<NodeId>,
+}
+
+/// Where the last frame put things, for mouse hits and page sizes. Written by the view.
+#[derive(Debug, Default)]
+pub struct LastFrame {
+    pub tree: Cell<Rect>,
+    pub tree_offset: Cell<usize>,
+    pub details: Cell<Rect>,
+    /// Lines the help overlay can show at once.
+    pub help_height: Cell<u16>,
+}
+
+/// What `App::new` needs besides the opened target.
+#[derive(Clone)]
+pub struct AppOptions {
+    pub keymap: Keymap,
+    pub theme: Theme,
+    /// Token overrides from the config, re-applied on `:theme`.
+    pub colors: Vec<(Token, ratatui::style::Style)>,
+    pub no_color: bool,
+    pub mouse: bool,
+    pub open_options: OpenOptions,
+    /// Shown in the status line at start (config errors, unknown theme).
+    pub startup_status: Option<Status>,
+}
+
+impl AppOptions {
+    /// Defaults for tests and for embedding: default keymap, the theme NO_COLOR asks for.
+    pub fn new(theme: Theme) -> Self {
+        AppOptions {
+            keymap: Keymap::default(),
+            theme,
+            colors: Vec::new(),
+            no_color: false,
+            mouse: true,
+            open_options: OpenOptions::default(),
+            startup_status: None,
+        }
+    }
+
+    /// From a loaded config plus command-line choices (which win).
+    pub fn from_config(config: Config, theme_flag: Option<&str>, mouse_flag: bool, no_color: bool) -> Self {
+        let mut status = None;
+        let requested = theme_flag.or(config.theme.as_deref());
+        let mut theme = Theme::resolve(requested, no_color).unwrap_or_else(|e| {
+            status = Some(Status { level: Level::Error, text: format!("{e}; using {}", super::theme::DEFAULT_THEME) });
+            Theme::builtin(super::theme::DEFAULT_THEME).expect("built-in theme")
+        });
+        if !no_color {
+            for (token, style) in &config.colors {
+                theme.set(*token, *style);
+            }
+        }
+        AppOptions {
+            keymap: config.keymap,
+            theme,
+            colors: config.colors,
+            no_color,
+            mouse: mouse_flag && config.mouse.unwrap_or(true),
+            open_options: OpenOptions::default(),
+            startup_status: status,
+        }
+    }
+}
+
+pub struct App {
+    pub graph: Graph,
+    pub source: DynSource,
+    pub target: String,
+    pub host: String,
+    pub keymap: Keymap,
+    pub theme: Theme,
+    colors: Vec<(Token, ratatui::style::Style)>,
+    no_color: bool,
+    pub mouse: bool,
+    open_options: OpenOptions,
+    preview_limit: u64,
+
+    pub focus: Focus,
+    pub mode: Mode,
+    pub open: HashSet<NodeId>,
+    pub rows: Vec<Row>,
+    pub cursor: usize,
+    pub filter: Filter,
+    texts: TextCache,
+    pub details: HashMap<NodeId, DetailsDoc>,
+    pub details_scroll: usize,
+    pub status: Option<Status>,
+    pub toast: Option<Toast>,
+    pub spinner: usize,
+    pub last_frame: LastFrame,
+
+    pending_expand: HashMap<NodeId, RequestId>,
+    pending_describe: Option<(NodeId, RequestId)>,
+    pending_open: Option<RequestId>,
+    next_request: RequestId,
+    pub quit: bool,
+    dirty: bool,
+}
+
+impl App {
+    pub fn new(opened: Opened, options: AppOptions) -> App {
+        let preview_limit = options.open_options.registry.preview_limit;
+        let mut app = App {
+            graph: Graph::new(),
+            host: opened.source.host(),
+            source: opened.source.clone(),
+            target: opened.target.clone(),
+            keymap: options.keymap,
+            theme: options.theme,
+            colors: options.colors,
+            no_color: options.no_color,
+            mouse: options.mouse,
+            open_options: options.open_options,
+            preview_limit,
+            focus: Focus::Tree,
+            mode: Mode::Normal,
+            open: HashSet::new(),
+            rows: Vec::new(),
+            cursor: 0,
+            filter: Filter::default(),
+            texts: TextCache::default(),
+            details: HashMap::new(),
+            details_scroll: 0,
+            status: options.startup_status,
+            toast: None,
+            spinner: 0,
+            last_frame: LastFrame::default(),
+            pending_expand: HashMap::new(),
+            pending_describe: None,
+            pending_open: None,
+            next_request: 1,
+            quit: false,
+            dirty: true,
+        };
+        app.load_target(opened);
+        app
+    }
+
+    fn load_target(&mut self, opened: Opened) {
+        self.graph = Graph::new();
+        self.texts.clear();
+        self.host = opened.source.host();
+        self.source = opened.source;
+        self.target = opened.target;
+        for root in opened.roots {
+            self.graph.add_root(root);
+        }
+        self.open.clear();
+        self.details.clear();
+        self.pending_expand.clear();
+        self.pending_describe = None;
+        self.filter = Filter::default();
+        self.cursor = 0;
+        self.details_scroll = 0;
+        self.rebuild_rows();
+    }
+
+    /// The effects to run at start (and after `:open`): load every root and describe the first.
+    pub fn start(&mut self) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        for root in self.graph.roots.clone() {
+            self.open.insert(root);
+            effects.extend(self.expand_node(root));
+        }
+        self.rebuild_rows();
+        effects.extend(self.after_selection());
+        effects
+    }
+
+    /// Requests whose results we are waiting for.
+    pub fn in_flight(&self) -> usize {
+        self.pending_expand.len()
+            + usize::from(self.pending_describe.is_some())
+            + usize::from(self.pending_open.is_some())
+    }
+
+    /// Whether the state changed since the last frame.
+    pub fn is_dirty(&self) -> bool {
+        self.dirty
+    }
+
+    pub fn mark_drawn(&mut self) {
+        self.dirty = false;
+    }
+
+    /// When a `Tick` is next needed for the toast to go away.
+    pub fn next_wakeup(&self) -> Option<Instant> {
+        self.toast.as_ref().map(|t| t.expires)
+    }
+
+    /// Whether details of `id` are on their way.
+    pub fn describing(&self, id: NodeId) -> bool {
+        self.pending_describe.is_some_and(|(n, _)| n == id)
+    }
+
+    pub fn target_label(&self) -> String {
+        clip(&sanitize(&self.target), 40).into_owned()
+    }
+
+    pub fn selected(&self) -> Option<NodeId> {
+        self.rows.get(self.cursor).map(|r| r.id)
+    }
+
+    pub fn spinner_frame(&self) -> &'static str {
+        const FRAMES: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+        FRAMES[self.spinner % FRAMES.len()]
+    }
+
+    pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        match msg {
+            Msg::Tick => {
+                if self.in_flight() > 0 {
+                    self.spinner = self.spinner.wrapping_add(1);
+                    self.dirty = true;
+                }
+                if self.toast.as_ref().is_some_and(|t| t.expires <= Instant::now()) {
+                    self.toast = None;
+                    self.dirty = true;
+                }
+                Vec::new()
+            }
+            Msg::Resize(..) => {
+                self.dirty = true;
+                Vec::new()
+            }
+            Msg::Quit => {
+                self.quit = true;
+                vec![Effect::Quit]
+            }
+            Msg::EffectFailed(text) => {
+                self.toast = None;
+                self.set_status(Level::Error, text);
+                Vec::new()
+            }
+            Msg::Expanded { request, node, result } => self.on_expanded(request, node, result),
+            Msg::Described { request, node, details } => {
+                if self.pending_describe != Some((node, request)) {
+                    return Vec::new();
+                }
+                self.pending_describe = None;
+                self.details.insert(node, DetailsDoc::from_details(&details));
+                self.dirty = true;
+                Vec::new()
+            }
+            Msg::Opened { request, target, result } => {
+                if self.pending_open != Some(request) {
+                    return Vec::new();
+                }
+                self.pending_open = None;
+                self.dirty = true;
+                match result {
+                    Ok(opened) => {
+                        self.load_target(opened);
+                        self.set_status(Level::Info, format!("opened {}", sanitize(&target)));
+                        self.start()
+                    }
+                    Err(e) => {
+                        self.set_status(Level::Error, format!("cannot open {}: {}", sanitize(&target), sanitize(&e)));
+                        Vec::new()
+                    }
+                }
+            }
+            Msg::Key(key) => {
+                self.dirty = true;
+                self.on_key(key)
+            }
+            Msg::Mouse(ev) => self.on_mouse(ev),
+        }
+    }
+
+    fn set_status(&mut self, level: Level, text: String) {
+        self.status = Some(Status { level, text });
+        self.dirty = true;
+    }
+
+    fn show_toast(&mut self, text: String) {
+        self.toast = Some(Toast { text, expires: Instant::now() + TOAST_FOR });
+        self.dirty = true;
+    }
+
+    fn request_id(&mut self) -> RequestId {
+        let id = self.next_request;
+        self.next_request += 1;
+        id
+    }
+
+    // ----- loading -------------------------------------------------------------------------
+
+    fn expand_node(&mut self, id: NodeId) -> Vec<Effect> {
+        if self.graph.is_cycle(id) {
+            return Vec::new();
+        }
+        let request = self.request_id();
+        self.graph.set_loading(id);
+        self.texts.invalidate(id);
+        self.pending_expand.insert(id, request);
+        self.dirty = true;
+        let req = Box::new(ExpandRequest::for_node(&self.graph, id));
+        vec![Effect::Expand { request, node: id, source: self.source.clone(), req }]
+    }
+
+    fn on_expanded(&mut self, request: RequestId, node: NodeId, result: Result<Expansion, String>) -> Vec<Effect> {
+        if self.pending_expand.get(&node) != Some(&request) {
+            return Vec::new();
+        }
+        self.pending_expand.remove(&node);
+        self.graph.apply(node, result);
+        self.texts.invalidate(node);
+        self.dirty = true;
+        let mut effects = Vec::new();
+        // The node may now carry its manifest: what was described before is out of date.
+        self.details.remove(&node);
+        if self.describing(node) {
+            self.pending_describe = None;
+        }
+        // A tag points at exactly one manifest; opening it saves a keystroke every time.
+        if matches!(self.graph.node(node).kind, NodeKind::Tag { .. })
+            && self.open.contains(&node)
+            && let [child] = self.graph.node(node).children[..]
+            && self.graph.node(child).load == LoadState::NotLoaded
+        {
+            self.open.insert(child);
+            effects.extend(self.expand_node(child));
+        }
+        let selected = self.selected();
+        self.rebuild_rows();
+        if let Some(sel) = selected {
+            self.select_node(sel);
+        }
+        effects.extend(self.after_selection());
+        effects
+    }
+
+    /// Describes the selected artifact unless its details are cached or on their way.
+    fn after_selection(&mut self) -> Vec<Effect> {
+        let Some(id) = self.selected() else { return Vec::new() };
+        if self.describing(id) {
+            return Vec::new();
+        }
+        // Whatever was being described for the previous selection is no longer awaited.
+        self.pending_describe = None;
+        if self.details.contains_key(&id) {
+            return Vec::new();
+        }
+        let Some(artifact) = self.graph.node(id).artifact() else { return Vec::new() };
+        // A loading node gets its manifest shortly; describing it now would be thrown away.
+        if self.graph.node(id).load == LoadState::Loading {
+            return Vec::new();
+        }
+        let artifact = Box::new(artifact.clone());
+        let request = self.request_id();
+        self.pending_describe = Some((id, request));
+        vec![Effect::Describe {
+            request,
+            node: id,
+            source: self.source.clone(),
+            artifact,
+            preview_limit: self.preview_limit,
+        }]
+    }
+
+    // ----- rows ----------------------------------------------------------------------------
+
+    /// Recomputes the visible rows: the open part of the tree, or with a filter the matches and
+    /// their ancestors. Only structure changes call this; moving the cursor does not.
+    pub fn rebuild_rows(&mut self) {
+        let selected = self.selected();
+        self.rows.clear();
+        if self.filter.query.is_empty() {
+            let mut stack: Vec<Row> = self.graph.roots.iter().rev().map(|&id| Row { id, depth: 0 }).collect();
+            while let Some(row) = stack.pop() {
+                self.rows.push(row);
+                if self.open.contains(&row.id) {
+                    let children = &self.graph.node(row.id).children;
+                    stack.extend(children.iter().rev().map(|&id| Row { id, depth: row.depth + 1 }));
+                }
+            }
+        } else {
+            self.compute_filter();
+        }
+        if let Some(sel) = selected {
+            self.select_node(sel);
+        }
+        self.cursor = self.cursor.min(self.rows.len().saturating_sub(1));
+        self.dirty = true;
+    }
+
+    fn compute_filter(&mut self) {
+        let query = &self.filter.query;
+        let case_sensitive = query.chars().any(char::is_uppercase);
+        let needle = if case_sensitive { query.clone() } else { query.to_lowercase() };
+        let mut matches = HashSet::new();
+        let mut keep = HashSet::new();
+        let mut stack: Vec<NodeId> = self.graph.roots.iter().rev().copied().collect();
+        while let Some(id) = stack.pop() {
+            if contains(self.texts.get(&self.graph, id), &needle, case_sensitive) {
+                matches.insert(id);
+                keep.insert(id);
+                keep.extend(self.graph.ancestors(id));
+            }
+            stack.extend(self.graph.node(id).children.iter().rev());
+        }
+        let mut ordered = Vec::new();
+        let mut stack: Vec<Row> = self.graph.roots.iter().rev().map(|&id| Row { id, depth: 0 }).collect();
+        while let Some(row) = stack.pop() {
+            if !keep.contains(&row.id) {
+                continue;
+            }
+            self.rows.push(row);
+            if matches.contains(&row.id) {
+                ordered.push(row.id);
+            }
+            let children = &self.graph.node(row.id).children;
+            stack.extend(children.iter().rev().map(|&id| Row { id, depth: row.depth + 1 }));
+        }
+        self.filter.matches = matches;
+        self.filter.ordered = ordered;
+    }
+
+    fn select_node(&mut self, id: NodeId) {
+        if let Some(i) = self.rows.iter().position(|r| r.id == id) {
+            self.cursor = i;
+            return;
+        }
+        // Gone (collapsed away or filtered out): land on its nearest visible ancestor.
+        for a in self.graph.ancestors(id) {
+            if let Some(i) = self.rows.iter().position(|r| r.id == a) {
+                self.cursor = i;
+                return;
+            }
+        }
+    }
+
+    fn move_cursor(&mut self, to: usize) -> Vec<Effect> {
+        let to = to.min(self.rows.len().saturating_sub(1));
+        if to == self.cursor {
+            return Vec::new();
+        }
+        self.cursor = to;
+        self.details_scroll = 0;
+        self.dirty = true;
+        self.after_selection()
+    }
+
+    fn page(&self) -> usize {
+        let h = match self.focus {
+            Focus::Tree => self.last_frame.tree.get().height,
+            Focus::Details => self.last_frame.details.get().height,
+        };
+        usize::from(h.max(2)) - 1
+    }
+
+    // ----- keys ----------------------------------------------------------------------------
+
+    fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let ctrl_c = key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
+        if ctrl_c {
+            self.quit = true;
+            return vec![Effect::Quit];
+        }
+        match self.mode.clone() {
+            Mode::Help { scroll } => {
+                self.on_help_key(key, scroll);
+                Vec::new()
+            }
+            Mode::Filter => self.on_filter_key(key),
+            Mode::Command(line) => self.on_command_key(key, line),
+            Mode::Normal => {
+                self.status = None;
+                if key.code == KeyCode::Esc {
+                    if !self.filter.query.is_empty() {
+                        return self.clear_filter();
+                    }
+                    return Vec::new();
+                }
+                match self.keymap.lookup(Key::from_event(&key), self.focus) {
+                    Some(action) => self.act(action),
+                    None => Vec::new(),
+                }
+            }
+        }
+    }
+
+    fn on_help_key(&mut self, key: KeyEvent, scroll: usize) {
+        let max = super::view::help_lines(self).len().saturating_sub(usize::from(self.last_frame.help_height.get()));
+        let scroll = scroll.min(max);
+        let action = self.keymap.lookup(Key::from_event(&key), self.focus);
+        self.mode = match (key.code, action) {
+            (KeyCode::Esc, _) | (_, Some(Action::Help | Action::Quit)) => Mode::Normal,
+            (_, Some(Action::Bottom)) => Mode::Help { scroll: max },
+            (_, Some(Action::Down)) => Mode::Help { scroll: (scroll + 1).min(max) },
+            (_, Some(Action::Up)) => Mode::Help { scroll: scroll.saturating_sub(1) },
+            (_, Some(Action::PageDown)) => Mode::Help { scroll: (scroll + 10).min(max) },
+            (_, Some(Action::PageUp)) => Mode::Help { scroll: scroll.saturating_sub(10) },
+            (_, Some(Action::Top)) => Mode::Help { scroll: 0 },
+            _ => Mode::Help { scroll },
+        };
+    }
+
+    fn on_filter_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        match key.code {
+            KeyCode::Esc => {
+                self.mode = Mode::Normal;
+                self.clear_filter()
+            }
+            KeyCode::Enter => {
+                self.mode = Mode::Normal;
+                Vec::new()
+            }
+            KeyCode::Backspace => {
+                self.filter.query.pop();
+                self.refilter()
+            }
+            KeyCode::Down => self.move_cursor(self.cursor + 1),
+            KeyCode::Up => self.move_cursor(self.cursor.saturating_sub(1)),
+            KeyCode::Char(c) if !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) => {
+                self.filter.query.push(c);
+                self.refilter()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn refilter(&mut self) -> Vec<Effect> {
+        let before = self.selected();
+        self.rebuild_rows();
+        // Land on the first match unless the selection itself still matches.
+        if !before.is_some_and(|b| self.filter.matches.contains(&b))
+            && let Some(&first) = self.filter.ordered.first()
+        {
+            self.select_node(first);
+        }
+        if self.selected() != before {
+            self.details_scroll = 0;
+            return self.after_selection();
+        }
+        Vec::new()
+    }
+
+    fn clear_filter(&mut self) -> Vec<Effect> {
+        let before = self.selected();
+        self.filter = Filter::default();
+        // Keep what the user landed on visible once the tree is whole again.
+        if let Some(sel) = before {
+            for a in self.graph.ancestors(sel).collect::<Vec<_>>() {
+                self.open.insert(a);
+            }
+        }
+        self.rebuild_rows();
+        Vec::new()
+    }
+
+    fn on_command_key(&mut self, key: KeyEvent, mut line: String) -> Vec<Effect> {
+        match key.code {
+            KeyCode::Esc => {
+                self.mode = Mode::Normal;
+                Vec::new()
+            }
+            KeyCode::Enter => {
+                self.mode = Mode::Normal;
+                self.run_command(line.trim())
+            }
+            KeyCode::Backspace => {
+                if line.pop().is_none() {
+                    self.mode = Mode::Normal;
+                } else {
+                    self.mode = Mode::Command(line);
+                }
+                Vec::new()
+            }
+            KeyCode::Char(c) if !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) => {
+                line.push(c);
+                self.mode = Mode::Command(line);
+                Vec::new()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// `:open TARGET`, `:theme NAME`, `:quit`.
+    pub fn run_command(&mut self, line: &str) -> Vec<Effect> {
+        let (cmd, arg) = match line.split_once(char::is_whitespace) {
+            Some((c, a)) => (c, a.trim()),
+            None => (line, ""),
+        };
+        match cmd {
+            "" => Vec::new(),
+            "q" | "quit" | "q!" => {
+                self.quit = true;
+                vec![Effect::Quit]
+            }
+            "open" | "o" if arg.is_empty() => {
+                self.set_status(Level::Error, ":open needs a TARGET (host/repo:tag, host/repo@digest, …)".into());
+                Vec::new()
+            }
+            "open" | "o" => {
+                let request = self.request_id();
+                self.pending_open = Some(request);
+                self.set_status(Level::Info, format!("opening {}…", sanitize(arg)));
+                vec![Effect::Open { request, target: arg.to_string(), options: Box::new(self.open_options.clone()) }]
+            }
+            "theme" => {
+                self.set_theme(arg);
+                Vec::new()
+            }
+            other => {
+                let other = clip(&sanitize(other), 30).into_owned();
+                self.set_status(
+                    Level::Error,
+                    format!("unknown command :{other} (try :open TARGET, :theme NAME, :quit)"),
+                );
+                Vec::new()
+            }
+        }
+    }
+
+    fn set_theme(&mut self, name: &str) {
+        match Theme::builtin(name) {
+            Ok(_) if self.no_color => {
+                self.set_status(Level::Warning, "NO_COLOR is set: staying with the mono theme".into());
+            }
+            Ok(mut theme) => {
+                for (token, style) in &self.colors {
+                    theme.set(*token, *style);
+                }
+                self.theme = theme;
+                self.set_status(Level::Info, format!("theme {name}"));
+            }
+            Err(e) => self.set_status(Level::Error, e.to_string()),
+        }
+    }
+
+    fn act(&mut self, action: Action) -> Vec<Effect> {
+        match action {
+            Action::Quit => {
+                self.quit = true;
+                vec![Effect::Quit]
+            }
+            Action::Help => {
+                self.mode = Mode::Help { scroll: 0 };
+                Vec::new()
+            }
+            Action::FocusNext | Action::FocusPrev => {
+                self.focus = if self.focus == Focus::Tree { Focus::Details } else { Focus::Tree };
+                Vec::new()
+            }
+            Action::Filter => {
+                self.mode = Mode::Filter;
+                Vec::new()
+            }
+            Action::Command => {
+                self.mode = Mode::Command(String::new());
+                Vec::new()
+            }
+            Action::NextMatch | Action::PrevMatch => self.jump_to_match(action == Action::NextMatch),
+            Action::ToggleMouse => {
+                self.mouse = !self.mouse;
+                self.show_toast(if self.mouse {
+                    "Mouse on".into()
+                } else {
+                    "Mouse off: the terminal's own text selection works".into()
+                });
+                vec![Effect::SetMouse(self.mouse)]
+            }
+            Action::CopyDigest => self.copy(false),
+            Action::CopyReference => self.copy(true),
+            Action::Refresh => match self.selected() {
+                Some(id) if self.graph.is_cycle(id) => {
+                    self.set_status(Level::Warning, "a cycle node is not loaded: its digest is an ancestor".into());
+                    Vec::new()
+                }
+                Some(id) => {
+                    self.details.remove(&id);
+                    self.expand_node(id)
+                }
+                None => Vec::new(),
+            },
+            Action::Down | Action::Up | Action::PageDown | Action::PageUp | Action::Top | Action::Bottom => {
+                self.navigate(action)
+            }
+            Action::Expand => self.expand_selected(),
+            Action::Collapse => self.collapse_selected(),
+            Action::Toggle => match self.selected() {
+                Some(id) if self.open.contains(&id) => self.collapse_selected(),
+                Some(_) => self.expand_selected(),
+                None => Vec::new(),
+            },
+        }
+    }
+
+    fn navigate(&mut self, action: Action) -> Vec<Effect> {
+        let page = self.page();
+        match self.focus {
+            Focus::Tree => {
+                let last = self.rows.len().saturating_sub(1);
+                let to = match action {
+                    Action::Down => self.cursor + 1,
+                    Action::Up => self.cursor.saturating_sub(1),
+                    Action::PageDown => self.cursor + page,
+                    Action::PageUp => self.cursor.saturating_sub(page),
+                    Action::Top => 0,
+                    _ => last,
+                };
+                self.move_cursor(to)
+            }
+            Focus::Details => {
+                let max = self.details_len().saturating_sub(page + 1);
+                self.details_scroll = match action {
+                    Action::Down => self.details_scroll + 1,
+                    Action::Up => self.details_scroll.saturating_sub(1),
+                    Action::PageDown => self.details_scroll + page,
+                    Action::PageUp => self.details_scroll.saturating_sub(page),
+                    Action::Top => 0,
+                    _ => max,
+                }
+                .min(max);
+                Vec::new()
+            }
+        }
+    }
+
+    /// Lines in the details panel of the selected node.
+    pub fn details_len(&self) -> usize {
+        let Some(id) = self.selected() else { return 0 };
+        let doc = self.details.get(&id).map_or(1, |d| d.lines.len());
+        let width = usize::from(self.last_frame.details.get().width);
+        node_header(&self.graph, &self.host, id, width).len() + doc
+    }
+
+    fn expand_selected(&mut self) -> Vec<Effect> {
+        let Some(id) = self.selected() else { return Vec::new() };
+        if self.graph.is_cycle(id) {
+            self.set_status(Level::Warning, "not expanded: this digest already appears above it (a cycle)".into());
+            return Vec::new();
+        }
+        let node = self.graph.node(id);
+        match node.load {
+            LoadState::NotLoaded | LoadState::Failed(_) => {
+                self.open.insert(id);
+                let effects = self.expand_node(id);
+                self.rebuild_rows();
+                effects
+            }
+            LoadState::Loading => {
+                self.open.insert(id);
+                Vec::new()
+            }
+            LoadState::Loaded if self.open.contains(&id) || !self.filter.query.is_empty() => {
+                // Already open: step into it, like a file manager.
+                if node.children.is_empty() { Vec::new() } else { self.move_cursor(self.cursor + 1) }
+            }
+            LoadState::Loaded => {
+                self.open.insert(id);
+                self.rebuild_rows();
+                Vec::new()
+            }
+        }
+    }
+
+    fn collapse_selected(&mut self) -> Vec<Effect> {
+        let Some(id) = self.selected() else { return Vec::new() };
+        let has_children = !self.graph.node(id).children.is_empty();
+        if self.filter.query.is_empty()
+            && self.open.contains(&id)
+            && (has_children || self.pending_expand.contains_key(&id))
+        {
+            self.open.remove(&id);
+            self.rebuild_rows();
+            return Vec::new();
+        }
+        self.open.remove(&id);
+        match self.graph.node(id).parent.and_then(|p| self.rows.iter().position(|r| r.id == p)) {
+            Some(i) => self.move_cursor(i),
+            None => Vec::new(),
+        }
+    }
+
+    fn jump_to_match(&mut self, forward: bool) -> Vec<Effect> {
+        if self.filter.ordered.is_empty() {
+            let text =
+                if self.filter.query.is_empty() { "no filter: press / to filter the tree" } else { "no matches" };
+            self.set_status(Level::Warning, text.into());
+            return Vec::new();
+        }
+        let matches = &self.filter.matches;
+        let positions: Vec<usize> =
+            self.rows.iter().enumerate().filter(|(_, r)| matches.contains(&r.id)).map(|(i, _)| i).collect();
+        let next = if forward {
+            positions.iter().copied().find(|&p| p > self.cursor).unwrap_or(positions[0])
+        } else {
+            positions.iter().rev().copied().find(|&p| p < self.cursor).unwrap_or(*positions.last().expect("non-empty"))
+        };
+        self.move_cursor(next)
+    }
+
+    fn copy(&mut self, full: bool) -> Vec<Effect> {
+        let Some(id) = self.selected() else { return Vec::new() };
+        let text =
+            if full { self.graph.reference(&self.host, id) } else { self.graph.node(id).digest().map(str::to_string) };
+        match text {
+            Some(text) if !text.is_empty() => {
+                self.show_toast(format!("Copied {}", clip(&sanitize(&text), 60)));
+                vec![Effect::Copy(text)]
+            }
+            _ => {
+                self.set_status(
+                    Level::Warning,
+                    "nothing to copy: this node has no digest (Y copies its reference)".into(),
+                );
+                Vec::new()
+            }
+        }
+    }
+
+    // ----- mouse ---------------------------------------------------------------------------
+
+    fn on_mouse(&mut self, ev: MouseEvent) -> Vec<Effect> {
+        if !self.mouse || self.mode != Mode::Normal {
+            return Vec::new();
+        }
+        let at = ratatui::layout::Position { x: ev.column, y: ev.row };
+        let tree = self.last_frame.tree.get();
+        let details = self.last_frame.details.get();
+        self.dirty = true;
+        match ev.kind {
+            MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
+                let down = ev.kind == MouseEventKind::ScrollDown;
+                if details.contains(at) {
+                    let max = self.details_len().saturating_sub(usize::from(details.height));
+                    self.details_scroll = if down {
+                        (self.details_scroll + WHEEL).min(max)
+                    } else {
+                        self.details_scroll.saturating_sub(WHEEL)
+                    };
+                    Vec::new()
+                } else if down {
+                    self.move_cursor(self.cursor + WHEEL)
+                } else {
+                    self.move_cursor(self.cursor.saturating_sub(WHEEL))
+                }
+            }
+            MouseEventKind::Down(MouseButton::Left) if tree.contains(at) => {
+                self.focus = Focus::Tree;
+                let index = self.last_frame.tree_offset.get() + usize::from(at.y - tree.y);
+                let Some(row) = self.rows.get(index).copied() else { return Vec::new() };
+                // The fold glyph sits after the two-column selection marker and the indent.
+                let fold_x = tree.x + 2 + row.depth * 2;
+                let on_fold = (fold_x..fold_x + 2).contains(&at.x);
+                if index == self.cursor || on_fold {
+                    let mut effects = self.move_cursor(index);
+                    effects.extend(self.act(Action::Toggle));
+                    effects
+                } else {
+                    self.move_cursor(index)
+                }
+            }
+            MouseEventKind::Down(MouseButton::Left) if details.contains(at) => {
+                self.focus = Focus::Details;
+                Vec::new()
+            }
+            _ => Vec::new(),
+        }
+    }
+}

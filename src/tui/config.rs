@@ -1,0 +1,207 @@
+//! `config.toml`: theme, mouse and key bindings. A bad file never stops the TUI: the error (file
+//! and line) is shown in the status line and the defaults are kept.
+//!
+//! ```toml
+//! theme = "light"
+//! mouse = false
+//! [keys]
+//! down = ["j", "J"]
+//! [colors]
+//! digest = "magenta bold"
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::keymap::{Key, Keymap};
+use super::theme::{Token, parse_style};
+
+pub const FILE_NAME: &str = "config.toml";
+pub const ENV_FILE: &str = "SIGSCOPE_CONFIG";
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Config {
+    pub theme: Option<String>,
+    pub mouse: Option<bool>,
+    pub keymap: Keymap,
+    /// Token overrides applied over whichever theme is active.
+    pub colors: Vec<(Token, ratatui::style::Style)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub path: PathBuf,
+    /// 1-based; 0 when the error is about the file as a whole (unreadable).
+    pub line: usize,
+    pub message: String,
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.line {
+            0 => write!(f, "{}: {}", self.path.display(), self.message),
+            line => write!(f, "{}:{line}: {}", self.path.display(), self.message),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    theme: Option<String>,
+    mouse: Option<bool>,
+    #[serde(default)]
+    keys: BTreeMap<Spanned<String>, Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    colors: BTreeMap<Spanned<String>, Spanned<String>>,
+}
+
+/// Where to look, in order: `$SIGSCOPE_CONFIG` (a file), `$XDG_CONFIG_HOME/sigscope`,
+/// `~/.config/sigscope` (macOS users expect it there too), then the platform's config dir.
+pub fn candidates() -> Vec<PathBuf> {
+    if let Some(file) = std::env::var_os(ENV_FILE).filter(|v| !v.is_empty()) {
+        return vec![PathBuf::from(file)];
+    }
+    let mut dirs = Vec::new();
+    if let Some(xdg) = std::env::var_os("XDG_CONFIG_HOME").filter(|v| !v.is_empty()) {
+        dirs.push(PathBuf::from(xdg).join("sigscope"));
+    }
+    if let Some(home) = directories::BaseDirs::new().map(|b| b.home_dir().to_path_buf()) {
+        dirs.push(home.join(".config").join("sigscope"));
+    }
+    if let Some(p) = directories::ProjectDirs::from("", "", "sigscope") {
+        dirs.push(p.config_dir().to_path_buf());
+    }
+    let mut files: Vec<PathBuf> = dirs.into_iter().map(|d| d.join(FILE_NAME)).collect();
+    files.dedup();
+    files
+}
+
+/// Loads the first config file that exists. Missing everywhere is not an error.
+pub fn load() -> (Config, Option<ConfigError>) {
+    let explicit = std::env::var_os(ENV_FILE).is_some_and(|v| !v.is_empty());
+    for path in candidates() {
+        match std::fs::read_to_string(&path) {
+            Ok(text) => return load_str(&path, &text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => continue,
+            Err(e) => {
+                return (Config::default(), Some(ConfigError { path, line: 0, message: format!("cannot read: {e}") }));
+            }
+        }
+    }
+    (Config::default(), None)
+}
+
+/// Parses `text` (read from `path`); on any error returns the defaults and the error.
+pub fn load_str(path: &Path, text: &str) -> (Config, Option<ConfigError>) {
+    match parse(path, text) {
+        Ok(c) => (c, None),
+        Err(e) => (Config::default(), Some(e)),
+    }
+}
+
+fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+    let err = |span: Option<std::ops::Range<usize>>, message: String| ConfigError {
+        path: path.to_path_buf(),
+        line: span.map(|s| line_of(text, s.start)).unwrap_or(0),
+        message,
+    };
+    let raw: RawConfig = toml::from_str(text).map_err(|e| err(e.span(), one_line(e.message())))?;
+    let mut keymap = Keymap::default();
+    for (name, keys) in &raw.keys {
+        let parsed = keys
+            .get_ref()
+            .iter()
+            .map(|k| {
+                Key::parse(k.get_ref()).map_err(|m| err(Some(k.span()), format!("[keys] {}: {m}", name.get_ref())))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        keymap.set(name.get_ref(), parsed).map_err(|m| err(Some(name.span()), format!("[keys] {m}")))?;
+    }
+    let mut colors = Vec::new();
+    for (name, spec) in &raw.colors {
+        let token = Token::from_name(name.get_ref())
+            .ok_or_else(|| err(Some(name.span()), format!("[colors] unknown token {:?}", name.get_ref())))?;
+        let style = parse_style(spec.get_ref()).map_err(|m| err(Some(spec.span()), format!("[colors] {m}")))?;
+        colors.push((token, style));
+    }
+    Ok(Config { theme: raw.theme, mouse: raw.mouse, keymap, colors })
+}
+
+/// toml's messages span lines; the status bar has one.
+fn one_line(message: &str) -> String {
+    message.trim().lines().map(str::trim).collect::<Vec<_>>().join("; ")
+}
+
+/// 1-based line of a byte offset.
+fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tui::keymap::{Action, Focus};
+
+    fn p() -> &'static Path {
+        Path::new("/cfg/config.toml")
+    }
+
+    #[test]
+    fn good_config_overrides_keys_theme_and_colors() {
+        let text = "theme = \"light\"\nmouse = false\n[keys]\ndown = [\"J\"]\n[colors]\ndigest = \"magenta\"\n";
+        let (c, e) = load_str(p(), text);
+        assert_eq!(e, None);
+        assert_eq!(c.theme.as_deref(), Some("light"));
+        assert_eq!(c.mouse, Some(false));
+        assert_eq!(c.keymap.lookup(Key::parse("J").unwrap(), Focus::Tree), Some(Action::Down));
+        assert_eq!(c.colors.len(), 1);
+    }
+
+    #[test]
+    fn syntax_error_names_file_and_line_and_keeps_defaults() {
+        let text = "theme = \"dark\"\n\n[keys]\ndown = [\"j\" \"k\"]\nup = [\"k\"]\n";
+        let (c, e) = load_str(p(), text);
+        let e = e.expect("error");
+        assert_eq!(e.line, 4, "{e}");
+        assert!(e.to_string().starts_with("/cfg/config.toml:4: "), "{e}");
+        assert_eq!(c, Config::default());
+    }
+
+    #[test]
+    fn semantic_errors_point_at_their_line() {
+        let (_, e) = load_str(p(), "[keys]\nquit = [\"q\"]\nfly = [\"f\"]\n");
+        let e = e.unwrap();
+        assert_eq!(e.line, 3, "{e}");
+        assert!(e.message.contains("unknown action \"fly\""), "{e}");
+
+        let (_, e) = load_str(p(), "[keys]\nquit = [\n  \"q\",\n  \"Hyper-q\",\n]\n");
+        let e = e.unwrap();
+        assert_eq!(e.line, 4, "{e}");
+
+        let (_, e) = load_str(p(), "mouse = true\ncolour = 1\n");
+        assert_eq!(e.unwrap().line, 2);
+
+        let (_, e) = load_str(p(), "[colors]\ndigest = \"sparkly\"\n");
+        assert_eq!(e.unwrap().line, 2);
+    }
+
+    #[test]
+    fn sigscope_config_env_points_at_a_file() {
+        // SAFETY of the env mutation: no other test in this crate reads SIGSCOPE_CONFIG.
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("mine.toml");
+        std::fs::write(&file, "mouse = false\n").unwrap();
+        unsafe { std::env::set_var(ENV_FILE, &file) };
+        assert_eq!(candidates(), vec![file.clone()]);
+        let (c, e) = load();
+        unsafe { std::env::remove_var(ENV_FILE) };
+        assert_eq!(e, None);
+        assert_eq!(c.mouse, Some(false));
+    }
+}

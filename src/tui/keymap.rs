@@ -1,0 +1,377 @@
+//! The keymap: one table of actions (keys, description, context) that drives key handling, the
+//! status-bar hints and the help overlay alike, so the three cannot drift apart.
+
+use std::fmt;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    Quit,
+    Help,
+    FocusNext,
+    FocusPrev,
+    Filter,
+    Command,
+    NextMatch,
+    PrevMatch,
+    ToggleMouse,
+    CopyDigest,
+    CopyReference,
+    Refresh,
+    Down,
+    Up,
+    PageDown,
+    PageUp,
+    Top,
+    Bottom,
+    Expand,
+    Collapse,
+    Toggle,
+}
+
+/// Where an action applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Global,
+    /// Both panels: movement means "move the selection" in the tree and "scroll" in details.
+    Panels,
+    Tree,
+    Details,
+}
+
+impl Scope {
+    pub fn title(self) -> &'static str {
+        match self {
+            Scope::Global => "Everywhere",
+            Scope::Panels => "Tree and details",
+            Scope::Tree => "Tree",
+            Scope::Details => "Details",
+        }
+    }
+
+    fn applies_to(self, focus: Focus) -> bool {
+        match self {
+            Scope::Global | Scope::Panels => true,
+            Scope::Tree => focus == Focus::Tree,
+            Scope::Details => focus == Focus::Details,
+        }
+    }
+}
+
+/// The panel that has the keyboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    Tree,
+    Details,
+}
+
+struct Spec {
+    action: Action,
+    /// Name in `[keys]` of config.toml.
+    name: &'static str,
+    desc: &'static str,
+    scope: Scope,
+    /// Remappable defaults; the first is the one shown in hints.
+    keys: &'static [&'static str],
+    /// Always bound whatever the config says: arrows and friends must keep working.
+    fixed: &'static [&'static str],
+    /// Short label in the status bar, if the action earns a place there.
+    hint: Option<&'static str>,
+}
+
+#[rustfmt::skip]
+const SPECS: &[Spec] = &[
+    Spec { action: Action::Down, name: "down", desc: "Move down / scroll down", scope: Scope::Panels, keys: &["j"], fixed: &["Down"], hint: None },
+    Spec { action: Action::Up, name: "up", desc: "Move up / scroll up", scope: Scope::Panels, keys: &["k"], fixed: &["Up"], hint: None },
+    Spec { action: Action::PageDown, name: "page_down", desc: "Page down", scope: Scope::Panels, keys: &["Ctrl-d"], fixed: &["PageDown"], hint: None },
+    Spec { action: Action::PageUp, name: "page_up", desc: "Page up", scope: Scope::Panels, keys: &["Ctrl-u"], fixed: &["PageUp"], hint: None },
+    Spec { action: Action::Top, name: "top", desc: "Go to the top", scope: Scope::Panels, keys: &["g"], fixed: &["Home"], hint: Some("top") },
+    Spec { action: Action::Bottom, name: "bottom", desc: "Go to the bottom", scope: Scope::Panels, keys: &["G"], fixed: &["End"], hint: Some("bottom") },
+    Spec { action: Action::Expand, name: "expand", desc: "Expand node (load its referrers)", scope: Scope::Tree, keys: &["l", "Enter"], fixed: &["Right"], hint: Some("expand") },
+    Spec { action: Action::Collapse, name: "collapse", desc: "Collapse node, or go to its parent", scope: Scope::Tree, keys: &["h"], fixed: &["Left"], hint: Some("collapse") },
+    Spec { action: Action::Toggle, name: "toggle", desc: "Toggle node open/closed", scope: Scope::Tree, keys: &["Space"], fixed: &[], hint: None },
+    Spec { action: Action::Refresh, name: "refresh", desc: "Reload the selected node", scope: Scope::Tree, keys: &["r"], fixed: &[], hint: Some("refresh") },
+    Spec { action: Action::CopyDigest, name: "copy_digest", desc: "Copy the digest (OSC 52)", scope: Scope::Global, keys: &["y"], fixed: &[], hint: Some("copy") },
+    Spec { action: Action::CopyReference, name: "copy_reference", desc: "Copy host/repo@digest (OSC 52)", scope: Scope::Global, keys: &["Y"], fixed: &[], hint: None },
+    Spec { action: Action::Filter, name: "filter", desc: "Filter the tree (smart-case)", scope: Scope::Global, keys: &["/"], fixed: &[], hint: Some("filter") },
+    Spec { action: Action::NextMatch, name: "next_match", desc: "Next filter match", scope: Scope::Global, keys: &["n"], fixed: &[], hint: None },
+    Spec { action: Action::PrevMatch, name: "prev_match", desc: "Previous filter match", scope: Scope::Global, keys: &["N"], fixed: &[], hint: None },
+    Spec { action: Action::FocusNext, name: "focus_next", desc: "Next panel", scope: Scope::Global, keys: &["Tab"], fixed: &[], hint: Some("panel") },
+    Spec { action: Action::FocusPrev, name: "focus_prev", desc: "Previous panel", scope: Scope::Global, keys: &["BackTab"], fixed: &[], hint: None },
+    Spec { action: Action::Command, name: "command", desc: "Command line (:open, :theme, :quit)", scope: Scope::Global, keys: &[":"], fixed: &[], hint: Some("cmd") },
+    Spec { action: Action::ToggleMouse, name: "toggle_mouse", desc: "Mouse capture on/off", scope: Scope::Global, keys: &["m"], fixed: &[], hint: None },
+    Spec { action: Action::Help, name: "help", desc: "Help", scope: Scope::Global, keys: &["?"], fixed: &["F1"], hint: Some("help") },
+    Spec { action: Action::Quit, name: "quit", desc: "Quit", scope: Scope::Global, keys: &["q"], fixed: &["Ctrl-c"], hint: Some("quit") },
+];
+
+/// A key with modifiers, normalised so that `G` and `Shift-g` are the same binding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Key {
+    pub code: KeyCode,
+    pub mods: KeyModifiers,
+}
+
+impl Key {
+    pub fn new(code: KeyCode, mods: KeyModifiers) -> Key {
+        // Terminals report Shift with upper-case letters and BackTab inconsistently; the
+        // character itself already says it.
+        let mods = match code {
+            KeyCode::Char(_) | KeyCode::BackTab => mods - KeyModifiers::SHIFT,
+            _ => mods,
+        };
+        Key { code, mods: mods & (KeyModifiers::CONTROL | KeyModifiers::ALT | KeyModifiers::SHIFT) }
+    }
+
+    pub fn from_event(ev: &KeyEvent) -> Key {
+        Key::new(ev.code, ev.modifiers)
+    }
+
+    /// `j`, `G`, `?`, `Enter`, `Space`, `Tab`, `BackTab`, `Up`, `PageDown`, `F1`, `Ctrl-d`,
+    /// `<C-d>`, `Alt-x`. Letters are case-sensitive; names are not.
+    pub fn parse(s: &str) -> Result<Key, String> {
+        let s = s.trim();
+        let inner = s.strip_prefix('<').and_then(|t| t.strip_suffix('>')).unwrap_or(s);
+        if inner.is_empty() {
+            return Err("empty key".into());
+        }
+        let mut mods = KeyModifiers::NONE;
+        let mut rest = inner;
+        while let Some((prefix, tail)) = rest.split_once(['-', '+']) {
+            if tail.is_empty() {
+                break; // "-" or "Ctrl--": the dash is the key itself
+            }
+            match prefix.to_ascii_lowercase().as_str() {
+                "c" | "ctrl" | "control" => mods |= KeyModifiers::CONTROL,
+                "a" | "m" | "alt" | "meta" => mods |= KeyModifiers::ALT,
+                "s" | "shift" => mods |= KeyModifiers::SHIFT,
+                _ => break,
+            }
+            rest = tail;
+        }
+        let mut chars = rest.chars();
+        let code = match (chars.next(), chars.next()) {
+            (Some(c), None) => KeyCode::Char(c),
+            _ => match rest.to_ascii_lowercase().as_str() {
+                "enter" | "return" | "cr" => KeyCode::Enter,
+                "esc" | "escape" => KeyCode::Esc,
+                "tab" if mods.contains(KeyModifiers::SHIFT) => KeyCode::BackTab,
+                "tab" => KeyCode::Tab,
+                "backtab" => KeyCode::BackTab,
+                "space" => KeyCode::Char(' '),
+                "up" => KeyCode::Up,
+                "down" => KeyCode::Down,
+                "left" => KeyCode::Left,
+                "right" => KeyCode::Right,
+                "home" => KeyCode::Home,
+                "end" => KeyCode::End,
+                "pageup" | "pgup" => KeyCode::PageUp,
+                "pagedown" | "pgdn" | "pgdown" => KeyCode::PageDown,
+                "backspace" | "bs" => KeyCode::Backspace,
+                "delete" | "del" => KeyCode::Delete,
+                "insert" | "ins" => KeyCode::Insert,
+                f if f.starts_with('f') && f[1..].parse::<u8>().is_ok_and(|n| (1..=24).contains(&n)) => {
+                    KeyCode::F(f[1..].parse().expect("checked"))
+                }
+                _ => return Err(format!("{s:?} is not a key (examples: j, G, Enter, Ctrl-d, F1, PageDown)")),
+            },
+        };
+        Ok(Key::new(code, mods))
+    }
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.mods.contains(KeyModifiers::CONTROL) {
+            f.write_str("Ctrl-")?;
+        }
+        if self.mods.contains(KeyModifiers::ALT) {
+            f.write_str("Alt-")?;
+        }
+        if self.mods.contains(KeyModifiers::SHIFT) {
+            f.write_str("Shift-")?;
+        }
+        match self.code {
+            KeyCode::Char(' ') => f.write_str("Space"),
+            KeyCode::Char(c) => write!(f, "{c}"),
+            KeyCode::Enter => f.write_str("Enter"),
+            KeyCode::Esc => f.write_str("Esc"),
+            KeyCode::Tab => f.write_str("Tab"),
+            KeyCode::BackTab => f.write_str("S-Tab"),
+            KeyCode::Up => f.write_str("↑"),
+            KeyCode::Down => f.write_str("↓"),
+            KeyCode::Left => f.write_str("←"),
+            KeyCode::Right => f.write_str("→"),
+            KeyCode::Home => f.write_str("Home"),
+            KeyCode::End => f.write_str("End"),
+            KeyCode::PageUp => f.write_str("PgUp"),
+            KeyCode::PageDown => f.write_str("PgDn"),
+            KeyCode::Backspace => f.write_str("Backspace"),
+            KeyCode::Delete => f.write_str("Del"),
+            KeyCode::Insert => f.write_str("Ins"),
+            KeyCode::F(n) => write!(f, "F{n}"),
+            other => write!(f, "{other:?}"),
+        }
+    }
+}
+
+/// One row of the live keymap.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binding {
+    pub action: Action,
+    pub name: &'static str,
+    pub desc: &'static str,
+    pub scope: Scope,
+    pub hint: Option<&'static str>,
+    pub keys: Vec<Key>,
+    pub fixed: Vec<Key>,
+}
+
+impl Binding {
+    /// Every key, configured first, as shown in the help overlay: `j/↓`.
+    pub fn keys_text(&self) -> String {
+        let all: Vec<String> = self.keys.iter().chain(&self.fixed).map(Key::to_string).collect();
+        if all.is_empty() { "(unbound)".into() } else { all.join("/") }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Keymap {
+    pub bindings: Vec<Binding>,
+}
+
+impl Default for Keymap {
+    fn default() -> Self {
+        let parse = |ks: &[&str]| ks.iter().map(|k| Key::parse(k).expect("built-in key")).collect();
+        Keymap {
+            bindings: SPECS
+                .iter()
+                .map(|s| Binding {
+                    action: s.action,
+                    name: s.name,
+                    desc: s.desc,
+                    scope: s.scope,
+                    hint: s.hint,
+                    keys: parse(s.keys),
+                    fixed: parse(s.fixed),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl Keymap {
+    /// Names usable in `[keys]`.
+    pub fn action_names() -> impl Iterator<Item = &'static str> {
+        SPECS.iter().map(|s| s.name)
+    }
+
+    /// Replaces the remappable keys of action `name`. Keys taken by the override are removed from
+    /// every other action, so rebinding a key never leaves it doing two things.
+    pub fn set(&mut self, name: &str, keys: Vec<Key>) -> Result<(), String> {
+        if !self.bindings.iter().any(|b| b.name == name) {
+            let known: Vec<&str> = Keymap::action_names().collect();
+            return Err(format!("unknown action {name:?} (known: {})", known.join(", ")));
+        }
+        for b in &mut self.bindings {
+            if b.name == name {
+                b.keys = keys.clone();
+            } else {
+                b.keys.retain(|k| !keys.contains(k));
+            }
+        }
+        Ok(())
+    }
+
+    /// The action a key triggers with `focus`; panel-specific bindings win over global ones.
+    pub fn lookup(&self, key: Key, focus: Focus) -> Option<Action> {
+        let bound = |b: &&Binding| b.keys.contains(&key) || b.fixed.contains(&key);
+        let specific = self.bindings.iter().filter(|b| matches!(b.scope, Scope::Tree | Scope::Details));
+        specific
+            .filter(|b| b.scope.applies_to(focus))
+            .find(bound)
+            .or_else(|| self.bindings.iter().filter(|b| matches!(b.scope, Scope::Global | Scope::Panels)).find(bound))
+            .map(|b| b.action)
+    }
+
+    pub fn binding(&self, action: Action) -> &Binding {
+        self.bindings.iter().find(|b| b.action == action).expect("every action has a binding")
+    }
+
+    /// Status-bar hints for the focused panel: (first key, label), panel-specific first.
+    pub fn hints(&self, focus: Focus) -> Vec<(String, &'static str)> {
+        let first = |b: &Binding| b.keys.first().or(b.fixed.first()).map(Key::to_string);
+        let panel = self.bindings.iter().filter(|b| matches!(b.scope, Scope::Tree | Scope::Details));
+        let shared = self.bindings.iter().filter(|b| matches!(b.scope, Scope::Global | Scope::Panels));
+        panel.filter(|b| b.scope.applies_to(focus)).chain(shared).filter_map(|b| Some((first(b)?, b.hint?))).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(s: &str) -> Key {
+        Key::parse(s).unwrap()
+    }
+
+    #[test]
+    fn parses_key_notations() {
+        assert_eq!(key("j"), Key::new(KeyCode::Char('j'), KeyModifiers::NONE));
+        assert_eq!(key("G"), Key::new(KeyCode::Char('G'), KeyModifiers::SHIFT));
+        assert_eq!(key("Ctrl-d"), Key::new(KeyCode::Char('d'), KeyModifiers::CONTROL));
+        assert_eq!(key("<C-d>"), key("ctrl+d"));
+        assert_eq!(key("Shift-Tab"), key("BackTab"));
+        assert_eq!(key("pgdn").code, KeyCode::PageDown);
+        assert_eq!(key("F1").code, KeyCode::F(1));
+        assert_eq!(key("-").code, KeyCode::Char('-'));
+        assert_eq!(key("Space").code, KeyCode::Char(' '));
+        assert!(Key::parse("Hyper-x").is_err());
+        assert!(Key::parse("").is_err());
+        assert_eq!(key("Ctrl-d").to_string(), "Ctrl-d");
+        assert_eq!(key("Down").to_string(), "↓");
+    }
+
+    #[test]
+    fn vim_keys_and_arrows_both_work() {
+        let km = Keymap::default();
+        let k = |s| km.lookup(key(s), Focus::Tree);
+        assert_eq!(k("j"), Some(Action::Down));
+        assert_eq!(k("Down"), Some(Action::Down));
+        assert_eq!(k("l"), Some(Action::Expand));
+        assert_eq!(k("Right"), Some(Action::Expand));
+        assert_eq!(k("Enter"), Some(Action::Expand));
+        assert_eq!(k("Left"), Some(Action::Collapse));
+        assert_eq!(k("G"), Some(Action::Bottom));
+        assert_eq!(k("Ctrl-c"), Some(Action::Quit));
+        assert_eq!(k("F1"), Some(Action::Help));
+        assert_eq!(km.lookup(key("l"), Focus::Details), None);
+        assert_eq!(km.lookup(key("j"), Focus::Details), Some(Action::Down));
+    }
+
+    #[test]
+    fn overrides_replace_keys_but_arrows_stay() {
+        let mut km = Keymap::default();
+        km.set("down", vec![key("J")]).unwrap();
+        assert_eq!(km.lookup(key("J"), Focus::Tree), Some(Action::Down));
+        assert_eq!(km.lookup(key("j"), Focus::Tree), None);
+        assert_eq!(km.lookup(key("Down"), Focus::Tree), Some(Action::Down));
+        // Taking `q` for copying removes it from quit; Ctrl-c still quits.
+        km.set("copy_digest", vec![key("q")]).unwrap();
+        assert_eq!(km.lookup(key("q"), Focus::Tree), Some(Action::CopyDigest));
+        assert_eq!(km.lookup(key("Ctrl-c"), Focus::Tree), Some(Action::Quit));
+        assert_eq!(km.binding(Action::Quit).keys_text(), "Ctrl-c");
+        assert!(km.set("fly", vec![]).unwrap_err().contains("unknown action"));
+    }
+
+    #[test]
+    fn hints_follow_the_keymap() {
+        let mut km = Keymap::default();
+        let hints = km.hints(Focus::Tree);
+        assert_eq!(hints[0], ("l".to_string(), "expand"));
+        assert!(hints.contains(&("?".to_string(), "help")));
+        assert!(!km.hints(Focus::Details).iter().any(|(_, h)| *h == "expand"));
+        km.set("help", vec![key("H")]).unwrap();
+        assert!(km.hints(Focus::Tree).contains(&("H".to_string(), "help")));
+    }
+}

@@ -1,0 +1,191 @@
+//! The terminal UI: a tree of images and their referrers on the left, details on the right.
+//! The only module that knows about ratatui and crossterm.
+//!
+//! Shape (the Elm architecture): input events and finished effects arrive as [`app::Msg`]s on
+//! one channel; [`app::App::update`] changes state and returns [`app::Effect`]s, which
+//! [`effects::Effects`] runs on tokio tasks; [`view::draw`] renders the state. The loop redraws
+//! only after a change, at most every [`FRAME`], and ticks the spinner only while requests are
+//! in flight.
+
+use std::time::{Duration, Instant};
+
+use crossterm::event::{Event, EventStream, KeyEventKind};
+use futures::StreamExt;
+use tokio::sync::mpsc::{self, UnboundedSender};
+
+use crate::open::{OpenOptions, Opened};
+
+pub mod app;
+pub mod clipboard;
+pub mod config;
+pub mod details_doc;
+pub mod effects;
+pub mod keymap;
+pub mod label;
+pub mod terminal;
+pub mod theme;
+pub mod view;
+
+pub use app::{App, AppOptions, Effect, Msg};
+
+/// Shortest time between two frames.
+pub const FRAME: Duration = Duration::from_millis(16);
+/// Spinner speed.
+const SPIN: Duration = Duration::from_millis(80);
+
+#[derive(Debug, Clone, Default)]
+pub struct TuiOptions {
+    /// Theme name from `--theme` (config and `NO_COLOR` are consulted too).
+    pub theme: Option<String>,
+    /// False with `--no-mouse`.
+    pub mouse: bool,
+    /// Used by `:open`.
+    pub open_options: OpenOptions,
+}
+
+/// `NO_COLOR` counts when set and non-empty (no-color.org).
+pub fn no_color() -> bool {
+    std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+}
+
+/// Runs the TUI on an opened target until the user quits.
+pub async fn run(opened: Opened, opts: TuiOptions) -> anyhow::Result<()> {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() {
+        anyhow::bail!("the terminal UI needs a terminal on stdout; use `sigscope tree TARGET` for pipes");
+    }
+    let options = startup_options(config::load(), &opts, no_color());
+    let mut app = App::new(opened, options);
+    let mut guard = terminal::TerminalGuard::enter(app.mouse)?;
+    let result = event_loop(&mut app, &mut guard).await;
+    drop(guard);
+    result
+}
+
+/// App options from the loaded config and the command line. A bad config keeps the defaults
+/// and says why (file:line) in the status line.
+pub fn startup_options(
+    (config, error): (config::Config, Option<config::ConfigError>),
+    opts: &TuiOptions,
+    no_color: bool,
+) -> AppOptions {
+    let mut options = AppOptions::from_config(config, opts.theme.as_deref(), opts.mouse, no_color);
+    options.open_options = opts.open_options.clone();
+    if let Some(e) = error {
+        options.startup_status =
+            Some(app::Status { level: app::Level::Error, text: format!("{e} (using the defaults)") });
+    }
+    options
+}
+
+fn spawn_input(tx: UnboundedSender<Msg>) {
+    tokio::spawn(async move {
+        let mut events = EventStream::new();
+        while let Some(event) = events.next().await {
+            let msg = match event {
+                Ok(Event::Key(k)) if k.kind != KeyEventKind::Release => Msg::Key(k),
+                Ok(Event::Mouse(m)) => Msg::Mouse(m),
+                Ok(Event::Resize(w, h)) => Msg::Resize(w, h),
+                Ok(_) => continue,
+                Err(_) => break,
+            };
+            if tx.send(msg).is_err() {
+                return;
+            }
+        }
+        let _ = tx.send(Msg::Quit);
+    });
+}
+
+#[cfg(unix)]
+fn spawn_signals(tx: UnboundedSender<Msg>) -> anyhow::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut hup = signal(SignalKind::hangup())?;
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = hup.recv() => {}
+        }
+        let _ = tx.send(Msg::Quit);
+    });
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn spawn_signals(_tx: UnboundedSender<Msg>) -> anyhow::Result<()> {
+    Ok(())
+}
+
+async fn event_loop(app: &mut App, guard: &mut terminal::TerminalGuard) -> anyhow::Result<()> {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    spawn_input(tx.clone());
+    spawn_signals(tx.clone())?;
+    let mut runner = effects::Effects::new(tx);
+    let first = app.start();
+    perform(app, &mut runner, guard, first);
+
+    let mut last_draw: Option<Instant> = None;
+    let mut last_spin = Instant::now();
+    loop {
+        if app.quit {
+            return Ok(());
+        }
+        let now = Instant::now();
+        if app.is_dirty() && last_draw.is_none_or(|t| now >= t + FRAME) {
+            guard.terminal.draw(|f| view::draw(app, f))?;
+            last_draw = Some(now);
+            app.mark_drawn();
+        }
+        let redraw_at = app.is_dirty().then(|| last_draw.map_or(now, |t| t + FRAME));
+        let spin_at = (app.in_flight() > 0).then(|| last_spin + SPIN);
+        let wake = [redraw_at, spin_at, app.next_wakeup()].into_iter().flatten().min();
+        tokio::select! {
+            msg = rx.recv() => {
+                let Some(msg) = msg else { return Ok(()) };
+                handle(app, &mut runner, guard, msg);
+                // Drain what else arrived so a burst of results costs one frame.
+                while let Ok(msg) = rx.try_recv() {
+                    handle(app, &mut runner, guard, msg);
+                }
+            }
+            _ = sleep_until(wake), if wake.is_some() => {
+                let now = Instant::now();
+                if spin_at.is_some_and(|t| t <= now) || app.next_wakeup().is_some_and(|t| t <= now) {
+                    last_spin = now;
+                    handle(app, &mut runner, guard, Msg::Tick);
+                }
+            }
+        }
+    }
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    if let Some(at) = at {
+        tokio::time::sleep_until(at.into()).await;
+    }
+}
+
+fn handle(app: &mut App, runner: &mut effects::Effects, guard: &mut terminal::TerminalGuard, msg: Msg) {
+    let effects = app.update(msg);
+    perform(app, runner, guard, effects);
+}
+
+fn perform(app: &mut App, runner: &mut effects::Effects, guard: &mut terminal::TerminalGuard, effects: Vec<Effect>) {
+    for effect in effects {
+        match runner.spawn(effect) {
+            None | Some(Effect::Quit) => {}
+            Some(Effect::Copy(text)) => {
+                if let Err(e) = clipboard::copy(guard.terminal.backend_mut(), &text) {
+                    app.update(Msg::EffectFailed(format!("copy failed: {e}")));
+                }
+            }
+            Some(Effect::SetMouse(on)) => {
+                if let Err(e) = guard.set_mouse(on) {
+                    app.update(Msg::EffectFailed(format!("cannot switch the mouse: {e}")));
+                }
+            }
+            Some(_) => {}
+        }
+    }
+}

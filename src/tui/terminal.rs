@@ -1,0 +1,77 @@
+//! The terminal guard: raw mode, alternate screen and (optionally) mouse capture on entry; all of
+//! it undone on drop, on panic (the hook runs before the message prints, and release builds
+//! may abort without unwinding), and when the loop ends on SIGTERM/SIGHUP.
+
+use std::io::{self, Stdout, Write};
+use std::sync::Once;
+
+use crossterm::event::{DisableBracketedPaste, DisableMouseCapture, EnableMouseCapture};
+use crossterm::terminal::{EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode};
+use crossterm::{cursor, execute};
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+
+pub type Term = Terminal<CrosstermBackend<Stdout>>;
+
+pub struct TerminalGuard {
+    pub terminal: Term,
+    mouse: bool,
+}
+
+static HOOK: Once = Once::new();
+
+fn install_panic_hook() {
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            restore();
+            previous(info);
+        }));
+    });
+}
+
+/// Puts the terminal back the way a shell expects it. Never fails, never panics: it runs from
+/// the panic hook.
+pub fn restore() {
+    let mut out = io::stdout();
+    let _ = execute!(out, DisableMouseCapture, DisableBracketedPaste, LeaveAlternateScreen, cursor::Show);
+    let _ = disable_raw_mode();
+    let _ = out.flush();
+}
+
+impl TerminalGuard {
+    pub fn enter(mouse: bool) -> io::Result<Self> {
+        install_panic_hook();
+        enable_raw_mode()?;
+        let mut out = io::stdout();
+        let entered = execute!(out, EnterAlternateScreen, cursor::Hide)
+            .and_then(|_| if mouse { execute!(out, EnableMouseCapture) } else { Ok(()) })
+            .and_then(|_| Terminal::new(CrosstermBackend::new(io::stdout())));
+        match entered {
+            Ok(terminal) => Ok(TerminalGuard { terminal, mouse }),
+            Err(e) => {
+                restore();
+                Err(e)
+            }
+        }
+    }
+
+    pub fn set_mouse(&mut self, on: bool) -> io::Result<()> {
+        if on != self.mouse {
+            let out = self.terminal.backend_mut();
+            if on {
+                execute!(out, EnableMouseCapture)?
+            } else {
+                execute!(out, DisableMouseCapture)?
+            }
+            self.mouse = on;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore();
+    }
+}

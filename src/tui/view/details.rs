@@ -1,0 +1,50 @@
+//! The details panel: what the graph knows about the selected node, then its decoded details
+//! and manifest, scrolled as one document.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::super::app::{App, Mode};
+use super::super::details_doc::node_header;
+use super::super::keymap::Focus;
+use super::super::theme::Token;
+use super::{line, line_ref, panel};
+
+pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
+    let focused = app.focus == Focus::Details && app.mode == Mode::Normal;
+    let Some(id) = app.selected() else {
+        frame.render_widget(panel(&app.theme, "Details".into(), focused), area);
+        return;
+    };
+    let header = node_header(&app.graph, &app.host, id, usize::from(area.width.saturating_sub(2)));
+    let doc = app.details.get(&id);
+    let pending =
+        if app.describing(id) { Some(vec![(Token::Pending, "⟳ loading details".to_string())]) } else { None };
+    let total = header.len() + doc.map_or(usize::from(pending.is_some()), |d| d.lines.len());
+    let height = usize::from(area.height.saturating_sub(2));
+    let scroll = app.details_scroll.min(total.saturating_sub(height));
+    let position = if total > height {
+        format!("Details · {}-{}/{total}", scroll + 1, (scroll + height).min(total))
+    } else {
+        "Details".to_string()
+    };
+    let block = panel(&app.theme, position, focused);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    app.last_frame.details.set(inner);
+
+    let doc_lines = doc.map(|d| d.lines.as_slice()).unwrap_or(&[]);
+    let mut lines: Vec<Line<'_>> = Vec::with_capacity(usize::from(inner.height));
+    let header_lines = header.into_iter().map(|spans| line(&app.theme, spans));
+    let rest = doc_lines.iter().map(|spans| line_ref(&app.theme, spans));
+    let pending_lines = pending.into_iter().map(|spans| line(&app.theme, spans));
+    for l in header_lines.chain(pending_lines).chain(rest).skip(scroll).take(usize::from(inner.height)) {
+        lines.push(l);
+    }
+    if lines.is_empty() {
+        lines.push(Line::from(Span::raw("")));
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}

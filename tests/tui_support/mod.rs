@@ -1,0 +1,261 @@
+//! Fixtures for the TUI tests and the render bench: a source that is never called (effects are
+//! not run; their results are fed back by hand) and helpers to drive `App::update`.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+use sigscope::error::{Error, Result};
+use sigscope::graph::{ChildSpec, Expansion, NodeId, NodeKind, Role, Via};
+use sigscope::oci::{Descriptor, Platform, media};
+use sigscope::open::Opened;
+use sigscope::source::{FetchedManifest, Source};
+use sigscope::tui::app::RequestId;
+use sigscope::tui::theme::Theme;
+use sigscope::tui::{App, AppOptions, Effect, Msg, view};
+
+pub struct NoSource;
+
+#[async_trait]
+impl Source for NoSource {
+    fn name(&self) -> String {
+        "fixture".into()
+    }
+    fn host(&self) -> String {
+        "registry.example".into()
+    }
+    async fn repositories(&self) -> Result<Vec<String>> {
+        Err(Error::Unsupported { what: "fixture".into() })
+    }
+    async fn tags(&self, _: &str) -> Result<Arc<Vec<String>>> {
+        Err(Error::Unsupported { what: "fixture".into() })
+    }
+    async fn manifest(&self, _: &str, _: &str) -> Result<Arc<FetchedManifest>> {
+        Err(Error::Unsupported { what: "fixture".into() })
+    }
+    async fn blob(&self, _: &str, _: &Descriptor, _: u64) -> Result<Bytes> {
+        Err(Error::Unsupported { what: "fixture".into() })
+    }
+    async fn referrers_api(&self, _: &str, _: &str, _: Option<&str>) -> Result<Option<Vec<Descriptor>>> {
+        Err(Error::Unsupported { what: "fixture".into() })
+    }
+}
+
+/// A stable digest per number, distinct in its first twelve hex digits.
+pub fn digest(n: u64) -> String {
+    sigscope::oci::sha256_digest(&n.to_le_bytes())
+}
+
+pub fn desc(n: u64, media_type: &str, artifact_type: Option<&str>, size: u64) -> Descriptor {
+    Descriptor {
+        media_type: media_type.into(),
+        digest: digest(n),
+        size,
+        artifact_type: artifact_type.map(str::to_string),
+        ..Default::default()
+    }
+}
+
+pub fn created(mut d: Descriptor, when: &str) -> Descriptor {
+    d.annotations.insert("org.opencontainers.image.created".into(), when.into());
+    d
+}
+
+pub fn platform(mut d: Descriptor, os: &str, arch: &str) -> Descriptor {
+    d.platform = Some(Platform { os: os.into(), architecture: arch.into(), ..Default::default() });
+    d
+}
+
+pub fn referrer(d: Descriptor, via: Via) -> ChildSpec {
+    ChildSpec::Artifact { repository: "app".into(), descriptor: d, role: Role::Referrer(via), tags: vec![] }
+}
+
+pub fn index_manifest(platforms: &[Descriptor]) -> Arc<FetchedManifest> {
+    let body = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": media::OCI_INDEX,
+        "manifests": platforms,
+        "annotations": {"org.opencontainers.image.created": "2024-05-01T12:00:00Z"},
+    });
+    let raw = Bytes::from(serde_json::to_vec_pretty(&body).unwrap());
+    Arc::new(FetchedManifest::from_bytes(raw, None, None, "fixture index").unwrap())
+}
+
+/// Drives an app: remembers the request ids of the effects it returned.
+pub struct Harness {
+    pub app: App,
+    pub expand: HashMap<NodeId, RequestId>,
+    pub describe: HashMap<NodeId, RequestId>,
+    pub effects: Vec<String>,
+}
+
+impl Harness {
+    pub fn new(roots: Vec<NodeKind>) -> Harness {
+        let opened = Opened { target: "registry.example/app:v1".into(), source: Arc::new(NoSource), roots };
+        let theme = Theme::resolve(None, true).unwrap();
+        let mut options = AppOptions::new(theme);
+        options.no_color = true; // as if NO_COLOR=1: snapshots never depend on the environment
+        let app = App::new(opened, options);
+        let mut h = Harness { app, expand: HashMap::new(), describe: HashMap::new(), effects: Vec::new() };
+        let first = h.app.start();
+        h.record(first);
+        h
+    }
+
+    fn record(&mut self, effects: Vec<Effect>) {
+        for e in effects {
+            self.effects.push(format!("{e:?}"));
+            match e {
+                Effect::Expand { request, node, .. } => {
+                    self.expand.insert(node, request);
+                }
+                Effect::Describe { request, node, .. } => {
+                    self.describe.insert(node, request);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    pub fn send(&mut self, msg: Msg) {
+        let effects = self.app.update(msg);
+        self.record(effects);
+    }
+
+    pub fn expanded(&mut self, node: NodeId, result: std::result::Result<Expansion, String>) {
+        let request = *self.expand.get(&node).unwrap_or_else(|| panic!("no expand request for node {node}"));
+        self.send(Msg::Expanded { request, node, result });
+    }
+
+    pub fn key(&mut self, code: KeyCode) {
+        self.send(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    }
+
+    pub fn chars(&mut self, s: &str) {
+        for c in s.chars() {
+            self.key(KeyCode::Char(c));
+        }
+    }
+
+    /// Moves the cursor onto `node` with j/k.
+    pub fn select(&mut self, node: NodeId) {
+        let target = self.app.rows.iter().position(|r| r.id == node).expect("node is visible");
+        while self.app.cursor < target {
+            self.key(KeyCode::Char('j'));
+        }
+        while self.app.cursor > target {
+            self.key(KeyCode::Char('k'));
+        }
+    }
+
+    pub fn child(&self, parent: NodeId, i: usize) -> NodeId {
+        self.app.graph.node(parent).children[i]
+    }
+
+    pub fn render(&self, width: u16, height: u16) -> Terminal<TestBackend> {
+        let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+        terminal.draw(|f| view::draw(&self.app, f)).unwrap();
+        terminal
+    }
+}
+
+/// The text of one screen line.
+pub fn row_text(terminal: &Terminal<TestBackend>, y: u16) -> String {
+    let buf = terminal.backend().buffer();
+    (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect()
+}
+
+pub fn screen_text(terminal: &Terminal<TestBackend>) -> String {
+    let h = terminal.backend().buffer().area.height;
+    (0..h).map(|y| row_text(terminal, y) + "\n").collect()
+}
+
+/// A tag `v1` → an index with two platforms and four referrers of different kinds; the Notation
+/// signature has its own referrer and a referrer that points back at the index (a cycle); the
+/// SBOM fails to load.
+pub struct SupplyChain {
+    pub h: Harness,
+    pub tag: NodeId,
+    pub index: NodeId,
+    pub amd64: NodeId,
+    pub notation: NodeId,
+    pub cosign: NodeId,
+    pub sbom: NodeId,
+    pub attestation: NodeId,
+    pub timestamp: NodeId,
+    pub cycle: NodeId,
+}
+
+pub fn supply_chain() -> SupplyChain {
+    let mut h = Harness::new(vec![NodeKind::Tag { repository: "app".into(), tag: "v1".into() }]);
+    let tag = h.app.graph.roots[0];
+    let index_desc = desc(1, media::OCI_INDEX, None, 2048);
+    h.expanded(
+        tag,
+        Ok(Expansion {
+            manifest: None,
+            children: vec![ChildSpec::Artifact {
+                repository: "app".into(),
+                descriptor: index_desc,
+                role: Role::Root,
+                tags: vec!["v1".into(), "latest".into()],
+            }],
+        }),
+    );
+    let index = h.child(tag, 0);
+    let platforms = vec![
+        platform(desc(2, media::OCI_MANIFEST, None, 1200), "linux", "amd64"),
+        platform(desc(3, media::OCI_MANIFEST, None, 1300), "linux", "arm64"),
+    ];
+    let mut children: Vec<ChildSpec> = platforms
+        .iter()
+        .map(|d| ChildSpec::Artifact {
+            repository: "app".into(),
+            descriptor: d.clone(),
+            role: Role::Platform,
+            tags: vec![],
+        })
+        .collect();
+    children.push(referrer(
+        created(desc(10, media::OCI_MANIFEST, Some(media::NOTATION_SIGNATURE), 900), "2024-05-02T08:30:00Z"),
+        Via::ReferrersApi,
+    ));
+    children.push(referrer(
+        desc(11, media::OCI_MANIFEST, Some(media::COSIGN_SIMPLESIGNING), 600),
+        Via::CosignTag(format!("{}.sig", sigscope::oci::digest_tag(&digest(1)))),
+    ));
+    children.push(referrer(desc(12, media::OCI_MANIFEST, Some(media::SPDX_JSON), 52_000), Via::TagSchema));
+    children.push(referrer(desc(13, media::OCI_MANIFEST, Some(media::IN_TOTO), 3100), Via::ReferrersApi));
+    h.expanded(index, Ok(Expansion { manifest: Some(index_manifest(&platforms)), children }));
+    let (amd64, notation, cosign, sbom, attestation) =
+        (h.child(index, 0), h.child(index, 2), h.child(index, 3), h.child(index, 4), h.child(index, 5));
+
+    // Expand the Notation signature: a timestamp countersignature and a cycle back to the index.
+    h.select(notation);
+    h.key(KeyCode::Char('l'));
+    h.expanded(
+        notation,
+        Ok(Expansion {
+            manifest: None,
+            children: vec![
+                referrer(desc(20, media::OCI_MANIFEST, Some(media::NOTATION_SIGNATURE), 700), Via::ReferrersApi),
+                referrer(desc(1, media::OCI_INDEX, None, 2048), Via::ReferrersApi),
+            ],
+        }),
+    );
+    let (timestamp, cycle) = (h.child(notation, 0), h.child(notation, 1));
+
+    // The SBOM fails.
+    h.select(sbom);
+    h.key(KeyCode::Char('l'));
+    h.expanded(sbom, Err("registry error from registry.example: HTTP 500: internal error".into()));
+    h.select(tag);
+    SupplyChain { h, tag, index, amd64, notation, cosign, sbom, attestation, timestamp, cycle }
+}

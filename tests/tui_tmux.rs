@@ -1,0 +1,180 @@
+//! The real binary in a real terminal (tmux): it starts on an OCI layout, loads referrers when
+//! asked, escapes hostile annotations, and leaves the terminal usable after `q` and after
+//! SIGTERM. Skipped when tmux is not installed.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use sigscope::oci::sha256_digest;
+
+const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+
+fn put(dir: &Path, bytes: &[u8]) -> serde_json::Value {
+    let digest = sha256_digest(bytes);
+    let hex = digest.strip_prefix("sha256:").unwrap();
+    std::fs::write(dir.join("blobs/sha256").join(hex), bytes).unwrap();
+    json!({"digest": digest, "size": bytes.len()})
+}
+
+fn merge(mut a: serde_json::Value, b: serde_json::Value) -> serde_json::Value {
+    for (k, v) in b.as_object().unwrap() {
+        a[k] = v.clone();
+    }
+    a
+}
+
+/// An index tagged `v1` with one platform image, a Notation signature carrying a hostile
+/// annotation, and a signature of that signature.
+fn write_layout(dir: &Path) {
+    std::fs::create_dir_all(dir.join("blobs/sha256")).unwrap();
+    let config = put(dir, br#"{"architecture":"amd64","os":"linux"}"#);
+    let empty = put(dir, b"{}");
+    let image = put(
+        dir,
+        &serde_json::to_vec(&json!({"schemaVersion": 2, "mediaType": OCI_MANIFEST,
+            "config": merge(json!({"mediaType": "application/vnd.oci.image.config.v1+json"}), config),
+            "layers": []}))
+        .unwrap(),
+    );
+    let image_entry =
+        merge(json!({"mediaType": OCI_MANIFEST, "platform": {"os": "linux", "architecture": "amd64"}}), image);
+    let index = put(
+        dir,
+        &serde_json::to_vec(&json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [image_entry]})).unwrap(),
+    );
+    let referrer = |subject: serde_json::Value, subject_type: &str, annotations: serde_json::Value| {
+        let layer = put(dir, b"{\"payload\":\"x\"}");
+        put(
+            dir,
+            &serde_json::to_vec(&json!({"schemaVersion": 2, "mediaType": OCI_MANIFEST,
+                "artifactType": "application/vnd.cncf.notary.signature",
+                "config": merge(json!({"mediaType": "application/vnd.oci.empty.v1+json"}), empty.clone()),
+                "layers": [merge(json!({"mediaType": "application/jose+json"}), layer)],
+                "subject": merge(json!({"mediaType": subject_type}), subject),
+                "annotations": annotations}))
+            .unwrap(),
+        )
+    };
+    let sig = referrer(index.clone(), OCI_INDEX, json!({"evil": "\u{1b}[2J\u{1b}]0;pwned\u{7}"}));
+    let countersig = referrer(sig.clone(), OCI_MANIFEST, json!({}));
+    let tagged =
+        merge(json!({"mediaType": OCI_INDEX, "annotations": {"org.opencontainers.image.ref.name": "v1"}}), index);
+    let entries =
+        [tagged, merge(json!({"mediaType": OCI_MANIFEST}), sig), merge(json!({"mediaType": OCI_MANIFEST}), countersig)];
+    std::fs::write(
+        dir.join("index.json"),
+        serde_json::to_vec(&json!({"schemaVersion": 2, "manifests": entries})).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(dir.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+}
+
+struct Tmux {
+    session: String,
+}
+
+impl Tmux {
+    fn start(command: &str) -> Tmux {
+        let session = format!("sigscope-test-{}", std::process::id());
+        let ok = Command::new("tmux")
+            .args(["new-session", "-d", "-s", &session, "-x", "120", "-y", "30", "bash", "--norc", "--noprofile"])
+            .env("NO_COLOR", "1")
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "tmux new-session");
+        let t = Tmux { session };
+        t.keys(&[command, "Enter"]);
+        t
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", self.session.as_str()];
+        args.extend_from_slice(keys);
+        assert!(Command::new("tmux").args(&args).status().unwrap().success());
+    }
+
+    fn screen(&self) -> String {
+        let out = Command::new("tmux").args(["capture-pane", "-p", "-t", &self.session]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn wait_for(&self, needle: &str) -> String {
+        self.wait_until(needle, |s| s.contains(needle))
+    }
+
+    fn wait_until(&self, what: &str, done: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let screen = self.screen();
+            if done(&screen) {
+                return screen;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for {what}; screen:\n{screen}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux").args(["kill-session", "-t", &self.session]).status();
+    }
+}
+
+fn have_tmux() -> bool {
+    Command::new("tmux").arg("-V").output().is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn the_binary_in_tmux() {
+    if !have_tmux() {
+        eprintln!("tmux not installed: skipped");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let layout = dir.path().join("layout");
+    write_layout(&layout);
+    let bin = env!("CARGO_BIN_EXE_sigscope");
+    let run = format!(
+        "SIGSCOPE_CONFIG=/nonexistent/config.toml {bin} --oci-layout {}:v1; echo EXIT=$?; stty -a | grep -o -- '-\\?icanon'",
+        layout.display()
+    );
+
+    let t = Tmux::start(&run);
+    t.wait_for("linux/amd64");
+    let screen = t.wait_for("Notation signature");
+    assert!(screen.contains("▼ index"), "{screen}");
+    // The missing explicit config file is reported, not fatal.
+    assert!(screen.contains("/nonexistent/config.toml"), "{screen}");
+    // Down to the signature, expand it: its own referrer appears.
+    t.keys(&["j", "j", "j", "l"]);
+    let screen = t.wait_for("604 B via API");
+    assert!(screen.contains("▼ Notation signature"), "{screen}");
+    // The signature's details show the hostile annotation escaped.
+    let screen = t.wait_for("evil");
+    assert!(screen.contains("\\x1b[2J\\x1b]0;pwned\\x07"), "{screen}");
+    t.keys(&["q"]);
+    let screen = t.wait_until("the exit", |s| {
+        s.lines().any(|l| l.starts_with("EXIT=0")) && s.lines().any(|l| l.trim().ends_with("icanon"))
+    });
+    assert!(screen.lines().any(|l| l.trim() == "icanon"), "terminal left in raw mode:\n{screen}");
+
+    // SIGTERM restores the terminal too.
+    t.keys(&[&run, "Enter"]);
+    t.wait_for("Notation signature");
+    let pid =
+        Command::new("pgrep").args(["-n", "-f", &format!("{bin} --oci-layout {}", layout.display())]).output().unwrap();
+    let pid = String::from_utf8_lossy(&pid.stdout).trim().to_string();
+    assert!(!pid.is_empty(), "process not found");
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let settled = |s: &str| {
+        s.lines().filter(|l| l.starts_with("EXIT=")).count() == 2
+            && s.lines().filter(|l| l.trim().ends_with("icanon")).count() == 2
+    };
+    let screen = t.wait_until("the second exit", settled);
+    assert_eq!(screen.lines().filter(|l| l.trim() == "icanon").count(), 2, "terminal left in raw mode:\n{screen}");
+}
