@@ -243,10 +243,9 @@ async fn run_tree(args: TreeArgs, opts: &OpenOptions) -> i32 {
 
 /// Opens the TUI on TARGET, or on the built-in demo when there is none.
 async fn run_tui(target: Option<String>, opts: &OpenOptions, theme: Option<String>, mouse: bool) -> i32 {
+    let tui_opts = sigscope::tui::TuiOptions { theme, mouse, open_options: opts.clone() };
     let Some(target) = target else {
-        // The demo source is being built on another branch; the lead connects it here.
-        eprintln!("sigscope: the built-in demo is not built yet; pass a TARGET (see --help)");
-        return 2;
+        return finish_tui(sigscope::tui::run(sigscope::demo::opened(), tui_opts).await);
     };
     let open_opts = opts.clone();
     // Opening reads files and may set up TLS: not on the async workers.
@@ -261,8 +260,11 @@ async fn run_tui(target: Option<String>, opts: &OpenOptions, theme: Option<Strin
             return 2;
         }
     };
-    let tui_opts = sigscope::tui::TuiOptions { theme, mouse, open_options: opts.clone() };
-    match sigscope::tui::run(opened, tui_opts).await {
+    finish_tui(sigscope::tui::run(opened, tui_opts).await)
+}
+
+fn finish_tui(result: anyhow::Result<()>) -> i32 {
+    match result {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("sigscope: {e:#}");

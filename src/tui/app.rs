@@ -850,7 +850,7 @@ impl App {
         let Some(id) = self.selected() else { return 0 };
         let doc = self.details.get(&id).map_or(1, |d| d.lines.len());
         let width = usize::from(self.last_frame.details.get().width);
-        node_header(&self.graph, &self.host, id, width).len() + doc
+        node_header(&self.graph, self.source.as_ref(), id, width).len() + doc
     }
 
     fn expand_selected(&mut self) -> Vec<Effect> {
@@ -921,8 +921,11 @@ impl App {
 
     fn copy(&mut self, full: bool) -> Vec<Effect> {
         let Some(id) = self.selected() else { return Vec::new() };
-        let text =
-            if full { self.graph.reference(&self.host, id) } else { self.graph.node(id).digest().map(str::to_string) };
+        let text = if full {
+            Some(self.graph.reference(self.source.as_ref(), id))
+        } else {
+            self.graph.node(id).digest().map(str::to_string)
+        };
         match text {
             Some(text) if !text.is_empty() => {
                 self.show_toast(format!("Copied {}", clip(&sanitize(&text), 60)));

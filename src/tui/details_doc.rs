@@ -130,7 +130,7 @@ fn field(name: &str, value: impl Into<String>) -> Spans {
 /// What the graph itself knows about a node, shown above the decoded details: identity, the
 /// reference to copy, and its load state (the whole failure sentence lives here, folded to
 /// `width` columns).
-pub fn node_header(graph: &Graph, host: &str, id: NodeId, width: usize) -> Vec<Spans> {
+pub fn node_header(graph: &Graph, source: &dyn crate::source::Source, id: NodeId, width: usize) -> Vec<Spans> {
     let node = graph.node(id);
     let mut lines: Vec<Spans> = Vec::new();
     let title = match &node.kind {
@@ -145,9 +145,7 @@ pub fn node_header(graph: &Graph, host: &str, id: NodeId, width: usize) -> Vec<S
     };
     let title_token = node.artifact().map(|a| kind_token(a.kind)).unwrap_or(Token::Heading);
     lines.push(vec![(title_token, sanitize(&title).into_owned())]);
-    if let Some(reference) = graph.reference(host, id) {
-        lines.push(field("reference", sanitize(&reference).into_owned()));
-    }
+    lines.push(field("reference", sanitize(&graph.reference(source, id)).into_owned()));
     if let Some(a) = node.artifact() {
         if a.descriptor.size > 0 {
             lines.push(field("size", format!("{} ({} bytes)", human_size(a.descriptor.size), a.descriptor.size)));

@@ -18,7 +18,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
         frame.render_widget(panel(&app.theme, "Details".into(), focused), area);
         return;
     };
-    let header = node_header(&app.graph, &app.host, id, usize::from(area.width.saturating_sub(2)));
+    let header = node_header(&app.graph, app.source.as_ref(), id, usize::from(area.width.saturating_sub(2)));
     let doc = app.details.get(&id);
     let pending =
         if app.describing(id) { Some(vec![(Token::Pending, "⟳ loading details".to_string())]) } else { None };
