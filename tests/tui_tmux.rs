@@ -1,6 +1,6 @@
 //! The real binary in a real terminal (tmux): it starts on an OCI layout, loads referrers when
 //! asked, escapes hostile annotations, and leaves the terminal usable after `q` and after
-//! SIGTERM. Skipped when tmux is not installed.
+//! SIGTERM. Fails with how to install tmux when it is missing.
 
 use std::path::Path;
 use std::process::Command;
@@ -131,10 +131,7 @@ fn have_tmux() -> bool {
 
 #[test]
 fn the_binary_in_tmux() {
-    if !have_tmux() {
-        eprintln!("tmux not installed: skipped");
-        return;
-    }
+    assert!(have_tmux(), "tmux is needed for the real-terminal test: apt-get install tmux (scripts/test.sh does)");
     let dir = tempfile::tempdir().unwrap();
     let layout = dir.path().join("layout");
     write_layout(&layout);
