@@ -14,6 +14,7 @@ pub mod reference;
 pub mod report;
 pub mod sanitize;
 pub mod source;
+pub mod trust;
 pub mod tui;
 
 pub use error::{Error, Result};

@@ -1,0 +1,5 @@
+//! Notation verification: trust policy, trust stores, envelopes, certificate chains,
+//! RFC 3161 timestamps, revocation. Takes "now" as a parameter; never imports the UI.
+
+pub mod revocation;
+pub mod timestamp;
