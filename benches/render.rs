@@ -7,52 +7,12 @@ mod tui_support;
 use criterion::{Criterion, criterion_group, criterion_main};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use sigscope::graph::{ArtifactKind, ArtifactNode, Expansion, NodeKind, Role, Via};
-use sigscope::oci::{Descriptor, media};
 use sigscope::tui::view;
 
-use tui_support::{Harness, desc, referrer};
-
-const REFERRERS: u64 = 1_000;
-const PER_REFERRER: u64 = 99;
-
-/// A root image with 1,000 signatures, each with 99 referrers of its own: 100,001 nodes, all open.
-fn big_tree() -> Harness {
-    let root = NodeKind::Artifact(ArtifactNode {
-        repository: "app".into(),
-        descriptor: Descriptor { digest: tui_support::digest(0), ..Default::default() },
-        kind: ArtifactKind::Image,
-        role: Role::Root,
-        manifest: None,
-    });
-    let mut h = Harness::new(vec![root]);
-    let app = &mut h.app;
-    let root = app.graph.roots[0];
-    let kinds = [Some(media::NOTATION_SIGNATURE), Some(media::SPDX_JSON), Some(media::IN_TOTO), None];
-    let children = (1..=REFERRERS)
-        .map(|i| referrer(desc(i, media::OCI_MANIFEST, Some(media::NOTATION_SIGNATURE), 900 + i), Via::ReferrersApi))
-        .collect();
-    app.graph.apply(root, Ok(Expansion { manifest: None, children }));
-    app.open.insert(root);
-    let mut n = REFERRERS;
-    for parent in app.graph.node(root).children.clone() {
-        let children = (0..PER_REFERRER)
-            .map(|j| {
-                n += 1;
-                referrer(desc(n, media::OCI_MANIFEST, kinds[j as usize % kinds.len()], n), Via::ReferrersApi)
-            })
-            .collect();
-        app.graph.apply(parent, Ok(Expansion { manifest: None, children }));
-        app.open.insert(parent);
-    }
-    app.rebuild_rows();
-    assert_eq!(app.rows.len() as u64, 1 + REFERRERS * (1 + PER_REFERRER));
-    app.cursor = app.rows.len() / 2;
-    h
-}
+use tui_support::big_tree;
 
 fn render(c: &mut Criterion) {
-    let mut h = big_tree();
+    let mut h = big_tree(1_000, 99);
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
     c.bench_function("frame_100k_nodes_120x40", |b| {
         b.iter(|| {
@@ -74,7 +34,7 @@ fn render(c: &mut Criterion) {
 fn whole_tree_in_the_widget(c: &mut Criterion) {
     use sigscope::tui::label::node_text;
     use tui_tree_widget::{Tree, TreeItem, TreeState};
-    let h = big_tree();
+    let h = big_tree(1_000, 99);
     let g = &h.app.graph;
     let build = |id: usize| -> TreeItem<'static, usize> {
         let kids = g.node(id).children.iter().map(|&k| TreeItem::new_leaf(k, node_text(g, k))).collect();

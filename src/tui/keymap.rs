@@ -298,6 +298,16 @@ impl Keymap {
         self.bindings.iter().find(|b| b.action == action).expect("every action has a binding")
     }
 
+    /// The keymap as a Markdown table (docs/keys.md is generated from the defaults).
+    pub fn markdown(&self) -> String {
+        let mut out = String::from("| where | keys | action | name in `[keys]` |\n|---|---|---|---|\n");
+        for b in &self.bindings {
+            let keys = b.keys_text().replace('|', "\\|");
+            out.push_str(&format!("| {} | `{}` | {} | `{}` |\n", b.scope.title(), keys, b.desc, b.name));
+        }
+        out
+    }
+
     /// Status-bar hints for the focused panel: (first key, label), panel-specific first.
     pub fn hints(&self, focus: Focus) -> Vec<(String, &'static str)> {
         let first = |b: &Binding| b.keys.first().or(b.fixed.first()).map(Key::to_string);

@@ -127,6 +127,8 @@ async fn event_loop(app: &mut App, guard: &mut terminal::TerminalGuard) -> anyho
 
     let mut last_draw: Option<Instant> = None;
     let mut last_spin = Instant::now();
+    // For the start-up benchmark: quit as soon as the first frame is on screen.
+    let exit_after_first_frame = std::env::var_os("SIGSCOPE_EXIT_AFTER_FIRST_FRAME").is_some();
     loop {
         if app.quit {
             return Ok(());
@@ -136,6 +138,9 @@ async fn event_loop(app: &mut App, guard: &mut terminal::TerminalGuard) -> anyho
             guard.terminal.draw(|f| view::draw(app, f))?;
             last_draw = Some(now);
             app.mark_drawn();
+            if exit_after_first_frame {
+                return Ok(());
+            }
         }
         let redraw_at = app.is_dirty().then(|| last_draw.map_or(now, |t| t + FRAME));
         let spin_at = (app.in_flight() > 0).then(|| last_spin + SPIN);

@@ -259,3 +259,47 @@ pub fn supply_chain() -> SupplyChain {
     h.select(tag);
     SupplyChain { h, tag, index, amd64, notation, cosign, sbom, attestation, timestamp, cycle }
 }
+
+/// A root image with `referrers` signatures, each with `per_referrer` referrers of its own
+/// (`1 + referrers * (1 + per_referrer)` nodes), every node open. Benchmarks use it.
+pub fn big_tree(referrers: u64, per_referrer: u64) -> Harness {
+    use sigscope::graph::{ArtifactKind, ArtifactNode, Expansion, NodeKind, Role, Via};
+    use sigscope::oci::media;
+    let root = NodeKind::Artifact(ArtifactNode {
+        repository: "app".into(),
+        descriptor: Descriptor { digest: digest(0), ..Default::default() },
+        kind: ArtifactKind::Image,
+        role: Role::Root,
+        manifest: None,
+    });
+    let mut h = Harness::new(vec![root]);
+    let app = &mut h.app;
+    let root = app.graph.roots[0];
+    let kinds = [Some(media::NOTATION_SIGNATURE), Some(media::SPDX_JSON), Some(media::IN_TOTO), None];
+    let children = (1..=referrers)
+        .map(|i| {
+            let d =
+                created(desc(i, media::OCI_MANIFEST, Some(media::NOTATION_SIGNATURE), 900 + i), "2026-01-01T00:00:00Z");
+            referrer(d, Via::ReferrersApi)
+        })
+        .collect();
+    app.graph.apply(root, Ok(Expansion { manifest: None, children }));
+    app.open.insert(root);
+    let mut n = referrers;
+    for parent in app.graph.node(root).children.clone() {
+        let children = (0..per_referrer)
+            .map(|j| {
+                n += 1;
+                let d =
+                    created(desc(n, media::OCI_MANIFEST, kinds[j as usize % kinds.len()], n), "2026-01-01T00:00:00Z");
+                referrer(d, Via::ReferrersApi)
+            })
+            .collect();
+        app.graph.apply(parent, Ok(Expansion { manifest: None, children }));
+        app.open.insert(parent);
+    }
+    app.rebuild_rows();
+    assert_eq!(app.rows.len() as u64, 1 + referrers * (1 + per_referrer));
+    app.cursor = app.rows.len() / 2;
+    h
+}
