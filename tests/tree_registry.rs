@@ -116,6 +116,27 @@ fn check_registry_graph(server: &Server, f: &Fixture) {
     assert!(text.contains("← multi"), "{text}");
 }
 
+/// GET paths the binary sent for a whole-registry walk, from its request log.
+fn logged_gets(server: &Server) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("requests.log");
+    json(&["tree", &server.host, "-o", "json", "--request-log", log.to_str().unwrap()]);
+    std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.strip_prefix("GET "))
+        .map(|l| l.split(' ').next().unwrap().to_string())
+        .collect()
+}
+
+fn assert_each_digest_fetched_once(gets: &[String]) {
+    let mut by_digest: Vec<&String> = gets.iter().filter(|u| u.contains("/manifests/sha256:")).collect();
+    let total = by_digest.len();
+    by_digest.sort();
+    by_digest.dedup();
+    assert_eq!(by_digest.len(), total, "a manifest was fetched twice: {gets:#?}");
+}
+
 #[test]
 fn distribution_tag_schema_through_the_binary() {
     let server = Server::docker_registry();
@@ -123,6 +144,11 @@ fn distribution_tag_schema_through_the_binary() {
     assert!(!f.native_referrers);
     check_image_graph(&server, &f, "tag schema");
     check_registry_graph(&server, &f);
+    let gets = logged_gets(&server);
+    assert_each_digest_fetched_once(&gets);
+    // The referrers API is asked once per repository; after its 404 the tag schema is used.
+    let api: Vec<_> = gets.iter().filter(|u| u.contains("/referrers/")).collect();
+    assert_eq!(api.len(), 2, "{api:#?}");
 }
 
 #[test]
@@ -132,6 +158,10 @@ fn ferro_referrers_api_through_the_binary() {
     assert!(f.native_referrers);
     check_image_graph(&server, &f, "referrers API");
     check_registry_graph(&server, &f);
+    let gets = logged_gets(&server);
+    assert_each_digest_fetched_once(&gets);
+    let tag_schema = |u: &&String| u.rsplit_once("/manifests/sha256-").is_some_and(|(_, hex)| hex.len() == 64);
+    assert!(!gets.iter().any(|u| tag_schema(&u)), "no tag-schema lookups with the API: {gets:#?}");
     let filtered = json(&[
         "tree",
         &format!("{}/demo/app:v1", server.host),

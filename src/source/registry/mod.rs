@@ -160,6 +160,9 @@ pub struct RegistrySource {
     blobs: SingleFlight<RepoKey, Bytes>,
     tags: SingleFlight<String, Arc<Vec<String>>>,
     referrers: SingleFlight<(String, String, Option<String>), Option<Vec<Descriptor>>>,
+    /// Per repository: does the referrers API exist? Like oras, the first lookup finds out
+    /// (others wait for it); after an "unsupported" answer the tag schema is used directly.
+    referrers_api_state: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<bool>>>>>,
     repositories: SingleFlight<(), Vec<String>>,
     notes: Mutex<Vec<String>>,
 }
@@ -178,6 +181,7 @@ impl RegistrySource {
             blobs: SingleFlight::default(),
             tags: SingleFlight::default(),
             referrers: SingleFlight::default(),
+            referrers_api_state: Mutex::default(),
             repositories: SingleFlight::default(),
             notes: Mutex::default(),
         }
@@ -224,6 +228,30 @@ impl RegistrySource {
     }
 
     async fn fetch_referrers(
+        &self,
+        repository: &str,
+        digest: &str,
+        artifact_type: Option<&str>,
+    ) -> Result<Option<Vec<Descriptor>>> {
+        let gate = self.referrers_api_state.lock().expect("lock").entry(repository.to_string()).or_default().clone();
+        let mut known = gate.lock().await;
+        match *known {
+            Some(false) => Ok(None),
+            Some(true) => {
+                drop(known);
+                self.fetch_referrer_pages(repository, digest, artifact_type).await
+            }
+            None => {
+                let result = self.fetch_referrer_pages(repository, digest, artifact_type).await;
+                if let Ok(found) = &result {
+                    *known = Some(found.is_some());
+                }
+                result
+            }
+        }
+    }
+
+    async fn fetch_referrer_pages(
         &self,
         repository: &str,
         digest: &str,
