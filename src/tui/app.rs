@@ -848,8 +848,8 @@ impl App {
     /// Lines in the details panel of the selected node.
     pub fn details_len(&self) -> usize {
         let Some(id) = self.selected() else { return 0 };
-        let doc = self.details.get(&id).map_or(1, |d| d.lines.len());
         let width = usize::from(self.last_frame.details.get().width);
+        let doc = self.details.get(&id).map_or(1, |d| d.lines(width).len());
         node_header(&self.graph, self.source.as_ref(), id, width).len() + doc
     }
 

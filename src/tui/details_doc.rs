@@ -1,6 +1,8 @@
 //! The details panel as lines of semantic spans, built once per described node (a manifest can
 //! be megabytes; sanitising it every frame would not do) and windowed at draw time.
 
+use std::sync::{Arc, Mutex};
+
 use unicode_width::UnicodeWidthStr;
 
 use crate::artifact::{Details, Section, Table};
@@ -11,60 +13,131 @@ use super::label::{Spans, human_size, kind_token, short_time};
 use super::theme::Token;
 
 const MAX_NAME: usize = 20;
-const MAX_CELL: usize = 40;
-/// Section errors in cached documents are folded at this width rather than cut.
+/// Section errors are folded at this width at most, even in a wide panel.
 const FOLD: usize = 60;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// The decoded details of one node and their lines, rendered for the panel's width (values and
+/// manifest lines wrap instead of being cut off; tables too wide to fit become one record per
+/// row). The rendering is cached until the width changes.
+#[derive(Debug, Default)]
 pub struct DetailsDoc {
-    pub lines: Vec<Spans>,
+    details: Details,
+    rendered: Mutex<Option<(usize, Arc<Vec<Spans>>)>>,
 }
 
-impl DetailsDoc {
-    pub fn from_details(details: &Details) -> DetailsDoc {
-        let mut lines = Vec::new();
-        for section in &details.sections {
-            push_section(&mut lines, section);
-        }
-        if let Some(manifest) = &details.manifest {
-            lines.push(vec![(Token::Heading, "Manifest".into())]);
-            for l in sanitize_lines(manifest) {
-                lines.push(vec![(Token::Text, format!("  {l}"))]);
-            }
-        }
-        DetailsDoc { lines }
+impl Clone for DetailsDoc {
+    fn clone(&self) -> Self {
+        DetailsDoc::from_details(&self.details)
     }
 }
 
-fn push_section(lines: &mut Vec<Spans>, section: &Section) {
+impl PartialEq for DetailsDoc {
+    fn eq(&self, other: &Self) -> bool {
+        self.details == other.details
+    }
+}
+
+impl Eq for DetailsDoc {}
+
+impl DetailsDoc {
+    pub fn from_details(details: &Details) -> DetailsDoc {
+        DetailsDoc { details: details.clone(), rendered: Mutex::new(None) }
+    }
+
+    /// The lines at `width` columns.
+    pub fn lines(&self, width: usize) -> Arc<Vec<Spans>> {
+        let width = width.max(20);
+        let mut cache = self.rendered.lock().expect("details cache lock");
+        if let Some((w, lines)) = cache.as_ref()
+            && *w == width
+        {
+            return lines.clone();
+        }
+        let lines = Arc::new(render(&self.details, width));
+        *cache = Some((width, lines.clone()));
+        lines
+    }
+}
+
+fn render(details: &Details, width: usize) -> Vec<Spans> {
+    let mut lines = Vec::new();
+    for section in &details.sections {
+        push_section(&mut lines, section, width);
+    }
+    if let Some(manifest) = &details.manifest {
+        lines.push(vec![(Token::Heading, "Manifest".into())]);
+        for l in sanitize_lines(manifest) {
+            for piece in wrap_code(&format!("  {l}"), width) {
+                lines.push(vec![(Token::Text, piece)]);
+            }
+        }
+    }
+    lines
+}
+
+/// Cuts a code line into `width`-column pieces; continuations keep its indentation plus two.
+fn wrap_code(line: &str, width: usize) -> Vec<String> {
+    if line.width() <= width {
+        return vec![line.to_string()];
+    }
+    let indent = line.len() - line.trim_start().len() + 2;
+    let room = width.saturating_sub(indent).max(8);
+    let mut out = Vec::new();
+    let mut rest: Vec<char> = line.chars().collect();
+    let first = rest.drain(..width.min(rest.len())).collect::<String>();
+    out.push(first);
+    while !rest.is_empty() {
+        let take = room.min(rest.len());
+        out.push(format!("{}{}", " ".repeat(indent), rest.drain(..take).collect::<String>()));
+    }
+    out
+}
+
+/// `name  value` lines with the value folded to the room left of `width`.
+fn push_fields(lines: &mut Vec<Spans>, pairs: &[(String, String)], width: usize, lead: &str) {
+    let name_width = pairs.iter().map(|(n, _)| n.width()).max().unwrap_or(0);
+    let gutter = lead.width() + name_width + 2;
+    let room = width.saturating_sub(gutter).max(12);
+    for (name, value) in pairs {
+        let mut pieces = Vec::new();
+        for v in sanitize_lines(value) {
+            if v.width() <= room { pieces.push(v) } else { pieces.extend(fold(&v, room)) }
+        }
+        if pieces.is_empty() {
+            pieces.push(String::new());
+        }
+        let pad = name_width - name.width();
+        lines.push(vec![
+            (Token::FieldName, format!("{lead}{name}{}  ", " ".repeat(pad))),
+            (Token::Text, pieces[0].clone()),
+        ]);
+        for more in &pieces[1..] {
+            lines.push(vec![(Token::Text, format!("{}{more}", " ".repeat(gutter)))]);
+        }
+    }
+}
+
+fn push_section(lines: &mut Vec<Spans>, section: &Section, width: usize) {
     lines.push(vec![(Token::Heading, sanitize(&section.title).into_owned())]);
     if let Some(err) = &section.error {
-        for (i, chunk) in fold(&sanitize(err), FOLD).into_iter().enumerate() {
+        for (i, chunk) in fold(&sanitize(err), FOLD.min(width.saturating_sub(11).max(12))).into_iter().enumerate() {
             let lead = if i == 0 { "  ✗ error: " } else { "           " };
             lines.push(vec![(Token::Error, lead.into()), (Token::Error, chunk)]);
         }
     }
-    let names: Vec<String> = section.fields.iter().map(|f| clip(&sanitize(&f.name), MAX_NAME).into_owned()).collect();
-    let width = names.iter().map(|n| n.width()).max().unwrap_or(0);
-    for (name, field) in names.iter().zip(&section.fields) {
-        let values = sanitize_lines(&field.value);
-        let pad = width - name.width();
-        let first = values.first().cloned().unwrap_or_default();
-        lines.push(vec![(Token::FieldName, format!("  {name}{}  ", " ".repeat(pad))), (Token::Text, first)]);
-        for more in values.iter().skip(1) {
-            lines.push(vec![(Token::Text, format!("  {}  {more}", " ".repeat(width)))]);
-        }
-    }
+    let pairs: Vec<(String, String)> =
+        section.fields.iter().map(|f| (clip(&sanitize(&f.name), MAX_NAME).into_owned(), f.value.clone())).collect();
+    push_fields(lines, &pairs, width, "  ");
     if let Some(table) = &section.table {
-        push_table(lines, table);
+        push_table(lines, table, width);
     }
     if section.fields.is_empty() && section.table.is_none() && section.error.is_none() {
         lines.push(vec![(Token::Muted, "  (none)".into())]);
     }
 }
 
-fn push_table(lines: &mut Vec<Spans>, table: &Table) {
-    let cell = |s: &str| clip(&sanitize(s), MAX_CELL).into_owned();
+fn push_table(lines: &mut Vec<Spans>, table: &Table, width: usize) {
+    let cell = |s: &str| sanitize(s).into_owned();
     let headers: Vec<String> = table.headers.iter().map(|h| cell(h)).collect();
     let rows: Vec<Vec<String>> = table.rows.iter().map(|r| r.iter().map(|c| cell(c)).collect()).collect();
     let columns = headers.len().max(rows.iter().map(Vec::len).max().unwrap_or(0));
@@ -73,6 +146,18 @@ fn push_table(lines: &mut Vec<Spans>, table: &Table) {
         for (i, c) in r.iter().enumerate() {
             widths[i] = widths[i].max(c.width());
         }
+    }
+    let total = 2 + widths.iter().sum::<usize>() + 2 * columns.saturating_sub(1);
+    if total > width {
+        // Too wide for the panel: one record per row, so no column is cut off.
+        for (n, r) in rows.iter().enumerate() {
+            let pairs: Vec<(String, String)> = (0..columns)
+                .map(|i| (headers.get(i).cloned().unwrap_or_default(), r.get(i).cloned().unwrap_or_default()))
+                .collect();
+            lines.push(vec![(Token::Muted, format!("  [{}]", n + 1))]);
+            push_fields(lines, &pairs, width, "    ");
+        }
+        return;
     }
     let render = |r: &[String]| {
         let cells: Vec<String> = (0..columns)
@@ -185,7 +270,7 @@ mod tests {
     use crate::artifact::{Field, Section, Table};
 
     fn text(doc: &DetailsDoc) -> String {
-        doc.lines.iter().map(|l| l.iter().map(|(_, s)| s.as_str()).collect::<String>() + "\n").collect()
+        doc.lines(80).iter().map(|l| l.iter().map(|(_, s)| s.as_str()).collect::<String>() + "\n").collect()
     }
 
     #[test]
@@ -224,5 +309,36 @@ mod tests {
         assert!(t.contains("  pem  a\n       b\n"), "{t}");
         assert!(t.contains("\\x1b]0;x\\x07"), "{t}");
         assert!(!t.contains('\x1b'));
+    }
+
+    #[test]
+    fn narrow_panels_wrap_values_and_turn_wide_tables_into_records() {
+        let long = format!("sha256:{}", "ab".repeat(32));
+        let details = Details {
+            sections: vec![Section {
+                title: "Certificate chain".into(),
+                fields: vec![Field { name: "digest".into(), value: long.clone() }],
+                table: Some(Table {
+                    headers: vec!["subject".into(), "issuer".into(), "sha256".into()],
+                    rows: vec![vec![
+                        "CN=leaf,O=Acme Corporation".into(),
+                        "CN=root,O=Acme Corporation".into(),
+                        long.clone(),
+                    ]],
+                }),
+                ..Default::default()
+            }],
+            manifest: Some(format!("{{\n  \"digest\": \"{long}\"\n}}")),
+        };
+        let doc = DetailsDoc::from_details(&details);
+        let narrow = doc.lines(40);
+        let t: String = narrow.iter().map(|l| l.iter().map(|(_, s)| s.as_str()).collect::<String>() + "\n").collect();
+        assert!(narrow.iter().all(|l| l.iter().map(|(_, s)| s.width()).sum::<usize>() <= 40), "{t}");
+        assert!(t.contains("[1]") && t.contains("issuer") && t.contains("CN=root,O=Acme Corporation"), "{t}");
+        // Nothing is lost: the long digest is all there, across lines.
+        let joined: String = t.split_whitespace().collect();
+        assert!(joined.matches(&long[..40]).count() >= 3, "{t}");
+        let wide = doc.lines(200);
+        assert!(wide.iter().any(|l| l.iter().any(|(_, s)| s.contains("subject") && s.contains("issuer"))));
     }
 }

@@ -12,6 +12,11 @@ use super::super::keymap::Focus;
 use super::super::theme::Token;
 use super::{line, line_ref, panel};
 
+/// Columns inside the panel's border.
+pub fn doc_width(area: Rect) -> usize {
+    usize::from(area.width.saturating_sub(2))
+}
+
 pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     let focused = app.focus == Focus::Details && app.mode == Mode::Normal;
     let Some(id) = app.selected() else {
@@ -22,7 +27,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     let doc = app.details.get(&id);
     let pending =
         if app.describing(id) { Some(vec![(Token::Pending, "⟳ loading details".to_string())]) } else { None };
-    let total = header.len() + doc.map_or(usize::from(pending.is_some()), |d| d.lines.len());
+    let total = header.len() + doc.map_or(usize::from(pending.is_some()), |d| d.lines(doc_width(area)).len());
     let height = usize::from(area.height.saturating_sub(2));
     let scroll = app.details_scroll.min(total.saturating_sub(height));
     let position = if total > height {
@@ -35,7 +40,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     frame.render_widget(block, area);
     app.last_frame.details.set(inner);
 
-    let doc_lines = doc.map(|d| d.lines.as_slice()).unwrap_or(&[]);
+    let doc_lines = doc.map(|d| d.lines(usize::from(inner.width))).unwrap_or_default();
     let mut lines: Vec<Line<'_>> = Vec::with_capacity(usize::from(inner.height));
     let header_lines = header.into_iter().map(|spans| line(&app.theme, spans));
     let rest = doc_lines.iter().map(|spans| line_ref(&app.theme, spans));
