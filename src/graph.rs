@@ -80,6 +80,10 @@ pub fn classify_descriptor(d: &Descriptor) -> ArtifactKind {
     if let Some(k) = d.artifact_type.as_deref().and_then(kind_of_type) {
         return k;
     }
+    // BuildKit keeps provenance and SBOM attestations as extra entries of the image index.
+    if d.annotations.get(annotations::BUILDKIT_REFERENCE_TYPE).map(String::as_str) == Some("attestation-manifest") {
+        return ArtifactKind::InTotoAttestation;
+    }
     if media::is_index(&d.media_type) {
         ArtifactKind::Index
     } else if media::is_manifest(&d.media_type) {
@@ -414,6 +418,15 @@ mod tests {
             ArtifactKind::SigstoreBundle
         );
         assert_eq!(classify_descriptor(&desc(media::OCI_MANIFEST, Some(media::SARIF), 4)), ArtifactKind::ScanReport);
+        let mut buildkit = desc(media::OCI_MANIFEST, None, 5);
+        buildkit.annotations.insert(annotations::BUILDKIT_REFERENCE_TYPE.into(), "attestation-manifest".into());
+        assert_eq!(classify_descriptor(&buildkit), ArtifactKind::InTotoAttestation);
+        let attestation = Manifest {
+            config: Some(desc(media::OCI_CONFIG, None, 6)),
+            layers: vec![desc(media::IN_TOTO, None, 7)],
+            ..Default::default()
+        };
+        assert_eq!(classify_manifest(&attestation), ArtifactKind::InTotoAttestation);
     }
 
     #[test]

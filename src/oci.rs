@@ -61,6 +61,7 @@ pub mod annotations {
     pub const COSIGN_SIGNATURE: &str = "dev.cosignproject.cosign/signature";
     pub const COSIGN_CERTIFICATE: &str = "dev.sigstore.cosign/certificate";
     pub const PREDICATE_TYPE: &str = "predicateType";
+    pub const BUILDKIT_REFERENCE_TYPE: &str = "vnd.docker.reference.type";
 }
 
 /// Largest manifest we accept; the same limit distribution and containerd use.
