@@ -227,9 +227,14 @@ async fn run_tree(args: TreeArgs, opts: &OpenOptions) -> i32 {
         }
         TreeFormat::Tree => stdout.write_all(report::render_text(&graph, opened.source.as_ref(), &roots).as_bytes()),
     };
-    if let Err(e) = written {
-        eprintln!("sigscope tree: cannot write output: {e}");
-        return 3;
+    match written {
+        // The reader went away (`| head`): nothing left to say.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return 0,
+        Err(e) => {
+            eprintln!("sigscope tree: cannot write output: {e}");
+            return 3;
+        }
+        Ok(()) => {}
     }
     let mut failures = Vec::new();
     for &r in &roots {
