@@ -222,7 +222,7 @@ async fn run_tree(args: TreeArgs, opts: &OpenOptions) -> i32 {
                 if reports.len() == 1 { serde_json::to_value(&reports[0]) } else { serde_json::to_value(&reports) };
             value
                 .and_then(|v| serde_json::to_writer_pretty(&mut stdout, &v))
-                .map_err(std::io::Error::other)
+                .map_err(|e| e.io_error_kind().map_or_else(|| std::io::Error::other(e), std::io::Error::from))
                 .and_then(|_| writeln!(stdout))
         }
         TreeFormat::Tree => stdout.write_all(report::render_text(&graph, opened.source.as_ref(), &roots).as_bytes()),
