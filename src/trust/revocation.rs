@@ -16,9 +16,14 @@ pub enum RevocationMode {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RevocationStatus {
     Good,
-    Revoked { subject: String, reason: String },
+    Revoked {
+        subject: String,
+        reason: String,
+    },
     /// Could not be determined (no CRL distribution point, fetch failed, offline without cache…).
-    Unknown { reason: String },
+    Unknown {
+        reason: String,
+    },
 }
 
 /// Checks every certificate of `chain` (DER, leaf first, each issued by the next) at `at`.
