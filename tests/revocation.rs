@@ -271,6 +271,25 @@ async fn server_down_or_missing_crl_is_unknown() {
 }
 
 #[tokio::test]
+async fn silent_server_times_out_as_unknown() {
+    // Accepts connections (the kernel completes the handshake) but never answers.
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let server = FileServer {
+        base: format!("http://{}", silent.local_addr().unwrap()),
+        files: Arc::default(),
+        hits: Arc::default(),
+    };
+    let pki = make_pki(&server, true);
+    let cache = tempfile::tempdir().unwrap();
+    let mode = RevocationMode::Online { cache_dir: cache.path().to_path_buf(), timeout: Duration::from_millis(500) };
+    let started = std::time::Instant::now();
+    let reason = unknown_reason(check_chain(&pki.chain, &mode, Utc::now()).await);
+    assert!(reason.contains("fetch failed"), "{reason}");
+    assert!(started.elapsed() < Duration::from_secs(5), "the timeout bounds the wait: {:?}", started.elapsed());
+    drop(silent);
+}
+
+#[tokio::test]
 async fn fresh_cache_serves_online_and_offline() {
     let server = FileServer::start();
     let pki = make_pki(&server, true);
