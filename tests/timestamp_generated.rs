@@ -207,6 +207,8 @@ struct TokenSpec {
     signing_certificate_v2: bool,
     /// Name the signer by subject key identifier instead of issuer and serial.
     by_ski: bool,
+    /// Write the signed attributes out of DER order, as some TSAs do.
+    attrs_unsorted: bool,
 }
 
 impl Default for TokenSpec {
@@ -217,6 +219,7 @@ impl Default for TokenSpec {
             accuracy: Some((0, 500)),
             signing_certificate_v2: true,
             by_ski: false,
+            attrs_unsorted: false,
         }
     }
 }
@@ -251,7 +254,13 @@ fn token(tsa: &Tsa, message: &[u8], spec: &TokenSpec) -> Vec<u8> {
         let cert_id = seq(&[octets(&sha2::Sha256::digest(&tsa.leaf_der))]);
         attrs.push(seq(&[oid("1.2.840.113549.1.9.16.2.47"), set(&[seq(&[seq(&[cert_id])])])]));
     }
-    let signed_attrs = set(&attrs);
+    let signed_attrs = if spec.attrs_unsorted {
+        attrs.sort();
+        attrs.reverse();
+        tlv(0x31, &attrs.concat())
+    } else {
+        set(&attrs)
+    };
     let (sig_alg, signature) = sign(&tsa.key, spec.hash, &signed_attrs);
 
     let sid = if spec.by_ski {
@@ -339,6 +348,15 @@ fn every_signer_algorithm_verifies() {
 fn signer_named_by_subject_key_identifier() {
     let tsa = make_tsa("p256", LeafSpec::default());
     let t = token(&tsa, MESSAGE, &TokenSpec { by_ski: true, ..TokenSpec::default() });
+    verify_timestamp(&t, MESSAGE, std::slice::from_ref(&tsa.root_der), now()).unwrap();
+}
+
+#[test]
+fn signed_attributes_out_of_der_order_still_verify() {
+    // The signature covers the attributes as the TSA wrote them; a verifier that checked
+    // a re-sorted copy would reject this valid token.
+    let tsa = make_tsa("p256", LeafSpec::default());
+    let t = token(&tsa, MESSAGE, &TokenSpec { attrs_unsorted: true, ..TokenSpec::default() });
     verify_timestamp(&t, MESSAGE, std::slice::from_ref(&tsa.root_der), now()).unwrap();
 }
 

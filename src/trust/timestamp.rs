@@ -118,9 +118,14 @@ pub fn verify_timestamp(
         })
         .collect();
 
+    let raw_attrs = raw_signed_attributes(token_der).map_err(|e| format!("timestamp token SignerInfos: {e}"))?;
     let mut failures = Vec::new();
     for (i, signer) in signed.signer_infos.0.iter().enumerate() {
-        match verify_signer(signer, &tst_der, &embedded, &roots, earliest, latest) {
+        // The parsed SignerInfos come out sorted by encoding, not in token order; each
+        // one's signature value identifies its raw counterpart.
+        let raw =
+            raw_attrs.iter().find(|(sig, _)| sig.as_slice() == signer.signature.as_bytes()).map(|(_, a)| a.clone());
+        match verify_signer(signer, raw.as_deref(), &tst_der, &embedded, &roots, earliest, latest) {
             Ok(chain) => {
                 return Ok(TimestampInfo {
                     earliest,
@@ -173,6 +178,7 @@ fn within_validity(cert: &Certificate, earliest: DateTime<Utc>, latest: DateTime
 /// Checks one SignerInfo end to end; returns the validated TSA chain, leaf first.
 fn verify_signer(
     signer: &SignerInfo,
+    raw_signed_attrs: Option<&[u8]>,
     tst_der: &[u8],
     embedded: &[Certificate],
     roots: &[Certificate],
@@ -210,12 +216,12 @@ fn verify_signer(
     }
     check_signing_certificate_v2(&single(ID_SIGNING_CERTIFICATE_V2, "signingCertificateV2")?, cert)?;
 
-    let signed_attrs_der = attrs.to_der().map_err(|e| e.to_string())?;
+    let signed_attrs_der = raw_signed_attrs.ok_or("signed attributes not found in the token bytes")?;
     sigverify::verify(
         &cert.tbs_certificate.subject_public_key_info,
         &signer.signature_algorithm,
         Some(&signer.digest_alg.oid),
-        &signed_attrs_der,
+        signed_attrs_der,
         signer.signature.as_bytes(),
     )
     .map_err(|e| format!("timestamp signature: {e}"))?;
@@ -229,6 +235,51 @@ fn verify_signer(
         within_validity(c, earliest, latest)?;
     }
     Ok(chain)
+}
+
+/// The signed attributes of every SignerInfo exactly as they appear in the token, re-tagged
+/// as the SET OF that the signature covers (RFC 5652 §5.4). The parsed form cannot serve:
+/// decoding sorts the SET, so a TSA that wrote its attributes out of DER order would have
+/// its valid signature checked over bytes it never signed.
+/// (signature value, signed attributes) of one SignerInfo.
+type RawSigner = (Vec<u8>, Vec<u8>);
+
+fn raw_signed_attributes(token_der: &[u8]) -> Result<Vec<RawSigner>, String> {
+    let e = |e: der::Error| e.to_string();
+    let content_info = AnyRef::from_der(token_der).map_err(e)?;
+    let mut r = SliceReader::new(content_info.value()).map_err(e)?;
+    let _content_type: AnyRef<'_> = r.decode().map_err(e)?;
+    let explicit: AnyRef<'_> = r.decode().map_err(e)?;
+    let signed_data = AnyRef::from_der(explicit.value()).map_err(e)?;
+    let mut r = SliceReader::new(signed_data.value()).map_err(e)?;
+    let mut last = None;
+    while !r.is_finished() {
+        last = Some(r.decode::<AnyRef<'_>>().map_err(e)?);
+    }
+    let signer_infos = last.ok_or("SignedData is empty")?;
+    let mut r = SliceReader::new(signer_infos.value()).map_err(e)?;
+    let mut out = Vec::new();
+    while !r.is_finished() {
+        let signer_info: AnyRef<'_> = r.decode().map_err(e)?;
+        let mut fields = SliceReader::new(signer_info.value()).map_err(e)?;
+        let (mut attrs, mut signature) = (None, None);
+        while !fields.is_finished() {
+            let field: AnyRef<'_> = fields.decode().map_err(e)?;
+            match field.tag() {
+                // [0] constructed: the signed attributes (a subject key identifier sid is
+                // [0] primitive).
+                Tag::ContextSpecific { constructed: true, number: TagNumber::N0 } => {
+                    attrs = Some(AnyRef::new(Tag::Set, field.value()).map_err(e)?.to_der().map_err(e)?);
+                }
+                Tag::OctetString => signature = Some(field.value().to_vec()),
+                _ => {}
+            }
+        }
+        if let (Some(signature), Some(attrs)) = (signature, attrs) {
+            out.push((signature, attrs));
+        }
+    }
+    Ok(out)
 }
 
 fn matches_sid(cert: &Certificate, sid: &SignerIdentifier) -> bool {
