@@ -9,7 +9,6 @@
 pub(crate) mod sigverify;
 
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
-use cms::cert::CertificateChoices;
 use cms::content_info::ContentInfo;
 use cms::signed_data::{SignedData, SignerIdentifier, SignerInfo};
 use const_oid::ObjectIdentifier;
@@ -101,38 +100,29 @@ pub fn verify_timestamp(
     let roots = tsa_roots
         .iter()
         .enumerate()
-        .map(|(i, der)| {
-            Certificate::from_der(der).map_err(|e| format!("TSA trust store certificate #{i} does not parse: {e}"))
-        })
+        .map(|(i, der)| Cert::parse(der).map_err(|e| format!("TSA trust store certificate #{i} does not parse: {e}")))
         .collect::<Result<Vec<_>, _>>()?;
     if roots.is_empty() {
         return Err("no TSA root certificates to verify the timestamp against".into());
     }
-    let embedded: Vec<Certificate> = signed
-        .certificates
-        .iter()
-        .flat_map(|set| set.0.iter())
-        .filter_map(|c| match c {
-            CertificateChoices::Certificate(cert) => Some(cert.clone()),
-            CertificateChoices::Other(_) => None,
-        })
-        .collect();
-
-    let raw_attrs = raw_signed_attributes(token_der).map_err(|e| format!("timestamp token SignerInfos: {e}"))?;
+    let raw = raw_parts(token_der).map_err(|e| format!("timestamp token structure: {e}"))?;
+    // Certificates that do not parse cannot be part of any chain; the chain search simply
+    // does not see them.
+    let embedded: Vec<Cert> = raw.certs.iter().filter_map(|der| Cert::parse(der).ok()).collect();
     let mut failures = Vec::new();
     for (i, signer) in signed.signer_infos.0.iter().enumerate() {
         // The parsed SignerInfos come out sorted by encoding, not in token order; each
         // one's signature value identifies its raw counterpart.
         let raw =
-            raw_attrs.iter().find(|(sig, _)| sig.as_slice() == signer.signature.as_bytes()).map(|(_, a)| a.clone());
+            raw.signers.iter().find(|(sig, _)| sig.as_slice() == signer.signature.as_bytes()).map(|(_, a)| a.clone());
         match verify_signer(signer, raw.as_deref(), &tst_der, &embedded, &roots, earliest, latest) {
             Ok(chain) => {
                 return Ok(TimestampInfo {
                     earliest,
                     latest,
-                    tsa_subject: chain[0].tbs_certificate.subject.to_string(),
+                    tsa_subject: chain[0].x.tbs_certificate.subject.to_string(),
                     gen_time: tst.gen_time,
-                    tsa_chain: chain.iter().map(|c| c.to_der().unwrap_or_default()).collect(),
+                    tsa_chain: chain.into_iter().map(|c| c.der).collect(),
                 });
             }
             Err(e) => failures.push(format!("signer #{i}: {e}")),
@@ -180,14 +170,14 @@ fn verify_signer(
     signer: &SignerInfo,
     raw_signed_attrs: Option<&[u8]>,
     tst_der: &[u8],
-    embedded: &[Certificate],
-    roots: &[Certificate],
+    embedded: &[Cert],
+    roots: &[Cert],
     earliest: DateTime<Utc>,
     latest: DateTime<Utc>,
-) -> Result<Vec<Certificate>, String> {
+) -> Result<Vec<Cert>, String> {
     let cert = embedded
         .iter()
-        .find(|c| matches_sid(c, &signer.sid))
+        .find(|c| matches_sid(&c.x, &signer.sid))
         .ok_or("signing certificate not found in the timestamp token")?;
 
     // RFC 3161 requires signed attributes; without them the signature would cover the
@@ -218,7 +208,7 @@ fn verify_signer(
 
     let signed_attrs_der = raw_signed_attrs.ok_or("signed attributes not found in the token bytes")?;
     sigverify::verify(
-        &cert.tbs_certificate.subject_public_key_info,
+        &cert.x.tbs_certificate.subject_public_key_info,
         &signer.signature_algorithm,
         Some(&signer.digest_alg.oid),
         signed_attrs_der,
@@ -226,45 +216,74 @@ fn verify_signer(
     )
     .map_err(|e| format!("timestamp signature: {e}"))?;
 
-    check_tsa_leaf(cert)?;
+    check_tsa_leaf(&cert.x)?;
     let chain = build_chain(cert, embedded, roots)?;
     for (i, c) in chain.iter().enumerate() {
         if i > 0 {
-            check_ca(c)?;
+            check_ca(&c.x)?;
         }
-        within_validity(c, earliest, latest)?;
+        within_validity(&c.x, earliest, latest)?;
     }
     Ok(chain)
 }
 
-/// The signed attributes of every SignerInfo exactly as they appear in the token, re-tagged
-/// as the SET OF that the signature covers (RFC 5652 §5.4). The parsed form cannot serve:
-/// decoding sorts the SET, so a TSA that wrote its attributes out of DER order would have
-/// its valid signature checked over bytes it never signed.
+/// A certificate with the exact bytes it arrived as: hashes (SigningCertificateV2) and
+/// signatures are computed over those, never over a re-encoding of the parsed form.
+#[derive(Clone, PartialEq)]
+struct Cert {
+    der: Vec<u8>,
+    x: Certificate,
+}
+
+impl Cert {
+    fn parse(der: &[u8]) -> Result<Self, der::Error> {
+        Ok(Cert { der: der.to_vec(), x: Certificate::from_der(der)? })
+    }
+}
+
 /// (signature value, signed attributes) of one SignerInfo.
 type RawSigner = (Vec<u8>, Vec<u8>);
 
-fn raw_signed_attributes(token_der: &[u8]) -> Result<Vec<RawSigner>, String> {
-    let e = |e: der::Error| e.to_string();
-    let content_info = AnyRef::from_der(token_der).map_err(e)?;
-    let mut r = SliceReader::new(content_info.value()).map_err(e)?;
-    let _content_type: AnyRef<'_> = r.decode().map_err(e)?;
-    let explicit: AnyRef<'_> = r.decode().map_err(e)?;
-    let signed_data = AnyRef::from_der(explicit.value()).map_err(e)?;
-    let mut r = SliceReader::new(signed_data.value()).map_err(e)?;
-    let mut last = None;
-    while !r.is_finished() {
-        last = Some(r.decode::<AnyRef<'_>>().map_err(e)?);
-    }
-    let signer_infos = last.ok_or("SignedData is empty")?;
-    let mut r = SliceReader::new(signer_infos.value()).map_err(e)?;
+/// The parts of a token whose exact bytes matter, read straight from the token.
+struct RawParts {
+    certs: Vec<Vec<u8>>,
+    signers: Vec<RawSigner>,
+}
+
+/// The elements of a constructed value.
+fn children<'a>(any: AnyRef<'a>) -> Result<Vec<AnyRef<'a>>, String> {
+    let mut r = SliceReader::new(any.value()).map_err(|e| e.to_string())?;
     let mut out = Vec::new();
     while !r.is_finished() {
-        let signer_info: AnyRef<'_> = r.decode().map_err(e)?;
-        let mut fields = SliceReader::new(signer_info.value()).map_err(e)?;
+        out.push(r.decode::<AnyRef<'a>>().map_err(|e| e.to_string())?);
+    }
+    Ok(out)
+}
+
+/// Decoding sorts a SET OF, so the parsed SignerInfo cannot give back the signed attributes
+/// a TSA wrote out of DER order; they are taken here as written and re-tagged as the SET OF
+/// that the signature covers (RFC 5652 §5.4). Likewise for the embedded certificates.
+fn raw_parts(token_der: &[u8]) -> Result<RawParts, String> {
+    let e = |e: der::Error| e.to_string();
+    let content_info = AnyRef::from_der(token_der).map_err(e)?;
+    let explicit = *children(content_info)?.get(1).ok_or("ContentInfo has no content")?;
+    let signed_data = AnyRef::from_der(explicit.value()).map_err(e)?;
+    let fields = children(signed_data)?;
+    let mut certs = Vec::new();
+    for field in &fields {
+        if field.tag() == (Tag::ContextSpecific { constructed: true, number: TagNumber::N0 }) {
+            for cert in children(*field)? {
+                if cert.tag() == Tag::Sequence {
+                    certs.push(cert.to_der().map_err(e)?);
+                }
+            }
+        }
+    }
+    let signer_infos = *fields.last().ok_or("SignedData is empty")?;
+    let mut signers = Vec::new();
+    for signer_info in children(signer_infos)? {
         let (mut attrs, mut signature) = (None, None);
-        while !fields.is_finished() {
-            let field: AnyRef<'_> = fields.decode().map_err(e)?;
+        for field in children(signer_info)? {
             match field.tag() {
                 // [0] constructed: the signed attributes (a subject key identifier sid is
                 // [0] primitive).
@@ -276,10 +295,10 @@ fn raw_signed_attributes(token_der: &[u8]) -> Result<Vec<RawSigner>, String> {
             }
         }
         if let (Some(signature), Some(attrs)) = (signature, attrs) {
-            out.push((signature, attrs));
+            signers.push((signature, attrs));
         }
     }
-    Ok(out)
+    Ok(RawParts { certs, signers })
 }
 
 fn matches_sid(cert: &Certificate, sid: &SignerIdentifier) -> bool {
@@ -295,7 +314,7 @@ fn matches_sid(cert: &Certificate, sid: &SignerIdentifier) -> bool {
 
 /// SigningCertificateV2 (RFC 5035) stops a certificate substitution: the first ESSCertIDv2
 /// names the signer certificate by hash and, optionally, by issuer and serial.
-fn check_signing_certificate_v2(value_der: &[u8], cert: &Certificate) -> Result<(), String> {
+fn check_signing_certificate_v2(value_der: &[u8], cert: &Cert) -> Result<(), String> {
     let bad = |e: der::Error| format!("signingCertificateV2 attribute does not parse: {e}");
     let outer = AnyRef::from_der(value_der).map_err(bad)?;
     let mut r = SliceReader::new(outer.value()).map_err(bad)?;
@@ -313,8 +332,7 @@ fn check_signing_certificate_v2(value_der: &[u8], cert: &Certificate) -> Result<
         HashAlg::Sha256
     };
     let cert_hash: OctetStringRef<'_> = id.decode().map_err(bad)?;
-    let cert_der = cert.to_der().map_err(|e| e.to_string())?;
-    if cert_hash.as_bytes() != hash.digest(&cert_der).as_slice() {
+    if cert_hash.as_bytes() != hash.digest(&cert.der).as_slice() {
         return Err("signing certificate hash does not match the certHash in signingCertificateV2".into());
     }
     if !id.is_finished() {
@@ -324,7 +342,7 @@ fn check_signing_certificate_v2(value_der: &[u8], cert: &Certificate) -> Result<
         let mut is = SliceReader::new(issuer_serial.value()).map_err(bad)?;
         let _issuer: AnyRef<'_> = is.decode().map_err(bad)?;
         let serial: AnyRef<'_> = is.decode().map_err(bad)?;
-        if serial.value() != cert.tbs_certificate.serial_number.as_bytes() {
+        if serial.value() != cert.x.tbs_certificate.serial_number.as_bytes() {
             return Err("signingCertificateV2 names another serial number than the signing certificate".into());
         }
     }
@@ -373,33 +391,29 @@ fn check_ca(cert: &Certificate) -> Result<(), String> {
 
 /// Walks issuers from the TSA certificate through the token's certificates until a trust
 /// store root is reached (by equality or as the verified issuer).
-fn build_chain(
-    leaf: &Certificate,
-    embedded: &[Certificate],
-    roots: &[Certificate],
-) -> Result<Vec<Certificate>, String> {
+fn build_chain(leaf: &Cert, embedded: &[Cert], roots: &[Cert]) -> Result<Vec<Cert>, String> {
+    let signed_by = |child: &Cert, issuer: &Cert| sigverify::issued_by(&child.der, &child.x, &issuer.x).is_ok();
     let mut chain = vec![leaf.clone()];
     loop {
         let current = chain.last().expect("chain starts non-empty");
-        if roots.contains(current) {
+        if roots.iter().any(|r| r.der == current.der) {
             return Ok(chain);
         }
         if chain.len() >= MAX_CHAIN {
             return Err("TSA certificate chain is too long".into());
         }
-        if let Some(root) = roots.iter().find(|r| sigverify::issued_by(current, r).is_ok()) {
+        if let Some(root) = roots.iter().find(|r| signed_by(current, r)) {
             chain.push(root.clone());
             return Ok(chain);
         }
-        let self_signed = current.tbs_certificate.issuer == current.tbs_certificate.subject;
-        let next =
-            embedded.iter().find(|c| !self_signed && !chain.contains(c) && sigverify::issued_by(current, c).is_ok());
+        let self_signed = current.x.tbs_certificate.issuer == current.x.tbs_certificate.subject;
+        let next = embedded.iter().find(|c| !self_signed && !chain.contains(c) && signed_by(current, c));
         match next {
             Some(next) => chain.push(next.clone()),
             None => {
                 return Err(format!(
                     "TSA certificate {} does not chain to a trusted TSA root (certificate signed by unknown authority)",
-                    leaf.tbs_certificate.subject
+                    leaf.x.tbs_certificate.subject
                 ));
             }
         }

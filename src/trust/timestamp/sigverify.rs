@@ -179,15 +179,19 @@ pub fn to_utc(t: x509_cert::time::Time) -> chrono::DateTime<chrono::Utc> {
 }
 
 /// Whether `issuer` signed `child`: names must chain and the signature must verify.
-pub fn issued_by(child: &x509_cert::Certificate, issuer: &x509_cert::Certificate) -> Result<(), String> {
+/// `child_der` is the child's encoding as received, the bytes its signature covers.
+pub fn issued_by(
+    child_der: &[u8],
+    child: &x509_cert::Certificate,
+    issuer: &x509_cert::Certificate,
+) -> Result<(), String> {
     if child.tbs_certificate.issuer != issuer.tbs_certificate.subject {
         return Err(format!(
             "certificate {} names issuer {}, not {}",
             child.tbs_certificate.subject, child.tbs_certificate.issuer, issuer.tbs_certificate.subject
         ));
     }
-    let der = child.to_der().map_err(|e| e.to_string())?;
-    let tbs = signed_part(&der)?;
+    let tbs = signed_part(child_der)?;
     let sig = child.signature.as_bytes().ok_or("certificate signature is not whole bytes")?;
     verify(&issuer.tbs_certificate.subject_public_key_info, &child.signature_algorithm, None, &tbs, sig).map_err(|e| {
         format!(
