@@ -360,6 +360,13 @@ async fn certificate_without_distribution_point_is_unknown() {
     let reason = unknown_reason(check_chain(&pki.chain, &online(cache.path()), Utc::now()).await);
     assert!(reason.contains("CN=build-bot") && reason.contains("no CRL distribution point"), "{reason}");
 
+    // Without its root, the intermediate's CRL has no key to be checked with.
+    let server = FileServer::start();
+    let pki = make_pki(&server, true);
+    serve_good(&server, &pki);
+    let reason = unknown_reason(check_chain(&pki.chain[..2], &online(cache.path()), Utc::now()).await);
+    assert!(reason.contains("the issuer of CN=Test Intermediate") && reason.contains("not in the chain"), "{reason}");
+
     // A lone self-signed certificate is its own trust anchor: nothing to check.
     let root_only = vec![pki.root.der().to_vec()];
     assert_eq!(check_chain(&root_only, &online(cache.path()), Utc::now()).await, RevocationStatus::Good);
