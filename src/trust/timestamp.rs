@@ -1,6 +1,37 @@
 //! RFC 3161 timestamp countersignatures (CMS SignedData carrying a TSTInfo).
+//!
+//! Follows the authenticTimestamp rules of the Notary Project (as implemented by
+//! tspclient-go): SHA-2 imprints only, TSTInfo version 1, a SigningCertificateV2 signed
+//! attribute binding the signer certificate, a TSA leaf whose only (critical) extended key
+//! usage is timeStamping, and the chain up to a `tsa:` root. The first SignerInfo that
+//! passes every check wins.
 
-use chrono::{DateTime, Utc};
+pub(crate) mod sigverify;
+
+use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use cms::content_info::ContentInfo;
+use cms::signed_data::{SignedData, SignerIdentifier, SignerInfo};
+use const_oid::ObjectIdentifier;
+use der::asn1::{AnyRef, OctetStringRef};
+use der::{Decode, Encode, Reader, SliceReader, Tag, TagNumber, Tagged};
+use spki::AlgorithmIdentifierOwned;
+use x509_cert::Certificate;
+use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage, SubjectKeyIdentifier};
+
+use sigverify::HashAlg;
+
+const ID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
+const ID_CT_TSTINFO: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.1.4");
+const ID_CONTENT_TYPE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.3");
+const ID_MESSAGE_DIGEST: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
+const ID_SIGNING_CERTIFICATE_V2: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.47");
+const ID_KP_TIME_STAMPING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.8");
+const ID_CE_EXT_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37");
+/// ETSI baseline time-stamp policy: a token under it without an accuracy field is worth ±1 s
+/// (ETSI EN 319 422), which is what tspclient-go assumes.
+const BASELINE_TSP_POLICY: ObjectIdentifier = ObjectIdentifier::new_unwrap("0.4.0.2023.1.1");
+/// Longest chain walked from the TSA certificate to a root; real TSA chains have 2 or 3.
+const MAX_CHAIN: usize = 8;
 
 /// What a verified timestamp token asserts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -10,6 +41,11 @@ pub struct TimestampInfo {
     pub latest: DateTime<Utc>,
     /// Subject DN of the TSA signing certificate.
     pub tsa_subject: String,
+    /// The TSTInfo genTime itself.
+    pub gen_time: DateTime<Utc>,
+    /// The TSA chain that was validated (DER, TSA certificate first, ending with the
+    /// `tsa:` root): the verifier revocation-checks it like Notation does.
+    pub tsa_chain: Vec<Vec<u8>>,
 }
 
 /// Verifies an RFC 3161 token countersigning `signature` (the raw signature bytes of the
@@ -21,6 +57,477 @@ pub fn verify_timestamp(
     tsa_roots: &[Vec<u8>],
     now: DateTime<Utc>,
 ) -> Result<TimestampInfo, String> {
-    let _ = (token_der, signature, tsa_roots, now);
-    Err("timestamp verification is not built yet".into())
+    let content_info =
+        ContentInfo::from_der(token_der).map_err(|e| format!("timestamp token is not a CMS ContentInfo: {e}"))?;
+    if content_info.content_type != ID_SIGNED_DATA {
+        return Err(format!("timestamp token content type is {}, not SignedData", content_info.content_type));
+    }
+    let signed: SignedData =
+        content_info.content.decode_as().map_err(|e| format!("timestamp token SignedData does not parse: {e}"))?;
+    let encap = &signed.encap_content_info;
+    if encap.econtent_type != ID_CT_TSTINFO {
+        return Err(format!("unexpected content type {} in the timestamp token (want TSTInfo)", encap.econtent_type));
+    }
+    let econtent = encap.econtent.as_ref().ok_or("timestamp token carries no TSTInfo")?;
+    let tst_der = econtent
+        .decode_as::<OctetStringRef<'_>>()
+        .map_err(|e| format!("TSTInfo is not wrapped in an OCTET STRING: {e}"))?
+        .as_bytes()
+        .to_vec();
+    let tst = TstInfo::parse(&tst_der).map_err(|e| format!("invalid TSTInfo: {e}"))?;
+
+    let imprint_hash = HashAlg::from_oid(&tst.imprint_alg.oid).map_err(|e| format!("TSTInfo message imprint: {e}"))?;
+    if imprint_hash.digest(signature) != tst.imprint {
+        return Err(format!(
+            "TSTInfo message imprint is not the {} of the signature: the token countersigns other bytes",
+            imprint_hash.name()
+        ));
+    }
+
+    let accuracy = match tst.accuracy {
+        Some(a) if !a.is_zero() => a,
+        _ if tst.policy == BASELINE_TSP_POLICY => Duration::seconds(1),
+        _ => Duration::zero(),
+    };
+    let earliest = tst.gen_time - accuracy;
+    let latest = tst.gen_time + accuracy;
+    // Notation does not compare genTime with the clock; a token from the future can only
+    // come from a broken or lying TSA, so it is refused rather than trusted.
+    if earliest > now {
+        return Err(format!("timestamp genTime {} is in the future", tst.gen_time.to_rfc3339()));
+    }
+
+    let roots = tsa_roots
+        .iter()
+        .enumerate()
+        .map(|(i, der)| Cert::parse(der).map_err(|e| format!("TSA trust store certificate #{i} does not parse: {e}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    if roots.is_empty() {
+        return Err("no TSA root certificates to verify the timestamp against".into());
+    }
+    let raw = raw_parts(token_der).map_err(|e| format!("timestamp token structure: {e}"))?;
+    // Certificates that do not parse cannot be part of any chain; the chain search simply
+    // does not see them.
+    let embedded: Vec<Cert> = raw.certs.iter().filter_map(|der| Cert::parse(der).ok()).collect();
+    let mut failures = Vec::new();
+    for (i, signer) in signed.signer_infos.0.iter().enumerate() {
+        // The parsed SignerInfos come out sorted by encoding, not in token order; each
+        // one's signature value identifies its raw counterpart.
+        let raw =
+            raw.signers.iter().find(|(sig, _)| sig.as_slice() == signer.signature.as_bytes()).map(|(_, a)| a.clone());
+        match verify_signer(signer, raw.as_deref(), &tst_der, &embedded, &roots, earliest, latest) {
+            Ok(chain) => {
+                return Ok(TimestampInfo {
+                    earliest,
+                    latest,
+                    tsa_subject: chain[0].x.tbs_certificate.subject.to_string(),
+                    gen_time: tst.gen_time,
+                    tsa_chain: chain.into_iter().map(|c| c.der).collect(),
+                });
+            }
+            Err(e) => failures.push(format!("signer #{i}: {e}")),
+        }
+    }
+    if failures.is_empty() {
+        return Err("timestamp token has no signer".into());
+    }
+    Err(format!("no timestamp signer verifies: {}", failures.join("; ")))
+}
+
+/// The authenticTimestamp rule for the *signing* chain: the whole range the token allows
+/// (genTime ± accuracy) must lie inside every certificate's validity, bounds inclusive.
+/// `chain` is DER, leaf first.
+pub fn check_signing_chain_validity(info: &TimestampInfo, chain: &[Vec<u8>]) -> Result<(), String> {
+    for (i, der) in chain.iter().enumerate() {
+        let cert =
+            Certificate::from_der(der).map_err(|e| format!("signing chain certificate #{i} does not parse: {e}"))?;
+        within_validity(&cert, info.earliest, info.latest)?;
+    }
+    Ok(())
+}
+
+fn within_validity(cert: &Certificate, earliest: DateTime<Utc>, latest: DateTime<Utc>) -> Result<(), String> {
+    let not_before = sigverify::to_utc(cert.tbs_certificate.validity.not_before);
+    let not_after = sigverify::to_utc(cert.tbs_certificate.validity.not_after);
+    let subject = &cert.tbs_certificate.subject;
+    if earliest < not_before {
+        return Err(format!(
+            "timestamp can be before certificate {subject} validity period, it will be valid from {}",
+            not_before.to_rfc2822()
+        ));
+    }
+    if latest > not_after {
+        return Err(format!(
+            "timestamp can be after certificate {subject} validity period, it was expired at {}",
+            not_after.to_rfc2822()
+        ));
+    }
+    Ok(())
+}
+
+/// Checks one SignerInfo end to end; returns the validated TSA chain, leaf first.
+fn verify_signer(
+    signer: &SignerInfo,
+    raw_signed_attrs: Option<&[u8]>,
+    tst_der: &[u8],
+    embedded: &[Cert],
+    roots: &[Cert],
+    earliest: DateTime<Utc>,
+    latest: DateTime<Utc>,
+) -> Result<Vec<Cert>, String> {
+    let cert = embedded
+        .iter()
+        .find(|c| matches_sid(&c.x, &signer.sid))
+        .ok_or("signing certificate not found in the timestamp token")?;
+
+    // RFC 3161 requires signed attributes; without them the signature would cover the
+    // TSTInfo directly and nothing would bind the signer certificate.
+    let attrs = signer.signed_attrs.as_ref().ok_or("signer has no signed attributes")?;
+    let single = |oid: ObjectIdentifier, name: &str| -> Result<Vec<u8>, String> {
+        let mut found = attrs.iter().filter(|a| a.oid == oid);
+        let attr = found.next().ok_or(format!("signed attribute {name} is missing"))?;
+        if found.next().is_some() || attr.values.len() != 1 {
+            return Err(format!("signed attribute {name} must occur once with one value"));
+        }
+        let value = attr.values.get(0).ok_or(format!("signed attribute {name} has no value"))?;
+        value.to_der().map_err(|e| e.to_string())
+    };
+    let content_type = ObjectIdentifier::from_der(&single(ID_CONTENT_TYPE, "contentType")?)
+        .map_err(|e| format!("contentType attribute: {e}"))?;
+    if content_type != ID_CT_TSTINFO {
+        return Err(format!("contentType attribute is {content_type}, not TSTInfo"));
+    }
+    let digest_alg = HashAlg::from_oid(&signer.digest_alg.oid).map_err(|e| format!("signer digest: {e}"))?;
+    let message_digest_der = single(ID_MESSAGE_DIGEST, "messageDigest")?;
+    let message_digest =
+        OctetStringRef::from_der(&message_digest_der).map_err(|e| format!("messageDigest attribute: {e}"))?;
+    if message_digest.as_bytes() != digest_alg.digest(tst_der).as_slice() {
+        return Err("messageDigest attribute does not match the TSTInfo: the token was altered".into());
+    }
+    check_signing_certificate_v2(&single(ID_SIGNING_CERTIFICATE_V2, "signingCertificateV2")?, cert)?;
+
+    let signed_attrs_der = raw_signed_attrs.ok_or("signed attributes not found in the token bytes")?;
+    sigverify::verify(
+        &cert.x.tbs_certificate.subject_public_key_info,
+        &signer.signature_algorithm,
+        Some(&signer.digest_alg.oid),
+        signed_attrs_der,
+        signer.signature.as_bytes(),
+    )
+    .map_err(|e| format!("timestamp signature: {e}"))?;
+
+    check_tsa_leaf(&cert.x)?;
+    let chain = build_chain(cert, embedded, roots)?;
+    for (i, c) in chain.iter().enumerate() {
+        if i > 0 {
+            check_ca(&c.x)?;
+        }
+        within_validity(&c.x, earliest, latest)?;
+    }
+    Ok(chain)
+}
+
+/// A certificate with the exact bytes it arrived as: hashes (SigningCertificateV2) and
+/// signatures are computed over those, never over a re-encoding of the parsed form.
+#[derive(Clone, PartialEq)]
+struct Cert {
+    der: Vec<u8>,
+    x: Certificate,
+}
+
+impl Cert {
+    fn parse(der: &[u8]) -> Result<Self, der::Error> {
+        Ok(Cert { der: der.to_vec(), x: Certificate::from_der(der)? })
+    }
+}
+
+/// (signature value, signed attributes) of one SignerInfo.
+type RawSigner = (Vec<u8>, Vec<u8>);
+
+/// The parts of a token whose exact bytes matter, read straight from the token.
+struct RawParts {
+    certs: Vec<Vec<u8>>,
+    signers: Vec<RawSigner>,
+}
+
+/// The elements of a constructed value.
+fn children<'a>(any: AnyRef<'a>) -> Result<Vec<AnyRef<'a>>, String> {
+    let mut r = SliceReader::new(any.value()).map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    while !r.is_finished() {
+        out.push(r.decode::<AnyRef<'a>>().map_err(|e| e.to_string())?);
+    }
+    Ok(out)
+}
+
+/// Decoding sorts a SET OF, so the parsed SignerInfo cannot give back the signed attributes
+/// a TSA wrote out of DER order; they are taken here as written and re-tagged as the SET OF
+/// that the signature covers (RFC 5652 §5.4). Likewise for the embedded certificates.
+fn raw_parts(token_der: &[u8]) -> Result<RawParts, String> {
+    let e = |e: der::Error| e.to_string();
+    let content_info = AnyRef::from_der(token_der).map_err(e)?;
+    let explicit = *children(content_info)?.get(1).ok_or("ContentInfo has no content")?;
+    let signed_data = AnyRef::from_der(explicit.value()).map_err(e)?;
+    let fields = children(signed_data)?;
+    let mut certs = Vec::new();
+    for field in &fields {
+        if field.tag() == (Tag::ContextSpecific { constructed: true, number: TagNumber::N0 }) {
+            for cert in children(*field)? {
+                if cert.tag() == Tag::Sequence {
+                    certs.push(cert.to_der().map_err(e)?);
+                }
+            }
+        }
+    }
+    let signer_infos = *fields.last().ok_or("SignedData is empty")?;
+    let mut signers = Vec::new();
+    for signer_info in children(signer_infos)? {
+        let (mut attrs, mut signature) = (None, None);
+        for field in children(signer_info)? {
+            match field.tag() {
+                // [0] constructed: the signed attributes (a subject key identifier sid is
+                // [0] primitive).
+                Tag::ContextSpecific { constructed: true, number: TagNumber::N0 } => {
+                    attrs = Some(AnyRef::new(Tag::Set, field.value()).map_err(e)?.to_der().map_err(e)?);
+                }
+                Tag::OctetString => signature = Some(field.value().to_vec()),
+                _ => {}
+            }
+        }
+        if let (Some(signature), Some(attrs)) = (signature, attrs) {
+            signers.push((signature, attrs));
+        }
+    }
+    Ok(RawParts { certs, signers })
+}
+
+fn matches_sid(cert: &Certificate, sid: &SignerIdentifier) -> bool {
+    match sid {
+        SignerIdentifier::IssuerAndSerialNumber(ias) => {
+            cert.tbs_certificate.issuer == ias.issuer && cert.tbs_certificate.serial_number == ias.serial_number
+        }
+        SignerIdentifier::SubjectKeyIdentifier(ski) => {
+            matches!(cert.tbs_certificate.get::<SubjectKeyIdentifier>(), Ok(Some((_, own))) if own == *ski)
+        }
+    }
+}
+
+/// SigningCertificateV2 (RFC 5035) stops a certificate substitution: the first ESSCertIDv2
+/// names the signer certificate by hash and, optionally, by issuer and serial.
+fn check_signing_certificate_v2(value_der: &[u8], cert: &Cert) -> Result<(), String> {
+    let bad = |e: der::Error| format!("signingCertificateV2 attribute does not parse: {e}");
+    let outer = AnyRef::from_der(value_der).map_err(bad)?;
+    let mut r = SliceReader::new(outer.value()).map_err(bad)?;
+    let certs: AnyRef<'_> = r.decode().map_err(bad)?;
+    let mut certs = SliceReader::new(certs.value()).map_err(bad)?;
+    if certs.is_finished() {
+        return Err("signingCertificateV2 does not contain any certificate".into());
+    }
+    let first: AnyRef<'_> = certs.decode().map_err(bad)?;
+    let mut id = SliceReader::new(first.value()).map_err(bad)?;
+    let hash = if id.peek_tag().map_err(bad)? == Tag::Sequence {
+        let alg: AlgorithmIdentifierOwned = id.decode().map_err(bad)?;
+        HashAlg::from_oid(&alg.oid).map_err(|e| format!("signingCertificateV2 certificate hash: {e}"))?
+    } else {
+        HashAlg::Sha256
+    };
+    let cert_hash: OctetStringRef<'_> = id.decode().map_err(bad)?;
+    if cert_hash.as_bytes() != hash.digest(&cert.der).as_slice() {
+        return Err("signing certificate hash does not match the certHash in signingCertificateV2".into());
+    }
+    if !id.is_finished() {
+        // IssuerSerial ::= SEQUENCE { issuer GeneralNames, serialNumber }: only the serial
+        // is compared, the issuer is already tied to the certificate by the hash above.
+        let issuer_serial: AnyRef<'_> = id.decode().map_err(bad)?;
+        let mut is = SliceReader::new(issuer_serial.value()).map_err(bad)?;
+        let _issuer: AnyRef<'_> = is.decode().map_err(bad)?;
+        let serial: AnyRef<'_> = is.decode().map_err(bad)?;
+        if serial.value() != cert.x.tbs_certificate.serial_number.as_bytes() {
+            return Err("signingCertificateV2 names another serial number than the signing certificate".into());
+        }
+    }
+    Ok(())
+}
+
+fn check_tsa_leaf(cert: &Certificate) -> Result<(), String> {
+    let subject = &cert.tbs_certificate.subject;
+    let ext = cert
+        .tbs_certificate
+        .extensions
+        .iter()
+        .flatten()
+        .find(|e| e.extn_id == ID_CE_EXT_KEY_USAGE)
+        .ok_or(format!("timestamping certificate {subject} has no extended key usage"))?;
+    if !ext.critical {
+        return Err(format!("timestamping certificate {subject}: extended key usage must be critical"));
+    }
+    let eku = ExtendedKeyUsage::from_der(ext.extn_value.as_bytes()).map_err(|e| format!("extended key usage: {e}"))?;
+    if eku.0 != [ID_KP_TIME_STAMPING] {
+        return Err(format!("timestamping certificate {subject}: extended key usage must be timeStamping only"));
+    }
+    match cert.tbs_certificate.get::<KeyUsage>() {
+        Ok(Some((_, ku))) if ku.digital_signature() => Ok(()),
+        Ok(Some(_)) => Err(format!("timestamping certificate {subject}: key usage lacks digitalSignature")),
+        Ok(None) => Err(format!("timestamping certificate {subject} has no key usage")),
+        Err(e) => Err(format!("timestamping certificate {subject}: key usage: {e}")),
+    }
+}
+
+fn check_ca(cert: &Certificate) -> Result<(), String> {
+    let subject = &cert.tbs_certificate.subject;
+    match cert.tbs_certificate.get::<BasicConstraints>() {
+        Ok(Some((_, bc))) if bc.ca => {}
+        Ok(_) => return Err(format!("TSA chain certificate {subject} is not a CA")),
+        Err(e) => return Err(format!("TSA chain certificate {subject}: basic constraints: {e}")),
+    }
+    match cert.tbs_certificate.get::<KeyUsage>() {
+        Ok(Some((_, ku))) if !ku.key_cert_sign() => {
+            Err(format!("TSA chain certificate {subject}: key usage lacks keyCertSign"))
+        }
+        Ok(_) => Ok(()),
+        Err(e) => Err(format!("TSA chain certificate {subject}: key usage: {e}")),
+    }
+}
+
+/// Walks issuers from the TSA certificate through the token's certificates until a trust
+/// store root is reached (by equality or as the verified issuer).
+fn build_chain(leaf: &Cert, embedded: &[Cert], roots: &[Cert]) -> Result<Vec<Cert>, String> {
+    let signed_by = |child: &Cert, issuer: &Cert| sigverify::issued_by(&child.der, &child.x, &issuer.x).is_ok();
+    let mut chain = vec![leaf.clone()];
+    loop {
+        let current = chain.last().expect("chain starts non-empty");
+        if roots.iter().any(|r| r.der == current.der) {
+            return Ok(chain);
+        }
+        if chain.len() >= MAX_CHAIN {
+            return Err("TSA certificate chain is too long".into());
+        }
+        if let Some(root) = roots.iter().find(|r| signed_by(current, r)) {
+            chain.push(root.clone());
+            return Ok(chain);
+        }
+        let self_signed = current.x.tbs_certificate.issuer == current.x.tbs_certificate.subject;
+        let next = embedded.iter().find(|c| !self_signed && !chain.contains(c) && signed_by(current, c));
+        match next {
+            Some(next) => chain.push(next.clone()),
+            None => {
+                return Err(format!(
+                    "TSA certificate {} does not chain to a trusted TSA root (certificate signed by unknown authority)",
+                    leaf.x.tbs_certificate.subject
+                ));
+            }
+        }
+    }
+}
+
+struct TstInfo {
+    policy: ObjectIdentifier,
+    imprint_alg: AlgorithmIdentifierOwned,
+    imprint: Vec<u8>,
+    gen_time: DateTime<Utc>,
+    accuracy: Option<Duration>,
+}
+
+impl TstInfo {
+    fn parse(der: &[u8]) -> Result<Self, String> {
+        let e = |e: der::Error| e.to_string();
+        let outer = AnyRef::from_der(der).map_err(e)?;
+        if outer.tag() != Tag::Sequence {
+            return Err("not a SEQUENCE".into());
+        }
+        let mut r = SliceReader::new(outer.value()).map_err(e)?;
+        let version: u8 = r.decode().map_err(e)?;
+        if version != 1 {
+            return Err(format!("timestamp token info version must be 1, but got {version}"));
+        }
+        let policy: ObjectIdentifier = r.decode().map_err(e)?;
+        let imprint: AnyRef<'_> = r.decode().map_err(e)?;
+        let mut ir = SliceReader::new(imprint.value()).map_err(e)?;
+        let imprint_alg: AlgorithmIdentifierOwned = ir.decode().map_err(e)?;
+        let hashed: OctetStringRef<'_> = ir.decode().map_err(e)?;
+        let imprint = hashed.as_bytes().to_vec();
+        let _serial: der::asn1::Int = r.decode().map_err(e)?;
+        let gen_time: AnyRef<'_> = r.decode().map_err(e)?;
+        if gen_time.tag() != Tag::GeneralizedTime {
+            return Err("genTime is not a GeneralizedTime".into());
+        }
+        let gen_time = parse_generalized_time(gen_time.value())?;
+        let mut accuracy = None;
+        while !r.is_finished() {
+            let field: AnyRef<'_> = r.decode().map_err(e)?;
+            match field.tag() {
+                Tag::Sequence if accuracy.is_none() => accuracy = Some(parse_accuracy(field.value())?),
+                Tag::Boolean | Tag::Integer => {}
+                Tag::ContextSpecific { number, .. } if number == TagNumber::N0 || number == TagNumber::N1 => {}
+                other => return Err(format!("unexpected {other} field")),
+            }
+        }
+        Ok(Self { policy, imprint_alg, imprint, gen_time, accuracy })
+    }
+}
+
+/// `YYYYMMDDhhmmss[.f*]Z`: RFC 3161 allows fractional seconds, which the `der` crate's
+/// GeneralizedTime refuses.
+fn parse_generalized_time(bytes: &[u8]) -> Result<DateTime<Utc>, String> {
+    let text = std::str::from_utf8(bytes).map_err(|_| "genTime is not ASCII")?;
+    let body = text.strip_suffix('Z').ok_or(format!("genTime {text:?} is not in UTC"))?;
+    let (whole, fraction) = body.split_once('.').unwrap_or((body, ""));
+    if whole.len() != 14 || !fraction.bytes().all(|b| b.is_ascii_digit()) || fraction.ends_with('0') {
+        return Err(format!("genTime {text:?} is malformed"));
+    }
+    let base =
+        NaiveDateTime::parse_from_str(whole, "%Y%m%d%H%M%S").map_err(|_| format!("genTime {text:?} is malformed"))?;
+    let nanos: i64 = format!("{fraction:0<9}").get(..9).and_then(|f| f.parse().ok()).unwrap_or(0);
+    Ok(base.and_utc() + Duration::nanoseconds(nanos))
+}
+
+fn parse_accuracy(value: &[u8]) -> Result<Duration, String> {
+    let e = |e: der::Error| format!("accuracy: {e}");
+    let mut r = SliceReader::new(value).map_err(e)?;
+    let mut total = Duration::zero();
+    while !r.is_finished() {
+        let field: AnyRef<'_> = r.decode().map_err(e)?;
+        let n = small_uint(field.value()).ok_or("accuracy value out of range")?;
+        match field.tag() {
+            Tag::Integer => total += Duration::seconds(n),
+            Tag::ContextSpecific { number: TagNumber::N0, constructed: false } if (1..=999).contains(&n) => {
+                total += Duration::milliseconds(n)
+            }
+            Tag::ContextSpecific { number: TagNumber::N1, constructed: false } if (1..=999).contains(&n) => {
+                total += Duration::microseconds(n)
+            }
+            other => return Err(format!("accuracy: unexpected {other} field")),
+        }
+    }
+    Ok(total)
+}
+
+/// A non-negative INTEGER body that fits comfortably in an i64 (accuracy is small).
+fn small_uint(bytes: &[u8]) -> Option<i64> {
+    if bytes.is_empty() || bytes.len() > 4 || bytes[0] & 0x80 != 0 {
+        return None;
+    }
+    Some(bytes.iter().fold(0i64, |acc, b| (acc << 8) | i64::from(*b)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generalized_time_with_fraction() {
+        let t = parse_generalized_time(b"20210917140910.125Z").unwrap();
+        assert_eq!(t.to_rfc3339(), "2021-09-17T14:09:10.125+00:00");
+        assert!(parse_generalized_time(b"20210917140910.120Z").is_err());
+        assert!(parse_generalized_time(b"20210917140910").is_err());
+        assert!(parse_generalized_time(b"2021091714091Z").is_err());
+    }
+
+    #[test]
+    fn accuracy_sums_its_parts() {
+        // seconds 1, millis 500, micros 7
+        let acc = parse_accuracy(&[0x02, 0x01, 0x01, 0x80, 0x02, 0x01, 0xf4, 0x81, 0x01, 0x07]).unwrap();
+        assert_eq!(acc, Duration::seconds(1) + Duration::milliseconds(500) + Duration::microseconds(7));
+        assert!(parse_accuracy(&[0x80, 0x02, 0x03, 0xe8]).is_err(), "millis 1000 is out of range");
+    }
 }

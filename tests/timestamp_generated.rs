@@ -1,0 +1,437 @@
+//! RFC 3161 tokens built here, byte by byte, by a stand-in TSA (rcgen certificates, RustCrypto
+//! signers): covers the signer algorithms and certificate variations that the upstream
+//! vectors (all RSA PKCS#1 v1.5 from GlobalSign) do not.
+
+use chrono::{DateTime, TimeZone, Utc};
+use der::Decode;
+use p256::ecdsa::signature::Signer as _;
+use rcgen::{
+    BasicConstraints, CertificateParams, CertifiedIssuer, CustomExtension, DistinguishedName, DnType, IsCa, KeyPair,
+    KeyUsagePurpose,
+};
+use sha2::Digest;
+use sigscope::trust::timestamp::verify_timestamp;
+use time::OffsetDateTime;
+
+// --- a minimal DER writer: the test must be able to produce exactly the bytes it wants ---
+
+fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let n = content.len();
+    if n < 0x80 {
+        out.push(n as u8);
+    } else {
+        let bytes: Vec<u8> = n.to_be_bytes().into_iter().skip_while(|b| *b == 0).collect();
+        out.push(0x80 | bytes.len() as u8);
+        out.extend(bytes);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+/// The content of an encoded TLV, to re-tag it (IMPLICIT tagging).
+fn content(encoded: &[u8]) -> &[u8] {
+    let first = encoded[1];
+    let header = if first < 0x80 { 2 } else { 2 + usize::from(first & 0x7f) };
+    &encoded[header..]
+}
+
+fn seq(parts: &[Vec<u8>]) -> Vec<u8> {
+    tlv(0x30, &parts.concat())
+}
+
+/// DER SET OF: elements sorted by their encoding.
+fn set(parts: &[Vec<u8>]) -> Vec<u8> {
+    let mut sorted = parts.to_vec();
+    sorted.sort();
+    tlv(0x31, &sorted.concat())
+}
+
+fn oid(dotted: &str) -> Vec<u8> {
+    use der::Encode;
+    const_oid::ObjectIdentifier::new_unwrap(dotted).to_der().unwrap()
+}
+
+fn int(n: u64) -> Vec<u8> {
+    let mut bytes: Vec<u8> = n.to_be_bytes().into_iter().skip_while(|b| *b == 0).collect();
+    if bytes.first().is_none_or(|b| b & 0x80 != 0) {
+        bytes.insert(0, 0);
+    }
+    tlv(0x02, &bytes)
+}
+
+fn octets(b: &[u8]) -> Vec<u8> {
+    tlv(0x04, b)
+}
+
+fn alg(dotted: &str) -> Vec<u8> {
+    seq(&[oid(dotted)])
+}
+
+const SHA256: &str = "2.16.840.1.101.3.4.2.1";
+const SHA384: &str = "2.16.840.1.101.3.4.2.2";
+
+fn digest(alg: &str, data: &[u8]) -> Vec<u8> {
+    match alg {
+        SHA256 => sha2::Sha256::digest(data).to_vec(),
+        SHA384 => sha2::Sha384::digest(data).to_vec(),
+        _ => unreachable!(),
+    }
+}
+
+// --- the stand-in TSA ---
+
+enum SignKey {
+    P256(p256::ecdsa::SigningKey),
+    P384(p384::ecdsa::SigningKey),
+    RsaPss(rsa::RsaPrivateKey),
+}
+
+struct Tsa {
+    root_der: Vec<u8>,
+    leaf_der: Vec<u8>,
+    key: SignKey,
+}
+
+fn dn(cn: &str) -> DistinguishedName {
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::OrganizationName, "Sigscope Test TSA");
+    dn.push(DnType::CommonName, cn);
+    dn
+}
+
+struct LeafSpec {
+    eku_critical: bool,
+    eku: Vec<&'static [u64]>,
+    valid: (OffsetDateTime, OffsetDateTime),
+}
+
+const TIME_STAMPING: &[u64] = &[1, 3, 6, 1, 5, 5, 7, 3, 8];
+const CODE_SIGNING: &[u64] = &[1, 3, 6, 1, 5, 5, 7, 3, 3];
+
+impl Default for LeafSpec {
+    fn default() -> Self {
+        LeafSpec { eku_critical: true, eku: vec![TIME_STAMPING], valid: (ymd(2020, 1, 1), ymd(2030, 1, 1)) }
+    }
+}
+
+fn ymd(y: i32, m: u8, d: u8) -> OffsetDateTime {
+    time::Date::from_calendar_date(y, time::Month::try_from(m).unwrap(), d).unwrap().midnight().assume_utc()
+}
+
+/// A deterministic RNG: these keys protect nothing and the tests must not depend on an OS
+/// entropy source.
+struct TestRng(u64);
+
+impl rsa::rand_core::RngCore for TestRng {
+    fn next_u32(&mut self) -> u32 {
+        self.next_u64() as u32
+    }
+    fn next_u64(&mut self) -> u64 {
+        // splitmix64
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        for chunk in dest.chunks_mut(8) {
+            let v = self.next_u64().to_le_bytes();
+            chunk.copy_from_slice(&v[..chunk.len()]);
+        }
+    }
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rsa::rand_core::Error> {
+        self.fill_bytes(dest);
+        Ok(())
+    }
+}
+
+impl rsa::rand_core::CryptoRng for TestRng {}
+
+fn make_tsa(kind: &str, spec: LeafSpec) -> Tsa {
+    let mut root_params = CertificateParams::default();
+    root_params.distinguished_name = dn("Test TSA Root");
+    root_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    root_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    root_params.not_before = ymd(2019, 1, 1);
+    root_params.not_after = ymd(2040, 1, 1);
+    let root = CertifiedIssuer::self_signed(root_params, KeyPair::generate().unwrap()).unwrap();
+
+    let (leaf_key, key) = match kind {
+        "p256" => {
+            let kp = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+            let sk = <p256::ecdsa::SigningKey as p256::pkcs8::DecodePrivateKey>::from_pkcs8_der(&kp.serialize_der())
+                .unwrap();
+            (kp, SignKey::P256(sk))
+        }
+        "p384" => {
+            let kp = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384).unwrap();
+            let sk = <p384::ecdsa::SigningKey as p384::pkcs8::DecodePrivateKey>::from_pkcs8_der(&kp.serialize_der())
+                .unwrap();
+            (kp, SignKey::P384(sk))
+        }
+        "rsa-pss" => {
+            use rsa::pkcs8::EncodePrivateKey;
+            let key = rsa::RsaPrivateKey::new(&mut TestRng(7), 2048).unwrap();
+            let pkcs8 = key.to_pkcs8_der().unwrap();
+            let kp = KeyPair::from_pkcs8_der_and_sign_algo(&pkcs8.as_bytes().into(), &rcgen::PKCS_RSA_SHA256).unwrap();
+            (kp, SignKey::RsaPss(key))
+        }
+        other => panic!("{other}"),
+    };
+    let mut leaf = CertificateParams::default();
+    leaf.distinguished_name = dn(&format!("Test TSA {kind}"));
+    leaf.is_ca = IsCa::ExplicitNoCa;
+    leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    leaf.not_before = spec.valid.0;
+    leaf.not_after = spec.valid.1;
+    let eku_value = seq(&spec
+        .eku
+        .iter()
+        .map(|arcs| oid(&arcs.iter().map(u64::to_string).collect::<Vec<_>>().join(".")))
+        .collect::<Vec<_>>());
+    let mut eku = CustomExtension::from_oid_content(&[2, 5, 29, 37], eku_value);
+    eku.set_criticality(spec.eku_critical);
+    leaf.custom_extensions = vec![eku];
+    leaf.use_authority_key_identifier_extension = true;
+    let leaf_cert = leaf.signed_by(&leaf_key, &root).unwrap();
+    Tsa { root_der: root.der().to_vec(), leaf_der: leaf_cert.der().to_vec(), key }
+}
+
+struct TokenSpec {
+    hash: &'static str,
+    gen_time: &'static str,
+    /// (seconds, millis) of the accuracy field.
+    accuracy: Option<(u64, u64)>,
+    signing_certificate_v2: bool,
+    /// Name the signer by subject key identifier instead of issuer and serial.
+    by_ski: bool,
+    /// Write the signed attributes out of DER order, as some TSAs do.
+    attrs_unsorted: bool,
+}
+
+impl Default for TokenSpec {
+    fn default() -> Self {
+        TokenSpec {
+            hash: SHA256,
+            gen_time: "20250301120000Z",
+            accuracy: Some((0, 500)),
+            signing_certificate_v2: true,
+            by_ski: false,
+            attrs_unsorted: false,
+        }
+    }
+}
+
+fn token(tsa: &Tsa, message: &[u8], spec: &TokenSpec) -> Vec<u8> {
+    let leaf = x509_cert::Certificate::from_der(&tsa.leaf_der).unwrap();
+    let mut tst = vec![
+        int(1),
+        oid("1.3.6.1.4.1.99999.1"),
+        seq(&[alg(spec.hash), octets(&digest(spec.hash, message))]),
+        int(0x5eed),
+        tlv(0x18, spec.gen_time.as_bytes()),
+    ];
+    if let Some((s, ms)) = spec.accuracy {
+        let mut acc = Vec::new();
+        if s > 0 {
+            acc.push(int(s));
+        }
+        if ms > 0 {
+            acc.push(tlv(0x80, content(&int(ms))));
+        }
+        tst.push(seq(&acc));
+    }
+    let tst = seq(&tst);
+
+    let mut attrs = vec![
+        seq(&[oid("1.2.840.113549.1.9.3"), set(&[oid("1.2.840.113549.1.9.16.1.4")])]),
+        seq(&[oid("1.2.840.113549.1.9.4"), set(&[octets(&digest(spec.hash, &tst))])]),
+    ];
+    if spec.signing_certificate_v2 {
+        // ESSCertIDv2 with the default hash (SHA-256, so the algorithm is omitted).
+        let cert_id = seq(&[octets(&sha2::Sha256::digest(&tsa.leaf_der))]);
+        attrs.push(seq(&[oid("1.2.840.113549.1.9.16.2.47"), set(&[seq(&[seq(&[cert_id])])])]));
+    }
+    let signed_attrs = if spec.attrs_unsorted {
+        attrs.sort();
+        attrs.reverse();
+        tlv(0x31, &attrs.concat())
+    } else {
+        set(&attrs)
+    };
+    let (sig_alg, signature) = sign(&tsa.key, spec.hash, &signed_attrs);
+
+    let sid = if spec.by_ski {
+        use x509_cert::ext::pkix::SubjectKeyIdentifier;
+        let ski = match leaf.tbs_certificate.get::<SubjectKeyIdentifier>() {
+            Ok(Some((_, ski))) => ski.0.as_bytes().to_vec(),
+            _ => panic!("rcgen writes a subject key identifier"),
+        };
+        tlv(0x80, &ski)
+    } else {
+        use der::Encode;
+        seq(&[leaf.tbs_certificate.issuer.to_der().unwrap(), leaf.tbs_certificate.serial_number.to_der().unwrap()])
+    };
+    let signer_info = seq(&[
+        int(if spec.by_ski { 3 } else { 1 }),
+        sid,
+        alg(spec.hash),
+        tlv(0xa0, content(&signed_attrs)),
+        sig_alg,
+        octets(&signature),
+    ]);
+    let signed_data = seq(&[
+        int(3),
+        set(&[alg(spec.hash)]),
+        seq(&[oid("1.2.840.113549.1.9.16.1.4"), tlv(0xa0, &octets(&tst))]),
+        tlv(0xa0, &tsa.leaf_der),
+        set(&[signer_info]),
+    ]);
+    seq(&[oid("1.2.840.113549.1.7.2"), tlv(0xa0, &signed_data)])
+}
+
+/// Returns (signatureAlgorithm, signature) for the SignerInfo.
+fn sign(key: &SignKey, hash: &str, data: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    match key {
+        SignKey::P256(k) => {
+            let s: p256::ecdsa::Signature = k.sign(data);
+            (alg("1.2.840.10045.4.3.2"), s.to_der().as_bytes().to_vec())
+        }
+        SignKey::P384(k) => {
+            let s: p384::ecdsa::Signature = k.sign(data);
+            (alg("1.2.840.10045.4.3.3"), s.to_der().as_bytes().to_vec())
+        }
+        SignKey::RsaPss(k) => {
+            assert_eq!(hash, SHA256);
+            let hashed = sha2::Sha256::digest(data);
+            let sig = k.sign_with_rng(&mut TestRng(9), rsa::Pss::new::<sha2::Sha256>(), &hashed).unwrap();
+            let sha256 = seq(&[oid(SHA256), tlv(0x05, &[])]);
+            let params = seq(&[
+                tlv(0xa0, &sha256),
+                tlv(0xa1, &seq(&[oid("1.2.840.113549.1.1.8"), sha256.clone()])),
+                tlv(0xa2, &int(32)),
+            ]);
+            (seq(&[oid("1.2.840.113549.1.1.10"), params]), sig)
+        }
+    }
+}
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()
+}
+
+const MESSAGE: &[u8] = b"the raw signature bytes of an envelope";
+
+#[test]
+fn every_signer_algorithm_verifies() {
+    for (kind, hash) in [("p256", SHA256), ("p384", SHA384), ("rsa-pss", SHA256)] {
+        let tsa = make_tsa(kind, LeafSpec::default());
+        let t = token(&tsa, MESSAGE, &TokenSpec { hash, ..TokenSpec::default() });
+        let info = verify_timestamp(&t, MESSAGE, std::slice::from_ref(&tsa.root_der), now())
+            .unwrap_or_else(|e| panic!("{kind}: {e}"));
+        let at = Utc.with_ymd_and_hms(2025, 3, 1, 12, 0, 0).unwrap();
+        assert_eq!(info.gen_time, at);
+        assert_eq!(
+            (info.earliest, info.latest),
+            (at - chrono::Duration::milliseconds(500), at + chrono::Duration::milliseconds(500))
+        );
+        assert!(info.tsa_subject.contains(&format!("CN=Test TSA {kind}")), "{}", info.tsa_subject);
+        assert_eq!(info.tsa_chain, vec![tsa.leaf_der.clone(), tsa.root_der.clone()]);
+        // Same token, other bytes.
+        assert!(verify_timestamp(&t, b"other", std::slice::from_ref(&tsa.root_der), now()).is_err());
+    }
+}
+
+#[test]
+fn signer_named_by_subject_key_identifier() {
+    let tsa = make_tsa("p256", LeafSpec::default());
+    let t = token(&tsa, MESSAGE, &TokenSpec { by_ski: true, ..TokenSpec::default() });
+    verify_timestamp(&t, MESSAGE, std::slice::from_ref(&tsa.root_der), now()).unwrap();
+}
+
+#[test]
+fn signed_attributes_out_of_der_order_still_verify() {
+    // The signature covers the attributes as the TSA wrote them; a verifier that checked
+    // a re-sorted copy would reject this valid token.
+    let tsa = make_tsa("p256", LeafSpec::default());
+    let t = token(&tsa, MESSAGE, &TokenSpec { attrs_unsorted: true, ..TokenSpec::default() });
+    verify_timestamp(&t, MESSAGE, std::slice::from_ref(&tsa.root_der), now()).unwrap();
+}
+
+#[test]
+fn fractional_gen_time_and_no_accuracy() {
+    let tsa = make_tsa("p256", LeafSpec::default());
+    let t = token(&tsa, MESSAGE, &TokenSpec { gen_time: "20250301120000.25Z", accuracy: None, ..TokenSpec::default() });
+    let info = verify_timestamp(&t, MESSAGE, std::slice::from_ref(&tsa.root_der), now()).unwrap();
+    assert_eq!(info.earliest, info.latest, "no accuracy and not the baseline policy: exact");
+    assert_eq!(info.gen_time.timestamp_subsec_millis(), 250);
+}
+
+#[test]
+fn time_outside_tsa_certificate_validity_fails() {
+    // TSA leaf valid 2025-03-01T12:00:00Z exactly; ±500 ms crosses both edges.
+    let tsa = make_tsa(
+        "p256",
+        LeafSpec { valid: (ymd(2025, 3, 1) + time::Duration::hours(12), ymd(2030, 1, 1)), ..LeafSpec::default() },
+    );
+    let err = verify_timestamp(
+        &token(&tsa, MESSAGE, &TokenSpec::default()),
+        MESSAGE,
+        std::slice::from_ref(&tsa.root_der),
+        now(),
+    )
+    .unwrap_err();
+    assert!(err.contains("timestamp can be before certificate"), "{err}");
+    // Without accuracy the same instant is inside (bounds inclusive).
+    let exact = TokenSpec { accuracy: None, ..TokenSpec::default() };
+    verify_timestamp(&token(&tsa, MESSAGE, &exact), MESSAGE, std::slice::from_ref(&tsa.root_der), now()).unwrap();
+
+    let tsa = make_tsa("p256", LeafSpec { valid: (ymd(2020, 1, 1), ymd(2025, 3, 1)), ..LeafSpec::default() });
+    let err = verify_timestamp(
+        &token(&tsa, MESSAGE, &TokenSpec::default()),
+        MESSAGE,
+        std::slice::from_ref(&tsa.root_der),
+        now(),
+    )
+    .unwrap_err();
+    assert!(err.contains("timestamp can be after certificate"), "{err}");
+}
+
+#[test]
+fn tsa_certificate_must_be_a_critical_timestamping_only_eku() {
+    let cases = [
+        (LeafSpec { eku_critical: false, ..LeafSpec::default() }, "must be critical"),
+        (LeafSpec { eku: vec![TIME_STAMPING, CODE_SIGNING], ..LeafSpec::default() }, "timeStamping only"),
+        (LeafSpec { eku: vec![CODE_SIGNING], ..LeafSpec::default() }, "timeStamping only"),
+    ];
+    for (spec, want) in cases {
+        let tsa = make_tsa("p256", spec);
+        let err = verify_timestamp(
+            &token(&tsa, MESSAGE, &TokenSpec::default()),
+            MESSAGE,
+            std::slice::from_ref(&tsa.root_der),
+            now(),
+        )
+        .unwrap_err();
+        assert!(err.contains(want), "{err}");
+    }
+}
+
+#[test]
+fn missing_signing_certificate_v2_fails() {
+    let tsa = make_tsa("p384", LeafSpec::default());
+    let t = token(&tsa, MESSAGE, &TokenSpec { hash: SHA384, signing_certificate_v2: false, ..TokenSpec::default() });
+    let err = verify_timestamp(&t, MESSAGE, std::slice::from_ref(&tsa.root_der), now()).unwrap_err();
+    assert!(err.contains("signingCertificateV2 is missing"), "{err}");
+}
+
+#[test]
+fn leaf_pinned_as_root_or_other_root_fails() {
+    let tsa = make_tsa("p256", LeafSpec::default());
+    let other = make_tsa("p256", LeafSpec::default());
+    let t = token(&tsa, MESSAGE, &TokenSpec::default());
+    let err = verify_timestamp(&t, MESSAGE, std::slice::from_ref(&other.root_der), now()).unwrap_err();
+    assert!(err.contains("does not chain"), "{err}");
+}
