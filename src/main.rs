@@ -94,6 +94,11 @@ struct Common {
 enum Command {
     /// Print the referrers graph of TARGET without the UI (the shape of `oras discover`).
     Tree(TreeArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
     /// Work with the built-in demo supply chain.
     Demo {
         #[command(subcommand)]
@@ -179,6 +184,11 @@ async fn run(cli: Cli) -> i32 {
     match cli.command {
         None => run_tui(cli.target, &opts, cli.theme, !cli.no_mouse).await,
         Some(Command::Tree(args)) => run_tree(args, &opts).await,
+        Some(Command::Completions { shell }) => {
+            use clap::CommandFactory;
+            clap_complete::generate(shell, &mut Cli::command(), "sigscope", &mut std::io::stdout());
+            0
+        }
         Some(Command::Demo { command: DemoCommand::Export { dir } }) => match sigscope::demo::export(&dir) {
             Ok(()) => {
                 eprintln!(

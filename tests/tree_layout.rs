@@ -186,3 +186,14 @@ fn missing_layout_is_a_usage_error() {
     let (code, _, err) = sigscope(&["tree", "Bad/Repo:tag"]);
     assert_eq!(code, 2, "{err}");
 }
+
+#[test]
+fn completions_cover_the_subcommands() {
+    let (code, out, err) = sigscope(&["completions", "bash"]);
+    assert_eq!(code, 0, "{err}");
+    for word in ["tree", "demo", "--oci-layout", "--artifact-type"] {
+        assert!(out.contains(word), "{word} missing from the bash completion");
+    }
+    let (code, _, _) = sigscope(&["completions", "nosuchshell"]);
+    assert_eq!(code, 2);
+}
