@@ -135,11 +135,13 @@ fn check_anchor(der: &[u8], kind: TrustStoreKind) -> Result<String, (String, Str
     let (_, parsed) = x509_parser::parse_x509_certificate(der).map_err(|e| (String::new(), e.to_string()))?;
     let subject = parsed.subject().to_string();
     let is_ca = parsed.basic_constraints().ok().flatten().is_some_and(|bc| bc.value.ca);
+    // Go's CheckSignatureFrom lets a v1/v2 certificate (no extensions) act as an issuer.
+    let may_issue = is_ca || parsed.version().0 < 2;
     let cert = x509_cert::Certificate::from_der(der).map_err(|e| (subject.clone(), e.to_string()))?;
     let self_signed = issued_by(der, &cert, &cert).is_ok();
     match kind {
-        TrustStoreKind::Tsa if !self_signed => {
-            Err((subject, "not a self-signed root; a tsa store holds only root certificates".into()))
+        TrustStoreKind::Tsa if !(self_signed && may_issue) => {
+            Err((subject, "not a self-signed CA; a tsa store holds only root CA certificates".into()))
         }
         _ if !is_ca && !self_signed => {
             Err((subject, "neither a CA certificate nor self-signed; it cannot be a trust anchor".into()))
