@@ -43,6 +43,10 @@ impl Dn {
     /// are refused because Notation refuses them.
     pub fn parse(input: &str) -> Result<Dn, DnError> {
         let dn = || input.to_string();
+        // Notation refuses the raw text "=#" wherever it appears, escaped or not.
+        if input.contains("=#") {
+            return Err(DnError::HexValue { dn: dn() });
+        }
         let mut attrs: Vec<(String, String)> = Vec::new();
         let mut chars = input.chars().peekable();
         loop {
@@ -241,6 +245,8 @@ mod tests {
         assert!(matches!(Dn::parse("C=US+ST=WA,O=x"), Err(DnError::MultiValued { .. })));
         assert!(matches!(Dn::parse("C=US,C=IN"), Err(DnError::Duplicate { .. })));
         assert!(matches!(Dn::parse("C=#0101,ST=WA,O=x"), Err(DnError::HexValue { .. })));
+        assert!(matches!(Dn::parse("C= #0101,ST=WA,O=x"), Err(DnError::HexValue { .. })));
+        assert!(matches!(Dn::parse(r"C=US,ST=WA,O=a\=#b"), Err(DnError::HexValue { .. })));
         assert!(matches!(Dn::parse(r"C=US\q"), Err(DnError::BadEscape { .. })));
         let d = Dn::parse("C=US,ST=WA").unwrap();
         assert!(

@@ -84,6 +84,13 @@ impl PolicyError {
     }
 }
 
+/// A bad policy is a configuration error: the command-line contract's exit code 2.
+impl From<PolicyError> for crate::error::Error {
+    fn from(e: PolicyError) -> Self {
+        crate::error::Error::Usage(e.to_string())
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {
     Strict,
@@ -532,7 +539,7 @@ fn parse_identities(values: &[String]) -> Result<Vec<TrustedIdentity>, String> {
     let mut x509: Vec<(&str, Dn)> = Vec::new();
     for v in values {
         if v.is_empty() {
-            return Err("has an empty trusted identity".into());
+            return Err("an identity is empty; remove it or write prefix:value".into());
         }
         let (prefix, value) =
             v.split_once(':').ok_or_else(|| format!("identity {v:?} has no \"prefix:\" separator"))?;
