@@ -421,3 +421,18 @@ fn demo_export_loads_and_validates() {
         assert!(!s.certificates.is_empty());
     }
 }
+
+#[test]
+fn errors_name_the_statement_and_the_field() {
+    let e = TrustPolicy::parse(&read("trustpolicies/e2e/malformed_trust_store_trustpolicy.json")).unwrap_err();
+    let text = e.to_string();
+    assert!(text.contains("\"e2e\"") && text.contains("trustStores") && text.contains("\"ca:\""), "{text}");
+    let e = TrustPolicy::parse(&read("trustpolicies/e2e/missing_state_trusted_identity_trustpolicy.json")).unwrap_err();
+    assert!(e.to_string().contains("\"ST\""), "{e}");
+    let e =
+        TrustPolicy::parse(&read("trustpolicies/e2e/multi_statements_with_the_same_registry_scope_trustpolicy.json"))
+            .unwrap_err();
+    assert_eq!(e.field(), Some(PolicyField::RegistryScopes));
+    let usage: sigscope::error::Error = e.into();
+    assert_eq!(usage.exit_code(), 2);
+}
