@@ -5,44 +5,14 @@
 mod support;
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
 use sigscope::Error;
-use sigscope::graph::{ArtifactKind, ArtifactNode, ChildSpec, NodeKind, Role, Via};
+use sigscope::graph::{ChildSpec, NodeKind, Role, Via};
 use sigscope::oci::{Descriptor, media};
 use sigscope::source::Source;
 use sigscope::source::referrers::{ExpandRequest, ExploreOptions, expand, find_referrers};
 use sigscope::source::registry::{RegistryClient, RegistryOptions, RegistrySource};
-use support::{Server, seed, source, test_options};
-
-async fn guard<T>(f: impl std::future::Future<Output = T>) -> T {
-    tokio::time::timeout(Duration::from_secs(120), f).await.expect("the call hung")
-}
-
-fn artifact(repo: &str, d: &Descriptor, role: Role) -> NodeKind {
-    NodeKind::Artifact(ArtifactNode {
-        repository: repo.into(),
-        descriptor: d.clone(),
-        kind: ArtifactKind::Image,
-        role,
-        manifest: None,
-    })
-}
-
-/// (digest, role) of each artifact child: the edges of the graph.
-fn edges(children: &[ChildSpec]) -> BTreeSet<(String, String)> {
-    children
-        .iter()
-        .map(|c| match c {
-            ChildSpec::Artifact { descriptor, role, .. } => (descriptor.digest.clone(), format!("{role:?}")),
-            other => panic!("unexpected child {other:?}"),
-        })
-        .collect()
-}
-
-fn edge(d: &Descriptor, role: Role) -> (String, String) {
-    (d.digest.clone(), format!("{role:?}"))
-}
+use support::{Server, artifact, edge, edges, guard, seed, source, test_options};
 
 fn client(host: &str, opts: RegistryOptions) -> RegistryClient {
     RegistryClient::new(host, opts).unwrap()

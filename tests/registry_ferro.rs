@@ -4,42 +4,13 @@
 mod support;
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
-use sigscope::graph::{ArtifactKind, ArtifactNode, ChildSpec, NodeKind, Role, Via};
-use sigscope::oci::{Descriptor, digest_tag, media};
+use sigscope::graph::{Role, Via};
+use sigscope::oci::{digest_tag, media};
 use sigscope::source::Source;
 use sigscope::source::referrers::{ExpandRequest, ExploreOptions, expand};
 use sigscope::source::registry::{RegistryClient, RegistryOptions};
-use support::{Server, seed, source, test_options};
-
-async fn guard<T>(f: impl std::future::Future<Output = T>) -> T {
-    tokio::time::timeout(Duration::from_secs(120), f).await.expect("the call hung")
-}
-
-fn edges(children: &[ChildSpec]) -> BTreeSet<(String, String)> {
-    children
-        .iter()
-        .map(|c| match c {
-            ChildSpec::Artifact { descriptor, role, .. } => (descriptor.digest.clone(), format!("{role:?}")),
-            other => panic!("unexpected child {other:?}"),
-        })
-        .collect()
-}
-
-fn edge(d: &Descriptor, role: Role) -> (String, String) {
-    (d.digest.clone(), format!("{role:?}"))
-}
-
-fn node(repo: &str, d: &Descriptor, role: Role) -> NodeKind {
-    NodeKind::Artifact(ArtifactNode {
-        repository: repo.into(),
-        descriptor: d.clone(),
-        kind: ArtifactKind::Image,
-        role,
-        manifest: None,
-    })
-}
+use support::{Server, artifact, edge, edges, guard, seed, source, test_options};
 
 #[tokio::test]
 async fn native_referrers_api() {
@@ -51,10 +22,13 @@ async fn native_referrers_api() {
     assert!(!s.tags(repo).await.unwrap().contains(&digest_tag(&fx.image.digest)));
 
     let opts = ExploreOptions::default();
-    let e =
-        guard(expand(&s, &ExpandRequest { kind: node(repo, &fx.image, Role::Root), expected_subject: None }, &opts))
-            .await
-            .unwrap();
+    let e = guard(expand(
+        &s,
+        &ExpandRequest { kind: artifact(repo, &fx.image, Role::Root), expected_subject: None },
+        &opts,
+    ))
+    .await
+    .unwrap();
     assert_eq!(
         edges(&e.children),
         BTreeSet::from([
@@ -66,7 +40,7 @@ async fn native_referrers_api() {
     let e = guard(expand(
         &s,
         &ExpandRequest {
-            kind: node(repo, &fx.sbom, Role::Referrer(Via::ReferrersApi)),
+            kind: artifact(repo, &fx.sbom, Role::Referrer(Via::ReferrersApi)),
             expected_subject: Some(fx.image.digest.clone()),
         },
         &opts,
@@ -115,10 +89,13 @@ async fn artifact_type_filter() {
     assert!(none.is_empty());
     // Through expand with --artifact-type: the cosign tag (simplesigning config is an image config) is filtered too.
     let opts = ExploreOptions { artifact_type: Some(media::NOTATION_SIGNATURE.into()) };
-    let e =
-        guard(expand(&s, &ExpandRequest { kind: node(repo, &fx.image, Role::Root), expected_subject: None }, &opts))
-            .await
-            .unwrap();
+    let e = guard(expand(
+        &s,
+        &ExpandRequest { kind: artifact(repo, &fx.image, Role::Root), expected_subject: None },
+        &opts,
+    ))
+    .await
+    .unwrap();
     assert_eq!(edges(&e.children), BTreeSet::from([edge(&fx.signature, Role::Referrer(Via::ReferrersApi))]));
     // An unknown subject has an empty list, not an error.
     let unknown = format!("sha256:{}", "0".repeat(64));

@@ -11,12 +11,7 @@ use sigscope::oci::{MAX_MANIFEST_BYTES, media};
 use sigscope::source::Source;
 use sigscope::source::referrers::{ExpandRequest, ExploreOptions, expand};
 use sigscope::source::registry::RegistryOptions;
-use support::{Hostile, source, test_options};
-
-/// A hang guard only: a test that hangs fails instead of blocking the suite.
-async fn guard<T>(f: impl std::future::Future<Output = T>) -> T {
-    tokio::time::timeout(Duration::from_secs(60), f).await.expect("the call hung")
-}
+use support::{Hostile, guard, source, test_options};
 
 fn opts() -> RegistryOptions {
     RegistryOptions { read_timeout: Duration::from_secs(1), max_retry_wait: Duration::from_secs(2), ..test_options() }

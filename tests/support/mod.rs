@@ -25,3 +25,36 @@ pub fn test_options() -> RegistryOptions {
 pub fn source(host: &str, opts: RegistryOptions) -> RegistrySource {
     RegistrySource::new(host, opts).expect("registry source")
 }
+
+/// Fails a test that hangs instead of letting it block the suite (not a timing assertion).
+pub async fn guard<T>(f: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(std::time::Duration::from_secs(120), f).await.expect("the call hung")
+}
+
+/// An artifact node to expand, known by its descriptor.
+pub fn artifact(repo: &str, d: &sigscope::oci::Descriptor, role: sigscope::graph::Role) -> sigscope::graph::NodeKind {
+    sigscope::graph::NodeKind::Artifact(sigscope::graph::ArtifactNode {
+        repository: repo.into(),
+        descriptor: d.clone(),
+        kind: sigscope::graph::ArtifactKind::Image,
+        role,
+        manifest: None,
+    })
+}
+
+/// (digest, role) of each artifact child: the edges of the graph.
+pub fn edges(children: &[sigscope::graph::ChildSpec]) -> std::collections::BTreeSet<(String, String)> {
+    children
+        .iter()
+        .map(|c| match c {
+            sigscope::graph::ChildSpec::Artifact { descriptor, role, .. } => {
+                (descriptor.digest.clone(), format!("{role:?}"))
+            }
+            other => panic!("unexpected child {other:?}"),
+        })
+        .collect()
+}
+
+pub fn edge(d: &sigscope::oci::Descriptor, role: sigscope::graph::Role) -> (String, String) {
+    (d.digest.clone(), format!("{role:?}"))
+}
