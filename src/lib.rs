@@ -13,8 +13,10 @@ pub mod open;
 pub mod reference;
 pub mod report;
 pub mod sanitize;
+pub mod signatures;
 pub mod source;
 pub mod trust;
 pub mod tui;
+pub mod verification;
 
 pub use error::{Error, Result};

@@ -94,6 +94,8 @@ struct Common {
 enum Command {
     /// Print the referrers graph of TARGET without the UI (the shape of `oras discover`).
     Tree(TreeArgs),
+    /// Verify the Notation signatures of one image against a trust policy (like `notation verify`).
+    Verify(VerifyArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         #[arg(value_enum)]
@@ -118,6 +120,31 @@ struct TreeArgs {
     /// Only show referrers of this artifactType.
     #[arg(long, value_name = "TYPE")]
     artifact_type: Option<String>,
+}
+
+#[derive(Args, Debug)]
+#[command(after_help = "Exit codes: 0 verified (or skipped by policy), 1 not verified, 2 usage or policy error, \
+    3 registry error.")]
+struct VerifyArgs {
+    /// One image: host/repo:tag, host/repo@sha256:…, or with --oci-layout PATH:tag / PATH@digest.
+    target: String,
+    /// Output format: text, or json with every check of every signature.
+    #[arg(short, long, value_enum, default_value_t = VerifyFormat::Text)]
+    output: VerifyFormat,
+    /// Notation configuration directory holding trustpolicy.oci.json and truststore/
+    /// (default: notation's own, $XDG_CONFIG_HOME/notation or ~/.config/notation).
+    #[arg(long, value_name = "DIR")]
+    notation_dir: Option<PathBuf>,
+    /// Do not download CRLs; use only those already cached (an unknown status then fails or
+    /// warns as the policy's revocation action says).
+    #[arg(long)]
+    offline: bool,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum VerifyFormat {
+    Text,
+    Json,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -184,6 +211,7 @@ async fn run(cli: Cli) -> i32 {
     match cli.command {
         None => run_tui(cli.target, &opts, cli.theme, !cli.no_mouse).await,
         Some(Command::Tree(args)) => run_tree(args, &opts).await,
+        Some(Command::Verify(args)) => run_verify(args, &opts).await,
         Some(Command::Completions { shell }) => {
             use clap::CommandFactory;
             clap_complete::generate(shell, &mut Cli::command(), "sigscope", &mut std::io::stdout());
@@ -254,6 +282,62 @@ async fn run_tree(args: TreeArgs, opts: &OpenOptions) -> i32 {
         eprintln!("sigscope tree: {f}");
     }
     if failures.is_empty() { 0 } else { 3 }
+}
+
+async fn run_verify(args: VerifyArgs, opts: &OpenOptions) -> i32 {
+    use sigscope::trust::verify::{Verdict, Verifier};
+    let fail = |e: &dyn std::fmt::Display, code: i32| {
+        eprintln!("sigscope verify: {e}");
+        code
+    };
+    let Some(dir) = args.notation_dir.clone().or_else(sigscope::verification::default_notation_dir) else {
+        return fail(&"no notation directory: pass --notation-dir DIR", 2);
+    };
+    let policy = match sigscope::trust::policy::TrustPolicy::load(&dir) {
+        Ok(p) => p,
+        Err(e) => return fail(&e, 2),
+    };
+    let opened = match sigscope::open::open(&args.target, opts) {
+        Ok(o) => o,
+        Err(e) => return fail(&e, e.exit_code()),
+    };
+    let (repository, subject) = match sigscope::signatures::resolve_target(&opened).await {
+        Ok(r) => r,
+        Err(e) => return fail(&e, e.exit_code()),
+    };
+    let verifier = Verifier::new(policy, dir, sigscope::verification::revocation_mode(args.offline));
+    let now = chrono::Utc::now();
+    let report = match sigscope::signatures::verify_artifact(
+        opened.source.as_ref(),
+        &repository,
+        &subject,
+        &verifier,
+        now,
+    )
+    .await
+    {
+        Ok(r) => r,
+        Err(e) => return fail(&e, e.exit_code()),
+    };
+    let mut stdout = std::io::stdout().lock();
+    let written = match args.output {
+        VerifyFormat::Json => serde_json::to_writer_pretty(&mut stdout, &report)
+            .map_err(std::io::Error::other)
+            .and_then(|_| writeln!(stdout)),
+        VerifyFormat::Text => stdout.write_all(report.render_text().as_bytes()),
+    };
+    if let Err(e) = written
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        return fail(&format!("cannot write output: {e}"), 3);
+    }
+    match &report.verdict {
+        Verdict::Verified | Verdict::VerifiedWithWarnings { .. } | Verdict::Skipped => 0,
+        _ => {
+            eprintln!("sigscope verify: {}", sigscope::sanitize::sanitize(&report.headline()));
+            1
+        }
+    }
 }
 
 /// Opens the TUI on TARGET, or on the built-in demo when there is none.

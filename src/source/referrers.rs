@@ -80,7 +80,8 @@ fn cosign_artifact_type(m: &crate::oci::Manifest) -> Option<String> {
         .or_else(|| m.layers().first().map(|l| l.media_type.clone()))
 }
 
-async fn tag_schema(
+/// The referrers listed in the `sha256-<hex>` tag-schema index (empty when there is none).
+pub async fn tag_schema(
     source: &dyn Source,
     repository: &str,
     digest: &str,

@@ -99,6 +99,19 @@ pub enum Level {
     Skip,
 }
 
+impl Level {
+    pub const ALL: [Level; 4] = [Level::Strict, Level::Permissive, Level::Audit, Level::Skip];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::Strict => "strict",
+            Level::Permissive => "permissive",
+            Level::Audit => "audit",
+            Level::Skip => "skip",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Check {
     Integrity,
@@ -301,6 +314,14 @@ pub struct TrustPolicy {
     pub statements: Vec<Statement>,
 }
 
+/// Refuses JSON in which an object repeats a key, at any depth: typed deserialisation
+/// would silently keep one of them, and which one a reader keeps differs between parsers.
+pub(crate) fn reject_duplicate_keys(json: &[u8]) -> Result<(), serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_slice(json);
+    NoDuplicateKeys.deserialize(&mut de)?;
+    de.end()
+}
+
 impl TrustPolicy {
     /// Reads `trustpolicy.oci.json` from a Notation configuration directory, else the
     /// legacy `trustpolicy.json`. Symlinks and directories are refused, as Notation does,
@@ -330,9 +351,7 @@ impl TrustPolicy {
         let malformed = |e: serde_json::Error| PolicyError::Malformed { detail: e.to_string() };
         // Typed deserialisation keeps the last of two equal keys in maps and ignores
         // repeats of unknown fields; a repeated key is ambiguous, so refuse it anywhere.
-        let mut de = serde_json::Deserializer::from_str(json);
-        NoDuplicateKeys.deserialize(&mut de).map_err(malformed)?;
-        de.end().map_err(malformed)?;
+        reject_duplicate_keys(json.as_bytes()).map_err(malformed)?;
         let raw: RawDocument = serde_json::from_str(json).map_err(malformed)?;
         validate(raw)
     }

@@ -157,12 +157,14 @@ impl Ctx<'_> {
             Ok(None) => {
                 let has_aia =
                     cert.tbs_certificate.extensions.iter().flatten().any(|e| e.extn_id == ID_PE_AUTHORITY_INFO_ACCESS);
-                let why = if has_aia {
-                    "has no CRL distribution point and OCSP is not implemented"
-                } else {
-                    "has no CRL distribution point nor other revocation information"
-                };
-                return unknown(format!("certificate {subject} {why}"));
+                if has_aia {
+                    return unknown(format!(
+                        "certificate {subject} has no CRL distribution point and OCSP is not implemented"
+                    ));
+                }
+                // No revocation information at all: the issuer offers no way to revoke it,
+                // and Notation treats such a certificate as not revoked.
+                return RevocationStatus::Good;
             }
             Err(e) => return unknown(format!("certificate {subject}: CRL distribution points do not parse: {e}")),
         };

@@ -1,0 +1,213 @@
+//! Structural checks of a signing certificate chain (signature-specification.md
+//! "Certificate Requirements", notation-core-go x509): leaf first, each certificate signed
+//! by the next, a self-signed root last, CA and code-signing rules. Time is not looked at
+//! here: the verifier decides which instant each certificate must be valid at.
+
+use chrono::{DateTime, Utc};
+use der::Decode as _;
+use x509_cert::Certificate;
+use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages};
+
+use super::envelope::crypto::PublicKey;
+use super::timestamp::sigverify;
+
+/// Longer chains than this are refused: real ones have 2 to 4 certificates.
+pub const MAX_CHAIN: usize = 10;
+
+const EKU_SERVER_AUTH: &str = "1.3.6.1.5.5.7.3.1";
+const EKU_CLIENT_AUTH: &str = "1.3.6.1.5.5.7.3.2";
+const EKU_CODE_SIGNING: &str = "1.3.6.1.5.5.7.3.3";
+const EKU_EMAIL: &str = "1.3.6.1.5.5.7.3.4";
+const EKU_TIME_STAMPING: &str = "1.3.6.1.5.5.7.3.8";
+const EKU_OCSP_SIGNING: &str = "1.3.6.1.5.5.7.3.9";
+const EKU_ANY: &str = "2.5.29.37.0";
+
+/// One certificate of a validated chain, with what later checks need.
+#[derive(Debug, Clone)]
+pub struct ChainCert {
+    pub der: Vec<u8>,
+    pub subject: String,
+    pub not_before: DateTime<Utc>,
+    pub not_after: DateTime<Utc>,
+}
+
+/// A chain that passed every structural check.
+#[derive(Debug, Clone)]
+pub struct ValidChain {
+    pub certs: Vec<ChainCert>,
+    pub leaf_key: PublicKey,
+}
+
+impl ValidChain {
+    pub fn leaf(&self) -> &ChainCert {
+        &self.certs[0]
+    }
+
+    pub fn ders(&self) -> Vec<Vec<u8>> {
+        self.certs.iter().map(|c| c.der.clone()).collect()
+    }
+
+    /// The first certificate not valid at `at`, with the reason in Notation's words.
+    pub fn invalid_at(&self, at: DateTime<Utc>, what: &str) -> Option<String> {
+        self.certs.iter().find_map(|c| {
+            if at < c.not_before {
+                Some(format!(
+                    "{what} is before certificate \"{}\" validity period, it will be valid from {}",
+                    c.subject,
+                    c.not_before.format("%Y-%m-%d %H:%M:%S UTC")
+                ))
+            } else if at > c.not_after {
+                Some(format!(
+                    "{what} is after certificate \"{}\" validity period, it was expired at {}",
+                    c.subject,
+                    c.not_after.format("%Y-%m-%d %H:%M:%S UTC")
+                ))
+            } else {
+                None
+            }
+        })
+    }
+}
+
+pub fn validate(chain: &[Vec<u8>]) -> Result<ValidChain, String> {
+    if chain.is_empty() {
+        return Err("the certificate chain is empty".into());
+    }
+    if chain.len() > MAX_CHAIN {
+        return Err(format!("the certificate chain has {} certificates, more than {MAX_CHAIN}", chain.len()));
+    }
+    let certs = chain
+        .iter()
+        .enumerate()
+        .map(|(i, der)| {
+            Certificate::from_der(der).map_err(|e| format!("certificate #{i} of the chain does not parse: {e}"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let subject = |c: &Certificate| c.tbs_certificate.subject.to_string();
+    let n = certs.len();
+    let self_signed = |i: usize| -> bool {
+        certs[i].tbs_certificate.issuer == certs[i].tbs_certificate.subject
+            && sigverify::issued_by(&chain[i], &certs[i], &certs[i]).is_ok()
+    };
+    if n == 1 {
+        if !self_signed(0) {
+            return Err(format!(
+                "invalid self-signed certificate {:?}: a single certificate must be self-signed and self-issued",
+                subject(&certs[0])
+            ));
+        }
+    } else {
+        for i in 0..n - 1 {
+            if self_signed(i) {
+                let role = if i == 0 { "leaf" } else { "intermediate" };
+                return Err(format!(
+                    "{role} certificate {:?} is self-signed; a self-signed certificate may only end the chain",
+                    subject(&certs[i])
+                ));
+            }
+            sigverify::issued_by(&chain[i], &certs[i], &certs[i + 1]).map_err(|e| {
+                format!("certificate {:?} is not issued by {:?}: {e}", subject(&certs[i]), subject(&certs[i + 1]))
+            })?;
+        }
+        if !self_signed(n - 1) {
+            return Err(format!("root certificate {:?} is invalid or not self-signed", subject(&certs[n - 1])));
+        }
+        for (i, cert) in certs.iter().enumerate().skip(1) {
+            check_ca(cert, i - 1).map_err(|e| format!("CA certificate {:?}: {e}", subject(cert)))?;
+        }
+    }
+    check_leaf(&certs[0]).map_err(|e| format!("signing certificate {:?}: {e}", subject(&certs[0])))?;
+    let leaf_key = PublicKey::from_spki(&certs[0].tbs_certificate.subject_public_key_info)
+        .map_err(|e| format!("signing certificate {:?}: {e}", subject(&certs[0])))?;
+    let certs = certs
+        .iter()
+        .zip(chain)
+        .map(|(c, der)| ChainCert {
+            der: der.clone(),
+            subject: subject(c),
+            not_before: sigverify::to_utc(c.tbs_certificate.validity.not_before),
+            not_after: sigverify::to_utc(c.tbs_certificate.validity.not_after),
+        })
+        .collect();
+    Ok(ValidChain { certs, leaf_key })
+}
+
+fn extension<T: for<'a> der::Decode<'a> + const_oid::AssociatedOid>(
+    cert: &Certificate,
+) -> Result<Option<(bool, T)>, String> {
+    cert.tbs_certificate.get::<T>().map_err(|e| format!("extension {} does not parse: {e}", T::OID))
+}
+
+/// `cas_below`: how many CA certificates sit between this one and the leaf.
+fn check_ca(cert: &Certificate, cas_below: usize) -> Result<(), String> {
+    match extension::<BasicConstraints>(cert)? {
+        Some((_, bc)) if bc.ca => {
+            if let Some(len) = bc.path_len_constraint
+                && (len as usize) < cas_below
+            {
+                return Err(format!(
+                    "expected path length of {cas_below} but certificate has path length {len} instead"
+                ));
+            }
+        }
+        _ => return Err("basic constraints must be present with the CA field set to true".into()),
+    }
+    match extension::<KeyUsage>(cert)? {
+        None => Err("key usage extension must be present".into()),
+        Some((false, _)) => Err("key usage extension must be marked critical".into()),
+        Some((true, ku)) if !ku.0.contains(KeyUsages::KeyCertSign) => {
+            Err("key usage must have the bit positions for key cert sign set".into())
+        }
+        Some(_) => Ok(()),
+    }
+}
+
+fn check_leaf(cert: &Certificate) -> Result<(), String> {
+    if let Some((_, bc)) = extension::<BasicConstraints>(cert)?
+        && bc.ca
+    {
+        return Err("a CA certificate cannot sign: if the basic constraints extension is present, the ca field must be set to false".into());
+    }
+    match extension::<KeyUsage>(cert)? {
+        None => return Err("key usage extension must be present".into()),
+        Some((false, _)) => return Err("key usage extension must be marked critical".into()),
+        Some((true, ku)) => {
+            if !ku.0.contains(KeyUsages::DigitalSignature) {
+                return Err("key usage must have the bit positions for \"Digital Signature\" set".into());
+            }
+            let forbidden = [
+                (KeyUsages::KeyEncipherment, "KeyEncipherment"),
+                (KeyUsages::DataEncipherment, "DataEncipherment"),
+                (KeyUsages::KeyAgreement, "KeyAgreement"),
+                (KeyUsages::KeyCertSign, "CertSign"),
+                (KeyUsages::CRLSign, "CRLSign"),
+                (KeyUsages::EncipherOnly, "EncipherOnly"),
+                (KeyUsages::DecipherOnly, "DecipherOnly"),
+            ];
+            let found: Vec<&str> = forbidden.iter().filter(|(b, _)| ku.0.contains(*b)).map(|(_, n)| *n).collect();
+            if !found.is_empty() {
+                return Err(format!("key usage must be \"Digital Signature\" only, but found {}", found.join(", ")));
+            }
+        }
+    }
+    if let Some((_, eku)) = extension::<ExtendedKeyUsage>(cert)? {
+        let oids: Vec<String> = eku.0.iter().map(|o| o.to_string()).collect();
+        for (oid, name) in [
+            (EKU_SERVER_AUTH, "ServerAuth"),
+            (EKU_CLIENT_AUTH, "ClientAuth"),
+            (EKU_EMAIL, "EmailProtection"),
+            (EKU_TIME_STAMPING, "TimeStamping"),
+            (EKU_OCSP_SIGNING, "OCSPSigning"),
+            (EKU_ANY, "AnyExtendedKeyUsage"),
+        ] {
+            if oids.iter().any(|o| o == oid) {
+                return Err(format!("extended key usage must not contain {name} eku"));
+            }
+        }
+        // The spec: when the extension is present it must allow code signing.
+        if !oids.iter().any(|o| o == EKU_CODE_SIGNING) {
+            return Err("extended key usage is present but does not allow code signing".into());
+        }
+    }
+    Ok(())
+}

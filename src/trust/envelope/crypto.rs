@@ -1,0 +1,169 @@
+//! The six Notation signature algorithms over RustCrypto primitives, and the rule that ties
+//! the algorithm to the signing key (RSA 2048/3072/4096 → PS256/384/512, EC P-256/384/521 →
+//! ES256/384/512).
+
+use rsa::pkcs1::DecodeRsaPublicKey as _;
+use rsa::traits::PublicKeyParts as _;
+use sha2::{Digest as _, Sha256, Sha384, Sha512};
+use x509_cert::spki::SubjectPublicKeyInfoOwned;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+pub enum Algorithm {
+    PS256,
+    PS384,
+    PS512,
+    ES256,
+    ES384,
+    ES512,
+}
+
+impl Algorithm {
+    pub fn from_jose(name: &str) -> Result<Self, String> {
+        Ok(match name {
+            "PS256" => Self::PS256,
+            "PS384" => Self::PS384,
+            "PS512" => Self::PS512,
+            "ES256" => Self::ES256,
+            "ES384" => Self::ES384,
+            "ES512" => Self::ES512,
+            other => {
+                return Err(format!("signature algorithm {other:?} is not allowed (PS256/384/512, ES256/384/512)"));
+            }
+        })
+    }
+
+    /// COSE algorithm identifiers (RFC 9053).
+    pub fn from_cose(id: i64) -> Result<Self, String> {
+        Ok(match id {
+            -37 => Self::PS256,
+            -38 => Self::PS384,
+            -39 => Self::PS512,
+            -7 => Self::ES256,
+            -35 => Self::ES384,
+            -36 => Self::ES512,
+            other => return Err(format!("COSE algorithm {other} is not allowed (PS256/384/512, ES256/384/512)")),
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::PS256 => "PS256",
+            Self::PS384 => "PS384",
+            Self::PS512 => "PS512",
+            Self::ES256 => "ES256",
+            Self::ES384 => "ES384",
+            Self::ES512 => "ES512",
+        }
+    }
+}
+
+/// A parsed signing key; parsing once lets a cached chain verify many signatures.
+#[derive(Clone)]
+pub enum PublicKey {
+    Rsa(rsa::RsaPublicKey),
+    P256(p256::ecdsa::VerifyingKey),
+    P384(p384::ecdsa::VerifyingKey),
+    P521(p521::ecdsa::VerifyingKey),
+}
+
+impl std::fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PublicKey({})", self.algorithm().name())
+    }
+}
+
+const RSA_ENCRYPTION: &str = "1.2.840.113549.1.1.1";
+const EC_PUBLIC_KEY: &str = "1.2.840.10045.2.1";
+const P256_OID: &str = "1.2.840.10045.3.1.7";
+const P384_OID: &str = "1.3.132.0.34";
+const P521_OID: &str = "1.3.132.0.35";
+
+impl PublicKey {
+    /// The key of a certificate, refusing the types and sizes Notation does not allow.
+    pub fn from_spki(spki: &SubjectPublicKeyInfoOwned) -> Result<Self, String> {
+        let bits = spki.subject_public_key.as_bytes().ok_or("public key bit string is not whole bytes")?;
+        match spki.algorithm.oid.to_string().as_str() {
+            RSA_ENCRYPTION => {
+                let key = rsa::RsaPublicKey::from_pkcs1_der(bits).map_err(|e| format!("bad RSA public key: {e}"))?;
+                let size = key.n().bits();
+                if ![2048, 3072, 4096].contains(&size) {
+                    return Err(format!("rsa key size {size} bits is not supported"));
+                }
+                Ok(PublicKey::Rsa(key))
+            }
+            EC_PUBLIC_KEY => {
+                let curve: der::asn1::ObjectIdentifier = spki
+                    .algorithm
+                    .parameters
+                    .as_ref()
+                    .and_then(|p| p.decode_as().ok())
+                    .ok_or("EC key without a named curve")?;
+                match curve.to_string().as_str() {
+                    P256_OID => p256::ecdsa::VerifyingKey::from_sec1_bytes(bits)
+                        .map(PublicKey::P256)
+                        .map_err(|e| format!("bad P-256 key: {e}")),
+                    P384_OID => p384::ecdsa::VerifyingKey::from_sec1_bytes(bits)
+                        .map(PublicKey::P384)
+                        .map_err(|e| format!("bad P-384 key: {e}")),
+                    P521_OID => p521::ecdsa::VerifyingKey::from_sec1_bytes(bits)
+                        .map(PublicKey::P521)
+                        .map_err(|e| format!("bad P-521 key: {e}")),
+                    other => Err(format!("elliptic curve {other} is not supported (P-256, P-384, P-521)")),
+                }
+            }
+            other => Err(format!("public key algorithm {other} is not supported (RSA, ECDSA)")),
+        }
+    }
+
+    /// The only algorithm this key may sign with.
+    pub fn algorithm(&self) -> Algorithm {
+        match self {
+            PublicKey::Rsa(k) => match k.n().bits() {
+                2048 => Algorithm::PS256,
+                3072 => Algorithm::PS384,
+                _ => Algorithm::PS512,
+            },
+            PublicKey::P256(_) => Algorithm::ES256,
+            PublicKey::P384(_) => Algorithm::ES384,
+            PublicKey::P521(_) => Algorithm::ES512,
+        }
+    }
+
+    /// Verifies `sig` (JOSE/COSE form: PSS bytes, or fixed-length `r || s`) over `msg`.
+    pub fn verify(&self, alg: Algorithm, msg: &[u8], sig: &[u8]) -> Result<(), String> {
+        use p256::ecdsa::signature::Verifier as _;
+        let derived = self.algorithm();
+        if alg != derived {
+            return Err(format!(
+                "mismatch between signature algorithm derived from signing certificate ({}) and signing algorithm specified ({})",
+                derived.name(),
+                alg.name()
+            ));
+        }
+        let bad = || "signature is invalid: it does not verify with the signing certificate's key".to_string();
+        match self {
+            PublicKey::Rsa(k) => {
+                // Go signs with a salt as long as the hash and verifies any salt length;
+                // the signers Notation meets use the hash length, which is what is accepted.
+                let (scheme, digest) = match alg {
+                    Algorithm::PS256 => (rsa::Pss::new::<Sha256>(), Sha256::digest(msg).to_vec()),
+                    Algorithm::PS384 => (rsa::Pss::new::<Sha384>(), Sha384::digest(msg).to_vec()),
+                    _ => (rsa::Pss::new::<Sha512>(), Sha512::digest(msg).to_vec()),
+                };
+                k.verify(scheme, &digest, sig).map_err(|_| bad())
+            }
+            PublicKey::P256(k) => {
+                let s = p256::ecdsa::Signature::from_slice(sig).map_err(|_| bad())?;
+                k.verify(msg, &s).map_err(|_| bad())
+            }
+            PublicKey::P384(k) => {
+                let s = p384::ecdsa::Signature::from_slice(sig).map_err(|_| bad())?;
+                k.verify(msg, &s).map_err(|_| bad())
+            }
+            PublicKey::P521(k) => {
+                let s = p521::ecdsa::Signature::from_slice(sig).map_err(|_| bad())?;
+                k.verify(msg, &s).map_err(|_| bad())
+            }
+        }
+    }
+}

@@ -1,0 +1,538 @@
+//! The Notation verification workflow (signing-and-verification-workflow.md, notation-go
+//! verifier): per signature integrity → plugin → authenticity → trusted identity → expiry
+//! → authenticTimestamp → revocation, each applied with the statement's action; per
+//! artifact, verified when one signature passes every enforced check.
+//!
+//! Time is a parameter. Any error while checking is a failed check with its reason.
+
+pub mod report;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+use sha2::{Digest as _, Sha256};
+
+use super::chain::{self, ValidChain};
+use super::dn::{self, Dn};
+use super::envelope::{self, Envelope, Scheme};
+use super::policy::{Action, Check, Statement, TrustPolicy, TrustStoreKind, TrustStoreRef, VerifyTimestamp};
+use super::revocation::{RevocationMode, RevocationStatus};
+use super::truststore::TrustStore;
+use crate::oci::Descriptor;
+pub use report::*;
+
+/// One signature to verify: its manifest digest and its envelope layer (or why it could
+/// not be fetched, which fails the signature's integrity check).
+#[derive(Debug, Clone)]
+pub struct SignatureInput {
+    pub digest: String,
+    pub media_type: String,
+    pub envelope: Result<Vec<u8>, String>,
+}
+
+type StoreResult = Result<Arc<TrustStore>, String>;
+type ChainResult = Result<Arc<ValidChain>, String>;
+
+/// Verifies signatures against one trust policy and the trust stores under one Notation
+/// directory. Chains and trust stores are cached: many signatures from one signer (the
+/// usual case in a registry) pay the chain validation once. Build a new one when the
+/// policy or the stores change.
+pub struct Verifier {
+    policy: TrustPolicy,
+    notation_dir: PathBuf,
+    revocation: RevocationMode,
+    chains: Mutex<HashMap<[u8; 32], ChainResult>>,
+    stores: Mutex<HashMap<TrustStoreRef, StoreResult>>,
+}
+
+impl Verifier {
+    pub fn new(policy: TrustPolicy, notation_dir: impl Into<PathBuf>, revocation: RevocationMode) -> Self {
+        Verifier {
+            policy,
+            notation_dir: notation_dir.into(),
+            revocation,
+            chains: Mutex::default(),
+            stores: Mutex::default(),
+        }
+    }
+
+    pub fn policy(&self) -> &TrustPolicy {
+        &self.policy
+    }
+
+    pub fn notation_dir(&self) -> &Path {
+        &self.notation_dir
+    }
+
+    /// Verifies an artifact given as `scope` (the repository reference, `host/repo` or a
+    /// layout path) and its descriptor, with the signatures found for it.
+    pub async fn verify_artifact(
+        &self,
+        scope: &str,
+        subject: &Descriptor,
+        signatures: &[SignatureInput],
+        now: DateTime<Utc>,
+    ) -> ArtifactReport {
+        let reference = format!("{scope}@{}", subject.digest);
+        let Some((statement, matched)) = self.policy.statement_for(scope) else {
+            return ArtifactReport {
+                reference: reference.clone(),
+                statement: None,
+                verdict: Verdict::NotEvaluated {
+                    reason: format!("no trust policy statement applies to {scope:?} (no exact scope, no \"*\")"),
+                },
+                signatures: Vec::new(),
+            };
+        };
+        let applied = Some(AppliedStatement { name: statement.name.clone(), matched, level: statement.level });
+        if statement.level == super::policy::Level::Skip {
+            return ArtifactReport { reference, statement: applied, verdict: Verdict::Skipped, signatures: Vec::new() };
+        }
+        if signatures.is_empty() {
+            return ArtifactReport {
+                reference,
+                statement: applied,
+                verdict: Verdict::NoSignature,
+                signatures: Vec::new(),
+            };
+        }
+        let mut reports = Vec::with_capacity(signatures.len());
+        for sig in signatures {
+            let mut r = match &sig.envelope {
+                Ok(bytes) => self.verify_signature(statement, subject, &sig.media_type, bytes, now).await,
+                Err(e) => failed_fetch(&sig.media_type, e),
+            };
+            r.digest = sig.digest.clone();
+            reports.push(r);
+        }
+        let verdict = artifact_verdict(&reports);
+        ArtifactReport { reference, statement: applied, verdict, signatures: reports }
+    }
+
+    /// Verifies one envelope against `statement` for the artifact `subject`.
+    pub async fn verify_signature(
+        &self,
+        statement: &Statement,
+        subject: &Descriptor,
+        media_type: &str,
+        bytes: &[u8],
+        now: DateTime<Utc>,
+    ) -> SignatureReport {
+        let mut run = Run::new(statement, media_type);
+        let Some((env, chain)) = self.integrity(&mut run, subject, media_type, bytes) else {
+            return run.finish();
+        };
+        if let Some(plugin) = &env.plugin {
+            let min = env.plugin_min_version.as_deref().map(|v| format!(" (version ≥ {v})")).unwrap_or_default();
+            run.record(
+                CheckKind::VerificationPlugin,
+                Action::Enforce,
+                Err(format!(
+                    "requires plugin {plugin}{min}, which sigscope does not implement; a signature that \
+                     names a verification plugin cannot be verified without it, so it fails closed"
+                )),
+            );
+            return run.finish();
+        }
+        let authenticity = run.actions.get(Check::Authenticity);
+        if run.gate(CheckKind::Authenticity, authenticity) {
+            let result = self.authenticity(statement, &env, &chain);
+            if run.record(CheckKind::Authenticity, authenticity, result) {
+                return run.finish();
+            }
+        }
+        if run.gate(CheckKind::TrustedIdentity, authenticity) {
+            let result = trusted_identity(statement, &chain);
+            if run.record(CheckKind::TrustedIdentity, authenticity, result) {
+                return run.finish();
+            }
+        }
+        let expiry = run.actions.get(Check::Expiry);
+        if run.gate(CheckKind::Expiry, expiry) {
+            let result = match env.expiry {
+                Some(exp) if now >= exp => {
+                    Err(format!("digital signature has expired on {}", exp.format("%Y-%m-%d %H:%M:%S UTC")))
+                }
+                Some(exp) => Ok(format!("the signature expires {}", exp.format("%Y-%m-%d %H:%M:%S UTC"))),
+                None => Ok("the signature has no expiry".into()),
+            };
+            if run.record(CheckKind::Expiry, expiry, result) {
+                return run.finish();
+            }
+        }
+        let timestamp = run.actions.get(Check::AuthenticTimestamp);
+        if run.gate(CheckKind::AuthenticTimestamp, timestamp) {
+            let result = self.authentic_timestamp(&mut run, statement, &env, &chain, now).await;
+            if run.record(CheckKind::AuthenticTimestamp, timestamp, result) {
+                return run.finish();
+            }
+        }
+        let revocation = run.actions.get(Check::Revocation);
+        if run.gate(CheckKind::Revocation, revocation) {
+            let at = env.authentic_signing_time.unwrap_or(now);
+            let result = match super::revocation::check_chain(&chain.ders(), &self.revocation, at).await {
+                RevocationStatus::Good => Ok("no certificate of the chain is revoked (certificates without \
+                     revocation information are not revocable, as Notation treats them)"
+                    .to_string()),
+                RevocationStatus::Revoked { subject, reason } => {
+                    Err(format!("signing certificate with subject {subject:?} is revoked: {reason}"))
+                }
+                RevocationStatus::Unknown { reason } => Err(format!("revocation status is unknown: {reason}")),
+            };
+            run.record(CheckKind::Revocation, revocation, result);
+        }
+        run.finish()
+    }
+
+    /// Parses the envelope, validates the chain, verifies the signature and matches the
+    /// payload with the artifact. `None` after recording the failure.
+    fn integrity(
+        &self,
+        run: &mut Run,
+        subject: &Descriptor,
+        media_type: &str,
+        bytes: &[u8],
+    ) -> Option<(Envelope, Arc<ValidChain>)> {
+        let result = (|| {
+            let env = envelope::parse(media_type, bytes)?;
+            run.fill_envelope(&env);
+            let chain = self.chain(&env.chain)?;
+            run.report.signer = Some(chain.leaf().subject.clone());
+            chain.leaf_key.verify(env.alg, &env.signed_bytes, &env.signature)?;
+            let target = envelope::target_artifact(&env.payload)?;
+            if target.digest != subject.digest || target.size != subject.size || target.media_type != subject.media_type
+            {
+                return Err(format!(
+                    "content descriptor mismatch: the signature is for {} ({} bytes, {}), not this artifact {} ({} bytes, {})",
+                    target.digest, target.size, target.media_type, subject.digest, subject.size, subject.media_type
+                ));
+            }
+            Ok((env, chain))
+        })();
+        match result {
+            Ok((env, chain)) => {
+                run.record(
+                    CheckKind::Integrity,
+                    Action::Enforce,
+                    Ok(format!(
+                        "{} signature verifies with the signing certificate's key and names this artifact",
+                        env.alg.name()
+                    )),
+                );
+                Some((env, chain))
+            }
+            Err(e) => {
+                run.record(CheckKind::Integrity, Action::Enforce, Err(e));
+                None
+            }
+        }
+    }
+
+    fn chain(&self, ders: &[Vec<u8>]) -> Result<Arc<ValidChain>, String> {
+        let mut h = Sha256::new();
+        for d in ders {
+            h.update((d.len() as u64).to_be_bytes());
+            h.update(d);
+        }
+        let key: [u8; 32] = h.finalize().into();
+        if let Some(hit) = self.chains.lock().expect("chain cache").get(&key) {
+            return hit.clone();
+        }
+        let result = chain::validate(ders).map(Arc::new);
+        self.chains.lock().expect("chain cache").insert(key, result.clone());
+        result
+    }
+
+    fn store(&self, r: &TrustStoreRef) -> StoreResult {
+        if let Some(hit) = self.stores.lock().expect("store cache").get(r) {
+            return hit.clone();
+        }
+        let result = TrustStore::load_ref(&self.notation_dir, r).map(Arc::new).map_err(|e| e.to_string());
+        self.stores.lock().expect("store cache").insert(r.clone(), result.clone());
+        result
+    }
+
+    fn stores_of(&self, statement: &Statement, kind: TrustStoreKind) -> Result<Vec<Arc<TrustStore>>, String> {
+        let mut out = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for r in statement.trust_stores.iter().filter(|r| r.kind == kind) {
+            if seen.insert(r) {
+                out.push(self.store(r).map_err(|e| format!("failed to load trust store {r}: {e}"))?);
+            }
+        }
+        Ok(out)
+    }
+
+    fn authenticity(&self, statement: &Statement, env: &Envelope, chain: &ValidChain) -> Result<String, String> {
+        let kind = match env.scheme {
+            Scheme::X509 => TrustStoreKind::Ca,
+            Scheme::SigningAuthority => TrustStoreKind::SigningAuthority,
+        };
+        let stores = self.stores_of(statement, kind)?;
+        if stores.is_empty() {
+            return Err(format!(
+                "trust policy statement {:?} names no {}: trust store, which the {} signing scheme needs",
+                statement.name,
+                kind.dir_name(),
+                env.scheme.name()
+            ));
+        }
+        for store in &stores {
+            for trusted in &store.certificates {
+                if let Some(c) = chain.certs.iter().find(|c| c.der == trusted.der) {
+                    return Ok(format!("chain certificate {:?} is in trust store {}", c.subject, store.store));
+                }
+            }
+        }
+        let names: Vec<String> = stores.iter().map(|s| s.store.to_string()).collect();
+        Err(format!(
+            "the signature's certificate chain does not contain any trusted certificate (trust stores: {})",
+            names.join(", ")
+        ))
+    }
+
+    async fn authentic_timestamp(
+        &self,
+        run: &mut Run,
+        statement: &Statement,
+        env: &Envelope,
+        chain: &ValidChain,
+        now: DateTime<Utc>,
+    ) -> Result<String, String> {
+        if env.scheme == Scheme::SigningAuthority {
+            let at = env.authentic_signing_time.ok_or("no authentic signing time")?;
+            let shown = at.format("%Y-%m-%d %H:%M:%S UTC");
+            return match chain.invalid_at(at, "authentic signing time") {
+                Some(e) => Err(e),
+                None => Ok(format!("every certificate was valid at the authentic signing time {shown}")),
+            };
+        }
+        let tsa_refs: Vec<&TrustStoreRef> =
+            statement.trust_stores.iter().filter(|r| r.kind == TrustStoreKind::Tsa).collect();
+        let expired_now = chain.invalid_at(now, "verification time");
+        let consult =
+            !tsa_refs.is_empty() && (statement.verify_timestamp == VerifyTimestamp::Always || expired_now.is_some());
+        if !consult {
+            return match expired_now {
+                Some(e) => {
+                    let why = if tsa_refs.is_empty() {
+                        if env.timestamp_token.is_some() {
+                            "; the envelope has a timestamp countersignature but the policy names no tsa: store"
+                        } else {
+                            "; no timestamp countersignature"
+                        }
+                    } else {
+                        ""
+                    };
+                    Err(format!("{e}{why}"))
+                }
+                None => Ok("every certificate of the chain is valid now".into()),
+            };
+        }
+        let token = env
+            .timestamp_token
+            .as_deref()
+            .ok_or("no timestamp countersignature was found in the signature envelope")?;
+        let stores = self.stores_of(statement, TrustStoreKind::Tsa)?;
+        let roots: Vec<Vec<u8>> = stores.iter().flat_map(|s| s.certificates.iter().map(|c| c.der.clone())).collect();
+        let info = super::timestamp::verify_timestamp(token, &env.signature, &roots, now)
+            .map_err(|e| format!("failed to verify the timestamp countersignature: {e}"))?;
+        super::timestamp::check_signing_chain_validity(&info, &chain.ders())?;
+        run.timestamp = Some(info.gen_time);
+        // The TSA chain is revocation-checked as Notation does, except that a policy which
+        // skips revocation skips it here too (so offline verification stays possible).
+        if run.actions.get(Check::Revocation) != Action::Skip {
+            match super::revocation::check_chain(&info.tsa_chain, &self.revocation, now).await {
+                RevocationStatus::Good => {}
+                RevocationStatus::Revoked { subject, reason } => {
+                    return Err(format!("timestamping certificate {subject:?} is revoked: {reason}"));
+                }
+                RevocationStatus::Unknown { reason } => {
+                    return Err(format!("revocation status of the timestamping chain is unknown: {reason}"));
+                }
+            }
+        }
+        Ok(format!(
+            "timestamped by {} at {} (from {} to {}); every certificate was valid then",
+            info.tsa_subject,
+            info.gen_time.format("%Y-%m-%d %H:%M:%S UTC"),
+            info.earliest.format("%H:%M:%S"),
+            info.latest.format("%H:%M:%S")
+        ))
+    }
+}
+
+fn trusted_identity(statement: &Statement, chain: &ValidChain) -> Result<String, String> {
+    if statement.trusts_any_identity() {
+        return Ok("the statement trusts any identity (\"*\")".into());
+    }
+    let identities: Vec<&Dn> = statement.x509_identities().collect();
+    if identities.is_empty() {
+        return Err(format!(
+            "no x509 trusted identities are configured in the trust policy {:?} (other identity types need a plugin)",
+            statement.name
+        ));
+    }
+    let leaf = chain.leaf();
+    let subject = Dn::from_certificate(&leaf.der)
+        .map_err(|e| format!("signing certificate subject {:?} cannot be matched: {e}", leaf.subject))?;
+    match identities.iter().find(|id| dn::matches(id, &subject)) {
+        Some(id) => Ok(format!("signing certificate {:?} matches x509.subject: {id}", leaf.subject)),
+        None => Err(format!(
+            "signing certificate {:?} does not match the x509 trusted identities of {:?}",
+            leaf.subject, statement.name
+        )),
+    }
+}
+
+fn failed_fetch(media_type: &str, reason: &str) -> SignatureReport {
+    let mut run = Run::new_fixed(media_type);
+    run.record(
+        CheckKind::Integrity,
+        Action::Enforce,
+        Err(format!("the signature envelope could not be read: {reason}")),
+    );
+    run.finish()
+}
+
+fn artifact_verdict(reports: &[SignatureReport]) -> Verdict {
+    if reports.iter().any(|r| r.verdict == SignatureVerdict::Verified) {
+        return Verdict::Verified;
+    }
+    if let Some(r) = reports.iter().find(|r| r.passed()) {
+        let warnings = r.warnings().map(|c| format!("{}: {}", c.check.name(), c.reason)).collect();
+        return Verdict::VerifiedWithWarnings { warnings };
+    }
+    match reports.first().map(|r| &r.verdict) {
+        Some(SignatureVerdict::Failed { check, reason }) => Verdict::Failed {
+            check: Some(*check),
+            reason: if reports.len() > 1 {
+                format!("{reason} (and {} more signature(s) failed)", reports.len() - 1)
+            } else {
+                reason.clone()
+            },
+        },
+        _ => Verdict::Failed { check: None, reason: "no signature passed".into() },
+    }
+}
+
+/// The state of one signature's verification while checks run.
+struct Run {
+    actions: super::policy::Actions,
+    report: SignatureReport,
+    stopped: bool,
+    timestamp: Option<DateTime<Utc>>,
+}
+
+impl Run {
+    fn new(statement: &Statement, media_type: &str) -> Self {
+        let mut run = Self::new_fixed(media_type);
+        run.actions = statement.effective_actions();
+        run
+    }
+
+    fn new_fixed(media_type: &str) -> Self {
+        let e = Action::Enforce;
+        Run {
+            actions: super::policy::Actions {
+                integrity: e,
+                authenticity: e,
+                authentic_timestamp: e,
+                expiry: e,
+                revocation: e,
+            },
+            report: SignatureReport {
+                digest: String::new(),
+                envelope_media_type: media_type.to_string(),
+                format: None,
+                signing_scheme: None,
+                algorithm: None,
+                signer: None,
+                signing_time: None,
+                authentic_signing_time: None,
+                expiry: None,
+                timestamp: None,
+                checks: Vec::new(),
+                verdict: SignatureVerdict::Verified,
+            },
+            stopped: false,
+            timestamp: None,
+        }
+    }
+
+    fn fill_envelope(&mut self, env: &Envelope) {
+        let r = &mut self.report;
+        r.format = Some(env.format);
+        r.signing_scheme = Some(env.scheme);
+        r.algorithm = Some(env.alg);
+        r.signing_time = env.signing_time;
+        r.authentic_signing_time = env.authentic_signing_time;
+        r.expiry = env.expiry;
+    }
+
+    /// Records a skipped row and returns false when the policy skips the check.
+    fn gate(&mut self, check: CheckKind, action: Action) -> bool {
+        if action == Action::Skip {
+            self.report.checks.push(CheckResult {
+                check,
+                outcome: Outcome::Skipped,
+                action,
+                reason: "skipped by the trust policy".into(),
+            });
+            return false;
+        }
+        true
+    }
+
+    /// Records a result; true when an enforced failure stops verification.
+    fn record(&mut self, check: CheckKind, action: Action, result: Result<String, String>) -> bool {
+        let (outcome, reason) = match result {
+            Ok(why) => (Outcome::Pass, why),
+            Err(why) if action == Action::Enforce => (Outcome::FailEnforced, why),
+            Err(why) => (Outcome::FailLogged, why),
+        };
+        if outcome == Outcome::FailEnforced && !self.stopped {
+            self.stopped = true;
+            self.report.verdict = SignatureVerdict::Failed { check, reason: reason.clone() };
+        }
+        self.report.checks.push(CheckResult { check, outcome, action, reason });
+        self.stopped
+    }
+
+    fn finish(mut self) -> SignatureReport {
+        self.report.timestamp = self.timestamp;
+        let all = [
+            CheckKind::Integrity,
+            CheckKind::Authenticity,
+            CheckKind::TrustedIdentity,
+            CheckKind::Expiry,
+            CheckKind::AuthenticTimestamp,
+            CheckKind::Revocation,
+        ];
+        for check in all {
+            if self.report.check(check).is_none() {
+                let action = match check {
+                    CheckKind::Integrity => self.actions.integrity,
+                    CheckKind::Authenticity | CheckKind::TrustedIdentity => self.actions.authenticity,
+                    CheckKind::Expiry => self.actions.expiry,
+                    CheckKind::AuthenticTimestamp => self.actions.authentic_timestamp,
+                    CheckKind::Revocation | CheckKind::VerificationPlugin => self.actions.revocation,
+                };
+                let (outcome, reason) = if action == Action::Skip {
+                    (Outcome::Skipped, "skipped by the trust policy".to_string())
+                } else {
+                    (Outcome::NotRun, "not evaluated: an enforced check failed before it".to_string())
+                };
+                self.report.checks.push(CheckResult { check, outcome, action, reason });
+            }
+        }
+        let order = |c: &CheckResult| c.check as usize;
+        self.report.checks.sort_by_key(order);
+        if !self.stopped && self.report.checks.iter().any(|c| c.outcome == Outcome::FailLogged) {
+            self.report.verdict = SignatureVerdict::VerifiedWithWarnings;
+        }
+        self.report
+    }
+}
