@@ -95,20 +95,10 @@ pub async fn check_chain(chain: &[Vec<u8>], mode: &RevocationMode, at: DateTime<
     if certs.is_empty() {
         return RevocationStatus::Unknown { reason: "empty certificate chain".into() };
     }
-    let client = match mode {
-        RevocationMode::Online { timeout, .. } => match reqwest::Client::builder()
-            .timeout(*timeout)
-            .connect_timeout(*timeout)
-            .redirect(reqwest::redirect::Policy::limited(3))
-            .build()
-        {
-            Ok(c) => Some(c),
-            Err(e) => return RevocationStatus::Unknown { reason: format!("cannot build an HTTP client: {e}") },
-        },
-        RevocationMode::Offline { .. } => None,
-    };
     let now = Utc::now();
-    let ctx = Ctx { mode, client: client.as_ref(), now, at };
+    // The HTTP client is built on first download only: most chains carry no CRL
+    // distribution point, and building a client (TLS roots) costs more than verifying.
+    let ctx = Ctx { mode, client: tokio::sync::OnceCell::new(), now, at };
     let outcomes = futures::future::join_all((0..certs.len()).map(|i| ctx.check_cert(&certs, i))).await;
 
     let mut unknown = Vec::new();
@@ -124,7 +114,7 @@ pub async fn check_chain(chain: &[Vec<u8>], mode: &RevocationMode, at: DateTime<
 
 struct Ctx<'a> {
     mode: &'a RevocationMode,
-    client: Option<&'a reqwest::Client>,
+    client: tokio::sync::OnceCell<Result<reqwest::Client, String>>,
     now: DateTime<Utc>,
     at: DateTime<Utc>,
 }
@@ -216,9 +206,22 @@ impl Ctx<'_> {
             Some(Err(e)) => format!("the cached CRL is unusable ({e})"),
             None => "no cached CRL".to_string(),
         };
-        let Some(client) = self.client else {
+        let RevocationMode::Online { timeout, .. } = self.mode else {
             return Err(format!("offline and {cache_problem}"));
         };
+        let client = self
+            .client
+            .get_or_init(|| async {
+                reqwest::Client::builder()
+                    .timeout(*timeout)
+                    .connect_timeout(*timeout)
+                    .redirect(reqwest::redirect::Policy::limited(3))
+                    .build()
+                    .map_err(|e| format!("cannot build an HTTP client: {e}"))
+            })
+            .await
+            .as_ref()
+            .map_err(Clone::clone)?;
         let bytes = download(client, url).await?;
         let crl = validate(&bytes, issuer, self.now)?;
         if !crl.fresh(self.now) {

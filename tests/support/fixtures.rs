@@ -154,3 +154,43 @@ pub async fn seed(c: &RegistryClient, repo: &str) -> Fixture {
         native_referrers: native,
     }
 }
+
+/// Pushes the whole built-in demo into `repo`: blobs, then images and indexes, then the
+/// referrers (through `push_referrer`, which keeps the tag schema for registries without
+/// the API), then the demo's tags. Returns the tag → descriptor map.
+pub async fn push_demo(c: &RegistryClient, repo: &str) -> std::collections::BTreeMap<String, Descriptor> {
+    use sigscope::oci::Manifest;
+    let files = &sigscope::demo::files().0;
+    let mut manifests = Vec::new();
+    for (path, bytes) in files {
+        let Some(hex) = path.strip_prefix("blobs/sha256/") else { continue };
+        let parsed = Manifest::parse(bytes).ok().filter(|m| {
+            matches!(m.media_type.as_deref(), Some(media::OCI_MANIFEST | media::OCI_INDEX | media::DOCKER_MANIFEST))
+        });
+        match parsed {
+            Some(m) => manifests.push((format!("sha256:{hex}"), bytes.clone(), m)),
+            None => {
+                push_blob(c, repo, "application/octet-stream", bytes.clone()).await.expect("push demo blob");
+            }
+        }
+    }
+    // Images before indexes (an index needs its children), referrers last.
+    manifests.sort_by_key(|(d, _, m)| (m.subject.is_some(), m.is_index(), d.clone()));
+    for (digest, bytes, m) in &manifests {
+        let mt = m.media_type.clone().unwrap();
+        if m.subject.is_some() {
+            push_referrer(c, repo, bytes.clone(), &mt).await.expect("push demo referrer");
+        } else {
+            push_manifest(c, repo, digest, bytes.clone(), &mt).await.expect("push demo manifest");
+        }
+    }
+    let index = Manifest::parse(&files["index.json"]).unwrap();
+    let mut tags = std::collections::BTreeMap::new();
+    for d in &index.manifests {
+        let Some(tag) = d.annotations.get(sigscope::oci::annotations::REF_NAME) else { continue };
+        let bytes = files[&format!("blobs/sha256/{}", d.digest.trim_start_matches("sha256:"))].clone();
+        push_manifest(c, repo, tag, bytes, &d.media_type).await.expect("tag demo manifest");
+        tags.insert(tag.clone(), d.clone());
+    }
+    tags
+}
