@@ -279,18 +279,32 @@ impl Verifier {
                 env.scheme.name()
             ));
         }
+        // The chain was validated, so its last certificate is its only self-signed one. The
+        // specification makes store certificates trust anchors: an intermediate or leaf that
+        // is merely present in a store (notation-go would accept it) does not vouch alone.
+        let root = chain.certs.last().expect("a validated chain is not empty");
+        let mut pinned_non_root = None;
         for store in &stores {
             for trusted in &store.certificates {
+                if trusted.der == root.der {
+                    return Ok(format!("root certificate {:?} is in trust store {}", root.subject, store.store));
+                }
                 if let Some(c) = chain.certs.iter().find(|c| c.der == trusted.der) {
-                    return Ok(format!("chain certificate {:?} is in trust store {}", c.subject, store.store));
+                    pinned_non_root = Some((c.subject.clone(), store.store.to_string()));
                 }
             }
         }
         let names: Vec<String> = stores.iter().map(|s| s.store.to_string()).collect();
-        Err(format!(
+        let mut reason = format!(
             "the signature's certificate chain does not contain any trusted certificate (trust stores: {})",
             names.join(", ")
-        ))
+        );
+        if let Some((subject, store)) = pinned_non_root {
+            reason.push_str(&format!(
+                "; {subject:?} is in {store} but is not the chain's root, and only trust anchors vouch for a chain"
+            ));
+        }
+        Err(reason)
     }
 
     async fn authentic_timestamp(
