@@ -63,6 +63,7 @@ pub enum RevocationStatus {
     },
 }
 
+const ID_CE_CRL_DISTRIBUTION_POINTS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.31");
 const ID_CE_CRL_NUMBER: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.20");
 const ID_CE_REASON_CODE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.21");
 const ID_CE_INVALIDITY_DATE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.24");
@@ -79,6 +80,22 @@ const MAX_CRL_BYTES: usize = 64 << 20;
 /// any URL maps to a safe file name.
 pub fn cached_crl_path(cache_dir: &Path, url: &str) -> PathBuf {
     cache_dir.join(format!("{}.crl", hex::encode(Sha256::digest(url.as_bytes()))))
+}
+
+/// Whether any certificate of `chain` (DER) names a way to check its revocation (CRL
+/// distribution points or authority information access). Without one, [`check_chain`]
+/// can only answer Good, so a caller may skip it.
+pub fn offers_revocation_info(chain: &[Vec<u8>]) -> bool {
+    chain.iter().any(|der| match Certificate::from_der(der) {
+        Ok(c) => c
+            .tbs_certificate
+            .extensions
+            .iter()
+            .flatten()
+            .any(|e| e.extn_id == ID_PE_AUTHORITY_INFO_ACCESS || e.extn_id == ID_CE_CRL_DISTRIBUTION_POINTS),
+        // Unparseable: let check_chain report it.
+        Err(_) => true,
+    })
 }
 
 /// Checks every certificate of `chain` (DER, leaf first, each issued by the next) at `at`.

@@ -33,7 +33,20 @@ pub struct SignatureInput {
 }
 
 type StoreResult = Result<Arc<TrustStore>, String>;
-type ChainResult = Result<Arc<ValidChain>, String>;
+type ChainResult = Result<Arc<CheckedChain>, String>;
+
+/// A validated chain with what the revocation check needs to know about it once.
+struct CheckedChain {
+    chain: ValidChain,
+    revocable: bool,
+}
+
+impl std::ops::Deref for CheckedChain {
+    type Target = ValidChain;
+    fn deref(&self) -> &ValidChain {
+        &self.chain
+    }
+}
 
 /// Verifies signatures against one trust policy and the trust stores under one Notation
 /// directory. Chains and trust stores are cached: many signatures from one signer (the
@@ -172,7 +185,12 @@ impl Verifier {
         let revocation = run.actions.get(Check::Revocation);
         if run.gate(CheckKind::Revocation, revocation) {
             let at = env.authentic_signing_time.unwrap_or(now);
-            let result = match super::revocation::check_chain(&chain.ders(), &self.revocation, at).await {
+            let status = if chain.revocable {
+                super::revocation::check_chain(&chain.ders(), &self.revocation, at).await
+            } else {
+                RevocationStatus::Good
+            };
+            let result = match status {
                 RevocationStatus::Good => Ok("no certificate of the chain is revoked (certificates without \
                      revocation information are not revocable, as Notation treats them)"
                     .to_string()),
@@ -194,7 +212,7 @@ impl Verifier {
         subject: &Descriptor,
         media_type: &str,
         bytes: &[u8],
-    ) -> Option<(Envelope, Arc<ValidChain>)> {
+    ) -> Option<(Envelope, Arc<CheckedChain>)> {
         let result = (|| {
             let env = envelope::parse(media_type, bytes)?;
             run.fill_envelope(&env);
@@ -230,7 +248,7 @@ impl Verifier {
         }
     }
 
-    fn chain(&self, ders: &[Vec<u8>]) -> Result<Arc<ValidChain>, String> {
+    fn chain(&self, ders: &[Vec<u8>]) -> ChainResult {
         let mut h = Sha256::new();
         for d in ders {
             h.update((d.len() as u64).to_be_bytes());
@@ -240,7 +258,10 @@ impl Verifier {
         if let Some(hit) = self.chains.lock().expect("chain cache").get(&key) {
             return hit.clone();
         }
-        let result = chain::validate(ders).map(Arc::new);
+        let result = chain::validate(ders).map(|chain| {
+            let revocable = super::revocation::offers_revocation_info(ders);
+            Arc::new(CheckedChain { chain, revocable })
+        });
         self.chains.lock().expect("chain cache").insert(key, result.clone());
         result
     }
