@@ -250,6 +250,13 @@ async fn plugin(v: &Value, t: &mut Tally) {
         }
         t.cases += 1;
     }
+    // A missing plugin is not a policy-governed check: even audit, which only logs
+    // authenticity, must not let the signature through.
+    let st = statement(v["trustPolicy"].as_str().unwrap(), v.get("trustPolicyOverride"), Some("audit"), &[]);
+    let r = verify(&dir, &st, &subject, JWS, &bytes).await;
+    assert_eq!(outcome(&r, CheckKind::VerificationPlugin), Outcome::FailEnforced, "{file} at audit");
+    assert!(!r.passed(), "{file} at audit");
+    t.cases += 1;
 }
 
 /// `sig_env_with_metadata.json` at level audit. sigscope has no user-metadata option, so
@@ -353,6 +360,15 @@ async fn timestamped(v: &Value, t: &mut Tally) {
         t.cases += 1;
     }
 
+    if pass && mutation.is_none() && v.get("trustPolicyOverride").is_none() && !untrusted {
+        // Why the override: offline, with no cached CRL, the TSA chain's revocation status
+        // is unknown, and unknown fails the timestamp as in Go.
+        let st = statement(policy, None, None, &[]);
+        let r = verify(&dir, &st, &subject, media_type, &bytes).await;
+        assert_eq!(outcome(&r, CheckKind::AuthenticTimestamp), Outcome::FailEnforced, "{ctx}: {r:#?}");
+        assert!(reason(&r, CheckKind::AuthenticTimestamp).contains("revocation"), "{ctx}: {r:#?}");
+        t.cases += 1;
+    }
     if let Some(also) = exp.get("alsoWith") {
         let vt = also["verifyTimestamp"].as_str().unwrap();
         let st = statement(policy, Some(&json!({"signatureVerification": {"verifyTimestamp": vt}})), None, &checks);
