@@ -727,3 +727,63 @@ fn codesigning_leaf_rules_as_notation_core_go() {
         assert!(e.contains(key), "{name} as a chain: {e:?} lacks {key:?}");
     }
 }
+
+/// A chain of one certificate as the verifier holds it. The identity vectors are CA
+/// certificates that `chain::validate` would refuse as leaves; the identity check only
+/// reads the leaf's subject.
+fn identity_chain(name: &str) -> chain::ValidChain {
+    use der::Decode as _;
+    let der =
+        sigscope::trust::truststore::split_certificates(&read(&format!("x509/identity/{name}"))).unwrap().remove(0);
+    let cert = x509_cert::Certificate::from_der(&der).unwrap();
+    let leaf_key = envelope::crypto::PublicKey::from_spki(&cert.tbs_certificate.subject_public_key_info).unwrap();
+    let c = chain::ChainCert {
+        der,
+        subject: cert.tbs_certificate.subject.to_string(),
+        not_before: now(),
+        not_after: now(),
+    };
+    chain::ValidChain { certs: vec![c], leaf_key }
+}
+
+/// notation-go TestVerifyX509TrustedIdentities (x509/identity/).
+#[test]
+fn trusted_identities_as_notation_go() {
+    let good = identity_chain("signing-cert.pem");
+    let bad = identity_chain("bad-cert.pem");
+    let matching = "x509.subject:C=US,O=SomeOrg,ST=WA";
+    let other = "x509.subject:C=IND,O=SomeOrg,ST=TS";
+    let custom = "nonX509Prefix:my-custom-identity";
+    let cases: [(&chain::ValidChain, &[&str], bool); 10] = [
+        (&good, &[matching], true),
+        (&good, &[custom], false),
+        (&good, &[matching, custom], true),
+        (&good, &[matching, other], true),
+        (&good, &[other], false),
+        (&good, &[other, custom], false),
+        (&good, &[other, "x509.subject:C=LOL,O=LOL,ST=LOL"], false),
+        (&good, &["x509.subject:C=bad=#identity,O=LOL,ST=LOL"], false),
+        (&good, &["*"], true),
+        // The leaf subject holds "=#": it cannot be matched even by a matching identity.
+        (&bad, &[matching], false),
+    ];
+    for (leaf, ids, ok) in cases {
+        let doc = json!({"version": "1.0", "trustPolicies": [{
+            "name": "identity", "registryScopes": ["*"], "signatureVerification": {"level": "strict"},
+            "trustStores": ["ca:x"], "trustedIdentities": ids,
+        }]});
+        let st = match TrustPolicy::parse(&doc.to_string()) {
+            Ok(p) => p.statements[0].clone(),
+            // A malformed identity refused when the policy loads fails the same signature.
+            Err(e) => {
+                assert!(!ok, "{ids:?}: {e}");
+                continue;
+            }
+        };
+        let got = sigscope::trust::verify::trusted_identity(&st, leaf);
+        assert_eq!(got.is_ok(), ok, "{ids:?} on {}: {got:?}", leaf.leaf().subject);
+        if std::ptr::eq(leaf, &bad) {
+            assert!(got.unwrap_err().contains("=#"), "bad-cert fails on its subject, not on a mismatch");
+        }
+    }
+}
