@@ -109,6 +109,23 @@ async fn verify(dir: &Path, st: &Statement, subject: &Descriptor, media_type: &s
     verifier.verify_signature(st, subject, media_type, bytes, now()).await
 }
 
+/// The whole artifact path: the statement is found by the repository of the vector's
+/// `artifactReference` (an exact registry scope in these policies), and the signature is
+/// fetched as a referrer would be.
+async fn verify_reference(v: &Value, dir: &Path, st: &Statement, bytes: &[u8]) -> Verdict {
+    let reference = v["artifactReference"].as_str().unwrap();
+    let (scope, digest) = reference.split_once('@').unwrap();
+    assert!(st.registry_scopes.iter().any(|s| s == scope), "{reference}: {:?}", st.registry_scopes);
+    let subject = descriptor(&v["descriptor"]);
+    let (_cache, mode) = offline();
+    let verifier = Verifier::new(TrustPolicy { statements: vec![st.clone()] }, dir, mode);
+    let input = SignatureInput { digest: "sha256:sig".into(), media_type: JWS.into(), envelope: Ok(bytes.to_vec()) };
+    let report = verifier.verify_artifact(scope, &subject, &[input], now()).await;
+    assert_eq!(report.reference, format!("{scope}@{digest}"), "the reference names the signed descriptor");
+    assert_eq!(report.statement.as_ref().map(|s| s.name.as_str()), Some(st.name.as_str()), "{reference}");
+    report.verdict
+}
+
 fn descriptor(v: &Value) -> Descriptor {
     serde_json::from_value(v.clone()).unwrap()
 }
@@ -201,8 +218,12 @@ async fn mock_jws(v: &Value, t: &mut Tally) {
         let ctx = format!("{file} {level:?} {}", v.get("trustPolicyOverride").unwrap_or(&Value::Null));
         let st = statement(v["trustPolicy"].as_str().unwrap(), v.get("trustPolicyOverride"), level.as_deref(), &[]);
         let r = verify(&dir, &st, &subject, JWS, &bytes).await;
+        let verdict = verify_reference(v, &dir, &st, &bytes).await;
         match exp.get("failingCheck").and_then(Value::as_str) {
-            None => assert_all_pass(&r, &ctx),
+            None => {
+                assert_all_pass(&r, &ctx);
+                assert_eq!(verdict, Verdict::Verified, "{ctx}");
+            }
             Some(name) => {
                 let enforced = match &exp["action"] {
                     Value::String(s) => {
@@ -212,7 +233,16 @@ async fn mock_jws(v: &Value, t: &mut Tally) {
                     Value::Object(m) => m[level.as_deref().unwrap()] == "enforce",
                     other => panic!("{ctx}: action {other}"),
                 };
-                assert_fails(&r, check_named(name), enforced, &ctx);
+                let check = check_named(name);
+                assert_fails(&r, check, enforced, &ctx);
+                if enforced {
+                    assert!(
+                        matches!(verdict, Verdict::Failed { check: Some(c), .. } if c == check),
+                        "{ctx}: {verdict:?}"
+                    );
+                } else {
+                    assert!(matches!(verdict, Verdict::VerifiedWithWarnings { .. }), "{ctx}: {verdict:?}");
+                }
             }
         }
         t.cases += 1;
@@ -248,6 +278,11 @@ async fn plugin(v: &Value, t: &mut Tally) {
         for c in &ROWS[1..] {
             assert_eq!(outcome(&r, *c), Outcome::NotRun, "{ctx}: {c:?}");
         }
+        let verdict = verify_reference(v, &dir, &st, &bytes).await;
+        assert!(
+            matches!(verdict, Verdict::Failed { check: Some(CheckKind::VerificationPlugin), .. }),
+            "{ctx}: {verdict:?}"
+        );
         t.cases += 1;
     }
     // A missing plugin is not a policy-governed check: even audit, which only logs
