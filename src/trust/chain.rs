@@ -132,6 +132,20 @@ pub fn validate(chain: &[Vec<u8>]) -> Result<ValidChain, String> {
     Ok(ValidChain { certs, leaf_key })
 }
 
+/// The CA rules alone for one DER certificate with `cas_below` CA certificates between it
+/// and the leaf: notation-core-go tests its CA validator on certificates that end no chain.
+pub fn validate_ca_certificate(der: &[u8], cas_below: usize) -> Result<(), String> {
+    let cert = Certificate::from_der(der).map_err(|e| format!("certificate does not parse: {e}"))?;
+    check_ca(&cert, cas_below)
+}
+
+/// The code-signing leaf rules (extensions and key) alone for one DER certificate.
+pub fn validate_leaf_certificate(der: &[u8]) -> Result<(), String> {
+    let cert = Certificate::from_der(der).map_err(|e| format!("certificate does not parse: {e}"))?;
+    check_leaf(&cert)?;
+    PublicKey::from_spki(&cert.tbs_certificate.subject_public_key_info).map(|_| ())
+}
+
 fn extension<T: for<'a> der::Decode<'a> + const_oid::AssociatedOid>(
     cert: &Certificate,
 ) -> Result<Option<(bool, T)>, String> {
