@@ -550,6 +550,16 @@ fn corpus(w: &World) -> Vec<Case> {
             "not present",
         );
         c.jws(
+            "crit lists expiry but the header has none",
+            jws_raw(
+                s,
+                &header_with("ES256", &Attrs::x509(signed_at(), None), |m| m["crit"] = json!([H_SCHEME, H_EXPIRY])),
+                w,
+            )
+            .bytes(),
+            "marked critical but not present",
+        );
+        c.jws(
             "crit without signingScheme",
             h(&|m| m["crit"] = json!([H_EXPIRY])),
             "\"io.cncf.notary.signingScheme\" is not marked critical",
@@ -916,6 +926,91 @@ fn corpus(w: &World) -> Vec<Case> {
         );
     }
 
+    // --- COSE written by hand: duplicate map labels, which coset's builder cannot produce ---
+    {
+        use coset::AsCborValue as _;
+        let map = |h: coset::Header| match h.to_cbor_value().unwrap() {
+            Cbor::Map(entries) => entries,
+            other => panic!("{other:?}"),
+        };
+        let protected = map(cose_protected(s.key.cose_alg(), &attrs()));
+        let unprotected = map(cose_unprotected(&s.chain));
+        let p = payload(&w.image);
+        let mut dup = protected.clone();
+        dup.insert(0, (Cbor::Integer(1.into()), Cbor::Integer((-35).into())));
+        c.cose(
+            "cose protected header with alg twice",
+            cose_raw(&s.key, &cbor(&Cbor::Map(dup)), Cbor::Map(unprotected.clone()), &p),
+            "not a tagged COSE_Sign1",
+        );
+        let mut dup = protected.clone();
+        dup.insert(0, (Cbor::Text(H_SCHEME.into()), Cbor::Text("notary.x509.signingAuthority".into())));
+        c.cose(
+            "cose protected header with signingScheme twice",
+            cose_raw(&s.key, &cbor(&Cbor::Map(dup)), Cbor::Map(unprotected.clone()), &p),
+            "not a tagged COSE_Sign1",
+        );
+        let mut dup = unprotected.clone();
+        let untrusted = w.untrusted.chain.iter().map(|c| Cbor::Bytes(c.clone())).collect();
+        dup.insert(0, (Cbor::Integer(X5CHAIN.into()), Cbor::Array(untrusted)));
+        c.cose(
+            "cose unprotected header with x5chain twice",
+            cose_raw(&s.key, &cbor(&Cbor::Map(protected.clone())), Cbor::Map(dup), &p),
+            "not a tagged COSE_Sign1",
+        );
+        c.cose(
+            "cose protected header not a map",
+            cose_raw(&s.key, &cbor(&Cbor::Array(vec![])), Cbor::Map(unprotected.clone()), &p),
+            "not a tagged COSE_Sign1",
+        );
+        c.cose(
+            "cose payload not JSON",
+            cose_raw(&s.key, &cbor(&Cbor::Map(protected)), Cbor::Map(unprotected), b"\xa1\x00\x00"),
+            "payload: expected value",
+        );
+    }
+
+    // --- trusted identities: near misses and subjects Notation cannot match ---
+    {
+        let with_subject = |name: &str, edit: &dyn Fn(&mut rcgen::DistinguishedName)| {
+            let mut p = leaf_params("unused", 70);
+            edit(&mut p.distinguished_name);
+            let signer = w.leaf(p, SignKey::p256(70));
+            (name.to_string(), jws(&signer, &w.image, &attrs()).bytes())
+        };
+        use rcgen::DnType;
+        for (name, bytes) in [
+            with_subject("identity: organization with a suffix", &|d| {
+                d.push(DnType::OrganizationName, "Sigscope Testing")
+            }),
+            with_subject("identity: organization in another case", &|d| {
+                d.push(DnType::OrganizationName, "sigscope test")
+            }),
+            with_subject("identity: organization smuggled into the CN", &|d| {
+                d.push(DnType::OrganizationName, "Evil Corp");
+                d.push(DnType::CommonName, "x, O=Sigscope Test");
+            }),
+            with_subject("identity: state missing", &|d| {
+                d.remove(DnType::StateOrProvinceName);
+            }),
+        ] {
+            c.add_with(&name, JWS, bytes, "identity", w.image.clone(), CheckKind::TrustedIdentity, "does not match");
+        }
+        // Go renders these subjects as a multi-valued RDN or with a hex value, which its DN
+        // parser refuses: such a leaf matches no identity at all.
+        for (name, bytes) in [
+            with_subject("identity: a second organization", &|d| {
+                d.push(DnType::OrganizationName, "Evil Corp");
+                d.push(DnType::CustomDnType(vec![2, 5, 4, 10]), "Sigscope Test");
+            }),
+            with_subject("identity: emailAddress in the subject", &|d| {
+                d.push(DnType::CustomDnType(vec![1, 2, 840, 113549, 1, 9, 1]), "bot@example.com")
+            }),
+        ] {
+            c.add_with(&name, JWS, bytes, "identity", w.image.clone(), CheckKind::TrustedIdentity, "cannot be matched");
+        }
+    }
+
     // --- trust: stores and identities ---
     c.add_with(
         "trust store holds only an intermediate not in the chain",
@@ -950,6 +1045,30 @@ fn corpus(w: &World) -> Vec<Case> {
         "does not match",
     );
     c.cases
+}
+
+fn cbor(v: &Cbor) -> Vec<u8> {
+    let mut out = Vec::new();
+    coset::cbor::ser::into_writer(v, &mut out).unwrap();
+    out
+}
+
+/// A tagged COSE_Sign1 from raw parts, signed over its Sig_structure as given.
+fn cose_raw(key: &SignKey, protected: &[u8], unprotected: Cbor, payload: &[u8]) -> Vec<u8> {
+    let tbs = Cbor::Array(vec![
+        Cbor::Text("Signature1".into()),
+        Cbor::Bytes(protected.to_vec()),
+        Cbor::Bytes(Vec::new()),
+        Cbor::Bytes(payload.to_vec()),
+    ]);
+    let sig = key.sign(&cbor(&tbs));
+    let msg = Cbor::Array(vec![
+        Cbor::Bytes(protected.to_vec()),
+        unprotected,
+        Cbor::Bytes(payload.to_vec()),
+        Cbor::Bytes(sig),
+    ]);
+    cbor(&Cbor::Tag(18, Box::new(msg)))
 }
 
 fn expired_signer(w: &World) -> Signer {
@@ -1003,6 +1122,13 @@ fn valid_envelopes_verify_at_strict_level() {
     assert_verified(&w, "signingAuthority JWS", "sa", JWS, &jws(&w.p256, &w.image, &sa).bytes());
     assert_verified(&w, "signingAuthority COSE", "sa", COSE, &cose_bytes(cose(&w.rsa, &w.image, &sa)));
     assert_verified(&w, "pinned intermediate", "pinned-intermediate", JWS, &jws(&w.p256, &w.image, &a).bytes());
+    {
+        use coset::AsCborValue as _;
+        let s = &w.p256;
+        let p = cbor(&cose_protected(s.key.cose_alg(), &a).to_cbor_value().unwrap());
+        let u = cose_unprotected(&s.chain).to_cbor_value().unwrap();
+        assert_verified(&w, "hand-written COSE", "strict", COSE, &cose_raw(&s.key, &p, u, &payload(&w.image)));
+    }
     assert_verified(&w, "no expiry", "strict", JWS, &jws(&w.p256, &w.image, &Attrs::x509(signed_at(), None)).bytes());
 }
 
