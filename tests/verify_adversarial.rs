@@ -65,6 +65,10 @@ const POLICY: &str = r#"{"version": "1.0", "trustPolicies": [
    "trustStores": ["signingAuthority:sa"], "trustedIdentities": ["*"]},
   {"name": "pinned-intermediate", "registryScopes": ["example.com/pinned"],
    "signatureVerification": {"level": "strict"}, "trustStores": ["ca:inter"], "trustedIdentities": ["*"]},
+  {"name": "audit", "registryScopes": ["example.com/audit"], "signatureVerification": {"level": "audit"},
+   "trustStores": ["ca:test"], "trustedIdentities": ["*"]},
+  {"name": "permissive", "registryScopes": ["example.com/permissive"],
+   "signatureVerification": {"level": "permissive"}, "trustStores": ["ca:test"], "trustedIdentities": ["*"]},
   {"name": "sibling-only", "registryScopes": ["example.com/sibling"], "signatureVerification": {"level": "strict"},
    "trustStores": ["ca:sibling"], "trustedIdentities": ["*"]}
 ]}"#;
@@ -277,6 +281,16 @@ fn corpus(w: &World) -> Vec<Case> {
             &s.chain,
         );
         c.jws("jws payload without targetArtifact", j.bytes(), "no targetArtifact");
+        for (what, size) in [("fractional", json!(1234.0)), ("negative", json!(-1234)), ("null", json!(null))] {
+            p["targetArtifact"]["size"] = size;
+            let j = Jws::sign(
+                &s.key,
+                &serde_json::to_vec(&jws_header("ES256", &attrs())).unwrap(),
+                &p.to_string().into_bytes(),
+                &s.chain,
+            );
+            c.jws(&format!("jws payload size {what}"), j.bytes(), "targetArtifact has no size");
+        }
     }
 
     // --- the signature bytes ---
@@ -508,6 +522,74 @@ fn corpus(w: &World) -> Vec<Case> {
             vec![not_ca.issue(&leaf_params("leaf of a non-CA", 56), &key), not_ca.der.clone(), w.root.der.clone()];
         c.jws(
             "leaf issued by a non-CA certificate",
+            jws(&Signer { key, chain }, &w.image, &attrs()).bytes(),
+            "CA field set to true",
+        );
+
+        leaf_case(
+            &mut c,
+            "leaf with keyEncipherment key usage",
+            &|p| p.key_usages.push(KeyUsagePurpose::KeyEncipherment),
+            "KeyEncipherment",
+        );
+        // The spec forbids SHA-1 certificate signatures. No SHA-1 is at hand here, so the
+        // leaf only claims ecdsa-with-SHA1; the reason shows it is the algorithm that is
+        // refused, before any digest is compared.
+        let sha1 = w.leaf(leaf_params("sha1 leaf", 62), SignKey::p256(62));
+        let mut sha1_chain = sha1.chain.clone();
+        sha1_chain[0] = resign_as(&sha1.chain[0], w.inter.key(), &seq(&[oid("1.2.840.10045.4.1")]), |_| {});
+        c.jws(
+            "leaf signed with ecdsa-with-SHA1",
+            jws(&Signer { key: sha1.key, chain: sha1_chain }, &w.image, &attrs()).bytes(),
+            "unsupported signature algorithm",
+        );
+        let mut long = s.chain.clone();
+        long.extend(std::iter::repeat_n(w.root.der.clone(), 8));
+        let mut j = good.clone();
+        j.header.insert("x5c".into(), json!(long.iter().map(|c| STANDARD.encode(c)).collect::<Vec<_>>()));
+        c.jws("chain of 11 certificates", j.bytes(), "more than 10");
+
+        // CA certificates that break the CA rules, each with a leaf under it.
+        let ca_case = |c: &mut Corpus, name: &str, edit: &dyn Fn(&mut CertificateParams), why: &'static str| {
+            let mut p = ca_params("Bent Intermediate", 63);
+            edit(&mut p);
+            let bent = w.root.issue_ca(p, SignKey::p256(63));
+            let key = SignKey::p256(64);
+            let chain =
+                vec![bent.issue(&leaf_params("leaf of a bent CA", 64), &key), bent.der.clone(), w.root.der.clone()];
+            c.jws(name, jws(&Signer { key, chain }, &w.image, &attrs()).bytes(), why);
+        };
+        ca_case(
+            &mut c,
+            "intermediate without key usage",
+            &|p| p.key_usages.clear(),
+            "key usage extension must be present",
+        );
+        ca_case(
+            &mut c,
+            "intermediate with non-critical key usage",
+            &|p| {
+                p.key_usages.clear();
+                let mut ku = CustomExtension::from_oid_content(&[2, 5, 29, 15], vec![0x03, 0x02, 0x02, 0x04]);
+                ku.set_criticality(false);
+                p.custom_extensions.push(ku);
+            },
+            "must be marked critical",
+        );
+        ca_case(
+            &mut c,
+            "intermediate without keyCertSign",
+            &|p| p.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::CrlSign],
+            "key cert sign",
+        );
+        // A self-signed root without basicConstraints cA=true.
+        let mut p = ca_params("Root Without CA Flag", 65);
+        p.is_ca = IsCa::NoCa;
+        let flagless = Ca::root_with(p, SignKey::p256(65));
+        let key = SignKey::p256(66);
+        let chain = vec![flagless.issue(&leaf_params("leaf of a flagless root", 66), &key), flagless.der.clone()];
+        c.jws(
+            "root without basicConstraints",
             jws(&Signer { key, chain }, &w.image, &attrs()).bytes(),
             "CA field set to true",
         );
@@ -905,6 +987,20 @@ fn corpus(w: &World) -> Vec<Case> {
             CheckKind::AuthenticTimestamp,
             "failed to verify the timestamp countersignature",
         );
+        // A valid leaf under an intermediate that has expired.
+        let mut p = ca_params("Expired Intermediate", 67);
+        p.not_after = ymd(2026, 3, 1);
+        let old_ca = w.root.issue_ca(p, SignKey::p256(67));
+        let key = SignKey::p256(68);
+        let chain =
+            vec![old_ca.issue(&leaf_params("leaf of an expired CA", 68), &key), old_ca.der.clone(), w.root.der.clone()];
+        c.add(
+            "expired intermediate, no timestamp",
+            JWS,
+            jws(&Signer { key, chain }, &w.image, &attrs()).bytes(),
+            CheckKind::AuthenticTimestamp,
+            "Expired Intermediate",
+        );
         let short = Attrs::x509(signed_at(), Some(at(2026, 5, 31, 18)));
         c.add("expired signature", JWS, jws(s, &w.image, &short).bytes(), CheckKind::Expiry, "has expired");
         c.add(
@@ -1151,6 +1247,11 @@ fn adversarial_corpus_is_rejected_at_the_expected_check() {
                 .push(format!("{}: expected {:?} failing with {:?}, got {other:?}", case.name, case.check, case.why)),
         }
     }
+    let mut tally = std::collections::BTreeMap::new();
+    for case in &cases {
+        *tally.entry(case.check.name()).or_insert(0) += 1;
+    }
+    eprintln!("{} cases rejected, by check: {tally:?}", cases.len());
     assert!(wrong.is_empty(), "{} of {} cases misjudged:\n{}", wrong.len(), cases.len(), wrong.join("\n"));
 }
 

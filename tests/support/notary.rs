@@ -273,12 +273,24 @@ pub fn leaf_params(cn: &str, serial: u64) -> CertificateParams {
 /// Re-signs `cert` with `issuer_key` after `edit` changed its TBS: for certificates rcgen
 /// cannot express (an unsupported curve).
 pub fn resign(cert: &[u8], issuer_key: &SignKey, edit: impl FnOnce(&mut x509_cert::TbsCertificate)) -> Vec<u8> {
+    resign_as(cert, issuer_key, &issuer_key.x509_alg_der(), edit)
+}
+
+/// [`resign`], naming `alg_der` as the signature algorithm (in the TBS and outside it)
+/// whatever `issuer_key` really signed with.
+pub fn resign_as(
+    cert: &[u8],
+    issuer_key: &SignKey,
+    alg_der: &[u8],
+    edit: impl FnOnce(&mut x509_cert::TbsCertificate),
+) -> Vec<u8> {
     use der::{Decode as _, Encode as _};
     let mut c = x509_cert::Certificate::from_der(cert).expect("certificate");
+    c.tbs_certificate.signature = x509_cert::spki::AlgorithmIdentifierOwned::from_der(alg_der).expect("alg");
     edit(&mut c.tbs_certificate);
     let tbs = c.tbs_certificate.to_der().expect("tbs");
     let sig = issuer_key.sign_x509(&tbs);
-    seq(&[tbs, issuer_key.x509_alg_der(), tlv(0x03, &[&[0u8][..], &sig].concat())])
+    seq(&[tbs, alg_der.to_vec(), tlv(0x03, &[&[0u8][..], &sig].concat())])
 }
 
 /// A signer: a key and its chain, leaf first.
