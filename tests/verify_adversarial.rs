@@ -652,6 +652,12 @@ fn corpus(w: &World) -> Vec<Case> {
             "\"io.cncf.notary.expiry\" is not marked critical",
         );
         c.jws("crit lists alg", h(&|m| m["crit"].as_array_mut().unwrap().push(json!("alg"))), "marked critical");
+        c.jws(
+            "crit lists signingTime",
+            h(&|m| m["crit"].as_array_mut().unwrap().push(json!(H_SIGNING_TIME))),
+            "marked critical",
+        );
+        c.jws("crit lists cty", h(&|m| m["crit"].as_array_mut().unwrap().push(json!("cty"))), "marked critical");
         c.jws("crit empty", h(&|m| m["crit"] = json!([])), "no crit list");
         c.jws(
             "crit missing",
@@ -773,6 +779,8 @@ fn corpus(w: &World) -> Vec<Case> {
         c.cose("cose expiry as a tag-0 date string", m, "is not a tag-1 epoch time");
         let m = cose_with(s, w, |p, _| p.crit.push(RegisteredLabelWithPrivate::Assigned(iana::HeaderParameter::Alg)));
         c.cose("cose crit lists the integer label alg", m, "crit lists");
+        let m = cose_with(s, w, |p, _| p.crit.push(RegisteredLabelWithPrivate::Text(H_SIGNING_TIME.into())));
+        c.cose("cose crit lists signingTime", m, "marked critical");
         let m = cose_with(s, w, |p, _| p.crit.retain(|l| *l != RegisteredLabelWithPrivate::Text(H_EXPIRY.into())));
         c.cose("cose crit without expiry", m, "\"io.cncf.notary.expiry\" is not marked critical");
         let m =
@@ -1003,6 +1011,9 @@ fn corpus(w: &World) -> Vec<Case> {
         );
         let short = Attrs::x509(signed_at(), Some(at(2026, 5, 31, 18)));
         c.add("expired signature", JWS, jws(s, &w.image, &short).bytes(), CheckKind::Expiry, "has expired");
+        // Notation: expired when now >= expiry.
+        let edge = Attrs::x509(signed_at(), Some(now()));
+        c.add("signature expiring exactly now", JWS, jws(s, &w.image, &edge).bytes(), CheckKind::Expiry, "has expired");
         c.add(
             "expired signature, cose",
             COSE,
