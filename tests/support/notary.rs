@@ -1,0 +1,596 @@
+//! TEST-ONLY Notation signer: certificate chains (rcgen, with our own RustCrypto keys so any
+//! key can issue or sign), JWS and COSE envelopes built from parts a test can bend, and a
+//! stand-in RFC 3161 TSA. Nothing here protects anything; keys come from a fixed-seed RNG so
+//! runs are reproducible and need no OS entropy.
+//!
+//! Included with `#[path = "support/notary.rs"] mod notary;` rather than through
+//! `support/mod.rs`, so tests that only need the signer do not compile the registry servers.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::OnceLock;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use chrono::{DateTime, SecondsFormat, Utc};
+use coset::cbor::value::Value as Cbor;
+use coset::{CoseSign1, CoseSign1Builder, HeaderBuilder, Label, RegisteredLabelWithPrivate, iana};
+use rcgen::{
+    BasicConstraints, CertificateParams, CertifiedIssuer, CustomExtension, DistinguishedName, DnType,
+    ExtendedKeyUsagePurpose, IsCa, KeyUsagePurpose, SerialNumber,
+};
+use serde_json::{Map, Value, json};
+use sha2::Digest as _;
+use sigscope::oci::Descriptor;
+use time::OffsetDateTime;
+
+pub const PAYLOAD_MEDIA_TYPE: &str = "application/vnd.cncf.notary.payload.v1+json";
+pub const H_SCHEME: &str = "io.cncf.notary.signingScheme";
+pub const H_SIGNING_TIME: &str = "io.cncf.notary.signingTime";
+pub const H_AUTHENTIC_TIME: &str = "io.cncf.notary.authenticSigningTime";
+pub const H_EXPIRY: &str = "io.cncf.notary.expiry";
+pub const H_TIMESTAMP: &str = "io.cncf.notary.timestampSignature";
+pub const H_AGENT: &str = "io.cncf.notary.signingAgent";
+pub const X5CHAIN: i64 = 33;
+
+// --- keys ---
+
+/// A deterministic RNG (splitmix64).
+pub struct TestRng(pub u64);
+
+impl rsa::rand_core::RngCore for TestRng {
+    fn next_u32(&mut self) -> u32 {
+        self.next_u64() as u32
+    }
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        for chunk in dest.chunks_mut(8) {
+            let v = self.next_u64().to_le_bytes();
+            chunk.copy_from_slice(&v[..chunk.len()]);
+        }
+    }
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rsa::rand_core::Error> {
+        self.fill_bytes(dest);
+        Ok(())
+    }
+}
+
+impl rsa::rand_core::CryptoRng for TestRng {}
+
+#[derive(Clone)]
+pub enum SignKey {
+    P256(p256::ecdsa::SigningKey),
+    P384(p384::ecdsa::SigningKey),
+    Rsa(rsa::RsaPrivateKey),
+}
+
+/// RSA key generation is slow in a debug build: one key per size per test binary.
+fn rsa_key(bits: usize) -> rsa::RsaPrivateKey {
+    static RSA2048: OnceLock<rsa::RsaPrivateKey> = OnceLock::new();
+    static RSA1024: OnceLock<rsa::RsaPrivateKey> = OnceLock::new();
+    let cell = match bits {
+        2048 => &RSA2048,
+        1024 => &RSA1024,
+        other => panic!("no {other}-bit test key"),
+    };
+    cell.get_or_init(|| rsa::RsaPrivateKey::new(&mut TestRng(bits as u64), bits).expect("RSA keygen")).clone()
+}
+
+impl SignKey {
+    pub fn p256(seed: u64) -> Self {
+        SignKey::P256(p256::ecdsa::SigningKey::random(&mut TestRng(seed)))
+    }
+
+    pub fn p384(seed: u64) -> Self {
+        SignKey::P384(p384::ecdsa::SigningKey::random(&mut TestRng(seed)))
+    }
+
+    pub fn rsa(bits: usize) -> Self {
+        SignKey::Rsa(rsa_key(bits))
+    }
+
+    /// The JOSE algorithm Notation derives from this key.
+    pub fn jws_alg(&self) -> &'static str {
+        match self {
+            SignKey::P256(_) => "ES256",
+            SignKey::P384(_) => "ES384",
+            SignKey::Rsa(_) => "PS256",
+        }
+    }
+
+    pub fn cose_alg(&self) -> iana::Algorithm {
+        match self {
+            SignKey::P256(_) => iana::Algorithm::ES256,
+            SignKey::P384(_) => iana::Algorithm::ES384,
+            SignKey::Rsa(_) => iana::Algorithm::PS256,
+        }
+    }
+
+    /// A JWS/COSE signature: fixed-length `r || s`, or RSASSA-PSS with SHA-256 and a
+    /// 32-byte salt (what Go's signer writes for PS256).
+    pub fn sign(&self, msg: &[u8]) -> Vec<u8> {
+        use p256::ecdsa::signature::Signer as _;
+        match self {
+            SignKey::P256(k) => {
+                let s: p256::ecdsa::Signature = k.sign(msg);
+                s.to_bytes().to_vec()
+            }
+            SignKey::P384(k) => {
+                let s: p384::ecdsa::Signature = k.sign(msg);
+                s.to_bytes().to_vec()
+            }
+            SignKey::Rsa(k) => {
+                let hashed = sha2::Sha256::digest(msg);
+                k.sign_with_rng(&mut TestRng(99), rsa::Pss::new::<sha2::Sha256>(), &hashed).expect("PSS sign")
+            }
+        }
+    }
+
+    /// An X.509/CMS signature: DER ECDSA, or RSA PKCS#1 v1.5 with SHA-256.
+    pub fn sign_x509(&self, msg: &[u8]) -> Vec<u8> {
+        use p256::ecdsa::signature::Signer as _;
+        match self {
+            SignKey::P256(k) => {
+                let s: p256::ecdsa::Signature = k.sign(msg);
+                s.to_der().as_bytes().to_vec()
+            }
+            SignKey::P384(k) => {
+                let s: p384::ecdsa::Signature = k.sign(msg);
+                s.to_der().as_bytes().to_vec()
+            }
+            SignKey::Rsa(k) => {
+                let hashed = sha2::Sha256::digest(msg);
+                k.sign(rsa::Pkcs1v15Sign::new::<sha2::Sha256>(), &hashed).expect("PKCS#1 sign")
+            }
+        }
+    }
+
+    /// DER AlgorithmIdentifier of [`Self::sign_x509`].
+    pub fn x509_alg_der(&self) -> Vec<u8> {
+        match self {
+            SignKey::P256(_) => seq(&[oid("1.2.840.10045.4.3.2")]),
+            SignKey::P384(_) => seq(&[oid("1.2.840.10045.4.3.3")]),
+            SignKey::Rsa(_) => seq(&[oid("1.2.840.113549.1.1.11"), tlv(0x05, &[])]),
+        }
+    }
+}
+
+impl rcgen::PublicKeyData for SignKey {
+    fn der_bytes(&self) -> &[u8] {
+        // rcgen wants a borrowed encoding; keys live for the whole test, so leak the few bytes.
+        let bytes = match self {
+            SignKey::P256(k) => k.verifying_key().to_encoded_point(false).as_bytes().to_vec(),
+            SignKey::P384(k) => k.verifying_key().to_encoded_point(false).as_bytes().to_vec(),
+            SignKey::Rsa(k) => {
+                use rsa::pkcs1::EncodeRsaPublicKey as _;
+                k.to_public_key().to_pkcs1_der().expect("PKCS#1").as_bytes().to_vec()
+            }
+        };
+        Box::leak(bytes.into_boxed_slice())
+    }
+
+    fn algorithm(&self) -> &'static rcgen::SignatureAlgorithm {
+        match self {
+            SignKey::P256(_) => &rcgen::PKCS_ECDSA_P256_SHA256,
+            SignKey::P384(_) => &rcgen::PKCS_ECDSA_P384_SHA384,
+            SignKey::Rsa(_) => &rcgen::PKCS_RSA_SHA256,
+        }
+    }
+}
+
+impl rcgen::SigningKey for SignKey {
+    fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, rcgen::Error> {
+        Ok(self.sign_x509(msg))
+    }
+}
+
+// --- certificates ---
+
+pub fn ymd(y: i32, m: u8, d: u8) -> OffsetDateTime {
+    time::Date::from_calendar_date(y, time::Month::try_from(m).unwrap(), d).unwrap().midnight().assume_utc()
+}
+
+pub fn dn(org: &str, cn: &str) -> DistinguishedName {
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CountryName, "US");
+    dn.push(DnType::StateOrProvinceName, "WA");
+    dn.push(DnType::OrganizationName, org);
+    dn.push(DnType::CommonName, cn);
+    dn
+}
+
+pub const ORG: &str = "Sigscope Test";
+
+pub struct Ca {
+    pub issuer: CertifiedIssuer<'static, SignKey>,
+    pub der: Vec<u8>,
+}
+
+pub fn ca_params(cn: &str, serial: u64) -> CertificateParams {
+    let mut p = CertificateParams::default();
+    p.distinguished_name = dn(ORG, cn);
+    p.serial_number = Some(SerialNumber::from(serial));
+    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    p.not_before = ymd(2025, 1, 1);
+    p.not_after = ymd(2035, 1, 1);
+    p.use_authority_key_identifier_extension = true;
+    p
+}
+
+impl Ca {
+    pub fn root(cn: &str, serial: u64, key: SignKey) -> Ca {
+        Self::root_with(ca_params(cn, serial), key)
+    }
+
+    pub fn root_with(params: CertificateParams, key: SignKey) -> Ca {
+        let issuer = CertifiedIssuer::self_signed(params, key).expect("root");
+        let der = issuer.der().to_vec();
+        Ca { issuer, der }
+    }
+
+    pub fn intermediate(&self, cn: &str, serial: u64, key: SignKey) -> Ca {
+        self.issue_ca(ca_params(cn, serial), key)
+    }
+
+    pub fn issue_ca(&self, params: CertificateParams, key: SignKey) -> Ca {
+        let issuer = CertifiedIssuer::signed_by(params, key, &self.issuer).expect("intermediate");
+        let der = issuer.der().to_vec();
+        Ca { issuer, der }
+    }
+
+    pub fn issue(&self, params: &CertificateParams, key: &SignKey) -> Vec<u8> {
+        params.signed_by(key, &self.issuer).expect("leaf").der().to_vec()
+    }
+
+    pub fn key(&self) -> &SignKey {
+        self.issuer.key()
+    }
+}
+
+/// A code-signing leaf as Notation wants it: critical digitalSignature key usage (rcgen
+/// marks key usage critical), codeSigning EKU, not a CA.
+pub fn leaf_params(cn: &str, serial: u64) -> CertificateParams {
+    let mut p = CertificateParams::default();
+    p.distinguished_name = dn(ORG, cn);
+    p.serial_number = Some(SerialNumber::from(serial));
+    p.is_ca = IsCa::ExplicitNoCa;
+    p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    p.extended_key_usages = vec![ExtendedKeyUsagePurpose::CodeSigning];
+    p.not_before = ymd(2026, 1, 1);
+    p.not_after = ymd(2027, 1, 1);
+    p.use_authority_key_identifier_extension = true;
+    p
+}
+
+/// Re-signs `cert` with `issuer_key` after `edit` changed its TBS: for certificates rcgen
+/// cannot express (an unsupported curve).
+pub fn resign(cert: &[u8], issuer_key: &SignKey, edit: impl FnOnce(&mut x509_cert::TbsCertificate)) -> Vec<u8> {
+    resign_as(cert, issuer_key, &issuer_key.x509_alg_der(), edit)
+}
+
+/// [`resign`], naming `alg_der` as the signature algorithm (in the TBS and outside it)
+/// whatever `issuer_key` really signed with.
+pub fn resign_as(
+    cert: &[u8],
+    issuer_key: &SignKey,
+    alg_der: &[u8],
+    edit: impl FnOnce(&mut x509_cert::TbsCertificate),
+) -> Vec<u8> {
+    use der::{Decode as _, Encode as _};
+    let mut c = x509_cert::Certificate::from_der(cert).expect("certificate");
+    c.tbs_certificate.signature = x509_cert::spki::AlgorithmIdentifierOwned::from_der(alg_der).expect("alg");
+    edit(&mut c.tbs_certificate);
+    let tbs = c.tbs_certificate.to_der().expect("tbs");
+    let sig = issuer_key.sign_x509(&tbs);
+    seq(&[tbs, alg_der.to_vec(), tlv(0x03, &[&[0u8][..], &sig].concat())])
+}
+
+/// A signer: a key and its chain, leaf first.
+#[derive(Clone)]
+pub struct Signer {
+    pub key: SignKey,
+    pub chain: Vec<Vec<u8>>,
+}
+
+pub fn write_store(notation_dir: &Path, kind: &str, name: &str, certs: &[&[u8]]) {
+    let dir = notation_dir.join("truststore/x509").join(kind).join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    for (i, der) in certs.iter().enumerate() {
+        std::fs::write(dir.join(format!("cert{i}.pem")), der_to_pem(der)).unwrap();
+    }
+}
+
+pub fn der_to_pem(der: &[u8]) -> String {
+    let b64 = STANDARD.encode(der);
+    let mut out = String::from("-----BEGIN CERTIFICATE-----\n");
+    for chunk in b64.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(chunk).unwrap());
+        out.push('\n');
+    }
+    out.push_str("-----END CERTIFICATE-----\n");
+    out
+}
+
+// --- payload and signed attributes ---
+
+pub fn payload(target: &Descriptor) -> Vec<u8> {
+    serde_json::to_vec(&json!({"targetArtifact": {
+        "mediaType": target.media_type,
+        "digest": target.digest,
+        "size": target.size,
+    }}))
+    .unwrap()
+}
+
+#[derive(Debug, Clone)]
+pub struct Attrs {
+    pub scheme: &'static str,
+    pub signing_time: Option<DateTime<Utc>>,
+    pub authentic_signing_time: Option<DateTime<Utc>>,
+    pub expiry: Option<DateTime<Utc>>,
+}
+
+impl Attrs {
+    pub fn x509(signing_time: DateTime<Utc>, expiry: Option<DateTime<Utc>>) -> Self {
+        Attrs { scheme: "notary.x509", signing_time: Some(signing_time), authentic_signing_time: None, expiry }
+    }
+
+    pub fn signing_authority(at: DateTime<Utc>, expiry: Option<DateTime<Utc>>) -> Self {
+        Attrs { scheme: "notary.x509.signingAuthority", signing_time: None, authentic_signing_time: Some(at), expiry }
+    }
+
+    /// What Notation marks critical for these attributes.
+    pub fn crit(&self) -> Vec<&'static str> {
+        let mut c = vec![H_SCHEME];
+        if self.authentic_signing_time.is_some() {
+            c.push(H_AUTHENTIC_TIME);
+        }
+        if self.expiry.is_some() {
+            c.push(H_EXPIRY);
+        }
+        c
+    }
+}
+
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+// --- JWS ---
+
+/// The protected header as notation-core-go writes it (sorted keys).
+pub fn jws_header(alg: &str, a: &Attrs) -> Map<String, Value> {
+    let mut h: BTreeMap<&str, Value> = BTreeMap::new();
+    h.insert("alg", json!(alg));
+    h.insert("crit", json!(a.crit()));
+    h.insert("cty", json!(PAYLOAD_MEDIA_TYPE));
+    h.insert(H_SCHEME, json!(a.scheme));
+    if let Some(t) = a.signing_time {
+        h.insert(H_SIGNING_TIME, json!(rfc3339(t)));
+    }
+    if let Some(t) = a.authentic_signing_time {
+        h.insert(H_AUTHENTIC_TIME, json!(rfc3339(t)));
+    }
+    if let Some(t) = a.expiry {
+        h.insert(H_EXPIRY, json!(rfc3339(t)));
+    }
+    h.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
+/// A flattened JWS, kept as its parts so a test can bend any of them.
+#[derive(Clone)]
+pub struct Jws {
+    pub protected: String,
+    pub payload: String,
+    pub signature: String,
+    pub raw_signature: Vec<u8>,
+    pub header: Map<String, Value>,
+}
+
+impl Jws {
+    pub fn sign(key: &SignKey, protected: &[u8], payload: &[u8], chain: &[Vec<u8>]) -> Jws {
+        Self::sign_b64(key, URL_SAFE_NO_PAD.encode(protected), URL_SAFE_NO_PAD.encode(payload), chain)
+    }
+
+    /// Signs the given encoded strings as they are (so a test can sign padded ones).
+    pub fn sign_b64(key: &SignKey, protected: String, payload: String, chain: &[Vec<u8>]) -> Jws {
+        let raw_signature = key.sign(format!("{protected}.{payload}").as_bytes());
+        let mut header = Map::new();
+        header.insert("x5c".into(), json!(chain.iter().map(|c| STANDARD.encode(c)).collect::<Vec<_>>()));
+        header.insert(H_AGENT.into(), json!("sigscope-adversarial-test/1"));
+        Jws { protected, payload, signature: URL_SAFE_NO_PAD.encode(&raw_signature), raw_signature, header }
+    }
+
+    pub fn with_timestamp(mut self, token: Vec<u8>) -> Jws {
+        self.header.insert(H_TIMESTAMP.into(), json!(STANDARD.encode(token)));
+        self
+    }
+
+    pub fn value(&self) -> Value {
+        json!({
+            "payload": self.payload,
+            "protected": self.protected,
+            "header": self.header,
+            "signature": self.signature,
+        })
+    }
+
+    pub fn bytes(&self) -> Vec<u8> {
+        serde_json::to_vec(&self.value()).unwrap()
+    }
+}
+
+/// A well-formed JWS envelope for `target`.
+pub fn jws(s: &Signer, target: &Descriptor, a: &Attrs) -> Jws {
+    let header = serde_json::to_vec(&jws_header(s.key.jws_alg(), a)).unwrap();
+    Jws::sign(&s.key, &header, &payload(target), &s.chain)
+}
+
+// --- COSE ---
+
+pub fn epoch(t: DateTime<Utc>) -> Cbor {
+    Cbor::Tag(1, Box::new(Cbor::Integer(t.timestamp().into())))
+}
+
+pub fn cose_protected(alg: iana::Algorithm, a: &Attrs) -> coset::Header {
+    let mut text: Vec<(String, Cbor)> = vec![(H_SCHEME.into(), Cbor::Text(a.scheme.into()))];
+    if let Some(t) = a.signing_time {
+        text.push((H_SIGNING_TIME.into(), epoch(t)));
+    }
+    if let Some(t) = a.authentic_signing_time {
+        text.push((H_AUTHENTIC_TIME.into(), epoch(t)));
+    }
+    if let Some(t) = a.expiry {
+        text.push((H_EXPIRY.into(), epoch(t)));
+    }
+    text.sort_by(|x, y| x.0.len().cmp(&y.0.len()).then_with(|| x.0.cmp(&y.0)));
+    let mut h = HeaderBuilder::new().algorithm(alg).content_type(PAYLOAD_MEDIA_TYPE.to_string()).build();
+    h.crit = a.crit().into_iter().map(|c| RegisteredLabelWithPrivate::Text(c.to_string())).collect();
+    h.rest = text.into_iter().map(|(k, v)| (Label::Text(k), v)).collect();
+    h
+}
+
+pub fn cose_unprotected(chain: &[Vec<u8>]) -> coset::Header {
+    let mut h = HeaderBuilder::new().text_value(H_AGENT.to_string(), Cbor::Text("sigscope-test/1".into())).build();
+    h.rest.insert(0, (Label::Int(X5CHAIN), Cbor::Array(chain.iter().map(|c| Cbor::Bytes(c.clone())).collect())));
+    h
+}
+
+pub fn cose_sign(key: &SignKey, protected: coset::Header, unprotected: coset::Header, payload: &[u8]) -> CoseSign1 {
+    CoseSign1Builder::new()
+        .protected(protected)
+        .unprotected(unprotected)
+        .payload(payload.to_vec())
+        .create_signature(b"", |tbs| key.sign(tbs))
+        .build()
+}
+
+/// A well-formed COSE envelope for `target`.
+pub fn cose(s: &Signer, target: &Descriptor, a: &Attrs) -> CoseSign1 {
+    cose_sign(&s.key, cose_protected(s.key.cose_alg(), a), cose_unprotected(&s.chain), &payload(target))
+}
+
+pub fn cose_bytes(m: CoseSign1) -> Vec<u8> {
+    use coset::TaggedCborSerializable as _;
+    m.to_tagged_vec().unwrap()
+}
+
+// --- a stand-in TSA (RFC 3161), the approach of tests/timestamp_generated.rs ---
+
+pub fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let n = content.len();
+    if n < 0x80 {
+        out.push(n as u8);
+    } else {
+        let bytes: Vec<u8> = n.to_be_bytes().into_iter().skip_while(|b| *b == 0).collect();
+        out.push(0x80 | bytes.len() as u8);
+        out.extend(bytes);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+fn content(encoded: &[u8]) -> &[u8] {
+    let first = encoded[1];
+    let header = if first < 0x80 { 2 } else { 2 + usize::from(first & 0x7f) };
+    &encoded[header..]
+}
+
+pub fn seq(parts: &[Vec<u8>]) -> Vec<u8> {
+    tlv(0x30, &parts.concat())
+}
+
+fn set(parts: &[Vec<u8>]) -> Vec<u8> {
+    let mut sorted = parts.to_vec();
+    sorted.sort();
+    tlv(0x31, &sorted.concat())
+}
+
+pub fn oid(dotted: &str) -> Vec<u8> {
+    use der::Encode as _;
+    const_oid::ObjectIdentifier::new_unwrap(dotted).to_der().unwrap()
+}
+
+fn int(n: u64) -> Vec<u8> {
+    let mut bytes: Vec<u8> = n.to_be_bytes().into_iter().skip_while(|b| *b == 0).collect();
+    if bytes.first().is_none_or(|b| b & 0x80 != 0) {
+        bytes.insert(0, 0);
+    }
+    tlv(0x02, &bytes)
+}
+
+const SHA256: &str = "2.16.840.1.101.3.4.2.1";
+
+pub struct Tsa {
+    pub root: Ca,
+    pub leaf_der: Vec<u8>,
+    pub key: SignKey,
+}
+
+impl Tsa {
+    pub fn new(seed: u64) -> Tsa {
+        let root = Ca::root("Test TSA Root", seed, SignKey::p256(seed));
+        let key = SignKey::p256(seed + 1);
+        let mut p = CertificateParams::default();
+        p.distinguished_name = dn(ORG, "Test TSA");
+        p.serial_number = Some(SerialNumber::from(seed + 1));
+        p.is_ca = IsCa::ExplicitNoCa;
+        p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        p.not_before = ymd(2025, 1, 1);
+        p.not_after = ymd(2035, 1, 1);
+        let mut eku = CustomExtension::from_oid_content(&[2, 5, 29, 37], seq(&[oid("1.3.6.1.5.5.7.3.8")]));
+        eku.set_criticality(true);
+        p.custom_extensions = vec![eku];
+        let leaf_der = root.issue(&p, &key);
+        Tsa { root, leaf_der, key }
+    }
+
+    /// A SHA-256 TimeStampToken over `message` at `gen_time` (GeneralizedTime text), 1 s
+    /// accuracy, signed with SigningCertificateV2 naming the TSA certificate.
+    pub fn token(&self, message: &[u8], gen_time: &str) -> Vec<u8> {
+        use der::{Decode as _, Encode as _};
+        let tst = seq(&[
+            int(1),
+            oid("1.3.6.1.4.1.99999.1"),
+            seq(&[seq(&[oid(SHA256)]), tlv(0x04, &sha2::Sha256::digest(message))]),
+            int(0x5eed),
+            tlv(0x18, gen_time.as_bytes()),
+            seq(&[int(1)]),
+        ]);
+        let cert_id = seq(&[tlv(0x04, &sha2::Sha256::digest(&self.leaf_der))]);
+        let signed_attrs = set(&[
+            seq(&[oid("1.2.840.113549.1.9.3"), set(&[oid("1.2.840.113549.1.9.16.1.4")])]),
+            seq(&[oid("1.2.840.113549.1.9.4"), set(&[tlv(0x04, &sha2::Sha256::digest(&tst))])]),
+            seq(&[oid("1.2.840.113549.1.9.16.2.47"), set(&[seq(&[seq(&[cert_id])])])]),
+        ]);
+        let signature = self.key.sign_x509(&signed_attrs);
+        let leaf = x509_cert::Certificate::from_der(&self.leaf_der).unwrap();
+        let sid =
+            seq(&[leaf.tbs_certificate.issuer.to_der().unwrap(), leaf.tbs_certificate.serial_number.to_der().unwrap()]);
+        let signer_info = seq(&[
+            int(1),
+            sid,
+            seq(&[oid(SHA256)]),
+            tlv(0xa0, content(&signed_attrs)),
+            self.key.x509_alg_der(),
+            tlv(0x04, &signature),
+        ]);
+        let signed_data = seq(&[
+            int(3),
+            set(&[seq(&[oid(SHA256)])]),
+            seq(&[oid("1.2.840.113549.1.9.16.1.4"), tlv(0xa0, &tlv(0x04, &tst))]),
+            tlv(0xa0, &self.leaf_der),
+            set(&[signer_info]),
+        ]);
+        seq(&[oid("1.2.840.113549.1.7.2"), tlv(0xa0, &signed_data)])
+    }
+}
