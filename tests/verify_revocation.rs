@@ -1,0 +1,158 @@
+//! Revocation inside the verification workflow: a leaf with a CRL distribution point, its
+//! CRL served by a stand-in CA web server, and the statement's revocation action deciding
+//! what a revoked or unknown status does (enforce at strict, log at permissive, skip).
+
+#[path = "support/fileserver.rs"]
+mod fileserver;
+#[path = "support/notary.rs"]
+mod notary;
+
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::Utc;
+use fileserver::FileServer;
+use notary::*;
+use rcgen::{CertificateRevocationListParams, CrlDistributionPoint, KeyIdMethod, RevokedCertParams, SerialNumber};
+use sigscope::oci::Descriptor;
+use sigscope::trust::policy::TrustPolicy;
+use sigscope::trust::revocation::RevocationMode;
+use sigscope::trust::verify::{CheckKind, Outcome, SignatureReport, SignatureVerdict, Verifier};
+use time::OffsetDateTime;
+
+const LEAF_SERIAL: u64 = 0x51;
+
+struct World {
+    server: FileServer,
+    root: Ca,
+    signer: Signer,
+    dir: tempfile::TempDir,
+    image: Descriptor,
+}
+
+fn world() -> World {
+    let server = FileServer::start();
+    let mut root_params = ca_params("Revocation Root", 1);
+    root_params.not_before = OffsetDateTime::now_utc() - time::Duration::days(30);
+    root_params.not_after = OffsetDateTime::now_utc() + time::Duration::days(3650);
+    let root = Ca::root_with(root_params, SignKey::p256(101));
+    let mut leaf = leaf_params("revocable signer", LEAF_SERIAL);
+    leaf.not_before = OffsetDateTime::now_utc() - time::Duration::days(1);
+    leaf.not_after = OffsetDateTime::now_utc() + time::Duration::days(30);
+    leaf.crl_distribution_points = vec![CrlDistributionPoint { uris: vec![server.url("/leaf.crl")] }];
+    let key = SignKey::p256(102);
+    let leaf_der = root.issue(&leaf, &key);
+    let signer = Signer { key, chain: vec![leaf_der, root.der.clone()] };
+    let dir = tempfile::tempdir().unwrap();
+    write_store(dir.path(), "ca", "rev", &[&root.der]);
+    let image = Descriptor {
+        media_type: "application/vnd.oci.image.manifest.v1+json".into(),
+        digest: format!("sha256:{}", "ab".repeat(32)),
+        size: 1234,
+        ..Default::default()
+    };
+    World { server, root, signer, dir, image }
+}
+
+impl World {
+    fn crl(&self, revoked: bool) -> Vec<u8> {
+        let now = OffsetDateTime::now_utc();
+        let params = CertificateRevocationListParams {
+            this_update: now - time::Duration::minutes(1),
+            next_update: now + time::Duration::days(1),
+            crl_number: SerialNumber::from(1u64),
+            issuing_distribution_point: None,
+            revoked_certs: revoked
+                .then(|| RevokedCertParams {
+                    serial_number: SerialNumber::from(LEAF_SERIAL),
+                    revocation_time: now - time::Duration::minutes(1),
+                    reason_code: Some(rcgen::RevocationReason::KeyCompromise),
+                    invalidity_date: None,
+                })
+                .into_iter()
+                .collect(),
+            key_identifier_method: KeyIdMethod::Sha256,
+        };
+        params.signed_by(&self.root.issuer).unwrap().der().to_vec()
+    }
+
+    fn verify(&self, level: &str, revocation: Option<&str>, mode: RevocationMode) -> SignatureReport {
+        let mut sv = serde_json::json!({"level": level});
+        if let Some(action) = revocation {
+            sv["override"] = serde_json::json!({"revocation": action});
+        }
+        let policy = serde_json::json!({"version": "1.0", "trustPolicies": [{
+            "name": "rev", "registryScopes": ["*"], "signatureVerification": sv,
+            "trustStores": ["ca:rev"], "trustedIdentities": ["*"]}]});
+        let policy = TrustPolicy::parse(&policy.to_string()).unwrap();
+        let statement = policy.statements[0].clone();
+        let verifier = Verifier::new(policy, self.dir.path(), mode);
+        let envelope = jws(&self.signer, &self.image, &Attrs::x509(Utc::now(), None)).bytes();
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(verifier.verify_signature(&statement, &self.image, "application/jose+json", &envelope, Utc::now()))
+    }
+}
+
+fn online(cache: &Path) -> RevocationMode {
+    RevocationMode::Online { cache_dir: cache.to_path_buf(), timeout: Duration::from_secs(5) }
+}
+
+fn revocation_row(r: &SignatureReport) -> (Outcome, String) {
+    let c = r.check(CheckKind::Revocation).unwrap();
+    (c.outcome, c.reason.clone())
+}
+
+#[test]
+fn good_crl_verifies_and_is_cached_for_offline_use() {
+    let w = world();
+    w.server.put("/leaf.crl", w.crl(false));
+    let cache = tempfile::tempdir().unwrap();
+    let r = w.verify("strict", None, online(cache.path()));
+    assert_eq!(r.verdict, SignatureVerdict::Verified, "{:#?}", r.checks);
+    assert_eq!(revocation_row(&r).0, Outcome::Pass);
+    assert_eq!(w.server.hits("/leaf.crl"), 1);
+    // Offline, the cached CRL answers; the server is not asked again.
+    let r = w.verify("strict", None, RevocationMode::Offline { cache_dir: cache.path().to_path_buf() });
+    assert_eq!(r.verdict, SignatureVerdict::Verified, "{:#?}", r.checks);
+    assert_eq!(w.server.hits("/leaf.crl"), 1);
+}
+
+#[test]
+fn revoked_leaf_fails_at_strict_and_warns_at_permissive() {
+    let w = world();
+    w.server.put("/leaf.crl", w.crl(true));
+    let cache = tempfile::tempdir().unwrap();
+    let r = w.verify("strict", None, online(cache.path()));
+    let (outcome, reason) = revocation_row(&r);
+    assert_eq!(outcome, Outcome::FailEnforced);
+    assert!(reason.contains("revocable signer") && reason.contains("is revoked"), "{reason}");
+    assert!(matches!(r.verdict, SignatureVerdict::Failed { check: CheckKind::Revocation, .. }));
+
+    let r = w.verify("permissive", None, online(cache.path()));
+    assert_eq!(revocation_row(&r).0, Outcome::FailLogged);
+    assert_eq!(r.verdict, SignatureVerdict::VerifiedWithWarnings);
+
+    // An override to enforce makes permissive fail; skip does not look at all.
+    let r = w.verify("permissive", Some("enforce"), online(cache.path()));
+    assert!(matches!(r.verdict, SignatureVerdict::Failed { check: CheckKind::Revocation, .. }));
+    let hits = w.server.hits("/leaf.crl");
+    let r = w.verify("strict", Some("skip"), online(cache.path()));
+    assert_eq!(r.verdict, SignatureVerdict::Verified, "{:#?}", r.checks);
+    assert_eq!(revocation_row(&r).0, Outcome::Skipped);
+    assert_eq!(w.server.hits("/leaf.crl"), hits, "skip must not fetch");
+}
+
+#[test]
+fn unknown_status_is_a_failure_of_the_revocation_check() {
+    let w = world();
+    // Nothing served (404), and offline with an empty cache: the status cannot be known.
+    let cache = tempfile::tempdir().unwrap();
+    for mode in [online(cache.path()), RevocationMode::Offline { cache_dir: cache.path().to_path_buf() }] {
+        let r = w.verify("strict", None, mode.clone());
+        let (outcome, reason) = revocation_row(&r);
+        assert_eq!(outcome, Outcome::FailEnforced, "{mode:?}");
+        assert!(reason.contains("revocation status is unknown"), "{reason}");
+        let r = w.verify("audit", None, mode);
+        assert_eq!(r.verdict, SignatureVerdict::VerifiedWithWarnings);
+    }
+}
