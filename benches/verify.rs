@@ -5,18 +5,14 @@
 //! `cargo bench --bench verify` prints a table; BENCHMARKS.md records the figures.
 //! Every verifier result is checked to be "verified", so the bench cannot time a failure path.
 
+#[path = "../tests/support/notary.rs"]
+mod notary;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
-use coset::cbor::value::Value as Cbor;
-use coset::{CoseSign1Builder, HeaderBuilder, Label, TaggedCborSerializable as _, iana};
-use rcgen::{
-    BasicConstraints, CertificateParams, CertifiedIssuer, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
-    KeyPair, KeyUsagePurpose,
-};
+use notary::{Attrs, Ca, SignKey, Signer, leaf_params, ymd};
 use sha2::{Digest as _, Sha256};
 use sigscope::oci::Descriptor;
 use sigscope::trust::policy::{Statement, TrustPolicy};
@@ -25,135 +21,39 @@ use sigscope::trust::verify::{SignatureVerdict, Verifier};
 
 const N: usize = 1000;
 const ROUNDS: usize = 7;
-const SIGNING_TIME: &str = "2026-01-01T00:00:00Z";
 
-/// Fixed-seed RNG for the RSA key: the bench must not depend on OS entropy.
-struct SplitMix(u64);
-impl rsa::rand_core::RngCore for SplitMix {
-    fn next_u32(&mut self) -> u32 {
-        self.next_u64() as u32
-    }
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn fill_bytes(&mut self, dest: &mut [u8]) {
-        for chunk in dest.chunks_mut(8) {
-            chunk.copy_from_slice(&self.next_u64().to_le_bytes()[..chunk.len()]);
+/// The bare primitive: verify `sig` over `msg` with the signer's key, nothing else.
+fn primitive(key: &SignKey) -> impl Fn(&[u8], &[u8]) -> bool + Sync + use<> {
+    use p256::ecdsa::signature::Verifier as _;
+    let key = key.clone();
+    move |msg: &[u8], sig: &[u8]| match &key {
+        SignKey::P256(k) => {
+            let s = p256::ecdsa::Signature::from_slice(sig).unwrap();
+            k.verifying_key().verify(msg, &s).is_ok()
+        }
+        SignKey::P384(k) => {
+            let s = p384::ecdsa::Signature::from_slice(sig).unwrap();
+            k.verifying_key().verify(msg, &s).is_ok()
+        }
+        SignKey::Rsa(k) => {
+            let digest = Sha256::digest(msg);
+            k.to_public_key().verify(rsa::Pss::new::<Sha256>(), &digest, sig).is_ok()
         }
     }
-    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rsa::rand_core::Error> {
-        self.fill_bytes(dest);
-        Ok(())
-    }
-}
-impl rsa::rand_core::CryptoRng for SplitMix {}
-
-#[derive(Clone)]
-enum Key {
-    P256(p256::ecdsa::SigningKey),
-    P384(p384::ecdsa::SigningKey),
-    Rsa(Box<rsa::RsaPrivateKey>),
-}
-
-impl Key {
-    fn alg(&self) -> &'static str {
-        match self {
-            Key::P256(_) => "ES256",
-            Key::P384(_) => "ES384",
-            Key::Rsa(_) => "PS256",
-        }
-    }
-
-    fn sign(&self, msg: &[u8]) -> Vec<u8> {
-        use p256::ecdsa::signature::Signer as _;
-        match self {
-            Key::P256(k) => {
-                let s: p256::ecdsa::Signature = k.sign(msg);
-                s.to_bytes().to_vec()
-            }
-            Key::P384(k) => {
-                let s: p384::ecdsa::Signature = k.sign(msg);
-                s.to_bytes().to_vec()
-            }
-            Key::Rsa(k) => {
-                let digest = Sha256::digest(msg);
-                k.sign_with_rng(&mut SplitMix(1), rsa::Pss::new::<Sha256>(), &digest).unwrap()
-            }
-        }
-    }
-
-    /// The bare primitive: verify `sig` over `msg`, nothing else.
-    fn verifier(&self) -> impl Fn(&[u8], &[u8]) -> bool + Sync + use<> {
-        use p256::ecdsa::signature::Verifier as _;
-        let key = self.clone();
-        move |msg: &[u8], sig: &[u8]| match &key {
-            Key::P256(k) => {
-                let s = p256::ecdsa::Signature::from_slice(sig).unwrap();
-                k.verifying_key().verify(msg, &s).is_ok()
-            }
-            Key::P384(k) => {
-                let s = p384::ecdsa::Signature::from_slice(sig).unwrap();
-                k.verifying_key().verify(msg, &s).is_ok()
-            }
-            Key::Rsa(k) => {
-                let digest = Sha256::digest(msg);
-                k.to_public_key().verify(rsa::Pss::new::<Sha256>(), &digest, sig).is_ok()
-            }
-        }
-    }
-}
-
-fn dn(cn: &str) -> DistinguishedName {
-    let mut d = DistinguishedName::new();
-    d.push(DnType::CommonName, cn);
-    d.push(DnType::OrganizationName, "sigscope bench");
-    d.push(DnType::StateOrProvinceName, "WA");
-    d.push(DnType::CountryName, "US");
-    d
 }
 
 struct Pki {
-    root_pem: String,
-    chain: Vec<Vec<u8>>,
-    key: Key,
+    root: Vec<u8>,
+    signer: Signer,
 }
 
-fn pki(kind: &str) -> Pki {
-    let mut root = CertificateParams::default();
-    root.distinguished_name = dn("bench root");
-    root.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    root.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    let root = CertifiedIssuer::self_signed(root, KeyPair::generate().unwrap()).unwrap();
-    let (kp, key) = match kind {
-        "p256" => {
-            let kp = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
-            let sk = <p256::ecdsa::SigningKey as p256::pkcs8::DecodePrivateKey>::from_pkcs8_der(&kp.serialize_der());
-            (kp, Key::P256(sk.unwrap()))
-        }
-        "p384" => {
-            let kp = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384).unwrap();
-            let sk = <p384::ecdsa::SigningKey as p384::pkcs8::DecodePrivateKey>::from_pkcs8_der(&kp.serialize_der());
-            (kp, Key::P384(sk.unwrap()))
-        }
-        _ => {
-            use rsa::pkcs8::EncodePrivateKey as _;
-            let key = rsa::RsaPrivateKey::new(&mut SplitMix(7), 2048).unwrap();
-            let der = key.to_pkcs8_der().unwrap();
-            let kp = KeyPair::from_pkcs8_der_and_sign_algo(&der.as_bytes().into(), &rcgen::PKCS_RSA_SHA256).unwrap();
-            (kp, Key::Rsa(Box::new(key)))
-        }
-    };
-    let mut leaf = CertificateParams::default();
-    leaf.distinguished_name = dn(&format!("bench signer {kind}"));
-    leaf.is_ca = IsCa::ExplicitNoCa;
-    leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::CodeSigning];
-    let leaf = leaf.signed_by(&kp, &root).unwrap();
-    Pki { root_pem: root.pem(), chain: vec![leaf.der().to_vec(), root.der().to_vec()], key }
+fn pki(key: SignKey) -> Pki {
+    let root = Ca::root("bench root", 1, SignKey::p256(1));
+    let mut leaf = leaf_params("bench signer", 2);
+    leaf.not_before = ymd(2025, 1, 1);
+    leaf.not_after = ymd(2035, 1, 1);
+    let der = root.issue(&leaf, &key);
+    Pki { signer: Signer { key, chain: vec![der, root.der.clone()] }, root: root.der }
 }
 
 fn descriptor(i: usize) -> Descriptor {
@@ -165,51 +65,24 @@ fn descriptor(i: usize) -> Descriptor {
     }
 }
 
-fn payload(d: &Descriptor) -> Vec<u8> {
-    serde_json::to_vec(&serde_json::json!({"targetArtifact": {
-        "mediaType": d.media_type, "digest": d.digest, "size": d.size}}))
-    .unwrap()
+fn attrs() -> Attrs {
+    Attrs::x509("2026-01-01T00:00:00Z".parse().unwrap(), None)
 }
 
 /// (envelope, signed bytes, raw signature)
 type Signed = (Vec<u8>, Vec<u8>, Vec<u8>);
 
 fn jws(p: &Pki, d: &Descriptor) -> Signed {
-    let header = format!(
-        r#"{{"alg":"{}","crit":["io.cncf.notary.signingScheme"],"cty":"application/vnd.cncf.notary.payload.v1+json","io.cncf.notary.signingScheme":"notary.x509","io.cncf.notary.signingTime":"{SIGNING_TIME}"}}"#,
-        p.key.alg()
-    );
-    let signing_input = format!("{}.{}", URL_SAFE_NO_PAD.encode(header), URL_SAFE_NO_PAD.encode(payload(d)));
-    let sig = p.key.sign(signing_input.as_bytes());
-    let (protected, body) = signing_input.split_once('.').unwrap();
-    let env = serde_json::json!({
-        "payload": body, "protected": protected,
-        "header": {"x5c": p.chain.iter().map(|c| STANDARD.encode(c)).collect::<Vec<_>>()},
-        "signature": URL_SAFE_NO_PAD.encode(&sig),
-    });
-    (serde_json::to_vec(&env).unwrap(), signing_input.into_bytes(), sig)
+    let j = notary::jws(&p.signer, d, &attrs());
+    let input = format!("{}.{}", j.protected, j.payload).into_bytes();
+    (j.bytes(), input, j.raw_signature)
 }
 
 fn cose(p: &Pki, d: &Descriptor) -> Signed {
-    let t: DateTime<Utc> = SIGNING_TIME.parse().unwrap();
-    let protected = HeaderBuilder::new()
-        .algorithm(iana::Algorithm::ES256)
-        .add_critical_label(coset::RegisteredLabelWithPrivate::Text("io.cncf.notary.signingScheme".into()))
-        .content_type("application/vnd.cncf.notary.payload.v1+json".into())
-        .text_value("io.cncf.notary.signingScheme".into(), Cbor::Text("notary.x509".into()))
-        .text_value("io.cncf.notary.signingTime".into(), Cbor::Tag(1, Box::new(Cbor::Integer(t.timestamp().into()))))
-        .build();
-    let mut unprotected = HeaderBuilder::new().build();
-    unprotected.rest.push((Label::Int(33), Cbor::Array(p.chain.iter().map(|c| Cbor::Bytes(c.clone())).collect())));
-    let msg = CoseSign1Builder::new()
-        .protected(protected)
-        .unprotected(unprotected)
-        .payload(payload(d))
-        .create_signature(b"", |tbs| p.key.sign(tbs))
-        .build();
-    let tbs = msg.tbs_data(b"");
-    let sig = msg.signature.clone();
-    (msg.to_tagged_vec().unwrap(), tbs, sig)
+    let m = notary::cose(&p.signer, d, &attrs());
+    let tbs = m.tbs_data(b"");
+    let sig = m.signature.clone();
+    (notary::cose_bytes(m), tbs, sig)
 }
 
 /// (artifact, envelope, signed bytes, raw signature)
@@ -233,9 +106,9 @@ fn main() {
     let n = if quick { 20 } else { N };
     let rounds = if quick { 1 } else { ROUNDS };
     let cases = [
-        Case { name: "JWS ES384", media_type: "application/jose+json", pki: pki("p384"), build: jws },
-        Case { name: "JWS PS256", media_type: "application/jose+json", pki: pki("rsa"), build: jws },
-        Case { name: "COSE ES256", media_type: "application/cose", pki: pki("p256"), build: cose },
+        Case { name: "JWS ES384", media_type: "application/jose+json", pki: pki(SignKey::p384(3)), build: jws },
+        Case { name: "JWS PS256", media_type: "application/jose+json", pki: pki(SignKey::rsa(2048)), build: jws },
+        Case { name: "COSE ES256", media_type: "application/cose", pki: pki(SignKey::p256(4)), build: cose },
     ];
     let now: DateTime<Utc> = "2026-06-01T00:00:00Z".parse().unwrap();
     println!("{n} signatures per case, median of {rounds} rounds; per-signature times\n");
@@ -247,7 +120,7 @@ fn main() {
         let dir = tempfile::tempdir().unwrap();
         let store = dir.path().join("truststore/x509/ca/bench");
         std::fs::create_dir_all(&store).unwrap();
-        std::fs::write(store.join("root.pem"), &case.pki.root_pem).unwrap();
+        std::fs::write(store.join("root.pem"), notary::der_to_pem(&case.pki.root)).unwrap();
         let policy = TrustPolicy::parse(
             r#"{"version":"1.0","trustPolicies":[{"name":"bench","registryScopes":["*"],
             "signatureVerification":{"level":"strict"},"trustStores":["ca:bench"],"trustedIdentities":["*"]}]}"#,
@@ -262,7 +135,7 @@ fn main() {
             })
             .collect();
         let items = Arc::new(items);
-        let primitive = case.pki.key.verifier();
+        let primitive = primitive(&case.pki.signer.key);
         let cache = dir.path().join("crl");
 
         let fresh = || {
