@@ -105,9 +105,10 @@ fn protected_headers(bytes: &[u8]) -> Result<Headers, String> {
             H_EXPIRY => h.expiry = Some(time(k, v)?),
             H_PLUGIN => h.plugin = Some(text()?),
             H_PLUGIN_MIN_VERSION => h.plugin_min_version = Some(text()?),
-            // Headers with a meaning in JOSE that Notation does not use would change how a
-            // generic JWS library reads the envelope; none belongs in a Notation signature.
-            "jku" | "jwk" | "kid" | "x5u" | "x5c" | "x5t" | "x5t#S256" | "typ" | "b64" | "zip" | "enc" => {
+            // JOSE headers that change where a generic JWS library takes the key from or what
+            // bytes it verifies; a Notation signature never needs them. Informational ones
+            // (typ, kid) are kept as extended attributes: signers are free to add them.
+            "jku" | "jwk" | "x5u" | "x5c" | "b64" | "zip" | "enc" => {
                 return Err(format!("protected header {k:?} is not allowed in a Notation envelope"));
             }
             other => {
