@@ -10,7 +10,7 @@ mod builder;
 mod chain;
 mod content;
 mod cose;
-mod export;
+pub mod export;
 mod jws;
 pub mod keys;
 mod tarball;

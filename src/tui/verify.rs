@@ -137,6 +137,23 @@ impl WhatIf {
         p
     }
 
+    /// Drops edits that the file now says itself (after a reload or a write).
+    pub fn prune(&mut self, base: &TrustPolicy) {
+        self.edits.retain(|name, e| {
+            let Some(s) = base.statement(name) else { return false };
+            if e.level == Some(s.level) {
+                e.level = None;
+            }
+            if e.trust_stores.as_ref() == Some(&s.trust_stores) {
+                e.trust_stores = None;
+            }
+            if e.trusted_identities.as_ref() == Some(&s.trusted_identities) {
+                e.trusted_identities = None;
+            }
+            *e != StatementEdit::default()
+        });
+    }
+
     /// Cycles the level of `statement`: strict → permissive → audit → skip → strict.
     pub fn cycle_level(&mut self, base: &TrustPolicy, statement: &str) -> Option<Level> {
         let current = self.apply(base).statement(statement)?.level;
@@ -227,12 +244,12 @@ pub fn line_diff(old: &str, new: &str) -> Vec<DiffLine> {
             out.push((' ', a[i].to_string()));
             i += 1;
             j += 1;
-        } else if j < m && (i == n || lcs[i][j + 1] >= lcs[i + 1][j]) {
-            out.push(('+', b[j].to_string()));
-            j += 1;
-        } else {
+        } else if i < n && (j == m || lcs[i + 1][j] >= lcs[i][j + 1]) {
             out.push(('-', a[i].to_string()));
             i += 1;
+        } else {
+            out.push(('+', b[j].to_string()));
+            j += 1;
         }
     }
     out

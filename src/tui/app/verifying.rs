@@ -188,6 +188,7 @@ impl App {
         match snap.policy {
             Ok(policy) => {
                 let was_invalid = self.vs.error.take().is_some();
+                self.vs.what_if.prune(&policy);
                 self.vs.base = Some(policy);
                 if !first {
                     let what = if was_invalid { "trust policy valid again" } else { "trust policy reloaded" };

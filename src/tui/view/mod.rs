@@ -28,15 +28,18 @@ pub struct Areas {
     pub status: Rect,
 }
 
-pub fn layout(area: Rect) -> Areas {
+pub fn layout(area: Rect, right: RightPanel) -> Areas {
     let [breadcrumb, main, status] =
         Layout::vertical([Constraint::Length(1), Constraint::Min(3), Constraint::Length(1)]).areas(area);
-    let [tree, details] = Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(main);
+    // The check table needs room for its reasons.
+    let tree_share = if right == RightPanel::Verification { 45 } else { 60 };
+    let [tree, details] =
+        Layout::horizontal([Constraint::Percentage(tree_share), Constraint::Percentage(100 - tree_share)]).areas(main);
     Areas { breadcrumb, tree, details, status }
 }
 
 pub fn draw(app: &App, frame: &mut Frame) {
-    let areas = layout(frame.area());
+    let areas = layout(frame.area(), app.right);
     breadcrumb::draw(app, frame, areas.breadcrumb);
     tree::draw(app, frame, areas.tree);
     match app.right {

@@ -178,6 +178,42 @@ fn signature_section(doc: &mut Doc, sig: &SignatureReport, n: usize, of: usize) 
     doc.heading(if of > 1 { format!("Signature {n} of {of} · {short}") } else { format!("Signature {short}") });
     let (token, word) = signature_badge(&sig.verdict);
     doc.lines.push(vec![(Token::FieldName, format!("  {:<12} ", "verdict")), (token, word)]);
+    // Checks: a table when there is room for the reason beside it, else the reason below.
+    const NAME: usize = 19;
+    const OUTCOME: usize = 16;
+    let wide = doc.width >= 4 + NAME + OUTCOME + 20;
+    doc.lines.push(vec![(Token::Muted, format!("  {:<w$}{}", "check", "outcome", w = NAME + 2))]);
+    // Failures first (the style guide's rule for this panel), otherwise in evaluation order.
+    let mut checks: Vec<_> = sig.checks.iter().collect();
+    checks.sort_by_key(|c| match c.outcome {
+        Outcome::FailEnforced => 0,
+        Outcome::FailLogged => 1,
+        _ => 2,
+    });
+    for c in checks {
+        let (token, glyph) = outcome_glyph(c.outcome);
+        let head = vec![
+            (token, format!("  {glyph} ")),
+            (Token::Text, format!("{:<NAME$}", c.check.name())),
+            (token, format!("{:<OUTCOME$}", c.outcome.word())),
+        ];
+        let reason = sanitize(&c.reason).into_owned();
+        if wide {
+            let indent = 4 + NAME + OUTCOME;
+            let pieces = fold(&reason, doc.width - indent);
+            let mut first = head;
+            first.push((Token::Muted, pieces[0].clone()));
+            doc.lines.push(first);
+            for p in &pieces[1..] {
+                doc.lines.push(vec![(Token::Muted, format!("{}{p}", " ".repeat(indent)))]);
+            }
+        } else {
+            doc.lines.push(head);
+            if !reason.is_empty() {
+                doc.para(6, &reason, Token::Muted);
+            }
+        }
+    }
     let mut what = Vec::new();
     if let Some(f) = sig.format {
         what.push(match f {
@@ -201,35 +237,6 @@ fn signature_section(doc: &mut Doc, sig: &SignatureReport, n: usize, of: usize) 
     doc.field("expires", &time(sig.expiry), Token::Text);
     if sig.timestamp.is_some() {
         doc.field("timestamp", &time(sig.timestamp), Token::Text);
-    }
-    // Checks: a table when there is room for the reason beside it, else the reason below.
-    const NAME: usize = 19;
-    const OUTCOME: usize = 16;
-    let wide = doc.width >= 2 + 2 + NAME + OUTCOME + 24;
-    doc.lines.push(vec![(Token::Muted, format!("  {:<w$}{}", "check", "outcome", w = NAME + 2))]);
-    for c in &sig.checks {
-        let (token, glyph) = outcome_glyph(c.outcome);
-        let head = vec![
-            (token, format!("  {glyph} ")),
-            (Token::Text, format!("{:<NAME$}", c.check.name())),
-            (token, format!("{:<OUTCOME$}", c.outcome.word())),
-        ];
-        let reason = sanitize(&c.reason).into_owned();
-        if wide {
-            let indent = 4 + NAME + OUTCOME;
-            let pieces = fold(&reason, doc.width - indent);
-            let mut first = head;
-            first.push((Token::Muted, pieces[0].clone()));
-            doc.lines.push(first);
-            for p in &pieces[1..] {
-                doc.lines.push(vec![(Token::Muted, format!("{}{p}", " ".repeat(indent)))]);
-            }
-        } else {
-            doc.lines.push(head);
-            if !reason.is_empty() {
-                doc.para(6, &reason, Token::Muted);
-            }
-        }
     }
 }
 
@@ -259,11 +266,18 @@ pub fn lines(app: &App, id: NodeId, width: usize) -> Vec<Spans> {
             let what = if sig.is_some() { "signature" } else { "image" };
             doc.lines.push(vec![(Token::Heading, format!("Verdict ({what}) ")), (token, word)]);
             if sig.is_none() {
-                doc.para(2, &report.headline(), Token::Text);
-                if let Verdict::VerifiedWithWarnings { warnings } = &report.verdict {
-                    for w in warnings {
-                        doc.para(2, &format!("warning: {w}"), Token::Warning);
+                match &report.verdict {
+                    Verdict::Verified => {}
+                    Verdict::VerifiedWithWarnings { warnings } => {
+                        for w in warnings {
+                            doc.para(2, &format!("warning: {w}"), Token::Warning);
+                        }
                     }
+                    Verdict::Failed { reason, .. } | Verdict::NotEvaluated { reason } => {
+                        doc.para(2, reason, Token::Text)
+                    }
+                    Verdict::Skipped => doc.para(2, "the statement's level is skip: nothing is checked", Token::Text),
+                    Verdict::NoSignature => doc.para(2, "no Notation signature refers to this image", Token::Text),
                 }
             }
             statement_section(app, &mut doc, report);
