@@ -103,8 +103,10 @@ impl VerifyState {
 }
 
 /// Whether a node is verified on its own: an image or an index.
+/// A cycle node repeats an ancestor and is not verified again.
 pub fn is_image(app: &App, id: NodeId) -> bool {
-    matches!(&app.graph.node(id).kind, NodeKind::Artifact(a) if matches!(a.kind, ArtifactKind::Image | ArtifactKind::Index))
+    !app.graph.is_cycle(id)
+        && matches!(&app.graph.node(id).kind, NodeKind::Artifact(a) if matches!(a.kind, ArtifactKind::Image | ArtifactKind::Index))
 }
 
 fn not_evaluated_report(reason: String) -> NodeVerify {
@@ -129,7 +131,9 @@ impl App {
 
     /// Asks for the verification of `id` if it is an image; otherwise nothing.
     pub(super) fn verify_node(&mut self, id: NodeId) -> Vec<Effect> {
-        if !is_image(self, id) {
+        // Without a Notation directory verification is off: rows stay as they were and the
+        // panel says how to turn it on.
+        if !is_image(self, id) || self.vs.dir.is_none() {
             return Vec::new();
         }
         self.dirty = true;

@@ -91,7 +91,9 @@ fn row_line(app: &App, i: usize) -> Line<'static> {
     let mut body = node_spans(&app.graph, row.id);
     // The verdict goes right after the identity (kind, digest), where the eye finds it.
     if let Some(b) = super::verify_badge(app, row.id) {
-        let at = if body.len() >= 3 { 3 } else { body.len() };
+        // After a loading or failed badge, which belongs to the identity.
+        let loud = matches!(node.load, LoadState::Loading | LoadState::Failed(_));
+        let at = (if loud { 5 } else { 3 }).min(body.len());
         body.insert(at, b);
         body.insert(at, (Token::Text, " ".into()));
     }

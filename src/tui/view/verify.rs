@@ -250,6 +250,10 @@ pub fn lines(app: &App, id: NodeId, width: usize) -> Vec<Spans> {
     };
     let only_signature = (image != id && !app.graph.node(id).children.contains(&image)).then_some(id);
     match app.node_verify(image) {
+        None if app.vs.dir.is_none() => {
+            doc.lines.push(vec![(Token::Muted, "? not verified".into())]);
+            doc.para(2, "verification is off: no Notation directory (start with --notation-dir DIR)", Token::Text);
+        }
         None | Some(NodeVerify::Pending) => {
             doc.lines.push(vec![(Token::Pending, PENDING.into())]);
         }
