@@ -187,7 +187,7 @@ impl App {
         let first = !self.vs.loaded;
         self.vs.loaded = true;
         self.vs.path = Some(snap.path.clone());
-        self.vs.stores = snap.stores;
+        let stores_before = std::mem::replace(&mut self.vs.stores, snap.stores);
         self.vs.text = snap.text;
         match snap.policy {
             Ok(policy) => {
@@ -205,8 +205,12 @@ impl App {
                 let text = error_text(&e);
                 self.vs.error = Some(text.clone());
                 let kept = if self.vs.base.is_some() { "; keeping the last good policy" } else { "" };
-                let level = if missing { Level::Warning } else { Level::Error };
-                self.set_status(level, format!("{text}{kept}"));
+                // No policy file at start is the common case without notation set up: the rows
+                // say "no policy" and the panel why, the status line stays for other news.
+                if !(first && missing) {
+                    let level = if missing { Level::Warning } else { Level::Error };
+                    self.set_status(level, format!("{text}{kept}"));
+                }
                 if !first {
                     self.show_toast(if missing {
                         "trust policy removed".into()
@@ -214,9 +218,14 @@ impl App {
                         "trust policy invalid".into()
                     });
                 }
-                // Stores may have changed along with it; without a good policy every image
-                // becomes "not evaluated".
-                self.verify_all()
+                if self.vs.base.is_some() {
+                    // The results of the last good policy stay; only changed stores call for
+                    // a new run.
+                    if self.vs.stores == stores_before { Vec::new() } else { self.verify_all() }
+                } else {
+                    // Without any good policy every image is "not evaluated".
+                    self.verify_all()
+                }
             }
         }
     }
