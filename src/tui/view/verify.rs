@@ -329,7 +329,28 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     if all.len() > height {
         title.push_str(&format!(" · {}-{}/{}", scroll + 1, (scroll + height).min(all.len()), all.len()));
     }
-    let block = panel(&app.theme, title, focused);
+    let key = |a: Action| app.keymap.binding(a).keys.first().map(|k| k.to_string()).unwrap_or_default();
+    let keys = format!(
+        " what-if: {} level · {} store · {} identity · {} reset · {} write ",
+        key(Action::WhatIfLevel),
+        key(Action::WhatIfStore),
+        key(Action::WhatIfIdentity),
+        key(Action::WhatIfReset),
+        key(Action::WritePolicy)
+    );
+    let short = format!(
+        " what-if {}/{}/{} · {} reset · {} write ",
+        key(Action::WhatIfLevel),
+        key(Action::WhatIfStore),
+        key(Action::WhatIfIdentity),
+        key(Action::WhatIfReset),
+        key(Action::WritePolicy)
+    );
+    let mut block = panel(&app.theme, title, focused);
+    let room = usize::from(area.width).saturating_sub(2);
+    if let Some(k) = [keys, short].into_iter().find(|k| k.width() <= room) {
+        block = block.title_bottom(ratatui::text::Span::styled(k, app.theme.style(Token::HintDesc)));
+    }
     let inner = block.inner(area);
     frame.render_widget(block, area);
     app.last_frame.details.set(inner);
