@@ -355,3 +355,36 @@ fn write_back_shows_the_diff_and_writes_the_file() {
     h.run_effects();
     assert!(!h.app.vs.what_if.is_active());
 }
+
+#[test]
+fn what_if_cycles_the_trust_stores_on_disk() {
+    let (mut h, dir) = demo("stores");
+    let signed = open_tag(&mut h, "signed");
+    h.select(signed);
+    // One store only: nothing to cycle to, and the status says how to add one.
+    h.key(KeyCode::Char('T'));
+    assert!(!h.app.vs.what_if.is_active());
+    assert!(h.app.status.as_ref().is_some_and(|s| s.text.contains("no other trust store")));
+    let x509 = dir.join("truststore/x509");
+    std::fs::create_dir_all(x509.join("ca/second")).unwrap();
+    std::fs::copy(x509.join("ca/demo/demo-root-ca.pem"), x509.join("ca/second/root.pem")).unwrap();
+    std::fs::create_dir_all(x509.join("signingAuthority/empty")).unwrap();
+    h.send(Msg::PolicyLoaded(Box::new(snapshot(&dir))));
+    h.run_effects();
+    let stores = |h: &Harness| {
+        h.app.vs.effective().unwrap().statements[0].trust_stores.iter().map(|s| s.to_string()).collect::<Vec<_>>()
+    };
+    h.key(KeyCode::Char('T'));
+    h.run_effects();
+    assert_eq!(stores(&h), ["ca:second"]);
+    assert_eq!(verdict(&h, signed), Verdict::Verified);
+    h.key(KeyCode::Char('T'));
+    h.run_effects();
+    assert_eq!(stores(&h), ["signingAuthority:empty"]);
+    assert!(matches!(verdict(&h, signed), Verdict::Failed { .. }), "{:?}", verdict(&h, signed));
+    h.key(KeyCode::Char('T'));
+    h.run_effects();
+    assert_eq!(stores(&h), ["ca:demo"]);
+    assert!(!h.app.vs.what_if.is_active());
+    assert_eq!(verdict(&h, signed), Verdict::Verified);
+}
