@@ -35,6 +35,8 @@ pub struct VerifyState {
     pub text: Option<String>,
     /// Why the file on disk is not in force (invalid, missing, unreadable).
     pub error: Option<String>,
+    /// The error is that there is no policy file at all.
+    pub missing: bool,
     /// Whether the watcher has reported at least once.
     pub loaded: bool,
     pub stores: Vec<TrustStoreRef>,
@@ -59,6 +61,7 @@ impl VerifyState {
             base: None,
             text: None,
             error: None,
+            missing: false,
             loaded: false,
             stores: Vec::new(),
             what_if: WhatIf::default(),
@@ -202,6 +205,7 @@ impl App {
             }
             Err(e) => {
                 let missing = matches!(e, PolicyError::Missing { .. });
+                self.vs.missing = missing;
                 let text = error_text(&e);
                 self.vs.error = Some(text.clone());
                 let kept = if self.vs.base.is_some() { "; keeping the last good policy" } else { "" };

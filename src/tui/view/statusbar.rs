@@ -81,7 +81,8 @@ fn right(app: &App) -> Spans {
         spans.push((Token::Match, " ◆ WHAT-IF ".into()));
     }
     if app.vs.error.is_some() && app.vs.base.is_some() {
-        spans.push((Token::Error, " ✗ policy invalid ".into()));
+        let what = if app.vs.missing { " ✗ policy file missing " } else { " ✗ policy invalid " };
+        spans.push((Token::Error, what.into()));
     }
     if !app.mouse {
         spans.push((Token::Muted, " mouse off ".into()));
