@@ -388,3 +388,34 @@ fn what_if_cycles_the_trust_stores_on_disk() {
     assert!(!h.app.vs.what_if.is_active());
     assert_eq!(verdict(&h, signed), Verdict::Verified);
 }
+
+#[test]
+fn an_invalid_policy_at_start_evaluates_nothing_and_says_why() {
+    let dir = notation_dir("invalid-at-start");
+    set_level(&dir, "\"strict\"", "\"lenient\"");
+    let mut options = AppOptions::new(Theme::resolve(None, true).unwrap());
+    options.no_color = true;
+    options.notation_dir = Some(dir.clone());
+    options.now = Some(now());
+    let mut h = Harness::with(sigscope::demo::opened(), options);
+    h.send(Msg::PolicyLoaded(Box::new(snapshot(&dir))));
+    h.run_effects();
+    assert!(h.app.status.as_ref().is_some_and(|s| s.text.contains("signatureVerification.level")));
+    let image = open_tag(&mut h, "signed");
+    match verdict(&h, image) {
+        Verdict::NotEvaluated { reason } => assert!(reason.contains("lenient"), "{reason}"),
+        v => panic!("{v:?}"),
+    }
+    assert!(row_of(&h, image).contains("? no policy"));
+    assert!(screen_text(&h.render(120, 40)).contains("✗ policy invalid"));
+    // What-if needs a policy: it says so instead of doing something.
+    h.select(image);
+    h.key(KeyCode::Char('L'));
+    assert!(h.app.status.as_ref().is_some_and(|s| s.text.contains("what-if needs a trust policy")));
+    assert!(!h.app.vs.what_if.is_active());
+    // Fixed: everything is verified.
+    set_level(&dir, "\"lenient\"", "\"strict\"");
+    h.send(Msg::PolicyLoaded(Box::new(snapshot(&dir))));
+    h.run_effects();
+    assert_eq!(verdict(&h, image), Verdict::Verified);
+}

@@ -275,6 +275,10 @@ pub fn write_atomic(path: &Path, contents: &str) -> std::io::Result<()> {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(contents.as_bytes())?;
         f.sync_all()?;
+        // The new file keeps the old one's permissions.
+        if let Ok(meta) = std::fs::metadata(path) {
+            std::fs::set_permissions(&tmp, meta.permissions())?;
+        }
         std::fs::rename(&tmp, path)
     })();
     if result.is_err() {

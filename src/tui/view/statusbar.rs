@@ -80,7 +80,9 @@ fn right(app: &App) -> Spans {
     if app.vs.what_if.is_active() {
         spans.push((Token::Match, " ◆ WHAT-IF ".into()));
     }
-    if app.vs.error.is_some() && app.vs.base.is_some() {
+    // A missing file with nothing loaded before is the usual state without notation set up:
+    // the rows say "no policy" already.
+    if app.vs.error.is_some() && (app.vs.base.is_some() || !app.vs.missing) {
         let what = if app.vs.missing { " ✗ policy file missing " } else { " ✗ policy invalid " };
         spans.push((Token::Error, what.into()));
     }
