@@ -419,3 +419,14 @@ fn an_invalid_policy_at_start_evaluates_nothing_and_says_why() {
     h.run_effects();
     assert_eq!(verdict(&h, image), Verdict::Verified);
 }
+
+#[test]
+fn a_closed_tag_shows_its_images_verdict() {
+    let (mut h, _dir) = demo("closed-tag");
+    let image = open_tag(&mut h, "tampered");
+    let tag = h.app.graph.node(image).parent.unwrap();
+    h.select(tag);
+    h.key(KeyCode::Char('h'));
+    assert!(!h.app.open.contains(&tag));
+    assert!(line_of(&h, 160, "tag tampered").contains("✗ failed: integrity"));
+}

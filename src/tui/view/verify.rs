@@ -58,7 +58,8 @@ pub fn badge(app: &App, id: NodeId) -> Option<(Token, String)> {
     }
     let image = app.report_node(id).filter(|&i| i != id)?;
     if app.graph.node(id).children.contains(&image) {
-        return None; // a tag: its image row says it
+        // A tag: its open image row says it; a closed tag says it for its image.
+        return if app.open.contains(&id) { None } else { app.node_verify(image).map(state) };
     }
     if let Some(sig) = app.signature_report(id) {
         return Some(signature_badge(&sig.verdict));
