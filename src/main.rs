@@ -85,6 +85,12 @@ struct Common {
     #[arg(long, global = true, value_name = "FILE", hide = true)]
     request_log: Option<PathBuf>,
 
+    /// Notation configuration directory holding trustpolicy.oci.json and truststore/
+    /// (default: notation's own, $XDG_CONFIG_HOME/notation or ~/.config/notation; the TUI's
+    /// built-in demo uses its own). The TUI watches it and re-verifies on every change.
+    #[arg(long, global = true, value_name = "DIR")]
+    notation_dir: Option<PathBuf>,
+
     /// Never write to a registry (sign is refused).
     #[arg(long, global = true)]
     read_only: bool,
@@ -131,10 +137,6 @@ struct VerifyArgs {
     /// Output format: text, or json with every check of every signature.
     #[arg(short, long, value_enum, default_value_t = VerifyFormat::Text)]
     output: VerifyFormat,
-    /// Notation configuration directory holding trustpolicy.oci.json and truststore/
-    /// (default: notation's own, $XDG_CONFIG_HOME/notation or ~/.config/notation).
-    #[arg(long, value_name = "DIR")]
-    notation_dir: Option<PathBuf>,
     /// Do not download CRLs; use only those already cached (an unknown status then fails or
     /// warns as the policy's revocation action says).
     #[arg(long)]
@@ -209,9 +211,9 @@ async fn run(cli: Cli) -> i32 {
         }
     };
     match cli.command {
-        None => run_tui(cli.target, &opts, cli.theme, !cli.no_mouse).await,
+        None => run_tui(cli.target, &opts, cli.theme, !cli.no_mouse, cli.common.notation_dir.clone()).await,
         Some(Command::Tree(args)) => run_tree(args, &opts).await,
-        Some(Command::Verify(args)) => run_verify(args, &opts).await,
+        Some(Command::Verify(args)) => run_verify(args, &opts, cli.common.notation_dir.clone()).await,
         Some(Command::Completions { shell }) => {
             use clap::CommandFactory;
             clap_complete::generate(shell, &mut Cli::command(), "sigscope", &mut std::io::stdout());
@@ -284,13 +286,13 @@ async fn run_tree(args: TreeArgs, opts: &OpenOptions) -> i32 {
     if failures.is_empty() { 0 } else { 3 }
 }
 
-async fn run_verify(args: VerifyArgs, opts: &OpenOptions) -> i32 {
+async fn run_verify(args: VerifyArgs, opts: &OpenOptions, notation_dir: Option<PathBuf>) -> i32 {
     use sigscope::trust::verify::{Verdict, Verifier};
     let fail = |e: &dyn std::fmt::Display, code: i32| {
         eprintln!("sigscope verify: {e}");
         code
     };
-    let Some(dir) = args.notation_dir.clone().or_else(sigscope::verification::default_notation_dir) else {
+    let Some(dir) = notation_dir.or_else(sigscope::verification::default_notation_dir) else {
         return fail(&"no notation directory: pass --notation-dir DIR", 2);
     };
     let policy = match sigscope::trust::policy::TrustPolicy::load(&dir) {
@@ -341,10 +343,37 @@ async fn run_verify(args: VerifyArgs, opts: &OpenOptions) -> i32 {
 }
 
 /// Opens the TUI on TARGET, or on the built-in demo when there is none.
-async fn run_tui(target: Option<String>, opts: &OpenOptions, theme: Option<String>, mouse: bool) -> i32 {
-    let tui_opts = sigscope::tui::TuiOptions { theme, mouse, open_options: opts.clone() };
+async fn run_tui(
+    target: Option<String>,
+    opts: &OpenOptions,
+    theme: Option<String>,
+    mouse: bool,
+    notation_dir: Option<PathBuf>,
+) -> i32 {
+    let mut tui_opts = sigscope::tui::TuiOptions {
+        theme,
+        mouse,
+        open_options: opts.clone(),
+        notation_dir: notation_dir.clone().or_else(sigscope::verification::default_notation_dir),
+    };
     let Some(target) = target else {
-        return finish_tui(sigscope::tui::run(sigscope::demo::opened(), tui_opts).await);
+        // The demo verifies against its own policy and CA, in a private directory the user may
+        // edit while it runs (its path is in the verification panel); removed on exit.
+        let mut demo_dir = None;
+        if notation_dir.is_none() {
+            match sigscope::demo::private_notation_dir() {
+                Ok(dir) => {
+                    tui_opts.notation_dir = Some(dir.clone());
+                    demo_dir = Some(dir);
+                }
+                Err(e) => eprintln!("sigscope: the demo trust policy could not be written ({e}); nothing is verified"),
+            }
+        }
+        let result = sigscope::tui::run(sigscope::demo::opened(), tui_opts).await;
+        if let Some(dir) = demo_dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+        return finish_tui(result);
     };
     let open_opts = opts.clone();
     // Opening reads files and may set up TLS: not on the async workers.

@@ -78,7 +78,11 @@ struct Tmux {
 
 impl Tmux {
     fn start(command: &str) -> Tmux {
-        let session = format!("sigscope-test-{}", std::process::id());
+        Tmux::start_named("main", command)
+    }
+
+    fn start_named(name: &str, command: &str) -> Tmux {
+        let session = format!("sigscope-test-{}-{name}", std::process::id());
         let ok = Command::new("tmux")
             .args(["new-session", "-d", "-s", &session, "-x", "120", "-y", "30", "bash", "--norc", "--noprofile"])
             .env("NO_COLOR", "1")
@@ -174,4 +178,44 @@ fn the_binary_in_tmux() {
     };
     let screen = t.wait_until("the second exit", settled);
     assert_eq!(screen.lines().filter(|l| l.trim() == "icanon").count(), 2, "terminal left in raw mode:\n{screen}");
+}
+
+/// The exported demo with its notation directory: the expired image fails at strict; editing
+/// the policy file on disk to permissive turns it into warnings on screen, without a key.
+#[test]
+fn live_policy_in_tmux() {
+    assert!(have_tmux(), "tmux is needed for the real-terminal test: apt-get install tmux (scripts/test.sh does)");
+    let dir = tempfile::tempdir().unwrap();
+    let demo = dir.path().join("demo");
+    let bin = env!("CARGO_BIN_EXE_sigscope");
+    let out = Command::new(bin).args(["demo", "export"]).arg(&demo).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "").unwrap();
+    let run = format!(
+        "SIGSCOPE_CONFIG={} {bin} --oci-layout {d}/layout --notation-dir {d}/notation; echo EXIT=$?",
+        config.display(),
+        d = demo.display()
+    );
+    let t = Tmux::start_named("policy", &run);
+    t.wait_for("tag expired");
+    // The first tag is `expired`: open it, its image is verified in the background.
+    t.keys(&["j", "l"]);
+    let screen = t.wait_for("✗ failed: expiry");
+    let image_row = |s: &str| s.lines().find(|l| l.contains("image sha256:")).unwrap_or_default().to_string();
+    assert!(image_row(&screen).contains("✗ failed: expiry"), "{screen}");
+    // Edit the policy on disk, as a user would in another window.
+    let policy = demo.join("notation/trustpolicy.oci.json");
+    let text = std::fs::read_to_string(&policy).unwrap();
+    assert!(text.contains("\"strict\""), "{text}");
+    std::fs::write(&policy, text.replace("\"strict\"", "\"permissive\"")).unwrap();
+    let screen = t.wait_until("the verdict to change to warnings", |s| image_row(s).contains("! warnings"));
+    assert!(!screen.contains("✗ failed: expiry"), "{screen}");
+    // A broken policy keeps the last good one and says why.
+    std::fs::write(&policy, text.replace("\"strict\"", "\"lenient\"")).unwrap();
+    let screen = t.wait_for("policy invalid");
+    assert!(screen.contains("lenient"), "{screen}");
+    t.wait_until("the last good verdict", |s| image_row(s).contains("! warnings"));
+    t.keys(&["q"]);
+    t.wait_until("the exit", |s| s.lines().any(|l| l.starts_with("EXIT=0")));
 }

@@ -34,6 +34,34 @@ pub fn export(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Writes the demo's policy and trust store into `dir` (the notation part of [`export`]).
+pub fn write_notation(dir: &Path) -> Result<()> {
+    write(&dir.join("trustpolicy.oci.json"), &trust_policy())?;
+    let store = dir.join("truststore/x509/ca").join(TRUST_STORE).join("demo-root-ca.pem");
+    write(&store, keys::pem_block(keys::ROOT_CA_PEM).as_bytes())
+}
+
+/// A fresh directory only this user can read, `$TMPDIR/sigscope-demo-PID-N`, holding the demo's
+/// notation configuration. The caller removes it.
+pub fn private_notation_dir() -> Result<std::path::PathBuf> {
+    let base = std::env::temp_dir();
+    for n in 0..100u32 {
+        let dir = base.join(format!("sigscope-demo-{}-{n}", std::process::id()));
+        let mut builder = std::fs::DirBuilder::new();
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        match builder.create(&dir) {
+            Ok(()) => {
+                write_notation(&dir)?;
+                return Ok(dir);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(Error::io(&dir, e)),
+        }
+    }
+    Err(Error::io(&base, "no free name for the demo's notation directory"))
+}
+
 /// Strict verification of every repository, trusting only the demo root.
 pub fn trust_policy() -> Vec<u8> {
     let p = json!({

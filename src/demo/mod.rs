@@ -10,13 +10,13 @@ mod builder;
 mod chain;
 mod content;
 mod cose;
-mod export;
+pub mod export;
 mod jws;
 pub mod keys;
 mod tarball;
 
 pub use chain::EXPIRED_AT;
-pub use export::export;
+pub use export::{export, private_notation_dir, write_notation};
 
 /// The demo's tags (in index.json, `org.opencontainers.image.ref.name`).
 pub mod tags {

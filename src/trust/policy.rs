@@ -146,6 +146,17 @@ pub enum Action {
     Skip,
 }
 
+impl Action {
+    /// As written in a policy's `override`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Enforce => "enforce",
+            Action::Log => "log",
+            Action::Skip => "skip",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum VerifyTimestamp {
     Always,
@@ -253,6 +264,17 @@ pub enum TrustedIdentity {
         prefix: String,
         value: String,
     },
+}
+
+/// As written in a policy: `*`, `x509.subject:DN`, `prefix:value`.
+impl fmt::Display for TrustedIdentity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TrustedIdentity::Any => f.write_str("*"),
+            TrustedIdentity::X509Subject(dn) => write!(f, "x509.subject:{dn}"),
+            TrustedIdentity::Other { prefix, value } => write!(f, "{prefix}:{value}"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -367,6 +389,40 @@ impl TrustPolicy {
 
     pub fn statement(&self, name: &str) -> Option<&Statement> {
         self.statements.iter().find(|s| s.name == name)
+    }
+
+    /// The policy as a version 1.0 document, pretty-printed, fields in the specification's
+    /// order; `parse(to_json(p)) == p`. Defaults (`verifyTimestamp: always`, no overrides)
+    /// are left out, as Notation's own examples do.
+    pub fn to_json(&self) -> String {
+        use serde_json::{Map, Value, json};
+        let statements: Vec<Value> = self
+            .statements
+            .iter()
+            .map(|s| {
+                let mut sv = Map::new();
+                sv.insert("level".into(), json!(s.level.name()));
+                if !s.overrides.is_empty() {
+                    let o: Map<String, Value> =
+                        s.overrides.iter().map(|(c, a)| (c.name().to_string(), json!(a.name()))).collect();
+                    sv.insert("override".into(), Value::Object(o));
+                }
+                if s.verify_timestamp == VerifyTimestamp::AfterCertExpiry {
+                    sv.insert("verifyTimestamp".into(), json!("afterCertExpiry"));
+                }
+                json!({
+                    "name": s.name,
+                    "registryScopes": s.registry_scopes,
+                    "signatureVerification": sv,
+                    "trustStores": s.trust_stores.iter().map(|t| t.to_string()).collect::<Vec<_>>(),
+                    "trustedIdentities": s.trusted_identities.iter().map(|t| t.to_string()).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        let doc = json!({"version": "1.0", "trustPolicies": statements});
+        let mut out = serde_json::to_string_pretty(&doc).expect("a JSON value serialises");
+        out.push('\n');
+        out
     }
 }
 
@@ -721,6 +777,37 @@ mod tests {
         ] {
             assert!(check_scope(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn to_json_round_trips_notations_policies() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/notation/trustpolicies");
+        let mut n = 0;
+        for sub in ["e2e", "unit"] {
+            for entry in std::fs::read_dir(root.join(sub)).unwrap() {
+                let path = entry.unwrap().path();
+                let Ok(p) = TrustPolicy::parse(&std::fs::read_to_string(&path).unwrap()) else { continue };
+                let json = p.to_json();
+                assert_eq!(TrustPolicy::parse(&json).as_ref(), Ok(&p), "{}:\n{json}", path.display());
+                assert_eq!(TrustPolicy::parse(&json).unwrap().to_json(), json, "stable: {}", path.display());
+                n += 1;
+            }
+        }
+        assert!(n >= 5, "only {n} valid policies found");
+    }
+
+    #[test]
+    fn to_json_keeps_overrides_and_verify_timestamp() {
+        let doc = r#"{"version":"1.0","trustPolicies":[{"name":"a","registryScopes":["example.com/app"],
+            "signatureVerification":{"level":"permissive","override":{"revocation":"skip","expiry":"enforce"},
+            "verifyTimestamp":"afterCertExpiry"},
+            "trustStores":["ca:x","signingAuthority:y"],
+            "trustedIdentities":["x509.subject: C=US, ST=WA, O=wabbit-network.io, CN=\\, odd","awssigner:arn"]}]}"#;
+        let p = TrustPolicy::parse(doc).unwrap();
+        let json = p.to_json();
+        assert!(json.contains("\"afterCertExpiry\""), "{json}");
+        assert!(json.contains("\"revocation\": \"skip\""), "{json}");
+        assert_eq!(TrustPolicy::parse(&json).unwrap(), p);
     }
 
     #[test]

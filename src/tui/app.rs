@@ -4,6 +4,8 @@
 
 use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
@@ -11,16 +13,23 @@ use ratatui::layout::Rect;
 
 use crate::artifact::Details;
 use crate::graph::{ArtifactNode, Expansion, Graph, LoadState, NodeId, NodeKind};
+use crate::oci::Descriptor;
 use crate::open::{OpenOptions, Opened};
 use crate::sanitize::{clip, sanitize};
 use crate::source::DynSource;
 use crate::source::referrers::ExpandRequest;
+use crate::trust::revocation::RevocationMode;
+use crate::trust::verify::{ArtifactReport, Verifier};
 
 use super::config::Config;
 use super::details_doc::{DetailsDoc, node_header};
 use super::keymap::{Action, Focus, Key, Keymap};
 use super::label::{TextCache, contains};
 use super::theme::{Theme, Token};
+use super::verify::{DiffLine, Snapshot};
+
+mod verifying;
+pub use verifying::{RightPanel, VerifyState, is_image};
 
 pub type RequestId = u64;
 
@@ -50,6 +59,16 @@ pub enum Msg {
         target: String,
         result: Result<Opened, String>,
     },
+    /// A verification of an image node finished (`Err`: referrers or envelopes unreadable).
+    Verified {
+        request: RequestId,
+        node: NodeId,
+        result: Result<ArtifactReport, String>,
+    },
+    /// The policy watcher read the Notation directory (at start, and after every change).
+    PolicyLoaded(Box<Snapshot>),
+    /// The what-if policy was written (or why not).
+    PolicyWritten(Result<PathBuf, String>),
     /// Something the loop did itself (clipboard, mouse switch) failed; the text says what.
     EffectFailed(String),
     /// SIGTERM, SIGHUP, or the input stream ended.
@@ -59,9 +78,43 @@ pub enum Msg {
 /// Work `update` asks for. Network work carries the source it must use, so results of a target
 /// that was replaced by `:open` can never land in the new graph.
 pub enum Effect {
-    Expand { request: RequestId, node: NodeId, source: DynSource, req: Box<ExpandRequest> },
-    Describe { request: RequestId, node: NodeId, source: DynSource, artifact: Box<ArtifactNode>, preview_limit: u64 },
-    Open { request: RequestId, target: String, options: Box<OpenOptions> },
+    Expand {
+        request: RequestId,
+        node: NodeId,
+        source: DynSource,
+        req: Box<ExpandRequest>,
+    },
+    Describe {
+        request: RequestId,
+        node: NodeId,
+        source: DynSource,
+        artifact: Box<ArtifactNode>,
+        preview_limit: u64,
+    },
+    Open {
+        request: RequestId,
+        target: String,
+        options: Box<OpenOptions>,
+    },
+    /// Verify one image against the verifier's policy at `now`.
+    Verify {
+        request: RequestId,
+        node: NodeId,
+        source: DynSource,
+        repository: String,
+        subject: Box<Descriptor>,
+        verifier: Arc<Verifier>,
+        now: chrono::DateTime<chrono::Utc>,
+    },
+    /// Read the Notation directory now and again whenever its policy or trust stores change.
+    WatchPolicy {
+        dir: PathBuf,
+    },
+    /// Write a policy file atomically (temporary file + rename).
+    WritePolicy {
+        path: PathBuf,
+        json: String,
+    },
     Copy(String),
     SetMouse(bool),
     Quit,
@@ -73,6 +126,9 @@ impl std::fmt::Debug for Effect {
             Effect::Expand { request, node, .. } => write!(f, "Expand {{ request: {request}, node: {node} }}"),
             Effect::Describe { request, node, .. } => write!(f, "Describe {{ request: {request}, node: {node} }}"),
             Effect::Open { request, target, .. } => write!(f, "Open {{ request: {request}, target: {target:?} }}"),
+            Effect::Verify { request, node, .. } => write!(f, "Verify {{ request: {request}, node: {node} }}"),
+            Effect::WatchPolicy { dir } => write!(f, "WatchPolicy {{ dir: {dir:?} }}"),
+            Effect::WritePolicy { path, .. } => write!(f, "WritePolicy {{ path: {path:?} }}"),
             Effect::Copy(t) => write!(f, "Copy({t:?})"),
             Effect::SetMouse(on) => write!(f, "SetMouse({on})"),
             Effect::Quit => f.write_str("Quit"),
@@ -87,6 +143,13 @@ pub enum Mode {
     Filter,
     Command(String),
     Help {
+        scroll: usize,
+    },
+    /// Asking before the what-if policy replaces the file: `y` writes, anything else cancels.
+    Confirm {
+        path: PathBuf,
+        json: String,
+        diff: Vec<DiffLine>,
         scroll: usize,
     },
 }
@@ -147,6 +210,11 @@ pub struct AppOptions {
     pub open_options: OpenOptions,
     /// Shown in the status line at start (config errors, unknown theme).
     pub startup_status: Option<Status>,
+    /// Notation directory with the trust policy and stores; `None`: nothing is verified.
+    pub notation_dir: Option<PathBuf>,
+    pub revocation: RevocationMode,
+    /// The time verification runs at; `None` is the clock (tests pin it).
+    pub now: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl AppOptions {
@@ -160,6 +228,9 @@ impl AppOptions {
             mouse: true,
             open_options: OpenOptions::default(),
             startup_status: None,
+            notation_dir: None,
+            revocation: crate::verification::revocation_mode(true),
+            now: None,
         }
     }
 
@@ -184,6 +255,9 @@ impl AppOptions {
             mouse: mouse_flag && config.mouse.unwrap_or(true),
             open_options: OpenOptions::default(),
             startup_status: status,
+            notation_dir: None,
+            revocation: crate::verification::revocation_mode(false),
+            now: None,
         }
     }
 }
@@ -212,6 +286,9 @@ pub struct App {
     pub details_scroll: usize,
     pub status: Option<Status>,
     pub toast: Option<Toast>,
+    /// Details or verification on the right.
+    pub right: RightPanel,
+    pub vs: VerifyState,
     pub spinner: usize,
     pub last_frame: LastFrame,
 
@@ -249,6 +326,8 @@ impl App {
             details_scroll: 0,
             status: options.startup_status,
             toast: None,
+            right: RightPanel::Details,
+            vs: VerifyState::new(options.notation_dir, options.revocation, options.now),
             spinner: 0,
             last_frame: LastFrame::default(),
             pending_expand: HashMap::new(),
@@ -275,6 +354,7 @@ impl App {
         self.details.clear();
         self.pending_expand.clear();
         self.pending_describe = None;
+        self.vs.forget_nodes();
         self.filter = Filter::default();
         self.cursor = 0;
         self.details_scroll = 0;
@@ -283,10 +363,11 @@ impl App {
 
     /// The effects to run at start (and after `:open`): load every root and describe the first.
     pub fn start(&mut self) -> Vec<Effect> {
-        let mut effects = Vec::new();
+        let mut effects = self.start_watching();
         for root in self.graph.roots.clone() {
             self.open.insert(root);
             effects.extend(self.expand_node(root));
+            effects.extend(self.verify_node(root));
         }
         self.rebuild_rows();
         effects.extend(self.after_selection());
@@ -296,6 +377,7 @@ impl App {
     /// Requests whose results we are waiting for.
     pub fn in_flight(&self) -> usize {
         self.pending_expand.len()
+            + self.vs.in_flight()
             + usize::from(self.pending_describe.is_some())
             + usize::from(self.pending_open.is_some())
     }
@@ -359,6 +441,9 @@ impl App {
                 Vec::new()
             }
             Msg::Expanded { request, node, result } => self.on_expanded(request, node, result),
+            Msg::Verified { request, node, result } => self.on_verified(request, node, result),
+            Msg::PolicyLoaded(snapshot) => self.on_policy_loaded(*snapshot),
+            Msg::PolicyWritten(result) => self.on_policy_written(result),
             Msg::Described { request, node, details } => {
                 if self.pending_describe != Some((node, request)) {
                     return Vec::new();
@@ -434,6 +519,9 @@ impl App {
         self.texts.invalidate(node);
         self.dirty = true;
         let mut effects = Vec::new();
+        for child in self.graph.node(node).children.clone() {
+            effects.extend(self.verify_node(child));
+        }
         // The node may now carry its manifest: what was described before is out of date.
         self.details.remove(&node);
         if self.describing(node) {
@@ -591,6 +679,7 @@ impl App {
             }
             Mode::Filter => self.on_filter_key(key),
             Mode::Command(line) => self.on_command_key(key, line),
+            Mode::Confirm { path, json, diff, scroll } => self.on_confirm_key(key, path, json, diff, scroll),
             Mode::Normal => {
                 self.status = None;
                 if key.code == KeyCode::Esc {
@@ -797,10 +886,25 @@ impl App {
                 }
                 Some(id) => {
                     self.details.remove(&id);
-                    self.expand_node(id)
+                    let mut effects = self.expand_node(id);
+                    effects.extend(self.verify_node(id));
+                    effects
                 }
                 None => Vec::new(),
             },
+            Action::VerifyPanel => {
+                self.right = match self.right {
+                    RightPanel::Details => RightPanel::Verification,
+                    RightPanel::Verification => RightPanel::Details,
+                };
+                self.details_scroll = 0;
+                Vec::new()
+            }
+            Action::WhatIfLevel => self.what_if_level(),
+            Action::WhatIfStore => self.what_if_store(),
+            Action::WhatIfIdentity => self.what_if_identity(),
+            Action::WhatIfReset => self.what_if_reset(),
+            Action::WritePolicy => self.ask_write_policy(),
             Action::Down | Action::Up | Action::PageDown | Action::PageUp | Action::Top | Action::Bottom => {
                 self.navigate(action)
             }
@@ -849,6 +953,9 @@ impl App {
     pub fn details_len(&self) -> usize {
         let Some(id) = self.selected() else { return 0 };
         let width = usize::from(self.last_frame.details.get().width);
+        if self.right == RightPanel::Verification {
+            return super::view::verify_lines(self, id, width).len();
+        }
         let doc = self.details.get(&id).map_or(1, |d| d.lines(width).len());
         node_header(&self.graph, self.source.as_ref(), id, width).len() + doc
     }

@@ -177,7 +177,7 @@ fn push_table(lines: &mut Vec<Spans>, table: &Table, width: usize) {
 }
 
 /// Greedy word wrap; words longer than a line are cut.
-fn fold(s: &str, width: usize) -> Vec<String> {
+pub(crate) fn fold(s: &str, width: usize) -> Vec<String> {
     let width = width.max(1);
     let mut lines = Vec::new();
     let mut current = String::new();

@@ -1,7 +1,9 @@
 //! Runs effects on tokio tasks and reports back on the one message channel. Results carry the
 //! request id they were asked with; `App::update` drops those it no longer waits for.
 
+use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::Semaphore;
 use tokio::sync::mpsc::UnboundedSender;
@@ -64,7 +66,58 @@ impl Effects {
                 });
                 None
             }
+            Effect::Verify { request, node, source, repository, subject, verifier, now } => {
+                let limit = self.limit.clone();
+                tokio::spawn(async move {
+                    let _permit = limit.acquire_owned().await;
+                    let result = crate::signatures::verify_artifact(&*source, &repository, &subject, &verifier, now)
+                        .await
+                        .map_err(|e| e.to_string());
+                    let _ = tx.send(Msg::Verified { request, node, result });
+                });
+                None
+            }
+            Effect::WatchPolicy { dir } => {
+                tokio::spawn(watch_policy(dir, tx));
+                None
+            }
+            Effect::WritePolicy { path, json } => {
+                tokio::spawn(async move {
+                    let p = path.clone();
+                    let result = match tokio::task::spawn_blocking(move || super::verify::write_atomic(&p, &json)).await
+                    {
+                        Ok(Ok(())) => Ok(path),
+                        Ok(Err(e)) => Err(format!("{}: {e}", path.display())),
+                        Err(e) => Err(format!("the write task failed: {e}")),
+                    };
+                    let _ = tx.send(Msg::PolicyWritten(result));
+                });
+                None
+            }
             other => Some(other),
         }
+    }
+}
+
+/// How often the Notation directory is looked at: a change shows within a second.
+const POLL: Duration = Duration::from_millis(400);
+
+/// Reads the Notation directory, reports it, then polls sizes and modification times of the
+/// policy files and trust stores and reports again after each change. Ends with the app.
+async fn watch_policy(dir: PathBuf, tx: UnboundedSender<Msg>) {
+    let mut last = None;
+    loop {
+        let d = dir.clone();
+        let Ok(print) = tokio::task::spawn_blocking(move || super::verify::fingerprint(&d)).await else { return };
+        if last.as_ref() != Some(&print) {
+            // A file being written may be caught half-way; the next poll sees the rest.
+            let d = dir.clone();
+            let Ok(snapshot) = tokio::task::spawn_blocking(move || super::verify::snapshot(&d)).await else { return };
+            if tx.send(Msg::PolicyLoaded(Box::new(snapshot))).is_err() {
+                return;
+            }
+            last = Some(print);
+        }
+        tokio::time::sleep(POLL).await;
     }
 }

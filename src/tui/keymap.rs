@@ -28,6 +28,12 @@ pub enum Action {
     Expand,
     Collapse,
     Toggle,
+    VerifyPanel,
+    WhatIfLevel,
+    WhatIfStore,
+    WhatIfIdentity,
+    WhatIfReset,
+    WritePolicy,
 }
 
 /// Where an action applies.
@@ -92,6 +98,12 @@ const SPECS: &[Spec] = &[
     Spec { action: Action::Collapse, name: "collapse", desc: "Collapse node, or go to its parent", scope: Scope::Tree, keys: &["h"], fixed: &["Left"], hint: Some("collapse") },
     Spec { action: Action::Toggle, name: "toggle", desc: "Toggle node open/closed", scope: Scope::Tree, keys: &["Space"], fixed: &[], hint: None },
     Spec { action: Action::Refresh, name: "refresh", desc: "Reload the selected node", scope: Scope::Tree, keys: &["r"], fixed: &[], hint: Some("refresh") },
+    Spec { action: Action::VerifyPanel, name: "verification", desc: "Verification panel / details panel", scope: Scope::Global, keys: &["v"], fixed: &[], hint: Some("verify") },
+    Spec { action: Action::WhatIfLevel, name: "what_if_level", desc: "What-if: cycle the statement's level", scope: Scope::Global, keys: &["L"], fixed: &[], hint: None },
+    Spec { action: Action::WhatIfStore, name: "what_if_store", desc: "What-if: cycle the statement's trust store", scope: Scope::Global, keys: &["T"], fixed: &[], hint: None },
+    Spec { action: Action::WhatIfIdentity, name: "what_if_identity", desc: "What-if: identity * or the signer's subject", scope: Scope::Global, keys: &["I"], fixed: &[], hint: None },
+    Spec { action: Action::WhatIfReset, name: "what_if_reset", desc: "What-if: reset to the policy file", scope: Scope::Global, keys: &["X"], fixed: &[], hint: None },
+    Spec { action: Action::WritePolicy, name: "write_policy", desc: "Write the what-if policy (diff, then confirm)", scope: Scope::Global, keys: &["W"], fixed: &[], hint: None },
     Spec { action: Action::CopyDigest, name: "copy_digest", desc: "Copy the digest (OSC 52)", scope: Scope::Global, keys: &["y"], fixed: &[], hint: Some("copy") },
     Spec { action: Action::CopyReference, name: "copy_reference", desc: "Copy host/repo@digest (OSC 52)", scope: Scope::Global, keys: &["Y"], fixed: &[], hint: None },
     Spec { action: Action::Filter, name: "filter", desc: "Filter the tree (smart-case)", scope: Scope::Global, keys: &["/"], fixed: &[], hint: Some("filter") },

@@ -24,6 +24,7 @@ pub mod keymap;
 pub mod label;
 pub mod terminal;
 pub mod theme;
+pub mod verify;
 pub mod view;
 
 pub use app::{App, AppOptions, Effect, Msg};
@@ -41,6 +42,8 @@ pub struct TuiOptions {
     pub mouse: bool,
     /// Used by `:open`.
     pub open_options: OpenOptions,
+    /// `--notation-dir`: trust policy and stores, watched while the TUI runs.
+    pub notation_dir: Option<std::path::PathBuf>,
 }
 
 /// `NO_COLOR` counts when set and non-empty (no-color.org).
@@ -71,6 +74,7 @@ pub fn startup_options(
 ) -> AppOptions {
     let mut options = AppOptions::from_config(config, opts.theme.as_deref(), opts.mouse, no_color);
     options.open_options = opts.open_options.clone();
+    options.notation_dir = opts.notation_dir.clone();
     if let Some(e) = error {
         options.startup_status =
             Some(app::Status { level: app::Level::Error, text: format!("{e} (using the defaults)") });

@@ -94,6 +94,8 @@ pub struct Harness {
     pub expand: HashMap<NodeId, RequestId>,
     pub describe: HashMap<NodeId, RequestId>,
     pub effects: Vec<String>,
+    /// Effects that do work (expand, describe, verify, write), for [`Harness::run_effects`].
+    pub queue: Vec<Effect>,
 }
 
 impl Harness {
@@ -102,24 +104,50 @@ impl Harness {
         let theme = Theme::resolve(None, true).unwrap();
         let mut options = AppOptions::new(theme);
         options.no_color = true; // as if NO_COLOR=1: snapshots never depend on the environment
+        Harness::with(opened, options)
+    }
+
+    /// An app on `opened` with `options` (NO_COLOR-style mono theme expected), started.
+    pub fn with(opened: Opened, options: AppOptions) -> Harness {
         let app = App::new(opened, options);
-        let mut h = Harness { app, expand: HashMap::new(), describe: HashMap::new(), effects: Vec::new() };
+        let mut h =
+            Harness { app, expand: HashMap::new(), describe: HashMap::new(), effects: Vec::new(), queue: Vec::new() };
         let first = h.app.start();
         h.record(first);
         h
     }
 
+    /// Runs the queued effects for real (expansions, descriptions, verifications, policy writes)
+    /// on a private runtime and feeds their results back, until none are left.
+    pub fn run_effects(&mut self) {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        while !self.queue.is_empty() {
+            for effect in std::mem::take(&mut self.queue) {
+                let msg = rt.block_on(run_effect(effect));
+                if let Some(msg) = msg {
+                    self.send(msg);
+                }
+            }
+        }
+    }
+
     fn record(&mut self, effects: Vec<Effect>) {
         for e in effects {
             self.effects.push(format!("{e:?}"));
-            match e {
+            match &e {
                 Effect::Expand { request, node, .. } => {
-                    self.expand.insert(node, request);
+                    self.expand.insert(*node, *request);
                 }
                 Effect::Describe { request, node, .. } => {
-                    self.describe.insert(node, request);
+                    self.describe.insert(*node, *request);
                 }
                 _ => {}
+            }
+            if matches!(
+                e,
+                Effect::Expand { .. } | Effect::Describe { .. } | Effect::Verify { .. } | Effect::WritePolicy { .. }
+            ) {
+                self.queue.push(e);
             }
         }
     }
@@ -163,6 +191,33 @@ impl Harness {
         let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
         terminal.draw(|f| view::draw(&self.app, f)).unwrap();
         terminal
+    }
+}
+
+/// What the effect runner would send back for one effect (the watcher is not run: tests send
+/// `Msg::PolicyLoaded` themselves).
+pub async fn run_effect(effect: Effect) -> Option<Msg> {
+    use sigscope::source::referrers::{ExploreOptions, expand};
+    match effect {
+        Effect::Expand { request, node, source, req } => {
+            let result = expand(&*source, &req, &ExploreOptions::default()).await.map_err(|e| e.to_string());
+            Some(Msg::Expanded { request, node, result })
+        }
+        Effect::Describe { request, node, source, artifact, preview_limit } => {
+            let details = sigscope::artifact::describe(&*source, &artifact, preview_limit).await;
+            Some(Msg::Described { request, node, details })
+        }
+        Effect::Verify { request, node, source, repository, subject, verifier, now } => {
+            let result = sigscope::signatures::verify_artifact(&*source, &repository, &subject, &verifier, now)
+                .await
+                .map_err(|e| e.to_string());
+            Some(Msg::Verified { request, node, result })
+        }
+        Effect::WritePolicy { path, json } => {
+            let result = sigscope::tui::verify::write_atomic(&path, &json).map(|()| path).map_err(|e| e.to_string());
+            Some(Msg::PolicyWritten(result))
+        }
+        _ => None,
     }
 }
 

@@ -35,6 +35,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     } else {
         "Details".to_string()
     };
+    let position = format!("{position} · v: verification");
     let block = panel(&app.theme, position, focused);
     let inner = block.inner(area);
     frame.render_widget(block, area);

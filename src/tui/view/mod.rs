@@ -6,7 +6,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType};
 
-use super::app::{App, Mode};
+use super::app::{App, Mode, RightPanel};
 use super::label::Spans;
 use super::theme::{Theme, Token};
 
@@ -16,8 +16,10 @@ mod help;
 mod statusbar;
 mod toast;
 mod tree;
+mod verify;
 
 pub use help::lines as help_lines;
+pub use verify::{badge as verify_badge, lines as verify_lines};
 
 pub struct Areas {
     pub breadcrumb: Rect,
@@ -26,24 +28,33 @@ pub struct Areas {
     pub status: Rect,
 }
 
-pub fn layout(area: Rect) -> Areas {
+pub fn layout(area: Rect, right: RightPanel) -> Areas {
     let [breadcrumb, main, status] =
         Layout::vertical([Constraint::Length(1), Constraint::Min(3), Constraint::Length(1)]).areas(area);
-    let [tree, details] = Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(main);
+    // The check table needs room for its reasons.
+    let tree_share = if right == RightPanel::Verification { 45 } else { 60 };
+    let [tree, details] =
+        Layout::horizontal([Constraint::Percentage(tree_share), Constraint::Percentage(100 - tree_share)]).areas(main);
     Areas { breadcrumb, tree, details, status }
 }
 
 pub fn draw(app: &App, frame: &mut Frame) {
-    let areas = layout(frame.area());
+    let areas = layout(frame.area(), app.right);
     breadcrumb::draw(app, frame, areas.breadcrumb);
     tree::draw(app, frame, areas.tree);
-    details::draw(app, frame, areas.details);
+    match app.right {
+        RightPanel::Details => details::draw(app, frame, areas.details),
+        RightPanel::Verification => verify::draw(app, frame, areas.details),
+    }
     statusbar::draw(app, frame, areas.status);
     if app.toast.is_some() {
         toast::draw(app, frame, areas.tree.union(areas.details));
     }
     if let Mode::Help { scroll } = app.mode {
         help::draw(app, frame, frame.area(), scroll);
+    }
+    if matches!(app.mode, Mode::Confirm { .. }) {
+        verify::draw_confirm(app, frame, frame.area());
     }
 }
 

@@ -34,6 +34,14 @@ fn left(app: &App) -> Spans {
             (Token::Text, CURSOR.into()),
             (Token::HintDesc, "  open TARGET · theme NAME · quit   Enter run · Esc cancel".into()),
         ],
+        Mode::Confirm { .. } => vec![
+            (Token::HintKey, "y".into()),
+            (Token::HintDesc, " write the policy file  ".into()),
+            (Token::HintKey, "j/k".into()),
+            (Token::HintDesc, " scroll  ".into()),
+            (Token::HintKey, "Esc".into()),
+            (Token::HintDesc, " (or any other key) cancel".into()),
+        ],
         Mode::Help { .. } => {
             let first = |a: Action| app.keymap.binding(a).keys_text().split('/').next().unwrap_or_default().to_string();
             vec![
@@ -68,6 +76,15 @@ fn right(app: &App) -> Spans {
     let mut spans = Vec::new();
     if !app.filter.query.is_empty() && app.mode == Mode::Normal {
         spans.push((Token::Match, format!(" /{} (n/N) ", clip(&sanitize(&app.filter.query), 16))));
+    }
+    if app.vs.what_if.is_active() {
+        spans.push((Token::Match, " ◆ WHAT-IF ".into()));
+    }
+    // A missing file with nothing loaded before is the usual state without notation set up:
+    // the rows say "no policy" already.
+    if app.vs.error.is_some() && (app.vs.base.is_some() || !app.vs.missing) {
+        let what = if app.vs.missing { " ✗ policy file missing " } else { " ✗ policy invalid " };
+        spans.push((Token::Error, what.into()));
     }
     if !app.mouse {
         spans.push((Token::Muted, " mouse off ".into()));

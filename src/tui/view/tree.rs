@@ -88,7 +88,15 @@ fn row_line(app: &App, i: usize) -> Line<'static> {
     if matched {
         spans.push((Token::Match, "◆ ".into()));
     }
-    let body = node_spans(&app.graph, row.id);
+    let mut body = node_spans(&app.graph, row.id);
+    // The verdict goes right after the identity (kind, digest), where the eye finds it.
+    if let Some(b) = super::verify_badge(app, row.id) {
+        // After a loading or failed badge, which belongs to the identity.
+        let loud = matches!(node.load, LoadState::Loading | LoadState::Failed(_));
+        let at = (if loud { 5 } else { 3 }).min(body.len());
+        body.insert(at, b);
+        body.insert(at, (Token::Text, " ".into()));
+    }
     if matched {
         spans.extend(body.into_iter().map(|(_, s)| (Token::Match, s)));
     } else {

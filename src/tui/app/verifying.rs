@@ -1,0 +1,454 @@
+//! The verification side of `update`: an effect per image node, results matched by request
+//! id (a policy change re-asks every node, so older answers are dropped), the live policy
+//! from the watcher, what-if edits and writing them back.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crossterm::event::{KeyCode, KeyEvent};
+
+use crate::graph::{ArtifactKind, NodeId, NodeKind};
+use crate::sanitize::{clip, sanitize};
+use crate::trust::policy::{Level as PolicyLevel, PolicyError, TrustPolicy, TrustStoreRef};
+use crate::trust::revocation::RevocationMode;
+use crate::trust::verify::{ArtifactReport, SignatureReport, Verdict, Verifier};
+
+use super::super::verify::{NodeVerify, Snapshot, WhatIf, error_text, line_diff, pretty};
+use super::{App, Effect, Level, Mode, RequestId};
+
+/// What the right-hand panel shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RightPanel {
+    Details,
+    Verification,
+}
+
+/// The live policy and every image node's verification.
+pub struct VerifyState {
+    pub dir: Option<PathBuf>,
+    /// The policy file (write-back goes there).
+    pub path: Option<PathBuf>,
+    /// The last policy that parsed; kept while the file is invalid.
+    pub base: Option<TrustPolicy>,
+    /// The file as read, for the write-back diff.
+    pub text: Option<String>,
+    /// Why the file on disk is not in force (invalid, missing, unreadable).
+    pub error: Option<String>,
+    /// The error is that there is no policy file at all.
+    pub missing: bool,
+    /// Whether the watcher has reported at least once.
+    pub loaded: bool,
+    pub stores: Vec<TrustStoreRef>,
+    pub what_if: WhatIf,
+    pub results: HashMap<NodeId, NodeVerify>,
+    pending: HashMap<NodeId, RequestId>,
+    verifier: Option<Arc<Verifier>>,
+    revocation: RevocationMode,
+    now: Option<chrono::DateTime<chrono::Utc>>,
+    watching: bool,
+}
+
+impl VerifyState {
+    pub fn new(
+        dir: Option<PathBuf>,
+        revocation: RevocationMode,
+        now: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> VerifyState {
+        VerifyState {
+            dir,
+            path: None,
+            base: None,
+            text: None,
+            error: None,
+            missing: false,
+            loaded: false,
+            stores: Vec::new(),
+            what_if: WhatIf::default(),
+            results: HashMap::new(),
+            pending: HashMap::new(),
+            verifier: None,
+            revocation,
+            now,
+            watching: false,
+        }
+    }
+
+    pub fn in_flight(&self) -> usize {
+        self.pending.len()
+    }
+
+    pub(super) fn forget_nodes(&mut self) {
+        self.results.clear();
+        self.pending.clear();
+    }
+
+    /// The policy verification runs with: the file's, with the what-if edits over it.
+    pub fn effective(&self) -> Option<TrustPolicy> {
+        self.base.as_ref().map(|b| self.what_if.apply(b))
+    }
+
+    fn rebuild_verifier(&mut self) {
+        self.verifier = match (&self.dir, self.effective()) {
+            (Some(dir), Some(policy)) => Some(Arc::new(Verifier::new(policy, dir.clone(), self.revocation.clone()))),
+            _ => None,
+        };
+    }
+
+    /// Why nothing can be verified, when nothing can.
+    fn not_evaluated(&self) -> Option<String> {
+        match (&self.dir, &self.base, &self.error) {
+            (None, _, _) => Some("no Notation directory: pass --notation-dir DIR".into()),
+            (Some(_), None, Some(e)) => Some(format!("no usable trust policy: {e}")),
+            _ => None,
+        }
+    }
+}
+
+/// Whether a node is verified on its own: an image or an index.
+/// A cycle node repeats an ancestor and is not verified again.
+pub fn is_image(app: &App, id: NodeId) -> bool {
+    !app.graph.is_cycle(id)
+        && matches!(&app.graph.node(id).kind, NodeKind::Artifact(a) if matches!(a.kind, ArtifactKind::Image | ArtifactKind::Index))
+}
+
+fn not_evaluated_report(reason: String) -> NodeVerify {
+    NodeVerify::Done(Arc::new(ArtifactReport {
+        reference: String::new(),
+        statement: None,
+        verdict: Verdict::NotEvaluated { reason },
+        signatures: Vec::new(),
+    }))
+}
+
+impl App {
+    pub(super) fn start_watching(&mut self) -> Vec<Effect> {
+        match &self.vs.dir {
+            Some(dir) if !self.vs.watching => {
+                self.vs.watching = true;
+                vec![Effect::WatchPolicy { dir: dir.clone() }]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Asks for the verification of `id` if it is an image; otherwise nothing.
+    pub(super) fn verify_node(&mut self, id: NodeId) -> Vec<Effect> {
+        // Without a Notation directory verification is off: rows stay as they were and the
+        // panel says how to turn it on.
+        if !is_image(self, id) || self.vs.dir.is_none() {
+            return Vec::new();
+        }
+        self.dirty = true;
+        if let Some(reason) = self.vs.not_evaluated() {
+            self.vs.pending.remove(&id);
+            self.vs.results.insert(id, not_evaluated_report(reason));
+            return Vec::new();
+        }
+        self.vs.results.insert(id, NodeVerify::Pending);
+        let Some(verifier) = self.vs.verifier.clone() else {
+            // The policy is still being read: verified when it arrives.
+            self.vs.pending.remove(&id);
+            return Vec::new();
+        };
+        let NodeKind::Artifact(a) = &self.graph.node(id).kind else { return Vec::new() };
+        let (repository, subject) = (a.repository.clone(), Box::new(a.descriptor.clone()));
+        let request = self.request_id();
+        self.vs.pending.insert(id, request);
+        let now = self.vs.now.unwrap_or_else(chrono::Utc::now);
+        vec![Effect::Verify { request, node: id, source: self.source.clone(), repository, subject, verifier, now }]
+    }
+
+    /// Every image node in the graph, again (policy, stores or what-if changed).
+    pub(super) fn verify_all(&mut self) -> Vec<Effect> {
+        self.vs.rebuild_verifier();
+        self.vs.pending.clear();
+        let ids: Vec<NodeId> = (0..self.graph.nodes.len()).filter(|&id| is_image(self, id)).collect();
+        ids.into_iter().flat_map(|id| self.verify_node(id)).collect()
+    }
+
+    pub(super) fn on_verified(
+        &mut self,
+        request: RequestId,
+        node: NodeId,
+        result: Result<ArtifactReport, String>,
+    ) -> Vec<Effect> {
+        if self.vs.pending.get(&node) != Some(&request) {
+            return Vec::new();
+        }
+        self.vs.pending.remove(&node);
+        let state = match result {
+            Ok(r) => NodeVerify::Done(Arc::new(r)),
+            Err(e) => NodeVerify::Error(e),
+        };
+        self.vs.results.insert(node, state);
+        self.dirty = true;
+        Vec::new()
+    }
+
+    pub(super) fn on_policy_loaded(&mut self, snap: Snapshot) -> Vec<Effect> {
+        let first = !self.vs.loaded;
+        self.vs.loaded = true;
+        self.vs.path = Some(snap.path.clone());
+        let stores_before = std::mem::replace(&mut self.vs.stores, snap.stores);
+        self.vs.text = snap.text;
+        match snap.policy {
+            Ok(policy) => {
+                let was_invalid = self.vs.error.take().is_some();
+                self.vs.what_if.prune(&policy);
+                self.vs.base = Some(policy);
+                if !first {
+                    let what = if was_invalid { "trust policy valid again" } else { "trust policy reloaded" };
+                    self.show_toast(format!("{what}: re-verifying"));
+                }
+                self.verify_all()
+            }
+            Err(e) => {
+                let missing = matches!(e, PolicyError::Missing { .. });
+                self.vs.missing = missing;
+                let text = error_text(&e);
+                self.vs.error = Some(text.clone());
+                let kept = if self.vs.base.is_some() { "; keeping the last good policy" } else { "" };
+                // No policy file at start is the common case without notation set up: the rows
+                // say "no policy" and the panel why, the status line stays for other news.
+                if !(first && missing) {
+                    let level = if missing { Level::Warning } else { Level::Error };
+                    self.set_status(level, format!("{text}{kept}"));
+                }
+                if !first {
+                    self.show_toast(if missing {
+                        "trust policy removed".into()
+                    } else {
+                        "trust policy invalid".into()
+                    });
+                }
+                if self.vs.base.is_some() {
+                    // The results of the last good policy stay; only changed stores call for
+                    // a new run.
+                    if self.vs.stores == stores_before { Vec::new() } else { self.verify_all() }
+                } else {
+                    // Without any good policy every image is "not evaluated".
+                    self.verify_all()
+                }
+            }
+        }
+    }
+
+    pub(super) fn on_policy_written(&mut self, result: Result<PathBuf, String>) -> Vec<Effect> {
+        match result {
+            Ok(path) => {
+                // The file now holds the what-if policy: it becomes the base without waiting
+                // for the watcher, so the verdicts on screen do not flicker back.
+                self.vs.base = self.vs.effective();
+                self.vs.what_if = WhatIf::default();
+                self.show_toast(format!("wrote {}", clip(&sanitize(&path.display().to_string()), 60)));
+                self.verify_all()
+            }
+            Err(e) => {
+                self.set_status(Level::Error, format!("cannot write the trust policy: {}", sanitize(&e)));
+                Vec::new()
+            }
+        }
+    }
+
+    // ----- the selection's verification ----------------------------------------------------
+
+    /// The image node whose report covers `id`: itself, the image a signature signs, or the
+    /// image a tag names.
+    pub fn report_node(&self, id: NodeId) -> Option<NodeId> {
+        if is_image(self, id) {
+            return Some(id);
+        }
+        let node = self.graph.node(id);
+        match &node.kind {
+            NodeKind::Tag { .. } => node.children.first().copied().filter(|&c| is_image(self, c)),
+            NodeKind::Artifact(a) if a.kind == ArtifactKind::NotationSignature => {
+                node.parent.filter(|&p| is_image(self, p))
+            }
+            _ => None,
+        }
+    }
+
+    pub fn node_verify(&self, id: NodeId) -> Option<&NodeVerify> {
+        self.vs.results.get(&id)
+    }
+
+    /// The report of a Notation signature node, from its image's report.
+    pub fn signature_report(&self, id: NodeId) -> Option<&SignatureReport> {
+        let node = self.graph.node(id);
+        let NodeKind::Artifact(a) = &node.kind else { return None };
+        if a.kind != ArtifactKind::NotationSignature {
+            return None;
+        }
+        let parent = node.parent.filter(|&p| is_image(self, p))?;
+        match self.vs.results.get(&parent)? {
+            NodeVerify::Done(r) => r.signatures.iter().find(|s| s.digest == a.descriptor.digest),
+            _ => None,
+        }
+    }
+
+    fn selected_report(&self) -> Option<(NodeId, Arc<ArtifactReport>)> {
+        let id = self.report_node(self.selected()?)?;
+        match self.vs.results.get(&id)? {
+            NodeVerify::Done(r) => Some((id, r.clone())),
+            _ => None,
+        }
+    }
+
+    /// The statement the selection was verified with, or a status saying why there is none.
+    fn what_if_target(&mut self) -> Option<String> {
+        if self.vs.base.is_none() {
+            let why = self.vs.not_evaluated().unwrap_or_else(|| "the trust policy is still being read".into());
+            self.set_status(Level::Warning, format!("what-if needs a trust policy: {why}"));
+            return None;
+        }
+        match self.selected_report() {
+            Some((_, r)) if r.statement.is_some() => r.statement.as_ref().map(|s| s.name.clone()),
+            Some(_) => {
+                self.set_status(Level::Warning, "no trust policy statement applies to the selection".into());
+                None
+            }
+            None => {
+                self.set_status(
+                    Level::Warning,
+                    "select a verified image or Notation signature (what-if edits its statement)".into(),
+                );
+                None
+            }
+        }
+    }
+
+    fn after_what_if(&mut self, what: String) -> Vec<Effect> {
+        let marker = if self.vs.what_if.is_active() { "what-if" } else { "what-if off (as in the file)" };
+        self.show_toast(format!("{marker}: {what}"));
+        self.verify_all()
+    }
+
+    pub(super) fn what_if_level(&mut self) -> Vec<Effect> {
+        let Some(name) = self.what_if_target() else { return Vec::new() };
+        let base = self.vs.base.clone().expect("checked");
+        match self.vs.what_if.cycle_level(&base, &name) {
+            Some(level) => self.after_what_if(format!("{} level {}", clip(&sanitize(&name), 30), level.name())),
+            None => Vec::new(),
+        }
+    }
+
+    pub(super) fn what_if_store(&mut self) -> Vec<Effect> {
+        let Some(name) = self.what_if_target() else { return Vec::new() };
+        let base = self.vs.base.clone().expect("checked");
+        if self.vs.effective().and_then(|p| p.statement(&name).map(|s| s.level)) == Some(PolicyLevel::Skip) {
+            self.set_status(
+                Level::Warning,
+                "a statement at level skip has no trust stores; change the level first".into(),
+            );
+            return Vec::new();
+        }
+        let stores = self.vs.stores.clone();
+        let in_file = base.statement(&name).map(|s| s.trust_stores.clone()).unwrap_or_default();
+        if stores.iter().all(|s| in_file == [s.clone()]) {
+            let dir = self.vs.dir.as_ref().map(|d| d.join("truststore/x509").display().to_string()).unwrap_or_default();
+            self.set_status(
+                Level::Warning,
+                format!("no other trust store to try: add one under {}/{{ca,signingAuthority}}/NAME/", sanitize(&dir)),
+            );
+            return Vec::new();
+        }
+        match self.vs.what_if.cycle_store(&base, &name, &stores) {
+            Some(s) => {
+                let list: Vec<String> = s.iter().map(|t| t.to_string()).collect();
+                let list = if list.is_empty() { "none".to_string() } else { list.join(", ") };
+                self.after_what_if(format!("trust stores {}", clip(&sanitize(&list), 50)))
+            }
+            None => Vec::new(),
+        }
+    }
+
+    pub(super) fn what_if_identity(&mut self) -> Vec<Effect> {
+        let Some(name) = self.what_if_target() else { return Vec::new() };
+        let base = self.vs.base.clone().expect("checked");
+        if self.vs.effective().and_then(|p| p.statement(&name).map(|s| s.level)) == Some(PolicyLevel::Skip) {
+            self.set_status(
+                Level::Warning,
+                "a statement at level skip has no identities; change the level first".into(),
+            );
+            return Vec::new();
+        }
+        // The selected signature's signer, else the first signer the image's report names.
+        let signer =
+            self.selected().and_then(|id| self.signature_report(id)).and_then(|s| s.signer.clone()).or_else(|| {
+                self.selected_report().and_then(|(_, r)| r.signatures.iter().find_map(|s| s.signer.clone()))
+            });
+        match self.vs.what_if.toggle_identity(&base, &name, signer.as_deref()) {
+            Ok(ids) => {
+                let list: Vec<String> = ids.iter().map(|t| t.to_string()).collect();
+                self.after_what_if(format!("trusted identity {}", clip(&sanitize(&list.join(", ")), 60)))
+            }
+            Err(e) => {
+                self.set_status(Level::Warning, sanitize(&e).into_owned());
+                Vec::new()
+            }
+        }
+    }
+
+    pub(super) fn what_if_reset(&mut self) -> Vec<Effect> {
+        if !self.vs.what_if.is_active() {
+            self.vs.what_if = WhatIf::default();
+            self.set_status(Level::Info, "no what-if edits: the policy is as in the file".into());
+            return Vec::new();
+        }
+        self.vs.what_if = WhatIf::default();
+        self.show_toast("what-if reset: the policy is as in the file".into());
+        self.verify_all()
+    }
+
+    /// Opens the confirmation with the diff of the file and the what-if policy.
+    pub(super) fn ask_write_policy(&mut self) -> Vec<Effect> {
+        let (Some(policy), Some(path)) = (self.vs.effective(), self.vs.path.clone()) else {
+            self.set_status(Level::Warning, "no trust policy to write".into());
+            return Vec::new();
+        };
+        if !self.vs.what_if.is_active() {
+            self.set_status(Level::Info, "nothing to write: no what-if edits (L, T, I change the policy)".into());
+            return Vec::new();
+        }
+        let json = policy.to_json();
+        if let Err(e) = TrustPolicy::parse(&json) {
+            self.set_status(Level::Error, format!("the what-if policy would not be valid: {}", error_text(&e)));
+            return Vec::new();
+        }
+        let old = self.vs.text.as_deref().map(pretty).unwrap_or_default();
+        let diff = line_diff(&old, &json);
+        self.mode = Mode::Confirm { path, json, diff, scroll: 0 };
+        Vec::new()
+    }
+
+    pub(super) fn on_confirm_key(
+        &mut self,
+        key: KeyEvent,
+        path: PathBuf,
+        json: String,
+        diff: Vec<super::DiffLine>,
+        scroll: usize,
+    ) -> Vec<Effect> {
+        let max = diff.len().saturating_sub(1);
+        match key.code {
+            KeyCode::Char('y') => {
+                self.mode = Mode::Normal;
+                vec![Effect::WritePolicy { path, json }]
+            }
+            KeyCode::Char('j') | KeyCode::Down => {
+                self.mode = Mode::Confirm { path, json, diff, scroll: (scroll + 1).min(max) };
+                Vec::new()
+            }
+            KeyCode::Char('k') | KeyCode::Up => {
+                self.mode = Mode::Confirm { path, json, diff, scroll: scroll.saturating_sub(1) };
+                Vec::new()
+            }
+            _ => {
+                self.mode = Mode::Normal;
+                self.set_status(Level::Info, "not written: the file is unchanged".into());
+                Vec::new()
+            }
+        }
+    }
+}

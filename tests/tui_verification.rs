@@ -1,0 +1,432 @@
+//! Verification in the TUI, on the built-in demo with its own policy and CA: verdicts in tree
+//! rows and in the verification panel (snapshots at 80×24 and 120×40, NO_COLOR), stale
+//! results, an invalid policy keeping the last good one, what-if, and writing the policy back.
+//! Reports come from the real verifier: the harness runs the app's effects for real.
+
+mod tui_support;
+
+use std::path::{Path, PathBuf};
+
+use crossterm::event::KeyCode;
+use sigscope::graph::{NodeId, NodeKind};
+use sigscope::trust::policy::{Level, TrustPolicy};
+use sigscope::trust::verify::Verdict;
+use sigscope::tui::app::Mode;
+use sigscope::tui::theme::Theme;
+use sigscope::tui::verify::{NodeVerify, snapshot};
+use sigscope::tui::{AppOptions, Effect, Msg};
+
+use tui_support::*;
+
+/// A fixed "now" (the demo's `expired` signature expired in 2025-06; the others run to 2035).
+fn now() -> chrono::DateTime<chrono::Utc> {
+    "2026-01-01T00:00:00Z".parse().unwrap()
+}
+
+/// A Notation directory with the demo's policy and CA at a fixed path (it shows in the panel,
+/// so snapshots need it stable); each test has its own.
+fn notation_dir(name: &str) -> PathBuf {
+    let dir = Path::new("/tmp/sigscope-tui-verification").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    sigscope::demo::write_notation(&dir).unwrap();
+    dir
+}
+
+fn demo(name: &str) -> (Harness, PathBuf) {
+    let dir = notation_dir(name);
+    let mut options = AppOptions::new(Theme::resolve(None, true).unwrap());
+    options.no_color = true;
+    options.notation_dir = Some(dir.clone());
+    options.now = Some(now());
+    let mut h = Harness::with(sigscope::demo::opened(), options);
+    assert!(h.effects.iter().any(|e| e.starts_with("WatchPolicy")), "{:?}", h.effects);
+    h.send(Msg::PolicyLoaded(Box::new(snapshot(&dir))));
+    h.run_effects();
+    (h, dir)
+}
+
+/// Expands tag `tag` and returns its image node, verified.
+fn open_tag(h: &mut Harness, tag: &str) -> NodeId {
+    let id = (0..h.app.graph.nodes.len())
+        .find(|&i| matches!(&h.app.graph.node(i).kind, NodeKind::Tag { tag: t, .. } if t == tag))
+        .expect("tag listed");
+    h.select(id);
+    h.key(KeyCode::Char('l'));
+    h.run_effects();
+    h.child(id, 0)
+}
+
+fn verdict(h: &Harness, id: NodeId) -> Verdict {
+    match h.app.node_verify(id) {
+        Some(NodeVerify::Done(r)) => r.verdict.clone(),
+        other => panic!("node {id} not verified: {other:?}"),
+    }
+}
+
+fn set_level(dir: &Path, from: &str, to: &str) {
+    let path = dir.join("trustpolicy.oci.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains(from));
+    std::fs::write(&path, text.replace(from, to)).unwrap();
+}
+
+fn snap_panel(name: &str, h: &mut Harness) {
+    h.run_effects(); // the selection's details
+    h.app.toast = None;
+    for (w, ht) in [(80, 24), (120, 40)] {
+        let terminal = h.render(w, ht);
+        insta::assert_snapshot!(format!("{name}_{w}x{ht}"), terminal.backend());
+    }
+}
+
+/// The tree row of `id` (found by its short digest) on a wide screen.
+fn row_of(h: &Harness, id: NodeId) -> String {
+    let short = sigscope::oci::short_digest(&h.app.graph.node(id).artifact().unwrap().descriptor.digest);
+    let screen = screen_text(&h.render(200, 40));
+    let row = screen.lines().skip(1).find(|l| l.contains(&format!("{short} ")));
+    row.unwrap_or_else(|| panic!("no row of {short}:\n{screen}")).to_string()
+}
+
+fn line_of(h: &Harness, width: u16, needle: &str) -> String {
+    screen_text(&h.render(width, 40))
+        .lines()
+        .find(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("no line with {needle:?}"))
+        .to_string()
+}
+
+#[test]
+fn verdicts_in_rows_match_the_demo() {
+    let (mut h, _dir) = demo("rows");
+    let expected = [
+        ("signed", "verified"),
+        ("tampered", "failed"),
+        ("expired", "failed"),
+        ("untrusted", "failed"),
+        ("unsigned", "unsigned"),
+    ];
+    for (tag, word) in expected {
+        let image = open_tag(&mut h, tag);
+        assert_eq!(verdict(&h, image).word(), word, "{tag}");
+    }
+    let failed_check = |h: &Harness, tag| match verdict(h, open_tag_id(h, tag)) {
+        Verdict::Failed { check, .. } => check.map(|c| c.name()),
+        v => panic!("{v:?}"),
+    };
+    assert_eq!(failed_check(&h, "tampered"), Some("integrity"));
+    assert_eq!(failed_check(&h, "expired"), Some("expiry"));
+    assert_eq!(failed_check(&h, "untrusted"), Some("authenticity"));
+    // Rows carry glyph and word; the signature row its own result.
+    let screen = screen_text(&h.render(160, 40));
+    let row = |tag: &str| {
+        let short =
+            sigscope::oci::short_digest(&h.app.graph.node(open_tag_id(&h, tag)).artifact().unwrap().descriptor.digest);
+        screen.lines().find(|l| l.contains(&short)).unwrap().to_string()
+    };
+    assert!(row("signed").contains("✓ verified"), "{screen}");
+    assert!(row("expired").contains("✗ failed: expiry"), "{screen}");
+    assert!(row("tampered").contains("✗ failed: integrity"), "{screen}");
+    assert!(row("unsigned").contains("- unsigned"), "{screen}");
+    let sigs: Vec<&str> = screen.lines().filter(|l| l.contains("Notation signature")).collect();
+    assert!(sigs.iter().any(|l| l.contains("✗ failed: expiry")), "{screen}");
+    assert!(sigs.iter().any(|l| l.contains("✓ verified")), "{screen}");
+}
+
+fn open_tag_id(h: &Harness, tag: &str) -> NodeId {
+    let id = (0..h.app.graph.nodes.len())
+        .find(|&i| matches!(&h.app.graph.node(i).kind, NodeKind::Tag { tag: t, .. } if t == tag))
+        .unwrap();
+    h.child(id, 0)
+}
+
+#[test]
+fn multiarch_platforms_are_verified_each() {
+    let (mut h, _dir) = demo("multiarch");
+    let index = open_tag(&mut h, "multiarch");
+    let platforms: Vec<NodeId> =
+        h.app.graph.node(index).children.iter().copied().filter(|&c| sigscope::tui::app::is_image(&h.app, c)).collect();
+    assert_eq!(platforms.len(), 2);
+    for p in platforms {
+        assert_eq!(verdict(&h, p).word(), "verified");
+    }
+}
+
+#[test]
+fn panel_for_a_verified_image() {
+    let (mut h, _dir) = demo("panel-verified");
+    let image = open_tag(&mut h, "signed");
+    h.select(image);
+    h.key(KeyCode::Char('v'));
+    snap_panel("verify_panel_verified", &mut h);
+}
+
+#[test]
+fn panel_for_a_failed_image() {
+    let (mut h, _dir) = demo("panel-failed");
+    let image = open_tag(&mut h, "untrusted");
+    h.select(image);
+    h.key(KeyCode::Char('v'));
+    let screen = screen_text(&h.render(120, 40));
+    assert!(screen.contains("✗ authenticity"), "{screen}");
+    assert!(screen.contains("fail (enforced)"), "{screen}");
+    snap_panel("verify_panel_failed", &mut h);
+}
+
+#[test]
+fn panel_for_an_expired_image_at_permissive() {
+    let (mut h, dir) = demo("panel-warnings");
+    set_level(&dir, "\"strict\"", "\"permissive\"");
+    h.send(Msg::PolicyLoaded(Box::new(snapshot(&dir))));
+    h.run_effects();
+    let image = open_tag(&mut h, "expired");
+    assert!(matches!(verdict(&h, image), Verdict::VerifiedWithWarnings { .. }));
+    h.select(image);
+    h.key(KeyCode::Char('v'));
+    let screen = screen_text(&h.render(120, 40));
+    assert!(screen.contains("! expiry"), "{screen}");
+    assert!(screen.contains("fail (logged)"), "{screen}");
+    snap_panel("verify_panel_warnings", &mut h);
+}
+
+#[test]
+fn a_signature_node_shows_its_own_checks() {
+    let (mut h, _dir) = demo("signature");
+    let image = open_tag(&mut h, "expired");
+    let sig = h.child(image, 0);
+    h.select(sig);
+    h.key(KeyCode::Char('v'));
+    let screen = screen_text(&h.render(120, 40));
+    assert!(screen.contains("Verdict (signature) ✗ failed: expiry"), "{screen}");
+    assert!(line_of(&h, 160, "▶ Notation signature").contains("✗ failed: expiry"));
+}
+
+#[test]
+fn stale_results_are_dropped() {
+    let (mut h, dir) = demo("stale");
+    let tag = (0..h.app.graph.nodes.len())
+        .find(|&i| matches!(&h.app.graph.node(i).kind, NodeKind::Tag { tag: t, .. } if t == "expired"))
+        .unwrap();
+    h.select(tag);
+    h.key(KeyCode::Char('l'));
+    // Run only the expansion: the image's verification is asked for, not answered.
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let expand = h.queue.remove(h.queue.iter().position(|e| matches!(e, Effect::Expand { .. })).unwrap());
+    let msg = rt.block_on(run_effect(expand)).unwrap();
+    h.send(msg);
+    let image = h.child(tag, 0);
+    let old = h
+        .queue
+        .remove(h.queue.iter().position(|e| matches!(e, Effect::Verify { node, .. } if *node == image)).unwrap());
+    assert!(matches!(h.app.node_verify(image), Some(NodeVerify::Pending)));
+    assert!(
+        line_of(&h, 160, "expired").contains("⟳ verifying…")
+            || screen_text(&h.render(160, 40)).contains("⟳ verifying…")
+    );
+    // The policy changes to permissive before the strict answer arrives.
+    set_level(&dir, "\"strict\"", "\"permissive\"");
+    h.send(Msg::PolicyLoaded(Box::new(snapshot(&dir))));
+    let stale = rt.block_on(run_effect(old)).unwrap();
+    h.send(stale);
+    assert!(matches!(h.app.node_verify(image), Some(NodeVerify::Pending)), "the strict answer was dropped");
+    h.run_effects();
+    assert!(matches!(verdict(&h, image), Verdict::VerifiedWithWarnings { .. }));
+}
+
+#[test]
+fn an_invalid_policy_keeps_the_last_good_one_and_says_why() {
+    let (mut h, dir) = demo("invalid");
+    let image = open_tag(&mut h, "expired");
+    set_level(&dir, "\"strict\"", "\"lenient\"");
+    h.send(Msg::PolicyLoaded(Box::new(snapshot(&dir))));
+    h.run_effects();
+    // Still verified with the strict policy.
+    assert!(matches!(verdict(&h, image), Verdict::Failed { .. }));
+    let status = h.app.status.clone().expect("status says why");
+    assert!(status.text.contains("\"sigscope-demo\""), "{}", status.text);
+    assert!(status.text.contains("signatureVerification.level"), "{}", status.text);
+    assert!(status.text.contains("lenient"), "{}", status.text);
+    assert!(status.text.contains("keeping the last good policy"), "{}", status.text);
+    assert!(h.app.toast.as_ref().is_some_and(|t| t.text.contains("invalid")));
+    h.select(image);
+    h.key(KeyCode::Char('v'));
+    h.key(KeyCode::Tab);
+    h.key(KeyCode::Char('G'));
+    let screen = screen_text(&h.render(120, 40));
+    assert!(screen.contains("✗ not in force"), "{screen}");
+    assert!(screen.contains("last good policy"), "{screen}");
+    assert!(screen.contains("✗ policy invalid"), "{screen}");
+    // Fixed again: back in force, with a toast.
+    set_level(&dir, "\"lenient\"", "\"permissive\"");
+    h.send(Msg::PolicyLoaded(Box::new(snapshot(&dir))));
+    h.run_effects();
+    assert!(h.app.vs.error.is_none());
+    assert!(matches!(verdict(&h, image), Verdict::VerifiedWithWarnings { .. }));
+}
+
+#[test]
+fn what_if_changes_verdicts_and_resets() {
+    let (mut h, _dir) = demo("what-if");
+    let expired = open_tag(&mut h, "expired");
+    let untrusted = open_tag(&mut h, "untrusted");
+    h.select(expired);
+    assert!(matches!(verdict(&h, expired), Verdict::Failed { .. }));
+    h.key(KeyCode::Char('L')); // strict → permissive
+    h.run_effects();
+    assert!(h.app.vs.what_if.is_active());
+    assert!(matches!(verdict(&h, expired), Verdict::VerifiedWithWarnings { .. }));
+    let screen = screen_text(&h.render(120, 40));
+    assert!(screen.contains("◆ WHAT-IF"), "{screen}");
+    assert!(row_of(&h, expired).contains("! warnings"));
+    // audit: authenticity is only logged, so the untrusted signer passes with warnings.
+    h.key(KeyCode::Char('L'));
+    h.run_effects();
+    assert!(matches!(verdict(&h, untrusted), Verdict::VerifiedWithWarnings { .. }));
+    h.key(KeyCode::Char('L')); // skip
+    h.run_effects();
+    assert_eq!(verdict(&h, expired), Verdict::Skipped);
+    h.key(KeyCode::Char('X'));
+    h.run_effects();
+    assert!(!h.app.vs.what_if.is_active());
+    assert!(matches!(verdict(&h, expired), Verdict::Failed { .. }));
+    assert!(matches!(verdict(&h, untrusted), Verdict::Failed { .. }));
+}
+
+#[test]
+fn what_if_identity_pins_the_signer() {
+    let (mut h, _dir) = demo("identity");
+    let signed = open_tag(&mut h, "signed");
+    h.select(signed);
+    h.key(KeyCode::Char('I'));
+    h.run_effects();
+    let policy = h.app.vs.effective().unwrap();
+    let ids: Vec<String> = policy.statements[0].trusted_identities.iter().map(|i| i.to_string()).collect();
+    assert_eq!(ids.len(), 1);
+    assert!(ids[0].starts_with("x509.subject:CN=sigscope demo signer"), "{ids:?}");
+    assert_eq!(verdict(&h, signed), Verdict::Verified);
+    h.key(KeyCode::Char('I'));
+    h.run_effects();
+    assert!(!h.app.vs.what_if.is_active(), "back to * as in the file");
+}
+
+#[test]
+fn write_back_shows_the_diff_and_writes_the_file() {
+    let (mut h, dir) = demo("write");
+    let expired = open_tag(&mut h, "expired");
+    h.select(expired);
+    h.key(KeyCode::Char('W'));
+    assert_eq!(h.app.mode, Mode::Normal, "nothing to write without edits");
+    h.key(KeyCode::Char('L'));
+    h.run_effects();
+    h.key(KeyCode::Char('W'));
+    let Mode::Confirm { diff, json, path, .. } = h.app.mode.clone() else { panic!("no confirmation") };
+    assert_eq!(path, dir.join("trustpolicy.oci.json"));
+    let changed: Vec<String> =
+        diff.iter().filter(|(m, _)| *m != ' ').map(|(m, l)| format!("{m}{}", l.trim())).collect();
+    assert_eq!(changed, vec!["-\"level\": \"strict\"", "+\"level\": \"permissive\""]);
+    let screen = screen_text(&h.render(120, 40));
+    assert!(screen.contains("Write the trust policy?"), "{screen}");
+    assert!(screen.lines().any(|l| l.contains("+ ") && l.contains("\"level\": \"permissive\"")), "{screen}");
+    assert!(screen.lines().any(|l| l.contains("- ") && l.contains("\"level\": \"strict\"")), "{screen}");
+    // Anything but y cancels.
+    h.key(KeyCode::Enter);
+    assert_eq!(h.app.mode, Mode::Normal);
+    assert!(h.queue.iter().all(|e| !matches!(e, Effect::WritePolicy { .. })));
+    let on_disk = std::fs::read_to_string(&path).unwrap();
+    assert!(on_disk.contains("strict"));
+    // y writes.
+    h.key(KeyCode::Char('W'));
+    h.key(KeyCode::Char('y'));
+    h.run_effects();
+    let written = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(written, json);
+    let expected = TrustPolicy::parse(&String::from_utf8(sigscope::demo::export::trust_policy()).unwrap()).unwrap();
+    let mut expected = expected;
+    expected.statements[0].level = Level::Permissive;
+    assert_eq!(TrustPolicy::parse(&written).unwrap(), expected);
+    assert_eq!(written, expected.to_json());
+    assert!(!h.app.vs.what_if.is_active(), "the file holds the edit now");
+    assert!(matches!(verdict(&h, expired), Verdict::VerifiedWithWarnings { .. }));
+    // No temporary file is left beside it.
+    let names: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(names.iter().filter(|n| n.to_string_lossy().contains("tmp")).count(), 0, "{names:?}");
+    // The watcher's reload of the same content changes nothing.
+    h.send(Msg::PolicyLoaded(Box::new(snapshot(&dir))));
+    h.run_effects();
+    assert!(!h.app.vs.what_if.is_active());
+}
+
+#[test]
+fn what_if_cycles_the_trust_stores_on_disk() {
+    let (mut h, dir) = demo("stores");
+    let signed = open_tag(&mut h, "signed");
+    h.select(signed);
+    // One store only: nothing to cycle to, and the status says how to add one.
+    h.key(KeyCode::Char('T'));
+    assert!(!h.app.vs.what_if.is_active());
+    assert!(h.app.status.as_ref().is_some_and(|s| s.text.contains("no other trust store")));
+    let x509 = dir.join("truststore/x509");
+    std::fs::create_dir_all(x509.join("ca/second")).unwrap();
+    std::fs::copy(x509.join("ca/demo/demo-root-ca.pem"), x509.join("ca/second/root.pem")).unwrap();
+    std::fs::create_dir_all(x509.join("signingAuthority/empty")).unwrap();
+    h.send(Msg::PolicyLoaded(Box::new(snapshot(&dir))));
+    h.run_effects();
+    let stores = |h: &Harness| {
+        h.app.vs.effective().unwrap().statements[0].trust_stores.iter().map(|s| s.to_string()).collect::<Vec<_>>()
+    };
+    h.key(KeyCode::Char('T'));
+    h.run_effects();
+    assert_eq!(stores(&h), ["ca:second"]);
+    assert_eq!(verdict(&h, signed), Verdict::Verified);
+    h.key(KeyCode::Char('T'));
+    h.run_effects();
+    assert_eq!(stores(&h), ["signingAuthority:empty"]);
+    assert!(matches!(verdict(&h, signed), Verdict::Failed { .. }), "{:?}", verdict(&h, signed));
+    h.key(KeyCode::Char('T'));
+    h.run_effects();
+    assert_eq!(stores(&h), ["ca:demo"]);
+    assert!(!h.app.vs.what_if.is_active());
+    assert_eq!(verdict(&h, signed), Verdict::Verified);
+}
+
+#[test]
+fn an_invalid_policy_at_start_evaluates_nothing_and_says_why() {
+    let dir = notation_dir("invalid-at-start");
+    set_level(&dir, "\"strict\"", "\"lenient\"");
+    let mut options = AppOptions::new(Theme::resolve(None, true).unwrap());
+    options.no_color = true;
+    options.notation_dir = Some(dir.clone());
+    options.now = Some(now());
+    let mut h = Harness::with(sigscope::demo::opened(), options);
+    h.send(Msg::PolicyLoaded(Box::new(snapshot(&dir))));
+    h.run_effects();
+    assert!(h.app.status.as_ref().is_some_and(|s| s.text.contains("signatureVerification.level")));
+    let image = open_tag(&mut h, "signed");
+    match verdict(&h, image) {
+        Verdict::NotEvaluated { reason } => assert!(reason.contains("lenient"), "{reason}"),
+        v => panic!("{v:?}"),
+    }
+    assert!(row_of(&h, image).contains("? no policy"));
+    assert!(screen_text(&h.render(120, 40)).contains("✗ policy invalid"));
+    // What-if needs a policy: it says so instead of doing something.
+    h.select(image);
+    h.key(KeyCode::Char('L'));
+    assert!(h.app.status.as_ref().is_some_and(|s| s.text.contains("what-if needs a trust policy")));
+    assert!(!h.app.vs.what_if.is_active());
+    // Fixed: everything is verified.
+    set_level(&dir, "\"lenient\"", "\"strict\"");
+    h.send(Msg::PolicyLoaded(Box::new(snapshot(&dir))));
+    h.run_effects();
+    assert_eq!(verdict(&h, image), Verdict::Verified);
+}
+
+#[test]
+fn a_closed_tag_shows_its_images_verdict() {
+    let (mut h, _dir) = demo("closed-tag");
+    let image = open_tag(&mut h, "tampered");
+    let tag = h.app.graph.node(image).parent.unwrap();
+    h.select(tag);
+    h.key(KeyCode::Char('h'));
+    assert!(!h.app.open.contains(&tag));
+    assert!(line_of(&h, 160, "tag tampered").contains("✗ failed: integrity"));
+}
