@@ -146,3 +146,21 @@ pub async fn resolve_target(opened: &crate::open::Opened) -> Result<(String, Des
     }
     Ok((repository, fetched.descriptor.clone()))
 }
+
+/// [`verify_artifact`] for the image a tag names (or for `subject` when there is no tag).
+pub async fn verify_tag_or_artifact(
+    source: &dyn Source,
+    repository: &str,
+    tag: Option<&str>,
+    subject: &Descriptor,
+    verifier: &crate::trust::verify::Verifier,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<crate::trust::verify::ArtifactReport> {
+    match tag {
+        Some(tag) => {
+            let fetched = source.manifest(repository, tag).await?;
+            verify_artifact(source, repository, &fetched.descriptor, verifier, now).await
+        }
+        None => verify_artifact(source, repository, subject, verifier, now).await,
+    }
+}

@@ -198,12 +198,18 @@ fn live_policy_in_tmux() {
         d = demo.display()
     );
     let t = Tmux::start_named("policy", &run);
-    t.wait_for("tag expired");
+    // Tags carry the verdict of the image they name before anyone opens them.
+    let tag_row =
+        |s: &str, tag: &str| s.lines().find(|l| l.contains(&format!("tag {tag} "))).unwrap_or_default().to_string();
+    let screen = t.wait_until("tag verdicts", |s| tag_row(s, "untrusted").contains("✗ failed: authenticity"));
+    assert!(tag_row(&screen, "expired").contains("✗ failed: expiry"), "{screen}");
+    assert!(tag_row(&screen, "signed").contains("✓ verified"), "{screen}");
+    assert!(tag_row(&screen, "tampered").contains("✗ failed: integrity"), "{screen}");
+    assert!(tag_row(&screen, "unsigned").contains("- unsigned"), "{screen}");
     // The first tag is `expired`: open it, its image is verified in the background.
     t.keys(&["j", "l"]);
-    let screen = t.wait_for("✗ failed: expiry");
     let image_row = |s: &str| s.lines().find(|l| l.contains("image sha256:")).unwrap_or_default().to_string();
-    assert!(image_row(&screen).contains("✗ failed: expiry"), "{screen}");
+    t.wait_until("the image's verdict", |s| image_row(s).contains("✗ failed: expiry"));
     // Edit the policy on disk, as a user would in another window.
     let policy = demo.join("notation/trustpolicy.oci.json");
     let text = std::fs::read_to_string(&policy).unwrap();

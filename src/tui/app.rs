@@ -96,13 +96,15 @@ pub enum Effect {
         target: String,
         options: Box<OpenOptions>,
     },
-    /// Verify one image against the verifier's policy at `now`.
+    /// Verify one image against the verifier's policy at `now`. A tag not yet opened is
+    /// verified too: `tag` names it and the subject is resolved from it first.
     Verify {
         request: RequestId,
         node: NodeId,
         source: DynSource,
         repository: String,
         subject: Box<Descriptor>,
+        tag: Option<String>,
         verifier: Arc<Verifier>,
         now: chrono::DateTime<chrono::Utc>,
     },

@@ -66,13 +66,20 @@ impl Effects {
                 });
                 None
             }
-            Effect::Verify { request, node, source, repository, subject, verifier, now } => {
+            Effect::Verify { request, node, source, repository, subject, tag, verifier, now } => {
                 let limit = self.limit.clone();
                 tokio::spawn(async move {
                     let _permit = limit.acquire_owned().await;
-                    let result = crate::signatures::verify_artifact(&*source, &repository, &subject, &verifier, now)
-                        .await
-                        .map_err(|e| e.to_string());
+                    let result = crate::signatures::verify_tag_or_artifact(
+                        &*source,
+                        &repository,
+                        tag.as_deref(),
+                        &subject,
+                        &verifier,
+                        now,
+                    )
+                    .await
+                    .map_err(|e| e.to_string());
                     let _ = tx.send(Msg::Verified { request, node, result });
                 });
                 None

@@ -207,10 +207,17 @@ pub async fn run_effect(effect: Effect) -> Option<Msg> {
             let details = sigscope::artifact::describe(&*source, &artifact, preview_limit).await;
             Some(Msg::Described { request, node, details })
         }
-        Effect::Verify { request, node, source, repository, subject, verifier, now } => {
-            let result = sigscope::signatures::verify_artifact(&*source, &repository, &subject, &verifier, now)
-                .await
-                .map_err(|e| e.to_string());
+        Effect::Verify { request, node, source, repository, subject, tag, verifier, now } => {
+            let result = sigscope::signatures::verify_tag_or_artifact(
+                &*source,
+                &repository,
+                tag.as_deref(),
+                &subject,
+                &verifier,
+                now,
+            )
+            .await
+            .map_err(|e| e.to_string());
             Some(Msg::Verified { request, node, result })
         }
         Effect::WritePolicy { path, json } => {

@@ -112,6 +112,12 @@ pub fn is_image(app: &App, id: NodeId) -> bool {
         && matches!(&app.graph.node(id).kind, NodeKind::Artifact(a) if matches!(a.kind, ArtifactKind::Image | ArtifactKind::Index))
 }
 
+/// Whether a node gets a verification of its own: an image or index, or a tag (verified
+/// through the image it names, so tags carry a verdict before anyone opens them).
+fn verifies_itself(app: &App, id: NodeId) -> bool {
+    is_image(app, id) || matches!(app.graph.node(id).kind, NodeKind::Tag { .. })
+}
+
 fn not_evaluated_report(reason: String) -> NodeVerify {
     NodeVerify::Done(Arc::new(ArtifactReport {
         reference: String::new(),
@@ -136,7 +142,7 @@ impl App {
     pub(super) fn verify_node(&mut self, id: NodeId) -> Vec<Effect> {
         // Without a Notation directory verification is off: rows stay as they were and the
         // panel says how to turn it on.
-        if !is_image(self, id) || self.vs.dir.is_none() {
+        if !verifies_itself(self, id) || self.vs.dir.is_none() {
             return Vec::new();
         }
         self.dirty = true;
@@ -151,19 +157,22 @@ impl App {
             self.vs.pending.remove(&id);
             return Vec::new();
         };
-        let NodeKind::Artifact(a) = &self.graph.node(id).kind else { return Vec::new() };
-        let (repository, subject) = (a.repository.clone(), Box::new(a.descriptor.clone()));
+        let (repository, subject, tag) = match &self.graph.node(id).kind {
+            NodeKind::Artifact(a) => (a.repository.clone(), Box::new(a.descriptor.clone()), None),
+            NodeKind::Tag { repository, tag } => (repository.clone(), Box::default(), Some(tag.clone())),
+            _ => return Vec::new(),
+        };
         let request = self.request_id();
         self.vs.pending.insert(id, request);
         let now = self.vs.now.unwrap_or_else(chrono::Utc::now);
-        vec![Effect::Verify { request, node: id, source: self.source.clone(), repository, subject, verifier, now }]
+        vec![Effect::Verify { request, node: id, source: self.source.clone(), repository, subject, tag, verifier, now }]
     }
 
     /// Every image node in the graph, again (policy, stores or what-if changed).
     pub(super) fn verify_all(&mut self) -> Vec<Effect> {
         self.vs.rebuild_verifier();
         self.vs.pending.clear();
-        let ids: Vec<NodeId> = (0..self.graph.nodes.len()).filter(|&id| is_image(self, id)).collect();
+        let ids: Vec<NodeId> = (0..self.graph.nodes.len()).filter(|&id| verifies_itself(self, id)).collect();
         ids.into_iter().flat_map(|id| self.verify_node(id)).collect()
     }
 
@@ -261,7 +270,13 @@ impl App {
         }
         let node = self.graph.node(id);
         match &node.kind {
-            NodeKind::Tag { .. } => node.children.first().copied().filter(|&c| is_image(self, c)),
+            // The image once the tag is open, else the tag's own verification of it.
+            NodeKind::Tag { .. } => node
+                .children
+                .first()
+                .copied()
+                .filter(|&c| is_image(self, c))
+                .or_else(|| self.vs.results.contains_key(&id).then_some(id)),
             NodeKind::Artifact(a) if a.kind == ArtifactKind::NotationSignature => {
                 node.parent.filter(|&p| is_image(self, p))
             }

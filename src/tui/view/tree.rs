@@ -93,9 +93,17 @@ fn row_line(app: &App, i: usize) -> Line<'static> {
     if let Some(b) = super::verify_badge(app, row.id) {
         // After a loading or failed badge, which belongs to the identity.
         let loud = matches!(node.load, LoadState::Loading | LoadState::Failed(_));
-        let at = (if loud { 5 } else { 3 }).min(body.len());
-        body.insert(at, b);
-        body.insert(at, (Token::Text, " ".into()));
+        let mut at = (if loud { 5 } else { 3 }).min(body.len());
+        // One space on each side, whatever separators the label already has around `at`.
+        if at > 0 && body[at - 1].1 == " " {
+            at -= 1;
+        } else {
+            body.insert(at, (Token::Text, " ".into()));
+        }
+        body.insert(at + 1, b);
+        if body.get(at + 2).is_some_and(|(_, next)| !next.starts_with(' ')) {
+            body.insert(at + 2, (Token::Text, " ".into()));
+        }
     }
     if matched {
         spans.extend(body.into_iter().map(|(_, s)| (Token::Match, s)));

@@ -56,6 +56,15 @@ pub fn badge(app: &App, id: NodeId) -> Option<(Token, String)> {
     if super::super::app::is_image(app, id) {
         return app.node_verify(id).map(state);
     }
+    if matches!(app.graph.node(id).kind, crate::graph::NodeKind::Tag { .. }) {
+        // An open tag leaves it to its image row; a closed one shows its image's verdict,
+        // or its own verification of the image it names when that is not loaded yet.
+        if app.open.contains(&id) && app.report_node(id).is_some_and(|i| i != id) {
+            return None;
+        }
+        let image = app.report_node(id)?;
+        return app.node_verify(image).map(state);
+    }
     let image = app.report_node(id).filter(|&i| i != id)?;
     if app.graph.node(id).children.contains(&image) {
         // A tag: its open image row says it; a closed tag says it for its image.
