@@ -2,8 +2,12 @@
 //! signers): covers the signer algorithms and certificate variations that the upstream
 //! vectors (all RSA PKCS#1 v1.5 from GlobalSign) do not.
 
+#[path = "support/notary.rs"]
+mod notary;
+
 use chrono::{DateTime, TimeZone, Utc};
 use der::Decode;
+use notary::TestRng;
 use p256::ecdsa::signature::Signer as _;
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, CustomExtension, DistinguishedName, DnType, IsCa, KeyPair,
@@ -118,36 +122,6 @@ impl Default for LeafSpec {
 fn ymd(y: i32, m: u8, d: u8) -> OffsetDateTime {
     time::Date::from_calendar_date(y, time::Month::try_from(m).unwrap(), d).unwrap().midnight().assume_utc()
 }
-
-/// A deterministic RNG: these keys protect nothing and the tests must not depend on an OS
-/// entropy source.
-struct TestRng(u64);
-
-impl rsa::rand_core::RngCore for TestRng {
-    fn next_u32(&mut self) -> u32 {
-        self.next_u64() as u32
-    }
-    fn next_u64(&mut self) -> u64 {
-        // splitmix64
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn fill_bytes(&mut self, dest: &mut [u8]) {
-        for chunk in dest.chunks_mut(8) {
-            let v = self.next_u64().to_le_bytes();
-            chunk.copy_from_slice(&v[..chunk.len()]);
-        }
-    }
-    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rsa::rand_core::Error> {
-        self.fill_bytes(dest);
-        Ok(())
-    }
-}
-
-impl rsa::rand_core::CryptoRng for TestRng {}
 
 fn make_tsa(kind: &str, spec: LeafSpec) -> Tsa {
     let mut root_params = CertificateParams::default();

@@ -117,6 +117,18 @@ impl SignatureReport {
         self.checks.iter().find(|c| c.check == kind)
     }
 
+    /// What the envelope is, as far as it could be read: format, algorithm, signing scheme.
+    pub fn envelope_summary(&self) -> Vec<&'static str> {
+        let format = self.format.map(|f| match f {
+            Format::Jws => "JWS",
+            Format::Cose => "COSE",
+        });
+        [format, self.algorithm.map(Algorithm::name), self.signing_scheme.map(Scheme::name)]
+            .into_iter()
+            .flatten()
+            .collect()
+    }
+
     pub fn warnings(&self) -> impl Iterator<Item = &CheckResult> {
         self.checks.iter().filter(|c| c.outcome == Outcome::FailLogged)
     }
@@ -233,19 +245,7 @@ impl ArtifactReport {
                 SignatureVerdict::VerifiedWithWarnings => "verified with warnings".to_string(),
                 SignatureVerdict::Failed { check, .. } => format!("failed ({})", check.name()),
             };
-            let mut what = Vec::new();
-            if let Some(f) = sig.format {
-                what.push(match f {
-                    Format::Jws => "JWS",
-                    Format::Cose => "COSE",
-                });
-            }
-            if let Some(a) = sig.algorithm {
-                what.push(a.name());
-            }
-            if let Some(s) = sig.signing_scheme {
-                what.push(s.name());
-            }
+            let what = sig.envelope_summary();
             let _ = writeln!(out, "\nsignature {} [{}]: {verdict}", clean(&sig.digest), what.join(", "));
             if let Some(s) = &sig.signer {
                 let _ = writeln!(out, "  signed by {}", clean(s));

@@ -12,7 +12,6 @@ use unicode_width::UnicodeWidthStr;
 use crate::graph::NodeId;
 use crate::oci::short_digest;
 use crate::sanitize::{clip, sanitize};
-use crate::trust::envelope::Format;
 use crate::trust::policy::MatchKind;
 use crate::trust::verify::{ArtifactReport, Outcome, SignatureReport, SignatureVerdict, Verdict};
 
@@ -224,19 +223,7 @@ fn signature_section(doc: &mut Doc, sig: &SignatureReport, n: usize, of: usize) 
             }
         }
     }
-    let mut what = Vec::new();
-    if let Some(f) = sig.format {
-        what.push(match f {
-            Format::Jws => "JWS",
-            Format::Cose => "COSE",
-        });
-    }
-    if let Some(a) = sig.algorithm {
-        what.push(a.name());
-    }
-    if let Some(s) = sig.signing_scheme {
-        what.push(s.name());
-    }
+    let what = sig.envelope_summary();
     if !what.is_empty() {
         doc.field("envelope", &what.join(" · "), Token::Text);
     }
