@@ -427,10 +427,15 @@ pub fn trusted_identity(statement: &Statement, chain: &ValidChain) -> Result<Str
     }
     match identities.iter().find(|id| dn::matches(id, &subject)) {
         Some(id) => Ok(format!("signing certificate {:?} matches x509.subject: {id}", leaf.subject)),
-        None => Err(format!(
-            "signing certificate {:?} does not match the x509 trusted identities of {:?}",
-            leaf.subject, statement.name
-        )),
+        None => {
+            let wanted: Vec<String> = identities.iter().map(|id| format!("x509.subject: {id}")).collect();
+            Err(format!(
+                "signing certificate {:?} does not match the x509 trusted identities of {:?} ({})",
+                leaf.subject,
+                statement.name,
+                wanted.join("; ")
+            ))
+        }
     }
 }
 
