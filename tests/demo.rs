@@ -288,7 +288,7 @@ async fn image_digests_are_pinned() {
     }
     assert_eq!(
         sigscope::oci::sha256_digest(&demo::files().0["index.json"]),
-        "sha256:f604e5a95ac548926474badd2225d92e801d1fb316a1ea07b63842ba03b9ea36"
+        "sha256:0d4796e3756683e32948b1a5dc7515d1d11027cdc637a2eb9ca414b3dea80621"
     );
 }
 
@@ -329,5 +329,5 @@ async fn notation_signature_manifests_are_well_formed() {
         assert_eq!(prints, expected);
         assert_eq!(m.annotations["org.opencontainers.image.created"], "2025-01-15T10:00:00Z");
     }
-    assert_eq!(count, 8, "2 platform + JWS + COSE + SBOM + tampered + expired + untrusted");
+    assert_eq!(count, 9, "index + 2 platform + JWS + COSE + SBOM + tampered + expired + untrusted");
 }

@@ -150,6 +150,8 @@ fn multiarch_platforms_are_verified_each() {
     for p in platforms {
         assert_eq!(verdict(&h, p).word(), "verified");
     }
+    // The index carries its own signature too.
+    assert_eq!(verdict(&h, index).word(), "verified");
 }
 
 #[test]

@@ -183,7 +183,7 @@ pub fn build() -> MemFiles {
     let signer = demo.signer.clone();
     let valid = demo.valid();
 
-    // Multi-arch index, each platform manifest signed.
+    // Multi-arch index: the index and each platform manifest signed.
     let mut platforms = Vec::new();
     for arch in ["amd64", "arm64"] {
         let mut d = demo.image("multiarch", arch);
@@ -200,6 +200,8 @@ pub fn build() -> MemFiles {
     };
     let index = demo.b.manifest(&index);
     demo.b.tag(&index, tags::MULTIARCH);
+    // `notation sign` on a multi-arch tag signs the index itself.
+    demo.notation(&index, Envelope::Jws, &signer, valid);
 
     // The fully dressed image.
     let signed = demo.image("signed", "amd64");
