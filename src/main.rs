@@ -307,6 +307,15 @@ async fn run_verify(args: VerifyArgs, opts: &OpenOptions, notation_dir: Option<P
         Ok(r) => r,
         Err(e) => return fail(&e, e.exit_code()),
     };
+    if let [sigscope::graph::NodeKind::Tag { tag, .. }] = opened.roots.as_slice() {
+        // As notation says it: what was verified is the digest the tag named just now.
+        eprintln!(
+            "Warning: resolved tag {:?} to {}; the tag may point elsewhere later, verify by digest \
+             (@sha256:…) to pin what you deploy.",
+            sigscope::sanitize::sanitize(tag),
+            subject.digest
+        );
+    }
     let verifier = Verifier::new(policy, dir, sigscope::verification::revocation_mode(args.offline));
     let now = chrono::Utc::now();
     let report = match sigscope::signatures::verify_artifact(

@@ -14,6 +14,11 @@ use crate::source::referrers::{find_referrers, tag_schema};
 use crate::trust::envelope::MAX_ENVELOPE_BYTES;
 use crate::trust::verify::SignatureInput;
 
+/// Signatures evaluated per artifact at most, as notation's `--max-signatures` default: a
+/// registry listing thousands of referrers must not turn one verification into thousands of
+/// requests.
+pub const MAX_SIGNATURES: usize = 100;
+
 /// Whether a referrer descriptor may be a Notation signature (the manifest decides).
 pub fn may_be_notation(d: &Descriptor) -> bool {
     match d.artifact_type.as_deref() {
@@ -61,6 +66,8 @@ pub async fn notation_signatures(
     }
     let mut seen = HashSet::new();
     candidates.retain(|d| seen.insert(d.digest.clone()) && may_be_notation(d));
+    let total = candidates.len();
+    candidates.truncate(MAX_SIGNATURES);
 
     let mut out = Vec::new();
     for d in candidates {
@@ -101,6 +108,16 @@ pub async fn notation_signatures(
             None => Err("the signature manifest has no subject".into()),
         };
         out.push(SignatureInput { digest: d.digest.clone(), media_type: layer.media_type.clone(), envelope });
+    }
+    if total > MAX_SIGNATURES {
+        // Shown as a signature that could not be read: the report says evaluation stopped.
+        out.push(SignatureInput {
+            digest: String::new(),
+            media_type: String::new(),
+            envelope: Err(format!(
+                "signature evaluation stopped: {total} signature candidates, only the first {MAX_SIGNATURES} were evaluated"
+            )),
+        });
     }
     Ok(out)
 }

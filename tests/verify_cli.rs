@@ -108,6 +108,18 @@ fn demo_layout_verdicts_are_as_designed() {
     ]);
     assert_eq!(code, 0, "{err}");
     assert!(out.starts_with("Successfully verified signature for "), "{out}");
+    // A tag is resolved first, and the user is told what was verified.
+    assert!(err.starts_with("Warning: resolved tag \"signed\" to sha256:"), "{err}");
+    let digest = out.lines().next().unwrap().rsplit('@').next().unwrap().to_string();
+    let (code, out, err) = sigscope(&[
+        "verify",
+        "--oci-layout",
+        &format!("{}@{digest}", layout.display()),
+        "--notation-dir",
+        notation.to_str().unwrap(),
+    ]);
+    assert_eq!((code, err.as_str()), (0, ""), "{out}");
+    assert!(out.starts_with(&format!("Successfully verified signature for {}@{digest}", layout.display())), "{out}");
     let (code, _, err) = sigscope(&[
         "verify",
         "--oci-layout",

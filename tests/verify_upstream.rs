@@ -32,7 +32,7 @@ fn layout_with_signatures(dir: &Path, envelopes: &[(&str, &str)]) -> std::path::
     let mut index: Value = serde_json::from_slice(&std::fs::read(src.join("index.json")).unwrap()).unwrap();
     let mut empty = put_blob(&layout, b"{}");
     empty["mediaType"] = json!("application/vnd.oci.empty.v1+json");
-    for (media_type, file) in envelopes {
+    for (i, (media_type, file)) in envelopes.iter().enumerate() {
         let mut layer = put_blob(&layout, &std::fs::read(Path::new(VECTORS).join(file)).unwrap());
         layer["mediaType"] = json!(media_type);
         let manifest = json!({
@@ -42,6 +42,7 @@ fn layout_with_signatures(dir: &Path, envelopes: &[(&str, &str)]) -> std::path::
             "config": empty,
             "layers": [layer],
             "subject": {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": ALPINE, "size": 481},
+            "annotations": {"org.example.copy": i.to_string()},
         });
         let mut d = put_blob(&layout, &serde_json::to_vec(&manifest).unwrap());
         d["mediaType"] = json!("application/vnd.oci.image.manifest.v1+json");
@@ -131,4 +132,21 @@ fn notation_go_signatures_fail_each_check_they_should() {
     let n = notation_dir(dir.path(), &other, json!(["*"]));
     let (code, v) = verify(&layout, &n);
     assert_eq!((code, v["verdict"]["check"].as_str()), (1, Some("authenticity")), "{v:#}");
+}
+
+#[test]
+fn evaluation_stops_after_100_signatures() {
+    // A registry (here a layout) listing more signatures than notation's default limit: the
+    // first 100 are evaluated, and the report says evaluation stopped.
+    let dir = tempfile::tempdir().unwrap();
+    let envelopes = vec![("application/jose+json", "jws_signature.sig"); 105];
+    let layout = layout_with_signatures(dir.path(), &envelopes);
+    let notation = notation_dir(dir.path(), &alpine_cert(), json!(["*"]));
+    let (code, v) = verify(&layout, &notation);
+    assert_eq!((code, v["verdict"]["state"].as_str()), (0, Some("verified")));
+    let sigs = v["signatures"].as_array().unwrap();
+    assert_eq!(sigs.len(), 101, "100 evaluated + the note that evaluation stopped");
+    assert!(sigs[..100].iter().all(|s| s["verdict"]["state"] == "verified"));
+    let reason = sigs[100]["verdict"]["reason"].as_str().unwrap();
+    assert!(reason.contains("evaluation stopped: 105 signature candidates"), "{reason}");
 }
