@@ -7,7 +7,7 @@ mod notary;
 
 use chrono::{DateTime, TimeZone, Utc};
 use der::Decode;
-use notary::TestRng;
+use notary::{TestRng, content, int, oid, seq, set, tlv, ymd};
 use p256::ecdsa::signature::Signer as _;
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, CustomExtension, DistinguishedName, DnType, IsCa, KeyPair,
@@ -17,52 +17,8 @@ use sha2::Digest;
 use sigscope::trust::timestamp::verify_timestamp;
 use time::OffsetDateTime;
 
-// --- a minimal DER writer: the test must be able to produce exactly the bytes it wants ---
-
-fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    let n = content.len();
-    if n < 0x80 {
-        out.push(n as u8);
-    } else {
-        let bytes: Vec<u8> = n.to_be_bytes().into_iter().skip_while(|b| *b == 0).collect();
-        out.push(0x80 | bytes.len() as u8);
-        out.extend(bytes);
-    }
-    out.extend_from_slice(content);
-    out
-}
-
-/// The content of an encoded TLV, to re-tag it (IMPLICIT tagging).
-fn content(encoded: &[u8]) -> &[u8] {
-    let first = encoded[1];
-    let header = if first < 0x80 { 2 } else { 2 + usize::from(first & 0x7f) };
-    &encoded[header..]
-}
-
-fn seq(parts: &[Vec<u8>]) -> Vec<u8> {
-    tlv(0x30, &parts.concat())
-}
-
-/// DER SET OF: elements sorted by their encoding.
-fn set(parts: &[Vec<u8>]) -> Vec<u8> {
-    let mut sorted = parts.to_vec();
-    sorted.sort();
-    tlv(0x31, &sorted.concat())
-}
-
-fn oid(dotted: &str) -> Vec<u8> {
-    use der::Encode;
-    const_oid::ObjectIdentifier::new_unwrap(dotted).to_der().unwrap()
-}
-
-fn int(n: u64) -> Vec<u8> {
-    let mut bytes: Vec<u8> = n.to_be_bytes().into_iter().skip_while(|b| *b == 0).collect();
-    if bytes.first().is_none_or(|b| b & 0x80 != 0) {
-        bytes.insert(0, 0);
-    }
-    tlv(0x02, &bytes)
-}
+// --- DER: the test must be able to produce exactly the bytes it wants; the writer (tlv, seq,
+// set, oid, int, content) is the test signer's, these are the few extra shapes used here ---
 
 fn octets(b: &[u8]) -> Vec<u8> {
     tlv(0x04, b)
@@ -117,10 +73,6 @@ impl Default for LeafSpec {
     fn default() -> Self {
         LeafSpec { eku_critical: true, eku: vec![TIME_STAMPING], valid: (ymd(2020, 1, 1), ymd(2030, 1, 1)) }
     }
-}
-
-fn ymd(y: i32, m: u8, d: u8) -> OffsetDateTime {
-    time::Date::from_calendar_date(y, time::Month::try_from(m).unwrap(), d).unwrap().midnight().assume_utc()
 }
 
 fn make_tsa(kind: &str, spec: LeafSpec) -> Tsa {

@@ -499,7 +499,7 @@ pub fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
     out
 }
 
-fn content(encoded: &[u8]) -> &[u8] {
+pub fn content(encoded: &[u8]) -> &[u8] {
     let first = encoded[1];
     let header = if first < 0x80 { 2 } else { 2 + usize::from(first & 0x7f) };
     &encoded[header..]
@@ -509,7 +509,7 @@ pub fn seq(parts: &[Vec<u8>]) -> Vec<u8> {
     tlv(0x30, &parts.concat())
 }
 
-fn set(parts: &[Vec<u8>]) -> Vec<u8> {
+pub fn set(parts: &[Vec<u8>]) -> Vec<u8> {
     let mut sorted = parts.to_vec();
     sorted.sort();
     tlv(0x31, &sorted.concat())
@@ -520,7 +520,7 @@ pub fn oid(dotted: &str) -> Vec<u8> {
     const_oid::ObjectIdentifier::new_unwrap(dotted).to_der().unwrap()
 }
 
-fn int(n: u64) -> Vec<u8> {
+pub fn int(n: u64) -> Vec<u8> {
     let mut bytes: Vec<u8> = n.to_be_bytes().into_iter().skip_while(|b| *b == 0).collect();
     if bytes.first().is_none_or(|b| b & 0x80 != 0) {
         bytes.insert(0, 0);

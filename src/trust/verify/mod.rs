@@ -555,15 +555,7 @@ impl Run {
 
     fn finish(mut self) -> SignatureReport {
         self.report.timestamp = self.timestamp;
-        let all = [
-            CheckKind::Integrity,
-            CheckKind::Authenticity,
-            CheckKind::TrustedIdentity,
-            CheckKind::Expiry,
-            CheckKind::AuthenticTimestamp,
-            CheckKind::Revocation,
-        ];
-        for check in all {
+        for check in CheckKind::ROWS {
             if self.report.check(check).is_none() {
                 let action = match check {
                     CheckKind::Integrity => self.actions.integrity,

@@ -22,6 +22,17 @@ pub enum CheckKind {
 }
 
 impl CheckKind {
+    /// The rows every signature's report has, in evaluation order (the plugin row only
+    /// appears when an envelope names a plugin).
+    pub const ROWS: [CheckKind; 6] = [
+        CheckKind::Integrity,
+        CheckKind::Authenticity,
+        CheckKind::TrustedIdentity,
+        CheckKind::Expiry,
+        CheckKind::AuthenticTimestamp,
+        CheckKind::Revocation,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             CheckKind::Integrity => "integrity",
