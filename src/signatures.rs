@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use crate::error::Result;
 use crate::oci::{Descriptor, Manifest, media};
 use crate::source::Source;
-use crate::source::referrers::{find_referrers, tag_schema};
+use crate::source::referrers::tag_schema;
 use crate::trust::envelope::MAX_ENVELOPE_BYTES;
 use crate::trust::verify::SignatureInput;
 
@@ -58,12 +58,20 @@ pub async fn notation_signatures(
     repository: &str,
     subject: &Descriptor,
 ) -> Result<Vec<SignatureInput>> {
-    let mut candidates: Vec<Descriptor> =
-        find_referrers(source, repository, &subject.digest, None).await?.into_iter().map(|r| r.descriptor).collect();
-    // find_referrers reads the tag schema only without an API; read it anyway.
-    if let Ok(extra) = tag_schema(source, repository, &subject.digest, None).await {
-        candidates.extend(extra.into_iter().map(|r| r.descriptor));
-    }
+    // Notation signatures never live in cosign's tag scheme, so only the two OCI routes.
+    let mut candidates: Vec<Descriptor> = match source.referrers_api(repository, &subject.digest, None).await? {
+        Some(listed) => {
+            let mut all = listed;
+            // A registry that gained the API may still hold older signatures in the tag schema.
+            if let Ok(extra) = tag_schema(source, repository, &subject.digest, None).await {
+                all.extend(extra.into_iter().map(|r| r.descriptor));
+            }
+            all
+        }
+        None => {
+            tag_schema(source, repository, &subject.digest, None).await?.into_iter().map(|r| r.descriptor).collect()
+        }
+    };
     let mut seen = HashSet::new();
     candidates.retain(|d| seen.insert(d.digest.clone()) && may_be_notation(d));
     let total = candidates.len();
