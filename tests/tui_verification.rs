@@ -206,17 +206,10 @@ fn a_signature_node_shows_its_own_checks() {
 #[test]
 fn stale_results_are_dropped() {
     let (mut h, dir) = demo("stale");
-    let tag = (0..h.app.graph.nodes.len())
-        .find(|&i| matches!(&h.app.graph.node(i).kind, NodeKind::Tag { tag: t, .. } if t == "expired"))
-        .unwrap();
-    h.select(tag);
-    h.key(KeyCode::Char('l'));
-    // Run only the expansion: the image's verification is asked for, not answered.
+    let image = open_tag(&mut h, "expired");
+    // A reload (same strict policy) asks for the image again; that answer is held back.
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let expand = h.queue.remove(h.queue.iter().position(|e| matches!(e, Effect::Expand { .. })).unwrap());
-    let msg = rt.block_on(run_effect(expand)).unwrap();
-    h.send(msg);
-    let image = h.child(tag, 0);
+    h.send(Msg::PolicyLoaded(Box::new(snapshot(&dir))));
     let old = h
         .queue
         .remove(h.queue.iter().position(|e| matches!(e, Effect::Verify { node, .. } if *node == image)).unwrap());
@@ -431,4 +424,23 @@ fn a_closed_tag_shows_its_images_verdict() {
     h.key(KeyCode::Char('h'));
     assert!(!h.app.open.contains(&tag));
     assert!(line_of(&h, 160, "tag tampered").contains("✗ failed: integrity"));
+}
+
+#[test]
+fn opening_a_verified_tag_does_not_verify_its_image_twice() {
+    let (mut h, _dir) = demo("once");
+    let tag = (0..h.app.graph.nodes.len())
+        .find(|&i| matches!(&h.app.graph.node(i).kind, NodeKind::Tag { tag: t, .. } if t == "signed"))
+        .unwrap();
+    // The tag was verified in the background already.
+    assert!(matches!(h.app.node_verify(tag), Some(NodeVerify::Done(_))));
+    h.select(tag);
+    h.key(KeyCode::Char('l'));
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let expand = h.queue.remove(h.queue.iter().position(|e| matches!(e, Effect::Expand { .. })).unwrap());
+    let msg = rt.block_on(run_effect(expand)).unwrap();
+    h.send(msg);
+    let image = h.child(tag, 0);
+    assert!(!h.queue.iter().any(|e| matches!(e, Effect::Verify { node, .. } if *node == image)), "{:?}", h.queue);
+    assert_eq!(verdict(&h, image), Verdict::Verified);
 }

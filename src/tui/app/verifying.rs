@@ -151,6 +151,24 @@ impl App {
             self.vs.results.insert(id, not_evaluated_report(reason));
             return Vec::new();
         }
+        // A tag and the image it names are one verification: an open tag's image row speaks
+        // for it, and an image appearing under a tag that was just verified takes that result.
+        let node = self.graph.node(id);
+        if matches!(node.kind, NodeKind::Tag { .. }) && node.children.first().is_some_and(|&c| is_image(self, c)) {
+            self.vs.pending.remove(&id);
+            self.vs.results.remove(&id);
+            return Vec::new();
+        }
+        if let (Some(parent), NodeKind::Artifact(a)) = (node.parent, &node.kind)
+            && matches!(self.graph.node(parent).kind, NodeKind::Tag { .. })
+            && let Some(NodeVerify::Done(report)) = self.vs.results.get(&parent)
+            && report.reference.rsplit('@').next() == Some(a.descriptor.digest.as_str())
+        {
+            let report = report.clone();
+            self.vs.pending.remove(&id);
+            self.vs.results.insert(id, NodeVerify::Done(report));
+            return Vec::new();
+        }
         self.vs.results.insert(id, NodeVerify::Pending);
         let Some(verifier) = self.vs.verifier.clone() else {
             // The policy is still being read: verified when it arrives.
