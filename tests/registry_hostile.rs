@@ -192,3 +192,34 @@ async fn requests_in_flight_are_capped_per_registry() {
     }
     assert_eq!(h.max_in_flight(), 2, "six requests, two at a time");
 }
+
+/// `sigscope verify` (the real binary) against every misbehaviour: never "verified", never a
+/// hang, and registry trouble is exit 3 (or 1 when the image itself was read but nothing
+/// verifiable was found).
+#[test]
+fn verify_never_succeeds_against_a_hostile_registry() {
+    let h = Hostile::start();
+    let dir = tempfile::tempdir().unwrap();
+    sigscope::demo::export(&dir.path().join("d")).unwrap();
+    let notation = dir.path().join("d/notation");
+    for repo in
+        ["good", "denied", "missing", "broken", "badjson", "limited", "huge", "chunked", "liar", "selfref", "stall"]
+    {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_sigscope"))
+            .args(["verify", &format!("{}/{repo}:v1", h.host), "--timeout", "2", "--notation-dir"])
+            .arg(&notation)
+            .env("DOCKER_CONFIG", "/nonexistent/sigscope-test-docker-config")
+            .output()
+            .unwrap();
+        let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        let code = out.status.code().unwrap();
+        assert!(!stdout.contains("Successfully verified"), "{repo}: {stdout}");
+        assert!(code == 1 || code == 3, "{repo}: exit {code}: {stderr}");
+        assert!(!stderr.trim().is_empty(), "{repo}: a failure says why");
+        if repo == "good" {
+            // The image is fine; the signatures it lists cannot be read: each fails closed.
+            assert_eq!(code, 1, "{stderr}");
+            assert!(stderr.contains("integrity failed: the signature envelope could not be read"), "{stderr}");
+        }
+    }
+}
