@@ -8,7 +8,7 @@
 pub mod report;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
@@ -73,10 +73,6 @@ impl Verifier {
 
     pub fn policy(&self) -> &TrustPolicy {
         &self.policy
-    }
-
-    pub fn notation_dir(&self) -> &Path {
-        &self.notation_dir
     }
 
     /// Verifies an artifact given as `scope` (the repository reference, `host/repo` or a

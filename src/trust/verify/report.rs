@@ -197,10 +197,6 @@ impl Verdict {
             Verdict::NotEvaluated { .. } => "no policy",
         }
     }
-
-    pub fn is_verified(&self) -> bool {
-        matches!(self, Verdict::Verified | Verdict::VerifiedWithWarnings { .. })
-    }
 }
 
 #[derive(Debug, Clone, Serialize)]
