@@ -1,0 +1,1 @@
+//! Bounded reads of local files (OCI layouts, trust stores, policies, caches, configs).

@@ -1,0 +1,1 @@
+//! JSON as sigscope writes it (stdout reports, files).
