@@ -8,12 +8,16 @@ mod fileserver;
 mod notary;
 
 use std::path::Path;
+use std::process::Command;
 use std::time::Duration;
 
 use chrono::Utc;
 use fileserver::FileServer;
 use notary::*;
-use rcgen::{CertificateRevocationListParams, CrlDistributionPoint, KeyIdMethod, RevokedCertParams, SerialNumber};
+use rcgen::{
+    CertificateRevocationListParams, CrlDistributionPoint, CrlIssuingDistributionPoint, CrlScope, KeyIdMethod,
+    RevokedCertParams, SerialNumber,
+};
 use sigscope::oci::Descriptor;
 use sigscope::trust::policy::TrustPolicy;
 use sigscope::trust::revocation::RevocationMode;
@@ -31,6 +35,11 @@ struct World {
 }
 
 fn world() -> World {
+    world_with(&[&["/leaf.crl"]])
+}
+
+/// The leaf with one CRL distribution point per entry of `leaf_dps`, naming those paths.
+fn world_with(leaf_dps: &[&[&str]]) -> World {
     let server = FileServer::start();
     let mut root_params = ca_params("Revocation Root", 1);
     root_params.not_before = OffsetDateTime::now_utc() - time::Duration::days(30);
@@ -39,7 +48,10 @@ fn world() -> World {
     let mut leaf = leaf_params("revocable signer", LEAF_SERIAL);
     leaf.not_before = OffsetDateTime::now_utc() - time::Duration::days(1);
     leaf.not_after = OffsetDateTime::now_utc() + time::Duration::days(30);
-    leaf.crl_distribution_points = vec![CrlDistributionPoint { uris: vec![server.url("/leaf.crl")] }];
+    leaf.crl_distribution_points = leaf_dps
+        .iter()
+        .map(|paths| CrlDistributionPoint { uris: paths.iter().map(|p| server.url(p)).collect() })
+        .collect();
     let key = SignKey::p256(102);
     let leaf_der = root.issue(&leaf, &key);
     let signer = Signer { key, chain: vec![leaf_der, root.der.clone()] };
@@ -56,12 +68,16 @@ fn world() -> World {
 
 impl World {
     fn crl(&self, revoked: bool) -> Vec<u8> {
+        self.crl_scoped(revoked, None)
+    }
+
+    fn crl_scoped(&self, revoked: bool, issuing_distribution_point: Option<CrlIssuingDistributionPoint>) -> Vec<u8> {
         let now = OffsetDateTime::now_utc();
         let params = CertificateRevocationListParams {
             this_update: now - time::Duration::minutes(1),
             next_update: now + time::Duration::days(1),
             crl_number: SerialNumber::from(1u64),
-            issuing_distribution_point: None,
+            issuing_distribution_point,
             revoked_certs: revoked
                 .then(|| RevokedCertParams {
                     serial_number: SerialNumber::from(LEAF_SERIAL),
@@ -155,4 +171,113 @@ fn unknown_status_is_a_failure_of_the_revocation_check() {
         let r = w.verify("audit", None, mode);
         assert_eq!(r.verdict, SignatureVerdict::VerifiedWithWarnings);
     }
+}
+
+/// Issue 7, item 2: the second distribution point's CRL says revoked, the first's says good.
+#[test]
+fn revoked_on_the_second_distribution_point_fails() {
+    let w = world_with(&[&["/leaf.crl"], &["/leaf2.crl"]]);
+    w.server.put("/leaf.crl", w.crl(false));
+    w.server.put("/leaf2.crl", w.crl(true));
+    let cache = tempfile::tempdir().unwrap();
+    let r = w.verify("strict", None, online(cache.path()));
+    let (outcome, reason) = revocation_row(&r);
+    assert_eq!(outcome, Outcome::FailEnforced, "{:#?}", r.checks);
+    assert!(reason.contains("is revoked") && reason.contains("/leaf2.crl"), "{reason}");
+    assert!(matches!(r.verdict, SignatureVerdict::Failed { check: CheckKind::Revocation, .. }));
+}
+
+/// Issue 7, item 3: the CA's CA-only CRL answers at the leaf's URL.
+#[test]
+fn ca_only_crl_at_the_leafs_url_fails_as_unknown() {
+    let w = world();
+    let ca_only = CrlIssuingDistributionPoint {
+        distribution_point: CrlDistributionPoint { uris: vec![w.server.url("/leaf.crl")] },
+        scope: Some(CrlScope::CaCertsOnly),
+    };
+    w.server.put("/leaf.crl", w.crl_scoped(false, Some(ca_only)));
+    let cache = tempfile::tempdir().unwrap();
+    let r = w.verify("strict", None, online(cache.path()));
+    let (outcome, reason) = revocation_row(&r);
+    assert_eq!(outcome, Outcome::FailEnforced, "{:#?}", r.checks);
+    assert!(reason.contains("revocation status is unknown") && reason.contains("only CA certificates"), "{reason}");
+}
+
+// --- The real binary on an OCI layout -------------------------------------------------
+
+fn put_blob(layout: &Path, media_type: &str, bytes: &[u8]) -> Descriptor {
+    let d = Descriptor::new(media_type, bytes);
+    let hex = d.digest.strip_prefix("sha256:").unwrap();
+    std::fs::write(layout.join("blobs/sha256").join(hex), bytes).unwrap();
+    d
+}
+
+/// An OCI layout holding one image tagged `v1` and `w`'s JWS signature of it (listed in
+/// index.json without a tag, as notation stores signatures in layouts), and a notation
+/// directory trusting `w`'s root at `level`.
+fn layout_and_notation(w: &World, dir: &Path, level: &str) -> (String, std::path::PathBuf) {
+    let layout = dir.join("layout");
+    std::fs::create_dir_all(layout.join("blobs/sha256")).unwrap();
+    std::fs::write(layout.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    let config = put_blob(&layout, "application/vnd.oci.image.config.v1+json", b"{}");
+    let empty = put_blob(&layout, "application/vnd.oci.empty.v1+json", b"{}");
+    let manifest = serde_json::json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": config, "layers": []});
+    let image =
+        put_blob(&layout, "application/vnd.oci.image.manifest.v1+json", &serde_json::to_vec(&manifest).unwrap());
+    let envelope = jws(&w.signer, &image, &Attrs::x509(Utc::now(), None)).bytes();
+    let layer = put_blob(&layout, "application/jose+json", &envelope);
+    let signature = serde_json::json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "artifactType": "application/vnd.cncf.notary.signature", "config": empty, "layers": [layer],
+        "subject": image});
+    let mut sig =
+        put_blob(&layout, "application/vnd.oci.image.manifest.v1+json", &serde_json::to_vec(&signature).unwrap());
+    sig.artifact_type = Some("application/vnd.cncf.notary.signature".into());
+    let mut tagged = image.clone();
+    tagged.annotations.insert("org.opencontainers.image.ref.name".into(), "v1".into());
+    let index = serde_json::json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [tagged, sig]});
+    std::fs::write(layout.join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
+
+    let notation = dir.join("notation");
+    write_store(&notation, "ca", "rev", &[&w.root.der]);
+    let policy = serde_json::json!({"version": "1.0", "trustPolicies": [{
+        "name": "rev", "registryScopes": ["*"], "signatureVerification": {"level": level},
+        "trustStores": ["ca:rev"], "trustedIdentities": ["*"]}]});
+    std::fs::write(notation.join("trustpolicy.oci.json"), policy.to_string()).unwrap();
+    (format!("{}:v1", layout.display()), notation)
+}
+
+fn sigscope_verify(target: &str, notation: &Path, cache_home: &Path) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_sigscope"))
+        .args(["verify", "--oci-layout", target, "--notation-dir", notation.to_str().unwrap()])
+        .env("DOCKER_CONFIG", "/nonexistent/sigscope-test-docker-config")
+        .env("XDG_CACHE_HOME", cache_home)
+        .output()
+        .expect("run sigscope");
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (out.status.code().unwrap_or(-1), text(&out.stdout), text(&out.stderr))
+}
+
+#[test]
+fn cli_revoked_on_the_second_distribution_point_is_not_verified() {
+    let w = world_with(&[&["/leaf.crl"], &["/leaf2.crl"]]);
+    let dir = tempfile::tempdir().unwrap();
+    let (target, notation) = layout_and_notation(&w, dir.path(), "strict");
+    let cache_home = tempfile::tempdir().unwrap();
+
+    // Both points good: verified, so the layout and policy are sound.
+    w.server.put("/leaf.crl", w.crl(false));
+    w.server.put("/leaf2.crl", w.crl(false));
+    let (code, out, err) = sigscope_verify(&target, &notation, cache_home.path());
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.starts_with("Successfully verified"), "{out}");
+
+    // The second point now says revoked (a fresh cache, as a new CRL would be fetched).
+    w.server.put("/leaf2.crl", w.crl(true));
+    let cache_home = tempfile::tempdir().unwrap();
+    let (code, out, err) = sigscope_verify(&target, &notation, cache_home.path());
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(!out.contains("Successfully verified"), "{out}");
+    assert!(err.contains("revoked") && err.contains("/leaf2.crl"), "{err}");
 }

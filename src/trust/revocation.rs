@@ -6,9 +6,28 @@
 //! - A certificate without CRL distribution points is reported Unknown with the reason;
 //!   Notation's Go implementation counts it as not revoked. The verifier decides what an
 //!   Unknown means at each verification level; this module only reports.
+//! - Every HTTP URL of every CRL distribution point of a certificate is consulted (as
+//!   notation-core-go does, which also treats each URL as a point of its own): Revoked if any
+//!   CRL lists the certificate; Good only if every one of them answered with a valid, fresh
+//!   CRL in scope that does not. A URL that cannot be fetched or validated, or a point that
+//!   cannot be consulted at all (only LDAP, a name relative to the issuer, a separate CRL
+//!   issuer), makes the status Unknown, naming it. More than [`MAX_CRL_URLS`] URLs are
+//!   refused unfetched.
+//! - A CRL's scope (RFC 5280 §5.2.5, §6.3.3) is honoured: its issuingDistributionPoint must
+//!   name the distribution point the certificate points at, cover end-entity or CA
+//!   certificates as the certificate is one or the other (basicConstraints), and not be for
+//!   attribute certificates. A CRL outside the certificate's scope is no evidence either
+//!   way (Unknown) and is never cached. Reason-partitioned CRLs (a point's `reasons`, a
+//!   CRL's onlySomeReasons) count only for their reasons, and the points together must
+//!   cover every reason for the status to be Good.
 //! - Delta CRLs (Freshest CRL extension) are ignored: the base CRL alone decides. A CRL
-//!   that is itself a delta CRL, an indirect CRL, or one with an unknown critical
-//!   extension is refused (Unknown), never half-understood.
+//!   that is itself a delta CRL, an indirect CRL, one with an issuingDistributionPoint that
+//!   does not parse, or one with an unknown critical extension is refused (Unknown), never
+//!   half-understood.
+//! - The cache holds one CRL per URL (named by the URL's hash) and answers only for that
+//!   URL, after the same checks as a download (signature, scope, freshness). Only a regular
+//!   file of at most [`MAX_CRL_BYTES`] is read from it, so a planted symlink to a device or
+//!   a FIFO is refused rather than read without end.
 //! - The last certificate of the chain, when self-signed, is the trust anchor and is not
 //!   checked (nothing but itself could sign its CRL).
 //! - `at` is the time the signature must be judged at (the authentic signing time for
@@ -19,18 +38,20 @@
 //! - CRL freshness (nextUpdate) is judged against the wall clock, not `at`: it is about
 //!   whether this copy of the list is current, not about the signature.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use const_oid::ObjectIdentifier;
-use der::Decode;
 use der::asn1::GeneralizedTime;
+use der::{Decode, Encode};
 use sha2::{Digest, Sha256};
 use x509_cert::Certificate;
 use x509_cert::crl::CertificateList;
+use x509_cert::ext::pkix::crl::dp::{DistributionPoint, ReasonFlags, Reasons};
 use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
-use x509_cert::ext::pkix::{CrlDistributionPoints, CrlReason, KeyUsage};
+use x509_cert::ext::pkix::{BasicConstraints, CrlDistributionPoints, CrlReason, IssuingDistributionPoint, KeyUsage};
 
 use super::timestamp::sigverify;
 
@@ -74,7 +95,10 @@ const ID_CE_AUTHORITY_KEY_IDENTIFIER: ObjectIdentifier = ObjectIdentifier::new_u
 const ID_CE_FRESHEST_CRL: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.46");
 const ID_PE_AUTHORITY_INFO_ACCESS: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.1.1");
 /// CRLs of public CAs reach tens of MiB at worst; more than this is treated as hostile.
-const MAX_CRL_BYTES: usize = 64 << 20;
+pub const MAX_CRL_BYTES: usize = 64 << 20;
+/// Real certificates name one or two CRL URLs; a certificate naming more than this many is
+/// refused unfetched rather than sending sigscope to all of them.
+pub const MAX_CRL_URLS: usize = 16;
 
 /// Where the CRL fetched from `url` is cached: one file per URL, named by its SHA-256 so
 /// any URL maps to a safe file name.
@@ -140,6 +164,29 @@ struct Ctx<'a> {
 struct ValidCrl {
     crl: CertificateList,
     next_update: Option<DateTime<Utc>>,
+    /// Its scope, when it declares one.
+    idp: Option<IssuingDistributionPoint>,
+}
+
+/// One URL at which a certificate says its CRL is published, with the distribution point
+/// naming it (whose names and reasons the CRL found there must match).
+struct Point<'c> {
+    dp: &'c DistributionPoint,
+    names: &'c [GeneralName],
+    url: String,
+}
+
+/// What one point said about a certificate.
+enum Answer {
+    Revoked(RevocationStatus),
+    /// Not listed by a CRL covering these reasons.
+    NotListed(ReasonFlags),
+    Failed(String),
+}
+
+/// Every reason a certificate can be revoked for (ReasonFlags without `unused`).
+fn all_reasons() -> ReasonFlags {
+    ReasonFlags::full() - Reasons::Unused
 }
 
 impl ValidCrl {
@@ -175,48 +222,86 @@ impl Ctx<'_> {
             }
             Err(e) => return unknown(format!("certificate {subject}: CRL distribution points do not parse: {e}")),
         };
-        let urls: Vec<String> = points
-            .0
-            .iter()
-            // A CRL issuer other than the certificate's issuer makes an indirect CRL, which
-            // this checker does not verify.
-            .filter(|dp| dp.crl_issuer.is_none())
-            .filter_map(|dp| match &dp.distribution_point {
-                Some(DistributionPointName::FullName(names)) => Some(names),
-                _ => None,
-            })
-            .flatten()
-            .filter_map(|name| match name {
-                GeneralName::UniformResourceIdentifier(uri) => Some(uri.to_string()),
-                _ => None,
-            })
-            .filter(|uri| uri.starts_with("http://") || uri.starts_with("https://"))
-            .collect();
-        if urls.is_empty() {
-            return unknown(format!("certificate {subject} has no HTTP CRL distribution point"));
-        }
-        let mut failures = Vec::new();
-        for url in &urls {
-            match self.crl(url, issuer).await {
-                Ok(crl) => return self.lookup(&crl.crl, cert, url),
-                Err(e) => failures.push(format!("{url}: {e}")),
+        let mut problems = Vec::new();
+        let mut targets = Vec::new();
+        for (n, dp) in points.0.iter().enumerate() {
+            match consultable(dp) {
+                Ok((names, urls)) => targets.extend(urls.into_iter().map(|url| Point { dp, names, url })),
+                Err(why) => problems.push(format!("distribution point #{} {why}", n + 1)),
             }
         }
-        unknown(format!("revocation status of {subject} is unknown: {}", failures.join("; ")))
+        if targets.is_empty() {
+            return unknown(format!(
+                "certificate {subject} has no HTTP CRL distribution point ({})",
+                problems.join("; ")
+            ));
+        }
+        if targets.len() > MAX_CRL_URLS {
+            return unknown(format!(
+                "certificate {subject} names {} CRL URLs; more than {MAX_CRL_URLS} are refused unfetched",
+                targets.len()
+            ));
+        }
+        let answers = futures::future::join_all(targets.iter().map(|p| self.consult(p, cert, issuer))).await;
+        let mut covered = ReasonFlags::default();
+        for (point, answer) in targets.iter().zip(answers) {
+            match answer {
+                Answer::Revoked(status) => return status,
+                Answer::NotListed(reasons) => covered |= reasons,
+                Answer::Failed(e) => problems.push(format!("{}: {e}", point.url)),
+            }
+        }
+        if !problems.is_empty() {
+            return unknown(format!("revocation status of {subject} is unknown: {}", problems.join("; ")));
+        }
+        let missing = all_reasons() - covered;
+        if !missing.is_empty() {
+            return unknown(format!(
+                "revocation status of {subject} is unknown: its CRLs cover only the reasons {} (not {})",
+                reason_names(covered),
+                reason_names(missing)
+            ));
+        }
+        RevocationStatus::Good
     }
 
-    /// A valid, current CRL for `url`: the cached copy while it is fresh, else (online) a
-    /// new download, which replaces the cache.
-    async fn crl(&self, url: &str, issuer: &Certificate) -> Result<ValidCrl, String> {
+    /// Asks one point: its CRL (cached or fetched), checked against `issuer` and the point's
+    /// scope, then looked up.
+    async fn consult(&self, point: &Point<'_>, cert: &Certificate, issuer: &Certificate) -> Answer {
+        match self.crl(point, cert, issuer).await {
+            Ok((crl, reasons)) => match self.lookup(&crl.crl, cert, &point.url) {
+                RevocationStatus::Good => Answer::NotListed(reasons),
+                revoked @ RevocationStatus::Revoked { .. } => Answer::Revoked(revoked),
+                RevocationStatus::Unknown { reason } => Answer::Failed(reason),
+            },
+            Err(e) => Answer::Failed(e),
+        }
+    }
+
+    /// A valid, current CRL for `point` whose scope covers `cert`, with the reasons it
+    /// covers: the cached copy while it is fresh, else (online) a new download, which
+    /// replaces the cache.
+    async fn crl(
+        &self,
+        point: &Point<'_>,
+        cert: &Certificate,
+        issuer: &Certificate,
+    ) -> Result<(ValidCrl, ReasonFlags), String> {
+        let url = point.url.as_str();
+        let accept = |bytes: &[u8]| {
+            let crl = validate(bytes, issuer, self.now)?;
+            let reasons = crl.scope(point, cert)?;
+            Ok::<_, String>((crl, reasons))
+        };
         let path = cached_crl_path(self.mode.cache_dir(), url);
-        let cached = match std::fs::read(&path) {
-            Ok(bytes) => Some(validate(&bytes, issuer, self.now)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => Some(Err(format!("cannot read the cached CRL {}: {e}", path.display()))),
+        let cached = match read_cached(&path) {
+            Ok(Some(bytes)) => Some(accept(&bytes)),
+            Ok(None) => None,
+            Err(e) => Some(Err(e)),
         };
         let cache_problem = match cached {
-            Some(Ok(crl)) if crl.fresh(self.now) => return Ok(crl),
-            Some(Ok(crl)) => match crl.next_update {
+            Some(Ok((crl, reasons))) if crl.fresh(self.now) => return Ok((crl, reasons)),
+            Some(Ok((crl, _))) => match crl.next_update {
                 Some(next) => format!("the cached CRL is stale (nextUpdate {})", next.to_rfc3339()),
                 None => "the cached CRL has no nextUpdate".to_string(),
             },
@@ -240,14 +325,14 @@ impl Ctx<'_> {
             .as_ref()
             .map_err(Clone::clone)?;
         let bytes = download(client, url).await?;
-        let crl = validate(&bytes, issuer, self.now)?;
+        let (crl, reasons) = accept(&bytes)?;
         if !crl.fresh(self.now) {
             let next = crl.next_update.map_or("none".to_string(), |n| n.to_rfc3339());
             return Err(format!("the CRL served is out of date (nextUpdate {next})"));
         }
         // A cache that cannot be written only costs a refetch next time.
         let _ = store(&path, &bytes);
-        Ok(crl)
+        Ok((crl, reasons))
     }
 
     fn lookup(&self, crl: &CertificateList, cert: &Certificate, url: &str) -> RevocationStatus {
@@ -323,16 +408,19 @@ fn validate(bytes: &[u8], issuer: &Certificate, now: DateTime<Utc>) -> Result<Va
     let sig = crl.signature.as_bytes().ok_or("CRL signature is not whole bytes")?;
     sigverify::verify(&issuer.tbs_certificate.subject_public_key_info, &crl.signature_algorithm, None, &signed, sig)
         .map_err(|e| format!("CRL signature by {issuer_name}: {e}"))?;
+    let mut idp = None;
+    let mut seen = std::collections::HashSet::new();
     for ext in tbs.crl_extensions.iter().flatten() {
+        // RFC 5280 §4.2 forbids repeats; which copy counts would be a guess.
+        if !seen.insert(ext.extn_id) {
+            return Err(format!("CRL has the extension {} more than once", ext.extn_id));
+        }
         match ext.extn_id {
             ID_CE_DELTA_CRL_INDICATOR => return Err("it is a delta CRL; delta CRLs are not supported".into()),
-            // Scope restrictions of an issuing distribution point are not evaluated; the
-            // certificate pointed at this CRL, which is what the extension exists to allow.
-            ID_CE_ISSUING_DISTRIBUTION_POINT
-            | ID_CE_CRL_NUMBER
-            | ID_CE_AUTHORITY_KEY_IDENTIFIER
-            | ID_CE_FRESHEST_CRL
-            | ID_PE_AUTHORITY_INFO_ACCESS => {}
+            // The scope: what does not depend on the certificate is checked here, the rest
+            // by ValidCrl::scope.
+            ID_CE_ISSUING_DISTRIBUTION_POINT => idp = Some(parse_idp(ext.extn_value.as_bytes())?),
+            ID_CE_CRL_NUMBER | ID_CE_AUTHORITY_KEY_IDENTIFIER | ID_CE_FRESHEST_CRL | ID_PE_AUTHORITY_INFO_ACCESS => {}
             other if ext.critical => return Err(format!("CRL has unknown critical extension {other}")),
             _ => {}
         }
@@ -342,7 +430,177 @@ fn validate(bytes: &[u8], issuer: &Certificate, now: DateTime<Utc>) -> Result<Va
         return Err(format!("CRL thisUpdate {} is in the future", this_update.to_rfc3339()));
     }
     let next_update = tbs.next_update.map(sigverify::to_utc);
-    Ok(ValidCrl { crl, next_update })
+    Ok(ValidCrl { crl, next_update, idp })
+}
+
+/// The CRL's issuingDistributionPoint, refused when it makes a CRL this checker does not
+/// evaluate (indirect, attribute certificates) or is self-contradictory.
+fn parse_idp(value: &[u8]) -> Result<IssuingDistributionPoint, String> {
+    let idp = IssuingDistributionPoint::from_der(value)
+        .map_err(|e| format!("the CRL's issuingDistributionPoint does not parse: {e}"))?;
+    if idp.indirect_crl {
+        return Err(
+            "it is an indirect CRL (issuingDistributionPoint indirectCRL); indirect CRLs are not supported".into()
+        );
+    }
+    if idp.only_contains_attribute_certs {
+        return Err(
+            "it covers only attribute certificates (issuingDistributionPoint onlyContainsAttributeCerts)".into()
+        );
+    }
+    if idp.only_contains_user_certs && idp.only_contains_ca_certs {
+        return Err("its issuingDistributionPoint sets both onlyContainsUserCerts and onlyContainsCACerts".into());
+    }
+    Ok(idp)
+}
+
+impl ValidCrl {
+    /// RFC 5280 §6.3.3 (b) and (d): whether this CRL, found at `point`, covers `cert`, and
+    /// for which reasons. Out of scope is an error: such a CRL says nothing about `cert`.
+    fn scope(&self, point: &Point<'_>, cert: &Certificate) -> Result<ReasonFlags, String> {
+        let crl_issuer = &self.crl.tbs_cert_list.issuer;
+        if *crl_issuer != cert.tbs_certificate.issuer {
+            return Err(format!("CRL is issued by {crl_issuer}, not by the certificate's issuer"));
+        }
+        let dp_reasons = point.dp.reasons.unwrap_or_else(all_reasons);
+        let Some(idp) = &self.idp else {
+            // A complete CRL: every certificate of its issuer, every reason.
+            return Ok(dp_reasons & all_reasons());
+        };
+        match &idp.distribution_point {
+            None => {}
+            Some(DistributionPointName::FullName(names)) => {
+                if !names.iter().any(|n| point.names.iter().any(|m| same_name(n, m))) {
+                    return Err(format!(
+                        "the CRL is for the distribution point {}, not the distribution point {} the certificate names",
+                        describe_names(names),
+                        describe_names(point.names)
+                    ));
+                }
+            }
+            Some(DistributionPointName::NameRelativeToCRLIssuer(_)) => {
+                return Err("the CRL names its distribution point relative to its issuer, which cannot be \
+                     matched with the certificate's URL"
+                    .into());
+            }
+        }
+        let is_ca = match cert.tbs_certificate.get::<BasicConstraints>() {
+            Ok(bc) => bc.is_some_and(|(_, bc)| bc.ca),
+            Err(e) => return Err(format!("the certificate's basicConstraints do not parse: {e}")),
+        };
+        if idp.only_contains_user_certs && is_ca {
+            return Err("the CRL covers only end-entity certificates (issuingDistributionPoint \
+                 onlyContainsUserCerts), and this is a CA certificate"
+                .into());
+        }
+        if idp.only_contains_ca_certs && !is_ca {
+            return Err("the CRL covers only CA certificates (issuingDistributionPoint onlyContainsCACerts), \
+                 and this is an end-entity certificate"
+                .into());
+        }
+        let reasons = dp_reasons & idp.only_some_reasons.unwrap_or_else(all_reasons) & all_reasons();
+        if reasons.is_empty() {
+            return Err(format!(
+                "the CRL covers only the reasons {}, none of those the distribution point is for",
+                reason_names(idp.only_some_reasons.unwrap_or_default())
+            ));
+        }
+        Ok(reasons)
+    }
+}
+
+/// The names and HTTP URLs of a distribution point, or why it cannot be consulted.
+fn consultable(dp: &DistributionPoint) -> Result<(&[GeneralName], Vec<String>), String> {
+    if dp.crl_issuer.is_some() {
+        // RFC 5280 §6.3.3 (b)(1): its CRL would be an indirect CRL from that issuer.
+        return Err("names a separate CRL issuer (an indirect CRL), which is not supported".into());
+    }
+    let names = match &dp.distribution_point {
+        Some(DistributionPointName::FullName(names)) => names.as_slice(),
+        Some(DistributionPointName::NameRelativeToCRLIssuer(_)) => {
+            return Err("names its CRL relative to the issuer's name, which cannot be fetched".into());
+        }
+        None => return Err("names no CRL location".into()),
+    };
+    let urls: Vec<String> = names
+        .iter()
+        .filter_map(|name| match name {
+            GeneralName::UniformResourceIdentifier(uri) => Some(uri.to_string()),
+            _ => None,
+        })
+        .filter(|uri| uri.starts_with("http://") || uri.starts_with("https://"))
+        .collect();
+    if urls.is_empty() {
+        return Err(format!("offers no HTTP URL ({})", describe_names(names)));
+    }
+    Ok((names, urls))
+}
+
+/// RFC 5280 §6.3.3 (b)(2)(i) compares names; compared here by their DER, so a URL matches
+/// only itself byte for byte (stricter than the RFC's case-insensitive host, never looser).
+fn same_name(a: &GeneralName, b: &GeneralName) -> bool {
+    matches!((a.to_der(), b.to_der()), (Ok(x), Ok(y)) if x == y)
+}
+
+fn describe_names(names: &[GeneralName]) -> String {
+    let each: Vec<String> = names
+        .iter()
+        .map(|n| match n {
+            GeneralName::UniformResourceIdentifier(uri) => uri.to_string(),
+            GeneralName::DirectoryName(dn) => format!("directory name {dn}"),
+            _ => "a name that is not a URL".to_string(),
+        })
+        .collect();
+    each.join(", ")
+}
+
+/// RFC 5280's names of the reasons in `set`, comma-separated.
+fn reason_names(set: ReasonFlags) -> String {
+    let names: Vec<&str> = set
+        .into_iter()
+        .filter_map(|r| match r {
+            Reasons::Unused => None,
+            Reasons::KeyCompromise => Some("keyCompromise"),
+            Reasons::CaCompromise => Some("cACompromise"),
+            Reasons::AffiliationChanged => Some("affiliationChanged"),
+            Reasons::Superseded => Some("superseded"),
+            Reasons::CessationOfOperation => Some("cessationOfOperation"),
+            Reasons::CertificateHold => Some("certificateHold"),
+            Reasons::PrivilegeWithdrawn => Some("privilegeWithdrawn"),
+            Reasons::AaCompromise => Some("aACompromise"),
+        })
+        .collect();
+    if names.is_empty() { "(none)".into() } else { names.join(", ") }
+}
+
+/// The cached CRL at `path`, `None` when there is none. Only a regular file (symlinks
+/// followed) of at most [`MAX_CRL_BYTES`] is read: a symlink planted to `/dev/zero` would
+/// otherwise be read without end, and a FIFO would block forever.
+fn read_cached(path: &Path) -> Result<Option<Vec<u8>>, String> {
+    let problem = |e: &dyn std::fmt::Display| format!("cannot read the cached CRL {}: {e}", path.display());
+    let regular = |meta: &std::fs::Metadata| {
+        if !meta.is_file() {
+            return Err(problem(&"not a regular file; remove it"));
+        }
+        if meta.len() > MAX_CRL_BYTES as u64 {
+            return Err(problem(&"larger than 64 MiB; remove it"));
+        }
+        Ok(())
+    };
+    match std::fs::metadata(path) {
+        Ok(meta) => regular(&meta)?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(problem(&e)),
+    }
+    let file = std::fs::File::open(path).map_err(|e| problem(&e))?;
+    // Checked again on what was opened, in case the entry was swapped after the first look.
+    regular(&file.metadata().map_err(|e| problem(&e))?)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_CRL_BYTES as u64 + 1).read_to_end(&mut bytes).map_err(|e| problem(&e))?;
+    if bytes.len() > MAX_CRL_BYTES {
+        return Err(problem(&"larger than 64 MiB; remove it"));
+    }
+    Ok(Some(bytes))
 }
 
 async fn download(client: &reqwest::Client, url: &str) -> Result<Vec<u8>, String> {
@@ -372,6 +630,9 @@ fn store(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     }
     let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let tmp = path.with_extension(format!("tmp{}-{n}", std::process::id()));
-    std::fs::write(&tmp, bytes)?;
+    // create_new: never write through something already at the temporary name (a symlink).
+    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+    std::io::Write::write_all(&mut file, bytes)?;
+    drop(file);
     std::fs::rename(&tmp, path)
 }
