@@ -190,9 +190,13 @@ mod tspclient {
         assert_eq!(info.latest, info.gen_time + chrono::Duration::seconds(1));
     }
 
+    /// tspclient-go accepts this token (it tries each SignerInfo and takes the first that
+    /// verifies). sigscope accepts exactly one SignerInfo (issue 7): with several, which
+    /// one describes the token is the attacker's choice, and real TSAs sign once.
     #[test]
-    fn first_valid_signer_wins() {
-        check("TimeStampTokenWithValidAndInvalidSignerInfos.p7s").unwrap();
+    fn several_signer_infos_are_refused_unlike_tspclient() {
+        let err = check("TimeStampTokenWithValidAndInvalidSignerInfos.p7s").unwrap_err();
+        assert!(err.contains("exactly one SignerInfo, this one has 2"), "{err}");
     }
 
     #[test]

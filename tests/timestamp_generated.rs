@@ -361,3 +361,237 @@ fn leaf_pinned_as_root_or_other_root_fails() {
     let err = verify_timestamp(&t, MESSAGE, std::slice::from_ref(&other.root_der), now()).unwrap_err();
     assert!(err.contains("does not chain"), "{err}");
 }
+
+// --- tokens of the test signer's TSA (tests/support/notary.rs): splices, bent chains ---
+
+use notary::{Ca, ResignedCa, SignKey as TestKey, Tsa as TestTsa};
+
+const STAMPED_AT: &str = "20250601120000Z";
+
+fn check(tsa: &TestTsa, token: &[u8], message: &[u8]) -> Result<sigscope::trust::timestamp::TimestampInfo, String> {
+    verify_timestamp(token, message, std::slice::from_ref(&tsa.root.der), now())
+}
+
+/// The reason `token` is refused; a token that verifies fails the test, briefly.
+fn refused(tsa: &TestTsa, token: &[u8], message: &[u8]) -> String {
+    match check(tsa, token, message) {
+        Ok(info) => panic!("verified, by {} at {}", info.tsa_subject, info.gen_time),
+        Err(e) => e,
+    }
+}
+
+/// A TSA whose chain the test wrote: `root`, then `certs` (TSA certificate first) signed
+/// with `key`.
+fn tsa_of(root: Ca, certs: Vec<Vec<u8>>, key: TestKey) -> TestTsa {
+    TestTsa { root, leaf_der: certs[0].clone(), key, certs }
+}
+
+fn critical(arcs: &[u64]) -> CustomExtension {
+    let mut e = CustomExtension::from_oid_content(arcs, vec![0x05, 0x00]);
+    e.set_criticality(true);
+    e
+}
+
+const UNKNOWN_EXTENSION: &[u64] = &[1, 3, 6, 1, 4, 1, 99999, 42];
+
+#[test]
+fn control_the_test_signers_tsa_verifies() {
+    let tsa = TestTsa::new(100);
+    let info = check(&tsa, &tsa.token(MESSAGE, STAMPED_AT), MESSAGE).unwrap();
+    assert_eq!(info.tsa_chain, vec![tsa.leaf_der.clone(), tsa.root.der.clone()]);
+}
+
+#[test]
+fn spliced_second_signer_reusing_a_genuine_signature_is_refused() {
+    // Issue 7: the genuine signer stamped other bytes long ago; the splice points a second
+    // SignerInfo (same signature value, its own attributes) at a forged TSTInfo over MESSAGE.
+    let tsa = TestTsa::new(101);
+    let token = tsa.spliced_token(b"whatever the TSA once stamped", STAMPED_AT, MESSAGE, "20250301000000Z");
+    let err = refused(&tsa, &token, MESSAGE);
+    assert!(err.contains("exactly one SignerInfo") && err.contains("has 2"), "{err}");
+}
+
+#[test]
+fn spliced_signer_alone_does_not_verify() {
+    // The forged SignerInfo without its genuine companion: its signature does not cover its
+    // own attributes, whatever other SignerInfo carries the same value.
+    let tsa = TestTsa::new(102);
+    let genuine_attrs = tsa.signed_attrs(&tsa.tst_info(b"other", STAMPED_AT));
+    let signature = tsa.key.sign_x509(&genuine_attrs);
+    let forged = tsa.tst_info(MESSAGE, "20250301000000Z");
+    let token = tsa.assemble(&forged, &tsa.certs, &[tsa.signer_info(&tsa.signed_attrs(&forged), &signature)]);
+    let err = refused(&tsa, &token, MESSAGE);
+    assert!(err.contains("signature does not verify"), "{err}");
+}
+
+#[test]
+fn two_genuine_signers_or_none_are_refused() {
+    let tsa = TestTsa::new(103);
+    let tst = tsa.tst_info(MESSAGE, STAMPED_AT);
+    let attrs = tsa.signed_attrs(&tst);
+    let signer = tsa.signer_info(&attrs, &tsa.key.sign_x509(&attrs));
+    let err = refused(&tsa, &tsa.assemble(&tst, &tsa.certs, &[signer.clone(), signer]), MESSAGE);
+    assert!(err.contains("exactly one SignerInfo"), "{err}");
+    let err = refused(&tsa, &tsa.assemble(&tst, &tsa.certs, &[]), MESSAGE);
+    assert!(err.contains("exactly one SignerInfo") && err.contains("has 0"), "{err}");
+}
+
+#[test]
+fn message_digest_over_another_tst_info_than_the_econtent_is_refused() {
+    // One genuine signer over a TSTInfo for other bytes; the eContent swapped for a forged
+    // TSTInfo over MESSAGE. Only the eContent the signer's messageDigest covers may count.
+    let tsa = TestTsa::new(104);
+    let genuine = tsa.tst_info(b"other", STAMPED_AT);
+    let attrs = tsa.signed_attrs(&genuine);
+    let signer = tsa.signer_info(&attrs, &tsa.key.sign_x509(&attrs));
+    let token = tsa.assemble(&tsa.tst_info(MESSAGE, STAMPED_AT), &tsa.certs, &[signer]);
+    let err = refused(&tsa, &token, MESSAGE);
+    assert!(err.contains("messageDigest attribute does not match the TSTInfo"), "{err}");
+}
+
+#[test]
+fn unsigned_attributes_cannot_vouch_for_a_forged_tst_info() {
+    // An unsigned [1] attribute carrying a messageDigest over the forged eContent: nothing
+    // unsigned may stand in for the signed attribute.
+    let tsa = TestTsa::new(105);
+    let genuine = tsa.tst_info(b"other", STAMPED_AT);
+    let attrs = tsa.signed_attrs(&genuine);
+    let forged = tsa.tst_info(MESSAGE, STAMPED_AT);
+    let unsigned = tlv(0xa1, &seq(&[oid("1.2.840.113549.1.9.4"), set(&[octets(&sha2::Sha256::digest(&forged))])]));
+    let with_unsigned = |signer: Vec<u8>| seq(&[content(&signer).to_vec(), unsigned.clone()]);
+    let signer = with_unsigned(tsa.signer_info(&attrs, &tsa.key.sign_x509(&attrs)));
+    let err = refused(&tsa, &tsa.assemble(&forged, &tsa.certs, &[signer]), MESSAGE);
+    assert!(err.contains("messageDigest attribute does not match"), "{err}");
+    // Control: unsigned attributes on an honest token are allowed (RFC 5652) and ignored.
+    let attrs = tsa.signed_attrs(&forged);
+    let signer = with_unsigned(tsa.signer_info(&attrs, &tsa.key.sign_x509(&attrs)));
+    check(&tsa, &tsa.assemble(&forged, &tsa.certs, &[signer]), MESSAGE).unwrap();
+}
+
+#[test]
+fn signer_certificate_is_the_one_the_signed_attributes_pin() {
+    // An impostor certificate with the TSA certificate's issuer and serial, but another
+    // key, placed first: the sid matches both; signingCertificateV2 names only the genuine.
+    let tsa = TestTsa::new(106);
+    let impostor = tsa.root.issue(&notary::tsa_leaf_params("Test TSA", 107), &TestKey::p256(999));
+    let tst = tsa.tst_info(MESSAGE, STAMPED_AT);
+    let attrs = tsa.signed_attrs(&tst);
+    let signer = tsa.signer_info(&attrs, &tsa.key.sign_x509(&attrs));
+    let certs = vec![impostor.clone(), tsa.leaf_der.clone(), tsa.leaf_der.clone()];
+    let info = check(&tsa, &tsa.assemble(&tst, &certs, std::slice::from_ref(&signer)), MESSAGE).unwrap();
+    assert_eq!(info.tsa_chain[0], tsa.leaf_der, "the pinned certificate, not the impostor");
+    assert_eq!(info.tsa_chain.len(), 2, "a duplicated certificate appears once");
+    // Only the impostor present: the pinned certificate is missing.
+    let err = refused(&tsa, &tsa.assemble(&tst, &[impostor], &[signer]), MESSAGE);
+    assert!(err.contains("signingCertificateV2"), "{err}");
+}
+
+#[test]
+fn token_or_signer_with_trailing_fields_is_refused() {
+    let tsa = TestTsa::new(108);
+    let mut token = tsa.token(MESSAGE, STAMPED_AT);
+    token.extend_from_slice(&[0x05, 0x00]);
+    refused(&tsa, &token, MESSAGE);
+    // A SignerInfo with a field after its signature that is not [1] unsigned attributes.
+    let tst = tsa.tst_info(MESSAGE, STAMPED_AT);
+    let attrs = tsa.signed_attrs(&tst);
+    let signer = tsa.signer_info(&attrs, &tsa.key.sign_x509(&attrs));
+    let bent = seq(&[content(&signer).to_vec(), octets(b"second signature")]);
+    refused(&tsa, &tsa.assemble(&tst, &tsa.certs, &[bent]), MESSAGE);
+}
+
+// --- TSA certificates: critical extensions, key sizes, P-521 ---
+
+#[test]
+fn unknown_critical_extension_on_the_tsa_certificate_is_refused() {
+    let tsa = TestTsa::build(110, None, |p| p.custom_extensions.push(critical(UNKNOWN_EXTENSION)));
+    let err = refused(&tsa, &tsa.token(MESSAGE, STAMPED_AT), MESSAGE);
+    assert!(err.contains("unrecognised critical extension 1.3.6.1.4.1.99999.42"), "{err}");
+    // nameConstraints is understood by Go but not enforced here: critical, it is refused too.
+    let tsa = TestTsa::build(111, None, |p| p.custom_extensions.push(critical(&[2, 5, 29, 30])));
+    let err = refused(&tsa, &tsa.token(MESSAGE, STAMPED_AT), MESSAGE);
+    assert!(err.contains("critical extension 2.5.29.30"), "{err}");
+}
+
+#[test]
+fn unknown_critical_extension_on_a_tsa_ca_is_refused() {
+    for (name, in_root) in [("root", true), ("intermediate", false)] {
+        let mut p = notary::ca_params("Bent TSA Root", 112);
+        if in_root {
+            p.custom_extensions.push(critical(UNKNOWN_EXTENSION));
+        }
+        let root = Ca::root_with(p, TestKey::p256(112));
+        let mut p = notary::ca_params("Bent TSA Intermediate", 113);
+        if !in_root {
+            p.custom_extensions.push(critical(UNKNOWN_EXTENSION));
+        }
+        let inter = root.issue_ca(p, TestKey::p256(113));
+        let key = TestKey::p256(114);
+        let leaf = inter.issue(&notary::tsa_leaf_params("Test TSA", 114), &key);
+        let tsa = tsa_of(root, vec![leaf, inter.der.clone()], key);
+        let err = refused(&tsa, &tsa.token(MESSAGE, STAMPED_AT), MESSAGE);
+        assert!(err.contains("unrecognised critical extension"), "{name}: {err}");
+    }
+}
+
+#[test]
+fn duplicated_extension_on_the_tsa_certificate_is_refused() {
+    // A second, non-critical EKU after the proper one: RFC 5280 allows one instance only,
+    // and a checker reading the first could be fooled by what another reads.
+    let tsa = TestTsa::build(115, None, |p| {
+        p.custom_extensions.push(CustomExtension::from_oid_content(&[2, 5, 29, 37], seq(&[oid("1.3.6.1.5.5.7.3.3")])));
+    });
+    let err = refused(&tsa, &tsa.token(MESSAGE, STAMPED_AT), MESSAGE);
+    assert!(err.contains("more than once"), "{err}");
+}
+
+#[test]
+fn rsa_1024_in_the_tsa_chain_is_refused() {
+    let tsa = TestTsa::build(120, Some(TestKey::rsa(1024)), |_| {});
+    let err = refused(&tsa, &tsa.token(MESSAGE, STAMPED_AT), MESSAGE);
+    assert!(err.contains("1024") && err.contains("2048"), "intermediate: {err}");
+    // The TSA certificate itself with an RSA-1024 key.
+    let root = Ca::root("Test TSA Root", 121, TestKey::p256(121));
+    let key = TestKey::rsa(1024);
+    let leaf = root.issue(&notary::tsa_leaf_params("Test TSA", 122), &key);
+    let tsa = tsa_of(root, vec![leaf], key);
+    let err = refused(&tsa, &tsa.token(MESSAGE, STAMPED_AT), MESSAGE);
+    assert!(err.contains("1024") && err.contains("2048"), "TSA certificate: {err}");
+}
+
+#[test]
+fn p521_tsa_intermediate_and_tsa_key_verify() {
+    let root = Ca::root("Test TSA Root", 130, TestKey::p384(130));
+    let inter = ResignedCa::intermediate(&root, "TSA P-521 Intermediate", 131, TestKey::p521(131));
+    let key = TestKey::p521(132);
+    let leaf = inter.issue(&notary::tsa_leaf_params("Test TSA", 132), &key);
+    let tsa = tsa_of(root, vec![leaf, inter.der.clone()], key);
+    let info = check(&tsa, &tsa.token(MESSAGE, STAMPED_AT), MESSAGE).unwrap();
+    assert_eq!(info.tsa_chain.len(), 3);
+}
+
+#[test]
+fn p521_with_a_shorter_hash_verifies() {
+    // ecdsa-with-SHA256 by a P-521 CA: legal (the hash is shorter than the curve order and
+    // used whole), and Go accepts it.
+    use p256::ecdsa::signature::hazmat::PrehashSigner as _;
+    let root = Ca::root("Test TSA Root", 133, TestKey::p256(133));
+    let ca_key = TestKey::p521(134);
+    let inter = ResignedCa::intermediate(&root, "TSA P-521 Intermediate", 134, ca_key.clone());
+    let TestKey::P521(sk) = &ca_key else { unreachable!() };
+    let key = TestKey::p256(135);
+    let stand_in = inter.stand_in.issue(&notary::tsa_leaf_params("Test TSA", 135), &key);
+    let leaf = notary::resign_with(
+        &stand_in,
+        &alg("1.2.840.10045.4.3.2"),
+        |tbs| {
+            let mut prehash = vec![0u8; 32];
+            prehash.extend_from_slice(&sha2::Sha256::digest(tbs));
+            let s: p521::ecdsa::Signature = sk.sign_prehash(&prehash).unwrap();
+            s.to_der().as_bytes().to_vec()
+        },
+        |_| {},
+    );
+    let tsa = tsa_of(root, vec![leaf, inter.der.clone()], key);
+    check(&tsa, &tsa.token(MESSAGE, STAMPED_AT), MESSAGE).unwrap();
+}

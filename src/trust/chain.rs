@@ -4,6 +4,7 @@
 //! here: the verifier decides which instant each certificate must be valid at.
 
 use chrono::{DateTime, Utc};
+use const_oid::ObjectIdentifier;
 use der::Decode as _;
 use x509_cert::Certificate;
 use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages};
@@ -21,6 +22,50 @@ const EKU_EMAIL: &str = "1.3.6.1.5.5.7.3.4";
 const EKU_TIME_STAMPING: &str = "1.3.6.1.5.5.7.3.8";
 const EKU_OCSP_SIGNING: &str = "1.3.6.1.5.5.7.3.9";
 const EKU_ANY: &str = "2.5.29.37.0";
+
+/// The extensions a certificate may mark critical, in the signing chain and the TSA chain
+/// alike. RFC 5280 §4.2: a certificate with a critical extension the verifier does not
+/// recognise must be rejected, so this is the list of what is *processed*, not of what
+/// exists. Go's crypto/x509 (which notation-go relies on) also processes nameConstraints,
+/// certificatePolicies, policyMappings, policyConstraints and inhibitAnyPolicy; none of
+/// those is enforced here, and each can only narrow what a chain may be trusted for, so
+/// when critical they are refused rather than silently ignored.
+pub(crate) const UNDERSTOOD_CRITICAL_EXTENSIONS: &[(ObjectIdentifier, &str)] = &[
+    // Enforced by the CA, code-signing and TSA rules.
+    (ObjectIdentifier::new_unwrap("2.5.29.19"), "basicConstraints"),
+    (ObjectIdentifier::new_unwrap("2.5.29.15"), "keyUsage"),
+    (ObjectIdentifier::new_unwrap("2.5.29.37"), "extKeyUsage"),
+    // Safe to accept: they name things and restrict nothing. Chains are built by name and
+    // signature, not key identifiers; identities are matched on the subject DN (a critical
+    // subjectAltName is what RFC 5280 requires when the subject is empty); the revocation
+    // check reads the CRL distribution points; authority information access is a hint.
+    (ObjectIdentifier::new_unwrap("2.5.29.14"), "subjectKeyIdentifier"),
+    (ObjectIdentifier::new_unwrap("2.5.29.35"), "authorityKeyIdentifier"),
+    (ObjectIdentifier::new_unwrap("2.5.29.17"), "subjectAltName"),
+    (ObjectIdentifier::new_unwrap("2.5.29.31"), "cRLDistributionPoints"),
+    (ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.1.1"), "authorityInfoAccess"),
+];
+
+/// The rules every certificate of a chain obeys, whatever its place: no extension twice
+/// (RFC 5280 §4.2; two readers could each see a different one), no critical extension that
+/// is not processed, and a key of the strength the leaf needs (RSA of at least 2048 bits,
+/// EC on P-256/384/521), since a chain is only as strong as its weakest signature.
+pub(crate) fn check_any_certificate(cert: &Certificate) -> Result<(), String> {
+    let mut seen: Vec<ObjectIdentifier> = Vec::new();
+    for ext in cert.tbs_certificate.extensions.iter().flatten() {
+        if seen.contains(&ext.extn_id) {
+            return Err(format!("extension {} occurs more than once", ext.extn_id));
+        }
+        seen.push(ext.extn_id);
+        if ext.critical && !UNDERSTOOD_CRITICAL_EXTENSIONS.iter().any(|(oid, _)| *oid == ext.extn_id) {
+            return Err(format!(
+                "unrecognised critical extension {}: a certificate with a critical extension the verifier does not process is rejected (RFC 5280 section 4.2)",
+                ext.extn_id
+            ));
+        }
+    }
+    super::envelope::crypto::check_certificate_key(&cert.tbs_certificate.subject_public_key_info)
+}
 
 /// One certificate of a validated chain, with what later checks need.
 #[derive(Debug, Clone)]
@@ -113,9 +158,11 @@ pub fn validate(chain: &[Vec<u8>]) -> Result<ValidChain, String> {
             return Err(format!("root certificate {:?} is invalid or not self-signed", subject(&certs[n - 1])));
         }
         for (i, cert) in certs.iter().enumerate().skip(1) {
+            check_any_certificate(cert).map_err(|e| format!("CA certificate {:?}: {e}", subject(cert)))?;
             check_ca(cert, i - 1).map_err(|e| format!("CA certificate {:?}: {e}", subject(cert)))?;
         }
     }
+    check_any_certificate(&certs[0]).map_err(|e| format!("signing certificate {:?}: {e}", subject(&certs[0])))?;
     check_leaf(&certs[0]).map_err(|e| format!("signing certificate {:?}: {e}", subject(&certs[0])))?;
     let leaf_key = PublicKey::from_spki(&certs[0].tbs_certificate.subject_public_key_info)
         .map_err(|e| format!("signing certificate {:?}: {e}", subject(&certs[0])))?;
@@ -136,14 +183,16 @@ pub fn validate(chain: &[Vec<u8>]) -> Result<ValidChain, String> {
 /// and the leaf: notation-core-go tests its CA validator on certificates that end no chain.
 pub fn validate_ca_certificate(der: &[u8], cas_below: usize) -> Result<(), String> {
     let cert = Certificate::from_der(der).map_err(|e| format!("certificate does not parse: {e}"))?;
-    check_ca(&cert, cas_below)
+    check_ca(&cert, cas_below)?;
+    check_any_certificate(&cert)
 }
 
 /// The code-signing leaf rules (extensions and key) alone for one DER certificate.
 pub fn validate_leaf_certificate(der: &[u8]) -> Result<(), String> {
     let cert = Certificate::from_der(der).map_err(|e| format!("certificate does not parse: {e}"))?;
     check_leaf(&cert)?;
-    PublicKey::from_spki(&cert.tbs_certificate.subject_public_key_info).map(|_| ())
+    PublicKey::from_spki(&cert.tbs_certificate.subject_public_key_info)?;
+    check_any_certificate(&cert)
 }
 
 fn extension<T: for<'a> der::Decode<'a> + const_oid::AssociatedOid>(

@@ -1,16 +1,17 @@
 //! RFC 3161 timestamp countersignatures (CMS SignedData carrying a TSTInfo).
 //!
 //! Follows the authenticTimestamp rules of the Notary Project (as implemented by
-//! tspclient-go): SHA-2 imprints only, TSTInfo version 1, a SigningCertificateV2 signed
-//! attribute binding the signer certificate, a TSA leaf whose only (critical) extended key
-//! usage is timeStamping, and the chain up to a `tsa:` root. The first SignerInfo that
-//! passes every check wins.
+//! tspclient-go): SHA-2 imprints only, TSTInfo version 1, exactly one SignerInfo, a
+//! SigningCertificateV2 signed attribute binding the signer certificate, a TSA leaf whose
+//! only (critical) extended key usage is timeStamping, and the chain up to a `tsa:` root.
+//! Everything is read from the token's own bytes ([`token`]): the attributes checked are
+//! the ones the signature covers, and the TSTInfo is the one their messageDigest covers.
 
 pub(crate) mod sigverify;
+mod token;
 
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
-use cms::content_info::ContentInfo;
-use cms::signed_data::{SignedData, SignerIdentifier, SignerInfo};
+use cms::signed_data::SignerIdentifier;
 use const_oid::ObjectIdentifier;
 use der::asn1::{AnyRef, OctetStringRef};
 use der::{Decode, Encode, Reader, SliceReader, Tag, TagNumber, Tagged};
@@ -19,14 +20,14 @@ use x509_cert::Certificate;
 use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage, SubjectKeyIdentifier};
 
 use sigverify::HashAlg;
+use token::{Cert, SignedAttrs, SignerInfo, Token};
 
-const ID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
 const ID_CT_TSTINFO: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.1.4");
 const ID_CONTENT_TYPE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.3");
 const ID_MESSAGE_DIGEST: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
+const ID_SIGNING_TIME: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.5");
 const ID_SIGNING_CERTIFICATE_V2: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.47");
 const ID_KP_TIME_STAMPING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.8");
-const ID_CE_EXT_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37");
 /// ETSI baseline time-stamp policy: a token under it without an accuracy field is worth ±1 s
 /// (ETSI EN 319 422), which is what tspclient-go assumes.
 const BASELINE_TSP_POLICY: ObjectIdentifier = ObjectIdentifier::new_unwrap("0.4.0.2023.1.1");
@@ -57,24 +58,8 @@ pub fn verify_timestamp(
     tsa_roots: &[Vec<u8>],
     now: DateTime<Utc>,
 ) -> Result<TimestampInfo, String> {
-    let content_info =
-        ContentInfo::from_der(token_der).map_err(|e| format!("timestamp token is not a CMS ContentInfo: {e}"))?;
-    if content_info.content_type != ID_SIGNED_DATA {
-        return Err(format!("timestamp token content type is {}, not SignedData", content_info.content_type));
-    }
-    let signed: SignedData =
-        content_info.content.decode_as().map_err(|e| format!("timestamp token SignedData does not parse: {e}"))?;
-    let encap = &signed.encap_content_info;
-    if encap.econtent_type != ID_CT_TSTINFO {
-        return Err(format!("unexpected content type {} in the timestamp token (want TSTInfo)", encap.econtent_type));
-    }
-    let econtent = encap.econtent.as_ref().ok_or("timestamp token carries no TSTInfo")?;
-    let tst_der = econtent
-        .decode_as::<OctetStringRef<'_>>()
-        .map_err(|e| format!("TSTInfo is not wrapped in an OCTET STRING: {e}"))?
-        .as_bytes()
-        .to_vec();
-    let tst = TstInfo::parse(&tst_der).map_err(|e| format!("invalid TSTInfo: {e}"))?;
+    let token = Token::parse(token_der)?;
+    let tst = TstInfo::parse(token.tst_der).map_err(|e| format!("invalid TSTInfo: {e}"))?;
 
     let imprint_hash = HashAlg::from_oid(&tst.imprint_alg.oid).map_err(|e| format!("TSTInfo message imprint: {e}"))?;
     if imprint_hash.digest(signature) != tst.imprint {
@@ -105,33 +90,23 @@ pub fn verify_timestamp(
     if roots.is_empty() {
         return Err("no TSA root certificates to verify the timestamp against".into());
     }
-    let raw = raw_parts(token_der).map_err(|e| format!("timestamp token structure: {e}"))?;
-    // Certificates that do not parse cannot be part of any chain; the chain search simply
-    // does not see them.
-    let embedded: Vec<Cert> = raw.certs.iter().filter_map(|der| Cert::parse(der).ok()).collect();
-    let mut failures = Vec::new();
-    for (i, signer) in signed.signer_infos.0.iter().enumerate() {
-        // The parsed SignerInfos come out sorted by encoding, not in token order; each
-        // one's signature value identifies its raw counterpart.
-        let raw =
-            raw.signers.iter().find(|(sig, _)| sig.as_slice() == signer.signature.as_bytes()).map(|(_, a)| a.clone());
-        match verify_signer(signer, raw.as_deref(), &tst_der, &embedded, &roots, earliest, latest) {
-            Ok(chain) => {
-                return Ok(TimestampInfo {
-                    earliest,
-                    latest,
-                    tsa_subject: chain[0].x.tbs_certificate.subject.to_string(),
-                    gen_time: tst.gen_time,
-                    tsa_chain: chain.into_iter().map(|c| c.der).collect(),
-                });
-            }
-            Err(e) => failures.push(format!("signer #{i}: {e}")),
-        }
-    }
-    if failures.is_empty() {
-        return Err("timestamp token has no signer".into());
-    }
-    Err(format!("no timestamp signer verifies: {}", failures.join("; ")))
+    // One signer, as tspclient-go: with several, which one's attributes describe the token
+    // is a question an attacker gets to answer (issue 7: a second SignerInfo reusing a
+    // genuine signature value over attributes that point at a forged TSTInfo).
+    let [signer] = token.signers.as_slice() else {
+        return Err(format!(
+            "a timestamp token must have exactly one SignerInfo, this one has {}",
+            token.signers.len()
+        ));
+    };
+    let chain = verify_signer(signer, &token, &roots, earliest, latest)?;
+    Ok(TimestampInfo {
+        earliest,
+        latest,
+        tsa_subject: chain[0].x.tbs_certificate.subject.to_string(),
+        gen_time: tst.gen_time,
+        tsa_chain: chain.into_iter().map(|c| c.der).collect(),
+    })
 }
 
 /// The authenticTimestamp rule for the *signing* chain: the whole range the token allows
@@ -165,140 +140,80 @@ fn within_validity(cert: &Certificate, earliest: DateTime<Utc>, latest: DateTime
     Ok(())
 }
 
-/// Checks one SignerInfo end to end; returns the validated TSA chain, leaf first.
+/// Checks the one SignerInfo end to end; returns the validated TSA chain, leaf first.
 fn verify_signer(
-    signer: &SignerInfo,
-    raw_signed_attrs: Option<&[u8]>,
-    tst_der: &[u8],
-    embedded: &[Cert],
+    signer: &SignerInfo<'_>,
+    token: &Token<'_>,
     roots: &[Cert],
     earliest: DateTime<Utc>,
     latest: DateTime<Utc>,
 ) -> Result<Vec<Cert>, String> {
-    let cert = embedded
-        .iter()
-        .find(|c| matches_sid(&c.x, &signer.sid))
-        .ok_or("signing certificate not found in the timestamp token")?;
-
-    // RFC 3161 requires signed attributes; without them the signature would cover the
-    // TSTInfo directly and nothing would bind the signer certificate.
-    let attrs = signer.signed_attrs.as_ref().ok_or("signer has no signed attributes")?;
-    let single = |oid: ObjectIdentifier, name: &str| -> Result<Vec<u8>, String> {
-        let mut found = attrs.iter().filter(|a| a.oid == oid);
-        let attr = found.next().ok_or(format!("signed attribute {name} is missing"))?;
-        if found.next().is_some() || attr.values.len() != 1 {
-            return Err(format!("signed attribute {name} must occur once with one value"));
-        }
-        let value = attr.values.get(0).ok_or(format!("signed attribute {name} has no value"))?;
-        value.to_der().map_err(|e| e.to_string())
-    };
-    let content_type = ObjectIdentifier::from_der(&single(ID_CONTENT_TYPE, "contentType")?)
-        .map_err(|e| format!("contentType attribute: {e}"))?;
+    // Decoded from the very bytes the signature is verified over below.
+    let attrs = SignedAttrs::parse(&signer.signed_attrs_der)?;
+    let content_type: ObjectIdentifier =
+        attrs.single(ID_CONTENT_TYPE, "contentType")?.decode_as().map_err(|e| format!("contentType attribute: {e}"))?;
     if content_type != ID_CT_TSTINFO {
         return Err(format!("contentType attribute is {content_type}, not TSTInfo"));
     }
+    // The signer's digest algorithm serves the messageDigest only; the signature algorithm
+    // names its own hash (tspclient-go pairs them the same way). Both must be SHA-2.
     let digest_alg = HashAlg::from_oid(&signer.digest_alg.oid).map_err(|e| format!("signer digest: {e}"))?;
-    let message_digest_der = single(ID_MESSAGE_DIGEST, "messageDigest")?;
-    let message_digest =
-        OctetStringRef::from_der(&message_digest_der).map_err(|e| format!("messageDigest attribute: {e}"))?;
-    if message_digest.as_bytes() != digest_alg.digest(tst_der).as_slice() {
+    let message_digest: OctetStringRef<'_> = attrs
+        .single(ID_MESSAGE_DIGEST, "messageDigest")?
+        .decode_as()
+        .map_err(|e| format!("messageDigest attribute: {e}"))?;
+    if message_digest.as_bytes() != digest_alg.digest(token.tst_der).as_slice() {
         return Err("messageDigest attribute does not match the TSTInfo: the token was altered".into());
     }
-    check_signing_certificate_v2(&single(ID_SIGNING_CERTIFICATE_V2, "signingCertificateV2")?, cert)?;
+    let cert = signer_certificate(attrs.single(ID_SIGNING_CERTIFICATE_V2, "signingCertificateV2")?, signer, token)?;
+    let leaf_subject = &cert.x.tbs_certificate.subject;
+    super::chain::check_any_certificate(&cert.x)
+        .map_err(|e| format!("timestamping certificate {leaf_subject}: {e}"))?;
 
-    let signed_attrs_der = raw_signed_attrs.ok_or("signed attributes not found in the token bytes")?;
     sigverify::verify(
         &cert.x.tbs_certificate.subject_public_key_info,
-        &signer.signature_algorithm,
+        &signer.signature_alg,
         Some(&signer.digest_alg.oid),
-        signed_attrs_der,
-        signer.signature.as_bytes(),
+        &signer.signed_attrs_der,
+        signer.signature,
     )
     .map_err(|e| format!("timestamp signature: {e}"))?;
 
     check_tsa_leaf(&cert.x)?;
-    let chain = build_chain(cert, embedded, roots)?;
+    let chain = build_chain(cert, &token.certs, roots)?;
     for (i, c) in chain.iter().enumerate() {
         if i > 0 {
+            super::chain::check_any_certificate(&c.x)
+                .map_err(|e| format!("TSA chain certificate {}: {e}", c.x.tbs_certificate.subject))?;
             check_ca(&c.x)?;
         }
         within_validity(&c.x, earliest, latest)?;
     }
+    if let Some(value) = attrs.optional(ID_SIGNING_TIME, "signingTime")? {
+        check_signing_time(value, &chain)?;
+    }
     Ok(chain)
 }
 
-/// A certificate with the exact bytes it arrived as: hashes (SigningCertificateV2) and
-/// signatures are computed over those, never over a re-encoding of the parsed form.
-#[derive(Clone, PartialEq)]
-struct Cert {
-    der: Vec<u8>,
-    x: Certificate,
-}
-
-impl Cert {
-    fn parse(der: &[u8]) -> Result<Self, der::Error> {
-        Ok(Cert { der: der.to_vec(), x: Certificate::from_der(der)? })
-    }
-}
-
-/// (signature value, signed attributes) of one SignerInfo.
-type RawSigner = (Vec<u8>, Vec<u8>);
-
-/// The parts of a token whose exact bytes matter, read straight from the token.
-struct RawParts {
-    certs: Vec<Vec<u8>>,
-    signers: Vec<RawSigner>,
-}
-
-/// The elements of a constructed value.
-fn children<'a>(any: AnyRef<'a>) -> Result<Vec<AnyRef<'a>>, String> {
-    let mut r = SliceReader::new(any.value()).map_err(|e| e.to_string())?;
-    let mut out = Vec::new();
-    while !r.is_finished() {
-        out.push(r.decode::<AnyRef<'a>>().map_err(|e| e.to_string())?);
-    }
-    Ok(out)
-}
-
-/// Decoding sorts a SET OF, so the parsed SignerInfo cannot give back the signed attributes
-/// a TSA wrote out of DER order; they are taken here as written and re-tagged as the SET OF
-/// that the signature covers (RFC 5652 §5.4). Likewise for the embedded certificates.
-fn raw_parts(token_der: &[u8]) -> Result<RawParts, String> {
-    let e = |e: der::Error| e.to_string();
-    let content_info = AnyRef::from_der(token_der).map_err(e)?;
-    let explicit = *children(content_info)?.get(1).ok_or("ContentInfo has no content")?;
-    let signed_data = AnyRef::from_der(explicit.value()).map_err(e)?;
-    let fields = children(signed_data)?;
-    let mut certs = Vec::new();
-    for field in &fields {
-        if field.tag() == (Tag::ContextSpecific { constructed: true, number: TagNumber::N0 }) {
-            for cert in children(*field)? {
-                if cert.tag() == Tag::Sequence {
-                    certs.push(cert.to_der().map_err(e)?);
-                }
-            }
+/// tspclient-go: a signingTime attribute, when present, must fall inside the validity of
+/// every certificate of the TSA chain.
+fn check_signing_time(value: AnyRef<'_>, chain: &[Cert]) -> Result<(), String> {
+    let time = value
+        .to_der()
+        .and_then(|der| x509_cert::time::Time::from_der(&der))
+        .map_err(|e| format!("signingTime attribute: {e}"))?;
+    let at = sigverify::to_utc(time);
+    for c in chain {
+        let validity = &c.x.tbs_certificate.validity;
+        if at < sigverify::to_utc(validity.not_before) || at > sigverify::to_utc(validity.not_after) {
+            return Err(format!(
+                "signingTime {} is outside the validity period of TSA chain certificate {}",
+                at.to_rfc3339(),
+                c.x.tbs_certificate.subject
+            ));
         }
     }
-    let signer_infos = *fields.last().ok_or("SignedData is empty")?;
-    let mut signers = Vec::new();
-    for signer_info in children(signer_infos)? {
-        let (mut attrs, mut signature) = (None, None);
-        for field in children(signer_info)? {
-            match field.tag() {
-                // [0] constructed: the signed attributes (a subject key identifier sid is
-                // [0] primitive).
-                Tag::ContextSpecific { constructed: true, number: TagNumber::N0 } => {
-                    attrs = Some(AnyRef::new(Tag::Set, field.value()).map_err(e)?.to_der().map_err(e)?);
-                }
-                Tag::OctetString => signature = Some(field.value().to_vec()),
-                _ => {}
-            }
-        }
-        if let (Some(signature), Some(attrs)) = (signature, attrs) {
-            signers.push((signature, attrs));
-        }
-    }
-    Ok(RawParts { certs, signers })
+    Ok(())
 }
 
 fn matches_sid(cert: &Certificate, sid: &SignerIdentifier) -> bool {
@@ -312,12 +227,18 @@ fn matches_sid(cert: &Certificate, sid: &SignerIdentifier) -> bool {
     }
 }
 
-/// SigningCertificateV2 (RFC 5035) stops a certificate substitution: the first ESSCertIDv2
-/// names the signer certificate by hash and, optionally, by issuer and serial.
-fn check_signing_certificate_v2(value_der: &[u8], cert: &Cert) -> Result<(), String> {
+/// SigningCertificateV2 (RFC 5035) stops a certificate substitution: its first ESSCertIDv2
+/// names the signer certificate by hash and, optionally, by serial. The certificate is
+/// chosen by that signed hash, and the (unsigned) signer identifier must agree with it:
+/// two embedded certificates with the same issuer and serial cannot make the choice
+/// ambiguous.
+fn signer_certificate<'t>(
+    value: AnyRef<'_>,
+    signer: &SignerInfo<'_>,
+    token: &'t Token<'_>,
+) -> Result<&'t Cert, String> {
     let bad = |e: der::Error| format!("signingCertificateV2 attribute does not parse: {e}");
-    let outer = AnyRef::from_der(value_der).map_err(bad)?;
-    let mut r = SliceReader::new(outer.value()).map_err(bad)?;
+    let mut r = SliceReader::new(value.value()).map_err(bad)?;
     let certs: AnyRef<'_> = r.decode().map_err(bad)?;
     let mut certs = SliceReader::new(certs.value()).map_err(bad)?;
     if certs.is_finished() {
@@ -332,8 +253,18 @@ fn check_signing_certificate_v2(value_der: &[u8], cert: &Cert) -> Result<(), Str
         HashAlg::Sha256
     };
     let cert_hash: OctetStringRef<'_> = id.decode().map_err(bad)?;
-    if cert_hash.as_bytes() != hash.digest(&cert.der).as_slice() {
-        return Err("signing certificate hash does not match the certHash in signingCertificateV2".into());
+    let Some(cert) = token.certs.iter().find(|c| hash.digest(&c.der).as_slice() == cert_hash.as_bytes()) else {
+        return Err(if token.certs.iter().any(|c| matches_sid(&c.x, &signer.sid)) {
+            "signing certificate hash does not match the certHash in signingCertificateV2".into()
+        } else {
+            "signing certificate not found in the timestamp token".into()
+        });
+    };
+    if !matches_sid(&cert.x, &signer.sid) {
+        return Err(format!(
+            "the signer identifier does not name the certificate {} that signingCertificateV2 names",
+            cert.x.tbs_certificate.subject
+        ));
     }
     if !id.is_finished() {
         // IssuerSerial ::= SEQUENCE { issuer GeneralNames, serialNumber }: only the serial
@@ -346,24 +277,21 @@ fn check_signing_certificate_v2(value_der: &[u8], cert: &Cert) -> Result<(), Str
             return Err("signingCertificateV2 names another serial number than the signing certificate".into());
         }
     }
-    Ok(())
+    Ok(cert)
 }
 
 fn check_tsa_leaf(cert: &Certificate) -> Result<(), String> {
     let subject = &cert.tbs_certificate.subject;
-    let ext = cert
-        .tbs_certificate
-        .extensions
-        .iter()
-        .flatten()
-        .find(|e| e.extn_id == ID_CE_EXT_KEY_USAGE)
-        .ok_or(format!("timestamping certificate {subject} has no extended key usage"))?;
-    if !ext.critical {
-        return Err(format!("timestamping certificate {subject}: extended key usage must be critical"));
-    }
-    let eku = ExtendedKeyUsage::from_der(ext.extn_value.as_bytes()).map_err(|e| format!("extended key usage: {e}"))?;
-    if eku.0 != [ID_KP_TIME_STAMPING] {
-        return Err(format!("timestamping certificate {subject}: extended key usage must be timeStamping only"));
+    match cert.tbs_certificate.get::<ExtendedKeyUsage>() {
+        Ok(Some((true, eku))) if eku.0 == [ID_KP_TIME_STAMPING] => {}
+        Ok(Some((true, _))) => {
+            return Err(format!("timestamping certificate {subject}: extended key usage must be timeStamping only"));
+        }
+        Ok(Some((false, _))) => {
+            return Err(format!("timestamping certificate {subject}: extended key usage must be critical"));
+        }
+        Ok(None) => return Err(format!("timestamping certificate {subject} has no extended key usage")),
+        Err(e) => return Err(format!("timestamping certificate {subject}: extended key usage: {e}")),
     }
     match cert.tbs_certificate.get::<KeyUsage>() {
         Ok(Some((_, ku))) if ku.digital_signature() => Ok(()),

@@ -68,6 +68,9 @@ impl rsa::rand_core::CryptoRng for TestRng {}
 pub enum SignKey {
     P256(p256::ecdsa::SigningKey),
     P384(p384::ecdsa::SigningKey),
+    /// rcgen (ring) cannot sign with P-521: certificates with such a key are made with a
+    /// stand-in key and finished with [`resign`] / [`with_key`].
+    P521(p521::ecdsa::SigningKey),
     Rsa(rsa::RsaPrivateKey),
 }
 
@@ -92,6 +95,10 @@ impl SignKey {
         SignKey::P384(p384::ecdsa::SigningKey::random(&mut TestRng(seed)))
     }
 
+    pub fn p521(seed: u64) -> Self {
+        SignKey::P521(p521::ecdsa::SigningKey::random(&mut TestRng(seed)))
+    }
+
     pub fn rsa(bits: usize) -> Self {
         SignKey::Rsa(rsa_key(bits))
     }
@@ -101,6 +108,7 @@ impl SignKey {
         match self {
             SignKey::P256(_) => "ES256",
             SignKey::P384(_) => "ES384",
+            SignKey::P521(_) => "ES512",
             SignKey::Rsa(_) => "PS256",
         }
     }
@@ -109,6 +117,7 @@ impl SignKey {
         match self {
             SignKey::P256(_) => iana::Algorithm::ES256,
             SignKey::P384(_) => iana::Algorithm::ES384,
+            SignKey::P521(_) => iana::Algorithm::ES512,
             SignKey::Rsa(_) => iana::Algorithm::PS256,
         }
     }
@@ -124,6 +133,10 @@ impl SignKey {
             }
             SignKey::P384(k) => {
                 let s: p384::ecdsa::Signature = k.sign(msg);
+                s.to_bytes().to_vec()
+            }
+            SignKey::P521(k) => {
+                let s: p521::ecdsa::Signature = k.sign(msg);
                 s.to_bytes().to_vec()
             }
             SignKey::Rsa(k) => {
@@ -145,6 +158,10 @@ impl SignKey {
                 let s: p384::ecdsa::Signature = k.sign(msg);
                 s.to_der().as_bytes().to_vec()
             }
+            SignKey::P521(k) => {
+                let s: p521::ecdsa::Signature = k.sign(msg);
+                s.to_der().as_bytes().to_vec()
+            }
             SignKey::Rsa(k) => {
                 let hashed = sha2::Sha256::digest(msg);
                 k.sign(rsa::Pkcs1v15Sign::new::<sha2::Sha256>(), &hashed).expect("PKCS#1 sign")
@@ -157,6 +174,7 @@ impl SignKey {
         match self {
             SignKey::P256(_) => seq(&[oid("1.2.840.10045.4.3.2")]),
             SignKey::P384(_) => seq(&[oid("1.2.840.10045.4.3.3")]),
+            SignKey::P521(_) => seq(&[oid("1.2.840.10045.4.3.4")]),
             SignKey::Rsa(_) => seq(&[oid("1.2.840.113549.1.1.11"), tlv(0x05, &[])]),
         }
     }
@@ -168,6 +186,7 @@ impl rcgen::PublicKeyData for SignKey {
         let bytes = match self {
             SignKey::P256(k) => k.verifying_key().to_encoded_point(false).as_bytes().to_vec(),
             SignKey::P384(k) => k.verifying_key().to_encoded_point(false).as_bytes().to_vec(),
+            SignKey::P521(_) => panic!("rcgen cannot use a P-521 key: use resign and with_key"),
             SignKey::Rsa(k) => {
                 use rsa::pkcs1::EncodeRsaPublicKey as _;
                 k.to_public_key().to_pkcs1_der().expect("PKCS#1").as_bytes().to_vec()
@@ -180,6 +199,7 @@ impl rcgen::PublicKeyData for SignKey {
         match self {
             SignKey::P256(_) => &rcgen::PKCS_ECDSA_P256_SHA256,
             SignKey::P384(_) => &rcgen::PKCS_ECDSA_P384_SHA384,
+            SignKey::P521(_) => panic!("rcgen cannot use a P-521 key: use resign and with_key"),
             SignKey::Rsa(_) => &rcgen::PKCS_RSA_SHA256,
         }
     }
@@ -284,13 +304,87 @@ pub fn resign_as(
     alg_der: &[u8],
     edit: impl FnOnce(&mut x509_cert::TbsCertificate),
 ) -> Vec<u8> {
+    resign_with(cert, alg_der, |tbs| issuer_key.sign_x509(tbs), edit)
+}
+
+/// [`resign_as`] with the signature made by `sign` over the TBS bytes.
+pub fn resign_with(
+    cert: &[u8],
+    alg_der: &[u8],
+    sign: impl FnOnce(&[u8]) -> Vec<u8>,
+    edit: impl FnOnce(&mut x509_cert::TbsCertificate),
+) -> Vec<u8> {
     use der::{Decode as _, Encode as _};
     let mut c = x509_cert::Certificate::from_der(cert).expect("certificate");
     c.tbs_certificate.signature = x509_cert::spki::AlgorithmIdentifierOwned::from_der(alg_der).expect("alg");
     edit(&mut c.tbs_certificate);
     let tbs = c.tbs_certificate.to_der().expect("tbs");
-    let sig = issuer_key.sign_x509(&tbs);
+    let sig = sign(&tbs);
     seq(&[tbs, alg_der.to_vec(), tlv(0x03, &[&[0u8][..], &sig].concat())])
+}
+
+impl SignKey {
+    /// DER SubjectPublicKeyInfo of this key.
+    pub fn spki_der(&self) -> Vec<u8> {
+        let ec = |curve: &str, point: Vec<u8>| {
+            seq(&[seq(&[oid("1.2.840.10045.2.1"), oid(curve)]), tlv(0x03, &[&[0u8][..], &point].concat())])
+        };
+        match self {
+            SignKey::P256(k) => {
+                ec("1.2.840.10045.3.1.7", k.verifying_key().to_encoded_point(false).as_bytes().to_vec())
+            }
+            SignKey::P384(k) => ec("1.3.132.0.34", k.verifying_key().to_encoded_point(false).as_bytes().to_vec()),
+            SignKey::P521(k) => {
+                let vk = p521::ecdsa::VerifyingKey::from(k);
+                ec("1.3.132.0.35", vk.to_encoded_point(false).as_bytes().to_vec())
+            }
+            SignKey::Rsa(k) => {
+                use rsa::pkcs1::EncodeRsaPublicKey as _;
+                let pkcs1 = k.to_public_key().to_pkcs1_der().expect("PKCS#1").as_bytes().to_vec();
+                seq(&[seq(&[oid("1.2.840.113549.1.1.1"), tlv(0x05, &[])]), tlv(0x03, &[&[0u8][..], &pkcs1].concat())])
+            }
+        }
+    }
+}
+
+/// `cert` with its subject key replaced by `key`'s and re-signed by `issuer_key`: how a
+/// certificate for a key rcgen cannot use (P-521) is made from one rcgen wrote for a
+/// stand-in key.
+pub fn with_key(cert: &[u8], key: &SignKey, issuer_key: &SignKey) -> Vec<u8> {
+    use der::Decode as _;
+    let spki = key.spki_der();
+    resign(cert, issuer_key, |tbs| {
+        tbs.subject_public_key_info = x509_cert::spki::SubjectPublicKeyInfoOwned::from_der(&spki).expect("spki");
+    })
+}
+
+/// A CA with a key rcgen cannot sign with (P-521): rcgen writes its certificates under a
+/// P-256 stand-in of the same name, and each is then re-signed with the real key.
+pub struct ResignedCa {
+    pub stand_in: Ca,
+    pub key: SignKey,
+    pub der: Vec<u8>,
+}
+
+impl ResignedCa {
+    pub fn intermediate(parent: &Ca, cn: &str, serial: u64, key: SignKey) -> ResignedCa {
+        let stand_in = parent.intermediate(cn, serial, SignKey::p256(serial ^ 0x5eed));
+        let der = with_key(&stand_in.der, &key, parent.key());
+        ResignedCa { stand_in, key, der }
+    }
+
+    pub fn issue(&self, params: &CertificateParams, key: &SignKey) -> Vec<u8> {
+        issue_with(&self.stand_in, &self.key, params, key)
+    }
+}
+
+/// A certificate for `key`, whatever its kind, named as issued by `issuer` and signed
+/// with `issuer_key`.
+pub fn issue_with(issuer: &Ca, issuer_key: &SignKey, params: &CertificateParams, key: &SignKey) -> Vec<u8> {
+    match key {
+        SignKey::P521(_) => with_key(&issuer.issue(params, &SignKey::p256(0x5eed)), key, issuer_key),
+        _ => resign(&issuer.issue(params, key), issuer_key, |_| {}),
+    }
 }
 
 /// A signer: a key and its chain, leaf first.
@@ -530,67 +624,133 @@ pub fn int(n: u64) -> Vec<u8> {
 
 const SHA256: &str = "2.16.840.1.101.3.4.2.1";
 
+/// A TSA certificate as Notation wants it: critical timeStamping-only EKU, digitalSignature.
+pub fn tsa_leaf_params(cn: &str, serial: u64) -> CertificateParams {
+    let mut p = CertificateParams::default();
+    p.distinguished_name = dn(ORG, cn);
+    p.serial_number = Some(SerialNumber::from(serial));
+    p.is_ca = IsCa::ExplicitNoCa;
+    p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    p.not_before = ymd(2025, 1, 1);
+    p.not_after = ymd(2035, 1, 1);
+    let mut eku = CustomExtension::from_oid_content(&[2, 5, 29, 37], seq(&[oid("1.3.6.1.5.5.7.3.8")]));
+    eku.set_criticality(true);
+    p.custom_extensions = vec![eku];
+    p
+}
+
 pub struct Tsa {
     pub root: Ca,
     pub leaf_der: Vec<u8>,
     pub key: SignKey,
+    /// What a token carries: the TSA certificate, then any intermediates.
+    pub certs: Vec<Vec<u8>>,
 }
 
 impl Tsa {
     pub fn new(seed: u64) -> Tsa {
-        let root = Ca::root("Test TSA Root", seed, SignKey::p256(seed));
-        let key = SignKey::p256(seed + 1);
-        let mut p = CertificateParams::default();
-        p.distinguished_name = dn(ORG, "Test TSA");
-        p.serial_number = Some(SerialNumber::from(seed + 1));
-        p.is_ca = IsCa::ExplicitNoCa;
-        p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        p.not_before = ymd(2025, 1, 1);
-        p.not_after = ymd(2035, 1, 1);
-        let mut eku = CustomExtension::from_oid_content(&[2, 5, 29, 37], seq(&[oid("1.3.6.1.5.5.7.3.8")]));
-        eku.set_criticality(true);
-        p.custom_extensions = vec![eku];
-        let leaf_der = root.issue(&p, &key);
-        Tsa { root, leaf_der, key }
+        Self::build(seed, None, |_| {})
     }
 
-    /// A SHA-256 TimeStampToken over `message` at `gen_time` (GeneralizedTime text), 1 s
-    /// accuracy, signed with SigningCertificateV2 naming the TSA certificate.
-    pub fn token(&self, message: &[u8], gen_time: &str) -> Vec<u8> {
-        use der::{Decode as _, Encode as _};
-        let tst = seq(&[
+    /// A TSA under `Test TSA Root`, through an intermediate with `intermediate_key` if
+    /// given, its certificate bent by `edit`.
+    pub fn build(seed: u64, intermediate_key: Option<SignKey>, edit: impl FnOnce(&mut CertificateParams)) -> Tsa {
+        let root = Ca::root("Test TSA Root", seed, SignKey::p256(seed));
+        let key = SignKey::p256(seed + 1);
+        let mut p = tsa_leaf_params("Test TSA", seed + 1);
+        edit(&mut p);
+        let (leaf_der, certs) = match intermediate_key {
+            None => {
+                let leaf = root.issue(&p, &key);
+                (leaf.clone(), vec![leaf])
+            }
+            Some(inter_key) => {
+                let inter = root.intermediate("Test TSA Intermediate", seed + 2, inter_key);
+                let leaf = inter.issue(&p, &key);
+                (leaf.clone(), vec![leaf, inter.der.clone()])
+            }
+        };
+        Tsa { root, leaf_der, key, certs }
+    }
+
+    /// The TSTInfo of a SHA-256 token over `message` at `gen_time` (GeneralizedTime text),
+    /// 1 s accuracy.
+    pub fn tst_info(&self, message: &[u8], gen_time: &str) -> Vec<u8> {
+        seq(&[
             int(1),
             oid("1.3.6.1.4.1.99999.1"),
             seq(&[seq(&[oid(SHA256)]), tlv(0x04, &sha2::Sha256::digest(message))]),
             int(0x5eed),
             tlv(0x18, gen_time.as_bytes()),
             seq(&[int(1)]),
-        ]);
+        ])
+    }
+
+    /// The signed attributes (a DER SET) binding `tst` and the TSA certificate.
+    pub fn signed_attrs(&self, tst: &[u8]) -> Vec<u8> {
         let cert_id = seq(&[tlv(0x04, &sha2::Sha256::digest(&self.leaf_der))]);
-        let signed_attrs = set(&[
+        set(&[
             seq(&[oid("1.2.840.113549.1.9.3"), set(&[oid("1.2.840.113549.1.9.16.1.4")])]),
-            seq(&[oid("1.2.840.113549.1.9.4"), set(&[tlv(0x04, &sha2::Sha256::digest(&tst))])]),
+            seq(&[oid("1.2.840.113549.1.9.4"), set(&[tlv(0x04, &sha2::Sha256::digest(tst))])]),
             seq(&[oid("1.2.840.113549.1.9.16.2.47"), set(&[seq(&[seq(&[cert_id])])])]),
-        ]);
-        let signature = self.key.sign_x509(&signed_attrs);
+        ])
+    }
+
+    /// A SignerInfo naming the TSA certificate by issuer and serial, with `signed_attrs`
+    /// (a SET, written as [0]) and `signature` as given.
+    pub fn signer_info(&self, signed_attrs: &[u8], signature: &[u8]) -> Vec<u8> {
+        use der::{Decode as _, Encode as _};
         let leaf = x509_cert::Certificate::from_der(&self.leaf_der).unwrap();
         let sid =
             seq(&[leaf.tbs_certificate.issuer.to_der().unwrap(), leaf.tbs_certificate.serial_number.to_der().unwrap()]);
-        let signer_info = seq(&[
+        seq(&[
             int(1),
             sid,
             seq(&[oid(SHA256)]),
-            tlv(0xa0, content(&signed_attrs)),
+            tlv(0xa0, content(signed_attrs)),
             self.key.x509_alg_der(),
-            tlv(0x04, &signature),
-        ]);
+            tlv(0x04, signature),
+        ])
+    }
+
+    /// A ContentInfo carrying `tst` as eContent, `certs` and the SignerInfos in the order
+    /// given (not re-sorted, so a test controls what comes first).
+    pub fn assemble(&self, tst: &[u8], certs: &[Vec<u8>], signer_infos: &[Vec<u8>]) -> Vec<u8> {
         let signed_data = seq(&[
             int(3),
             set(&[seq(&[oid(SHA256)])]),
-            seq(&[oid("1.2.840.113549.1.9.16.1.4"), tlv(0xa0, &tlv(0x04, &tst))]),
-            tlv(0xa0, &self.leaf_der),
-            set(&[signer_info]),
+            seq(&[oid("1.2.840.113549.1.9.16.1.4"), tlv(0xa0, &tlv(0x04, tst))]),
+            tlv(0xa0, &certs.concat()),
+            tlv(0x31, &signer_infos.concat()),
         ]);
         seq(&[oid("1.2.840.113549.1.7.2"), tlv(0xa0, &signed_data)])
+    }
+
+    /// A genuine SHA-256 TimeStampToken over `message` at `gen_time`.
+    pub fn token(&self, message: &[u8], gen_time: &str) -> Vec<u8> {
+        let tst = self.tst_info(message, gen_time);
+        let attrs = self.signed_attrs(&tst);
+        let signer = self.signer_info(&attrs, &self.key.sign_x509(&attrs));
+        self.assemble(&tst, &self.certs, &[signer])
+    }
+
+    /// The forgery of issue 7, made without the TSA key: one genuine token (over whatever
+    /// bytes the TSA was once asked to stamp) is kept, its TSTInfo replaced by a forged one
+    /// (`forged_message` at `forged_time`), and a second SignerInfo is added that reuses the
+    /// genuine signature value but carries attributes whose messageDigest covers the forgery.
+    pub fn spliced_token(
+        &self,
+        genuine_message: &[u8],
+        genuine_time: &str,
+        forged_message: &[u8],
+        forged_time: &str,
+    ) -> Vec<u8> {
+        let genuine_tst = self.tst_info(genuine_message, genuine_time);
+        let genuine_attrs = self.signed_attrs(&genuine_tst);
+        let signature = self.key.sign_x509(&genuine_attrs);
+        let forged_tst = self.tst_info(forged_message, forged_time);
+        let forged_attrs = self.signed_attrs(&forged_tst);
+        let signers = [self.signer_info(&genuine_attrs, &signature), self.signer_info(&forged_attrs, &signature)];
+        self.assemble(&forged_tst, &self.certs, &signers)
     }
 }

@@ -73,10 +73,37 @@ impl std::fmt::Debug for PublicKey {
 }
 
 const RSA_ENCRYPTION: &str = "1.2.840.113549.1.1.1";
+const RSASSA_PSS: &str = "1.2.840.113549.1.1.10";
 const EC_PUBLIC_KEY: &str = "1.2.840.10045.2.1";
 const P256_OID: &str = "1.2.840.10045.3.1.7";
 const P384_OID: &str = "1.3.132.0.34";
 const P521_OID: &str = "1.3.132.0.35";
+
+/// Smallest RSA modulus any certificate of a chain may have (the leaf's own minimum).
+pub const MIN_RSA_BITS: usize = 2048;
+
+/// The key rule for every certificate of a chain, CA, root or TSA: RSA of at least
+/// [`MIN_RSA_BITS`] (the rsa crate refuses more than 4096 on parsing) and EC on P-256,
+/// P-384 or P-521 with a valid point. The signing leaf is held to the narrower
+/// [`PublicKey::from_spki`] as well.
+pub fn check_certificate_key(spki: &SubjectPublicKeyInfoOwned) -> Result<(), String> {
+    match spki.algorithm.oid.to_string().as_str() {
+        // RSASSA-PSS keys (1.2.840.113549.1.1.10) carry the same PKCS#1 key.
+        RSA_ENCRYPTION | RSASSA_PSS => {
+            let bits = spki.subject_public_key.as_bytes().ok_or("public key bit string is not whole bytes")?;
+            let key = rsa::RsaPublicKey::from_pkcs1_der(bits).map_err(|e| format!("bad RSA public key: {e}"))?;
+            let size = key.n().bits();
+            if size < MIN_RSA_BITS {
+                return Err(format!(
+                    "rsa key size {size} bits is not supported: every certificate key needs at least {MIN_RSA_BITS} bits"
+                ));
+            }
+            Ok(())
+        }
+        EC_PUBLIC_KEY => PublicKey::from_spki(spki).map(|_| ()),
+        other => Err(format!("public key algorithm {other} is not supported (RSA, ECDSA)")),
+    }
+}
 
 impl PublicKey {
     /// The key of a certificate, refusing the types and sizes Notation does not allow.

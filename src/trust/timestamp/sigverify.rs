@@ -24,6 +24,7 @@ const ECDSA_SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.100
 const ECDSA_SHA512: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.4");
 const P256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
 const P384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
+const P521: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.35");
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HashAlg {
@@ -169,8 +170,26 @@ fn verify_ecdsa(key: &SubjectPublicKeyInfoOwned, hash: HashAlg, msg: &[u8], sig:
             let s = p384::ecdsa::Signature::from_der(sig).map_err(bad)?;
             vk.verify_prehash(&digest, &s).map_err(bad)
         }
+        P521 => {
+            let vk = p521::ecdsa::VerifyingKey::from_sec1_bytes(point).map_err(|e| format!("bad P-521 key: {e}"))?;
+            let s = p521::ecdsa::Signature::from_der(sig).map_err(bad)?;
+            vk.verify_prehash(&p521_prehash(&digest), &s).map_err(bad)
+        }
         other => Err(format!("unsupported elliptic curve {other}")),
     }
+}
+
+/// ECDSA uses a hash shorter than the curve order whole (FIPS 186-5 §6.4.2); the
+/// RustCrypto verifier refuses a prehash under half the 66-byte P-521 field, so SHA-256 is
+/// given to it left-padded with zeros, which is the same integer.
+fn p521_prehash(digest: &[u8]) -> Vec<u8> {
+    const PADDED: usize = 64;
+    if digest.len() >= PADDED {
+        return digest.to_vec();
+    }
+    let mut padded = vec![0u8; PADDED - digest.len()];
+    padded.extend_from_slice(digest);
+    padded
 }
 
 pub fn to_utc(t: x509_cert::time::Time) -> chrono::DateTime<chrono::Utc> {
