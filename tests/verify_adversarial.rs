@@ -70,7 +70,14 @@ const POLICY: &str = r#"{"version": "1.0", "trustPolicies": [
   {"name": "permissive", "registryScopes": ["example.com/permissive"],
    "signatureVerification": {"level": "permissive"}, "trustStores": ["ca:test"], "trustedIdentities": ["*"]},
   {"name": "sibling-only", "registryScopes": ["example.com/sibling"], "signatureVerification": {"level": "strict"},
-   "trustStores": ["ca:sibling"], "trustedIdentities": ["*"]}
+   "trustStores": ["ca:sibling"], "trustedIdentities": ["*"]},
+  {"name": "tsa-after-expiry", "registryScopes": ["example.com/tsa-after-expiry"],
+   "signatureVerification": {"level": "strict", "verifyTimestamp": "afterCertExpiry"},
+   "trustStores": ["ca:test", "tsa:test-tsa"], "trustedIdentities": ["*"]},
+  {"name": "p521-root", "registryScopes": ["example.com/p521-root"], "signatureVerification": {"level": "strict"},
+   "trustStores": ["ca:p521"], "trustedIdentities": ["*"]},
+  {"name": "critical-root", "registryScopes": ["example.com/critical-root"],
+   "signatureVerification": {"level": "strict"}, "trustStores": ["ca:critical-root"], "trustedIdentities": ["*"]}
 ]}"#;
 
 /// The PKI, the Notation directory and a verifier over it.
@@ -88,6 +95,10 @@ struct World {
     untrusted: Signer,
     tsa: Tsa,
     other_tsa: Tsa,
+    /// A self-signed P-521 root, alone in the `ca:p521` store.
+    p521_root: ResignedCa,
+    /// A trusted root (`ca:critical-root`) with an unknown critical extension.
+    critical_root: Ca,
     image: Descriptor,
     other_image: Descriptor,
 }
@@ -117,6 +128,12 @@ impl World {
         write_store(dir.path(), "ca", "sibling", &[&sibling.der]);
         write_store(dir.path(), "signingAuthority", "sa", &[&root.der]);
         write_store(dir.path(), "tsa", "test-tsa", &[&tsa.root.der]);
+        let p521_root = ResignedCa::root("P-521 Root", 80, SignKey::p521(80));
+        write_store(dir.path(), "ca", "p521", &[&p521_root.der]);
+        let mut p = ca_params("Critical Root", 79);
+        p.custom_extensions.push(critical_ext(UNKNOWN_EXTENSION, vec![0x05, 0x00]));
+        let critical_root = Ca::root_with(p, SignKey::p256(79));
+        write_store(dir.path(), "ca", "critical-root", &[&critical_root.der]);
         let cache = tempfile::tempdir().unwrap();
         let policy = TrustPolicy::parse(POLICY).expect("test policy");
         let verifier = Verifier::new(
@@ -138,6 +155,8 @@ impl World {
             untrusted,
             tsa,
             other_tsa,
+            p521_root,
+            critical_root,
             image: image('a', 1234),
             other_image: image('b', 4321),
         }
@@ -611,6 +630,128 @@ fn corpus(w: &World) -> Vec<Case> {
             jws(&Signer { key, chain }, &w.image, &attrs()).bytes(),
             "path length",
         );
+    }
+
+    // --- issue 7: critical extensions, CA key sizes ---
+    {
+        let leaf_case = |c: &mut Corpus, name: &str, edit: &dyn Fn(&mut CertificateParams), why: &'static str| {
+            let mut p = leaf_params("bent leaf", 71);
+            edit(&mut p);
+            let bent = w.leaf(p, SignKey::p256(71));
+            c.jws(name, jws(&bent, &w.image, &attrs()).bytes(), why);
+        };
+        leaf_case(
+            &mut c,
+            "leaf with an unknown critical extension",
+            &|p| p.custom_extensions.push(critical_ext(UNKNOWN_EXTENSION, vec![0x05, 0x00])),
+            "unrecognised critical extension 1.3.6.1.4.1.99999.42",
+        );
+        // A second extKeyUsage, non-critical, allowing anything: RFC 5280 allows one instance,
+        // and two readers of "the" EKU could each pick a different one.
+        leaf_case(
+            &mut c,
+            "leaf with extKeyUsage twice",
+            &|p| {
+                p.custom_extensions.push(CustomExtension::from_oid_content(&[2, 5, 29, 37], seq(&[oid("2.5.29.37.0")])))
+            },
+            "extension 2.5.29.37 occurs more than once",
+        );
+        let under = |c: &mut Corpus, name: &str, p: CertificateParams, key: SignKey, why: &'static str| {
+            let ca = w.root.issue_ca(p, key);
+            let leaf_key = SignKey::p256(72);
+            let chain =
+                vec![ca.issue(&leaf_params("leaf of a bent CA", 72), &leaf_key), ca.der.clone(), w.root.der.clone()];
+            c.jws(name, jws(&Signer { key: leaf_key, chain }, &w.image, &attrs()).bytes(), why);
+        };
+        let mut p = ca_params("Critical Intermediate", 73);
+        p.custom_extensions.push(critical_ext(UNKNOWN_EXTENSION, vec![0x05, 0x00]));
+        under(
+            &mut c,
+            "intermediate with an unknown critical extension",
+            p,
+            SignKey::p256(73),
+            "unrecognised critical extension",
+        );
+        // policyConstraints (requireExplicitPolicy 0) is one Go processes and this verifier
+        // does not: ignoring it could accept what RFC 5280 path validation refuses.
+        let mut p = ca_params("Policy Constrained Intermediate", 74);
+        p.custom_extensions.push(critical_ext(&[2, 5, 29, 36], seq(&[tlv(0x80, &[0])])));
+        under(
+            &mut c,
+            "intermediate with a critical policyConstraints",
+            p,
+            SignKey::p256(74),
+            "critical extension 2.5.29.36",
+        );
+        under(
+            &mut c,
+            "RSA-1024 intermediate",
+            ca_params("Weak Intermediate", 75),
+            SignKey::rsa(1024),
+            "rsa key size 1024",
+        );
+
+        // RSA-1024 two levels up, above a strong intermediate.
+        let weak = w.root.intermediate("Weak Upper Intermediate", 76, SignKey::rsa(1024));
+        let strong = weak.intermediate("Strong Lower Intermediate", 77, SignKey::p256(77));
+        let key = SignKey::p256(78);
+        let chain = vec![
+            strong.issue(&leaf_params("leaf under a weak CA", 78), &key),
+            strong.der.clone(),
+            weak.der.clone(),
+            w.root.der.clone(),
+        ];
+        c.jws(
+            "RSA-1024 intermediate above a strong one",
+            jws(&Signer { key, chain }, &w.image, &attrs()).bytes(),
+            "\"CN=Weak Upper Intermediate,O=Sigscope Test,ST=WA,C=US\": rsa key size 1024",
+        );
+        // A trusted root with an unknown critical extension: being in a trust store does
+        // not make its extensions understood.
+        let key = SignKey::p256(79);
+        let root = &w.critical_root;
+        let chain = vec![root.issue(&leaf_params("leaf of a critical root", 79), &key), root.der.clone()];
+        c.add_with(
+            "trusted root with an unknown critical extension",
+            JWS,
+            jws(&Signer { key, chain }, &w.image, &attrs()).bytes(),
+            "critical-root",
+            w.image.clone(),
+            CheckKind::Integrity,
+            "unrecognised critical extension",
+        );
+    }
+
+    // --- issue 7: a timestamp token spliced from a genuine one ---
+    {
+        // The signer's certificate expired on 2026-01-01; it signs today and claims a
+        // signing time inside its validity. The TSA once stamped other bytes; the splice
+        // adds a SignerInfo reusing that signature over attributes for a forged TSTInfo
+        // (genTime 2025-12-01, imprint over the new signature).
+        let expired = expired_signer(w);
+        let old = Attrs::x509(at(2025, 12, 1, 0), Some(at(2026, 12, 31, 0)));
+        let splice = |sig: &[u8]| {
+            w.tsa.spliced_token(b"a signature the TSA once stamped", "20260301000000Z", sig, "20251201000000Z")
+        };
+        let j = jws(&expired, &w.image, &old);
+        let jws_bytes = j.clone().with_timestamp(splice(&j.raw_signature)).bytes();
+        let mut m = cose(&expired, &w.image, &old);
+        let token = splice(&m.signature);
+        m.unprotected.rest.push((Label::Text(H_TIMESTAMP.into()), Cbor::Bytes(token)));
+        let cose_bytes = cose_bytes(m);
+        for statement in ["tsa", "tsa-after-expiry"] {
+            for (kind, media_type, bytes) in [("jws", JWS, &jws_bytes), ("cose", COSE, &cose_bytes)] {
+                c.add_with(
+                    &format!("spliced two-signer timestamp token, {kind}, {statement}"),
+                    media_type,
+                    bytes.clone(),
+                    statement,
+                    w.image.clone(),
+                    CheckKind::AuthenticTimestamp,
+                    "exactly one SignerInfo, this one has 2",
+                );
+            }
+        }
     }
 
     // --- protected headers: crit, scheme, times, content type ---
@@ -1189,6 +1330,14 @@ fn cose_raw(key: &SignKey, protected: &[u8], unprotected: Cbor, payload: &[u8]) 
     cbor(&Cbor::Tag(18, Box::new(msg)))
 }
 
+const UNKNOWN_EXTENSION: &[u64] = &[1, 3, 6, 1, 4, 1, 99999, 42];
+
+fn critical_ext(arcs: &[u64], value: Vec<u8>) -> CustomExtension {
+    let mut e = CustomExtension::from_oid_content(arcs, value);
+    e.set_criticality(true);
+    e
+}
+
 fn expired_signer(w: &World) -> Signer {
     let mut p = leaf_params("expired leaf", 61);
     p.not_before = ymd(2025, 6, 1);
@@ -1247,6 +1396,64 @@ fn valid_envelopes_verify_at_strict_level() {
         assert_verified(&w, "hand-written COSE", "strict", COSE, &cose_raw(&s.key, &p, u, &payload(&w.image)));
     }
     assert_verified(&w, "no expiry", "strict", JWS, &jws(&w.p256, &w.image, &Attrs::x509(signed_at(), None)).bytes());
+}
+
+/// Issue 7 controls: the genuine tokens the splice cases start from verify under both
+/// verifyTimestamp settings, so the splice is what the rejection is about.
+#[test]
+fn genuine_timestamp_of_an_expired_signer_verifies_with_both_verify_timestamp_settings() {
+    let w = World::new();
+    let expired = expired_signer(&w);
+    let old = Attrs::x509(at(2025, 12, 1, 0), Some(at(2026, 12, 31, 0)));
+    for statement in ["tsa", "tsa-after-expiry"] {
+        let j = jws(&expired, &w.image, &old);
+        let token = w.tsa.token(&j.raw_signature, "20251201000000Z");
+        assert_verified(&w, &format!("JWS, {statement}"), statement, JWS, &j.with_timestamp(token).bytes());
+        let mut m = cose(&expired, &w.image, &old);
+        let token = w.tsa.token(&m.signature, "20251201000000Z");
+        m.unprotected.rest.push((Label::Text(H_TIMESTAMP.into()), Cbor::Bytes(token)));
+        assert_verified(&w, &format!("COSE, {statement}"), statement, COSE, &cose_bytes(m));
+    }
+}
+
+/// Issue 7, item 14: P-521 anywhere in the chain verifies, as with notation.
+#[test]
+fn p521_certificates_verify() {
+    let w = World::new();
+    let a = attrs();
+    // A P-521 intermediate (ecdsa-with-SHA512 over the leaf) under the P-256 root.
+    let inter = ResignedCa::intermediate(&w.root, "P-521 Intermediate", 81, SignKey::p521(81));
+    let key = SignKey::p256(82);
+    let s = Signer {
+        chain: vec![inter.issue(&leaf_params("leaf of P-521", 82), &key), inter.der.clone(), w.root.der.clone()],
+        key,
+    };
+    assert_verified(&w, "P-521 intermediate, JWS", "strict", JWS, &jws(&s, &w.image, &a).bytes());
+    assert_verified(&w, "P-521 intermediate, COSE", "strict", COSE, &cose_bytes(cose(&s, &w.image, &a)));
+    // A P-521 leaf (ES512) under the P-384 intermediate.
+    let key = SignKey::p521(83);
+    let leaf = issue_with(&w.inter, w.inter.key(), &leaf_params("P-521 leaf", 83), &key);
+    let s = Signer { chain: vec![leaf, w.inter.der.clone(), w.root.der.clone()], key };
+    assert_verified(&w, "P-521 leaf, JWS", "strict", JWS, &jws(&s, &w.image, &a).bytes());
+    assert_verified(&w, "P-521 leaf, COSE", "strict", COSE, &cose_bytes(cose(&s, &w.image, &a)));
+    // A self-signed P-521 root over a P-256 leaf.
+    let key = SignKey::p256(84);
+    let leaf = w.p521_root.issue(&leaf_params("leaf of a P-521 root", 84), &key);
+    let s = Signer { chain: vec![leaf, w.p521_root.der.clone()], key };
+    let r = w.verify("p521-root", JWS, &jws(&s, &w.image, &a).bytes(), &w.image);
+    assert_eq!(r.verdict, SignatureVerdict::Verified, "P-521 root: {:#?}", r.checks);
+}
+
+/// The critical extensions that are understood (chain::UNDERSTOOD_CRITICAL_EXTENSIONS) do
+/// not make a good chain fail: here a critical subjectAltName.
+#[test]
+fn understood_critical_extension_verifies() {
+    let w = World::new();
+    let mut p = leaf_params("critical san", 85);
+    let dns = tlv(0x82, b"signer.example.com");
+    p.custom_extensions.push(critical_ext(&[2, 5, 29, 17], seq(&[dns])));
+    let s = w.leaf(p, SignKey::p256(85));
+    assert_verified(&w, "critical subjectAltName", "strict", JWS, &jws(&s, &w.image, &attrs()).bytes());
 }
 
 #[test]

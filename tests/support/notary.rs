@@ -367,6 +367,12 @@ pub struct ResignedCa {
 }
 
 impl ResignedCa {
+    pub fn root(cn: &str, serial: u64, key: SignKey) -> ResignedCa {
+        let stand_in = Ca::root(cn, serial, SignKey::p256(serial ^ 0x5eed));
+        let der = with_key(&stand_in.der, &key, &key);
+        ResignedCa { stand_in, key, der }
+    }
+
     pub fn intermediate(parent: &Ca, cn: &str, serial: u64, key: SignKey) -> ResignedCa {
         let stand_in = parent.intermediate(cn, serial, SignKey::p256(serial ^ 0x5eed));
         let der = with_key(&stand_in.der, &key, parent.key());
