@@ -1,7 +1,7 @@
 //! OCI image layout (a directory, or the built-in demo held in memory).
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -9,27 +9,36 @@ use bytes::Bytes;
 use tokio::sync::OnceCell;
 
 use crate::error::{Error, Result};
+use crate::fsread::{FileError, Root};
 use crate::oci::{Descriptor, MAX_MANIFEST_BYTES, Manifest, annotations, check_digest_syntax, media, verify_digest};
 use crate::source::{FetchedManifest, Source, SourceStats};
+
+/// Largest `index.json`. In a layout it is the tag list as well as an index: the registry path
+/// reads a tag list as many pages of up to [`MAX_MANIFEST_BYTES`] each, so one index.json gets
+/// four of them (16 MiB, about 100,000 tags), while manifests and blobs keep the registry's limits.
+pub const MAX_LAYOUT_INDEX_BYTES: u64 = 4 * MAX_MANIFEST_BYTES;
 
 /// Files of a layout, by path relative to its root (`index.json`, `blobs/sha256/<hex>`).
 pub trait LayoutFiles: Send + Sync {
     fn read(&self, rel: &str, limit: u64) -> Result<Bytes>;
 }
 
-pub struct DirFiles(pub PathBuf);
+/// Files of a layout directory: only regular files, only inside it (symlinks may point within
+/// the layout, never out of it), each read bounded (see [`crate::fsread`]).
+pub struct DirFiles(Root);
+
+impl DirFiles {
+    pub fn new(dir: &Path) -> Result<Self> {
+        Ok(DirFiles(Root::new(dir)?))
+    }
+}
 
 impl LayoutFiles for DirFiles {
     fn read(&self, rel: &str, limit: u64) -> Result<Bytes> {
-        let path = self.0.join(rel);
-        let meta = std::fs::metadata(&path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => Error::not_found(format!("{} in layout {}", rel, self.0.display())),
-            _ => Error::io(&path, e),
-        })?;
-        if meta.len() > limit {
-            return Err(Error::TooLarge { what: rel.to_string(), size: meta.len(), limit });
-        }
-        std::fs::read(&path).map(Bytes::from).map_err(|e| Error::io(&path, e))
+        self.0.read(rel, limit).map(Bytes::from).map_err(|e| match e {
+            FileError::NotFound { .. } => Error::not_found(format!("{rel} in layout {}", self.0.path().display())),
+            other => other.into(),
+        })
     }
 }
 
@@ -52,9 +61,54 @@ pub struct LayoutSource {
     repository: String,
     files: Box<dyn LayoutFiles>,
     index: Manifest,
+    tags: TagIndex,
     cache: Mutex<HashMap<String, Arc<FetchedManifest>>>,
     referrers: OnceCell<HashMap<String, Vec<Descriptor>>>,
     stats: Mutex<SourceStats>,
+}
+
+/// The tags of `index.json`, indexed once when the layout is opened (a lookup per tag in the
+/// list made listing a large layout quadratic).
+///
+/// A tag is the value of `org.opencontainers.image.ref.name`, matched exactly, byte for byte,
+/// as oras-go and skopeo do: no case folding, no Unicode normalisation, and a full reference
+/// such as `example.com/app:v1` (which some tools write) is a name of its own, not the tag `v1`.
+/// A name listed more than once for the *same* digest is one tag; for different digests it is
+/// ambiguous and refused when looked up.
+struct TagIndex {
+    by_name: HashMap<String, TagEntries>,
+    sorted: Arc<Vec<String>>,
+}
+
+/// The entries of one name with distinct digests: the first few positions in
+/// `index.manifests` (for messages), and how many there are.
+#[derive(Default)]
+struct TagEntries {
+    first: Vec<usize>,
+    distinct: usize,
+}
+
+/// Digests named in an ambiguity error; the count says how many more there are.
+const AMBIGUOUS_SHOWN: usize = 4;
+
+impl TagIndex {
+    fn new(index: &Manifest) -> Self {
+        let mut by_name: HashMap<String, TagEntries> = HashMap::new();
+        let mut seen: HashSet<(&str, &str)> = HashSet::new();
+        for (i, d) in index.manifests.iter().enumerate() {
+            let Some(name) = d.annotations.get(annotations::REF_NAME) else { continue };
+            let entries = by_name.entry(name.clone()).or_default();
+            if seen.insert((name.as_str(), d.digest.as_str())) {
+                entries.distinct += 1;
+                if entries.first.len() < AMBIGUOUS_SHOWN {
+                    entries.first.push(i);
+                }
+            }
+        }
+        let mut sorted: Vec<String> = by_name.keys().cloned().collect();
+        sorted.sort();
+        TagIndex { by_name, sorted: Arc::new(sorted) }
+    }
 }
 
 fn blob_path(digest: &str) -> Result<String> {
@@ -69,8 +123,10 @@ impl LayoutSource {
             return Err(Error::Usage(format!("{} is not a directory holding an OCI image layout", path.display())));
         }
         let layout_file = path.join("oci-layout");
-        let marker = std::fs::read(&layout_file)
-            .map_err(|e| Error::Usage(format!("{}: not an OCI image layout ({e})", layout_file.display())))?;
+        let files = DirFiles::new(path)?;
+        let marker = files.0.read("oci-layout", MAX_MANIFEST_BYTES).map_err(|e| {
+            Error::Usage(format!("{}: not an OCI image layout ({})", layout_file.display(), e.reason()))
+        })?;
         let marker: serde_json::Value =
             serde_json::from_slice(&marker).map_err(|e| Error::malformed(layout_file.display().to_string(), e))?;
         if marker.get("imageLayoutVersion").and_then(|v| v.as_str()).is_none() {
@@ -82,17 +138,19 @@ impl LayoutSource {
             .ok()
             .and_then(|p| p.file_name().map(|f| f.to_string_lossy().into_owned()))
             .unwrap_or_else(|| "layout".into());
-        Self::open(name, repository, Box::new(DirFiles(path.to_path_buf())))
+        Self::open(name, repository, Box::new(files))
     }
 
     pub fn open(name: String, repository: String, files: Box<dyn LayoutFiles>) -> Result<Self> {
-        let raw = files.read("index.json", MAX_MANIFEST_BYTES)?;
+        let raw = files.read("index.json", MAX_LAYOUT_INDEX_BYTES)?;
         let index = Manifest::parse(&raw).map_err(|e| Error::malformed(format!("{name}/index.json"), e))?;
+        let tags = TagIndex::new(&index);
         Ok(LayoutSource {
             name,
             repository,
             files,
             index,
+            tags,
             cache: Mutex::default(),
             referrers: OnceCell::new(),
             stats: Mutex::default(),
@@ -104,8 +162,31 @@ impl LayoutSource {
         &self.repository
     }
 
-    fn tagged(&self, tag: &str) -> Option<&Descriptor> {
-        self.index.manifests.iter().find(|d| d.annotations.get(annotations::REF_NAME).map(String::as_str) == Some(tag))
+    /// The one manifest `tag` names. See [`TagIndex`] for how names are matched.
+    fn tagged(&self, tag: &str) -> Result<&Descriptor> {
+        let entries =
+            self.tags.by_name.get(tag).ok_or_else(|| Error::not_found(format!("tag {tag} in {}", self.name)))?;
+        match (entries.distinct, entries.first.as_slice()) {
+            (1, [one]) => Ok(&self.index.manifests[*one]),
+            _ => Err(self.ambiguous(tag, entries)),
+        }
+    }
+
+    fn ambiguous(&self, tag: &str, entries: &TagEntries) -> Error {
+        let mut digests: Vec<&str> = entries.first.iter().map(|&i| self.index.manifests[i].digest.as_str()).collect();
+        if entries.distinct > digests.len() {
+            digests.push("…");
+        }
+        Error::malformed(
+            format!("{}/index.json", self.name),
+            format!(
+                "tag {tag:?} is ambiguous: it is listed for {} different manifests ({}); tools disagree on which \
+                 one it means (oras-go takes the last entry), so sigscope takes none. Remove the extra entries, \
+                 or address the image by digest (PATH@sha256:…)",
+                entries.distinct,
+                digests.join(", ")
+            ),
+        )
     }
 
     fn load(&self, digest: &str) -> Result<Arc<FetchedManifest>> {
@@ -170,18 +251,14 @@ impl Source for LayoutSource {
     }
 
     async fn tags(&self, _repository: &str) -> Result<Arc<Vec<String>>> {
-        let mut tags: Vec<String> =
-            self.index.manifests.iter().filter_map(|d| d.annotations.get(annotations::REF_NAME).cloned()).collect();
-        tags.sort();
-        tags.dedup();
-        Ok(Arc::new(tags))
+        Ok(self.tags.sorted.clone())
     }
 
     async fn manifest(&self, _repository: &str, reference: &str) -> Result<Arc<FetchedManifest>> {
         if check_digest_syntax(reference).is_ok() {
             return self.load(reference);
         }
-        let d = self.tagged(reference).ok_or_else(|| Error::not_found(format!("tag {reference} in {}", self.name)))?;
+        let d = self.tagged(reference)?;
         self.load(&d.digest.clone())
     }
 

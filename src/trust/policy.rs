@@ -349,21 +349,17 @@ impl TrustPolicy {
     /// legacy `trustpolicy.json`. Symlinks and directories are refused, as Notation does,
     /// so that the policy in force is the file the user sees.
     pub fn load(notation_dir: &Path) -> Result<TrustPolicy, PolicyError> {
+        use crate::fsread::{MAX_CONFIG_BYTES, Symlinks, read_optional};
         for name in [OCI_POLICY_FILE, LEGACY_POLICY_FILE] {
             let path = notation_dir.join(name);
-            let meta = match std::fs::symlink_metadata(&path) {
-                Ok(m) => m,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(PolicyError::Io { path: path.display().to_string(), detail: e.to_string() }),
+            // Checked on the opened file (a FIFO is refused without blocking, a device or a
+            // sparse giant without being read), so no swap between a check and the read helps.
+            let io = |detail: String| PolicyError::Io { path: path.display().to_string(), detail };
+            let Some(bytes) = read_optional(&path, MAX_CONFIG_BYTES, Symlinks::Refuse).map_err(|e| io(e.reason()))?
+            else {
+                continue;
             };
-            if !meta.file_type().is_file() {
-                return Err(PolicyError::Io {
-                    path: path.display().to_string(),
-                    detail: "not a regular file (symlinks and directories are refused)".into(),
-                });
-            }
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| PolicyError::Io { path: path.display().to_string(), detail: e.to_string() })?;
+            let text = String::from_utf8(bytes).map_err(|e| io(format!("not UTF-8 text ({})", e.utf8_error())))?;
             return TrustPolicy::parse(&text);
         }
         Err(PolicyError::Missing { dir: notation_dir.display().to_string() })

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use der::Decode;
 
+use crate::fsread;
+
 use super::policy::{TrustStoreKind, TrustStoreRef};
 use super::timestamp::sigverify::issued_by;
 
@@ -83,7 +85,10 @@ impl TrustStore {
                 out.ignored.push(path);
                 continue;
             }
-            let bytes = std::fs::read(&path).map_err(|e| bad(&path, e.to_string()))?;
+            // Checked again on the opened file: the entry may have been swapped for a FIFO or a
+            // device since it was listed, and a regular file may be huge.
+            let bytes = fsread::read(&path, fsread::MAX_CONFIG_BYTES, fsread::Symlinks::Refuse)
+                .map_err(|e| bad(&path, e.reason()))?;
             for der in split_certificates(&bytes).map_err(|e| bad(&path, e))? {
                 let subject =
                     check_anchor(&der, store.kind).map_err(|(subject, detail)| TrustStoreError::NotAnAnchor {

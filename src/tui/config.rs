@@ -86,15 +86,40 @@ pub fn candidates() -> Vec<PathBuf> {
 pub fn load() -> (Config, Option<ConfigError>) {
     let explicit = std::env::var_os(ENV_FILE).is_some_and(|v| !v.is_empty());
     for path in candidates() {
-        match std::fs::read_to_string(&path) {
-            Ok(text) => return load_str(&path, &text),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => continue,
-            Err(e) => {
-                return (Config::default(), Some(ConfigError { path, line: 0, message: format!("cannot read: {e}") }));
-            }
+        match read(&path) {
+            Ok(Some(text)) => return load_str(&path, &text),
+            Ok(None) if !explicit => continue,
+            Ok(None) => return (Config::default(), Some(unreadable(&path, "no such file".into()))),
+            Err(e) => return (Config::default(), Some(e)),
         }
     }
     (Config::default(), None)
+}
+
+/// Loads one config file; a missing file is an error here (the user named it).
+pub fn load_file(path: &Path) -> (Config, Option<ConfigError>) {
+    match read(path) {
+        Ok(Some(text)) => load_str(path, &text),
+        Ok(None) => (Config::default(), Some(unreadable(path, "no such file".into()))),
+        Err(e) => (Config::default(), Some(e)),
+    }
+}
+
+fn unreadable(path: &Path, why: String) -> ConfigError {
+    ConfigError { path: path.to_path_buf(), line: 0, message: format!("cannot read: {why}") }
+}
+
+/// The file's text; `None` when it does not exist. A FIFO or a device is refused without
+/// blocking or reading, and the file is bounded: a bad config never stops the TUI.
+fn read(path: &Path) -> Result<Option<String>, ConfigError> {
+    use crate::fsread::{MAX_CONFIG_BYTES, Symlinks, read_optional};
+    // Symlinks are followed: dotfile managers link config files into place.
+    let Some(bytes) =
+        read_optional(path, MAX_CONFIG_BYTES, Symlinks::Follow).map_err(|e| unreadable(path, e.reason()))?
+    else {
+        return Ok(None);
+    };
+    String::from_utf8(bytes).map(Some).map_err(|e| unreadable(path, format!("not UTF-8 text ({})", e.utf8_error())))
 }
 
 /// Parses `text` (read from `path`); on any error returns the defaults and the error.

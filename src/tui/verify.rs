@@ -40,18 +40,25 @@ pub fn snapshot(dir: &Path) -> Snapshot {
     let path = policy_path(dir);
     Snapshot {
         dir: dir.to_path_buf(),
-        text: std::fs::read_to_string(&path).ok(),
+        // Bounded, and never blocked by a FIFO: this runs on every change the watcher sees.
+        text: crate::fsread::read_to_string(&path, crate::fsread::MAX_CONFIG_BYTES, crate::fsread::Symlinks::Refuse)
+            .ok(),
         path,
         policy: TrustPolicy::load(dir),
         stores: list_stores(dir),
     }
 }
 
+/// Directory entries looked at per listing: a store directory is a handful of names, and the
+/// watcher lists it on every change, so a directory of millions of entries must not stall it.
+pub const MAX_LISTED_ENTRIES: usize = 10_000;
+
 pub fn list_stores(dir: &Path) -> Vec<TrustStoreRef> {
     let mut out = Vec::new();
     for kind in [TrustStoreKind::Ca, TrustStoreKind::SigningAuthority] {
         let Ok(entries) = std::fs::read_dir(dir.join("truststore/x509").join(kind.dir_name())) else { continue };
         let mut names: Vec<String> = entries
+            .take(MAX_LISTED_ENTRIES)
             .flatten()
             .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
             .filter_map(|e| e.file_name().into_string().ok())
@@ -65,15 +72,19 @@ pub fn list_stores(dir: &Path) -> Vec<TrustStoreRef> {
 
 /// Size and modification time of the policy files and of everything under `truststore/`:
 /// when this changes, the policy or a store changed.
+/// Symlinks are not followed and at most [`MAX_LISTED_ENTRIES`] entries are looked at.
 pub fn fingerprint(dir: &Path) -> Vec<(PathBuf, u64, Option<SystemTime>)> {
     fn walk(path: &Path, depth: usize, out: &mut Vec<(PathBuf, u64, Option<SystemTime>)>) {
+        if out.len() >= MAX_LISTED_ENTRIES {
+            return;
+        }
         let Ok(meta) = std::fs::symlink_metadata(path) else { return };
         out.push((path.to_path_buf(), meta.len(), meta.modified().ok()));
         if meta.is_dir()
             && depth < 6
             && let Ok(entries) = std::fs::read_dir(path)
         {
-            let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+            let mut paths: Vec<PathBuf> = entries.take(MAX_LISTED_ENTRIES).flatten().map(|e| e.path()).collect();
             paths.sort();
             for p in paths {
                 walk(&p, depth + 1, out);
