@@ -595,3 +595,16 @@ fn p521_with_a_shorter_hash_verifies() {
     let tsa = tsa_of(root, vec![leaf, inter.der.clone()], key);
     check(&tsa, &tsa.token(MESSAGE, STAMPED_AT), MESSAGE).unwrap();
 }
+
+#[test]
+fn tsa_certificate_whose_inner_and_outer_signature_algorithms_differ_is_refused() {
+    // Signed (and labelled outside) ecdsa-with-SHA256, labelled ecdsa-with-SHA384 inside.
+    let tsa = TestTsa::new(136);
+    let leaf = notary::resign(&tsa.leaf_der, tsa.root.key(), |tbs| {
+        tbs.signature = spki::AlgorithmIdentifierOwned::from_der(&alg("1.2.840.10045.4.3.3")).unwrap();
+    });
+    let TestTsa { root, key, .. } = tsa;
+    let tsa = tsa_of(root, vec![leaf], key);
+    let err = refused(&tsa, &tsa.token(MESSAGE, STAMPED_AT), MESSAGE);
+    assert!(err.contains("signature algorithm inside the certificate"), "{err}");
+}

@@ -706,6 +706,21 @@ fn corpus(w: &World) -> Vec<Case> {
             jws(&Signer { key, chain }, &w.image, &attrs()).bytes(),
             "\"CN=Weak Upper Intermediate,O=Sigscope Test,ST=WA,C=US\": rsa key size 1024",
         );
+        // The TBS names ecdsa-with-SHA256 while the outer field (which the signature was
+        // made with) says SHA-384: the signed bytes and the verifier would disagree on the
+        // algorithm. RFC 5280 4.1.1.2 requires the two to match; Go refuses the certificate.
+        let bent = w.leaf(leaf_params("two algorithms", 86), SignKey::p256(86));
+        let mut chain = bent.chain.clone();
+        chain[0] = resign(&bent.chain[0], w.inter.key(), |tbs| {
+            use der::Decode as _;
+            tbs.signature =
+                x509_cert::spki::AlgorithmIdentifierOwned::from_der(&seq(&[oid("1.2.840.10045.4.3.2")])).unwrap();
+        });
+        c.jws(
+            "leaf whose inner and outer signature algorithms differ",
+            jws(&Signer { key: bent.key, chain }, &w.image, &attrs()).bytes(),
+            "signature algorithm inside the certificate",
+        );
         // A trusted root with an unknown critical extension: being in a trust store does
         // not make its extensions understood.
         let key = SignKey::p256(79);

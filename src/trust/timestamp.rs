@@ -340,12 +340,25 @@ fn build_chain(leaf: &Cert, embedded: &[Cert], roots: &[Cert]) -> Result<Vec<Cer
             Some(next) => chain.push(next.clone()),
             None => {
                 return Err(format!(
-                    "TSA certificate {} does not chain to a trusted TSA root (certificate signed by unknown authority)",
-                    leaf.x.tbs_certificate.subject
+                    "TSA certificate {} does not chain to a trusted TSA root (certificate signed by unknown authority){}",
+                    leaf.x.tbs_certificate.subject,
+                    why_no_issuer(current, embedded, roots)
                 ));
             }
         }
     }
+}
+
+/// Why the certificates that carry the issuer's name did not verify as the issuer: the
+/// failure is usually there (a bad signature, a mislabelled algorithm), not in the name.
+fn why_no_issuer(child: &Cert, embedded: &[Cert], roots: &[Cert]) -> String {
+    let reasons: Vec<String> = roots
+        .iter()
+        .chain(embedded)
+        .filter(|c| *c != child && c.x.tbs_certificate.subject == child.x.tbs_certificate.issuer)
+        .filter_map(|c| sigverify::issued_by(&child.der, &child.x, &c.x).err())
+        .collect();
+    if reasons.is_empty() { String::new() } else { format!(": {}", reasons.join("; ")) }
 }
 
 struct TstInfo {

@@ -210,6 +210,15 @@ pub fn issued_by(
             child.tbs_certificate.subject, child.tbs_certificate.issuer, issuer.tbs_certificate.subject
         ));
     }
+    // RFC 5280 §4.1.1.2: the algorithm inside the signed part must be the one outside it,
+    // which is what the signature is checked with; otherwise the signer and the verifier
+    // may each have meant a different algorithm (Go refuses such a certificate too).
+    if child.tbs_certificate.signature != child.signature_algorithm {
+        return Err(format!(
+            "certificate {}: the signature algorithm inside the certificate ({}) differs from the one it is signed with ({})",
+            child.tbs_certificate.subject, child.tbs_certificate.signature.oid, child.signature_algorithm.oid
+        ));
+    }
     let tbs = signed_part(child_der)?;
     let sig = child.signature.as_bytes().ok_or("certificate signature is not whole bytes")?;
     verify(&issuer.tbs_certificate.subject_public_key_info, &child.signature_algorithm, None, &tbs, sig).map_err(|e| {
