@@ -370,15 +370,20 @@ const TRUE_AT_5: [u8; 3] = [0x85, 0x01, 0xff];
 /// `crl_der` with its issuingDistributionPoint replaced by `idp` (the extension's value),
 /// re-signed by `issuer` so only the scope differs.
 fn with_idp(crl_der: &[u8], issuer: &Issuer<'_, KeyPair>, idp: &[u8]) -> Vec<u8> {
+    with_idps(crl_der, issuer, &[idp])
+}
+
+/// [`with_idp`] with one issuingDistributionPoint extension per entry of `idps`.
+fn with_idps(crl_der: &[u8], issuer: &Issuer<'_, KeyPair>, idps: &[&[u8]]) -> Vec<u8> {
     use der::{Decode, Encode};
     let mut crl = x509_cert::crl::CertificateList::from_der(crl_der).unwrap();
     let exts = crl.tbs_cert_list.crl_extensions.get_or_insert_with(Vec::new);
     exts.retain(|e| e.extn_id != ID_CE_ISSUING_DISTRIBUTION_POINT);
-    exts.push(x509_cert::ext::Extension {
+    exts.extend(idps.iter().map(|idp| x509_cert::ext::Extension {
         extn_id: ID_CE_ISSUING_DISTRIBUTION_POINT,
         critical: true,
         extn_value: der::asn1::OctetString::new(idp.to_vec()).unwrap(),
-    });
+    }));
     let tbs = crl.tbs_cert_list.to_der().unwrap();
     crl.signature = der::asn1::BitString::from_bytes(&issuer.key().sign(&tbs).unwrap()).unwrap();
     crl.to_der().unwrap()
@@ -664,6 +669,21 @@ mod scope {
     }
 }
 
+#[tokio::test]
+async fn crl_with_two_scopes_is_unknown() {
+    // A harmless-looking scope first, the CA-only one second: which one counts would be a
+    // guess, so neither does.
+    let server = FileServer::start();
+    let pki = make_pki(&server, true);
+    serve_good(&server, &pki);
+    let name = dp_name(&[server.url("/leaf.crl")]);
+    let (open, ca_only) = (tlv(0x30, &name), tlv(0x30, &[name.clone(), vec![0x82, 0x01, 0xff]].concat()));
+    server.put("/leaf.crl", with_idps(&crl(&pki.intermediate, &[], DAY), &pki.intermediate, &[&open, &ca_only]));
+    let cache = tempfile::tempdir().unwrap();
+    let reason = unknown_reason(check_chain(&pki.chain, &online(cache.path()), Utc::now()).await);
+    assert!(reason.contains("2.5.29.28 more than once"), "{reason}");
+}
+
 /// The CRL cache answers only for its URL, only with a CRL in scope, and reads only a
 /// bounded regular file.
 mod cache {
@@ -752,7 +772,7 @@ mod cache {
             .unwrap();
         entry.set_len(65 << 20).unwrap();
         let reason = unknown_reason(check_chain(&pki.chain, &offline(cache.path()), Utc::now()).await);
-        assert!(reason.contains("larger than 64 MiB"), "{reason}");
+        assert!(reason.contains("over the 67108864-byte limit"), "{reason}");
     }
 }
 

@@ -3,8 +3,9 @@
 //! What is and is not done, deliberately:
 //! - Only CRLs (RFC 5280) over `http`/`https`; OCSP is not implemented, so a certificate
 //!   whose only revocation information is an OCSP responder is reported Unknown.
-//! - A certificate without CRL distribution points is reported Unknown with the reason;
-//!   Notation's Go implementation counts it as not revoked. The verifier decides what an
+//! - A certificate without any revocation information (no CRL distribution point, no
+//!   authority information access) cannot be revoked by its issuer and counts as Good, as
+//!   Notation counts it; one offering only OCSP is Unknown. The verifier decides what an
 //!   Unknown means at each verification level; this module only reports.
 //! - Every HTTP URL of every CRL distribution point of a certificate is consulted (as
 //!   notation-core-go does, which also treats each URL as a point of its own): Revoked if any
@@ -38,7 +39,6 @@
 //! - CRL freshness (nextUpdate) is judged against the wall clock, not `at`: it is about
 //!   whether this copy of the list is current, not about the signature.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -468,16 +468,17 @@ impl ValidCrl {
             return Ok(dp_reasons & all_reasons());
         };
         match &idp.distribution_point {
-            None => {}
-            Some(DistributionPointName::FullName(names)) => {
-                if !names.iter().any(|n| point.names.iter().any(|m| same_name(n, m))) {
-                    return Err(format!(
-                        "the CRL is for the distribution point {}, not the distribution point {} the certificate names",
-                        describe_names(names),
-                        describe_names(point.names)
-                    ));
-                }
+            // RFC 5280 §6.3.3 (b)(2)(i): one of its names must be one of the point's.
+            Some(DistributionPointName::FullName(names))
+                if !names.iter().any(|n| point.names.iter().any(|m| same_name(n, m))) =>
+            {
+                return Err(format!(
+                    "the CRL is for the distribution point {}, not the distribution point {} the certificate names",
+                    describe_names(names),
+                    describe_names(point.names)
+                ));
             }
+            None | Some(DistributionPointName::FullName(_)) => {}
             Some(DistributionPointName::NameRelativeToCRLIssuer(_)) => {
                 return Err("the CRL names its distribution point relative to its issuer, which cannot be \
                      matched with the certificate's URL"
@@ -573,34 +574,12 @@ fn reason_names(set: ReasonFlags) -> String {
     if names.is_empty() { "(none)".into() } else { names.join(", ") }
 }
 
-/// The cached CRL at `path`, `None` when there is none. Only a regular file (symlinks
-/// followed) of at most [`MAX_CRL_BYTES`] is read: a symlink planted to `/dev/zero` would
-/// otherwise be read without end, and a FIFO would block forever.
+/// The cached CRL at `path`, `None` when there is none. Read through [`crate::fsread`]: only
+/// a regular file (symlinks followed) of at most [`MAX_CRL_BYTES`], opened without blocking,
+/// so a symlink planted to `/dev/zero` or a FIFO is refused rather than read without end.
 fn read_cached(path: &Path) -> Result<Option<Vec<u8>>, String> {
-    let problem = |e: &dyn std::fmt::Display| format!("cannot read the cached CRL {}: {e}", path.display());
-    let regular = |meta: &std::fs::Metadata| {
-        if !meta.is_file() {
-            return Err(problem(&"not a regular file; remove it"));
-        }
-        if meta.len() > MAX_CRL_BYTES as u64 {
-            return Err(problem(&"larger than 64 MiB; remove it"));
-        }
-        Ok(())
-    };
-    match std::fs::metadata(path) {
-        Ok(meta) => regular(&meta)?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(problem(&e)),
-    }
-    let file = std::fs::File::open(path).map_err(|e| problem(&e))?;
-    // Checked again on what was opened, in case the entry was swapped after the first look.
-    regular(&file.metadata().map_err(|e| problem(&e))?)?;
-    let mut bytes = Vec::new();
-    file.take(MAX_CRL_BYTES as u64 + 1).read_to_end(&mut bytes).map_err(|e| problem(&e))?;
-    if bytes.len() > MAX_CRL_BYTES {
-        return Err(problem(&"larger than 64 MiB; remove it"));
-    }
-    Ok(Some(bytes))
+    crate::fsread::read_optional(path, MAX_CRL_BYTES as u64, crate::fsread::Symlinks::Follow)
+        .map_err(|e| format!("cannot read the cached CRL {}: {}; remove it", path.display(), e.reason()))
 }
 
 async fn download(client: &reqwest::Client, url: &str) -> Result<Vec<u8>, String> {
