@@ -266,7 +266,7 @@ fn rename(e: FileError, named: &Path) -> FileError {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
 

@@ -270,6 +270,17 @@ fn symlink_leaving_the_layout_is_refused_even_with_the_right_content() {
 }
 
 #[test]
+fn blobs_directory_symlinked_out_of_the_layout_is_refused() {
+    // The escape is in a directory on the way, not in the file itself.
+    let d = Demo::new();
+    let digest = d.tag_digest("signed");
+    let outside = d._dir.path().join("blobs-elsewhere");
+    std::fs::rename(d.layout.join("blobs"), &outside).unwrap();
+    symlink(&outside, &d.layout.join("blobs"));
+    assert_refused(&d.tree("signed"), &digest[7..], &["outside the layout"]);
+}
+
+#[test]
 fn symlink_within_the_layout_is_followed() {
     // Refusing escapes must not refuse layouts that share blobs through in-layout symlinks.
     let d = Demo::new();
@@ -538,6 +549,26 @@ async fn an_ambiguous_tag_is_a_node_error_where_the_tui_expands_it() {
     assert!(e.contains("ambiguous") && e.contains(&digests[0]) && e.contains(&digests[1]), "{e}");
     graph.apply(tag, Err(e));
     assert!(graph.node(tag).children.is_empty());
+}
+
+#[tokio::test]
+async fn one_tag_listed_for_forty_thousand_digests_is_refused_in_linear_time() {
+    // The ambiguity check itself must not be quadratic in the entries of one name.
+    let (dir, digests) = tagged_layout(1, &[("ok".to_string(), 0)]);
+    let mut index: Value = serde_json::from_slice(&std::fs::read(dir.path().join("index.json")).unwrap()).unwrap();
+    let entries = index["manifests"].as_array_mut().unwrap();
+    for i in 0..40_000u32 {
+        entries.push(json!({"mediaType": MANIFEST, "digest": digest_of(&i.to_le_bytes()), "size": 10,
+            "annotations": {REF_NAME: "prod"}}));
+    }
+    std::fs::write(dir.path().join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
+    let start = Instant::now();
+    let source = LayoutSource::open_dir(dir.path()).unwrap();
+    let e = source.manifest("x", "prod").await.unwrap_err().to_string();
+    assert!(e.contains("listed for 40000 different manifests") && e.contains(&digest_of(&0u32.to_le_bytes())), "{e}");
+    assert!(e.len() < 1_000, "the message names a few digests, not 40,000: {} bytes", e.len());
+    assert_eq!(source.manifest("x", "ok").await.unwrap().descriptor.digest, digests[0]);
+    assert!(start.elapsed() < Duration::from_secs(30), "took {:?}", start.elapsed());
 }
 
 #[tokio::test]

@@ -301,6 +301,7 @@ mod tests {
     }
 
     /// An executable shell script in `dir`.
+    #[cfg(unix)]
     fn script(dir: &Path, name: &str, body: &str) -> Command {
         use std::os::unix::fs::PermissionsExt as _;
         let path = dir.join(name);
@@ -309,6 +310,7 @@ mod tests {
         Command::new(path)
     }
 
+    #[cfg(unix)]
     #[test]
     fn helper_answers_are_read() {
         let dir = tempfile::tempdir().unwrap();
@@ -319,6 +321,7 @@ mod tests {
         assert_eq!(ask_helper(missing, "missing", "reg.example", Duration::from_secs(20)).unwrap(), None);
     }
 
+    #[cfg(unix)]
     #[test]
     fn a_hanging_helper_is_stopped_at_the_deadline() {
         let dir = tempfile::tempdir().unwrap();
@@ -335,6 +338,7 @@ mod tests {
         assert!(e.to_string().contains("did not answer within"), "{e}");
     }
 
+    #[cfg(unix)]
     #[test]
     fn a_flooding_helper_is_cut_off() {
         let dir = tempfile::tempdir().unwrap();
@@ -343,6 +347,7 @@ mod tests {
         assert!(matches!(e, Error::TooLarge { limit: MAX_HELPER_OUTPUT, .. }), "{e}");
     }
 
+    #[cfg(unix)]
     #[test]
     fn config_json_that_is_a_fifo_or_a_device_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
