@@ -35,6 +35,10 @@ fn primitive(key: &SignKey) -> impl Fn(&[u8], &[u8]) -> bool + Sync + use<> {
             let s = p384::ecdsa::Signature::from_slice(sig).unwrap();
             k.verifying_key().verify(msg, &s).is_ok()
         }
+        SignKey::P521(k) => {
+            let s = p521::ecdsa::Signature::from_slice(sig).unwrap();
+            p521::ecdsa::VerifyingKey::from(k).verify(msg, &s).is_ok()
+        }
         SignKey::Rsa(k) => {
             let digest = Sha256::digest(msg);
             k.to_public_key().verify(rsa::Pss::new::<Sha256>(), &digest, sig).is_ok()
