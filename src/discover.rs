@@ -12,14 +12,16 @@ use crate::source::referrers::{ExpandRequest, ExploreOptions, expand};
 
 #[derive(Debug, Clone, Default)]
 pub struct DiscoverOptions {
-    /// Levels of referrers to follow below each image; `None` follows them all.
+    /// Levels of referrers to follow below each image; `None` follows them all. Either way
+    /// nothing deeper than [`MAX_DEPTH`](crate::graph::MAX_DEPTH) levels of the graph is loaded.
     pub depth: Option<usize>,
     pub explore: ExploreOptions,
     /// Expansions in flight at once; the source also caps its own requests.
     pub max_in_flight: usize,
 }
 
-/// How many referrer edges lie between `id` and the image it hangs off.
+/// How many referrer edges lie between `id` and the image it hangs off. The graph is at most
+/// [`MAX_DEPTH`](crate::graph::MAX_DEPTH) deep, so this walk is bounded.
 fn referrer_depth(graph: &Graph, id: NodeId) -> usize {
     std::iter::once(id)
         .chain(graph.ancestors(id))
@@ -28,7 +30,8 @@ fn referrer_depth(graph: &Graph, id: NodeId) -> usize {
 }
 
 fn wants_expansion(graph: &Graph, id: NodeId, opts: &DiscoverOptions) -> bool {
-    if graph.is_cycle(id) {
+    // Cycles and nodes at the depth limit are never loaded.
+    if !graph.expandable(id) {
         return false;
     }
     match opts.depth {
@@ -37,8 +40,9 @@ fn wants_expansion(graph: &Graph, id: NodeId, opts: &DiscoverOptions) -> bool {
     }
 }
 
-/// Builds the graph under `roots`, expanding every node (down to `depth` referrer levels).
-/// Failures stay on their node; the walk carries on with the rest.
+/// Builds the graph under `roots`, expanding every node (down to `depth` referrer levels, and
+/// never past the graph's depth limit, whose nodes say so). Failures stay on their node; the
+/// walk carries on with the rest.
 pub async fn discover(source: DynSource, roots: Vec<NodeKind>, opts: &DiscoverOptions) -> Graph {
     let mut graph = Graph::new();
     let mut pending: VecDeque<NodeId> = roots.into_iter().map(|k| graph.add_root(k)).collect();
@@ -58,8 +62,9 @@ pub async fn discover(source: DynSource, roots: Vec<NodeKind>, opts: &DiscoverOp
         }
         let Some((id, result)) = in_flight.next().await else { break };
         graph.apply(id, result.map_err(|e| e.to_string()));
-        let children = graph.node(id).children.clone();
-        pending.extend(children.into_iter().filter(|&c| wants_expansion(&graph, c, opts)));
+        let wanted: Vec<NodeId> =
+            graph.node(id).children.iter().copied().filter(|&c| wants_expansion(&graph, c, opts)).collect();
+        pending.extend(wanted);
     }
     graph
 }

@@ -228,6 +228,8 @@ pub struct Node {
     pub load: LoadState,
     /// Tags that point at this artifact (filled from the repository's tag list).
     pub tags: Vec<String>,
+    /// Edges between this node and its root (a root is 0); never over [`MAX_DEPTH`].
+    pub depth: usize,
 }
 
 impl Node {
@@ -252,8 +254,13 @@ impl Node {
         }
     }
 
+    /// Whether loading this node may add children: not a cycle, not at the depth limit.
     pub fn expandable(&self) -> bool {
-        !matches!(&self.load, LoadState::Failed(r) if r.starts_with(CYCLE_PREFIX))
+        !self.is_cycle() && self.depth < MAX_DEPTH
+    }
+
+    fn is_cycle(&self) -> bool {
+        matches!(&self.load, LoadState::Failed(r) if r.starts_with(CYCLE_PREFIX))
     }
 }
 
@@ -273,6 +280,22 @@ pub enum ChildSpec {
 }
 
 const CYCLE_PREFIX: &str = "cycle:";
+
+/// How deep the graph goes, in edges of any kind (registry → repository → tag → image →
+/// referrers or index entries → …). A node this deep is kept, marked, and never loaded, so
+/// nothing below it is fetched, walked or shown. Real supply chains are under ten levels; a
+/// chain built to be 20,000 deep would otherwise cost a request per level and nest the reports
+/// past what a stack (or a JSON reader: serde_json stops at 128 levels, each level here is two)
+/// can take.
+pub const MAX_DEPTH: usize = 50;
+
+/// What a node at [`MAX_DEPTH`] says instead of its children.
+pub fn depth_limit_reason() -> String {
+    format!(
+        "depth limit {MAX_DEPTH} reached: this node is {MAX_DEPTH} levels deep; its manifest, entries and referrers \
+         are not loaded (a real supply chain is a few levels deep)"
+    )
+}
 
 /// An arena of nodes. Children are replaced wholesale on refresh; the old ones stay in the
 /// arena unreachable, which keeps ids stable for in-flight requests (their results are dropped).
@@ -298,16 +321,23 @@ impl Graph {
     }
 
     fn push(&mut self, kind: NodeKind, parent: Option<NodeId>, tags: Vec<String>) -> NodeId {
-        self.nodes.push(Node { kind, parent, children: Vec::new(), load: LoadState::NotLoaded, tags });
+        let depth = parent.map_or(0, |p| self.nodes[p].depth + 1);
+        self.nodes.push(Node { kind, parent, children: Vec::new(), load: LoadState::NotLoaded, tags, depth });
         self.nodes.len() - 1
     }
 
     pub fn set_loading(&mut self, id: NodeId) {
-        self.nodes[id].load = LoadState::Loading;
+        if self.nodes[id].expandable() {
+            self.nodes[id].load = LoadState::Loading;
+        }
     }
 
-    /// Applies the result of expanding `id`. Failures stay on that node only.
+    /// Applies the result of expanding `id`. Failures stay on that node only. A node that may
+    /// not be expanded (a cycle, the depth limit) keeps its reason whatever arrives.
     pub fn apply(&mut self, id: NodeId, result: Result<Expansion, String>) {
+        if !self.nodes[id].expandable() {
+            return;
+        }
         match result {
             Err(reason) => {
                 self.nodes[id].load = LoadState::Failed(reason);
@@ -349,6 +379,8 @@ impl Graph {
             && self.ancestors(id).any(|a| self.nodes[a].digest() == Some(d.as_str()))
         {
             self.nodes[id].load = LoadState::Failed(format!("{CYCLE_PREFIX} {d} refers back to an ancestor"));
+        } else if self.nodes[id].depth >= MAX_DEPTH {
+            self.nodes[id].load = LoadState::Failed(depth_limit_reason());
         }
         id
     }
@@ -366,8 +398,19 @@ impl Graph {
         p
     }
 
+    /// Whether `id` repeats the digest of one of its ancestors (and is therefore not loaded).
     pub fn is_cycle(&self, id: NodeId) -> bool {
-        !self.nodes[id].expandable()
+        self.nodes[id].is_cycle()
+    }
+
+    /// Whether `id` sits at [`MAX_DEPTH`] (and is therefore not loaded).
+    pub fn is_depth_limited(&self, id: NodeId) -> bool {
+        self.nodes[id].depth >= MAX_DEPTH
+    }
+
+    /// Whether loading `id` may add children.
+    pub fn expandable(&self, id: NodeId) -> bool {
+        self.nodes[id].expandable()
     }
 
     /// The full reference of a node: `host/repo@digest`, `host/repo:tag`, `host/repo`, `host`
@@ -454,5 +497,42 @@ mod tests {
         let back = g.node(child).children[0];
         assert!(g.is_cycle(back));
         assert_eq!(g.path(back), vec![root, child, back]);
+    }
+
+    #[test]
+    fn stops_at_the_depth_limit() {
+        let mut g = Graph::new();
+        let mut id = g.add_root(NodeKind::Artifact(ArtifactNode {
+            repository: "r".into(),
+            descriptor: desc(media::OCI_MANIFEST, None, 0),
+            kind: ArtifactKind::Image,
+            role: Role::Root,
+            manifest: None,
+        }));
+        let link = |n: u8| ChildSpec::Artifact {
+            repository: "r".into(),
+            descriptor: desc(media::OCI_MANIFEST, Some("application/x"), n),
+            role: Role::Referrer(Via::ReferrersApi),
+            tags: vec![],
+        };
+        for n in 1..=(MAX_DEPTH as u8 + 5) {
+            g.set_loading(id);
+            g.apply(id, Ok(Expansion { manifest: None, children: vec![link(n)] }));
+            match g.node(id).children.first() {
+                Some(&c) => id = c,
+                None => break,
+            }
+        }
+        assert_eq!(g.node(id).depth, MAX_DEPTH);
+        assert_eq!(g.nodes.len(), MAX_DEPTH + 1);
+        assert!(g.is_depth_limited(id) && !g.expandable(id) && !g.is_cycle(id));
+        assert!(
+            matches!(&g.node(id).load, LoadState::Failed(r) if r.starts_with(&format!("depth limit {MAX_DEPTH} reached")))
+        );
+        // Whatever arrives for it later is not added.
+        g.set_loading(id);
+        g.apply(id, Ok(Expansion { manifest: None, children: vec![link(200)] }));
+        assert!(g.node(id).children.is_empty());
+        assert!(!g.expandable(id));
     }
 }

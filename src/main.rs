@@ -258,12 +258,12 @@ async fn run_tree(args: TreeArgs, opts: &OpenOptions) -> i32 {
     let written = match args.output {
         TreeFormat::Json => {
             let reports: Vec<_> = roots.iter().map(|&r| report::report(&graph, opened.source.as_ref(), r)).collect();
-            let value =
-                if reports.len() == 1 { serde_json::to_value(&reports[0]) } else { serde_json::to_value(&reports) };
-            value
-                .and_then(|v| serde_json::to_writer_pretty(&mut stdout, &v))
-                .map_err(|e| e.io_error_kind().map_or_else(|| std::io::Error::other(e), std::io::Error::from))
-                .and_then(|_| writeln!(stdout))
+            // Escapes C1, DEL and bidi controls too, and writes through one buffer.
+            let written = match reports.as_slice() {
+                [one] => sigscope::json_out::to_writer_pretty(&mut stdout, one),
+                all => sigscope::json_out::to_writer_pretty(&mut stdout, all),
+            };
+            written.map_err(sigscope::json_out::io_error).and_then(|_| writeln!(stdout))
         }
         TreeFormat::Tree => stdout.write_all(report::render_text(&graph, opened.source.as_ref(), &roots).as_bytes()),
     };
@@ -332,8 +332,8 @@ async fn run_verify(args: VerifyArgs, opts: &OpenOptions, notation_dir: Option<P
     };
     let mut stdout = std::io::stdout().lock();
     let written = match args.output {
-        VerifyFormat::Json => serde_json::to_writer_pretty(&mut stdout, &report)
-            .map_err(std::io::Error::other)
+        VerifyFormat::Json => sigscope::json_out::to_writer_pretty(&mut stdout, &report)
+            .map_err(sigscope::json_out::io_error)
             .and_then(|_| writeln!(stdout)),
         VerifyFormat::Text => stdout.write_all(report.render_text().as_bytes()),
     };

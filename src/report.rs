@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::graph::{Graph, LoadState, NodeId, NodeKind, Role};
+use crate::graph::{Graph, LoadState, MAX_DEPTH, NodeId, NodeKind, Role};
 use crate::oci::Platform;
 use crate::sanitize::sanitize;
 use crate::source::Source;
@@ -75,34 +75,46 @@ fn error_of(load: &LoadState) -> Option<String> {
 }
 
 /// Builds the report of the subtree at `id`. `host` prefixes references (`host/repo@digest`).
+/// It nests as deep as the graph and no deeper than [`MAX_DEPTH`] levels: serialising it
+/// recurses once per level.
 pub fn report(graph: &Graph, source: &dyn Source, id: NodeId) -> ReportNode {
+    report_at(graph, source, id, 0)
+}
+
+fn report_at(graph: &Graph, source: &dyn Source, id: NodeId, level: usize) -> ReportNode {
     let node = graph.node(id);
-    let children = || node.children.iter().map(|&c| report(graph, source, c)).collect::<Vec<_>>();
+    // A graph grown through `Graph::apply` never gets here; one assembled by hand might.
+    let cut = (level >= MAX_DEPTH && !node.children.is_empty()).then(|| cut_reason(graph, id));
+    let children = || match cut {
+        Some(_) => Vec::new(),
+        None => node.children.iter().map(|&c| report_at(graph, source, c, level + 1)).collect::<Vec<_>>(),
+    };
+    let error = || cut.clone().or_else(|| error_of(&node.load));
     match &node.kind {
-        NodeKind::Registry { host } => ReportNode::Registry(RegistryReport {
-            registry: host.clone(),
-            repositories: children(),
-            error: error_of(&node.load),
-        }),
+        NodeKind::Registry { host } => {
+            ReportNode::Registry(RegistryReport { registry: host.clone(), repositories: children(), error: error() })
+        }
         NodeKind::Repository { name } => ReportNode::Repository(RepositoryReport {
             repository: source.repository_ref(name),
             tags: children(),
-            error: error_of(&node.load),
+            error: error(),
         }),
-        NodeKind::Tag { .. } => match (node.children.first(), &node.load) {
-            (Some(&child), _) => report(graph, source, child),
-            (None, load) => ReportNode::Unresolved(UnresolvedReport {
+        NodeKind::Tag { .. } => match (node.children.first(), &cut) {
+            (Some(&child), None) => report_at(graph, source, child, level + 1),
+            _ => ReportNode::Unresolved(UnresolvedReport {
                 reference: graph.reference(source, id),
-                error: error_of(load).unwrap_or_else(|| "not loaded".into()),
+                error: error().unwrap_or_else(|| "not loaded".into()),
             }),
         },
         NodeKind::Artifact(a) => {
             let mut platforms = Vec::new();
             let mut manifests = Vec::new();
-            for &c in &node.children {
-                let is_platform = matches!(graph.node(c).artifact().map(|a| &a.role), Some(Role::Platform));
-                let r = report(graph, source, c);
-                if is_platform { platforms.push(r) } else { manifests.push(r) }
+            if cut.is_none() {
+                for &c in &node.children {
+                    let is_platform = matches!(graph.node(c).artifact().map(|a| &a.role), Some(Role::Platform));
+                    let r = report_at(graph, source, c, level + 1);
+                    if is_platform { platforms.push(r) } else { manifests.push(r) }
+                }
             }
             let d = &a.descriptor;
             let media_type = match (&a.manifest, d.media_type.is_empty()) {
@@ -126,7 +138,7 @@ pub fn report(graph: &Graph, source: &dyn Source, id: NodeId) -> ReportNode {
                     Role::Referrer(v) => Some(v.to_string()),
                     _ => None,
                 },
-                error: error_of(&node.load),
+                error: error(),
                 platforms,
                 manifests,
             }))
@@ -134,46 +146,97 @@ pub fn report(graph: &Graph, source: &dyn Source, id: NodeId) -> ReportNode {
     }
 }
 
-/// Every failure in the subtree, as `reference: reason`, for stderr.
-pub fn failures(graph: &Graph, source: &dyn Source, id: NodeId, out: &mut Vec<String>) {
-    let node = graph.node(id);
-    if let LoadState::Failed(reason) = &node.load {
-        let what = graph.reference(source, id);
-        out.push(format!("{}: {}", sanitize(&what), sanitize(reason)));
+/// Why a report stops at `id`: the limit, and how many nodes below it are left out.
+fn cut_reason(graph: &Graph, id: NodeId) -> String {
+    format!("depth limit {MAX_DEPTH} reached: {} deeper nodes not shown", descendants(graph, id))
+}
+
+/// Nodes below `id`, counted without recursion; each node once, whatever the arena holds.
+fn descendants(graph: &Graph, id: NodeId) -> usize {
+    let mut seen = vec![false; graph.nodes.len()];
+    seen[id] = true;
+    let mut stack = graph.node(id).children.clone();
+    let mut count = 0;
+    while let Some(c) = stack.pop() {
+        if !std::mem::replace(&mut seen[c], true) {
+            count += 1;
+            stack.extend(graph.node(c).children.iter().copied());
+        }
     }
-    for &c in &node.children {
-        failures(graph, source, c, out);
+    count
+}
+
+/// Every failure in the subtree, as `reference: reason`, for stderr (nodes at the depth
+/// limit included: what they would have shown is missing). Depth first, parents first.
+pub fn failures(graph: &Graph, source: &dyn Source, id: NodeId, out: &mut Vec<String>) {
+    let mut seen = vec![false; graph.nodes.len()];
+    let mut stack = vec![id];
+    while let Some(id) = stack.pop() {
+        if std::mem::replace(&mut seen[id], true) {
+            continue;
+        }
+        let node = graph.node(id);
+        if let LoadState::Failed(reason) = &node.load {
+            let what = graph.reference(source, id);
+            out.push(format!("{}: {}", sanitize(&what), sanitize(reason)));
+        }
+        stack.extend(node.children.iter().rev());
     }
 }
 
-/// The text tree: one line per node, sanitised, with `├──`/`└──` guides.
+/// The text tree: one line per node, sanitised, with `├──`/`└──` guides. Iterative, and no
+/// deeper than [`MAX_DEPTH`] levels (the graph itself is no deeper).
 pub fn render_text(graph: &Graph, source: &dyn Source, roots: &[NodeId]) -> String {
     let mut out = String::new();
     for &r in roots {
         out.push_str(&line(graph, source, r, true));
         out.push('\n');
-        render_children(graph, source, r, "", &mut out);
+        render_children(graph, source, r, &mut out);
     }
     out
 }
 
-fn render_children(graph: &Graph, source: &dyn Source, id: NodeId, prefix: &str, out: &mut String) {
-    let children = &graph.node(id).children;
-    for (i, &c) in children.iter().enumerate() {
-        let last = i + 1 == children.len();
+/// A line still to print: the node, the guides of its parent, whether it is the last child.
+struct Pending {
+    id: NodeId,
+    prefix: std::rc::Rc<str>,
+    last: bool,
+    level: usize,
+}
+
+fn push_children(stack: &mut Vec<Pending>, children: &[NodeId], prefix: std::rc::Rc<str>, level: usize) {
+    // Reversed, so the first child is popped first.
+    for (i, &id) in children.iter().enumerate().rev() {
+        stack.push(Pending { id, prefix: prefix.clone(), last: i + 1 == children.len(), level });
+    }
+}
+
+fn render_children(graph: &Graph, source: &dyn Source, root: NodeId, out: &mut String) {
+    let mut stack = Vec::new();
+    push_children(&mut stack, &graph.node(root).children, "".into(), 1);
+    while let Some(Pending { id, prefix, last, level }) = stack.pop() {
         // A tag shows as one line with the artifact it resolves to.
-        let (shown, label) = match (&graph.node(c).kind, graph.node(c).children.first()) {
+        let (shown, label) = match (&graph.node(id).kind, graph.node(id).children.first()) {
             (NodeKind::Tag { tag, .. }, Some(&artifact)) => {
                 (artifact, format!("{}  ← {}", line(graph, source, artifact, false), sanitize(tag)))
             }
-            _ => (c, line(graph, source, c, false)),
+            _ => (id, line(graph, source, id, false)),
         };
-        out.push_str(prefix);
+        out.push_str(&prefix);
         out.push_str(if last { "└── " } else { "├── " });
         out.push_str(&label);
         out.push('\n');
-        let next = format!("{prefix}{}", if last { "    " } else { "│   " });
-        render_children(graph, source, shown, &next, out);
+        let next: std::rc::Rc<str> = format!("{prefix}{}", if last { "    " } else { "│   " }).into();
+        let children = &graph.node(shown).children;
+        if level >= MAX_DEPTH && !children.is_empty() {
+            // Only a graph assembled by hand is deeper than the limit.
+            out.push_str(&next);
+            out.push_str("└── ");
+            out.push_str(&cut_reason(graph, shown));
+            out.push('\n');
+            continue;
+        }
+        push_children(&mut stack, children, next, level + 1);
     }
 }
 
@@ -211,4 +274,77 @@ fn line(graph: &Graph, source: &dyn Source, id: NodeId, root: bool) -> String {
         s.push_str(&format!("  ✗ failed: {reason}"));
     }
     sanitize(&s).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::{ArtifactKind, ArtifactNode, Node, Via};
+    use crate::oci::Descriptor;
+
+    /// A chain of `n` artifacts put into the arena directly, past every check of `apply`.
+    fn hand_built_chain(n: usize) -> Graph {
+        let mut g = Graph::new();
+        for i in 0..n {
+            let kind = NodeKind::Artifact(ArtifactNode {
+                repository: "r".into(),
+                descriptor: Descriptor { digest: format!("sha256:{i:064x}"), ..Default::default() },
+                kind: ArtifactKind::Image,
+                role: if i == 0 { Role::Root } else { Role::Referrer(Via::ReferrersApi) },
+                manifest: None,
+            });
+            let children = if i + 1 < n { vec![i + 1] } else { Vec::new() };
+            g.nodes.push(Node {
+                kind,
+                parent: i.checked_sub(1),
+                children,
+                load: LoadState::Loaded,
+                tags: vec![],
+                depth: i,
+            });
+        }
+        g.roots.push(0);
+        g
+    }
+
+    #[test]
+    fn a_graph_deeper_than_the_limit_is_cut_in_every_walk() {
+        let source = crate::demo::opened().source;
+        let g = hand_built_chain(20_000);
+        let r = report(&g, source.as_ref(), 0);
+        let json = crate::json_out::to_string(&r).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&json).expect("nested within serde_json's own limit");
+        let mut node = &v;
+        let mut levels = 0;
+        while let Some(next) = node["manifests"].get(0) {
+            node = next;
+            levels += 1;
+        }
+        assert_eq!(levels, MAX_DEPTH);
+        let want = format!("depth limit {MAX_DEPTH} reached: {} deeper nodes not shown", 20_000 - MAX_DEPTH - 1);
+        assert_eq!(node["error"], want.as_str());
+
+        let text = render_text(&g, source.as_ref(), &[0]);
+        assert_eq!(text.lines().count(), MAX_DEPTH + 2, "root, the levels, the cut");
+        assert!(text.lines().last().unwrap().ends_with(&want), "{}", text.lines().last().unwrap());
+
+        let mut out = Vec::new();
+        failures(&g, source.as_ref(), 0, &mut out);
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn a_node_that_is_its_own_child_ends_every_walk() {
+        let source = crate::demo::opened().source;
+        let mut g = hand_built_chain(3);
+        g.nodes[2].children = vec![0];
+        g.nodes[1].load = LoadState::Failed("boom".into());
+        let mut out = Vec::new();
+        failures(&g, source.as_ref(), 0, &mut out);
+        assert_eq!(out.len(), 1);
+        assert_eq!(descendants(&g, 0), 2);
+        assert!(render_text(&g, source.as_ref(), &[0]).contains("deeper nodes not shown"));
+        let r = report(&g, source.as_ref(), 0);
+        assert!(crate::json_out::to_string(&r).unwrap().contains("deeper nodes not shown"));
+    }
 }

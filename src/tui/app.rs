@@ -37,6 +37,13 @@ const TOAST_FOR: Duration = Duration::from_secs(3);
 /// Rows moved per mouse-wheel notch.
 const WHEEL: usize = 3;
 
+fn depth_limit_status() -> String {
+    format!(
+        "not expanded: depth limit {} reached (nothing this deep is loaded; real supply chains are a few levels deep)",
+        crate::graph::MAX_DEPTH
+    )
+}
+
 /// Everything that can change the state.
 pub enum Msg {
     Key(KeyEvent),
@@ -500,7 +507,8 @@ impl App {
     // ----- loading -------------------------------------------------------------------------
 
     fn expand_node(&mut self, id: NodeId) -> Vec<Effect> {
-        if self.graph.is_cycle(id) {
+        // Cycles and nodes at the depth limit are never loaded (so never deeper).
+        if !self.graph.expandable(id) {
             return Vec::new();
         }
         let request = self.request_id();
@@ -886,6 +894,10 @@ impl App {
                     self.set_status(Level::Warning, "a cycle node is not loaded: its digest is an ancestor".into());
                     Vec::new()
                 }
+                Some(id) if !self.graph.expandable(id) => {
+                    self.set_status(Level::Warning, depth_limit_status());
+                    Vec::new()
+                }
                 Some(id) => {
                     self.details.remove(&id);
                     let mut effects = self.expand_node(id);
@@ -966,6 +978,10 @@ impl App {
         let Some(id) = self.selected() else { return Vec::new() };
         if self.graph.is_cycle(id) {
             self.set_status(Level::Warning, "not expanded: this digest already appears above it (a cycle)".into());
+            return Vec::new();
+        }
+        if !self.graph.expandable(id) {
+            self.set_status(Level::Warning, depth_limit_status());
             return Vec::new();
         }
         let node = self.graph.node(id);

@@ -245,12 +245,18 @@ pub fn node_header(graph: &Graph, source: &dyn crate::source::Source, id: NodeId
     }
     match &node.load {
         LoadState::Failed(reason) => {
-            let glyph = if graph.is_cycle(id) { "↻ cycle" } else { "✗ failed" };
+            let glyph = if graph.is_cycle(id) {
+                "↻ cycle"
+            } else if graph.is_depth_limited(id) {
+                "⊘ depth limit"
+            } else {
+                "✗ failed"
+            };
             lines.push(vec![(Token::FieldName, format!("  {:<9} ", "state")), (Token::Failed, glyph.into())]);
             for chunk in fold(&sanitize(reason), width.saturating_sub(4).max(20)) {
                 lines.push(vec![(Token::Failed, format!("    {chunk}"))]);
             }
-            if !graph.is_cycle(id) {
+            if graph.expandable(id) {
                 lines.push(vec![(Token::Muted, "    press r to retry".into())]);
             }
         }

@@ -34,6 +34,9 @@ pub fn state_badge(graph: &Graph, id: NodeId) -> Option<(Token, String)> {
             let short = node.digest().map(short_digest).unwrap_or_default();
             Some((Token::Failed, format!("↻ cycle: {short} refers back to an ancestor")))
         }
+        LoadState::Failed(_) if graph.is_depth_limited(id) => {
+            Some((Token::Failed, format!("⊘ depth limit {} reached: not loaded", crate::graph::MAX_DEPTH)))
+        }
         LoadState::Failed(reason) => {
             Some((Token::Failed, format!("✗ failed: {}", clip(&sanitize(reason), REASON_WIDTH))))
         }

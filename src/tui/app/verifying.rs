@@ -106,9 +106,10 @@ impl VerifyState {
 }
 
 /// Whether a node is verified on its own: an image or an index.
-/// A cycle node repeats an ancestor and is not verified again.
+/// A cycle node repeats an ancestor and is not verified again; a node at the depth limit is
+/// not loaded at all.
 pub fn is_image(app: &App, id: NodeId) -> bool {
-    !app.graph.is_cycle(id)
+    app.graph.expandable(id)
         && matches!(&app.graph.node(id).kind, NodeKind::Artifact(a) if matches!(a.kind, ArtifactKind::Image | ArtifactKind::Index))
 }
 

@@ -36,14 +36,31 @@ pub fn crumbs(app: &App) -> Vec<String> {
     out
 }
 
-pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
-    let mut parts = crumbs(app);
-    let width = usize::from(area.width.saturating_sub(1));
-    let mut cut = false;
-    while parts.len() > 1 && parts.join(SEP).width() + if cut { 4 } else { 0 } > width {
-        parts.remove(0);
-        cut = true;
+/// The parts that fit in `width` columns: all of them, or the longest tail (at least the last
+/// part) that fits after a `…` marker; and whether some were cut. One pass over the parts.
+fn fit(parts: &[String], width: usize) -> (usize, bool) {
+    let sep = SEP.width();
+    let widths: Vec<usize> = parts.iter().map(|p| p.width()).collect();
+    let total = widths.iter().sum::<usize>() + sep * parts.len().saturating_sub(1);
+    if total <= width {
+        return (0, false);
     }
+    let marker = "…".width() + sep;
+    let mut first = parts.len().saturating_sub(1);
+    let mut used = widths.last().copied().unwrap_or(0) + marker;
+    // Never the first part: something is cut.
+    while first > 1 && used + widths[first - 1] + sep <= width {
+        first -= 1;
+        used += widths[first] + sep;
+    }
+    (first, first > 0)
+}
+
+pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
+    let all = crumbs(app);
+    let width = usize::from(area.width.saturating_sub(1));
+    let (first, cut) = fit(&all, width);
+    let parts: Vec<String> = all.into_iter().skip(first).collect();
     let mut spans = vec![(Token::Muted, " ".to_string())];
     if cut {
         spans.push((Token::Muted, format!("…{SEP}")));
@@ -56,4 +73,32 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
         spans.push((if i == last { Token::Title } else { Token::Breadcrumb }, p));
     }
     frame.render_widget(Paragraph::new(line(&app.theme, spans)), area);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fit;
+
+    fn parts(n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("p{i:04}")).collect()
+    }
+
+    #[test]
+    fn keeps_everything_that_fits_and_cuts_from_the_left() {
+        assert_eq!(fit(&parts(3), 100), (0, false));
+        // "p0000 › p0001 › p0002" is 21 columns; "… › p0001 › p0002" is 17.
+        assert_eq!(fit(&parts(3), 21), (0, false));
+        assert_eq!(fit(&parts(3), 20), (1, true));
+        assert_eq!(fit(&parts(3), 17), (1, true));
+        assert_eq!(fit(&parts(3), 16), (2, true));
+        // The last part stays even when it alone is too wide.
+        assert_eq!(fit(&parts(3), 2), (2, true));
+        assert_eq!(fit(&parts(1), 2), (0, false));
+    }
+
+    #[test]
+    fn a_very_long_path_is_fitted_in_one_pass() {
+        let p = parts(100_000);
+        assert_eq!(fit(&p, 40), (100_000 - 4, true));
+    }
 }

@@ -75,7 +75,7 @@ fn row_line(app: &App, i: usize) -> Line<'static> {
     let node = app.graph.node(row.id);
     let shows_children = app.rows.get(i + 1).is_some_and(|next| next.depth > row.depth);
     let can_open = !node.children.is_empty()
-        || matches!(node.load, LoadState::NotLoaded | LoadState::Failed(_)) && !app.graph.is_cycle(row.id);
+        || matches!(node.load, LoadState::NotLoaded | LoadState::Failed(_)) && app.graph.expandable(row.id);
     let fold = if shows_children {
         "▼ "
     } else if can_open {
