@@ -20,7 +20,9 @@ pub enum Error {
     RateLimited { target: String, attempts: u32 },
     #[error("network error talking to {target}: {detail}")]
     Network { target: String, detail: String },
-    #[error("timed out talking to {target} ({detail}); the server stalled or is unreachable")]
+    /// `detail` is the whole sentence: who did not finish what within which limit (`--timeout`,
+    /// `--deadline`).
+    #[error("{detail}")]
     Timeout { target: String, detail: String },
     #[error("registry error from {target}: HTTP {status}: {detail}")]
     Server { target: String, status: u16, detail: String },
@@ -61,5 +63,27 @@ impl Error {
 
     pub fn not_found(what: impl Into<String>) -> Self {
         Error::NotFound { what: what.into() }
+    }
+
+    /// The same error with `f` applied to every text in it (e.g. to scrub secrets).
+    pub fn map_text(self, f: impl Fn(String) -> String) -> Self {
+        match self {
+            Error::Auth { target, detail } => Error::Auth { target: f(target), detail: f(detail) },
+            Error::Denied { target, detail } => Error::Denied { target: f(target), detail: f(detail) },
+            Error::NotFound { what } => Error::NotFound { what: f(what) },
+            Error::RateLimited { target, attempts } => Error::RateLimited { target: f(target), attempts },
+            Error::Network { target, detail } => Error::Network { target: f(target), detail: f(detail) },
+            Error::Timeout { target, detail } => Error::Timeout { target: f(target), detail: f(detail) },
+            Error::Server { target, status, detail } => Error::Server { target: f(target), status, detail: f(detail) },
+            Error::Unsupported { what } => Error::Unsupported { what: f(what) },
+            Error::Integrity { what, expected, actual } => {
+                Error::Integrity { what: f(what), expected: f(expected), actual: f(actual) }
+            }
+            Error::TooLarge { what, size, limit } => Error::TooLarge { what: f(what), size, limit },
+            Error::Malformed { what, detail } => Error::Malformed { what: f(what), detail: f(detail) },
+            Error::Cycle { digest } => Error::Cycle { digest: f(digest) },
+            Error::Usage(text) => Error::Usage(f(text)),
+            Error::Io { path, detail } => Error::Io { path: f(path), detail: f(detail) },
+        }
     }
 }

@@ -77,8 +77,9 @@ struct Common {
     #[arg(long, global = true, default_value_t = sigscope::source::DEFAULT_PREVIEW_LIMIT)]
     preview_limit: u64,
 
-    /// Seconds to wait for a registry before giving up on a request.
-    #[arg(long, global = true, default_value_t = 30)]
+    /// Seconds one registry request may take, from connecting to the last byte of the answer
+    /// (token requests and each page of a listing count as requests of their own).
+    #[arg(long, global = true, default_value_t = 30, value_name = "SECS")]
     timeout: u64,
 
     /// Append every registry request to FILE (`METHOD URL STATUS`), for benchmarks.
@@ -126,6 +127,25 @@ struct TreeArgs {
     /// Only show referrers of this artifactType.
     #[arg(long, value_name = "TYPE")]
     artifact_type: Option<String>,
+    #[command(flatten)]
+    deadline: DeadlineArg,
+}
+
+/// A wall-clock bound on all the registry traffic of one `tree` or `verify`.
+#[derive(Args, Debug, Clone, Copy)]
+struct DeadlineArg {
+    /// Seconds all registry requests of the command may take together; what is not fetched by
+    /// then fails with a deadline error (0: no deadline). Each request is also bounded by --timeout.
+    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    deadline: u64,
+}
+
+impl DeadlineArg {
+    fn apply(self, opts: &OpenOptions) -> OpenOptions {
+        let mut opts = opts.clone();
+        opts.registry.deadline = (self.deadline > 0).then(|| Duration::from_secs(self.deadline));
+        opts
+    }
 }
 
 #[derive(Args, Debug)]
@@ -141,6 +161,8 @@ struct VerifyArgs {
     /// warns as the policy's revocation action says).
     #[arg(long)]
     offline: bool,
+    #[command(flatten)]
+    deadline: DeadlineArg,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -183,6 +205,7 @@ fn open_options(common: &Common) -> anyhow::Result<OpenOptions> {
             concurrency: common.concurrency as usize,
             preview_limit: common.preview_limit,
             read_timeout: Duration::from_secs(common.timeout.max(1)),
+            request_timeout: Duration::from_secs(common.timeout.max(1)),
             request_log: common.request_log.clone(),
             ..RegistryOptions::default()
         },
@@ -212,8 +235,14 @@ async fn run(cli: Cli) -> i32 {
     };
     match cli.command {
         None => run_tui(cli.target, &opts, cli.theme, !cli.no_mouse, cli.common.notation_dir.clone()).await,
-        Some(Command::Tree(args)) => run_tree(args, &opts).await,
-        Some(Command::Verify(args)) => run_verify(args, &opts, cli.common.notation_dir.clone()).await,
+        Some(Command::Tree(args)) => {
+            let opts = args.deadline.apply(&opts);
+            run_tree(args, &opts).await
+        }
+        Some(Command::Verify(args)) => {
+            let opts = args.deadline.apply(&opts);
+            run_verify(args, &opts, cli.common.notation_dir.clone()).await
+        }
         Some(Command::Completions { shell }) => {
             use clap::CommandFactory;
             clap_complete::generate(shell, &mut Cli::command(), "sigscope", &mut std::io::stdout());

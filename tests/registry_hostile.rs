@@ -223,3 +223,353 @@ fn verify_never_succeeds_against_a_hostile_registry() {
         }
     }
 }
+
+// ---- Deadlines: a registry that sends one byte per second -------------------------------------
+
+/// Generous wall-clock bound proving a call does not hang (not a timing assertion).
+const ENDS_WITHIN: Duration = Duration::from_secs(10);
+
+fn drip_opts() -> RegistryOptions {
+    RegistryOptions { read_timeout: Duration::from_secs(3), request_timeout: Duration::from_secs(3), ..test_options() }
+}
+
+#[tokio::test]
+async fn a_dripping_body_hits_the_request_deadline() {
+    let h = Hostile::start();
+    let s = source(&h.host, drip_opts());
+    let started = std::time::Instant::now();
+    let e = guard(s.manifest("drip", "v1")).await.unwrap_err();
+    assert!(started.elapsed() < ENDS_WITHIN, "took {:?}", started.elapsed());
+    assert!(matches!(e, Error::Timeout { .. }), "{e:?}");
+    assert_eq!(e.exit_code(), 3);
+    let text = e.to_string();
+    assert!(
+        text.contains(&format!(
+            "registry {} did not finish sending /v2/drip/manifests/v1 within 3 s (--timeout)",
+            h.host
+        )),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn a_dripping_status_line_hits_the_request_deadline() {
+    let h = Hostile::start();
+    let s = source(&h.host, drip_opts());
+    let started = std::time::Instant::now();
+    let e = guard(s.tags("driphead")).await.unwrap_err();
+    assert!(started.elapsed() < ENDS_WITHIN, "took {:?}", started.elapsed());
+    assert!(matches!(e, Error::Timeout { .. }), "{e:?}");
+    assert!(e.to_string().contains("did not finish sending /v2/driphead/tags/list within 3 s (--timeout)"), "{e}");
+}
+
+#[tokio::test]
+async fn a_dripping_token_server_hits_the_request_deadline() {
+    let h = Hostile::start();
+    let s = source(&h.host, drip_opts());
+    let started = std::time::Instant::now();
+    let e = guard(s.manifest("dripauth", "v1")).await.unwrap_err();
+    assert!(started.elapsed() < ENDS_WITHIN, "took {:?}", started.elapsed());
+    assert!(matches!(e, Error::Timeout { .. }), "{e:?}");
+    assert!(
+        e.to_string().contains(&format!("token server {} did not finish sending /token/drip within 3 s", h.host)),
+        "{e}"
+    );
+}
+
+#[tokio::test]
+async fn the_command_deadline_bounds_requests_that_each_may_take_longer() {
+    let h = Hostile::start();
+    let opts = RegistryOptions {
+        read_timeout: Duration::from_secs(60),
+        request_timeout: Duration::from_secs(60),
+        deadline: Some(Duration::from_secs(3)),
+        ..test_options()
+    };
+    let s = source(&h.host, opts);
+    let started = std::time::Instant::now();
+    let e = guard(s.manifest("drip", "v1")).await.unwrap_err();
+    assert!(started.elapsed() < ENDS_WITHIN, "took {:?}", started.elapsed());
+    assert!(matches!(e, Error::Timeout { .. }), "{e:?}");
+    assert!(e.to_string().contains("before the command's deadline of 3 s (--deadline)"), "{e}");
+    // Once the deadline has passed nothing more is sent.
+    let before = h.hits("/v2/good/manifests/v1");
+    let e = guard(s.manifest("good", "v1")).await.unwrap_err();
+    assert!(e.to_string().contains("deadline of 3 s (--deadline) passed"), "{e}");
+    assert_eq!(h.hits("/v2/good/manifests/v1"), before);
+}
+
+/// Runs the real binary; `password` goes to stdin with `--username alice --password-stdin`.
+fn sigscope(args: &[&str], password: Option<&str>) -> (i32, String, String, Duration) {
+    use std::io::Write;
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_sigscope"));
+    cmd.args(args).env("DOCKER_CONFIG", "/nonexistent/sigscope-test-docker-config");
+    if password.is_some() {
+        cmd.args(["--username", "alice", "--password-stdin"]);
+    }
+    cmd.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    let started = std::time::Instant::now();
+    let mut child = cmd.spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(password.unwrap_or("").as_bytes()).unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    let text = |b: &[u8]| String::from_utf8_lossy(b).to_string();
+    (out.status.code().unwrap_or(-1), text(&out.stdout), text(&out.stderr), started.elapsed())
+}
+
+fn notation_dir() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    sigscope::demo::export(&dir.path().join("d")).unwrap();
+    let notation = dir.path().join("d/notation").display().to_string();
+    (dir, notation)
+}
+
+#[test]
+fn tree_and_verify_against_a_dripping_registry_end_with_the_deadline_error() {
+    let h = Hostile::start();
+    let (_dir, notation) = notation_dir();
+    let target = format!("{}/drip:v1", h.host);
+    let wanted = format!("registry {} did not finish sending /v2/drip/manifests/v1 within 3 s (--timeout)", h.host);
+    for args in [
+        vec!["tree", &target, "--timeout", "3"],
+        vec!["verify", &target, "--timeout", "3", "--notation-dir", &notation],
+    ] {
+        let (code, stdout, stderr, took) = sigscope(&args, None);
+        assert!(took < ENDS_WITHIN, "{args:?} took {took:?}");
+        assert_eq!(code, 3, "{args:?}: {stderr}");
+        assert!(!stdout.contains("Successfully verified"), "{stdout}");
+        assert!(stderr.contains(&wanted), "{args:?}: {stderr}");
+    }
+    // --deadline bounds the whole command even when each request may take a minute.
+    let (code, _, stderr, took) = sigscope(&["tree", &target, "--timeout", "60", "--deadline", "3"], None);
+    assert!(took < ENDS_WITHIN, "took {took:?}");
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("deadline of 3 s (--deadline)"), "{stderr}");
+}
+
+#[path = "tui_support/mod.rs"]
+#[allow(unused)]
+mod tui_support;
+
+#[test]
+fn in_the_tui_a_dripping_registry_fails_the_node_and_the_ui_stays_alive() {
+    let h = Hostile::start();
+    let opts = sigscope::open::OpenOptions { oci_layout: false, registry: drip_opts() };
+    let opened = sigscope::open::open(&format!("{}/drip:v1", h.host), &opts).unwrap();
+    let theme = sigscope::tui::theme::Theme::resolve(None, true).unwrap();
+    let mut tui = tui_support::Harness::with(opened, sigscope::tui::AppOptions::new(theme));
+    let started = std::time::Instant::now();
+    tui.run_effects();
+    assert!(started.elapsed() < ENDS_WITHIN, "took {:?}", started.elapsed());
+    let root = tui.app.graph.roots[0];
+    let load = &tui.app.graph.node(root).load;
+    assert!(
+        matches!(load, sigscope::graph::LoadState::Failed(r) if r.contains("did not finish sending /v2/drip/manifests/v1 within 3 s")),
+        "{load:?}"
+    );
+    assert_eq!(tui.app.in_flight(), 0);
+    // Still answering keys and drawing.
+    tui.key(crossterm::event::KeyCode::Char('j'));
+    let screen = tui_support::screen_text(&tui.render(120, 30));
+    assert!(screen.contains("failed"), "{screen}");
+}
+
+// ---- Pagination that never ends ----------------------------------------------------------------
+
+#[tokio::test]
+async fn a_self_pointing_link_ends_with_a_clear_error() {
+    let h = Hostile::start();
+    let s = source(&h.host, opts());
+    let e = guard(s.tags("selflink")).await.unwrap_err();
+    assert!(matches!(e, Error::Malformed { .. }), "{e:?}");
+    assert!(e.to_string().contains("leads back to a page already read"), "{e}");
+    assert_eq!(h.hits("/v2/selflink/tags/list"), 1, "the page is read once");
+    let e = guard(s.referrers_api("selflink", &h.image.digest, None)).await.unwrap_err();
+    assert!(e.to_string().contains("leads back to a page already read"), "{e}");
+    assert_eq!(h.hits(&format!("/v2/selflink/referrers/{}", h.image.digest)), 1);
+}
+
+#[tokio::test]
+async fn a_link_cycle_of_two_pages_ends_with_a_clear_error() {
+    let h = Hostile::start();
+    let s = source(&h.host, opts());
+    let e = guard(s.tags("cycle")).await.unwrap_err();
+    assert!(e.to_string().contains("leads back to a page already read"), "{e}");
+    assert_eq!(h.hits("/v2/cycle/tags/list"), 3, "first, p=a, p=b; p=a again is not fetched");
+}
+
+#[tokio::test]
+async fn a_self_link_with_a_new_fragment_is_still_the_same_page() {
+    let h = Hostile::start();
+    let s = source(&h.host, opts());
+    let e = guard(s.tags("fraglink")).await.unwrap_err();
+    assert!(e.to_string().contains("leads back to a page already read"), "{e}");
+    assert_eq!(h.hits("/v2/fraglink/tags/list"), 1);
+}
+
+#[tokio::test]
+async fn endless_distinct_pages_stop_at_the_page_limit() {
+    use sigscope::source::registry::http::MAX_PAGES;
+    let h = Hostile::start();
+    let s = source(&h.host, opts());
+    let e = guard(s.tags("endless")).await.unwrap_err();
+    assert!(e.to_string().contains(&format!("more than {MAX_PAGES} pages")), "{e}");
+    assert_eq!(h.hits("/v2/endless/tags/list") as usize, MAX_PAGES);
+}
+
+#[tokio::test]
+async fn a_link_leaving_the_origin_is_refused_for_tags_and_referrers() {
+    let h = Hostile::start();
+    let s = source(&h.host, opts());
+    let e = guard(s.tags("offsite")).await.unwrap_err();
+    assert!(e.to_string().contains("points to another origin"), "{e}");
+    let e = guard(s.referrers_api("offsite", &h.image.digest, None)).await.unwrap_err();
+    assert!(e.to_string().contains("points to another origin"), "{e}");
+    assert!(h.foreign_authorizations().is_empty(), "the other origin was never contacted");
+}
+
+#[tokio::test]
+async fn a_redirect_loop_ends_with_a_clear_error() {
+    let h = Hostile::start();
+    let s = source(&h.host, opts());
+    let e = guard(s.manifest("redirloop", "v1")).await.unwrap_err();
+    assert!(e.to_string().contains("redirect loop"), "{e}");
+    assert_eq!(h.hits("/v2/redirloop/manifests/v1"), 1);
+}
+
+// ---- Credentials in what the server sends back -------------------------------------------------
+
+/// Aligned after "alice:" so its base64 has both '+' and '/' (base64url differs).
+const PASSWORD: &str = "s3cr3t>>>???";
+
+/// Every form of the password and the token that must not be shown.
+fn secret_forms() -> Vec<String> {
+    use base64::Engine as _;
+    let b = base64::engine::general_purpose::STANDARD.encode(format!("alice:{PASSWORD}"));
+    let u = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("alice:{PASSWORD}"));
+    assert!(b.contains('+') && b.contains('/') && b != u, "{b} {u}");
+    vec![PASSWORD.to_string(), b.trim_end_matches('=').to_string(), u]
+}
+
+/// No form of a secret, nor any 16-character piece of the bearer token, is in `text`.
+fn assert_no_secret(text: &str) {
+    for s in secret_forms() {
+        assert!(!text.contains(&s), "{s:?} shown in: {text}");
+    }
+    let token = support::hostile::token();
+    for i in 0..=token.len() - 16 {
+        assert!(!text.contains(&token[i..i + 16]), "a piece of the token is shown in: {text}");
+    }
+}
+
+fn with_password() -> RegistryOptions {
+    RegistryOptions { credentials: Some(("alice".into(), PASSWORD.into())), ..opts() }
+}
+
+#[tokio::test]
+async fn an_echoed_basic_authorization_is_scrubbed_in_every_form() {
+    let h = Hostile::start();
+    let s = source(&h.host, with_password());
+    let e = guard(s.manifest("echo", "v1")).await.unwrap_err();
+    assert!(matches!(e, Error::Denied { .. }), "{e:?}");
+    let shown = format!("{e} {e:?} {}", serde_json::to_string(&e).unwrap());
+    assert_no_secret(&shown);
+    assert!(shown.contains("you sent Authorization: Basic <redacted>"), "the echo is there, scrubbed: {shown}");
+}
+
+#[tokio::test]
+async fn an_echoed_bearer_token_is_scrubbed_even_past_the_cut() {
+    let h = Hostile::start();
+    let s = source(&h.host, with_password());
+    let e = guard(s.manifest("bearer", "v1")).await.unwrap_err();
+    assert!(matches!(e, Error::Denied { .. }), "{e:?}");
+    let shown = format!("{e} {e:?} {}", serde_json::to_string(&e).unwrap());
+    assert_no_secret(&shown);
+}
+
+#[tokio::test]
+async fn a_token_server_echoing_the_credentials_and_the_identity_token_is_scrubbed() {
+    let h = Hostile::start();
+    let s = source(&h.host, with_password());
+    let e = guard(s.manifest("tokenecho", "v1")).await.unwrap_err();
+    assert!(matches!(e, Error::Server { status: 500, .. }), "{e:?}");
+    assert_no_secret(&format!("{e} {e:?}"));
+    // An identity token from docker's config.json goes in a form: echoed raw or percent-encoded.
+    let identity = "idtok/abc+def=ghi-0123456789";
+    let cfg = tempfile::tempdir().unwrap();
+    std::fs::write(
+        cfg.path().join("config.json"),
+        serde_json::json!({"auths": {h.host.clone(): {"identitytoken": identity}}}).to_string(),
+    )
+    .unwrap();
+    let s = source(&h.host, RegistryOptions { docker_config: Some(cfg.path().to_path_buf()), ..opts() });
+    let e = guard(s.manifest("tokenecho", "v1")).await.unwrap_err();
+    let shown = format!("{e} {e:?}");
+    assert!(shown.contains("refresh_token=<redacted>"), "the form was echoed: {shown}");
+    for form in [identity, "idtok%2Fabc%2Bdef%3Dghi-0123456789"] {
+        assert!(!shown.contains(form), "{form} shown in {shown}");
+    }
+}
+
+#[tokio::test]
+async fn a_secret_in_a_www_authenticate_realm_is_scrubbed() {
+    let h = Hostile::start();
+    let s = source(&h.host, with_password());
+    guard(s.manifest("realmleak", "v1")).await.unwrap();
+    let e = guard(s.tags("realmleak")).await.unwrap_err();
+    assert!(matches!(e, Error::Network { .. }), "the realm is unreachable: {e:?}");
+    assert_no_secret(&format!("{e} {e:?}"));
+}
+
+#[tokio::test]
+async fn a_very_long_error_body_is_cut_and_escaped() {
+    let h = Hostile::start();
+    let s = source(&h.host, opts());
+    let e = guard(s.manifest("longerr", "v1")).await.unwrap_err();
+    let Error::Server { detail, .. } = &e else { panic!("{e:?}") };
+    assert!(detail.chars().count() <= 200, "{} chars: {detail}", detail.chars().count());
+    assert!(!e.to_string().contains('\x1b'), "{e}");
+}
+
+#[tokio::test]
+async fn a_redirect_to_another_host_carries_no_credentials() {
+    let h = Hostile::start();
+    // Basic: the blob is served by "localhost", which must not see the registry's Authorization.
+    let s = source(&h.host, with_password());
+    guard(s.manifest("redirect", "v1")).await.unwrap();
+    let b = guard(s.blob("redirect", &h.config, 1024)).await.unwrap();
+    assert_eq!(b.len() as u64, h.config.size);
+    // Bearer: the same for the token.
+    let s = source(&h.host, with_password());
+    let b = guard(s.blob("bearer", &h.config, 1024)).await.unwrap();
+    assert_eq!(b.len() as u64, h.config.size);
+    assert_eq!(h.foreign_authorizations(), vec![None, None], "both redirects reached the other host bare");
+}
+
+#[tokio::test]
+async fn a_challenge_from_another_host_is_not_answered_with_our_credentials() {
+    let h = Hostile::start();
+    let s = source(&h.host, with_password());
+    let e = guard(s.manifest("foreign", "v1")).await.unwrap_err();
+    assert!(matches!(e, Error::Auth { .. }), "{e:?}");
+    assert_eq!(h.hits("/token"), 0, "the other host's token realm never saw the registry's credentials");
+    assert!(h.foreign_authorizations().iter().all(Option::is_none), "{:?}", h.foreign_authorizations());
+}
+
+#[test]
+fn tree_and_verify_never_print_an_echoed_secret() {
+    let h = Hostile::start();
+    let (_dir, notation) = notation_dir();
+    for repo in ["echo", "bearer", "tokenecho", "realmleak"] {
+        let target = format!("{}/{repo}:v1", h.host);
+        for args in [vec!["tree", &target], vec!["verify", &target, "--notation-dir", &notation]] {
+            let (code, stdout, stderr, _) = sigscope(&args, Some(PASSWORD));
+            assert!(code == 1 || code == 3, "{args:?}: exit {code}: {stderr}");
+            assert!(!stderr.trim().is_empty(), "{args:?}: a failure says why");
+            assert!(stderr.contains("<redacted>"), "{args:?}: the echo reached stderr, scrubbed: {stderr}");
+            assert_no_secret(&stderr);
+            assert_no_secret(&stdout);
+        }
+    }
+}

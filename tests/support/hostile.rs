@@ -15,6 +15,26 @@
 //! | liar     | content that does not match the digest asked for (manifests and blobs) |
 //! | selfref  | the referrers endpoint answers with the image manifest itself |
 //! | stall    | reads the request, never answers |
+//! | drip     | like good, but every body is sent one byte per second |
+//! | driphead | like good, but the whole response, status line first, one byte per second |
+//! | dripauth | 401 Bearer whose token realm (`/token/drip`) drips its reply |
+//! | selflink | tags and referrers pages whose `Link: rel="next"` is the page itself |
+//! | cycle    | tags pages `p=a` → `p=b` → `p=a` … (a Link cycle of length 2) |
+//! | fraglink | tags pages linking to themselves with a new `#fragment` each time |
+//! | endless  | tags pages each linking to a new `?page=N+1`, forever |
+//! | offsite  | tags and referrers pages whose Link leaves the origin (`localhost:PORT`) |
+//! | echo     | 401 Basic; with credentials 403 echoing the Authorization header (raw, base64url, decoded) |
+//! | bearer   | 401 Bearer (realm `/token`); with the token 403 echoing it after 150 chars; blobs 307 to `localhost` |
+//! | tokenecho| 401 Bearer (realm `/token/echo`, which answers 500 echoing the Authorization and the form it got) |
+//! | realmleak| 401 Basic; with credentials manifests are served, anything else is a Bearer challenge whose realm (an unreachable port) carries the Authorization header |
+//! | redirect | 401 Basic; with credentials like good, but blobs 307 to `localhost:PORT` (another host) |
+//! | redirloop| manifests redirect (307) to themselves |
+//! | longerr  | 500 whose message is 5,000 characters with a terminal escape |
+//! | foreign  | manifests 307 to `localhost:PORT`, which answers 401 with a Bearer challenge |
+//!
+//! `/token` answers `{"token": TOKEN}`. Requests that arrive under the name `localhost` (another
+//! host than the `127.0.0.1` sigscope was pointed at) have their Authorization recorded, see
+//! [`Hostile::foreign_authorizations`].
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -28,6 +48,11 @@ use sigscope::oci::{Descriptor, media};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+/// The bearer token `/token` hands out: long and opaque, so a clipped echo would show a piece.
+pub fn token() -> String {
+    (0u8..5).map(|i| sigscope::oci::sha256_digest(&[i]).trim_start_matches("sha256:").to_string()).collect()
+}
+
 pub struct Hostile {
     pub addr: SocketAddr,
     pub host: String,
@@ -39,6 +64,7 @@ pub struct Hostile {
     hits: Arc<Mutex<HashMap<String, u32>>>,
     /// Most `slow` manifest requests in progress at once.
     max_in_flight: Arc<AtomicUsize>,
+    foreign: Arc<Mutex<Vec<Option<String>>>>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -51,6 +77,7 @@ impl Drop for Hostile {
 }
 
 struct State {
+    host: String,
     image_bytes: Vec<u8>,
     image: Descriptor,
     config_bytes: Vec<u8>,
@@ -59,6 +86,7 @@ struct State {
     hits: Arc<Mutex<HashMap<String, u32>>>,
     in_flight: AtomicUsize,
     max_in_flight: Arc<AtomicUsize>,
+    foreign: Arc<Mutex<Vec<Option<String>>>>,
 }
 
 impl Hostile {
@@ -84,7 +112,12 @@ impl Hostile {
         let referrers = (referrer(1, media::NOTATION_SIGNATURE), referrer(2, media::SPDX_JSON));
         let hits = Arc::new(Mutex::new(HashMap::new()));
         let max_in_flight = Arc::new(AtomicUsize::new(0));
+        let foreign = Arc::new(Mutex::new(Vec::new()));
+        let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        std_listener.set_nonblocking(true).unwrap();
+        let addr = std_listener.local_addr().unwrap();
         let state = Arc::new(State {
+            host: addr.to_string(),
             image_bytes: image_bytes.clone(),
             image: image.clone(),
             config_bytes,
@@ -93,10 +126,8 @@ impl Hostile {
             hits: hits.clone(),
             in_flight: AtomicUsize::new(0),
             max_in_flight: max_in_flight.clone(),
+            foreign: foreign.clone(),
         });
-        let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        std_listener.set_nonblocking(true).unwrap();
-        let addr = std_listener.local_addr().unwrap();
         let (tx, mut rx) = tokio::sync::oneshot::channel::<()>();
         std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
@@ -124,12 +155,19 @@ impl Hostile {
             referrers,
             hits,
             max_in_flight,
+            foreign,
             shutdown: Some(tx),
         }
     }
 
     pub fn max_in_flight(&self) -> usize {
         self.max_in_flight.load(Ordering::SeqCst)
+    }
+
+    /// The Authorization header (or its absence) of every request that reached this server under
+    /// another host name (`localhost`): credentials must never travel there.
+    pub fn foreign_authorizations(&self) -> Vec<Option<String>> {
+        self.foreign.lock().unwrap().clone()
     }
 
     /// How many requests reached `path` (query excluded).
@@ -152,38 +190,81 @@ fn error(status: u16, code: &str, message: &str) -> Answer {
     answer(status, "application/json", json!({"errors": [{"code": code, "message": message}]}).to_string())
 }
 
-async fn serve(mut sock: TcpStream, st: Arc<State>) {
+/// What the server needs from one request.
+struct Req {
+    target: String,
+    host: String,
+    authorization: Option<String>,
+    body: Vec<u8>,
+}
+
+async fn read_request(sock: &mut TcpStream) -> Option<Req> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
-    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+    let head_end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
         match sock.read(&mut chunk).await {
-            Ok(0) | Err(_) => return,
+            Ok(0) | Err(_) => return None,
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
         }
         if buf.len() > 64 * 1024 {
-            return;
+            return None;
+        }
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+    let mut lines = head.split("\r\n");
+    let target = lines.next().unwrap_or("").split(' ').nth(1).unwrap_or("/").to_string();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    let get = |k: &str| headers.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let length: usize = get("content-length").and_then(|v| v.parse().ok()).unwrap_or(0).min(64 * 1024);
+    let mut body = buf[head_end..].to_vec();
+    while body.len() < length {
+        match sock.read(&mut chunk).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => body.extend_from_slice(&chunk[..n]),
         }
     }
-    let head = String::from_utf8_lossy(&buf).to_string();
-    let mut lines = head.split("\r\n");
-    let request_line = lines.next().unwrap_or("");
-    let target = request_line.split(' ').nth(1).unwrap_or("/").to_string();
-    let authorization = lines
-        .filter_map(|l| l.split_once(':'))
-        .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
-        .map(|(_, v)| v.trim().to_string());
-    let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+    Some(Req { target, host: get("host").unwrap_or_default(), authorization: get("authorization"), body })
+}
+
+/// How an answer goes out.
+#[derive(PartialEq)]
+enum Pace {
+    Normal,
+    /// Headers at once, then the body one byte per second.
+    DripBody,
+    /// Everything, status line first, one byte per second.
+    DripAll,
+}
+
+async fn serve(mut sock: TcpStream, st: Arc<State>) {
+    let Some(req) = read_request(&mut sock).await else { return };
+    let (path, query) = req.target.split_once('?').unwrap_or((&req.target, ""));
     let count = {
         let mut hits = st.hits.lock().unwrap();
         let c = hits.entry(path.to_string()).or_insert(0);
         *c += 1;
         *c
     };
+    if req.host.starts_with("localhost") {
+        st.foreign.lock().unwrap().push(req.authorization.clone());
+    }
+    if let Some(which) = path.strip_prefix("/token") {
+        let (a, pace) = token_endpoint(which, &req);
+        return write(&mut sock, a, pace).await;
+    }
     let rest = path.strip_prefix("/v2/").unwrap_or("");
     if rest.is_empty() {
-        return write(&mut sock, answer(200, "application/json", "{}")).await;
+        return write(&mut sock, answer(200, "application/json", "{}"), Pace::Normal).await;
     }
     let (repo, tail) = rest.split_once('/').unwrap_or((rest, ""));
+    let authorization = req.authorization.as_deref();
+    let mut pace = Pace::Normal;
     let a = match repo {
         "stall" => {
             tokio::time::sleep(Duration::from_secs(3600)).await;
@@ -213,13 +294,7 @@ async fn serve(mut sock: TcpStream, st: Arc<State>) {
             return;
         }
         "auth" => {
-            let got = authorization
-                .as_deref()
-                .and_then(|a| a.strip_prefix("Basic "))
-                .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
-                .map(|b| String::from_utf8_lossy(&b).to_string())
-                .unwrap_or_default();
-            let mut a = error(401, "UNAUTHORIZED", &format!("bad credentials {got}"));
+            let mut a = error(401, "UNAUTHORIZED", &format!("bad credentials {}", decoded_basic(authorization)));
             a.headers.push(("WWW-Authenticate".into(), r#"Basic realm="hostile""#.into()));
             a
         }
@@ -237,6 +312,59 @@ async fn serve(mut sock: TcpStream, st: Arc<State>) {
             a
         }
         "badjson" => answer(200, media::OCI_MANIFEST, "{\"schemaVersion\": 2, \"layers\": [unquoted"),
+        "drip" | "driphead" => {
+            pace = if repo == "drip" { Pace::DripBody } else { Pace::DripAll };
+            good(&st, repo, tail, query)
+        }
+        "dripauth" => bearer_gate(&st, authorization, "/token/drip").unwrap_or_else(|| good(&st, repo, tail, query)),
+        "selflink" | "cycle" | "fraglink" | "endless" | "offsite" => paged(&st, repo, tail, query, count),
+        "echo" => match authorization {
+            None => challenge_basic(),
+            Some(raw) => {
+                let decoded = decoded_basic(Some(raw));
+                let url_safe = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&decoded);
+                error(
+                    403,
+                    "DENIED",
+                    &format!("you sent Authorization: {raw} (base64url {url_safe}, decoded {decoded})"),
+                )
+            }
+        },
+        "bearer" => match bearer_gate(&st, authorization, "/token") {
+            Some(challenge) => challenge,
+            None if tail.starts_with("blobs/") => redirect(&format!("http://{}/v2/good/{tail}", st.localhost())),
+            None => error(
+                403,
+                "DENIED",
+                &format!("{} you sent Authorization: {}", "x".repeat(150), authorization.unwrap_or_default()),
+            ),
+        },
+        "tokenecho" => bearer_gate(&st, authorization, "/token/echo").unwrap_or_else(|| good(&st, repo, tail, query)),
+        "realmleak" => match authorization {
+            None => challenge_basic(),
+            Some(_) if tail.starts_with("manifests/") => good(&st, repo, tail, query),
+            Some(raw) => {
+                let echo = raw.strip_prefix("Basic ").unwrap_or(raw);
+                let mut a = error(401, "UNAUTHORIZED", "token required");
+                let realm = format!(r#"Bearer realm="http://127.0.0.1:1/token?echo={echo}",service="hostile""#);
+                a.headers.push(("WWW-Authenticate".into(), realm));
+                a
+            }
+        },
+        "redirect" => match authorization {
+            None => challenge_basic(),
+            Some(_) if tail.starts_with("blobs/") => redirect(&format!("http://{}/v2/good/{tail}", st.localhost())),
+            Some(_) => good(&st, repo, tail, query),
+        },
+        "redirloop" => redirect(path),
+        "longerr" => error(500, "UNKNOWN", &format!("{}\x1b[2J{}", "y".repeat(2500), "z".repeat(2500))),
+        "foreign" if req.host.starts_with("localhost") => {
+            let mut a = error(401, "UNAUTHORIZED", "sign in here");
+            let realm = format!(r#"Bearer realm="http://{}/token",service="elsewhere""#, st.localhost());
+            a.headers.push(("WWW-Authenticate".into(), realm));
+            a
+        }
+        "foreign" => redirect(&format!("http://{}{}", st.localhost(), req.target)),
         _ => {
             if repo == "slow" && tail.starts_with("manifests/") {
                 let now = st.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
@@ -247,7 +375,87 @@ async fn serve(mut sock: TcpStream, st: Arc<State>) {
             good(&st, repo, tail, query)
         }
     };
-    write(&mut sock, a).await;
+    write(&mut sock, a, pace).await;
+}
+
+impl State {
+    /// This server under another host name: what a registry redirecting elsewhere points to.
+    fn localhost(&self) -> String {
+        self.host.replace("127.0.0.1", "localhost")
+    }
+}
+
+/// `user:password` from a Basic header, or "" when there is none.
+fn decoded_basic(authorization: Option<&str>) -> String {
+    authorization
+        .and_then(|a| a.strip_prefix("Basic "))
+        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+        .map(|b| String::from_utf8_lossy(&b).to_string())
+        .unwrap_or_default()
+}
+
+fn challenge_basic() -> Answer {
+    let mut a = error(401, "UNAUTHORIZED", "authentication required");
+    a.headers.push(("WWW-Authenticate".into(), r#"Basic realm="hostile""#.into()));
+    a
+}
+
+/// A Bearer challenge pointing at `realm_path` unless the request carries a bearer token.
+fn bearer_gate(st: &State, authorization: Option<&str>, realm_path: &str) -> Option<Answer> {
+    if authorization.is_some_and(|a| a.starts_with("Bearer ")) {
+        return None;
+    }
+    let mut a = error(401, "UNAUTHORIZED", "authentication required");
+    let realm = format!(r#"Bearer realm="http://{}{realm_path}",service="hostile""#, st.host);
+    a.headers.push(("WWW-Authenticate".into(), realm));
+    Some(a)
+}
+
+fn redirect(location: &str) -> Answer {
+    let mut a = answer(307, "text/plain", "moved");
+    a.headers.push(("Location".into(), location.into()));
+    a
+}
+
+/// `/token` hands out [`token`]; `/token/drip` does so one byte per second; `/token/echo` fails,
+/// echoing what it got.
+fn token_endpoint(which: &str, req: &Req) -> (Answer, Pace) {
+    let reply = answer(200, "application/json", json!({"token": token(), "expires_in": 300}).to_string());
+    match which {
+        "/drip" => (reply, Pace::DripBody),
+        "/echo" => {
+            let form = String::from_utf8_lossy(&req.body);
+            let got = format!("Authorization: {:?}; form: {form}", req.authorization.as_deref().unwrap_or(""));
+            (answer(500, "text/plain", format!("token service failed, request was {got}")), Pace::Normal)
+        }
+        _ => (reply, Pace::Normal),
+    }
+}
+
+/// Tag pages whose `Link` never lets go (and referrers for `selflink` and `offsite`).
+fn paged(st: &State, repo: &str, tail: &str, query: &str, count: u32) -> Answer {
+    if tail.starts_with("manifests/") || tail.starts_with("blobs/") {
+        return good(st, repo, tail, query);
+    }
+    let here = format!("/v2/{repo}/{tail}");
+    let link = match repo {
+        "selflink" if query.is_empty() => here.clone(),
+        "selflink" => format!("{here}?{query}"),
+        "cycle" if query.contains("p=a") => format!("{here}?p=b"),
+        "cycle" => format!("{here}?p=a"),
+        "fraglink" => format!("{here}?{query}#{count}"),
+        "endless" => format!("{here}?page={count}"),
+        _ => format!("http://{}/v2/good/{tail}", st.localhost()),
+    };
+    let body = if tail.starts_with("referrers/") {
+        json!({"schemaVersion": 2, "mediaType": media::OCI_INDEX, "manifests": [st.referrers.0]})
+    } else {
+        json!({"name": repo, "tags": [format!("t{count}")]})
+    };
+    let ct = if tail.starts_with("referrers/") { media::OCI_INDEX } else { "application/json" };
+    let mut a = answer(200, ct, body.to_string());
+    a.headers.push(("Link".into(), format!("<{link}>; rel=\"next\"")));
+    a
 }
 
 /// The well-behaved answers (`good`, `slow`, `flaky` after its 429s), plus `liar` and `selfref`.
@@ -304,9 +512,10 @@ fn good(st: &State, repo: &str, tail: &str, query: &str) -> Answer {
     a
 }
 
-async fn write(sock: &mut TcpStream, a: Answer) {
+async fn write(sock: &mut TcpStream, a: Answer, pace: Pace) {
     let reason = match a.status {
         200 => "OK",
+        307 => "Temporary Redirect",
         401 => "Unauthorized",
         403 => "Forbidden",
         404 => "Not Found",
@@ -320,7 +529,24 @@ async fn write(sock: &mut TcpStream, a: Answer) {
         out.push_str(&format!("{k}: {v}\r\n"));
     }
     out.push_str("\r\n");
-    let _ = sock.write_all(out.as_bytes()).await;
-    let _ = sock.write_all(&a.body).await;
+    let mut out = out.into_bytes();
+    let dripped = match pace {
+        Pace::Normal => {
+            out.extend_from_slice(&a.body);
+            Vec::new()
+        }
+        Pace::DripBody => a.body,
+        Pace::DripAll => std::mem::take(&mut out).into_iter().chain(a.body).collect(),
+    };
+    if sock.write_all(&out).await.is_err() {
+        return;
+    }
+    for byte in dripped {
+        // One byte a second: never idle long enough for a per-read timeout to fire.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        if sock.write_all(&[byte]).await.is_err() {
+            return;
+        }
+    }
     let _ = sock.shutdown().await;
 }

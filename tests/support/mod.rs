@@ -17,6 +17,7 @@ pub fn test_options() -> RegistryOptions {
     RegistryOptions {
         connect_timeout: std::time::Duration::from_secs(5),
         read_timeout: std::time::Duration::from_secs(10),
+        request_timeout: std::time::Duration::from_secs(20),
         docker_config: Some(std::path::PathBuf::from("/nonexistent/sigscope-test-docker-config")),
         ..RegistryOptions::default()
     }

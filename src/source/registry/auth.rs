@@ -120,9 +120,17 @@ pub struct TokenReply {
     pub access_token: Option<String>,
     #[serde(default)]
     pub expires_in: Option<u64>,
+    /// OAuth2 servers may hand one out unasked; never used, but a secret all the same.
+    #[serde(default)]
+    pub refresh_token: Option<String>,
 }
 
 impl TokenReply {
+    /// Every secret in the reply, to be scrubbed from anything shown later.
+    pub fn secrets(&self) -> impl Iterator<Item = &str> {
+        [&self.token, &self.access_token, &self.refresh_token].into_iter().flatten().map(String::as_str)
+    }
+
     pub fn into_token(self) -> Option<Token> {
         let value = self.token.filter(|t| !t.is_empty()).or(self.access_token.filter(|t| !t.is_empty()))?;
         // The distribution spec's default lifetime is 60 s; renew a little early.

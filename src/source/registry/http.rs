@@ -1,9 +1,10 @@
 //! The HTTP plumbing shared by reads and pushes: one connection pool, a concurrency cap, auth
-//! (Basic, bearer tokens per scope), 429 retries, capped streaming reads, typed errors.
+//! (Basic, bearer tokens per scope), 429 retries, capped streaming reads, deadlines, typed errors
+//! scrubbed of every secret we hold.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use reqwest::header::{self, HeaderMap};
@@ -20,8 +21,41 @@ use crate::source::SourceStats;
 
 /// Error bodies and token replies are small; anything bigger is not worth reading.
 const SMALL_BODY: u64 = 1024 * 1024;
-/// Guards against a server whose `Link` headers never end.
-const MAX_PAGES: usize = 10_000;
+/// Most pages one listing (tags, catalog, referrers) may take. Registries that cap `n` serve at
+/// least 100 entries a page, so this is 100,000 tags; a chain of `Link`s longer than that is a
+/// server that never lets go, and at one request a page it would otherwise hold us for hours.
+pub const MAX_PAGES: usize = 1_000;
+/// Longest excerpt of a server's error text that is shown (after secrets are removed).
+pub const ERROR_EXCERPT: usize = 200;
+/// Secrets shorter than this are not searched for: replacing every "ab" would garble the text,
+/// and their Basic encoding (always longer) is still scrubbed.
+const MIN_SECRET: usize = 3;
+
+/// Which limit bounds an exchange, so a timeout names the flag that sets it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Bound {
+    /// `--timeout`: one request, from connecting to the last byte of the body.
+    Request,
+    /// `--deadline`: what is left of the whole command's budget.
+    Command,
+}
+
+/// One exchange's time budget and whom it talks to, carried on the response (as an extension)
+/// so that a timeout while reading the body is reported like one while waiting for the headers.
+#[derive(Clone, Debug)]
+struct Exchange {
+    /// `registry HOST` or `token server HOST`.
+    peer: String,
+    url: Url,
+    started: Instant,
+    limit: Duration,
+    bound: Bound,
+}
+
+/// `3 s`, `2.5 s`.
+fn secs(d: Duration) -> String {
+    if d.subsec_millis() == 0 { format!("{} s", d.as_secs()) } else { format!("{:.1} s", d.as_secs_f64()) }
+}
 
 /// One request. The body is `Bytes` so a retry (after a 401 or a 429) can resend it.
 pub struct Request<'a> {
@@ -57,6 +91,10 @@ pub struct RegistryClient {
     credential: OnceCell<Option<Credential>>,
     stats: Mutex<SourceStats>,
     request_log: Option<Mutex<std::fs::File>>,
+    /// When the whole command's budget (`--deadline`) runs out.
+    deadline: Option<Instant>,
+    /// Bearer and refresh tokens the token server gave us: secrets to scrub like the password.
+    issued: Mutex<Vec<String>>,
     /// Serialises read-modify-write updates of `sha256-<hex>` tag-schema indexes from this process.
     pub(crate) tag_schema_lock: tokio::sync::Mutex<()>,
 }
@@ -114,11 +152,15 @@ impl RegistryClient {
             .user_agent(concat!("sigscope/", env!("CARGO_PKG_VERSION")))
             .redirect(reqwest::redirect::Policy::custom(|attempt| {
                 // reqwest keeps Authorization on a same-host redirect, so a downgrade to http
-                // would send credentials in the clear.
+                // would send credentials in the clear. (It drops Authorization itself when a
+                // redirect leaves the host: a blob store elsewhere never sees our credentials.)
                 let downgrade = attempt.url().scheme() == "http"
                     && attempt.previous().last().is_some_and(|u| u.scheme() == "https");
+                let looped = attempt.previous().iter().any(|u| same_page(u, attempt.url()));
                 if downgrade {
                     attempt.error("refusing a redirect from https to http")
+                } else if looped {
+                    attempt.error("redirect loop: the server redirects back to a URL already visited")
                 } else if attempt.previous().len() > 10 {
                     attempt.error("too many redirects")
                 } else {
@@ -151,12 +193,14 @@ impl RegistryClient {
             base,
             http,
             permits: Semaphore::new(opts.concurrency.max(1)),
+            deadline: opts.deadline.map(|d| Instant::now() + d),
             opts,
             challenge: Mutex::default(),
             tokens: TokenCache::default(),
             credential: OnceCell::new(),
             stats: Mutex::default(),
             request_log,
+            issued: Mutex::default(),
             tag_schema_lock: tokio::sync::Mutex::new(()),
         })
     }
@@ -220,18 +264,122 @@ impl RegistryClient {
             .cloned()
     }
 
-    /// Removes any secret we hold from text that came from the server.
-    fn scrub(&self, text: String) -> String {
-        let Some(Some(c)) = self.credential.get() else {
-            return text;
-        };
-        let mut t = text;
-        for s in c.secrets() {
-            if s.len() >= 3 {
-                t = t.replace(s, "<redacted>");
+    /// Every form in which a secret we hold could come back: the password, its Basic encoding
+    /// (standard and URL-safe base64, padded or not), identity and bearer tokens, each also
+    /// percent- and JSON-escaped. Longest first, so a padded form goes before its unpadded prefix.
+    fn secret_forms(&self) -> Vec<String> {
+        use base64::Engine as _;
+        let mut raw: Vec<String> = Vec::new();
+        if let Some(Some(c)) = self.credential.get() {
+            match c {
+                Credential::Basic { username, password } => {
+                    raw.push(password.clone());
+                    let pair = format!("{username}:{password}");
+                    for engine in
+                        [&base64::engine::general_purpose::STANDARD, &base64::engine::general_purpose::URL_SAFE]
+                    {
+                        let encoded = engine.encode(&pair);
+                        raw.push(encoded.trim_end_matches('=').to_string());
+                        raw.push(encoded);
+                    }
+                }
+                other => raw.extend(other.secrets().into_iter().map(str::to_string)),
             }
         }
-        t
+        raw.extend(self.issued.lock().expect("issued lock").iter().cloned());
+        let mut forms: Vec<String> = Vec::new();
+        for secret in raw.into_iter().filter(|s| s.chars().count() >= MIN_SECRET) {
+            let json = serde_json::to_string(&secret).unwrap_or_default();
+            let json = json.trim_matches('"').to_string();
+            let percent: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+            forms.extend([json.replace('/', "\\/"), json, percent, secret]);
+        }
+        forms.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        forms.dedup();
+        forms
+    }
+
+    /// Removes every secret we hold from text that came from the server (or quotes it).
+    pub fn scrub(&self, text: &str) -> String {
+        scrub_with(&self.secret_forms(), text)
+    }
+
+    /// [`Self::scrub`] over every text of an error: the last guard before anything is shown.
+    pub fn scrub_error(&self, e: Error) -> Error {
+        let forms = self.secret_forms();
+        if forms.is_empty() { e } else { e.map_text(|t| scrub_with(&forms, &t)) }
+    }
+
+    /// Server text as we show it: secrets removed first (so the cut cannot leave part of one),
+    /// controls escaped, at most [`ERROR_EXCERPT`] characters.
+    pub fn excerpt(&self, text: &str) -> String {
+        let scrubbed = self.scrub(text);
+        let safe = crate::sanitize::sanitize(scrubbed.trim());
+        crate::sanitize::clip(&safe, ERROR_EXCERPT).into_owned()
+    }
+
+    /// The budget of the next exchange with `peer` for `url`: `--timeout`, or what is left of
+    /// `--deadline` when that is less; an error once the deadline has passed.
+    fn exchange(&self, peer: String, url: &Url) -> Result<Exchange> {
+        let started = Instant::now();
+        let mut ex =
+            Exchange { peer, url: url.clone(), started, limit: self.opts.request_timeout, bound: Bound::Request };
+        if let Some(end) = self.deadline {
+            let left = end.saturating_duration_since(started);
+            if left.is_zero() {
+                return Err(Error::Timeout {
+                    target: self.host.clone(),
+                    detail: format!(
+                        "the command's deadline of {} (--deadline) passed before {} was requested from {}; \
+                         raise --deadline, or pass --deadline 0 for none",
+                        secs(self.opts.deadline.unwrap_or_default()),
+                        url.path(),
+                        ex.peer
+                    ),
+                });
+            }
+            if left < ex.limit {
+                ex.limit = left;
+                ex.bound = Bound::Command;
+            }
+        }
+        Ok(ex)
+    }
+
+    fn registry_peer(&self) -> String {
+        format!("registry {}", self.host)
+    }
+
+    /// The typed error for a failed exchange: a timeout says which limit ran out on which path.
+    fn fetch_error(&self, e: reqwest::Error, ex: Option<&Exchange>) -> Error {
+        let Some(ex) = ex.filter(|_| e.is_timeout()) else {
+            return self.net_error(e);
+        };
+        let elapsed = ex.started.elapsed();
+        let path = ex.url.path();
+        let detail = if e.is_connect() {
+            format!("could not connect to {} within {} ({})", ex.peer, secs(self.opts.connect_timeout), path)
+        } else if elapsed + Duration::from_millis(250) < ex.limit {
+            // The per-read limit fired before the total one: the server went silent.
+            format!(
+                "{} sent nothing for {} while sending {path} (--timeout); the server stalled",
+                ex.peer,
+                secs(self.opts.read_timeout)
+            )
+        } else if ex.bound == Bound::Command {
+            format!(
+                "{} did not finish sending {path} before the command's deadline of {} (--deadline)",
+                ex.peer,
+                secs(self.opts.deadline.unwrap_or_default())
+            )
+        } else {
+            format!(
+                "{} did not finish sending {path} within {} (--timeout); the server is too slow or stalled",
+                ex.peer,
+                secs(ex.limit)
+            )
+        };
+        Error::Timeout { target: self.host.clone(), detail: self.scrub(&detail) }
     }
 
     /// The Authorization header for `scope`, fetching a bearer token if the registry wants one.
@@ -300,9 +448,15 @@ impl RegistryClient {
                 r
             }
         };
-        req = req.header(header::ACCEPT, "application/json");
+        let peer = match url.port() {
+            Some(port) => format!("token server {realm_host}:{port}"),
+            None => format!("token server {realm_host}"),
+        };
+        let ex = self.exchange(peer, &url)?;
+        req = req.header(header::ACCEPT, "application/json").timeout(ex.limit);
         self.bump(|s| s.requests += 1);
-        let resp = req.send().await.map_err(|e| self.net_error(e))?;
+        let mut resp = req.send().await.map_err(|e| self.fetch_error(e, Some(&ex)))?;
+        resp.extensions_mut().insert(ex);
         let status = resp.status();
         if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
             let who = if credential.is_some() { "refused the credentials" } else { "refused anonymous access" };
@@ -317,6 +471,8 @@ impl RegistryClient {
         let body = self.read_limited(resp, SMALL_BODY, "token reply").await?;
         let reply: TokenReply =
             serde_json::from_slice(&body).map_err(|_| Error::malformed("token reply", "not JSON"))?;
+        // Everything the token server handed out is a secret from now on, shown nowhere.
+        self.issued.lock().expect("issued lock").extend(reply.secrets().map(str::to_string));
         reply.into_token().ok_or_else(|| Error::malformed("token reply", "no token in the reply"))
     }
 
@@ -342,10 +498,17 @@ impl RegistryClient {
             if let Some(b) = &req.body {
                 rb = rb.body(b.clone());
             }
+            let ex = self.exchange(self.registry_peer(), &req.url)?;
+            rb = rb.timeout(ex.limit);
             self.bump(|s| s.requests += 1);
-            let resp = rb.send().await.map_err(|e| self.net_error(e))?;
+            let mut resp = rb.send().await.map_err(|e| self.fetch_error(e, Some(&ex)))?;
+            resp.extensions_mut().insert(ex);
             self.log_request(&req.method, &req.url, resp.status());
+            // A challenge is answered only for the registry itself: a host a redirect led to
+            // (a blob store, a CDN) gets neither our credentials nor a token fetched with them.
+            let from_registry = resp.url().origin() == self.base.origin();
             match resp.status() {
+                StatusCode::UNAUTHORIZED if !from_registry => return Err(self.status_error(resp, "request").await),
                 StatusCode::UNAUTHORIZED if !answered_challenge => {
                     answered_challenge = true;
                     let challenge = resp
@@ -374,9 +537,13 @@ impl RegistryClient {
                     if attempts > self.opts.max_retries {
                         return Err(Error::RateLimited { target: self.host.clone(), attempts });
                     }
-                    let wait = retry_after(resp.headers())
+                    let mut wait = retry_after(resp.headers())
                         .unwrap_or_else(|| Duration::from_millis(500 * 2u64.pow(attempts.min(5))))
                         .min(self.opts.max_retry_wait);
+                    if let Some(end) = self.deadline {
+                        // Waiting past the deadline is pointless: the retry would be refused.
+                        wait = wait.min(end.saturating_duration_since(Instant::now()));
+                    }
                     drop(resp);
                     tokio::time::sleep(wait).await;
                 }
@@ -385,15 +552,17 @@ impl RegistryClient {
         }
     }
 
-    /// `send`, then any status outside 2xx becomes its typed error.
     fn log_request(&self, method: &reqwest::Method, url: &Url, status: StatusCode) {
         use std::io::Write;
         if let Some(file) = &self.request_log {
-            // Best effort: a diagnostics log must never fail a request.
-            let _ = writeln!(file.lock().expect("log lock"), "{method} {url} {}", status.as_u16());
+            // Best effort: a diagnostics log must never fail a request. A server-made URL (a
+            // Link) could carry an echo of our credentials: scrubbed like any server text.
+            let line = self.scrub(&format!("{method} {url} {}", status.as_u16()));
+            let _ = writeln!(file.lock().expect("log lock"), "{line}");
         }
     }
 
+    /// `send`, then any status outside 2xx becomes its typed error.
     pub async fn send_ok(&self, req: Request<'_>, what: &str) -> Result<Reply<'_>> {
         let reply = self.send(req).await?;
         if reply.resp.status().is_success() { Ok(reply) } else { Err(self.status_error(reply.resp, what).await) }
@@ -407,7 +576,7 @@ impl RegistryClient {
             detail.push_str(&s.to_string());
             src = s.source();
         }
-        let detail = self.scrub(detail);
+        let detail = self.scrub(&detail);
         if e.is_timeout() {
             Error::Timeout { target: self.host.clone(), detail }
         } else {
@@ -419,7 +588,7 @@ impl RegistryClient {
     pub async fn status_error(&self, resp: reqwest::Response, what: &str) -> Error {
         let status = resp.status();
         let body = self.read_limited(resp, 64 * 1024, what).await.unwrap_or_default();
-        let detail = self.scrub(summarise_errors(&body));
+        let detail = self.excerpt(&error_text(&body));
         let target = self.host.clone();
         match status {
             StatusCode::UNAUTHORIZED => Error::Auth { target, detail },
@@ -438,8 +607,9 @@ impl RegistryClient {
         {
             return Err(Error::TooLarge { what: what.to_string(), size: len, limit });
         }
+        let ex = resp.extensions().get::<Exchange>().cloned();
         let mut buf = BytesMut::new();
-        while let Some(chunk) = resp.chunk().await.map_err(|e| self.net_error(e))? {
+        while let Some(chunk) = resp.chunk().await.map_err(|e| self.fetch_error(e, ex.as_ref()))? {
             if (buf.len() + chunk.len()) as u64 > limit {
                 return Err(Error::TooLarge { what: what.to_string(), size: (buf.len() + chunk.len()) as u64, limit });
             }
@@ -458,18 +628,15 @@ impl RegistryClient {
         mut each: impl FnMut(T, &HeaderMap) -> Result<()>,
     ) -> Result<()> {
         let mut next = Some(first);
-        let mut seen = HashSet::new();
+        let mut trail = PageTrail::default();
         while let Some(url) = next.take() {
-            if !seen.insert(url.clone()) || seen.len() > MAX_PAGES {
-                return Err(Error::malformed(
-                    what,
-                    "pagination does not end (a Link points back to a page already read)",
-                ));
-            }
+            trail.visit(&url, what)?;
             let reply = self.send_ok(Request::get(url.clone(), scope.clone()), what).await?;
             let headers = reply.resp.headers().clone();
             let body = self.read_limited(reply.resp, crate::oci::MAX_MANIFEST_BYTES, what).await?;
-            let page: T = serde_json::from_slice(&body).map_err(|e| Error::malformed(what, e))?;
+            // serde quotes the offending value: server text, so excerpted like an error body.
+            let page: T =
+                serde_json::from_slice(&body).map_err(|e| Error::malformed(what, self.excerpt(&e.to_string())))?;
             each(page, &headers)?;
             if let Some(link) = next_link(&headers) {
                 next = Some(self.resolve(&url, &link, &format!("Link header of {what}"))?);
@@ -545,8 +712,62 @@ pub fn next_link(headers: &HeaderMap) -> Option<String> {
     None
 }
 
+/// The pages a `Link` chain has visited, so that it ends: a page seen before (a Link to itself,
+/// a cycle) or more than [`MAX_PAGES`] pages is an error, not another request.
+#[derive(Default)]
+pub struct PageTrail {
+    seen: HashSet<Url>,
+}
+
+impl PageTrail {
+    pub fn visit(&mut self, url: &Url, what: &str) -> Result<()> {
+        if self.seen.len() >= MAX_PAGES {
+            return Err(Error::malformed(
+                what,
+                format!("the registry's pagination goes on for more than {MAX_PAGES} pages; sigscope stops there"),
+            ));
+        }
+        // The fragment is never sent: `page#1` and `page#2` are the same request.
+        let mut key = url.clone();
+        key.set_fragment(None);
+        if !self.seen.insert(key) {
+            return Err(Error::malformed(
+                what,
+                format!(
+                    "the Link header of page {} leads back to a page already read ({}); the pagination would \
+                     never end",
+                    self.seen.len(),
+                    crate::sanitize::clip(url.path(), 100)
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn scrub_with(forms: &[String], text: &str) -> String {
+    let mut t = text.to_string();
+    for form in forms {
+        if t.contains(form.as_str()) {
+            t = t.replace(form.as_str(), "<redacted>");
+        }
+    }
+    t
+}
+
+/// Two URLs that fetch the same thing (the fragment is never sent).
+fn same_page(a: &Url, b: &Url) -> bool {
+    a.as_str().split('#').next() == b.as_str().split('#').next()
+}
+
 /// `{"errors":[{"code":"X","message":"y"}]}` → `X: y`; other bodies are clipped plain text.
+/// Secrets are not removed here: the client does that (see [`RegistryClient::excerpt`]).
 pub fn summarise_errors(body: &[u8]) -> String {
+    crate::sanitize::clip(&crate::sanitize::sanitize(&error_text(body)), ERROR_EXCERPT).into_owned()
+}
+
+/// The text of an error body, whole: the OCI `errors[].code: message`, else the body as text.
+fn error_text(body: &[u8]) -> String {
     #[derive(serde::Deserialize)]
     struct Errors {
         errors: Vec<Entry>,
@@ -558,7 +779,7 @@ pub fn summarise_errors(body: &[u8]) -> String {
         #[serde(default)]
         message: String,
     }
-    let text = match serde_json::from_slice::<Errors>(body) {
+    match serde_json::from_slice::<Errors>(body) {
         Ok(e) if !e.errors.is_empty() => e
             .errors
             .iter()
@@ -570,8 +791,7 @@ pub fn summarise_errors(body: &[u8]) -> String {
             let t = t.trim();
             if t.is_empty() { "no details".to_string() } else { t.to_string() }
         }
-    };
-    crate::sanitize::sanitize(&crate::sanitize::clip(&text, 300)).into_owned()
+    }
 }
 
 #[cfg(test)]
@@ -616,6 +836,61 @@ mod tests {
         assert_eq!(summarise_errors(b), "MANIFEST_UNKNOWN: manifest unknown");
         assert_eq!(summarise_errors(b"404 page not found\n"), "404 page not found");
         assert_eq!(summarise_errors(b"\x1b[2Jx"), "\\x1b[2Jx");
+    }
+
+    #[test]
+    fn long_error_bodies_are_cut() {
+        let long = format!(r#"{{"errors":[{{"code":"X","message":"{}"}}]}}"#, "m".repeat(5000));
+        assert_eq!(summarise_errors(long.as_bytes()).chars().count(), ERROR_EXCERPT);
+    }
+
+    #[tokio::test]
+    async fn every_form_of_a_secret_is_scrubbed() {
+        use base64::Engine as _;
+        let (user, password) = ("alice", "pa/ss+w\"rd>>>???");
+        let opts = RegistryOptions { credentials: Some((user.into(), password.into())), ..RegistryOptions::default() };
+        let c = RegistryClient::new("127.0.0.1:5000", opts).unwrap();
+        c.credential().await.unwrap();
+        c.issued.lock().unwrap().push("tok/en+value".into());
+        let pair = format!("{user}:{password}");
+        let std = base64::engine::general_purpose::STANDARD.encode(&pair);
+        let url_safe = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&pair);
+        let json = serde_json::to_string(password).unwrap();
+        let json = json.trim_matches('"');
+        let forms = [
+            password.to_string(),
+            std.clone(),
+            std.trim_end_matches('=').to_string(),
+            url_safe,
+            json.to_string(),
+            json.replace('/', "\\/"),
+            url::form_urlencoded::byte_serialize(password.as_bytes()).collect(),
+            "tok/en+value".into(),
+            "tok%2Fen%2Bvalue".into(),
+            "tok\\/en+value".into(),
+        ];
+        for form in forms {
+            let text = format!("echo [{form}] end");
+            assert_eq!(c.scrub(&text), "echo [<redacted>] end", "{form}");
+        }
+        // The cut comes after the scrub: no piece of a long secret survives it.
+        c.issued.lock().unwrap().push("T".repeat(500));
+        let shown = c.excerpt(&format!("{} Bearer {}", "x".repeat(150), "T".repeat(500)));
+        assert!(!shown.contains("TTT") && shown.ends_with("<redacted>"), "{shown}");
+    }
+
+    #[test]
+    fn page_trails_end() {
+        let mut t = PageTrail::default();
+        let u = |s: &str| Url::parse(s).unwrap();
+        t.visit(&u("http://r/v2/a/tags/list?n=2"), "tags").unwrap();
+        assert!(t.visit(&u("http://r/v2/a/tags/list?n=2#again"), "tags").is_err(), "a fragment is the same page");
+        let mut t = PageTrail::default();
+        for i in 0..MAX_PAGES {
+            t.visit(&u(&format!("http://r/v2/a/tags/list?last={i}")), "tags").unwrap();
+        }
+        let e = t.visit(&u("http://r/v2/a/tags/list?last=x"), "tags").unwrap_err();
+        assert!(e.to_string().contains(&format!("more than {MAX_PAGES} pages")), "{e}");
     }
 
     #[test]

@@ -41,7 +41,14 @@ pub struct RegistryOptions {
     /// Requests in flight per registry.
     pub concurrency: usize,
     pub connect_timeout: Duration,
+    /// Longest silence between two reads of one response.
     pub read_timeout: Duration,
+    /// Longest one exchange may take, from connecting to the last byte of the body (`--timeout`):
+    /// a server dripping a byte at a time is cut off here, not after its whole body.
+    pub request_timeout: Duration,
+    /// Wall-clock budget for every request of the whole command, counted from when the client is
+    /// made (`--deadline` of `tree` and `verify`); `None` for the TUI, a long-running session.
+    pub deadline: Option<Duration>,
     /// How many times a 429 is retried (after `Retry-After`).
     pub max_retries: u32,
     /// Blobs over this size are refused for previews.
@@ -68,6 +75,8 @@ impl std::fmt::Debug for RegistryOptions {
             .field("concurrency", &self.concurrency)
             .field("connect_timeout", &self.connect_timeout)
             .field("read_timeout", &self.read_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .field("deadline", &self.deadline)
             .field("max_retries", &self.max_retries)
             .field("preview_limit", &self.preview_limit)
             .field("max_retry_wait", &self.max_retry_wait)
@@ -88,6 +97,8 @@ impl Default for RegistryOptions {
             concurrency: 16,
             connect_timeout: Duration::from_secs(10),
             read_timeout: Duration::from_secs(30),
+            request_timeout: Duration::from_secs(30),
+            deadline: None,
             max_retries: 3,
             preview_limit: super::DEFAULT_PREVIEW_LIMIT,
             max_retry_wait: Duration::from_secs(10),
@@ -130,7 +141,9 @@ impl<K: Eq + Hash + Clone, V: Clone> SingleFlight<K, V> {
         if shared {
             client.bump(|s| s.cache_hits += 1);
         }
-        let result = cell.get_or_init(fetch).await.clone();
+        // Every error leaving the source passes here: the last place to scrub secrets from
+        // server text quoted anywhere (parsers, status errors), with every token known by now.
+        let result = cell.get_or_init(fetch).await.clone().map_err(|e| client.scrub_error(e));
         if result.is_err() {
             let mut cells = self.cells.lock().expect("cache lock");
             if cells.get(&key).is_some_and(|c| Arc::ptr_eq(c, &cell)) {
@@ -265,11 +278,10 @@ impl RegistrySource {
         let mut found = Vec::new();
         let mut next = Some(url);
         let mut pages = 0usize;
+        let mut trail = http::PageTrail::default();
         while let Some(url) = next.take() {
+            trail.visit(&url, &what)?;
             pages += 1;
-            if pages > 10_000 {
-                return Err(Error::malformed(&what, "pagination does not end"));
-            }
             let mut req = Request::get(url.clone(), Scope::Pull(repository.to_string()));
             req.accept = Some(media::OCI_INDEX);
             let reply = self.client.send(req).await?;
