@@ -557,6 +557,20 @@ async fn a_challenge_from_another_host_is_not_answered_with_our_credentials() {
     assert!(h.foreign_authorizations().iter().all(Option::is_none), "{:?}", h.foreign_authorizations());
 }
 
+/// Docker's semantics, kept on purpose: the registry names its token server, which may be
+/// another host, and that server is where the credentials are for (the registry itself could
+/// ask for them with a Basic challenge). They go there, and only there.
+#[tokio::test]
+async fn a_token_realm_on_another_host_gets_the_credentials_as_docker_sends_them() {
+    use base64::Engine as _;
+    let h = Hostile::start();
+    let s = source(&h.host, with_password());
+    let m = guard(s.manifest("otherrealm", "v1")).await.unwrap();
+    assert_eq!(m.descriptor.digest, h.image.digest);
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("alice:{PASSWORD}"));
+    assert_eq!(h.foreign_authorizations(), vec![Some(format!("Basic {basic}"))], "one token request, with them");
+}
+
 #[test]
 fn tree_and_verify_never_print_an_echoed_secret() {
     let h = Hostile::start();

@@ -31,6 +31,7 @@
 //! | redirloop| manifests redirect (307) to themselves |
 //! | longerr  | 500 whose message is 5,000 characters with a terminal escape |
 //! | foreign  | manifests 307 to `localhost:PORT`, which answers 401 with a Bearer challenge |
+//! | otherrealm | 401 Bearer whose realm is on another host (`localhost:PORT/token`), then like good |
 //!
 //! `/token` answers `{"token": TOKEN}`. Requests that arrive under the name `localhost` (another
 //! host than the `127.0.0.1` sigscope was pointed at) have their Authorization recorded, see
@@ -340,6 +341,9 @@ async fn serve(mut sock: TcpStream, st: Arc<State>) {
             ),
         },
         "tokenecho" => bearer_gate(&st, authorization, "/token/echo").unwrap_or_else(|| good(&st, repo, tail, query)),
+        "otherrealm" => {
+            bearer_gate_at(&st.localhost(), authorization, "/token").unwrap_or_else(|| good(&st, repo, tail, query))
+        }
         "realmleak" => match authorization {
             None => challenge_basic(),
             Some(_) if tail.starts_with("manifests/") => good(&st, repo, tail, query),
@@ -402,11 +406,15 @@ fn challenge_basic() -> Answer {
 
 /// A Bearer challenge pointing at `realm_path` unless the request carries a bearer token.
 fn bearer_gate(st: &State, authorization: Option<&str>, realm_path: &str) -> Option<Answer> {
+    bearer_gate_at(&st.host, authorization, realm_path)
+}
+
+fn bearer_gate_at(realm_host: &str, authorization: Option<&str>, realm_path: &str) -> Option<Answer> {
     if authorization.is_some_and(|a| a.starts_with("Bearer ")) {
         return None;
     }
     let mut a = error(401, "UNAUTHORIZED", "authentication required");
-    let realm = format!(r#"Bearer realm="http://{}{realm_path}",service="hostile""#, st.host);
+    let realm = format!(r#"Bearer realm="http://{realm_host}{realm_path}",service="hostile""#);
     a.headers.push(("WWW-Authenticate".into(), realm));
     Some(a)
 }
