@@ -275,6 +275,9 @@ impl RegistryClient {
                 Credential::Basic { username, password } => {
                     raw.push(password.clone());
                     let pair = format!("{username}:{password}");
+                    // The decoded header, as a server echoes it: scrubbed even for a password
+                    // too short to search for on its own.
+                    raw.push(pair.clone());
                     for engine in
                         [&base64::engine::general_purpose::STANDARD, &base64::engine::general_purpose::URL_SAFE]
                     {
@@ -873,6 +876,11 @@ mod tests {
             let text = format!("echo [{form}] end");
             assert_eq!(c.scrub(&text), "echo [<redacted>] end", "{form}");
         }
+        // A password too short to search for alone is still scrubbed from its `user:password`.
+        let opts = RegistryOptions { credentials: Some(("bob".into(), "pw".into())), ..RegistryOptions::default() };
+        let short = RegistryClient::new("127.0.0.1:5000", opts).unwrap();
+        short.credential().await.unwrap();
+        assert_eq!(short.scrub("decoded bob:pw, a pwd"), "decoded <redacted>, a pwd");
         // The cut comes after the scrub: no piece of a long secret survives it.
         c.issued.lock().unwrap().push("T".repeat(500));
         let shown = c.excerpt(&format!("{} Bearer {}", "x".repeat(150), "T".repeat(500)));
