@@ -475,7 +475,14 @@ impl RegistryClient {
         let reply: TokenReply =
             serde_json::from_slice(&body).map_err(|_| Error::malformed("token reply", "not JSON"))?;
         // Everything the token server handed out is a secret from now on, shown nowhere.
-        self.issued.lock().expect("issued lock").extend(reply.secrets().map(str::to_string));
+        let mut issued = self.issued.lock().expect("issued lock");
+        for secret in reply.secrets() {
+            // A long TUI session renews tokens; keep each once.
+            if !issued.iter().any(|s| s == secret) {
+                issued.push(secret.to_string());
+            }
+        }
+        drop(issued);
         reply.into_token().ok_or_else(|| Error::malformed("token reply", "no token in the reply"))
     }
 
