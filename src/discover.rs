@@ -10,6 +10,22 @@ use crate::graph::{Graph, NodeId, NodeKind, Role};
 use crate::source::DynSource;
 use crate::source::referrers::{ExpandRequest, ExploreOptions, expand};
 
+/// Most nodes one walk builds. Depth alone does not bound a graph: indexes that list the same
+/// next index twice, thirty levels down, unfold into 2^31 nodes from a few kilobytes. Past
+/// this many, what is still to load is marked and not fetched.
+pub const MAX_NODES: usize = 100_000;
+
+fn node_limit_reason() -> String {
+    format!("node limit {MAX_NODES} reached: the graph already has {MAX_NODES} nodes; this one is not loaded")
+}
+
+fn node_limit_reason_for(children: usize) -> String {
+    format!(
+        "node limit {MAX_NODES} reached: its {children} entries and referrers would take the graph past {MAX_NODES} \
+         nodes; they are not shown"
+    )
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct DiscoverOptions {
     /// Levels of referrers to follow below each image; `None` follows them all. Either way
@@ -41,8 +57,8 @@ fn wants_expansion(graph: &Graph, id: NodeId, opts: &DiscoverOptions) -> bool {
 }
 
 /// Builds the graph under `roots`, expanding every node (down to `depth` referrer levels, and
-/// never past the graph's depth limit, whose nodes say so). Failures stay on their node; the
-/// walk carries on with the rest.
+/// never past the graph's depth limit or [`MAX_NODES`], whose nodes say so). Failures stay on
+/// their node; the walk carries on with the rest.
 pub async fn discover(source: DynSource, roots: Vec<NodeKind>, opts: &DiscoverOptions) -> Graph {
     let mut graph = Graph::new();
     let mut pending: VecDeque<NodeId> = roots.into_iter().map(|k| graph.add_root(k)).collect();
@@ -51,6 +67,10 @@ pub async fn discover(source: DynSource, roots: Vec<NodeKind>, opts: &DiscoverOp
     loop {
         while in_flight.len() < limit {
             let Some(id) = pending.pop_front() else { break };
+            if graph.nodes.len() >= MAX_NODES {
+                graph.apply(id, Err(node_limit_reason()));
+                continue;
+            }
             graph.set_loading(id);
             let req = ExpandRequest::for_node(&graph, id);
             let source = source.clone();
@@ -61,7 +81,11 @@ pub async fn discover(source: DynSource, roots: Vec<NodeKind>, opts: &DiscoverOp
             });
         }
         let Some((id, result)) = in_flight.next().await else { break };
-        graph.apply(id, result.map_err(|e| e.to_string()));
+        let result = match result {
+            Ok(e) if graph.nodes.len() + e.children.len() > MAX_NODES => Err(node_limit_reason_for(e.children.len())),
+            r => r.map_err(|e| e.to_string()),
+        };
+        graph.apply(id, result);
         let wanted: Vec<NodeId> =
             graph.node(id).children.iter().copied().filter(|&c| wants_expansion(&graph, c, opts)).collect();
         pending.extend(wanted);

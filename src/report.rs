@@ -2,7 +2,7 @@
 //! same tree as text. `manifests` holds referrers (as oras does); an index's own entries are in
 //! `platforms`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
@@ -166,10 +166,17 @@ fn descendants(graph: &Graph, id: NodeId) -> usize {
     count
 }
 
+/// Lines printed per distinct reason; the rest are summed up in one line. A hostile graph can
+/// fail the same way a hundred thousand times (the node limit), which helps no one on stderr.
+const SAME_REASON_LINES: usize = 10;
+
 /// Every failure in the subtree, as `reference: reason`, for stderr (nodes at the depth
-/// limit included: what they would have shown is missing). Depth first, parents first.
+/// limit included: what they would have shown is missing). Depth first, parents first; past
+/// [`SAME_REASON_LINES`] nodes with the very same reason, one line says how many more.
 pub fn failures(graph: &Graph, source: &dyn Source, id: NodeId, out: &mut Vec<String>) {
     let mut seen = vec![false; graph.nodes.len()];
+    let mut same: HashMap<&str, usize> = HashMap::new();
+    let mut summed = Vec::new();
     let mut stack = vec![id];
     while let Some(id) = stack.pop() {
         if std::mem::replace(&mut seen[id], true) {
@@ -177,10 +184,20 @@ pub fn failures(graph: &Graph, source: &dyn Source, id: NodeId, out: &mut Vec<St
         }
         let node = graph.node(id);
         if let LoadState::Failed(reason) = &node.load {
-            let what = graph.reference(source, id);
-            out.push(format!("{}: {}", sanitize(&what), sanitize(reason)));
+            let n = same.entry(reason.as_str()).or_insert(0);
+            *n += 1;
+            if *n <= SAME_REASON_LINES {
+                let what = graph.reference(source, id);
+                out.push(format!("{}: {}", sanitize(&what), sanitize(reason)));
+            } else if *n == SAME_REASON_LINES + 1 {
+                summed.push(reason.as_str());
+            }
         }
         stack.extend(node.children.iter().rev());
+    }
+    for reason in summed {
+        let more = same[reason] - SAME_REASON_LINES;
+        out.push(format!("{more} more nodes failed the same way: {}", sanitize(reason)));
     }
 }
 
@@ -331,6 +348,25 @@ mod tests {
         let mut out = Vec::new();
         failures(&g, source.as_ref(), 0, &mut out);
         assert!(out.is_empty());
+    }
+
+    #[test]
+    fn the_same_failure_a_thousand_times_is_summed_up() {
+        let source = crate::demo::opened().source;
+        let mut g = hand_built_chain(1_001);
+        for n in &mut g.nodes[1..] {
+            n.load = LoadState::Failed("node limit reached".into());
+        }
+        g.nodes[500].load = LoadState::Failed("something else".into());
+        let mut out = Vec::new();
+        failures(&g, source.as_ref(), 0, &mut out);
+        assert_eq!(out.len(), SAME_REASON_LINES + 2, "{out:#?}");
+        assert!(out[..SAME_REASON_LINES].iter().all(|l| l.ends_with(": node limit reached")));
+        assert!(out.iter().any(|l| l.ends_with(": something else")));
+        assert_eq!(
+            out.last().unwrap(),
+            &format!("{} more nodes failed the same way: node limit reached", 999 - SAME_REASON_LINES)
+        );
     }
 
     #[test]

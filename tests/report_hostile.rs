@@ -329,6 +329,41 @@ fn the_library_walk_never_loads_below_the_depth_limit() {
     assert_eq!(failures.len(), 1, "{failures:?}");
 }
 
+/// Own case: depth is not the only way to blow a graph up. Thirty tiny indexes, each listing
+/// the next one twice, unfold into 2^31 nodes (a "billion laughs" of OCI indexes, 150 KB on
+/// disk). The walk stops at the node limit and says so.
+#[test]
+fn an_index_dag_doubling_per_level_stops_at_the_node_limit() {
+    use sigscope::discover::MAX_NODES;
+    let mut l = Layout::new();
+    let config = l.blob(br#"{"architecture":"amd64","os":"linux"}"#);
+    let mut inner = l.write(
+        MANIFEST,
+        &json!({"schemaVersion": 2, "mediaType": MANIFEST,
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config["digest"], "size": config["size"]},
+            "layers": []}),
+        None,
+        false,
+    );
+    for level in 0..30 {
+        let body = json!({"schemaVersion": 2, "mediaType": INDEX, "manifests": [inner, inner]});
+        inner = l.write(INDEX, &body, (level == 29).then_some("v1"), level == 29);
+    }
+    let target = format!("{}:v1", l.finish().display());
+
+    let (run, v) = tree_json(&target);
+    assert_eq!(run.code, Some(3), "stderr: {}", &run.stderr[..run.stderr.len().min(2000)]);
+    let marker = format!("node limit {MAX_NODES} reached");
+    assert!(run.stderr.contains(&marker), "{}", &run.stderr[..run.stderr.len().min(2000)]);
+    assert!(run.stderr.lines().count() < 50, "the same reason is summed up, not repeated 50,000 times");
+    assert!(run.stderr.contains("more nodes failed the same way: node limit"), "{}", run.stderr);
+    let text = String::from_utf8_lossy(&run.stdout);
+    assert!(text.contains(&marker), "the cut nodes say why");
+    // Every node is counted: the JSON holds no more artifacts than the limit.
+    assert!(text.matches("\"digest\"").count() <= MAX_NODES);
+    assert_eq!(v["digest"], inner["digest"]);
+}
+
 /// Own case: 50,000 referrers of one image (listed through two nested indexes, each within
 /// the manifest size limit) finish and are all listed, in JSON and in the text tree.
 #[test]
