@@ -416,7 +416,7 @@ impl TrustPolicy {
             })
             .collect();
         let doc = json!({"version": "1.0", "trustPolicies": statements});
-        let mut out = serde_json::to_string_pretty(&doc).expect("a JSON value serialises");
+        let mut out = crate::json_out::to_string_pretty(&doc).expect("a JSON value serialises");
         out.push('\n');
         out
     }

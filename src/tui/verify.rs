@@ -270,7 +270,7 @@ pub fn line_diff(old: &str, new: &str) -> Vec<DiffLine> {
 /// [`TrustPolicy::to_json`], so only real changes show. Falls back to the text itself.
 pub fn pretty(text: &str) -> String {
     match serde_json::from_str::<serde_json::Value>(text) {
-        Ok(v) => serde_json::to_string_pretty(&v).map(|s| s + "\n").unwrap_or_else(|_| text.to_string()),
+        Ok(v) => crate::json_out::to_string_pretty(&v).map(|s| s + "\n").unwrap_or_else(|_| text.to_string()),
         Err(_) => text.to_string(),
     }
 }

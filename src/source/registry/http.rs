@@ -171,7 +171,9 @@ impl RegistryClient {
             builder = builder.resolve(name, *addr);
         }
         if let Some(path) = &opts.ca_file {
-            let pem = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+            // A FIFO or /dev/zero passed as --ca-file must not hang or exhaust the process.
+            let pem = crate::fsread::read(path, crate::fsread::MAX_CONFIG_BYTES, crate::fsread::Symlinks::Follow)
+                .map_err(|e| Error::Usage(e.to_string()))?;
             let certs = reqwest::Certificate::from_pem_bundle(&pem)
                 .map_err(|e| Error::Usage(format!("{}: not a PEM certificate bundle ({e})", path.display())))?;
             if certs.is_empty() {
