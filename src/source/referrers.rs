@@ -51,7 +51,9 @@ pub async fn find_referrers(
     let stem = digest_tag(digest);
     for suffix in COSIGN_SUFFIXES {
         let tag = format!("{stem}{suffix}");
-        if !tags.contains(&tag) {
+        // `Source::tags` is sorted: a scan per node would make a walk over a repository of
+        // many tags quadratic (every image looks up its three cosign tags).
+        if tags.binary_search(&tag).is_err() {
             continue;
         }
         let fetched = source.manifest(repository, &tag).await?;
