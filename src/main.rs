@@ -121,7 +121,8 @@ struct TreeArgs {
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = TreeFormat::Tree)]
     output: TreeFormat,
-    /// How many levels of referrers to follow below each image (default: all).
+    /// How many levels of referrers to follow below each image (default: all, within the
+    /// 50 levels of nesting any node may be below its root).
     #[arg(long)]
     depth: Option<usize>,
     /// Only show referrers of this artifactType.
@@ -135,15 +136,17 @@ struct TreeArgs {
 #[derive(Args, Debug, Clone, Copy)]
 struct DeadlineArg {
     /// Seconds all registry requests of the command may take together; what is not fetched by
-    /// then fails with a deadline error (0: no deadline). Each request is also bounded by --timeout.
-    #[arg(long, value_name = "SECS", default_value_t = 300)]
-    deadline: u64,
+    /// then fails with a deadline error (0: no deadline). Default: 300 for verify, none for tree
+    /// (a whole registry can legitimately take longer). Each request is also bounded by --timeout.
+    #[arg(long, value_name = "SECS")]
+    deadline: Option<u64>,
 }
 
 impl DeadlineArg {
-    fn apply(self, opts: &OpenOptions) -> OpenOptions {
+    fn apply(self, opts: &OpenOptions, default_secs: u64) -> OpenOptions {
         let mut opts = opts.clone();
-        opts.registry.deadline = (self.deadline > 0).then(|| Duration::from_secs(self.deadline));
+        let secs = self.deadline.unwrap_or(default_secs);
+        opts.registry.deadline = (secs > 0).then(|| Duration::from_secs(secs));
         opts
     }
 }
@@ -187,7 +190,8 @@ fn open_options(common: &Common) -> anyhow::Result<OpenOptions> {
     let credentials = match &common.username {
         Some(user) => {
             let mut password = String::new();
-            std::io::stdin().read_to_string(&mut password)?;
+            // A password is short; a stream that never ends must not grow memory without bound.
+            std::io::stdin().take(64 * 1024).read_to_string(&mut password)?;
             let password = password.trim_end_matches(['\r', '\n']).to_string();
             if password.is_empty() {
                 anyhow::bail!("--password-stdin: no password on standard input");
@@ -236,11 +240,11 @@ async fn run(cli: Cli) -> i32 {
     match cli.command {
         None => run_tui(cli.target, &opts, cli.theme, !cli.no_mouse, cli.common.notation_dir.clone()).await,
         Some(Command::Tree(args)) => {
-            let opts = args.deadline.apply(&opts);
+            let opts = args.deadline.apply(&opts, 0);
             run_tree(args, &opts).await
         }
         Some(Command::Verify(args)) => {
-            let opts = args.deadline.apply(&opts);
+            let opts = args.deadline.apply(&opts, 300);
             run_verify(args, &opts, cli.common.notation_dir.clone()).await
         }
         Some(Command::Completions { shell }) => {

@@ -5,7 +5,10 @@ use std::borrow::Cow;
 
 fn is_unsafe(c: char) -> bool {
     c.is_control() // C0, DEL and C1 (which includes the 8-bit CSI U+009B)
-        || matches!(c, '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}')
+        || matches!(
+            c,
+            '\u{61c}' | '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}'
+        )
 }
 
 /// One display line: every unsafe character, newlines included, becomes a visible escape.

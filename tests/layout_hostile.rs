@@ -464,7 +464,6 @@ fn forty_thousand_tags_resolve_in_linear_time() {
 /// exist with a linear `contains` over the sorted tag list (src/source/referrers.rs); until that
 /// is a `binary_search`, a 40,000-tag listing takes minutes.
 #[test]
-#[ignore = "needs src/source/referrers.rs find_referrers to binary_search the sorted tags (issue 7, item 8)"]
 fn forty_thousand_tags_list_in_linear_time() {
     let (dir, digests, _) = forty_thousand();
     let path = dir.path().to_str().unwrap();

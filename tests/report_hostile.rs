@@ -24,13 +24,12 @@ const NOTATION: &str = "application/vnd.cncf.notary.signature";
 const HANG_GUARD: Duration = Duration::from_secs(60);
 
 /// Code points that must never reach stdout raw, with their UTF-8 bytes: C1 (8-bit CSI),
-/// DEL, bidi embeddings/overrides/isolates/marks, and the JSON-hostile line separators.
-const HOSTILE: [char; 11] = [
+/// DEL, bidi embeddings/overrides/isolates/marks (U+061C, the Arabic letter mark, among them),
+/// and the JSON-hostile line separators.
+const HOSTILE: [char; 12] = [
     '\u{9b}', '\u{7f}', '\u{85}', '\u{202e}', '\u{202a}', '\u{200e}', '\u{200f}', '\u{2066}', '\u{2069}', '\u{2028}',
-    '\u{2029}',
+    '\u{2029}', '\u{61c}',
 ];
-/// U+061C (Arabic letter mark) as well: a bidi control that JSON output escapes.
-const HOSTILE_JSON_EXTRA: char = '\u{61c}';
 
 fn hostile_text(prefix: &str) -> String {
     let mut s = format!("{prefix}:");
@@ -38,7 +37,6 @@ fn hostile_text(prefix: &str) -> String {
         s.push(c);
         s.push('x');
     }
-    s.push(HOSTILE_JSON_EXTRA);
     s
 }
 
@@ -48,9 +46,7 @@ fn raw_hostile_in(bytes: &[u8], chars: &[char]) -> Vec<char> {
 }
 
 fn all_hostile() -> Vec<char> {
-    let mut v = HOSTILE.to_vec();
-    v.push(HOSTILE_JSON_EXTRA);
-    v
+    HOSTILE.to_vec()
 }
 
 // ----- layouts ---------------------------------------------------------------------------
