@@ -15,6 +15,57 @@ use crate::source::referrers::{ExpandRequest, ExploreOptions, expand};
 /// this many, what is still to load is marked and not fetched.
 pub const MAX_NODES: usize = 100_000;
 
+/// Most bytes of registry-supplied text (annotations, media and artifact types, platforms, tags)
+/// the nodes of one walk carry into its report. The node limit alone does not bound a report:
+/// one manifest of 4 MiB of annotations listed 20,000 times by an index of 3 MB is 20,000 nodes
+/// and 80 GB of JSON, as each node shows its manifest's annotations. Honest graphs carry a few
+/// hundred bytes to a few kilobytes per node, so 100,000 of them fit well within this.
+pub const MAX_TEXT_BYTES: usize = 256 << 20;
+
+fn text_limit_reason() -> String {
+    format!(
+        "size limit reached: the graph's annotations, types and tags already take {} MiB, the most one walk \
+         shows (a manifest listed many times repeats its annotations each time); this node is not loaded",
+        MAX_TEXT_BYTES >> 20
+    )
+}
+
+/// Bytes of text a descriptor brings into a report (its digest, size and role are small and
+/// fixed, and counted by the node limit).
+fn descriptor_text(d: &crate::oci::Descriptor) -> usize {
+    let platform = d.platform.as_ref().map_or(0, |p| {
+        p.architecture.len()
+            + p.os.len()
+            + p.os_version.as_ref().map_or(0, String::len)
+            + p.variant.as_ref().map_or(0, String::len)
+    });
+    d.media_type.len()
+        + d.artifact_type.as_ref().map_or(0, String::len)
+        + d.annotations.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>()
+        + platform
+}
+
+/// Bytes of text an expansion adds to the report: its children, and the node's own manifest
+/// (its annotations and types are shown on the node, once per node that names it).
+fn expansion_text(e: &crate::graph::Expansion) -> usize {
+    use crate::graph::ChildSpec;
+    let own = e.manifest.as_ref().map_or(0, |m| {
+        descriptor_text(&m.descriptor) + m.manifest.annotations.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>()
+    });
+    let children: usize = e
+        .children
+        .iter()
+        .map(|c| match c {
+            ChildSpec::Repository(name) => name.len(),
+            ChildSpec::Tag { repository, tag } => repository.len() + tag.len(),
+            ChildSpec::Artifact { repository, descriptor, tags, .. } => {
+                repository.len() + descriptor_text(descriptor) + tags.iter().map(String::len).sum::<usize>()
+            }
+        })
+        .sum();
+    own + children
+}
+
 fn node_limit_reason() -> String {
     format!("node limit {MAX_NODES} reached: the graph already has {MAX_NODES} nodes; this one is not loaded")
 }
@@ -57,18 +108,23 @@ fn wants_expansion(graph: &Graph, id: NodeId, opts: &DiscoverOptions) -> bool {
 }
 
 /// Builds the graph under `roots`, expanding every node (down to `depth` referrer levels, and
-/// never past the graph's depth limit or [`MAX_NODES`], whose nodes say so). Failures stay on
+/// never past the graph's depth limit, [`MAX_NODES`] or [`MAX_TEXT_BYTES`], whose nodes say so). Failures stay on
 /// their node; the walk carries on with the rest.
 pub async fn discover(source: DynSource, roots: Vec<NodeKind>, opts: &DiscoverOptions) -> Graph {
     let mut graph = Graph::new();
     let mut pending: VecDeque<NodeId> = roots.into_iter().map(|k| graph.add_root(k)).collect();
     let mut in_flight = FuturesUnordered::new();
     let limit = opts.max_in_flight.max(1);
+    let mut text = 0usize;
     loop {
         while in_flight.len() < limit {
             let Some(id) = pending.pop_front() else { break };
             if graph.nodes.len() >= MAX_NODES {
                 graph.apply(id, Err(node_limit_reason()));
+                continue;
+            }
+            if text >= MAX_TEXT_BYTES {
+                graph.apply(id, Err(text_limit_reason()));
                 continue;
             }
             graph.set_loading(id);
@@ -83,7 +139,16 @@ pub async fn discover(source: DynSource, roots: Vec<NodeKind>, opts: &DiscoverOp
         let Some((id, result)) = in_flight.next().await else { break };
         let result = match result {
             Ok(e) if graph.nodes.len() + e.children.len() > MAX_NODES => Err(node_limit_reason_for(e.children.len())),
-            r => r.map_err(|e| e.to_string()),
+            Ok(e) => {
+                let added = expansion_text(&e);
+                if text.saturating_add(added) > MAX_TEXT_BYTES {
+                    Err(text_limit_reason())
+                } else {
+                    text += added;
+                    Ok(e)
+                }
+            }
+            Err(e) => Err(e.to_string()),
         };
         graph.apply(id, result);
         let wanted: Vec<NodeId> =
