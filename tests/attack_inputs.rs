@@ -184,3 +184,164 @@ fn a_big_descriptor_under_an_index_listed_thousands_of_times_does_not_amplify_th
     assert_eq!(run.code, Some(3), "stderr: {}", run.stderr);
     assert!(run.stderr.contains("size limit reached"), "{}", run.stderr);
 }
+
+// ---- a stand-in registry ------------------------------------------------------------------
+
+/// One request as the stand-in saw it.
+#[derive(Debug, Clone)]
+struct Req {
+    method: String,
+    /// Path and query, as sent.
+    target: String,
+    headers: Vec<(String, String)>,
+}
+
+impl Req {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    fn path(&self) -> &str {
+        self.target.split('?').next().unwrap_or("")
+    }
+
+    fn query(&self) -> &str {
+        self.target.split_once('?').map_or("", |(_, q)| q)
+    }
+}
+
+struct Resp {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+fn resp(status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> Resp {
+    Resp { status, headers: vec![("Content-Type".into(), content_type.into())], body: body.into() }
+}
+
+impl Resp {
+    fn with(mut self, name: &str, value: &str) -> Resp {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+}
+
+type Handler = dyn Fn(&Req, &str) -> Resp + Send + Sync;
+
+/// An HTTP/1.1 server on 127.0.0.1 that answers every request with `handler(request, host)`,
+/// keep-alive, a thread per connection; it lives as long as the test process.
+fn stand_in(handler: impl Fn(&Req, &str) -> Resp + Send + Sync + 'static) -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let host = listener.local_addr().unwrap().to_string();
+    let handler: std::sync::Arc<Handler> = std::sync::Arc::new(handler);
+    let h = host.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(conn) = conn else { continue };
+            let (handler, host) = (handler.clone(), h.clone());
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(conn.try_clone().unwrap());
+                let mut writer = conn;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let mut parts = line.split_whitespace();
+                    let (method, target) =
+                        (parts.next().unwrap_or("").to_string(), parts.next().unwrap_or("").to_string());
+                    let mut headers = Vec::new();
+                    loop {
+                        let mut h = String::new();
+                        if reader.read_line(&mut h).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        let h = h.trim_end();
+                        if h.is_empty() {
+                            break;
+                        }
+                        if let Some((k, v)) = h.split_once(':') {
+                            headers.push((k.trim().to_string(), v.trim().to_string()));
+                        }
+                    }
+                    let req = Req { method, target, headers };
+                    let len: usize = req.header("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+                    let mut body = vec![0; len];
+                    if reader.read_exact(&mut body).is_err() {
+                        return;
+                    }
+                    let r = handler(&req, &host);
+                    let mut head = format!("HTTP/1.1 {} X\r\nContent-Length: {}\r\n", r.status, r.body.len());
+                    for (k, v) in &r.headers {
+                        head.push_str(&format!("{k}: {v}\r\n"));
+                    }
+                    head.push_str("\r\n");
+                    if writer.write_all(head.as_bytes()).and_then(|_| writer.write_all(&r.body)).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    host
+}
+
+fn oci_error(status: u16, message: &str) -> Resp {
+    let body = json!({"errors": [{"code": "X", "message": message}]});
+    resp(status, "application/json", serde_json::to_vec(&body).unwrap())
+}
+
+fn not_found() -> Resp {
+    oci_error(404, "not found")
+}
+
+/// A small valid image manifest, and the stand-in's answer to `GET …/manifests/<it>`.
+fn image_manifest() -> (Vec<u8>, String) {
+    let config = digest_of(b"{}");
+    let m = json!({
+        "schemaVersion": 2,
+        "mediaType": MANIFEST,
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config, "size": 2},
+        "layers": [],
+    });
+    let bytes = serde_json::to_vec(&m).unwrap();
+    let d = digest_of(&bytes);
+    (bytes, d)
+}
+
+fn manifest_reply(bytes: &[u8]) -> Resp {
+    resp(200, MANIFEST, bytes.to_vec()).with("Docker-Content-Digest", &digest_of(bytes))
+}
+
+// ---- tokens -------------------------------------------------------------------------------
+
+/// A registry behind a bearer challenge whose token server answers `reply`.
+fn bearer_registry(reply: Value) -> String {
+    let (image, digest) = image_manifest();
+    let reply = serde_json::to_vec(&reply).unwrap();
+    stand_in(move |req, host| {
+        if req.path() == "/token" {
+            return resp(200, "application/json", reply.clone());
+        }
+        if req.header("authorization").is_none() {
+            return oci_error(401, "auth")
+                .with("WWW-Authenticate", &format!(r#"Bearer realm="http://{host}/token",service="s""#));
+        }
+        match req.path() {
+            "/v2/r/tags/list" => resp(200, "application/json", br#"{"name":"r","tags":["v1"]}"#.to_vec()),
+            p if p == "/v2/r/manifests/v1" || p == format!("/v2/r/manifests/{digest}") => manifest_reply(&image),
+            _ => not_found(),
+        }
+    })
+}
+
+#[test]
+fn a_token_that_never_expires_is_no_crash() {
+    let host = bearer_registry(json!({"token": "tok-abc-123", "expires_in": u64::MAX}));
+    let run = sigscope(&["tree", &format!("{host}/r"), "-o", "json"]);
+    run.ended();
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+}

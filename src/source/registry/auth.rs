@@ -99,6 +99,9 @@ fn parse_params(s: &str) -> Vec<(String, String)> {
     out
 }
 
+/// Longest a bearer token is kept, whatever `expires_in` says.
+pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
+
 #[derive(Clone)]
 pub struct Token {
     pub value: String,
@@ -133,8 +136,10 @@ impl TokenReply {
 
     pub fn into_token(self) -> Option<Token> {
         let value = self.token.filter(|t| !t.is_empty()).or(self.access_token.filter(|t| !t.is_empty()))?;
-        // The distribution spec's default lifetime is 60 s; renew a little early.
-        let secs = self.expires_in.unwrap_or(60).max(10);
+        // The distribution spec's default lifetime is 60 s; renew a little early. The server's
+        // number is capped: `Instant + u64::MAX seconds` overflows (a panic), and a token the
+        // registry stops honouring earlier is refused with a 401 and fetched again anyway.
+        let secs = self.expires_in.unwrap_or(60).clamp(10, MAX_TOKEN_LIFETIME.as_secs());
         Some(Token { value, expires: Instant::now() + Duration::from_secs(secs) - Duration::from_secs(5) })
     }
 }
@@ -190,5 +195,13 @@ mod tests {
         assert_eq!(parse_challenge("Bearer service=x"), None);
         assert_eq!(parse_challenge("Negotiate abc"), None);
         assert_eq!(Scope::Catalog.token_scope().as_deref(), Some("registry:catalog:*"));
+    }
+
+    #[test]
+    fn a_lifetime_past_what_an_instant_holds_is_capped() {
+        let reply =
+            TokenReply { token: Some("t".into()), access_token: None, expires_in: Some(u64::MAX), refresh_token: None };
+        let t = reply.into_token().unwrap();
+        assert!(t.expires <= Instant::now() + MAX_TOKEN_LIFETIME);
     }
 }
