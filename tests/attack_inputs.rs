@@ -345,3 +345,14 @@ fn a_token_that_never_expires_is_no_crash() {
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
     assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
 }
+
+#[test]
+fn a_deadline_past_the_end_of_time_is_no_crash() {
+    let host = bearer_registry(json!({"token": "tok-abc-123"}));
+    for flag in ["--deadline", "--timeout"] {
+        let run = sigscope(&["tree", &format!("{host}/r"), "-o", "json", flag, "18446744073709551615"]);
+        run.ended();
+        assert!(!run.stderr.contains("panicked"), "{flag}: {}", run.stderr);
+        assert_eq!(run.code, Some(0), "{flag}: {}", run.stderr);
+    }
+}

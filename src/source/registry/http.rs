@@ -195,7 +195,9 @@ impl RegistryClient {
             base,
             http,
             permits: Semaphore::new(opts.concurrency.max(1)),
-            deadline: opts.deadline.map(|d| Instant::now() + d),
+            // A deadline past what an Instant can hold (`--deadline 18446744073709551615`) is
+            // no deadline, not a panic.
+            deadline: opts.deadline.and_then(|d| Instant::now().checked_add(d)),
             opts,
             challenge: Mutex::default(),
             tokens: TokenCache::default(),
