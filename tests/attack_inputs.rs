@@ -356,3 +356,80 @@ fn a_deadline_past_the_end_of_time_is_no_crash() {
         assert_eq!(run.code, Some(0), "{flag}: {}", run.stderr);
     }
 }
+
+// ---- listings -----------------------------------------------------------------------------
+
+/// A page of `n` distinct short names, `prefix` keeping pages apart.
+fn names_page(key: &str, prefix: &str, n: usize) -> Vec<u8> {
+    let names: Vec<String> = (0..n).map(|i| format!("{prefix}{i:x}")).collect();
+    serde_json::to_vec(&json!({"name": "r", key: names})).unwrap()
+}
+
+/// Distinct new pages of 4 MB each, every one linking to the next: the page limit alone lets
+/// 1,000 of them, 4 GB of names (40 GB in memory), through.
+#[test]
+fn a_tag_list_of_a_thousand_full_pages_is_refused_not_held() {
+    let host = stand_in(|req, _| match req.path() {
+        "/v2/r/tags/list" => {
+            let page: usize =
+                req.query().split('&').find_map(|p| p.strip_prefix("page=")).and_then(|p| p.parse().ok()).unwrap_or(0);
+            resp(200, "application/json", names_page("tags", &format!("p{page}-"), 300_000))
+                .with("Link", &format!("</v2/r/tags/list?page={}>; rel=\"next\"", page + 1))
+        }
+        _ => not_found(),
+    });
+    let run = sigscope(&["tree", &format!("{host}/r"), "-o", "json"]);
+    run.ended();
+    assert_eq!(run.code, Some(3), "stderr: {}", run.stderr);
+    assert!(run.stderr.contains("tags of"), "the error names the listing: {}", run.stderr);
+}
+
+#[test]
+fn a_catalog_of_a_thousand_full_pages_is_refused_not_held() {
+    let host = stand_in(|req, _| match req.path() {
+        "/v2/_catalog" => {
+            let page: usize =
+                req.query().split('&').find_map(|p| p.strip_prefix("page=")).and_then(|p| p.parse().ok()).unwrap_or(0);
+            resp(200, "application/json", names_page("repositories", &format!("p{page}-"), 300_000))
+                .with("Link", &format!("</v2/_catalog?page={}>; rel=\"next\"", page + 1))
+        }
+        _ => not_found(),
+    });
+    let run = sigscope(&["tree", &host, "-o", "json"]);
+    run.ended();
+    assert_eq!(run.code, Some(3), "stderr: {}", run.stderr);
+    assert!(run.stderr.contains("catalog of"), "the error names the listing: {}", run.stderr);
+}
+
+#[test]
+fn referrers_of_a_thousand_full_pages_are_refused_not_held() {
+    let (image, digest) = image_manifest();
+    let subject = digest.clone();
+    let host = stand_in(move |req, _| {
+        let referrers = format!("/v2/r/referrers/{subject}");
+        match req.path() {
+            p if p == format!("/v2/r/manifests/{subject}") => manifest_reply(&image),
+            "/v2/r/tags/list" => resp(200, "application/json", br#"{"name":"r","tags":[]}"#.to_vec()),
+            p if p == referrers => {
+                let page: usize = req
+                    .query()
+                    .split('&')
+                    .find_map(|p| p.strip_prefix("page="))
+                    .and_then(|p| p.parse().ok())
+                    .unwrap_or(0);
+                // Distinct digests, the smallest descriptors a registry can list.
+                let manifests: Vec<Value> = (0..45_000u64)
+                    .map(|i| json!({"digest": format!("sha256:{:064x}", (page as u64) << 32 | i)}))
+                    .collect();
+                let body = json!({"schemaVersion": 2, "mediaType": INDEX, "manifests": manifests});
+                resp(200, INDEX, serde_json::to_vec(&body).unwrap())
+                    .with("Link", &format!("<{referrers}?page={}>; rel=\"next\"", page + 1))
+            }
+            _ => not_found(),
+        }
+    });
+    let run = sigscope(&["tree", &format!("{host}/r@{digest}"), "-o", "json"]);
+    run.ended();
+    assert_eq!(run.code, Some(3), "stderr: {}", run.stderr);
+    assert!(run.stderr.contains("referrers of"), "the error names the listing: {}", run.stderr);
+}

@@ -25,6 +25,10 @@ const SMALL_BODY: u64 = 1024 * 1024;
 /// least 100 entries a page, so this is 100,000 tags; a chain of `Link`s longer than that is a
 /// server that never lets go, and at one request a page it would otherwise hold us for hours.
 pub const MAX_PAGES: usize = 1_000;
+/// Most bytes one listing (all its pages together) may take: the limit of a layout's
+/// `index.json`, which is its tag list (about 400,000 short tags). Pages are each at most a
+/// manifest's size, but a thousand of them is 4 GB of names, ten times that in memory.
+pub const MAX_LISTING_BYTES: u64 = crate::source::layout::MAX_LAYOUT_INDEX_BYTES;
 /// Longest excerpt of a server's error text that is shown (after secrets are removed).
 pub const ERROR_EXCERPT: usize = 200;
 /// Secrets shorter than this are not searched for: replacing every "ab" would garble the text,
@@ -648,6 +652,7 @@ impl RegistryClient {
             let reply = self.send_ok(Request::get(url.clone(), scope.clone()), what).await?;
             let headers = reply.resp.headers().clone();
             let body = self.read_limited(reply.resp, crate::oci::MAX_MANIFEST_BYTES, what).await?;
+            trail.read(body.len(), what)?;
             // serde quotes the offending value: server text, so excerpted like an error body.
             let page: T =
                 serde_json::from_slice(&body).map_err(|e| Error::malformed(what, self.excerpt(&e.to_string())))?;
@@ -731,9 +736,27 @@ pub fn next_link(headers: &HeaderMap) -> Option<String> {
 #[derive(Default)]
 pub struct PageTrail {
     seen: HashSet<Url>,
+    bytes: u64,
 }
 
 impl PageTrail {
+    /// Counts a page's body against [`MAX_LISTING_BYTES`].
+    pub fn read(&mut self, bytes: usize, what: &str) -> Result<()> {
+        self.bytes = self.bytes.saturating_add(bytes as u64);
+        if self.bytes > MAX_LISTING_BYTES {
+            return Err(Error::malformed(
+                what,
+                format!(
+                    "the registry's pages add up to more than {} MiB after {} pages; sigscope stops there (a \
+                     listing that large is a server that never lets go, or a repository to address by tag or digest)",
+                    MAX_LISTING_BYTES >> 20,
+                    self.seen.len()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     pub fn visit(&mut self, url: &Url, what: &str) -> Result<()> {
         if self.seen.len() >= MAX_PAGES {
             return Err(Error::malformed(
@@ -910,6 +933,10 @@ mod tests {
         }
         let e = t.visit(&u("http://r/v2/a/tags/list?last=x"), "tags").unwrap_err();
         assert!(e.to_string().contains(&format!("more than {MAX_PAGES} pages")), "{e}");
+        let mut t = PageTrail::default();
+        t.read(MAX_LISTING_BYTES as usize, "tags").unwrap();
+        let e = t.read(1, "tags").unwrap_err();
+        assert!(e.to_string().contains("add up to more than"), "{e}");
     }
 
     #[test]

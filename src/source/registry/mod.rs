@@ -294,6 +294,7 @@ impl RegistrySource {
             }
             let headers = reply.resp.headers().clone();
             let body = self.client.read_limited(reply.resp, crate::oci::MAX_MANIFEST_BYTES, &what).await?;
+            trail.read(body.len(), &what)?;
             let page = match parse_referrers_page(&body, digest) {
                 Ok(p) => p,
                 Err(why) if pages == 1 => {
