@@ -51,12 +51,13 @@ pub(crate) const UNDERSTOOD_CRITICAL_EXTENSIONS: &[(ObjectIdentifier, &str)] = &
 /// is not processed, and a key of the strength the leaf needs (RSA of at least 2048 bits,
 /// EC on P-256/384/521), since a chain is only as strong as its weakest signature.
 pub(crate) fn check_any_certificate(cert: &Certificate) -> Result<(), String> {
-    let mut seen: Vec<ObjectIdentifier> = Vec::new();
+    // A set, not a list: anyone can put a self-signed certificate with a hundred thousand
+    // extensions in an envelope, and a quadratic search over them hangs the verifier.
+    let mut seen = std::collections::HashSet::new();
     for ext in cert.tbs_certificate.extensions.iter().flatten() {
-        if seen.contains(&ext.extn_id) {
+        if !seen.insert(ext.extn_id) {
             return Err(format!("extension {} occurs more than once", ext.extn_id));
         }
-        seen.push(ext.extn_id);
         if ext.critical && !UNDERSTOOD_CRITICAL_EXTENSIONS.iter().any(|(oid, _)| *oid == ext.extn_id) {
             return Err(format!(
                 "unrecognised critical extension {}: a certificate with a critical extension the verifier does not process is rejected (RFC 5280 section 4.2)",

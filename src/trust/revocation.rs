@@ -35,7 +35,9 @@
 //!   the signingAuthority scheme, otherwise "now"): like Notation, an entry whose
 //!   invalidityDate is after `at` does not count, because the key was still good when it
 //!   signed. Entries without an invalidityDate count whatever their revocationDate, since
-//!   the compromise may predate the revocation.
+//!   the compromise may predate the revocation; so do entries whose invalidityDate is
+//!   later than the CRL's thisUpdate (a compromise the CA dates in its own future is no
+//!   evidence the key was good before that date).
 //! - CRL freshness (nextUpdate) is judged against the wall clock, not `at`: it is about
 //!   whether this copy of the list is current, not about the signature.
 
@@ -365,8 +367,13 @@ impl Ctx<'_> {
             if reason == Some(CrlReason::RemoveFromCRL) {
                 continue;
             }
+            // An invalidityDate later than the CRL itself is a date the CA cannot know a
+            // compromise from: it proves nothing about the key before it, so the entry
+            // counts (Notation, for the x509 scheme, never looks at the date at all).
+            let issued = sigverify::to_utc(crl.tbs_cert_list.this_update);
             if let Some(invalid_from) = invalidity
                 && self.at < invalid_from
+                && invalid_from <= issued
             {
                 continue;
             }

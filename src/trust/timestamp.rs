@@ -28,6 +28,7 @@ const ID_MESSAGE_DIGEST: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.84
 const ID_SIGNING_TIME: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.5");
 const ID_SIGNING_CERTIFICATE_V2: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.47");
 const ID_KP_TIME_STAMPING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.8");
+const ANY_EXTENDED_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37.0");
 /// ETSI baseline time-stamp policy: a token under it without an accuracy field is worth ±1 s
 /// (ETSI EN 319 422), which is what tspclient-go assumes.
 const BASELINE_TSP_POLICY: ObjectIdentifier = ObjectIdentifier::new_unwrap("0.4.0.2023.1.1");
@@ -185,7 +186,7 @@ fn verify_signer(
         if i > 0 {
             super::chain::check_any_certificate(&c.x)
                 .map_err(|e| format!("TSA chain certificate {}: {e}", c.x.tbs_certificate.subject))?;
-            check_ca(&c.x)?;
+            check_ca(&c.x, i - 1)?;
         }
         within_validity(&c.x, earliest, latest)?;
     }
@@ -301,12 +302,37 @@ fn check_tsa_leaf(cert: &Certificate) -> Result<(), String> {
     }
 }
 
-fn check_ca(cert: &Certificate) -> Result<(), String> {
+/// The CA rules of the TSA chain, as Go's x509.Verify applies them for tspclient-go (the
+/// certificate is `cas_below` CA certificates above the TSA certificate): a CA, allowed to
+/// sign certificates, whose pathLenConstraint leaves room for the CAs below it, and whose
+/// extended key usage, when it has one, allows timestamping. Without the last two, a
+/// sub-CA limited to issuing end-entity certificates, or to code signing or TLS, under a
+/// root that is also a TSA root could mint TSAs.
+fn check_ca(cert: &Certificate, cas_below: usize) -> Result<(), String> {
     let subject = &cert.tbs_certificate.subject;
     match cert.tbs_certificate.get::<BasicConstraints>() {
-        Ok(Some((_, bc))) if bc.ca => {}
+        Ok(Some((_, bc))) if bc.ca => {
+            if let Some(len) = bc.path_len_constraint
+                && usize::from(len) < cas_below
+            {
+                return Err(format!(
+                    "TSA chain certificate {subject} allows a path length of {len}, but {cas_below} CA \
+                     certificate(s) sit below it"
+                ));
+            }
+        }
         Ok(_) => return Err(format!("TSA chain certificate {subject} is not a CA")),
         Err(e) => return Err(format!("TSA chain certificate {subject}: basic constraints: {e}")),
+    }
+    match cert.tbs_certificate.get::<ExtendedKeyUsage>() {
+        Ok(Some((_, eku))) if !eku.0.iter().any(|o| *o == ID_KP_TIME_STAMPING || *o == ANY_EXTENDED_KEY_USAGE) => {
+            return Err(format!(
+                "TSA chain certificate {subject}: its extended key usage does not allow timeStamping, so it \
+                 cannot vouch for a TSA"
+            ));
+        }
+        Ok(_) => {}
+        Err(e) => return Err(format!("TSA chain certificate {subject}: extended key usage: {e}")),
     }
     match cert.tbs_certificate.get::<KeyUsage>() {
         Ok(Some((_, ku))) if !ku.key_cert_sign() => {
