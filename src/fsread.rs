@@ -249,7 +249,33 @@ impl Root {
         }
         // The resolved path has no symlinks left; one that appears now is a race, refused.
         let (file, meta) = open_regular(&resolved, Symlinks::Refuse).map_err(|e| rename(e, &named))?;
+        self.check_opened(&file, &named)?;
         read_open(&named, file, &meta, limit)
+    }
+
+    /// Where the opened handle really is. `O_NOFOLLOW` covers the last component only: a
+    /// directory on the way swapped for a symlink out of the root between the resolution and
+    /// the open would be followed. The kernel's own name for the open file settles it.
+    #[cfg(target_os = "linux")]
+    fn check_opened(&self, file: &File, named: &Path) -> Result<(), FileError> {
+        use std::os::fd::AsRawFd as _;
+        let fds = Path::new("/proc/self/fd");
+        if !fds.is_dir() {
+            // No /proc (a bare chroot): the resolution above is the check.
+            return Ok(());
+        }
+        let actual = std::fs::read_link(fds.join(file.as_raw_fd().to_string())).map_err(|e| FileError::io(named, e))?;
+        if actual.starts_with(&self.canonical) {
+            Ok(())
+        } else {
+            Err(FileError::Outside { path: shown(named), target: shown(&actual), root: shown(&self.shown) })
+        }
+    }
+
+    /// Elsewhere the resolution is the check (a race on a directory on the way is not caught).
+    #[cfg(not(target_os = "linux"))]
+    fn check_opened(&self, _: &File, _: &Path) -> Result<(), FileError> {
+        Ok(())
     }
 }
 

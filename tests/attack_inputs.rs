@@ -433,3 +433,56 @@ fn referrers_of_a_thousand_full_pages_are_refused_not_held() {
     assert_eq!(run.code, Some(3), "stderr: {}", run.stderr);
     assert!(run.stderr.contains("referrers of"), "the error names the listing: {}", run.stderr);
 }
+
+// ---- symlink races ------------------------------------------------------------------------
+
+/// Swaps two paths atomically (`renameat2(RENAME_EXCHANGE)`), as fast as it can, until told to
+/// stop: a directory and a symlink trade places under a reader.
+fn flip(a: PathBuf, b: PathBuf, stop: std::sync::Arc<std::sync::atomic::AtomicBool>) -> std::thread::JoinHandle<u64> {
+    use std::os::unix::ffi::OsStrExt as _;
+    std::thread::spawn(move || {
+        let ca = std::ffi::CString::new(a.as_os_str().as_bytes()).unwrap();
+        let cb = std::ffi::CString::new(b.as_os_str().as_bytes()).unwrap();
+        let mut n = 0;
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            // SAFETY: two valid NUL-terminated paths.
+            let rc = unsafe {
+                libc::renameat2(libc::AT_FDCWD, ca.as_ptr(), libc::AT_FDCWD, cb.as_ptr(), libc::RENAME_EXCHANGE)
+            };
+            assert_eq!(rc, 0, "renameat2: {}", std::io::Error::last_os_error());
+            n += 1;
+        }
+        n
+    })
+}
+
+#[test]
+fn a_directory_swapped_for_an_escaping_symlink_mid_read_is_never_followed() {
+    // `blobs/sha256` is a real directory when the path is resolved and a symlink out of the
+    // layout when the file is opened, back and forth. The file outside has the blob's name and
+    // other content: if it is ever read, the integrity error shows its digest.
+    let l = Layout::new();
+    let (image, size) = l.image(json!({}));
+    l.index_json(vec![tagged(MANIFEST, &image, size, "v1")]);
+    let outside = l.outside().join("elsewhere");
+    std::fs::create_dir(&outside).unwrap();
+    let secret = b"{\"a secret\": \"outside the layout\"}";
+    std::fs::write(outside.join(&image["sha256:".len()..]), secret).unwrap();
+    let decoy = l.root().join("blobs/decoy");
+    std::os::unix::fs::symlink(&outside, &decoy).unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flipper = flip(l.root().join("blobs/sha256"), decoy, stop.clone());
+    let mut outcomes = Vec::new();
+    for _ in 0..40 {
+        let run = tree_json(&l.target("v1"));
+        run.ended();
+        assert!(
+            !run.stderr.contains(&digest_of(secret)["sha256:".len()..]),
+            "a file outside the layout was read: {}",
+            run.stderr
+        );
+        outcomes.push(run.code);
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert!(flipper.join().unwrap() > 0);
+}
