@@ -202,6 +202,11 @@ struct Pki {
 const LEAF_SERIAL: u64 = 0x4242;
 
 fn pki(server: &FileServer) -> Pki {
+    pki_with(server, &["/leaf.crl"])
+}
+
+/// As [`pki`], the leaf with one CRL distribution point per path.
+fn pki_with(server: &FileServer, paths: &[&str]) -> Pki {
     let mut root_p = ca_params("Revocation Root", 800);
     root_p.not_before = at_offset(-time::Duration::days(1));
     let root = Ca::root_with(root_p, SignKey::p256(800));
@@ -211,7 +216,7 @@ fn pki(server: &FileServer) -> Pki {
     let mut leaf = leaf_params("revoked signer", LEAF_SERIAL);
     leaf.not_before = at_offset(-time::Duration::days(1));
     leaf.not_after = at_offset(time::Duration::days(365));
-    leaf.crl_distribution_points = vec![CrlDistributionPoint { uris: vec![server.url("/leaf.crl")] }];
+    leaf.crl_distribution_points = paths.iter().map(|p| CrlDistributionPoint { uris: vec![server.url(p)] }).collect();
     let leaf_der = inter.issue(&leaf, &SignKey::p256(802));
     let chain = vec![leaf_der, inter.der.clone(), root.der.clone()];
     Pki { inter, chain }
@@ -251,4 +256,218 @@ async fn crl_entry_with_an_invalidity_date_in_the_future_still_revokes() {
     let cache = tempfile::tempdir().unwrap();
     let status = check_chain(&pki.chain, &online(cache.path()), Utc::now()).await;
     assert!(matches!(status, RevocationStatus::Revoked { .. }), "a future invalidityDate un-revoked: {status:?}");
+}
+
+/// A token padded with thousands of certificates that all carry the name of the TSA
+/// certificate's issuer (each a signature to try): checking it must stay bounded. Reached
+/// by any envelope under a policy that only logs authenticity (audit).
+#[test]
+fn token_with_thousands_of_embedded_certificates_is_judged_quickly() {
+    use der::{Decode as _, Encode as _};
+    let trusted = Tsa::new(900);
+    let rogue = Tsa::new(910); // same names as `trusted`, other keys: not trusted
+    let template = x509_cert::Certificate::from_der(&rogue.root.der).unwrap();
+    let mut certs = rogue.certs.clone();
+    for i in 0..20_000u64 {
+        let mut c = template.clone();
+        c.tbs_certificate.serial_number = x509_cert::serial_number::SerialNumber::from(i + 1_000_000);
+        certs.push(c.to_der().unwrap());
+    }
+    let tst = rogue.tst_info(MESSAGE, GEN_TIME);
+    let attrs = rogue.signed_attrs(&tst);
+    let signer = rogue.signer_info(&attrs, &rogue.key.sign_x509(&attrs));
+    let token = rogue.assemble(&tst, &certs, &[signer]);
+    let root = trusted.root.der.clone();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let started = std::time::Instant::now();
+        let r = verify_timestamp(&token, MESSAGE, &[root], ts_now()).map(|_| ());
+        let _ = tx.send((r, started.elapsed()));
+    });
+    let (result, took) = rx.recv_timeout(Duration::from_secs(20)).expect("a token with 20,000 certificates hangs");
+    let err = result.expect_err("an untrusted TSA verified");
+    assert!(err.contains("more than 32 certificates"), "judged in {took:?} without a bound: {err}");
+}
+
+/// `crl` with its TBS bent by `edit`, re-signed by `issuer` (ECDSA P-256 with SHA-256, the
+/// algorithm rcgen named), so only the edit differs.
+fn resign_crl(crl: &[u8], issuer: &Ca, edit: impl FnOnce(&mut x509_cert::crl::TbsCertList)) -> Vec<u8> {
+    use der::{Decode as _, Encode as _};
+    let mut c = x509_cert::crl::CertificateList::from_der(crl).unwrap();
+    edit(&mut c.tbs_cert_list);
+    let tbs = c.tbs_cert_list.to_der().unwrap();
+    c.signature = der::asn1::BitString::from_bytes(&issuer.key().sign_x509(&tbs)).unwrap();
+    c.to_der().unwrap()
+}
+
+fn crl_not_revoking(issuer: &Ca, this_update: OffsetDateTime, next_update: OffsetDateTime) -> Vec<u8> {
+    let params = CertificateRevocationListParams {
+        this_update,
+        next_update,
+        crl_number: SerialNumber::from(1u64),
+        issuing_distribution_point: None,
+        revoked_certs: Vec::new(),
+        key_identifier_method: KeyIdMethod::Sha256,
+    };
+    params.signed_by(&issuer.issuer).unwrap().der().to_vec()
+}
+
+async fn status_with(pki: &Pki) -> RevocationStatus {
+    let cache = tempfile::tempdir().unwrap();
+    check_chain(&pki.chain, &online(cache.path()), Utc::now()).await
+}
+
+/// Two distribution points, the first serving an out-of-date CRL, the second a good one:
+/// one point that cannot vouch makes the status unknown, not good.
+#[tokio::test]
+async fn an_expired_crl_at_one_of_two_points_is_unknown() {
+    let server = FileServer::start();
+    let pki = pki_with(&server, &["/a.crl", "/b.crl"]);
+    let day = time::Duration::days(1);
+    server.put("/a.crl", crl_not_revoking(&pki.inter, at_offset(-day * 2), at_offset(-day)));
+    server.put("/b.crl", crl_not_revoking(&pki.inter, at_offset(-time::Duration::minutes(1)), at_offset(day)));
+    let status = status_with(&pki).await;
+    assert!(
+        matches!(&status, RevocationStatus::Unknown { reason } if reason.contains("/a.crl") && reason.contains("out of date")),
+        "{status:?}"
+    );
+}
+
+/// A CRL without nextUpdate says nothing about how current it is: never good evidence.
+#[tokio::test]
+async fn crl_without_next_update_is_unknown() {
+    let server = FileServer::start();
+    let pki = pki(&server);
+    let good = crl_not_revoking(&pki.inter, at_offset(-time::Duration::minutes(1)), at_offset(time::Duration::days(1)));
+    server.put("/leaf.crl", resign_crl(&good, &pki.inter, |tbs| tbs.next_update = None));
+    let status = status_with(&pki).await;
+    assert!(matches!(status, RevocationStatus::Unknown { .. }), "{status:?}");
+}
+
+/// A delta CRL lists only changes since its base: taken as a base CRL it would clear
+/// every certificate revoked earlier. Refused even when the indicator is (wrongly) not
+/// marked critical.
+#[tokio::test]
+async fn delta_crl_with_a_non_critical_indicator_is_unknown() {
+    let server = FileServer::start();
+    let pki = pki(&server);
+    let good = crl_not_revoking(&pki.inter, at_offset(-time::Duration::minutes(1)), at_offset(time::Duration::days(1)));
+    let delta = resign_crl(&good, &pki.inter, |tbs| {
+        tbs.crl_extensions.get_or_insert_with(Vec::new).push(x509_cert::ext::Extension {
+            extn_id: const_oid::ObjectIdentifier::new_unwrap("2.5.29.27"),
+            critical: false,
+            extn_value: der::asn1::OctetString::new(vec![0x02, 0x01, 0x01]).unwrap(),
+        });
+    });
+    server.put("/leaf.crl", delta);
+    let status = status_with(&pki).await;
+    assert!(matches!(&status, RevocationStatus::Unknown { reason } if reason.contains("delta")), "{status:?}");
+}
+
+/// An end-entity-only CRL (onlyContainsUserCerts) does cover a leaf whose basicConstraints
+/// say cA=false explicitly: its entry must revoke, not be set aside as out of scope.
+#[tokio::test]
+async fn user_certs_only_crl_revokes_a_leaf_with_explicit_ca_false() {
+    let server = FileServer::start();
+    let pki = pki(&server);
+    let params = CertificateRevocationListParams {
+        this_update: at_offset(-time::Duration::minutes(1)),
+        next_update: at_offset(time::Duration::days(1)),
+        crl_number: SerialNumber::from(1u64),
+        issuing_distribution_point: Some(rcgen::CrlIssuingDistributionPoint {
+            distribution_point: CrlDistributionPoint { uris: vec![server.url("/leaf.crl")] },
+            scope: Some(rcgen::CrlScope::UserCertsOnly),
+        }),
+        revoked_certs: vec![RevokedCertParams {
+            serial_number: SerialNumber::from(LEAF_SERIAL),
+            revocation_time: at_offset(-time::Duration::minutes(1)),
+            reason_code: None,
+            invalidity_date: None,
+        }],
+        key_identifier_method: KeyIdMethod::Sha256,
+    };
+    server.put("/leaf.crl", params.signed_by(&pki.inter.issuer).unwrap().der().to_vec());
+    let status = status_with(&pki).await;
+    assert!(matches!(status, RevocationStatus::Revoked { .. }), "{status:?}");
+}
+
+// --- key rules on CA certificates ---
+
+fn hex(s: &str) -> Vec<u8> {
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+}
+
+/// A CA certificate whose key is given as `spki` (DER), signed by a real root.
+fn ca_with_spki(spki: &[u8]) -> Vec<u8> {
+    use der::Decode as _;
+    let root = Ca::root("Key Root", 950, SignKey::p256(950));
+    let ca = root.intermediate("Key CA", 951, SignKey::p256(951));
+    let spki = x509_cert::spki::SubjectPublicKeyInfoOwned::from_der(spki).unwrap();
+    resign(&ca.der, root.key(), |tbs| tbs.subject_public_key_info = spki)
+}
+
+/// The P-256 key of a CA written with explicit curve parameters (the P-256 values
+/// themselves) instead of the named curve: RFC 5480 forbids it and a verifier that
+/// accepted it would have to check the parameters really are P-256.
+#[test]
+fn ec_key_with_explicit_curve_parameters_is_refused() {
+    let SignKey::P256(k) = SignKey::p256(952) else { unreachable!() };
+    let point = k.verifying_key().to_encoded_point(false).as_bytes().to_vec();
+    let unsigned = |h: &str| tlv(0x02, &[&[0u8][..], &hex(h)].concat());
+    let params = seq(&[
+        int(1),
+        seq(&[oid("1.2.840.10045.1.1"), unsigned("FFFFFFFF00000001000000000000000000000000FFFFFFFFFFFFFFFFFFFFFFFF")]),
+        seq(&[
+            tlv(0x04, &hex("FFFFFFFF00000001000000000000000000000000FFFFFFFFFFFFFFFFFFFFFFFC")),
+            tlv(0x04, &hex("5AC635D8AA3A93E7B3EBBD55769886BC651D06B0CC53B0F63BCE3C3E27D2604B")),
+        ]),
+        tlv(
+            0x04,
+            &hex(concat!(
+                "046B17D1F2E12C4247F8BCE6E563A440F277037D812DEB33A0F4A13945D898C296",
+                "4FE342E2FE1A7F9B8EE7EB4A7C0F9E162BCE33576B315ECECBB6406837BF51F5"
+            )),
+        ),
+        unsigned("FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551"),
+        int(1),
+    ]);
+    let spki = seq(&[seq(&[oid("1.2.840.10045.2.1"), params]), tlv(0x03, &[&[0u8][..], &point].concat())]);
+    let err = sigscope::trust::chain::validate_ca_certificate(&ca_with_spki(&spki), 0)
+        .expect_err("a CA key with explicit curve parameters was accepted");
+    assert!(err.contains("named curve"), "{err}");
+}
+
+/// A P-521 CA key whose point is not on the curve (one coordinate byte changed).
+#[test]
+fn p521_key_off_the_curve_is_refused() {
+    let mut spki = SignKey::p521(953).spki_der();
+    let last = spki.len() - 1;
+    spki[last] ^= 1;
+    let err = sigscope::trust::chain::validate_ca_certificate(&ca_with_spki(&spki), 0)
+        .expect_err("a P-521 point off the curve was accepted");
+    assert!(err.contains("P-521"), "{err}");
+}
+
+// --- the signing chain against the timestamp ---
+
+/// genTime ± accuracy must lie inside the signing certificate's validity, bounds
+/// inclusive: latest = notAfter passes, one second later does not.
+#[test]
+fn signing_chain_validity_edges_against_the_timestamp() {
+    use sigscope::trust::timestamp::{TimestampInfo, check_signing_chain_validity};
+    let root = Ca::root("Edge Root", 960, SignKey::p256(960));
+    let leaf = root.issue(&leaf_params("edge signer", 961), &SignKey::p256(961)); // until 2027-01-01
+    let not_after = Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap();
+    let info = |latest: DateTime<Utc>| TimestampInfo {
+        earliest: latest - chrono::Duration::seconds(2),
+        latest,
+        tsa_subject: "CN=TSA".into(),
+        gen_time: latest - chrono::Duration::seconds(1),
+        tsa_chain: Vec::new(),
+    };
+    let chain = [leaf, root.der.clone()];
+    check_signing_chain_validity(&info(not_after), &chain).expect("latest exactly at notAfter is inside");
+    let err = check_signing_chain_validity(&info(not_after + chrono::Duration::seconds(1)), &chain)
+        .expect_err("a timestamp that can be after notAfter was accepted");
+    assert!(err.contains("expired"), "{err}");
 }

@@ -13,6 +13,12 @@ use x509_cert::Certificate;
 const ID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
 const ID_CT_TSTINFO: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.1.4");
 
+/// Most certificates a token may carry. Real tokens carry the TSA certificate and two or
+/// three CA certificates; every embedded certificate named as an issuer costs a signature
+/// check while the chain is built, so thousands of them (a 32 MiB envelope holds tens of
+/// thousands) would keep the verifier busy for minutes.
+pub(crate) const MAX_TOKEN_CERTS: usize = 32;
+
 /// [n] constructed: an EXPLICIT tag, or an IMPLICIT SET/SEQUENCE.
 fn constructed(number: TagNumber) -> Tag {
     Tag::ContextSpecific { constructed: true, number }
@@ -143,7 +149,15 @@ impl<'a> Token<'a> {
     fn certificates(any: AnyRef<'a>) -> Result<Vec<Cert>, String> {
         let mut r = open(any, constructed(TagNumber::N0), "SignedData certificates")?;
         let mut certs: Vec<Cert> = Vec::new();
+        let mut count = 0;
         while !r.is_finished() {
+            count += 1;
+            if count > MAX_TOKEN_CERTS {
+                return Err(format!(
+                    "the timestamp token carries more than {MAX_TOKEN_CERTS} certificates; a TSA sends its \
+                     certificate and a few CA certificates, so this one is refused"
+                ));
+            }
             let choice: AnyRef<'a> = next(&mut r, "SignedData certificate")?;
             if choice.tag() != Tag::Sequence {
                 continue;
