@@ -170,13 +170,23 @@ fn descendants(graph: &Graph, id: NodeId) -> usize {
 /// fail the same way a hundred thousand times (the node limit), which helps no one on stderr.
 const SAME_REASON_LINES: usize = 10;
 
+/// Lines printed in all, whatever the reasons. Reasons that name their node (a deadline that
+/// passed before *this* path was asked for) are all different, and a hostile graph has a
+/// hundred thousand nodes: past this many lines the rest are counted, and the report (`-o
+/// json`) keeps each node's own error.
+pub const MAX_FAILURE_LINES: usize = 50;
+
 /// Every failure in the subtree, as `reference: reason`, for stderr (nodes at the depth
 /// limit included: what they would have shown is missing). Depth first, parents first; past
-/// [`SAME_REASON_LINES`] nodes with the very same reason, one line says how many more.
+/// [`SAME_REASON_LINES`] nodes with the very same reason, one line says how many more; past
+/// [`MAX_FAILURE_LINES`] lines, one line counts the failures not shown.
 pub fn failures(graph: &Graph, source: &dyn Source, id: NodeId, out: &mut Vec<String>) {
     let mut seen = vec![false; graph.nodes.len()];
-    let mut same: HashMap<&str, usize> = HashMap::new();
+    // Per reason: nodes with it, and how many of them have a line.
+    let mut same: HashMap<&str, (usize, usize)> = HashMap::new();
     let mut summed = Vec::new();
+    let mut lines = 0;
+    let mut others = 0usize;
     let mut stack = vec![id];
     while let Some(id) = stack.pop() {
         if std::mem::replace(&mut seen[id], true) {
@@ -184,20 +194,29 @@ pub fn failures(graph: &Graph, source: &dyn Source, id: NodeId, out: &mut Vec<St
         }
         let node = graph.node(id);
         if let LoadState::Failed(reason) = &node.load {
-            let n = same.entry(reason.as_str()).or_insert(0);
+            let (n, shown) = same.entry(reason.as_str()).or_insert((0, 0));
             *n += 1;
-            if *n <= SAME_REASON_LINES {
+            if *n <= SAME_REASON_LINES && lines < MAX_FAILURE_LINES {
+                *shown += 1;
+                lines += 1;
                 let what = graph.reference(source, id);
                 out.push(format!("{}: {}", sanitize(&what), sanitize(reason)));
-            } else if *n == SAME_REASON_LINES + 1 {
-                summed.push(reason.as_str());
+            } else if *shown > 0 {
+                if *n - *shown == 1 {
+                    summed.push(reason.as_str());
+                }
+            } else {
+                others += 1;
             }
         }
         stack.extend(node.children.iter().rev());
     }
     for reason in summed {
-        let more = same[reason] - SAME_REASON_LINES;
-        out.push(format!("{more} more nodes failed the same way: {}", sanitize(reason)));
+        let (n, shown) = same[reason];
+        out.push(format!("{} more nodes failed the same way: {}", n - shown, sanitize(reason)));
+    }
+    if others > 0 {
+        out.push(format!("{others} more nodes failed in other ways; the report (-o json) has the error of each"));
     }
 }
 
@@ -366,6 +385,27 @@ mod tests {
         assert_eq!(
             out.last().unwrap(),
             &format!("{} more nodes failed the same way: node limit reached", 999 - SAME_REASON_LINES)
+        );
+    }
+
+    #[test]
+    fn a_thousand_different_failures_take_a_bounded_number_of_lines() {
+        let source = crate::demo::opened().source;
+        let mut g = hand_built_chain(1_001);
+        for (i, n) in g.nodes[1..].iter_mut().enumerate() {
+            // Each its own reason, and one reason repeated past its own limit.
+            n.load = LoadState::Failed(if i % 2 == 0 { format!("deadline before path {i}") } else { "same".into() });
+        }
+        let mut out = Vec::new();
+        failures(&g, source.as_ref(), 0, &mut out);
+        assert_eq!(out.len(), MAX_FAILURE_LINES + 2, "{out:#?}");
+        assert_eq!(out[MAX_FAILURE_LINES], format!("{} more nodes failed the same way: same", 500 - SAME_REASON_LINES));
+        assert_eq!(
+            out[MAX_FAILURE_LINES + 1],
+            format!(
+                "{} more nodes failed in other ways; the report (-o json) has the error of each",
+                500 - (MAX_FAILURE_LINES - SAME_REASON_LINES)
+            )
         );
     }
 

@@ -486,3 +486,138 @@ fn a_directory_swapped_for_an_escaping_symlink_mid_read_is_never_followed() {
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     assert!(flipper.join().unwrap() > 0);
 }
+
+// ---- digests, tags, text ------------------------------------------------------------------
+
+#[test]
+fn a_sha512_digest_is_verified_not_trusted() {
+    let l = Layout::new();
+    let (image, size) = l.image(json!({}));
+    let bytes = std::fs::read(l.blob_path(&image)).unwrap();
+    // Filed under a sha512 name it does not have.
+    let fake = format!("sha512:{}", "ab".repeat(64));
+    std::fs::create_dir_all(l.root().join("blobs/sha512")).unwrap();
+    std::fs::write(l.root().join("blobs/sha512").join(&fake["sha512:".len()..]), &bytes).unwrap();
+    l.index_json(vec![tagged(MANIFEST, &fake, size, "v1")]);
+    let run = tree_json(&l.target("v1"));
+    run.ended();
+    assert_eq!(run.code, Some(3), "{}", run.stderr);
+    assert!(run.stderr.contains("integrity error"), "{}", run.stderr);
+    // Upper-case hex is not a digest at all: refused before it names a file.
+    let upper = image.to_uppercase().replacen("SHA256", "sha256", 1);
+    l.index_json(vec![tagged(MANIFEST, &upper, size, "v1")]);
+    let run = tree_json(&l.target("v1"));
+    run.ended();
+    assert!(matches!(run.code, Some(c) if c != 0), "{}", run.stderr);
+    assert!(run.stderr.contains("not a sha256 or sha512 digest"), "{}", run.stderr);
+}
+
+#[test]
+fn a_tag_matches_byte_for_byte_only() {
+    // `Prod`, `prod ` and `prod\u{200b}` are other tags, not spellings of `prod`.
+    let l = Layout::new();
+    let (a, a_size) = l.image(json!({"annotations": {"which": "a"}}));
+    let (b, b_size) = l.image(json!({"annotations": {"which": "b"}}));
+    l.index_json(vec![
+        tagged(MANIFEST, &b, b_size, "Prod"),
+        tagged(MANIFEST, &b, b_size, "prod "),
+        tagged(MANIFEST, &b, b_size, "prod\u{200b}"),
+        tagged(MANIFEST, &a, a_size, "prod"),
+    ]);
+    let run = tree_json(&l.target("prod"));
+    run.ended();
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let v: Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(v["digest"], a.as_str());
+    // The look-alikes are listed escaped, never as a second `prod`.
+    let run = sigscope(&["tree", "--oci-layout", l.root().to_str().unwrap()]);
+    run.ended();
+    assert!(run.out().contains("prod\\u{200b}"), "{}", run.out());
+    assert!(!run.out().contains('\u{200b}'), "{}", run.out());
+}
+
+#[test]
+fn a_lone_surrogate_in_a_manifest_is_refused_not_passed_on() {
+    // Valid JSON, but no Unicode string: serde refuses it, and the manifest with it.
+    let l = Layout::new();
+    let (image, _) = l.image(json!({}));
+    let text = String::from_utf8(std::fs::read(l.blob_path(&image)).unwrap()).unwrap();
+    let hostile = text.replacen("\"layers\"", "\"annotations\":{\"x\":\"\\ud800\\u009b\"},\"layers\"", 1);
+    let d = l.blob(hostile.as_bytes());
+    l.index_json(vec![tagged(MANIFEST, &d, hostile.len() as u64, "v1")]);
+    let run = tree_json(&l.target("v1"));
+    run.ended();
+    assert!(std::str::from_utf8(&run.stdout).is_ok(), "stdout is UTF-8");
+    assert_eq!(run.code, Some(3), "{}", run.stderr);
+    assert!(run.stderr.contains("surrogate"), "{}", run.stderr);
+}
+
+#[test]
+fn a_hard_link_is_the_layout_own_file_and_still_verified() {
+    // Decided: a hard link is not an escape. It names the same inode as the file outside, but
+    // making one needs the right to that file (fs.protected_hardlinks), so it grants nothing
+    // a copy would not; and a blob is checked against its digest wherever its bytes came from.
+    let l = Layout::new();
+    let (image, size) = l.image(json!({}));
+    let outside = l.outside().join("not-the-image");
+    std::fs::write(&outside, b"{\"schemaVersion\":2}").unwrap();
+    std::fs::remove_file(l.blob_path(&image)).unwrap();
+    std::fs::hard_link(&outside, l.blob_path(&image)).unwrap();
+    l.index_json(vec![tagged(MANIFEST, &image, size, "v1")]);
+    let run = tree_json(&l.target("v1"));
+    run.ended();
+    assert_eq!(run.code, Some(3), "{}", run.stderr);
+    assert!(run.stderr.contains("integrity error"), "{}", run.stderr);
+}
+
+// ---- deadline against a fast, endless registry --------------------------------------------
+
+#[test]
+fn the_deadline_ends_a_walk_through_endless_fresh_referrers() {
+    // Every manifest has 1,000 new referrers, each a manifest of its own: an answer at once
+    // every time, and a walk of 100,000 nodes. `--deadline 3` ends it, and stderr says why in
+    // a few lines, not one per node.
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+    let known: Arc<Mutex<HashMap<String, Vec<u8>>>> = Arc::default();
+    let (root, root_digest) = image_manifest();
+    known.lock().unwrap().insert(root_digest.clone(), root);
+    let k = known.clone();
+    let host = stand_in(move |req, _| {
+        let path = req.path();
+        if path == "/v2/r/tags/list" {
+            return resp(200, "application/json", br#"{"name":"r","tags":[]}"#.to_vec());
+        }
+        if let Some(d) = path.strip_prefix("/v2/r/manifests/") {
+            return match k.lock().unwrap().get(d) {
+                Some(b) => manifest_reply(b),
+                None => not_found(),
+            };
+        }
+        if let Some(subject) = path.strip_prefix("/v2/r/referrers/") {
+            let mut entries = Vec::new();
+            for i in 0..1_000 {
+                let m = json!({
+                    "schemaVersion": 2, "mediaType": MANIFEST, "artifactType": "application/x-attack",
+                    "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": digest_of(b"{}"), "size": 2},
+                    "layers": [], "subject": {"mediaType": MANIFEST, "digest": subject, "size": 1},
+                    "annotations": {"n": i.to_string()},
+                });
+                let bytes = serde_json::to_vec(&m).unwrap();
+                let d = digest_of(&bytes);
+                entries.push(json!({"mediaType": MANIFEST, "digest": d, "size": bytes.len(), "artifactType": "application/x-attack"}));
+                k.lock().unwrap().insert(d, bytes);
+            }
+            let body = json!({"schemaVersion": 2, "mediaType": INDEX, "manifests": entries});
+            return resp(200, INDEX, serde_json::to_vec(&body).unwrap());
+        }
+        not_found()
+    });
+    let start = Instant::now();
+    let run = sigscope(&["tree", &format!("{host}/r@{root_digest}"), "-o", "json", "--deadline", "3"]);
+    run.ended();
+    assert!(start.elapsed() < HANG);
+    assert_eq!(run.code, Some(3), "{}", run.stderr.lines().take(5).collect::<Vec<_>>().join("\n"));
+    assert!(run.stderr.contains("--deadline"), "{}", run.stderr.lines().take(5).collect::<Vec<_>>().join("\n"));
+    assert!(run.stderr.lines().count() < 100, "{} lines of stderr", run.stderr.lines().count());
+}
