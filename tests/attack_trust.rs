@@ -471,3 +471,28 @@ fn signing_chain_validity_edges_against_the_timestamp() {
         .expect_err("a timestamp that can be after notAfter was accepted");
     assert!(err.contains("expired"), "{err}");
 }
+
+/// Revocation runs even for a chain nobody trusts when a policy only logs authenticity
+/// (audit), so anyone can hand sigscope a certificate naming 16 CRL URLs on their own
+/// server, on each of up to ten certificates: each answer may be up to 64 MiB and all are
+/// fetched at once, tens of GiB in memory. What one chain check downloads is bounded in
+/// total, not only per CRL.
+#[tokio::test]
+async fn crls_of_one_chain_are_bounded_in_total() {
+    let server = FileServer::start();
+    let paths: Vec<String> = (0..16).map(|i| format!("/big{i}.crl")).collect();
+    let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
+    let pki = pki_with(&server, &refs);
+    for p in &paths {
+        server.put(p, vec![0u8; 9 << 20]); // 16 × 9 MiB = 144 MiB, each under the 64 MiB limit
+    }
+    let status = status_with(&pki).await;
+    assert!(
+        matches!(&status, RevocationStatus::Unknown { reason } if reason.contains("in total")),
+        "no total bound: {}",
+        match &status {
+            RevocationStatus::Unknown { reason } => reason.chars().take(300).collect::<String>(),
+            other => format!("{other:?}"),
+        }
+    );
+}

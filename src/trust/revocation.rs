@@ -13,7 +13,9 @@
 //!   CRL in scope that does not. A URL that cannot be fetched or validated, or a point that
 //!   cannot be consulted at all (only LDAP, a name relative to the issuer, a separate CRL
 //!   issuer), makes the status Unknown, naming it. More than [`MAX_CRL_URLS`] URLs are
-//!   refused unfetched.
+//!   refused unfetched, and the downloads of one chain together stop at
+//!   [`MAX_CHAIN_CRL_BYTES`] (Unknown). A CRL's entries are decoded only after its
+//!   signature verifies.
 //! - A CRL's scope (RFC 5280 §5.2.5, §6.3.3) is honoured: its issuingDistributionPoint must
 //!   name the distribution point the certificate points at, cover end-entity or CA
 //!   certificates as the certificate is one or the other (basicConstraints), and not be for
@@ -46,9 +48,11 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use const_oid::ObjectIdentifier;
+use der::asn1::AnyRef;
 use der::asn1::GeneralizedTime;
-use der::{Decode, Encode};
+use der::{Decode, Encode, Reader, SliceReader, Tag, Tagged};
 use sha2::{Digest, Sha256};
+use spki::AlgorithmIdentifierOwned;
 use x509_cert::Certificate;
 use x509_cert::crl::CertificateList;
 use x509_cert::ext::pkix::crl::dp::{DistributionPoint, ReasonFlags, Reasons};
@@ -101,6 +105,11 @@ pub const MAX_CRL_BYTES: usize = 64 << 20;
 /// Real certificates name one or two CRL URLs; a certificate naming more than this many is
 /// refused unfetched rather than sending sigscope to all of them.
 pub const MAX_CRL_URLS: usize = 16;
+/// What the CRLs of one chain may add up to. Every URL of every certificate is fetched at
+/// once, and revocation runs even for a chain nobody trusts when a policy only logs
+/// authenticity: without a total, ten certificates naming 16 URLs each could make sigscope
+/// hold 144 CRLs of 64 MiB. Two maximal CRLs fit; a real chain has one or two small ones.
+pub const MAX_CHAIN_CRL_BYTES: usize = 2 * MAX_CRL_BYTES;
 
 /// Where the CRL fetched from `url` is cached: one file per URL, named by its SHA-256 so
 /// any URL maps to a safe file name.
@@ -141,7 +150,7 @@ pub async fn check_chain(chain: &[Vec<u8>], mode: &RevocationMode, at: DateTime<
     let now = Utc::now();
     // The HTTP client is built on first download only: most chains carry no CRL
     // distribution point, and building a client (TLS roots) costs more than verifying.
-    let ctx = Ctx { mode, client: tokio::sync::OnceCell::new(), now, at };
+    let ctx = Ctx { mode, client: tokio::sync::OnceCell::new(), now, at, downloaded: Default::default() };
     let outcomes = futures::future::join_all((0..certs.len()).map(|i| ctx.check_cert(&certs, i))).await;
 
     let mut unknown = Vec::new();
@@ -160,6 +169,8 @@ struct Ctx<'a> {
     client: tokio::sync::OnceCell<Result<reqwest::Client, String>>,
     now: DateTime<Utc>,
     at: DateTime<Utc>,
+    /// Bytes downloaded so far for this chain, against [`MAX_CHAIN_CRL_BYTES`].
+    downloaded: std::sync::atomic::AtomicUsize,
 }
 
 /// A CRL that passed every check against its issuer.
@@ -326,7 +337,7 @@ impl Ctx<'_> {
             .await
             .as_ref()
             .map_err(Clone::clone)?;
-        let bytes = download(client, url).await?;
+        let bytes = download(client, url, &self.downloaded).await?;
         let (crl, reasons) = accept(&bytes)?;
         if !crl.fresh(self.now) {
             let next = crl.next_update.map_or("none".to_string(), |n| n.to_rfc3339());
@@ -394,16 +405,54 @@ fn unknown(reason: String) -> RevocationStatus {
     RevocationStatus::Unknown { reason }
 }
 
+/// The parts of a CRL read before its signature is checked: what the signature covers,
+/// how it is made, and the names it claims. The entry list, the bulk of a CRL, is decoded
+/// only once the issuer's signature vouches for it, so a hostile server's 64 MiB of entries
+/// costs a hash, not a few hundred MiB of decoded entries.
+struct Envelope<'a> {
+    tbs: &'a [u8],
+    tbs_signature: AlgorithmIdentifierOwned,
+    issuer: x509_cert::name::Name,
+    signature_algorithm: AlgorithmIdentifierOwned,
+    signature: der::asn1::BitStringRef<'a>,
+}
+
+impl<'a> Envelope<'a> {
+    /// CertificateList ::= SEQUENCE { tbsCertList, signatureAlgorithm, signatureValue },
+    /// TBSCertList ::= SEQUENCE { version OPTIONAL, signature, issuer, ... }.
+    fn parse(bytes: &'a [u8]) -> Result<Self, String> {
+        let bad = |e: der::Error| format!("not a DER CRL: {e}");
+        let outer = AnyRef::from_der(bytes).map_err(bad)?;
+        if outer.tag() != Tag::Sequence {
+            return Err(format!("not a DER CRL: a {} where a SEQUENCE is expected", outer.tag()));
+        }
+        let mut r = SliceReader::new(outer.value()).map_err(bad)?;
+        let tbs_any: AnyRef<'a> = r.decode().map_err(bad)?;
+        let signature_algorithm: AlgorithmIdentifierOwned = r.decode().map_err(bad)?;
+        let signature: der::asn1::BitStringRef<'a> = r.decode().map_err(bad)?;
+        r.finish(()).map_err(bad)?;
+        let mut t = SliceReader::new(tbs_any.value()).map_err(bad)?;
+        if t.peek_tag().map_err(bad)? == Tag::Integer {
+            let _version: u8 = t.decode().map_err(bad)?;
+        }
+        let tbs_signature: AlgorithmIdentifierOwned = t.decode().map_err(bad)?;
+        let issuer: x509_cert::name::Name = t.decode().map_err(bad)?;
+        let start = bytes.len() - outer.value().len();
+        let tbs_len = usize::try_from(tbs_any.encoded_len().map_err(bad)?).map_err(|_| "CRL too large".to_string())?;
+        let tbs = &bytes[start..start + tbs_len];
+        Ok(Envelope { tbs, tbs_signature, issuer, signature_algorithm, signature })
+    }
+}
+
 /// Parses `bytes` as a CRL and checks that `issuer` issued it and that it is something
 /// this checker fully understands. Freshness is left to the caller.
 fn validate(bytes: &[u8], issuer: &Certificate, now: DateTime<Utc>) -> Result<ValidCrl, String> {
-    let crl = CertificateList::from_der(bytes).map_err(|e| format!("not a DER CRL: {e}"))?;
-    let tbs = &crl.tbs_cert_list;
+    let env = Envelope::parse(bytes)?;
     let issuer_name = &issuer.tbs_certificate.subject;
-    if tbs.issuer != *issuer_name {
-        return Err(format!("CRL is issued by {}, not by {issuer_name}", tbs.issuer));
+    if env.issuer != *issuer_name {
+        return Err(format!("CRL is issued by {}, not by {issuer_name}", env.issuer));
     }
-    if tbs.signature != crl.signature_algorithm {
+    if env.tbs_signature != env.signature_algorithm {
         return Err("CRL signature algorithm fields disagree".into());
     }
     if let Ok(Some((_, ku))) = issuer.tbs_certificate.get::<KeyUsage>()
@@ -411,10 +460,11 @@ fn validate(bytes: &[u8], issuer: &Certificate, now: DateTime<Utc>) -> Result<Va
     {
         return Err(format!("{issuer_name} may not sign CRLs (no cRLSign key usage)"));
     }
-    let signed = sigverify::signed_part(bytes)?;
-    let sig = crl.signature.as_bytes().ok_or("CRL signature is not whole bytes")?;
-    sigverify::verify(&issuer.tbs_certificate.subject_public_key_info, &crl.signature_algorithm, None, &signed, sig)
+    let sig = env.signature.as_bytes().ok_or("CRL signature is not whole bytes")?;
+    sigverify::verify(&issuer.tbs_certificate.subject_public_key_info, &env.signature_algorithm, None, env.tbs, sig)
         .map_err(|e| format!("CRL signature by {issuer_name}: {e}"))?;
+    let crl = CertificateList::from_der(bytes).map_err(|e| format!("not a DER CRL: {e}"))?;
+    let tbs = &crl.tbs_cert_list;
     let mut idp = None;
     let mut seen = std::collections::HashSet::new();
     for ext in tbs.crl_extensions.iter().flatten() {
@@ -589,7 +639,19 @@ fn read_cached(path: &Path) -> Result<Option<Vec<u8>>, String> {
         .map_err(|e| format!("cannot read the cached CRL {}: {}; remove it", path.display(), e.reason()))
 }
 
-async fn download(client: &reqwest::Client, url: &str) -> Result<Vec<u8>, String> {
+async fn download(
+    client: &reqwest::Client,
+    url: &str,
+    downloaded: &std::sync::atomic::AtomicUsize,
+) -> Result<Vec<u8>, String> {
+    use std::sync::atomic::Ordering;
+    let over_total = || {
+        format!(
+            "the CRLs of this certificate chain exceed {} MiB in total; a chain whose CRLs are this large is \
+             refused rather than held in memory",
+            MAX_CHAIN_CRL_BYTES >> 20
+        )
+    };
     let mut response = client.get(url).send().await.map_err(|e| format!("fetch failed: {e}"))?;
     if !response.status().is_success() {
         return Err(format!("fetch failed: HTTP {}", response.status()));
@@ -599,6 +661,10 @@ async fn download(client: &reqwest::Client, url: &str) -> Result<Vec<u8>, String
     }
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(|e| format!("fetch failed: {e}"))? {
+        // Counted as it arrives, so concurrent downloads share the total as they go.
+        if downloaded.fetch_add(chunk.len(), Ordering::Relaxed) + chunk.len() > MAX_CHAIN_CRL_BYTES {
+            return Err(over_total());
+        }
         body.extend_from_slice(&chunk);
         if body.len() > MAX_CRL_BYTES {
             return Err("CRL is larger than 64 MiB".into());
