@@ -310,7 +310,7 @@ fn copy_digest_and_reference() {
     sc.h.select(sc.notation);
     sc.h.key(KeyCode::Char('y'));
     assert_eq!(sc.h.effects.last().unwrap(), &format!("Copy({:?})", digest(10)));
-    assert!(sc.h.app.toast.as_ref().unwrap().text.starts_with("Copied sha256:"));
+    assert!(sc.h.app.toast.as_ref().unwrap().text.starts_with("Sent to the terminal's clipboard: sha256:"));
     sc.h.key(KeyCode::Char('Y'));
     assert_eq!(sc.h.effects.last().unwrap(), &format!("Copy(\"registry.example/app@{}\")", digest(10)));
     snap("toast", &sc.h);

@@ -1053,7 +1053,8 @@ impl App {
         };
         match text {
             Some(text) if !text.is_empty() => {
-                self.show_toast(format!("Copied {}", clip(&sanitize(&text), 60)));
+                // OSC 52 has no answer: whether the terminal took it cannot be known, so say "sent".
+                self.show_toast(format!("Sent to the terminal's clipboard: {}", clip(&sanitize(&text), 48)));
                 vec![Effect::Copy(text)]
             }
             _ => {

@@ -1,4 +1,4 @@
-//! A short-lived note in the bottom-right corner ("Copied …").
+//! A short-lived note in the bottom-right corner ("Sent to the terminal's clipboard: …").
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
