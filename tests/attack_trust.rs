@@ -496,3 +496,21 @@ async fn crls_of_one_chain_are_bounded_in_total() {
         }
     );
 }
+
+/// A fresh CRL planted in the cache for the leaf's URL, signed by another CA of the same
+/// name (other key): offline, it must not answer for the real intermediate's certificates.
+#[tokio::test]
+async fn cached_crl_of_a_same_named_ca_with_another_key_does_not_answer() {
+    let server = FileServer::start();
+    let pki = pki(&server);
+    let mut p = ca_params("Revocation Intermediate", 801);
+    p.not_before = at_offset(-time::Duration::days(1));
+    let impostor = Ca::root_with(p, SignKey::p256(999));
+    let fresh = crl_not_revoking(&impostor, at_offset(-time::Duration::minutes(1)), at_offset(time::Duration::days(1)));
+    let cache = tempfile::tempdir().unwrap();
+    let path = sigscope::trust::revocation::cached_crl_path(cache.path(), &server.url("/leaf.crl"));
+    std::fs::write(&path, fresh).unwrap();
+    let offline = RevocationMode::Offline { cache_dir: cache.path().to_path_buf() };
+    let status = check_chain(&pki.chain, &offline, Utc::now()).await;
+    assert!(matches!(&status, RevocationStatus::Unknown { reason } if reason.contains("signature")), "{status:?}");
+}
