@@ -3,7 +3,7 @@
 //! fails when the attack works; a run is bounded in time and memory so a regression fails
 //! the test instead of taking the machine down.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -190,7 +190,6 @@ fn a_big_descriptor_under_an_index_listed_thousands_of_times_does_not_amplify_th
 /// One request as the stand-in saw it.
 #[derive(Debug, Clone)]
 struct Req {
-    method: String,
     /// Path and query, as sent.
     target: String,
     headers: Vec<(String, String)>,
@@ -249,9 +248,7 @@ fn stand_in(handler: impl Fn(&Req, &str) -> Resp + Send + Sync + 'static) -> Str
                     if reader.read_line(&mut line).unwrap_or(0) == 0 {
                         return;
                     }
-                    let mut parts = line.split_whitespace();
-                    let (method, target) =
-                        (parts.next().unwrap_or("").to_string(), parts.next().unwrap_or("").to_string());
+                    let target = line.split_whitespace().nth(1).unwrap_or("").to_string();
                     let mut headers = Vec::new();
                     loop {
                         let mut h = String::new();
@@ -266,7 +263,7 @@ fn stand_in(handler: impl Fn(&Req, &str) -> Resp + Send + Sync + 'static) -> Str
                             headers.push((k.trim().to_string(), v.trim().to_string()));
                         }
                     }
-                    let req = Req { method, target, headers };
+                    let req = Req { target, headers };
                     let len: usize = req.header("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
                     let mut body = vec![0; len];
                     if reader.read_exact(&mut body).is_err() {
@@ -620,4 +617,61 @@ fn the_deadline_ends_a_walk_through_endless_fresh_referrers() {
     assert_eq!(run.code, Some(3), "{}", run.stderr.lines().take(5).collect::<Vec<_>>().join("\n"));
     assert!(run.stderr.contains("--deadline"), "{}", run.stderr.lines().take(5).collect::<Vec<_>>().join("\n"));
     assert!(run.stderr.lines().count() < 100, "{} lines of stderr", run.stderr.lines().count());
+}
+
+// ---- hostile text from the registry -------------------------------------------------------
+
+fn assert_no_raw_controls(run: &Run) {
+    for (name, text) in [("stdout", run.out()), ("stderr", run.stderr.clone())] {
+        let bad: Vec<char> = text
+            .chars()
+            .filter(|&c| {
+                (c.is_control() && c != '\n') || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+            })
+            .collect();
+        assert!(bad.is_empty(), "{name} carries raw {bad:?}: {text}");
+    }
+}
+
+#[test]
+fn a_token_with_control_characters_is_neither_sent_nor_shown() {
+    let token = "tok\u{1b}[2J\r\nX-Injected: 1\u{202e}end";
+    let host = bearer_registry(json!({"token": token}));
+    let run = sigscope(&["tree", &format!("{host}/r"), "-o", "json"]);
+    run.ended();
+    assert_no_raw_controls(&run);
+    assert!(!run.stderr.contains("X-Injected"), "the token is shown: {}", run.stderr);
+    assert!(matches!(run.code, Some(c) if c != 0), "{}", run.stderr);
+}
+
+#[test]
+fn error_bodies_with_terminal_and_bidi_controls_are_shown_escaped() {
+    let host = stand_in(|req, _| match req.path() {
+        "/v2/r/tags/list" => oci_error(500, "boom \u{1b}]52;c;aGk=\u{7} \u{9b}31m \u{202e}txt.exe \u{2066}x"),
+        _ => not_found(),
+    });
+    for format in ["json", "tree"] {
+        let run = sigscope(&["tree", &format!("{host}/r"), "-o", format]);
+        run.ended();
+        assert_eq!(run.code, Some(3), "{}", run.stderr);
+        assert_no_raw_controls(&run);
+        assert!(run.stderr.contains("boom"), "{}", run.stderr);
+    }
+}
+
+#[test]
+fn a_chain_of_eleven_redirects_ends() {
+    let host = stand_in(|req, host| {
+        let hop: usize = req.query().strip_prefix("hop=").and_then(|h| h.parse().ok()).unwrap_or(0);
+        match req.path() {
+            "/v2/r/tags/list" => {
+                resp(307, "text/plain", "").with("Location", &format!("http://{host}/v2/r/tags/list?hop={}", hop + 1))
+            }
+            _ => not_found(),
+        }
+    });
+    let run = sigscope(&["tree", &format!("{host}/r"), "-o", "json"]);
+    run.ended();
+    assert_eq!(run.code, Some(3), "{}", run.stderr);
+    assert!(run.stderr.contains("too many redirects"), "{}", run.stderr);
 }
