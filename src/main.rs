@@ -92,7 +92,8 @@ struct Common {
     #[arg(long, global = true, value_name = "DIR")]
     notation_dir: Option<PathBuf>,
 
-    /// Never write to a registry (sign is refused).
+    /// Change nothing outside sigscope: no writes to a registry (signing is refused) and, in the
+    /// TUI, no write-back of the what-if trust policy (its key is unbound).
     #[arg(long, global = true)]
     read_only: bool,
 }
@@ -238,7 +239,10 @@ async fn run(cli: Cli) -> i32 {
         }
     };
     match cli.command {
-        None => run_tui(cli.target, &opts, cli.theme, !cli.no_mouse, cli.common.notation_dir.clone()).await,
+        None => {
+            let read_only = cli.common.read_only;
+            run_tui(cli.target, &opts, cli.theme, !cli.no_mouse, cli.common.notation_dir.clone(), read_only).await
+        }
         Some(Command::Tree(args)) => {
             let opts = args.deadline.apply(&opts, 0);
             run_tree(args, &opts).await
@@ -391,12 +395,14 @@ async fn run_tui(
     theme: Option<String>,
     mouse: bool,
     notation_dir: Option<PathBuf>,
+    read_only: bool,
 ) -> i32 {
     let mut tui_opts = sigscope::tui::TuiOptions {
         theme,
         mouse,
         open_options: opts.clone(),
         notation_dir: notation_dir.clone().or_else(sigscope::verification::default_notation_dir),
+        read_only,
     };
     let Some(target) = target else {
         // The demo verifies against its own policy and CA, in a private directory the user may

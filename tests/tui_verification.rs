@@ -34,9 +34,14 @@ fn notation_dir(name: &str) -> PathBuf {
 }
 
 fn demo(name: &str) -> (Harness, PathBuf) {
+    demo_with(name, false)
+}
+
+fn demo_with(name: &str, read_only: bool) -> (Harness, PathBuf) {
     let dir = notation_dir(name);
     let mut options = AppOptions::new(Theme::resolve(None, true).unwrap());
     options.no_color = true;
+    options.read_only = read_only;
     options.notation_dir = Some(dir.clone());
     options.now = Some(now());
     let mut h = Harness::with(sigscope::demo::opened(), options);
@@ -349,6 +354,40 @@ fn write_back_shows_the_diff_and_writes_the_file() {
     h.send(Msg::PolicyLoaded(Box::new(snapshot(&dir))));
     h.run_effects();
     assert!(!h.app.vs.what_if.is_active());
+}
+
+/// `--read-only`: what-if still works in memory, but `W` neither asks nor writes, and no screen
+/// offers it (help overlay, panel hints, the what-if line).
+#[test]
+fn read_only_refuses_the_write_back_and_hides_its_key() {
+    let (mut h, dir) = demo_with("read-only", true);
+    let path = dir.join("trustpolicy.oci.json");
+    let before = std::fs::read_to_string(&path).unwrap();
+    let expired = open_tag(&mut h, "expired");
+    h.select(expired);
+    h.key(KeyCode::Char('L'));
+    h.run_effects();
+    assert!(h.app.vs.what_if.is_active(), "what-if is not a write and stays available");
+    h.key(KeyCode::Char('W'));
+    assert_eq!(h.app.mode, Mode::Normal, "no confirmation under --read-only");
+    h.run_effects();
+    assert!(h.queue.iter().all(|e| !matches!(e, Effect::WritePolicy { .. })));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), before, "the policy file is untouched");
+    h.key(KeyCode::Char('v'));
+    let screen = screen_text(&h.render(120, 40));
+    assert!(!screen.contains("W write"), "{screen}");
+    let panel: String =
+        sigscope::tui::view::verify_lines(&h.app, expired, 80).iter().map(|l| format!("{l:?}")).collect();
+    assert!(panel.contains("read-only: not written"), "the panel says why nothing is written: {panel}");
+    h.key(KeyCode::Char('?'));
+    let help = screen_text(&h.render(120, 40));
+    assert!(help.contains("Help"), "{help}");
+    let all_help: String = sigscope::tui::view::help_lines(&h.app).iter().map(|l| format!("{l:?}")).collect();
+    assert!(!all_help.contains("Write the what-if policy"), "help offers no write: {all_help}");
+    // The same app without --read-only does offer it (the assertion above can fail).
+    let (h2, _) = demo("read-write");
+    let all_help: String = sigscope::tui::view::help_lines(&h2.app).iter().map(|l| format!("{l:?}")).collect();
+    assert!(all_help.contains("Write the what-if policy"));
 }
 
 #[test]

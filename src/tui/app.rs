@@ -222,6 +222,8 @@ pub struct AppOptions {
     /// Notation directory with the trust policy and stores; `None`: nothing is verified.
     pub notation_dir: Option<PathBuf>,
     pub revocation: RevocationMode,
+    /// `--read-only`: nothing outside sigscope is changed; mutating keys are unbound.
+    pub read_only: bool,
     /// The time verification runs at; `None` is the clock (tests pin it).
     pub now: Option<chrono::DateTime<chrono::Utc>>,
 }
@@ -239,6 +241,7 @@ impl AppOptions {
             startup_status: None,
             notation_dir: None,
             revocation: crate::verification::revocation_mode(true),
+            read_only: false,
             now: None,
         }
     }
@@ -266,6 +269,7 @@ impl AppOptions {
             startup_status: status,
             notation_dir: None,
             revocation: crate::verification::revocation_mode(false),
+            read_only: false,
             now: None,
         }
     }
@@ -307,6 +311,7 @@ pub struct App {
     next_request: RequestId,
     pub quit: bool,
     dirty: bool,
+    pub read_only: bool,
 }
 
 impl App {
@@ -317,7 +322,8 @@ impl App {
             host: opened.source.host(),
             source: opened.source.clone(),
             target: opened.target.clone(),
-            keymap: options.keymap,
+            keymap: if options.read_only { options.keymap.without_mutations() } else { options.keymap },
+            read_only: options.read_only,
             theme: options.theme,
             colors: options.colors,
             no_color: options.no_color,

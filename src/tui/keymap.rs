@@ -36,6 +36,14 @@ pub enum Action {
     WritePolicy,
 }
 
+impl Action {
+    /// Actions that change something outside sigscope (a file, later a registry): refused and
+    /// unbound under `--read-only`.
+    pub fn mutates(self) -> bool {
+        matches!(self, Action::WritePolicy)
+    }
+}
+
 /// Where an action applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
@@ -306,8 +314,16 @@ impl Keymap {
             .map(|b| b.action)
     }
 
-    pub fn binding(&self, action: Action) -> &Binding {
-        self.bindings.iter().find(|b| b.action == action).expect("every action has a binding")
+    /// `--read-only`: every mutating action loses its keys, so no key triggers it and neither the
+    /// help overlay nor the hints offer it.
+    pub fn without_mutations(mut self) -> Keymap {
+        self.bindings.retain(|b| !b.action.mutates());
+        self
+    }
+
+    /// The binding of `action`; an action removed by [`Keymap::without_mutations`] has none.
+    pub fn get(&self, action: Action) -> Option<&Binding> {
+        self.bindings.iter().find(|b| b.action == action)
     }
 
     /// The keymap as a Markdown table (docs/keys.md is generated from the defaults).
@@ -382,7 +398,7 @@ mod tests {
         km.set("copy_digest", vec![key("q")]).unwrap();
         assert_eq!(km.lookup(key("q"), Focus::Tree), Some(Action::CopyDigest));
         assert_eq!(km.lookup(key("Ctrl-c"), Focus::Tree), Some(Action::Quit));
-        assert_eq!(km.binding(Action::Quit).keys_text(), "Ctrl-c");
+        assert_eq!(km.get(Action::Quit).unwrap().keys_text(), "Ctrl-c");
         assert!(km.set("fly", vec![]).unwrap_err().contains("unknown action"));
     }
 

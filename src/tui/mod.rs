@@ -44,6 +44,8 @@ pub struct TuiOptions {
     pub open_options: OpenOptions,
     /// `--notation-dir`: trust policy and stores, watched while the TUI runs.
     pub notation_dir: Option<std::path::PathBuf>,
+    /// `--read-only`.
+    pub read_only: bool,
 }
 
 /// `NO_COLOR` counts when set and non-empty (no-color.org).
@@ -75,6 +77,7 @@ pub fn startup_options(
     let mut options = AppOptions::from_config(config, opts.theme.as_deref(), opts.mouse, no_color);
     options.open_options = opts.open_options.clone();
     options.notation_dir = opts.notation_dir.clone();
+    options.read_only = opts.read_only;
     if let Some(e) = error {
         options.startup_status =
             Some(app::Status { level: app::Level::Error, text: format!("{e} (using the defaults)") });

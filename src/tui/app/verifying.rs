@@ -437,6 +437,11 @@ impl App {
 
     /// Opens the confirmation with the diff of the file and the what-if policy.
     pub(super) fn ask_write_policy(&mut self) -> Vec<Effect> {
+        // The key is unbound under --read-only; this guards every other way in.
+        if self.read_only {
+            self.set_status(Level::Warning, "read-only (--read-only): the trust policy is not written".into());
+            return Vec::new();
+        }
         let (Some(policy), Some(path)) = (self.vs.effective(), self.vs.path.clone()) else {
             self.set_status(Level::Warning, "no trust policy to write".into());
             return Vec::new();

@@ -43,7 +43,16 @@ fn left(app: &App) -> Spans {
             (Token::HintDesc, " (or any other key) cancel".into()),
         ],
         Mode::Help { .. } => {
-            let first = |a: Action| app.keymap.binding(a).keys_text().split('/').next().unwrap_or_default().to_string();
+            let first = |a: Action| {
+                app.keymap
+                    .get(a)
+                    .map(|b| b.keys_text())
+                    .unwrap_or_default()
+                    .split('/')
+                    .next()
+                    .unwrap_or_default()
+                    .to_string()
+            };
             vec![
                 (Token::HintKey, "Esc".into()),
                 (Token::HintDesc, " close help  ".into()),

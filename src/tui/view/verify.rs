@@ -293,17 +293,20 @@ pub fn lines(app: &App, id: NodeId, width: usize) -> Vec<Spans> {
         }
     }
     policy_section(app, &mut doc);
-    let key = |a: Action| app.keymap.binding(a).keys.first().map(|k| k.to_string()).unwrap_or_default();
+    let key = |a: Action| first_key(app, a).unwrap_or_default();
     doc.heading("What-if");
+    let write = match first_key(app, Action::WritePolicy) {
+        Some(k) => format!(" · {k} write to file"),
+        None => " · (read-only: not written to the file)".to_string(),
+    };
     doc.para(
         2,
         &format!(
-            "{} level · {} trust store · {} identity · {} reset · {} write to file",
+            "{} level · {} trust store · {} identity · {} reset{write}",
             key(Action::WhatIfLevel),
             key(Action::WhatIfStore),
             key(Action::WhatIfIdentity),
             key(Action::WhatIfReset),
-            key(Action::WritePolicy)
         ),
         Token::HintDesc,
     );
@@ -326,22 +329,22 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     if all.len() > height {
         title.push_str(&format!(" · {}-{}/{}", scroll + 1, (scroll + height).min(all.len()), all.len()));
     }
-    let key = |a: Action| app.keymap.binding(a).keys.first().map(|k| k.to_string()).unwrap_or_default();
+    let key = |a: Action| first_key(app, a).unwrap_or_default();
+    // Under --read-only the write key does not exist, so it is not offered.
+    let write = first_key(app, Action::WritePolicy).map(|k| format!(" · {k} write")).unwrap_or_default();
     let keys = format!(
-        " what-if: {} level · {} store · {} identity · {} reset · {} write ",
+        " what-if: {} level · {} store · {} identity · {} reset{write} ",
         key(Action::WhatIfLevel),
         key(Action::WhatIfStore),
         key(Action::WhatIfIdentity),
         key(Action::WhatIfReset),
-        key(Action::WritePolicy)
     );
     let short = format!(
-        " what-if {}/{}/{} · {} reset · {} write ",
+        " what-if {}/{}/{} · {} reset{write} ",
         key(Action::WhatIfLevel),
         key(Action::WhatIfStore),
         key(Action::WhatIfIdentity),
         key(Action::WhatIfReset),
-        key(Action::WritePolicy)
     );
     let mut block = panel(&app.theme, title, focused);
     let room = usize::from(area.width).saturating_sub(2);
@@ -387,4 +390,9 @@ pub fn draw_confirm(app: &App, frame: &mut Frame, area: Rect) {
         .map(|l| line(&app.theme, l))
         .collect();
     frame.render_widget(Paragraph::new(shown), inner);
+}
+
+/// The first key bound to `action`, if it has one (a mutating action has none under --read-only).
+fn first_key(app: &App, action: Action) -> Option<String> {
+    app.keymap.get(action).and_then(|b| b.keys.first()).map(|k| k.to_string())
 }
