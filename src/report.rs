@@ -187,6 +187,7 @@ pub fn failures(graph: &Graph, source: &dyn Source, id: NodeId, out: &mut Vec<St
     let mut summed = Vec::new();
     let mut lines = 0;
     let mut others = 0usize;
+    let mut printed: std::collections::HashSet<String> = std::collections::HashSet::new();
     let mut stack = vec![id];
     while let Some(id) = stack.pop() {
         if std::mem::replace(&mut seen[id], true) {
@@ -194,13 +195,16 @@ pub fn failures(graph: &Graph, source: &dyn Source, id: NodeId, out: &mut Vec<St
         }
         let node = graph.node(id);
         if let LoadState::Failed(reason) = &node.load {
+            let line = format!("{}: {}", sanitize(&graph.reference(source, id)), sanitize(reason));
+            // The same artifact failing the same way under several parents gets one line (and
+            // is counted with the rest of its reason).
+            let repeat = !printed.insert(line.clone());
             let (n, shown) = same.entry(reason.as_str()).or_insert((0, 0));
             *n += 1;
-            if *n <= SAME_REASON_LINES && lines < MAX_FAILURE_LINES {
+            if !repeat && *n <= SAME_REASON_LINES && lines < MAX_FAILURE_LINES {
                 *shown += 1;
                 lines += 1;
-                let what = graph.reference(source, id);
-                out.push(format!("{}: {}", sanitize(&what), sanitize(reason)));
+                out.push(line);
             } else if *shown > 0 {
                 if *n - *shown == 1 {
                     summed.push(reason.as_str());

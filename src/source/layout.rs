@@ -63,8 +63,24 @@ pub struct LayoutSource {
     index: Manifest,
     tags: TagIndex,
     cache: Mutex<HashMap<String, Arc<FetchedManifest>>>,
-    referrers: OnceCell<HashMap<String, Vec<Descriptor>>>,
+    referrers: OnceCell<Referrers>,
     stats: Mutex<SourceStats>,
+}
+
+/// The layout's referrers, found by reading every listed manifest for its subject.
+struct Referrers {
+    by_subject: HashMap<String, Vec<Descriptor>>,
+    /// Untagged manifests listed in `index.json` that cannot be read (missing, wrong digest,
+    /// not a regular file…). Their subject is inside them, so it cannot be known: each is
+    /// listed as a referrer of every *top-level* subject (a manifest that is not itself a
+    /// referrer: images, indexes, artifacts), where its node fails with the reason. A
+    /// signature that vanished silently would leave a screen saying less than the truth; one
+    /// shown under every signature and SBOM as well would bury the tree.
+    unreadable: Vec<Descriptor>,
+    /// Readable manifests listed in `index.json` that refer to no subject and are not cosign
+    /// tags: the images, indexes and artifacts a user addresses, where unreadable referrers
+    /// are shown.
+    top_level: HashSet<String>,
 }
 
 /// The tags of `index.json`, indexed once when the layout is opened (a lookup per tag in the
@@ -206,18 +222,30 @@ impl LayoutSource {
     }
 
     /// Every manifest reachable from index.json, indexed by the subject it refers to.
-    fn scan_referrers(&self) -> HashMap<String, Vec<Descriptor>> {
+    fn scan_referrers(&self) -> Referrers {
         let mut by_subject: HashMap<String, Vec<Descriptor>> = HashMap::new();
+        let mut unreadable = Vec::new();
+        let mut top_level = HashSet::new();
         let mut seen = HashSet::new();
+        let listed: HashSet<&str> = self.index.manifests.iter().map(|d| d.digest.as_str()).collect();
         let mut queue: Vec<Descriptor> = self.index.manifests.clone();
         while let Some(d) = queue.pop() {
             if !seen.insert(d.digest.clone()) || !media::is_manifest(&d.media_type) && !d.media_type.is_empty() {
                 continue;
             }
-            // Unreadable manifests are reported when their own node is expanded.
             let Ok(m) = self.load(&d.digest) else {
+                // A tagged manifest fails on its tag's node, a platform manifest on its
+                // index's; an untagged one listed in index.json is what a referrer looks like.
+                let tagged = d.annotations.contains_key(annotations::REF_NAME);
+                if !tagged && listed.contains(d.digest.as_str()) {
+                    unreadable.push(d);
+                }
                 continue;
             };
+            let cosign_tag = d.annotations.get(annotations::REF_NAME).is_some_and(|t| t.starts_with("sha256-"));
+            if m.manifest.subject.is_none() && !cosign_tag && listed.contains(d.digest.as_str()) {
+                top_level.insert(d.digest.clone());
+            }
             queue.extend(m.manifest.manifests.iter().cloned());
             if let Some(subject) = &m.manifest.subject {
                 let mut entry = m.descriptor.clone();
@@ -228,7 +256,8 @@ impl LayoutSource {
         for list in by_subject.values_mut() {
             list.sort_by(|a, b| a.digest.cmp(&b.digest));
         }
-        by_subject
+        unreadable.sort_by(|a, b| a.digest.cmp(&b.digest));
+        Referrers { by_subject, unreadable, top_level }
     }
 }
 
@@ -279,16 +308,11 @@ impl Source for LayoutSource {
         artifact_type: Option<&str>,
     ) -> Result<Option<Vec<Descriptor>>> {
         let all = self.referrers.get_or_init(|| async { self.scan_referrers() }).await;
-        let list = all
-            .get(digest)
-            .map(|l| {
-                l.iter()
-                    .filter(|d| artifact_type.is_none_or(|at| d.artifact_type.as_deref() == Some(at)))
-                    .cloned()
-                    .collect()
-            })
-            .unwrap_or_default();
-        Ok(Some(list))
+        let wanted = |d: &&Descriptor| artifact_type.is_none_or(|at| d.artifact_type.as_deref() == Some(at));
+        let own = all.by_subject.get(digest).into_iter().flatten();
+        let top_level = all.top_level.contains(digest);
+        let unreadable = all.unreadable.iter().filter(|d| top_level && d.digest != digest);
+        Ok(Some(own.chain(unreadable).filter(wanted).cloned().collect()))
     }
 
     fn stats(&self) -> SourceStats {

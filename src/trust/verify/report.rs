@@ -241,6 +241,20 @@ impl ArtifactReport {
             };
             let _ = writeln!(out, "trust policy statement {:?} ({why}), level {}", clean(&s.name), s.level.name());
         }
+        let verified = matches!(self.verdict, Verdict::Verified | Verdict::VerifiedWithWarnings { .. });
+        let failed: Vec<&SignatureReport> = self.signatures.iter().filter(|s| !s.passed()).collect();
+        if verified && !failed.is_empty() {
+            // One good signature verifies the artifact; the others must not vanish behind it.
+            let names: Vec<String> = failed.iter().map(|s| clean(&s.digest)).collect();
+            let _ = writeln!(
+                out,
+                "{} of {} signatures verified; {} did not (see below): {}",
+                self.signatures.len() - failed.len(),
+                self.signatures.len(),
+                failed.len(),
+                names.join(", ")
+            );
+        }
         if let Verdict::VerifiedWithWarnings { warnings } = &self.verdict {
             for w in warnings {
                 let _ = writeln!(out, "Warning: {}", clean(w));
