@@ -239,6 +239,11 @@ async fn run(cli: Cli) -> i32 {
         }
     };
     match cli.command {
+        None if cli.target.is_none() && cli.common.oci_layout => {
+            // Without a path this would open the demo, which is not what was asked for.
+            eprintln!("sigscope: --oci-layout needs a layout: sigscope --oci-layout PATH[:tag|@digest]");
+            2
+        }
         None => {
             let read_only = cli.common.read_only;
             run_tui(cli.target, &opts, cli.theme, !cli.no_mouse, cli.common.notation_dir.clone(), read_only).await

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::graph::{ArtifactKind, ArtifactNode, NodeKind, Role};
 use crate::oci::Descriptor;
 use crate::reference::{Target, parse_layout_target, parse_target};
@@ -42,8 +42,64 @@ fn roots_for(repository: &str, tag: Option<String>, digest: Option<String>) -> V
     }
 }
 
+/// A TARGET that names a local directory was meant as a layout: say so (and where the layout
+/// is, if it is one level down) rather than fail as a registry that cannot be reached.
+fn local_path_hint(target: &str) -> Option<Error> {
+    let Ok(Target::Layout { path, tag, digest }) = parse_layout_target(target) else { return None };
+    let looks_local = ["/", "./", "../", "~"].iter().any(|p| target.starts_with(p)) || target == ".";
+    let suffix = tag.map(|t| format!(":{t}")).or(digest.map(|d| format!("@{d}"))).unwrap_or_default();
+    let dir = std::path::Path::new(&path);
+    if dir.join("oci-layout").is_file() {
+        return Some(Error::Usage(format!(
+            "{target} is a local OCI image layout, not a registry: did you mean --oci-layout {}{suffix}?",
+            dir.display()
+        )));
+    }
+    if let Some(inner) = layout_below(dir) {
+        return Some(Error::Usage(format!(
+            "{target} is a local directory, not a registry; it holds an OCI image layout in {0}: did you mean \
+             --oci-layout {0}{suffix}?",
+            inner.display()
+        )));
+    }
+    looks_local.then(|| {
+        Error::Usage(format!(
+            "{target} looks like a local path, not a registry reference (host/repository[:tag]); for an OCI \
+             image layout pass --oci-layout PATH"
+        ))
+    })
+}
+
+/// The first directory one level below `dir` that holds an OCI image layout.
+fn layout_below(dir: &std::path::Path) -> Option<std::path::PathBuf> {
+    let mut found: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .take(1000)
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join("oci-layout").is_file())
+        .collect();
+    found.sort();
+    found.into_iter().next()
+}
+
 pub fn open(target: &str, opts: &OpenOptions) -> Result<Opened> {
+    if !opts.oci_layout
+        && let Some(hint) = local_path_hint(target)
+    {
+        return Err(hint);
+    }
     let parsed = if opts.oci_layout { parse_layout_target(target)? } else { parse_target(target)? };
+    if let Target::Layout { path, .. } = &parsed
+        && !path.join("oci-layout").exists()
+        && let Some(inner) = layout_below(path)
+    {
+        return Err(Error::Usage(format!(
+            "{} holds no OCI image layout; one is in {}: pass --oci-layout {}",
+            path.display(),
+            inner.display(),
+            inner.display()
+        )));
+    }
     let shown = parsed.to_string();
     match parsed {
         Target::Layout { path, tag, digest } => {

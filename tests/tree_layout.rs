@@ -197,3 +197,41 @@ fn completions_cover_the_subcommands() {
     let (code, _, _) = sigscope(&["completions", "nosuchshell"]);
     assert_eq!(code, 2);
 }
+
+/// Issue 8 (CLI): a local layout given without `--oci-layout` is pointed to, not tried as a
+/// registry ("network error talking to ."); so is a layout one level down; `--oci-layout`
+/// without a path is a usage error rather than the demo.
+#[test]
+fn local_paths_without_oci_layout_get_a_hint_not_a_network_error() {
+    let dir = tempfile::tempdir().unwrap();
+    sigscope::demo::export(&dir.path().join("d")).unwrap();
+    let layout = dir.path().join("d/layout");
+    let parent = dir.path().join("d");
+
+    let (code, _, stderr) = sigscope(&["tree", &format!("{}:signed", layout.display())]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains(&format!("did you mean --oci-layout {}:signed", layout.display())), "{stderr}");
+    assert!(!stderr.contains("network error"), "{stderr}");
+
+    let notation = parent.join("notation");
+    let (code, _, stderr) =
+        sigscope(&["verify", parent.to_str().unwrap(), "--notation-dir", notation.to_str().unwrap()]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains(&format!("holds an OCI image layout in {}", layout.display())), "{stderr}");
+
+    let (code, _, stderr) = sigscope(&["tree", "--oci-layout", parent.to_str().unwrap()]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains(&format!("pass --oci-layout {}", layout.display())), "{stderr}");
+
+    let (code, _, stderr) = sigscope(&["tree", "./no/such/dir"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("looks like a local path"), "{stderr}");
+
+    let (code, _, stderr) = sigscope(&["--oci-layout"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--oci-layout needs a layout"), "{stderr}");
+
+    // With the flag, the same layout works (the refusals above are about the missing flag).
+    let (code, _, stderr) = sigscope(&["tree", "--oci-layout", &format!("{}:signed", layout.display())]);
+    assert_eq!(code, 0, "{stderr}");
+}
