@@ -334,6 +334,9 @@ impl Graph {
 
     /// Applies the result of expanding `id`. Failures stay on that node only. A node that may
     /// not be expanded (a cycle, the depth limit) keeps its reason whatever arrives.
+    ///
+    /// A failure drops the children an earlier expansion found: after a refresh that could not
+    /// reach the source, what was below is no longer known to be true.
     pub fn apply(&mut self, id: NodeId, result: Result<Expansion, String>) {
         if !self.nodes[id].expandable() {
             return;
@@ -341,6 +344,7 @@ impl Graph {
         match result {
             Err(reason) => {
                 self.nodes[id].load = LoadState::Failed(reason);
+                self.nodes[id].children.clear();
             }
             Ok(expansion) => {
                 if let (Some(m), NodeKind::Artifact(a)) = (expansion.manifest, &mut self.nodes[id].kind) {

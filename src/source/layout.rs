@@ -2,6 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -60,11 +61,28 @@ pub struct LayoutSource {
     name: String,
     repository: String,
     files: Box<dyn LayoutFiles>,
+    /// What `index.json` said when last read; replaced when [`Source::forget_names`] asked for
+    /// a fresh look, so a layout changed on disk shows as it is now.
+    state: Mutex<Arc<IndexState>>,
+    stale: AtomicBool,
+    cache: Mutex<HashMap<String, Arc<FetchedManifest>>>,
+    stats: Mutex<SourceStats>,
+}
+
+/// One reading of `index.json` and what is derived from it.
+struct IndexState {
     index: Manifest,
     tags: TagIndex,
-    cache: Mutex<HashMap<String, Arc<FetchedManifest>>>,
     referrers: OnceCell<Referrers>,
-    stats: Mutex<SourceStats>,
+}
+
+impl IndexState {
+    fn read(name: &str, files: &dyn LayoutFiles) -> Result<Self> {
+        let raw = files.read("index.json", MAX_LAYOUT_INDEX_BYTES)?;
+        let index = Manifest::parse(&raw).map_err(|e| Error::malformed(format!("{name}/index.json"), e))?;
+        let tags = TagIndex::new(&index);
+        Ok(IndexState { index, tags, referrers: OnceCell::new() })
+    }
 }
 
 /// The layout's referrers, found by reading every listed manifest for its subject.
@@ -158,19 +176,31 @@ impl LayoutSource {
     }
 
     pub fn open(name: String, repository: String, files: Box<dyn LayoutFiles>) -> Result<Self> {
-        let raw = files.read("index.json", MAX_LAYOUT_INDEX_BYTES)?;
-        let index = Manifest::parse(&raw).map_err(|e| Error::malformed(format!("{name}/index.json"), e))?;
-        let tags = TagIndex::new(&index);
+        let state = IndexState::read(&name, files.as_ref())?;
         Ok(LayoutSource {
             name,
             repository,
             files,
-            index,
-            tags,
+            state: Mutex::new(Arc::new(state)),
+            stale: AtomicBool::new(false),
             cache: Mutex::default(),
-            referrers: OnceCell::new(),
             stats: Mutex::default(),
         })
+    }
+
+    /// The current reading of `index.json`, read again first if a refresh asked for it. A
+    /// failed read fails this call and is tried again on the next.
+    fn current(&self) -> Result<Arc<IndexState>> {
+        if self.stale.swap(false, Ordering::SeqCst) {
+            match IndexState::read(&self.name, self.files.as_ref()) {
+                Ok(fresh) => *self.state.lock().expect("state lock") = Arc::new(fresh),
+                Err(e) => {
+                    self.stale.store(true, Ordering::SeqCst);
+                    return Err(e);
+                }
+            }
+        }
+        Ok(self.state.lock().expect("state lock").clone())
     }
 
     /// The single repository a layout holds, named after its directory.
@@ -179,17 +209,17 @@ impl LayoutSource {
     }
 
     /// The one manifest `tag` names. See [`TagIndex`] for how names are matched.
-    fn tagged(&self, tag: &str) -> Result<&Descriptor> {
+    fn tagged(&self, state: &IndexState, tag: &str) -> Result<String> {
         let entries =
-            self.tags.by_name.get(tag).ok_or_else(|| Error::not_found(format!("tag {tag} in {}", self.name)))?;
+            state.tags.by_name.get(tag).ok_or_else(|| Error::not_found(format!("tag {tag} in {}", self.name)))?;
         match (entries.distinct, entries.first.as_slice()) {
-            (1, [one]) => Ok(&self.index.manifests[*one]),
-            _ => Err(self.ambiguous(tag, entries)),
+            (1, [one]) => Ok(state.index.manifests[*one].digest.clone()),
+            _ => Err(self.ambiguous(state, tag, entries)),
         }
     }
 
-    fn ambiguous(&self, tag: &str, entries: &TagEntries) -> Error {
-        let mut digests: Vec<&str> = entries.first.iter().map(|&i| self.index.manifests[i].digest.as_str()).collect();
+    fn ambiguous(&self, state: &IndexState, tag: &str, entries: &TagEntries) -> Error {
+        let mut digests: Vec<&str> = entries.first.iter().map(|&i| state.index.manifests[i].digest.as_str()).collect();
         if entries.distinct > digests.len() {
             digests.push("…");
         }
@@ -222,13 +252,13 @@ impl LayoutSource {
     }
 
     /// Every manifest reachable from index.json, indexed by the subject it refers to.
-    fn scan_referrers(&self) -> Referrers {
+    fn scan_referrers(&self, state: &IndexState) -> Referrers {
         let mut by_subject: HashMap<String, Vec<Descriptor>> = HashMap::new();
         let mut unreadable = Vec::new();
         let mut top_level = HashSet::new();
         let mut seen = HashSet::new();
-        let listed: HashSet<&str> = self.index.manifests.iter().map(|d| d.digest.as_str()).collect();
-        let mut queue: Vec<Descriptor> = self.index.manifests.clone();
+        let listed: HashSet<&str> = state.index.manifests.iter().map(|d| d.digest.as_str()).collect();
+        let mut queue: Vec<Descriptor> = state.index.manifests.clone();
         while let Some(d) = queue.pop() {
             if !seen.insert(d.digest.clone()) || !media::is_manifest(&d.media_type) && !d.media_type.is_empty() {
                 continue;
@@ -280,15 +310,16 @@ impl Source for LayoutSource {
     }
 
     async fn tags(&self, _repository: &str) -> Result<Arc<Vec<String>>> {
-        Ok(self.tags.sorted.clone())
+        Ok(self.current()?.tags.sorted.clone())
     }
 
     async fn manifest(&self, _repository: &str, reference: &str) -> Result<Arc<FetchedManifest>> {
         if check_digest_syntax(reference).is_ok() {
             return self.load(reference);
         }
-        let d = self.tagged(reference)?;
-        self.load(&d.digest.clone())
+        let state = self.current()?;
+        let digest = self.tagged(&state, reference)?;
+        self.load(&digest)
     }
 
     async fn blob(&self, _repository: &str, descriptor: &Descriptor, limit: u64) -> Result<Bytes> {
@@ -307,12 +338,21 @@ impl Source for LayoutSource {
         digest: &str,
         artifact_type: Option<&str>,
     ) -> Result<Option<Vec<Descriptor>>> {
-        let all = self.referrers.get_or_init(|| async { self.scan_referrers() }).await;
+        let state = self.current()?;
+        let all = state.referrers.get_or_init(|| async { self.scan_referrers(&state) }).await;
         let wanted = |d: &&Descriptor| artifact_type.is_none_or(|at| d.artifact_type.as_deref() == Some(at));
         let own = all.by_subject.get(digest).into_iter().flatten();
         let top_level = all.top_level.contains(digest);
         let unreadable = all.unreadable.iter().filter(|d| top_level && d.digest != digest);
         Ok(Some(own.chain(unreadable).filter(wanted).cloned().collect()))
+    }
+
+    /// A layout is one repository, so any refresh reads `index.json` again. Manifests cached by
+    /// digest go too: on disk a blob can be deleted or overwritten while sigscope runs, reading
+    /// local files again is cheap, and the screen must show the layout as it is now.
+    fn forget_names(&self, _repository: Option<&str>) {
+        self.stale.store(true, Ordering::SeqCst);
+        self.cache.lock().expect("cache lock").clear();
     }
 
     fn stats(&self) -> SourceStats {

@@ -121,6 +121,11 @@ pub trait Source: Send + Sync {
         artifact_type: Option<&str>,
     ) -> Result<Option<Vec<Descriptor>>>;
 
+    /// Forgets what was learned by *name* — the repository list, tag lists, tag → manifest,
+    /// referrer lists — for `repository`, or for every repository with `None`, so the next
+    /// call asks again (`r` in the TUI). Content fetched by digest may stay: it cannot change.
+    fn forget_names(&self, _repository: Option<&str>) {}
+
     fn stats(&self) -> SourceStats {
         SourceStats::default()
     }

@@ -28,12 +28,16 @@ use super::label::{TextCache, contains};
 use super::theme::{Theme, Token};
 use super::verify::{DiffLine, Snapshot};
 
+mod refresh;
 mod verifying;
-pub use verifying::{RightPanel, VerifyState, is_image};
+pub use refresh::{STALE_AFTER, age_text};
+pub use verifying::{RightPanel, VerifyState, is_image, is_subject};
 
 pub type RequestId = u64;
 
 const TOAST_FOR: Duration = Duration::from_secs(3);
+/// How often rows showing their age are redrawn.
+const AGE_TICK: Duration = Duration::from_secs(30);
 /// Rows moved per mouse-wheel notch.
 const WHEEL: usize = 3;
 
@@ -126,6 +130,8 @@ pub enum Effect {
     },
     Copy(String),
     SetMouse(bool),
+    /// Ctrl-Z: give the terminal back to the shell until `fg`.
+    Suspend,
     Quit,
 }
 
@@ -140,6 +146,7 @@ impl std::fmt::Debug for Effect {
             Effect::WritePolicy { path, .. } => write!(f, "WritePolicy {{ path: {path:?} }}"),
             Effect::Copy(t) => write!(f, "Copy({t:?})"),
             Effect::SetMouse(on) => write!(f, "SetMouse({on})"),
+            Effect::Suspend => f.write_str("Suspend"),
             Effect::Quit => f.write_str("Quit"),
         }
     }
@@ -153,6 +160,11 @@ pub enum Mode {
     Command(String),
     Help {
         scroll: usize,
+    },
+    /// The message log: every status message of the run, in full; `back` counts the newest
+    /// entries scrolled past (0 shows the newest at the bottom).
+    Messages {
+        back: usize,
     },
     /// Asking before the what-if policy replaces the file: `y` writes, anything else cancels.
     Confirm {
@@ -175,6 +187,16 @@ pub struct Status {
     pub level: Level,
     pub text: String,
 }
+
+/// One status message as it was shown, kept for the message log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogEntry {
+    pub at: chrono::DateTime<chrono::Local>,
+    pub status: Status,
+}
+
+/// Messages kept; the oldest go first.
+pub const MAX_MESSAGES: usize = 500;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Toast {
@@ -304,6 +326,15 @@ pub struct App {
     pub vs: VerifyState,
     pub spinner: usize,
     pub last_frame: LastFrame,
+    /// The focused panel fills the screen (`z`).
+    pub zoom: bool,
+    /// Every status message of the run, for `M` / `:messages`.
+    pub messages: Vec<LogEntry>,
+    /// When each node's last expansion answered.
+    fetched_at: HashMap<NodeId, Instant>,
+    refreshing: HashMap<NodeId, refresh::Refreshing>,
+    /// Rows say their age: redraw now and then even when nothing happens.
+    next_age_tick: Instant,
 
     pending_expand: HashMap<NodeId, RequestId>,
     pending_describe: Option<(NodeId, RequestId)>,
@@ -345,6 +376,11 @@ impl App {
             vs: VerifyState::new(options.notation_dir, options.revocation, options.now),
             spinner: 0,
             last_frame: LastFrame::default(),
+            zoom: false,
+            messages: Vec::new(),
+            fetched_at: HashMap::new(),
+            refreshing: HashMap::new(),
+            next_age_tick: Instant::now() + AGE_TICK,
             pending_expand: HashMap::new(),
             pending_describe: None,
             pending_open: None,
@@ -352,6 +388,9 @@ impl App {
             quit: false,
             dirty: true,
         };
+        if let Some(s) = app.status.clone() {
+            app.log(s);
+        }
         app.load_target(opened);
         app
     }
@@ -369,6 +408,8 @@ impl App {
         self.details.clear();
         self.pending_expand.clear();
         self.pending_describe = None;
+        self.fetched_at.clear();
+        self.refreshing.clear();
         self.vs.forget_nodes();
         self.filter = Filter::default();
         self.cursor = 0;
@@ -406,9 +447,10 @@ impl App {
         self.dirty = false;
     }
 
-    /// When a `Tick` is next needed for the toast to go away.
+    /// When a `Tick` is next needed: for the toast to go away, or for row ages to move on.
     pub fn next_wakeup(&self) -> Option<Instant> {
-        self.toast.as_ref().map(|t| t.expires)
+        let age = (!self.fetched_at.is_empty()).then_some(self.next_age_tick);
+        [self.toast.as_ref().map(|t| t.expires), age].into_iter().flatten().min()
     }
 
     /// Whether details of `id` are on their way.
@@ -438,6 +480,10 @@ impl App {
                 }
                 if self.toast.as_ref().is_some_and(|t| t.expires <= Instant::now()) {
                     self.toast = None;
+                    self.dirty = true;
+                }
+                if self.next_age_tick <= Instant::now() {
+                    self.next_age_tick = Instant::now() + AGE_TICK;
                     self.dirty = true;
                 }
                 Vec::new()
@@ -495,8 +541,17 @@ impl App {
     }
 
     fn set_status(&mut self, level: Level, text: String) {
-        self.status = Some(Status { level, text });
+        let status = Status { level, text };
+        self.log(status.clone());
+        self.status = Some(status);
         self.dirty = true;
+    }
+
+    fn log(&mut self, status: Status) {
+        if self.messages.len() >= MAX_MESSAGES {
+            self.messages.remove(0);
+        }
+        self.messages.push(LogEntry { at: chrono::Local::now(), status });
     }
 
     fn show_toast(&mut self, text: String) {
@@ -531,10 +586,12 @@ impl App {
             return Vec::new();
         }
         self.pending_expand.remove(&node);
+        let failed = result.as_ref().err().cloned();
         self.graph.apply(node, result);
+        self.fetched_at.insert(node, Instant::now());
         self.texts.invalidate(node);
         self.dirty = true;
-        let mut effects = Vec::new();
+        let (reselect, mut effects) = self.after_refresh(node, failed.as_deref());
         for child in self.graph.node(node).children.clone() {
             effects.extend(self.verify_node(child));
         }
@@ -552,7 +609,7 @@ impl App {
             self.open.insert(child);
             effects.extend(self.expand_node(child));
         }
-        let selected = self.selected();
+        let selected = reselect.or(self.selected());
         self.rebuild_rows();
         if let Some(sel) = selected {
             self.select_node(sel);
@@ -684,13 +741,19 @@ impl App {
 
     fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
         let ctrl_c = key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
-        if ctrl_c {
+        // Ctrl-C cancels whatever prompt or overlay is open, like Esc; only in the tree it quits.
+        let key = if ctrl_c && self.mode != Mode::Normal { KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE) } else { key };
+        if ctrl_c && self.mode == Mode::Normal {
             self.quit = true;
             return vec![Effect::Quit];
         }
         match self.mode.clone() {
             Mode::Help { scroll } => {
                 self.on_help_key(key, scroll);
+                Vec::new()
+            }
+            Mode::Messages { back } => {
+                self.on_messages_key(key, back);
                 Vec::new()
             }
             Mode::Filter => self.on_filter_key(key),
@@ -725,6 +788,21 @@ impl App {
             (_, Some(Action::PageUp)) => Mode::Help { scroll: scroll.saturating_sub(10) },
             (_, Some(Action::Top)) => Mode::Help { scroll: 0 },
             _ => Mode::Help { scroll },
+        };
+    }
+
+    fn on_messages_key(&mut self, key: KeyEvent, back: usize) {
+        let last = self.messages.len().saturating_sub(1);
+        let action = self.keymap.lookup(Key::from_event(&key), self.focus);
+        self.mode = match (key.code, action) {
+            (KeyCode::Esc, _) | (_, Some(Action::Messages | Action::Quit | Action::Help)) => Mode::Normal,
+            (_, Some(Action::Up)) => Mode::Messages { back: (back + 1).min(last) },
+            (_, Some(Action::Down)) => Mode::Messages { back: back.saturating_sub(1) },
+            (_, Some(Action::PageUp)) => Mode::Messages { back: (back + 10).min(last) },
+            (_, Some(Action::PageDown)) => Mode::Messages { back: back.saturating_sub(10) },
+            (_, Some(Action::Top)) => Mode::Messages { back: last },
+            (_, Some(Action::Bottom)) => Mode::Messages { back: 0 },
+            _ => Mode::Messages { back },
         };
     }
 
@@ -834,6 +912,12 @@ impl App {
                 self.set_theme(arg);
                 Vec::new()
             }
+            "refresh" | "r" => match self.selected() {
+                Some(id) => self.act_refresh(id),
+                None => Vec::new(),
+            },
+            "refresh!" | "r!" => self.refresh_all(),
+            "messages" | "mes" => self.open_messages(),
             other => {
                 let other = clip(&sanitize(other), 30).into_owned();
                 self.set_status(
@@ -896,22 +980,16 @@ impl App {
             Action::CopyDigest => self.copy(false),
             Action::CopyReference => self.copy(true),
             Action::Refresh => match self.selected() {
-                Some(id) if self.graph.is_cycle(id) => {
-                    self.set_status(Level::Warning, "a cycle node is not loaded: its digest is an ancestor".into());
-                    Vec::new()
-                }
-                Some(id) if !self.graph.expandable(id) => {
-                    self.set_status(Level::Warning, depth_limit_status());
-                    Vec::new()
-                }
-                Some(id) => {
-                    self.details.remove(&id);
-                    let mut effects = self.expand_node(id);
-                    effects.extend(self.verify_node(id));
-                    effects
-                }
+                Some(id) => self.act_refresh(id),
                 None => Vec::new(),
             },
+            Action::RefreshAll => self.refresh_all(),
+            Action::Zoom => {
+                self.zoom = !self.zoom;
+                Vec::new()
+            }
+            Action::Messages => self.open_messages(),
+            Action::Suspend => vec![Effect::Suspend],
             Action::VerifyPanel => {
                 self.right = match self.right {
                     RightPanel::Details => RightPanel::Verification,
@@ -936,6 +1014,28 @@ impl App {
                 None => Vec::new(),
             },
         }
+    }
+
+    fn act_refresh(&mut self, id: NodeId) -> Vec<Effect> {
+        if self.graph.is_cycle(id) {
+            self.set_status(Level::Warning, "a cycle node is not loaded: its digest is an ancestor".into());
+            return Vec::new();
+        }
+        if !self.graph.expandable(id) {
+            self.set_status(Level::Warning, depth_limit_status());
+            return Vec::new();
+        }
+        self.refresh(id)
+    }
+
+    fn open_messages(&mut self) -> Vec<Effect> {
+        if self.messages.is_empty() {
+            self.show_toast("no messages yet".into());
+        } else {
+            // Newest at the bottom, shown first.
+            self.mode = Mode::Messages { back: 0 };
+        }
+        Vec::new()
     }
 
     fn navigate(&mut self, action: Action) -> Vec<Effect> {

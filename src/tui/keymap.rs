@@ -19,6 +19,10 @@ pub enum Action {
     CopyDigest,
     CopyReference,
     Refresh,
+    RefreshAll,
+    Messages,
+    Zoom,
+    Suspend,
     Down,
     Up,
     PageDown,
@@ -105,7 +109,10 @@ const SPECS: &[Spec] = &[
     Spec { action: Action::Expand, name: "expand", desc: "Expand node (load its referrers)", scope: Scope::Tree, keys: &["l", "Enter"], fixed: &["Right"], hint: Some("expand") },
     Spec { action: Action::Collapse, name: "collapse", desc: "Collapse node, or go to its parent", scope: Scope::Tree, keys: &["h"], fixed: &["Left"], hint: Some("collapse") },
     Spec { action: Action::Toggle, name: "toggle", desc: "Toggle node open/closed", scope: Scope::Tree, keys: &["Space"], fixed: &[], hint: None },
-    Spec { action: Action::Refresh, name: "refresh", desc: "Reload the selected node", scope: Scope::Tree, keys: &["r"], fixed: &[], hint: Some("refresh") },
+    Spec { action: Action::Refresh, name: "refresh", desc: "Reload the selected node and all below it", scope: Scope::Tree, keys: &["r"], fixed: &[], hint: Some("refresh") },
+    Spec { action: Action::RefreshAll, name: "refresh_all", desc: "Reload the whole tree", scope: Scope::Global, keys: &["R"], fixed: &[], hint: None },
+    Spec { action: Action::Zoom, name: "zoom", desc: "Zoom the focused panel / back", scope: Scope::Global, keys: &["z"], fixed: &[], hint: None },
+    Spec { action: Action::Messages, name: "messages", desc: "Message log (every status message, in full)", scope: Scope::Global, keys: &["M"], fixed: &[], hint: None },
     Spec { action: Action::VerifyPanel, name: "verification", desc: "Verification panel / details panel", scope: Scope::Global, keys: &["v"], fixed: &[], hint: Some("verify") },
     Spec { action: Action::WhatIfLevel, name: "what_if_level", desc: "What-if: cycle the statement's level", scope: Scope::Global, keys: &["L"], fixed: &[], hint: None },
     Spec { action: Action::WhatIfStore, name: "what_if_store", desc: "What-if: cycle the statement's trust store", scope: Scope::Global, keys: &["T"], fixed: &[], hint: None },
@@ -121,6 +128,7 @@ const SPECS: &[Spec] = &[
     Spec { action: Action::FocusPrev, name: "focus_prev", desc: "Previous panel", scope: Scope::Global, keys: &["BackTab"], fixed: &[], hint: None },
     Spec { action: Action::Command, name: "command", desc: "Command line (:open, :theme, :quit)", scope: Scope::Global, keys: &[":"], fixed: &[], hint: Some("cmd") },
     Spec { action: Action::ToggleMouse, name: "toggle_mouse", desc: "Mouse capture on/off", scope: Scope::Global, keys: &["m"], fixed: &[], hint: None },
+    Spec { action: Action::Suspend, name: "suspend", desc: "Suspend to the shell (fg resumes)", scope: Scope::Global, keys: &["Ctrl-z"], fixed: &[], hint: None },
     Spec { action: Action::Help, name: "help", desc: "Help", scope: Scope::Global, keys: &["?"], fixed: &["F1"], hint: Some("help") },
     Spec { action: Action::Quit, name: "quit", desc: "Quit", scope: Scope::Global, keys: &["q"], fixed: &["Ctrl-c"], hint: Some("quit") },
 ];
@@ -336,12 +344,55 @@ impl Keymap {
         out
     }
 
-    /// Status-bar hints for the focused panel: (first key, label), panel-specific first.
+    /// Status-bar hints for the focused panel: (first key, label), panel-specific first, help
+    /// and quit last.
     pub fn hints(&self, focus: Focus) -> Vec<(String, &'static str)> {
+        self.ranked_hints(focus).into_iter().map(|h| (h.key, h.label)).collect()
+    }
+
+    /// [`Keymap::hints`] with how long each keeps its place in a narrow bar.
+    pub fn ranked_hints(&self, focus: Focus) -> Vec<Hint> {
         let first = |b: &Binding| b.keys.first().or(b.fixed.first()).map(Key::to_string);
         let panel = self.bindings.iter().filter(|b| matches!(b.scope, Scope::Tree | Scope::Details));
         let shared = self.bindings.iter().filter(|b| matches!(b.scope, Scope::Global | Scope::Panels));
-        panel.filter(|b| b.scope.applies_to(focus)).chain(shared).filter_map(|b| Some((first(b)?, b.hint?))).collect()
+        let mut out: Vec<Hint> = panel
+            .filter(|b| b.scope.applies_to(focus))
+            .chain(shared)
+            .filter_map(|b| Some(Hint { key: first(b)?, label: b.hint?, keep: hint_keep(b.action) }))
+            .collect();
+        // Where they always are, at the end: the eye looks there for the way out.
+        out.sort_by_key(|h| h.keep >= LAST_HINTS);
+        out
+    }
+}
+
+/// A status-bar hint: the first key, its label, and how long it keeps its place when the bar is
+/// too narrow for all (higher stays longer).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hint {
+    pub key: String,
+    pub label: &'static str,
+    pub keep: u8,
+}
+
+/// Hints at or above this rank are help and quit: the way to every other key and the way out.
+const LAST_HINTS: u8 = 254;
+
+/// The rank of an action's hint. Help and quit go last; then the keys a first look needs.
+fn hint_keep(action: Action) -> u8 {
+    match action {
+        Action::Help => 255,
+        Action::Quit => 254,
+        Action::VerifyPanel => 90,
+        Action::Filter => 80,
+        Action::Expand => 70,
+        Action::Refresh => 60,
+        Action::FocusNext => 50,
+        Action::Command => 40,
+        Action::CopyDigest => 30,
+        Action::Collapse => 20,
+        Action::Top | Action::Bottom => 10,
+        _ => 25,
     }
 }
 
@@ -411,5 +462,17 @@ mod tests {
         assert!(!km.hints(Focus::Details).iter().any(|(_, h)| *h == "expand"));
         km.set("help", vec![key("H")]).unwrap();
         assert!(km.hints(Focus::Tree).contains(&("H".to_string(), "help")));
+    }
+
+    #[test]
+    fn help_and_quit_rank_highest_and_come_last() {
+        let km = Keymap::default();
+        for focus in [Focus::Tree, Focus::Details] {
+            let hints = km.ranked_hints(focus);
+            let labels: Vec<&str> = hints.iter().map(|h| h.label).collect();
+            assert_eq!(labels[labels.len() - 2..], ["help", "quit"], "{labels:?}");
+            let others = hints[..hints.len() - 2].iter().map(|h| h.keep).max().unwrap();
+            assert!(hints[hints.len() - 2..].iter().all(|h| h.keep > others));
+        }
     }
 }

@@ -184,20 +184,20 @@ fn handle(app: &mut App, runner: &mut effects::Effects, guard: &mut terminal::Te
 }
 
 fn perform(app: &mut App, runner: &mut effects::Effects, guard: &mut terminal::TerminalGuard, effects: Vec<Effect>) {
-    for effect in effects {
-        match runner.spawn(effect) {
-            None | Some(Effect::Quit) => {}
+    // What the app answers to a failed terminal effect is run too, not dropped.
+    let mut queue: std::collections::VecDeque<Effect> = effects.into();
+    while let Some(effect) = queue.pop_front() {
+        let failure = match runner.spawn(effect) {
+            None | Some(Effect::Quit) => None,
             Some(Effect::Copy(text)) => {
-                if let Err(e) = clipboard::copy(guard.terminal.backend_mut(), &text) {
-                    app.update(Msg::EffectFailed(format!("copy failed: {e}")));
-                }
+                clipboard::copy(guard.terminal.backend_mut(), &text).err().map(|e| format!("copy failed: {e}"))
             }
-            Some(Effect::SetMouse(on)) => {
-                if let Err(e) = guard.set_mouse(on) {
-                    app.update(Msg::EffectFailed(format!("cannot switch the mouse: {e}")));
-                }
-            }
-            Some(_) => {}
+            Some(Effect::SetMouse(on)) => guard.set_mouse(on).err().map(|e| format!("cannot switch the mouse: {e}")),
+            Some(Effect::Suspend) => guard.suspend().err().map(|e| format!("cannot suspend: {e}")),
+            Some(_) => None,
+        };
+        if let Some(text) = failure {
+            queue.extend(app.update(Msg::EffectFailed(text)));
         }
     }
 }

@@ -70,6 +70,40 @@ impl TerminalGuard {
     }
 }
 
+impl TerminalGuard {
+    /// Ctrl-Z: puts the terminal back, stops the process as the shell's job control expects,
+    /// and takes the terminal again after `fg`. Raw mode turns off the terminal's own Ctrl-Z,
+    /// so sigscope has to send itself the stop signal.
+    #[cfg(unix)]
+    pub fn suspend(&mut self) -> io::Result<()> {
+        restore();
+        // SAFETY: raise() with a valid signal number has no memory-safety preconditions; it
+        // returns once the process is continued.
+        if unsafe { libc::raise(libc::SIGTSTP) } != 0 {
+            let e = io::Error::last_os_error();
+            self.resume()?;
+            return Err(e);
+        }
+        self.resume()
+    }
+
+    #[cfg(not(unix))]
+    pub fn suspend(&mut self) -> io::Result<()> {
+        Err(io::Error::new(io::ErrorKind::Unsupported, "suspending needs a Unix job-control shell"))
+    }
+
+    fn resume(&mut self) -> io::Result<()> {
+        enable_raw_mode()?;
+        let mut out = io::stdout();
+        execute!(out, EnterAlternateScreen, cursor::Hide)?;
+        if self.mouse {
+            execute!(out, EnableMouseCapture)?;
+        }
+        // The shell drew over the screen: the next frame must paint every cell.
+        self.terminal.clear()
+    }
+}
+
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
         restore();

@@ -214,10 +214,7 @@ impl RegistrySource {
     /// Forgets what was cached by tag for `repository` (tag list, tag → manifest, referrers),
     /// e.g. after pushing a signature. Content cached by digest stays valid.
     pub fn forget_repository(&self, repository: &str) {
-        self.tags.retain(|r| r != repository);
-        self.tagged.retain(|(r, _)| r != repository);
-        self.referrers.retain(|(r, _, _)| r != repository);
-        self.repositories.retain(|_| false);
+        self.forget_names(Some(repository));
     }
 
     fn note(&self, text: String) {
@@ -455,6 +452,14 @@ impl Source for RegistrySource {
         check_digest_syntax(digest)?;
         let key = (repository.to_string(), digest.to_string(), artifact_type.map(str::to_string));
         self.referrers.get(key, &self.client, || self.fetch_referrers(repository, digest, artifact_type)).await
+    }
+
+    fn forget_names(&self, repository: Option<&str>) {
+        let mine = |r: &str| repository.is_none_or(|want| want == r);
+        self.tags.retain(|r| !mine(r));
+        self.tagged.retain(|(r, _)| !mine(r));
+        self.referrers.retain(|(r, _, _)| !mine(r));
+        self.repositories.retain(|_| false);
     }
 
     fn stats(&self) -> SourceStats {

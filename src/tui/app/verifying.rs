@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crossterm::event::{KeyCode, KeyEvent};
 
-use crate::graph::{ArtifactKind, NodeId, NodeKind};
+use crate::graph::{ArtifactKind, LoadState, NodeId, NodeKind, Role};
 use crate::sanitize::{clip, sanitize};
 use crate::trust::policy::{Level as PolicyLevel, PolicyError, TrustPolicy, TrustStoreRef};
 use crate::trust::revocation::RevocationMode;
@@ -105,18 +105,35 @@ impl VerifyState {
     }
 }
 
-/// Whether a node is verified on its own: an image or an index.
+/// Whether a node is verified on its own: any manifest that can be a signature subject —
+/// images, indexes, artifacts of any artifactType or config type (Helm charts, WASM, ORAS
+/// artifacts), SBOMs, attestations and scan reports, which may be signed themselves. Not the
+/// signatures (their envelopes are what is verified) nor cosign attestations (DSSE envelopes,
+/// signed in themselves).
+///
 /// A cycle node repeats an ancestor and is not verified again; a node at the depth limit is
-/// not loaded at all.
-pub fn is_image(app: &App, id: NodeId) -> bool {
+/// not loaded at all; a referrer whose manifest could not be read already shows why, and an
+/// "unsigned" beside it would only contradict it.
+pub fn is_subject(app: &App, id: NodeId) -> bool {
+    let node = app.graph.node(id);
+    let NodeKind::Artifact(a) = &node.kind else { return false };
+    let unreadable_referrer =
+        matches!(node.load, LoadState::Failed(_)) && matches!(a.role, Role::Referrer(_) | Role::Platform);
     app.graph.expandable(id)
-        && matches!(&app.graph.node(id).kind, NodeKind::Artifact(a) if matches!(a.kind, ArtifactKind::Image | ArtifactKind::Index))
+        && !a.kind.is_signature()
+        && a.kind != ArtifactKind::CosignAttestation
+        && !unreadable_referrer
 }
 
-/// Whether a node gets a verification of its own: an image or index, or a tag (verified
-/// through the image it names, so tags carry a verdict before anyone opens them).
+/// The former name of [`is_subject`], kept while the view moves over.
+pub fn is_image(app: &App, id: NodeId) -> bool {
+    is_subject(app, id)
+}
+
+/// Whether a node gets a verification of its own: a subject, or a tag (verified through the
+/// manifest it names, so tags carry a verdict before anyone opens them).
 fn verifies_itself(app: &App, id: NodeId) -> bool {
-    is_image(app, id) || matches!(app.graph.node(id).kind, NodeKind::Tag { .. })
+    is_subject(app, id) || matches!(app.graph.node(id).kind, NodeKind::Tag { .. })
 }
 
 fn not_evaluated_report(reason: String) -> NodeVerify {
@@ -155,7 +172,7 @@ impl App {
         // A tag and the image it names are one verification: an open tag's image row speaks
         // for it, and an image appearing under a tag that was just verified takes that result.
         let node = self.graph.node(id);
-        if matches!(node.kind, NodeKind::Tag { .. }) && node.children.first().is_some_and(|&c| is_image(self, c)) {
+        if matches!(node.kind, NodeKind::Tag { .. }) && node.children.first().is_some_and(|&c| is_subject(self, c)) {
             self.vs.pending.remove(&id);
             self.vs.results.remove(&id);
             return Vec::new();
@@ -165,7 +182,10 @@ impl App {
             && let Some(NodeVerify::Done(report)) = self.vs.results.get(&parent)
             && report.reference.rsplit('@').next() == Some(a.descriptor.digest.as_str())
         {
+            // Moved, not copied: the image row speaks for the tag from now on, and a later
+            // refresh of the image must verify again rather than find this old answer.
             let report = report.clone();
+            self.vs.results.remove(&parent);
             self.vs.pending.remove(&id);
             self.vs.results.insert(id, NodeVerify::Done(report));
             return Vec::new();
@@ -284,7 +304,7 @@ impl App {
     /// The image node whose report covers `id`: itself, the image a signature signs, or the
     /// image a tag names.
     pub fn report_node(&self, id: NodeId) -> Option<NodeId> {
-        if is_image(self, id) {
+        if is_subject(self, id) {
             return Some(id);
         }
         let node = self.graph.node(id);
@@ -294,10 +314,10 @@ impl App {
                 .children
                 .first()
                 .copied()
-                .filter(|&c| is_image(self, c))
+                .filter(|&c| is_subject(self, c))
                 .or_else(|| self.vs.results.contains_key(&id).then_some(id)),
             NodeKind::Artifact(a) if a.kind == ArtifactKind::NotationSignature => {
-                node.parent.filter(|&p| is_image(self, p))
+                node.parent.filter(|&p| is_subject(self, p))
             }
             _ => None,
         }
@@ -314,7 +334,7 @@ impl App {
         if a.kind != ArtifactKind::NotationSignature {
             return None;
         }
-        let parent = node.parent.filter(|&p| is_image(self, p))?;
+        let parent = node.parent.filter(|&p| is_subject(self, p))?;
         match self.vs.results.get(&parent)? {
             NodeVerify::Done(r) => r.signatures.iter().find(|s| s.digest == a.descriptor.digest),
             _ => None,
