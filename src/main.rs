@@ -32,69 +32,147 @@ struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
 
-    /// What to open in the TUI (default: the built-in demo).
+    /// What to open in the TUI: a registry, repository, image or (with --oci-layout) a layout;
+    /// default: the built-in demo.
     target: Option<String>,
 
     #[command(flatten)]
-    common: Common,
+    tui: TuiArgs,
 
-    /// Colour theme: dark, light, high-contrast, mono (NO_COLOR implies mono).
-    #[arg(long, global = true, value_name = "NAME")]
+    #[command(flatten)]
+    source: SourceArgs,
+}
+
+/// Flags only the TUI reads. None is global: `tree --help` lists what `tree` reads. Given
+/// before a subcommand they are refused with a sentence, never silently dropped.
+#[derive(Args, Debug, Clone)]
+struct TuiArgs {
+    /// Notation configuration directory holding trustpolicy.oci.json and truststore/
+    /// (default: notation's own, $XDG_CONFIG_HOME/notation or ~/.config/notation; the built-in
+    /// demo uses its own). The TUI watches it and re-verifies on every change.
+    #[arg(long, value_name = "DIR")]
+    notation_dir: Option<PathBuf>,
+
+    /// Change nothing outside sigscope: no writes to a registry (signing is refused) and no
+    /// write-back of the what-if trust policy (its key is unbound).
+    #[arg(long)]
+    read_only: bool,
+
+    /// Colour theme (NO_COLOR implies mono).
+    #[arg(long, value_name = "NAME", value_parser = theme_names())]
     theme: Option<String>,
 
     /// Do not capture the mouse (keeps the terminal's own text selection).
-    #[arg(long, global = true)]
+    #[arg(long)]
     no_mouse: bool,
+
+    /// Largest blob fetched for a preview (envelopes, SBOMs), in bytes [default: 8388608].
+    #[arg(long, value_name = "BYTES")]
+    preview_limit: Option<u64>,
 }
 
-#[derive(Args, Debug, Clone)]
-struct Common {
+impl TuiArgs {
+    /// The flags set, by name, for the refusal of a subcommand that reads none of them.
+    fn given(&self) -> Vec<&'static str> {
+        let mut given = Vec::new();
+        for (set, name) in [
+            (self.notation_dir.is_some(), "--notation-dir"),
+            (self.read_only, "--read-only"),
+            (self.theme.is_some(), "--theme"),
+            (self.no_mouse, "--no-mouse"),
+            (self.preview_limit.is_some(), "--preview-limit"),
+        ] {
+            if set {
+                given.push(name);
+            }
+        }
+        given
+    }
+}
+
+/// The built-in theme names: an unknown one is a usage error that lists them.
+fn theme_names() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(sigscope::tui::theme::BUILTIN.map(|(name, _)| name))
+}
+
+/// Where artifacts come from: every command that opens a TARGET reads these. Each subcommand
+/// has its own copy; one given before the subcommand is merged into it.
+#[derive(Args, Debug, Clone, Default)]
+struct SourceArgs {
     /// TARGET is an OCI image layout directory: PATH[:tag|@digest].
-    #[arg(long, global = true)]
+    #[arg(long)]
     oci_layout: bool,
 
     /// Allow plain HTTP to a non-loopback registry (loopback hosts always may).
-    #[arg(long, global = true)]
+    #[arg(long)]
     plain_http: bool,
 
     /// PEM file of extra root certificates for a registry behind a private CA.
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, value_name = "FILE")]
     ca_file: Option<PathBuf>,
 
     /// Registry user name; the password is read from stdin with --password-stdin.
-    #[arg(long, global = true, requires = "password_stdin")]
+    #[arg(long)]
     username: Option<String>,
 
-    /// Read the registry password from standard input.
-    #[arg(long, global = true, requires = "username")]
+    /// Read the registry password from standard input (with --username).
+    #[arg(long)]
     password_stdin: bool,
 
-    /// Requests in flight per registry.
-    #[arg(long, global = true, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
-    concurrency: u16,
-
-    /// Largest blob fetched for a preview (envelopes, SBOMs), in bytes.
-    #[arg(long, global = true, default_value_t = sigscope::source::DEFAULT_PREVIEW_LIMIT)]
-    preview_limit: u64,
+    /// Requests in flight per registry [default: 16].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    concurrency: Option<u16>,
 
     /// Seconds one registry request may take, from connecting to the last byte of the answer
-    /// (token requests and each page of a listing count as requests of their own).
-    #[arg(long, global = true, default_value_t = 30, value_name = "SECS")]
-    timeout: u64,
+    /// (token requests and each page of a listing count as requests of their own) [default: 30].
+    #[arg(long, value_name = "SECS")]
+    timeout: Option<u64>,
 
     /// Append every registry request to FILE (`METHOD URL STATUS`), for benchmarks.
-    #[arg(long, global = true, value_name = "FILE", hide = true)]
+    #[arg(long, value_name = "FILE", hide = true)]
     request_log: Option<PathBuf>,
+}
 
-    /// Notation configuration directory holding trustpolicy.oci.json and truststore/
-    /// (default: notation's own, $XDG_CONFIG_HOME/notation or ~/.config/notation; the TUI's
-    /// built-in demo uses its own). The TUI watches it and re-verifies on every change.
-    #[arg(long, global = true, value_name = "DIR")]
-    notation_dir: Option<PathBuf>,
+impl SourceArgs {
+    /// These flags with those given before the subcommand filled in; the subcommand's own win.
+    fn or(self, outer: SourceArgs) -> SourceArgs {
+        SourceArgs {
+            oci_layout: self.oci_layout || outer.oci_layout,
+            plain_http: self.plain_http || outer.plain_http,
+            ca_file: self.ca_file.or(outer.ca_file),
+            username: self.username.or(outer.username),
+            password_stdin: self.password_stdin || outer.password_stdin,
+            concurrency: self.concurrency.or(outer.concurrency),
+            timeout: self.timeout.or(outer.timeout),
+            request_log: self.request_log.or(outer.request_log),
+        }
+    }
 
-    /// Change nothing outside sigscope: no writes to a registry (signing is refused) and, in the
-    /// TUI, no write-back of the what-if trust policy (its key is unbound).
-    #[arg(long, global = true)]
+    fn given(&self) -> Vec<&'static str> {
+        let mut given = Vec::new();
+        for (set, name) in [
+            (self.oci_layout, "--oci-layout"),
+            (self.plain_http, "--plain-http"),
+            (self.ca_file.is_some(), "--ca-file"),
+            (self.username.is_some(), "--username"),
+            (self.password_stdin, "--password-stdin"),
+            (self.concurrency.is_some(), "--concurrency"),
+            (self.timeout.is_some(), "--timeout"),
+            (self.request_log.is_some(), "--request-log"),
+        ] {
+            if set {
+                given.push(name);
+            }
+        }
+        given
+    }
+}
+
+/// `--read-only` on a command that never writes: it holds by nature, so it is accepted (scripts
+/// pass it everywhere) but not listed.
+#[derive(Args, Debug, Clone, Copy)]
+struct ReadOnlyArg {
+    #[arg(long, hide = true)]
     read_only: bool,
 }
 
@@ -106,6 +184,7 @@ enum Command {
     Verify(VerifyArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
+        /// The shell to write the script for.
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
@@ -116,8 +195,21 @@ enum Command {
     },
 }
 
+impl Command {
+    fn name(&self) -> &'static str {
+        match self {
+            Command::Tree(_) => "tree",
+            Command::Verify(_) => "verify",
+            Command::Completions { .. } => "completions",
+            Command::Demo { command: DemoCommand::Export { .. } } => "demo export",
+        }
+    }
+}
+
 #[derive(Args, Debug)]
 struct TreeArgs {
+    /// What to show: host[:port] (every repository), host/repo, host/repo:tag,
+    /// host/repo@sha256:…, or with --oci-layout a layout PATH[:tag|@digest].
     target: String,
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = TreeFormat::Tree)]
@@ -131,6 +223,10 @@ struct TreeArgs {
     artifact_type: Option<String>,
     #[command(flatten)]
     deadline: DeadlineArg,
+    #[command(flatten)]
+    source: SourceArgs,
+    #[command(flatten)]
+    read_only: ReadOnlyArg,
 }
 
 /// A wall-clock bound on all the registry traffic of one `tree` or `verify`.
@@ -165,8 +261,16 @@ struct VerifyArgs {
     /// warns as the policy's revocation action says).
     #[arg(long)]
     offline: bool,
+    /// Notation configuration directory holding trustpolicy.oci.json and truststore/
+    /// (default: notation's own, $XDG_CONFIG_HOME/notation or ~/.config/notation).
+    #[arg(long, value_name = "DIR")]
+    notation_dir: Option<PathBuf>,
     #[command(flatten)]
     deadline: DeadlineArg,
+    #[command(flatten)]
+    source: SourceArgs,
+    #[command(flatten)]
+    read_only: ReadOnlyArg,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -184,12 +288,15 @@ enum TreeFormat {
 #[derive(Subcommand, Debug)]
 enum DemoCommand {
     /// Write the demo as an OCI image layout (DIR/layout) plus a Notation config dir (DIR/notation).
-    Export { dir: PathBuf },
+    Export {
+        /// Directory to write into; it must be new or empty.
+        dir: PathBuf,
+    },
 }
 
-fn open_options(common: &Common) -> anyhow::Result<OpenOptions> {
-    let credentials = match &common.username {
-        Some(user) => {
+fn open_options(source: &SourceArgs, preview_limit: Option<u64>) -> anyhow::Result<OpenOptions> {
+    let credentials = match (&source.username, source.password_stdin) {
+        (Some(user), true) => {
             let mut password = String::new();
             // A password is short; a stream that never ends must not grow memory without bound.
             std::io::stdin().take(64 * 1024).read_to_string(&mut password)?;
@@ -199,22 +306,34 @@ fn open_options(common: &Common) -> anyhow::Result<OpenOptions> {
             }
             Some((user.clone(), password))
         }
-        None => None,
+        // Checked here, not by clap: the two halves may sit on either side of the subcommand.
+        (Some(_), false) => anyhow::bail!("--username needs --password-stdin (the password is read from stdin)"),
+        (None, true) => anyhow::bail!("--password-stdin needs --username"),
+        (None, false) => None,
     };
+    let timeout = Duration::from_secs(source.timeout.unwrap_or(30).max(1));
     Ok(OpenOptions {
-        oci_layout: common.oci_layout,
+        oci_layout: source.oci_layout,
         registry: RegistryOptions {
-            plain_http: common.plain_http,
-            ca_file: common.ca_file.clone(),
+            plain_http: source.plain_http,
+            ca_file: source.ca_file.clone(),
             credentials,
-            concurrency: common.concurrency as usize,
-            preview_limit: common.preview_limit,
-            read_timeout: Duration::from_secs(common.timeout.max(1)),
-            request_timeout: Duration::from_secs(common.timeout.max(1)),
-            request_log: common.request_log.clone(),
+            concurrency: source.concurrency.unwrap_or(16) as usize,
+            preview_limit: preview_limit.unwrap_or(sigscope::source::DEFAULT_PREVIEW_LIMIT),
+            read_timeout: timeout,
+            request_timeout: timeout,
+            request_log: source.request_log.clone(),
             ..RegistryOptions::default()
         },
     })
+}
+
+/// Flags given before a subcommand that it does not read: a usage error naming them, so a
+/// flag that would change nothing is never silently dropped.
+fn refuse_flags(command: &str, flags: &[&str]) -> i32 {
+    let them = if flags.len() == 1 { "it" } else { "them" };
+    eprintln!("sigscope: `sigscope {command}` does not read {}; remove {them}", flags.join(", "));
+    2
 }
 
 fn main() -> ExitCode {
@@ -231,37 +350,45 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> i32 {
-    let opts = match open_options(&cli.common) {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("sigscope: {e}");
-            return 2;
-        }
+    let Some(command) = cli.command else {
+        return run_tui_command(cli.target, cli.source, cli.tui).await;
     };
-    match cli.command {
-        None if cli.target.is_none() && cli.common.oci_layout => {
-            // Without a path this would open the demo, which is not what was asked for.
-            eprintln!("sigscope: --oci-layout needs a layout: sigscope --oci-layout PATH[:tag|@digest]");
-            2
-        }
-        None => {
-            let read_only = cli.common.read_only;
-            run_tui(cli.target, &opts, cli.theme, !cli.no_mouse, cli.common.notation_dir.clone(), read_only).await
-        }
-        Some(Command::Tree(args)) => {
+    // What was given before the subcommand: the flags it reads are merged into its own, any
+    // other is refused.
+    let mut not_read = cli.tui.given();
+    let outer_source = cli.source;
+    match &command {
+        // Neither writes anything: --read-only holds for them by nature.
+        Command::Tree(_) => not_read.retain(|f| *f != "--read-only"),
+        Command::Verify(_) => not_read.retain(|f| *f != "--read-only" && *f != "--notation-dir"),
+        Command::Completions { .. } | Command::Demo { .. } => not_read.extend(outer_source.given()),
+    }
+    if let Some(target) = &cli.target {
+        eprintln!("sigscope: the TARGET goes after the subcommand: sigscope {} … {target}", command.name());
+        return 2;
+    }
+    if !not_read.is_empty() {
+        return refuse_flags(command.name(), &not_read);
+    }
+    let outer_notation_dir = cli.tui.notation_dir;
+    match command {
+        Command::Tree(args) => {
+            let Some(opts) = command_options(&args.source, outer_source) else { return 2 };
             let opts = args.deadline.apply(&opts, 0);
             run_tree(args, &opts).await
         }
-        Some(Command::Verify(args)) => {
+        Command::Verify(args) => {
+            let Some(opts) = command_options(&args.source, outer_source) else { return 2 };
             let opts = args.deadline.apply(&opts, 300);
-            run_verify(args, &opts, cli.common.notation_dir.clone()).await
+            let notation_dir = args.notation_dir.clone().or(outer_notation_dir);
+            run_verify(args, &opts, notation_dir).await
         }
-        Some(Command::Completions { shell }) => {
+        Command::Completions { shell } => {
             use clap::CommandFactory;
             clap_complete::generate(shell, &mut Cli::command(), "sigscope", &mut std::io::stdout());
             0
         }
-        Some(Command::Demo { command: DemoCommand::Export { dir } }) => match sigscope::demo::export(&dir) {
+        Command::Demo { command: DemoCommand::Export { dir } } => match sigscope::demo::export(&dir) {
             Ok(()) => {
                 eprintln!(
                     "wrote the demo: {0}/layout (OCI image layout) and {0}/notation (trust policy + trust store)\n\
@@ -279,6 +406,34 @@ async fn run(cli: Cli) -> i32 {
             }
         },
     }
+}
+
+/// The open options of a subcommand: its own source flags, those before it filled in.
+fn command_options(own: &SourceArgs, outer: SourceArgs) -> Option<OpenOptions> {
+    match open_options(&own.clone().or(outer), None) {
+        Ok(o) => Some(o),
+        Err(e) => {
+            eprintln!("sigscope: {e}");
+            None
+        }
+    }
+}
+
+/// No subcommand: the TUI on TARGET, or on the demo.
+async fn run_tui_command(target: Option<String>, source: SourceArgs, tui: TuiArgs) -> i32 {
+    if target.is_none() && source.oci_layout {
+        // Without a path this would open the demo, which is not what was asked for.
+        eprintln!("sigscope: --oci-layout needs a layout: sigscope --oci-layout PATH[:tag|@digest]");
+        return 2;
+    }
+    let opts = match open_options(&source, tui.preview_limit) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("sigscope: {e}");
+            return 2;
+        }
+    };
+    run_tui(target, &opts, tui.theme, !tui.no_mouse, tui.notation_dir, tui.read_only).await
 }
 
 async fn run_tree(args: TreeArgs, opts: &OpenOptions) -> i32 {
