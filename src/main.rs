@@ -1,6 +1,6 @@
 //! sigscope command line: no subcommand opens the TUI; `tree`, `demo`, … run headless.
 
-use std::io::{Read, Write};
+use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -483,12 +483,31 @@ async fn run_tree(args: TreeArgs, opts: &OpenOptions) -> i32 {
     if failures.is_empty() { 0 } else { 3 }
 }
 
+/// What `verify -o json` writes when it cannot verify at all: the shape `tree -o json` gives a
+/// target it could not resolve, so a script reads one error shape from both.
+#[derive(serde::Serialize)]
+struct VerifyError<'a> {
+    reference: &'a str,
+    error: String,
+}
+
 async fn run_verify(args: VerifyArgs, opts: &OpenOptions, notation_dir: Option<PathBuf>) -> i32 {
     use sigscope::trust::verify::{Verdict, Verifier};
-    let fail = |e: &dyn std::fmt::Display, code: i32| {
-        eprintln!("sigscope verify: {e}");
+    let json = args.output == VerifyFormat::Json;
+    let mut reference = args.target.clone();
+    // Says it on stderr, and with -o json on stdout too: a script reading stdout gets an answer.
+    let fail_at = |reference: &str, e: &dyn std::fmt::Display, code: i32| {
+        let error = e.to_string();
+        eprintln!("sigscope verify: {}", sigscope::sanitize::sanitize(&error));
+        if json {
+            let mut stdout = std::io::stdout().lock();
+            let _ = sigscope::json_out::to_writer_pretty(&mut stdout, &VerifyError { reference, error })
+                .map_err(sigscope::json_out::io_error)
+                .and_then(|_| writeln!(stdout));
+        }
         code
     };
+    let fail = |e: &dyn std::fmt::Display, code: i32| fail_at(&args.target, e, code);
     let Some(dir) = notation_dir.or_else(sigscope::verification::default_notation_dir) else {
         return fail(&"no notation directory: pass --notation-dir DIR", 2);
     };
@@ -500,6 +519,8 @@ async fn run_verify(args: VerifyArgs, opts: &OpenOptions, notation_dir: Option<P
         Ok(o) => o,
         Err(e) => return fail(&e, e.exit_code()),
     };
+    reference.clone_from(&opened.target);
+    let fail = |e: &dyn std::fmt::Display, code: i32| fail_at(&reference, e, code);
     let (repository, subject) = match sigscope::signatures::resolve_target(&opened).await {
         Ok(r) => r,
         Err(e) => return fail(&e, e.exit_code()),
@@ -537,12 +558,17 @@ async fn run_verify(args: VerifyArgs, opts: &OpenOptions, notation_dir: Option<P
     if let Err(e) = written
         && e.kind() != std::io::ErrorKind::BrokenPipe
     {
-        return fail(&format!("cannot write output: {e}"), 3);
+        eprintln!("sigscope verify: cannot write output: {e}");
+        return 3;
     }
     match &report.verdict {
         Verdict::Verified | Verdict::VerifiedWithWarnings { .. } | Verdict::Skipped => 0,
         _ => {
-            eprintln!("sigscope verify: {}", sigscope::sanitize::sanitize(&report.headline()));
+            // The text report opens with this very line: on a terminal it is already on screen.
+            let on_screen = !json && std::io::stdout().is_terminal();
+            if !on_screen {
+                eprintln!("sigscope verify: {}", sigscope::sanitize::sanitize(&report.headline()));
+            }
             1
         }
     }

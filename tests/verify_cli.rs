@@ -246,3 +246,64 @@ fn demo_in_ferro_through_the_referrers_api() {
     assert_eq!((code, verdict(&v)), (1, ("failed".into(), "expiry".into())), "{v:#}");
     assert_eq!(v["statement"]["matched"], "wildcard");
 }
+
+/// Runs the binary with stdout and stderr on one pseudo-terminal (`script`), as a user at a
+/// shell sees it; returns the exit code and everything the terminal showed.
+fn in_terminal(args: &[&str]) -> (i32, String) {
+    let quoted: Vec<String> = args.iter().map(|a| format!("'{}'", a.replace('\'', r"'\''"))).collect();
+    let line = format!("{} {}", env!("CARGO_BIN_EXE_sigscope"), quoted.join(" "));
+    let out = Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .env("DOCKER_CONFIG", "/nonexistent/sigscope-test-docker-config")
+        .env("XDG_CACHE_HOME", std::env::temp_dir().join("sigscope-verify-cli-cache"))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run script (util-linux) for a pseudo-terminal");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into())
+}
+
+/// Issue 8 (CLI): a failed verification is said once on a terminal (the report on stdout
+/// already opens with it); with stdout piped the failure still reaches stderr.
+#[test]
+fn a_failure_is_printed_once_in_a_terminal() {
+    let dir = export_demo();
+    let d = dir.path().join("d");
+    let notation = d.join("notation").display().to_string();
+    let target = format!("{}:tampered", d.join("layout").display());
+    let args = ["verify", "--oci-layout", &target, "--notation-dir", &notation];
+    let (code, screen) = in_terminal(&args);
+    assert_eq!(code, 1, "{screen}");
+    assert_eq!(screen.matches("Signature verification failed").count(), 1, "{screen}");
+
+    let (code, stdout, stderr) = sigscope(&args);
+    assert_eq!(code, 1);
+    assert_eq!(stdout.matches("Signature verification failed").count(), 1, "{stdout}");
+    assert!(stderr.contains("Signature verification failed"), "piped: the failure is on stderr too: {stderr}");
+}
+
+/// Issue 8 (CLI): `verify -o json` answers in JSON when it cannot verify at all, in the shape
+/// `tree -o json` uses for a target it could not resolve: `{reference, error}`.
+#[test]
+fn json_output_carries_registry_errors_as_tree_does() {
+    let dir = export_demo();
+    let notation = dir.path().join("d/notation").display().to_string();
+    let target = "127.0.0.1:9/app:v1";
+    let (code, out, err) = sigscope(&["verify", target, "--notation-dir", &notation, "-o", "json"]);
+    assert_eq!(code, 3, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: stdout {out:?}, stderr {err}"));
+    assert_eq!(v["reference"], target);
+    assert!(v["error"].as_str().unwrap().contains("network error talking to 127.0.0.1:9"), "{v}");
+    assert_eq!(err.matches("network error").count(), 1, "stderr says it once: {err}");
+
+    let (tree_code, tree_out, _) = sigscope(&["tree", target, "-o", "json"]);
+    assert_eq!(tree_code, 3);
+    let t: Value = serde_json::from_str(&tree_out).unwrap();
+    assert_eq!((&t["reference"], &t["error"]), (&v["reference"], &v["error"]), "the same words in both");
+
+    // A policy that cannot be read is an error object too (exit 2), not an empty stdout.
+    let empty = tempfile::tempdir().unwrap();
+    let (code, out, _) = sigscope(&["verify", target, "--notation-dir", empty.path().to_str().unwrap(), "-o", "json"]);
+    assert_eq!(code, 2);
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out:?}"));
+    assert!(v["error"].as_str().unwrap().contains("trustpolicy"), "{v}");
+}
