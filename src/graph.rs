@@ -198,6 +198,25 @@ impl ArtifactNode {
         from_manifest.or_else(|| self.descriptor.annotations.get(annotations::CREATED)).map(String::as_str)
     }
 
+    /// The kind as a reader names it: the label of a known kind, and for anything else the
+    /// type it declares (`artifact application/vnd.cncf.helm.config.v1+json`), as given by the
+    /// source — callers showing it on a screen sanitise it.
+    pub fn kind_label(&self) -> String {
+        if self.kind != ArtifactKind::Other {
+            return self.kind.label().to_string();
+        }
+        let declared = self
+            .manifest
+            .as_ref()
+            .and_then(|m| m.manifest.effective_artifact_type())
+            .or(self.descriptor.artifact_type.as_deref())
+            .filter(|t| !t.is_empty() && *t != media::OCI_EMPTY);
+        match declared {
+            Some(t) => format!("artifact {t}"),
+            None => "artifact".to_string(),
+        }
+    }
+
     /// Annotations of the manifest when loaded, else those the parent's descriptor carried.
     pub fn annotations(&self) -> &BTreeMap<String, String> {
         match &self.manifest {

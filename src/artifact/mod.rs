@@ -96,7 +96,7 @@ pub async fn describe(source: &dyn Source, node: &ArtifactNode, preview_limit: u
 fn descriptor_section(node: &ArtifactNode) -> Section {
     let d = &node.descriptor;
     let mut s = Section::new("Descriptor")
-        .field("kind", node.kind.label())
+        .field("kind", node.kind_label())
         .field("mediaType", d.media_type.clone())
         .field("digest", d.digest.clone())
         .field("size", d.size.to_string());

@@ -742,7 +742,8 @@ impl App {
     fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
         let ctrl_c = key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
         // Ctrl-C cancels whatever prompt or overlay is open, like Esc; only in the tree it quits.
-        let key = if ctrl_c && self.mode != Mode::Normal { KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE) } else { key };
+        let key =
+            if ctrl_c && self.mode != Mode::Normal { KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE) } else { key };
         if ctrl_c && self.mode == Mode::Normal {
             self.quit = true;
             return vec![Effect::Quit];

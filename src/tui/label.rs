@@ -12,6 +12,8 @@ pub type Spans = Vec<(Token, String)>;
 
 /// Longest failure reason shown inline; the details panel has the whole sentence.
 const REASON_WIDTH: usize = 40;
+/// Longest declared artifact type shown inline (`artifact application/vnd.…`).
+const KIND_WIDTH: usize = 60;
 
 pub fn kind_token(kind: ArtifactKind) -> Token {
     match kind {
@@ -105,7 +107,7 @@ pub fn node_spans(graph: &Graph, id: NodeId) -> Spans {
             push_loud(&mut out, loud);
         }
         NodeKind::Artifact(a) => {
-            out.push((kind_token(a.kind), a.kind.label().into()));
+            out.push((kind_token(a.kind), clip(&sanitize(&a.kind_label()), KIND_WIDTH).into_owned()));
             out.push((Token::Text, " ".into()));
             out.push((Token::Digest, sanitize(&short_digest(&a.descriptor.digest)).into_owned()));
             push_loud(&mut out, loud);
@@ -193,7 +195,7 @@ pub fn crumb(graph: &Graph, id: NodeId) -> String {
                     Some(p) => format!("{} {digest}", sanitize(&p.to_string())),
                     None => digest,
                 },
-                Role::Referrer(_) => format!("{} {digest}", a.kind.label()),
+                Role::Referrer(_) => format!("{} {digest}", clip(&sanitize(&a.kind_label()), KIND_WIDTH)),
             }
         }
     }

@@ -1,0 +1,173 @@
+//! Every manifest that can be a signature subject gets a verdict in the TUI, exactly like an
+//! image: an SBOM that is itself signed (the demo's SPDX SBOM), and artifacts of their own
+//! artifactType or config type (ORAS artifacts, Helm charts), whose rows name that type
+//! rather than "other". The harness runs the app's effects for real.
+
+mod tui_support;
+
+use std::path::Path;
+
+use crossterm::event::KeyCode;
+use serde_json::{Value, json};
+use sigscope::graph::{ArtifactKind, NodeId, NodeKind};
+use sigscope::open::{OpenOptions, open};
+use sigscope::tui::theme::Theme;
+use sigscope::tui::verify::{NodeVerify, snapshot};
+use sigscope::tui::{AppOptions, Msg};
+
+use tui_support::*;
+
+fn now() -> chrono::DateTime<chrono::Utc> {
+    "2026-01-01T00:00:00Z".parse().unwrap()
+}
+
+fn harness(layout: &Path, notation: &Path) -> Harness {
+    let open_options = OpenOptions { oci_layout: true, ..OpenOptions::default() };
+    let opened = open(layout.to_str().unwrap(), &open_options).expect("open layout");
+    let mut options = AppOptions::new(Theme::resolve(None, true).unwrap());
+    options.no_color = true;
+    options.notation_dir = Some(notation.to_path_buf());
+    options.now = Some(now());
+    let mut h = Harness::with(opened, options);
+    h.send(Msg::PolicyLoaded(Box::new(snapshot(notation))));
+    h.run_effects();
+    h
+}
+
+fn tag_node(h: &Harness, tag: &str) -> NodeId {
+    (0..h.app.graph.nodes.len())
+        .find(|&i| matches!(&h.app.graph.node(i).kind, NodeKind::Tag { tag: t, .. } if t == tag))
+        .unwrap_or_else(|| panic!("no tag {tag}"))
+}
+
+fn open_node(h: &mut Harness, id: NodeId) {
+    h.select(id);
+    h.key(KeyCode::Char('l'));
+    h.run_effects();
+}
+
+fn word(h: &Harness, id: NodeId) -> String {
+    match h.app.node_verify(id) {
+        Some(NodeVerify::Done(r)) => r.verdict.word().to_string(),
+        other => panic!("node {id} has no verdict: {other:?}"),
+    }
+}
+
+fn line_with(h: &Harness, needle: &str) -> String {
+    let screen = screen_text(&h.render(200, 50));
+    screen.lines().find(|l| l.contains(needle)).unwrap_or_else(|| panic!("no line with {needle:?}:\n{screen}")).into()
+}
+
+#[test]
+fn a_signed_sbom_gets_its_own_verdict_in_the_row_and_the_panel() {
+    let tmp = tempfile::tempdir().unwrap();
+    sigscope::demo::export(tmp.path()).unwrap();
+    let mut h = harness(&tmp.path().join("layout"), &tmp.path().join("notation"));
+    let tag = tag_node(&h, "signed");
+    open_node(&mut h, tag);
+    let image = h.child(tag, 0);
+    let kids = h.app.graph.node(image).children.clone();
+    let of = |k: ArtifactKind| kids.iter().copied().find(|&c| h.app.graph.node(c).artifact().unwrap().kind == k);
+    let spdx = of(ArtifactKind::SpdxSbom).expect("the demo's SPDX SBOM");
+    let cyclonedx = of(ArtifactKind::CycloneDxSbom).expect("the demo's CycloneDX SBOM");
+    assert_eq!(word(&h, spdx), "verified", "the SPDX SBOM carries its own Notation signature");
+    assert_eq!(word(&h, cyclonedx), "unsigned");
+    let short = sigscope::oci::short_digest(h.app.graph.node(spdx).digest().unwrap());
+    assert!(line_with(&h, &short).contains("✓"), "the SBOM row shows its verdict");
+
+    // v on the SBOM, and on the SBOM's signature, explain it like for an image.
+    h.select(spdx);
+    h.key(KeyCode::Char('v'));
+    let screen = screen_text(&h.render(120, 40));
+    assert!(!screen.contains("Select an image"), "{screen}");
+    assert!(screen.contains("verified"), "{screen}");
+    open_node(&mut h, spdx);
+    let sig = h
+        .app
+        .graph
+        .node(spdx)
+        .children
+        .clone()
+        .into_iter()
+        .find(|&c| h.app.graph.node(c).artifact().is_some_and(|a| a.kind == ArtifactKind::NotationSignature));
+    let sig = sig.expect("the SBOM's signature");
+    assert!(
+        h.app
+            .signature_report(sig)
+            .is_some_and(|s| matches!(s.verdict, sigscope::trust::verify::SignatureVerdict::Verified)),
+        "the SBOM signature's own verdict"
+    );
+    h.select(sig);
+    let screen = screen_text(&h.render(120, 40));
+    assert!(!screen.contains("Select an image"), "{screen}");
+}
+
+fn put_blob(layout: &Path, bytes: &[u8]) -> Value {
+    let digest = sigscope::oci::sha256_digest(bytes);
+    std::fs::write(layout.join("blobs/sha256").join(digest.trim_start_matches("sha256:")), bytes).unwrap();
+    json!({"digest": digest, "size": bytes.len()})
+}
+
+/// The demo layout plus two tagged artifacts: one with an artifactType (as ORAS pushes), one
+/// with only a config type (as Helm pushes charts).
+fn layout_with_artifacts(root: &Path) -> std::path::PathBuf {
+    sigscope::demo::export(root).unwrap();
+    let layout = root.join("layout");
+    let mut index: Value = serde_json::from_slice(&std::fs::read(layout.join("index.json")).unwrap()).unwrap();
+    let mut empty = put_blob(&layout, b"{}");
+    empty["mediaType"] = json!("application/vnd.oci.empty.v1+json");
+    let mut file = put_blob(&layout, b"hello artifact");
+    file["mediaType"] = json!("application/octet-stream");
+    let mut chart_config = put_blob(&layout, br#"{"name":"demo","version":"1.0.0"}"#);
+    chart_config["mediaType"] = json!("application/vnd.cncf.helm.config.v1+json");
+    let mut chart = put_blob(&layout, b"not really a tarball");
+    chart["mediaType"] = json!("application/vnd.cncf.helm.chart.content.v1.tar+gzip");
+    let manifests = [
+        (
+            "thing",
+            json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                   "artifactType": "application/vnd.example.thing", "config": empty, "layers": [file]}),
+        ),
+        (
+            "chart",
+            json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                   "config": chart_config, "layers": [chart]}),
+        ),
+    ];
+    for (tag, m) in manifests {
+        let mut d = put_blob(&layout, &serde_json::to_vec(&m).unwrap());
+        d["mediaType"] = json!("application/vnd.oci.image.manifest.v1+json");
+        d["annotations"] = json!({"org.opencontainers.image.ref.name": tag});
+        index["manifests"].as_array_mut().unwrap().push(d);
+    }
+    std::fs::write(layout.join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
+    layout
+}
+
+#[test]
+fn artifacts_get_verdicts_and_rows_name_their_type() {
+    let tmp = tempfile::tempdir().unwrap();
+    let layout = layout_with_artifacts(tmp.path());
+    let mut h = harness(&layout, &tmp.path().join("notation"));
+    for (tag, kind) in [
+        ("thing", "artifact application/vnd.example.thing"),
+        ("chart", "artifact application/vnd.cncf.helm.config.v1+json"),
+    ] {
+        // Closed, the tag has the verdict of what it names.
+        let id = tag_node(&h, tag);
+        assert_eq!(word(&h, id), "unsigned", "{tag}");
+        open_node(&mut h, id);
+        let artifact = h.child(id, 0);
+        assert_eq!(word(&h, artifact), "unsigned", "{tag}: the artifact has its own verdict");
+        let short = sigscope::oci::short_digest(h.app.graph.node(artifact).digest().unwrap());
+        let row = line_with(&h, &short);
+        assert!(row.contains(kind), "{tag}: {row}");
+        assert!(row.contains("unsigned"), "{tag}: {row}");
+        assert!(!row.contains("other"), "{tag}: {row}");
+        h.select(artifact);
+        h.key(KeyCode::Char('v'));
+        let screen = screen_text(&h.render(120, 40));
+        assert!(!screen.contains("Select an image"), "{tag}:\n{screen}");
+        h.key(KeyCode::Char('v'));
+    }
+}
