@@ -3,16 +3,15 @@
 
 use std::sync::{Arc, Mutex};
 
-use unicode_width::UnicodeWidthStr;
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use crate::artifact::{Details, Section, Table};
 use crate::graph::{Graph, LoadState, NodeId, NodeKind, Role};
-use crate::sanitize::{clip, sanitize, sanitize_lines};
+use crate::sanitize::{sanitize, sanitize_lines};
 
 use super::label::{Spans, human_size, kind_token, short_time};
 use super::theme::Token;
 
-const MAX_NAME: usize = 20;
 /// Section errors are folded at this width at most, even in a wide panel.
 const FOLD: usize = 60;
 
@@ -93,11 +92,14 @@ fn wrap_code(line: &str, width: usize) -> Vec<String> {
     out
 }
 
-/// `name  value` lines with the value folded to the room left of `width`.
+/// `name  value` lines with the value folded to the room left of `width`. The name column is as
+/// wide as the longest name that fits in half the width; a longer name gets a line of its own
+/// (folded, never cut) and its value goes below it, in the value column.
 fn push_fields(lines: &mut Vec<Spans>, pairs: &[(String, String)], width: usize, lead: &str) {
-    let name_width = pairs.iter().map(|(n, _)| n.width()).max().unwrap_or(0);
+    let half = width.saturating_sub(lead.width()) / 2;
+    let name_width = pairs.iter().map(|(n, _)| n.width()).filter(|&w| w <= half).max().unwrap_or(0);
     let gutter = lead.width() + name_width + 2;
-    let room = width.saturating_sub(gutter).max(12);
+    let room = width.saturating_sub(gutter).max(1);
     for (name, value) in pairs {
         let mut pieces = Vec::new();
         for v in sanitize_lines(value) {
@@ -106,12 +108,20 @@ fn push_fields(lines: &mut Vec<Spans>, pairs: &[(String, String)], width: usize,
         if pieces.is_empty() {
             pieces.push(String::new());
         }
-        let pad = name_width - name.width();
-        lines.push(vec![
-            (Token::FieldName, format!("{lead}{name}{}  ", " ".repeat(pad))),
-            (Token::Text, pieces[0].clone()),
-        ]);
-        for more in &pieces[1..] {
+        let mut rest = &pieces[..];
+        if name.width() <= name_width {
+            let pad = name_width - name.width();
+            lines.push(vec![
+                (Token::FieldName, format!("{lead}{name}{}  ", " ".repeat(pad))),
+                (Token::Text, pieces[0].clone()),
+            ]);
+            rest = &pieces[1..];
+        } else {
+            for part in fold(name, width.saturating_sub(lead.width()).max(1)) {
+                lines.push(vec![(Token::FieldName, format!("{lead}{part}"))]);
+            }
+        }
+        for more in rest {
             lines.push(vec![(Token::Text, format!("{}{more}", " ".repeat(gutter)))]);
         }
     }
@@ -126,7 +136,7 @@ fn push_section(lines: &mut Vec<Spans>, section: &Section, width: usize) {
         }
     }
     let pairs: Vec<(String, String)> =
-        section.fields.iter().map(|f| (clip(&sanitize(&f.name), MAX_NAME).into_owned(), f.value.clone())).collect();
+        section.fields.iter().map(|f| (sanitize(&f.name).into_owned(), f.value.clone())).collect();
     push_fields(lines, &pairs, width, "  ");
     if let Some(table) = &section.table {
         push_table(lines, table, width);
@@ -176,30 +186,45 @@ fn push_table(lines: &mut Vec<Spans>, table: &Table, width: usize) {
     }
 }
 
-/// Greedy word wrap; words longer than a line are cut.
+/// Greedy word wrap to `width` columns; words longer than a line are cut (nothing is lost).
 pub(crate) fn fold(s: &str, width: usize) -> Vec<String> {
     let width = width.max(1);
     let mut lines = Vec::new();
     let mut current = String::new();
+    let mut used = 0;
     for word in s.split_whitespace() {
-        let mut word: Vec<char> = word.chars().collect();
+        let mut word = word;
         loop {
-            let used = current.chars().count();
             let sep = usize::from(used > 0);
-            if used + sep + word.len() <= width {
+            if used + sep + word.width() <= width {
                 if sep == 1 {
                     current.push(' ');
                 }
-                current.extend(word);
+                current.push_str(word);
+                used += sep + word.width();
                 break;
             }
             if used > 0 {
                 lines.push(std::mem::take(&mut current));
+                used = 0;
                 continue;
             }
-            let rest = word.split_off(width);
-            lines.push(word.into_iter().collect());
-            word = rest;
+            // A word wider than a line: as much as fits (at least one character), then the rest.
+            let mut end = 0;
+            let mut w = 0;
+            for (i, c) in word.char_indices() {
+                let cw = c.width().unwrap_or(0);
+                if w + cw > width && end > 0 {
+                    break;
+                }
+                w += cw;
+                end = i + c.len_utf8();
+            }
+            lines.push(word[..end].to_string());
+            word = &word[end..];
+            if word.is_empty() {
+                break;
+            }
         }
     }
     if !current.is_empty() || lines.is_empty() {
@@ -208,8 +233,14 @@ pub(crate) fn fold(s: &str, width: usize) -> Vec<String> {
     lines
 }
 
-fn field(name: &str, value: impl Into<String>) -> Spans {
-    vec![(Token::FieldName, format!("  {name:<9} ")), (Token::Text, value.into())]
+/// The header's `  name      value` lines, the value folded under itself within `width`.
+fn field(lines: &mut Vec<Spans>, name: &str, value: impl Into<String>, width: usize) {
+    let lead = format!("  {name:<9} ");
+    let room = width.saturating_sub(lead.width()).max(1);
+    for (i, piece) in fold(&value.into(), room).into_iter().enumerate() {
+        let l = if i == 0 { lead.clone() } else { " ".repeat(lead.width()) };
+        lines.push(vec![(Token::FieldName, l), (Token::Text, piece)]);
+    }
 }
 
 /// What the graph itself knows about a node, shown above the decoded details: identity, the
@@ -229,19 +260,22 @@ pub fn node_header(graph: &Graph, source: &dyn crate::source::Source, id: NodeId
         },
     };
     let title_token = node.artifact().map(|a| kind_token(a.kind)).unwrap_or(Token::Heading);
-    lines.push(vec![(title_token, sanitize(&title).into_owned())]);
-    lines.push(field("reference", sanitize(&graph.reference(source, id)).into_owned()));
+    for part in fold(&sanitize(&title), width.max(1)) {
+        lines.push(vec![(title_token, part)]);
+    }
+    field(&mut lines, "reference", sanitize(&graph.reference(source, id)).into_owned(), width);
     if let Some(a) = node.artifact() {
         if a.descriptor.size > 0 {
-            lines.push(field("size", format!("{} ({} bytes)", human_size(a.descriptor.size), a.descriptor.size)));
+            let size = format!("{} ({} bytes)", human_size(a.descriptor.size), a.descriptor.size);
+            field(&mut lines, "size", size, width);
         }
         if let Some(created) = a.created() {
-            lines.push(field("created", short_time(created)));
+            field(&mut lines, "created", short_time(created), width);
         }
     }
     if !node.tags.is_empty() {
         let tags: Vec<String> = node.tags.iter().map(|t| sanitize(t).into_owned()).collect();
-        lines.push(field("tags", tags.join(", ")));
+        field(&mut lines, "tags", tags.join(", "), width);
     }
     match &node.load {
         LoadState::Failed(reason) => {
@@ -260,11 +294,9 @@ pub fn node_header(graph: &Graph, source: &dyn crate::source::Source, id: NodeId
                 lines.push(vec![(Token::Muted, "    press r to retry".into())]);
             }
         }
-        LoadState::Loading => lines.push(field("state", "⟳ loading")),
-        LoadState::NotLoaded => lines.push(field("state", "○ not loaded (l or → to expand)")),
-        LoadState::Loaded => {
-            lines.push(field("state", format!("loaded, {} children", node.children.len())));
-        }
+        LoadState::Loading => field(&mut lines, "state", "⟳ loading", width),
+        LoadState::NotLoaded => field(&mut lines, "state", "○ not loaded (l or → to expand)", width),
+        LoadState::Loaded => field(&mut lines, "state", format!("loaded, {} children", node.children.len()), width),
     }
     lines.push(Vec::new());
     lines
@@ -284,6 +316,35 @@ mod tests {
         assert_eq!(fold("HTTP 500: internal error", 12), ["HTTP 500:", "internal", "error"]);
         assert_eq!(fold("abcdefghij", 4), ["abcd", "efgh", "ij"]);
         assert_eq!(fold("", 4), [""]);
+        // Columns, not characters: wide characters take two.
+        assert_eq!(fold("日本語のタグ", 4), ["日本", "語の", "タグ"]);
+        assert_eq!(fold("日本", 1), ["日", "本"], "a character wider than the line still goes somewhere");
+    }
+
+    #[test]
+    fn long_field_names_are_never_cut_to_the_same_text() {
+        let names = ["org.opencontainers.image.created", "org.opencontainers.image.source", "short"];
+        let details = Details {
+            sections: vec![names.iter().fold(Section::new("Annotations"), |s, n| s.field(*n, "value of it"))],
+            manifest: None,
+        };
+        let doc = DetailsDoc::from_details(&details);
+        for width in [30, 50, 80, 120] {
+            let lines = doc.lines(width);
+            let t: String =
+                lines.iter().map(|l| l.iter().map(|(_, s)| s.as_str()).collect::<String>() + "\n").collect();
+            // A name wider than the panel is folded onto the next lines, never cut.
+            let joined = t.replace("\n  ", "");
+            for n in names {
+                assert!(joined.contains(n), "{n} at {width}:\n{t}");
+            }
+            assert!(!t.contains('…'), "{t}");
+            assert!(lines.iter().all(|l| l.iter().map(|(_, s)| s.width()).sum::<usize>() <= width), "{t}");
+            // Every value starts in the same column, whether its name fits beside it or not.
+            let columns: Vec<usize> = t.lines().filter_map(|l| l.find("value of it")).collect();
+            assert_eq!(columns.len(), 3, "{t}");
+            assert!(columns.iter().all(|&c| c == columns[0]), "{columns:?}\n{t}");
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
+use unicode_width::UnicodeWidthStr;
 
 use super::super::app::{App, Mode};
 use super::super::details_doc::node_header;
@@ -20,7 +21,7 @@ pub fn doc_width(area: Rect) -> usize {
 pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     let focused = app.focus == Focus::Details && app.mode == Mode::Normal;
     let Some(id) = app.selected() else {
-        frame.render_widget(panel(&app.theme, "Details".into(), focused), area);
+        frame.render_widget(panel(&app.theme, "Details".into(), focused, area.width), area);
         return;
     };
     let header = node_header(&app.graph, app.source.as_ref(), id, usize::from(area.width.saturating_sub(2)));
@@ -35,8 +36,10 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     } else {
         "Details".to_string()
     };
-    let position = format!("{position} · v: verification");
-    let block = panel(&app.theme, position, focused);
+    // The key to the verification panel is the first thing to go in a narrow frame.
+    let with_key = format!("{position} · v: verification");
+    let position = if with_key.width() + 6 <= usize::from(area.width) { with_key } else { position };
+    let block = panel(&app.theme, position, focused, area.width);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     app.last_frame.details.set(inner);

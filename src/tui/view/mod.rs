@@ -2,9 +2,10 @@
 //! they leave behind is where things landed, for mouse hits).
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType};
+use ratatui::widgets::{Block, BorderType, Paragraph};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::app::{App, Mode, RightPanel};
 use super::label::Spans;
@@ -28,18 +29,35 @@ pub struct Areas {
     pub status: Rect,
 }
 
-pub fn layout(area: Rect, right: RightPanel) -> Areas {
+/// Below this the panels cannot show a row and its verdict: a notice says so instead.
+pub const MIN_WIDTH: u16 = 40;
+pub const MIN_HEIGHT: u16 = 10;
+/// Narrower than this, side by side leaves each panel too thin to read: tree above details.
+pub const STACK_BELOW: u16 = 100;
+
+/// Where the panels go, or `None` when the terminal is below the minimum size.
+pub fn layout(area: Rect, right: RightPanel) -> Option<Areas> {
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        return None;
+    }
     let [breadcrumb, main, status] =
         Layout::vertical([Constraint::Length(1), Constraint::Min(3), Constraint::Length(1)]).areas(area);
-    // The check table needs room for its reasons.
-    let tree_share = if right == RightPanel::Verification { 45 } else { 60 };
-    let [tree, details] =
-        Layout::horizontal([Constraint::Percentage(tree_share), Constraint::Percentage(100 - tree_share)]).areas(main);
-    Areas { breadcrumb, tree, details, status }
+    let [tree, details] = if area.width < STACK_BELOW {
+        // One split for both right-hand panels, so `v` does not move the tree.
+        Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(main)
+    } else {
+        // The check table needs room for its reasons.
+        let tree_share = if right == RightPanel::Verification { 45 } else { 60 };
+        Layout::horizontal([Constraint::Percentage(tree_share), Constraint::Percentage(100 - tree_share)]).areas(main)
+    };
+    Some(Areas { breadcrumb, tree, details, status })
 }
 
 pub fn draw(app: &App, frame: &mut Frame) {
-    let areas = layout(frame.area(), app.right);
+    let Some(areas) = layout(frame.area(), app.right) else {
+        too_small(app, frame);
+        return;
+    };
     breadcrumb::draw(app, frame, areas.breadcrumb);
     tree::draw(app, frame, areas.tree);
     match app.right {
@@ -58,6 +76,57 @@ pub fn draw(app: &App, frame: &mut Frame) {
     }
 }
 
+/// The whole screen is a notice; no panel is on it, so no click or page size refers to one.
+fn too_small(app: &App, frame: &mut Frame) {
+    app.last_frame.tree.set(Rect::default());
+    app.last_frame.details.set(Rect::default());
+    app.last_frame.help_height.set(0);
+    let area = frame.area();
+    let text = format!(
+        "terminal too small (need at least {MIN_WIDTH}×{MIN_HEIGHT}, this one is {}×{}): make it larger, or q quits",
+        area.width, area.height
+    );
+    let lines = super::details_doc::fold(&text, usize::from(area.width));
+    let top = usize::from(area.height).saturating_sub(lines.len()) / 2;
+    let mut shown: Vec<Line<'_>> = vec![Line::from(""); top];
+    shown.extend(lines.into_iter().map(|l| Line::from(Span::styled(l, app.theme.style(Token::Warning)))));
+    frame.render_widget(Paragraph::new(shown).alignment(Alignment::Center), area);
+}
+
+/// `spans` cut to `width` columns, the cut marked with `…` (ratatui would cut silently).
+pub fn fit(spans: Spans, width: usize) -> Spans {
+    let total: usize = spans.iter().map(|(_, s)| s.width()).sum();
+    if total <= width {
+        return spans;
+    }
+    let room = width.saturating_sub(1);
+    let mut out = Vec::with_capacity(spans.len());
+    let mut used = 0;
+    for (token, s) in spans {
+        if used + s.width() <= room {
+            used += s.width();
+            out.push((token, s));
+            continue;
+        }
+        let mut cut = String::new();
+        for c in s.chars() {
+            let w = c.width().unwrap_or(0);
+            if used + w > room {
+                break;
+            }
+            used += w;
+            cut.push(c);
+        }
+        cut.push('…');
+        out.push((token, cut));
+        break;
+    }
+    if width == 0 {
+        out.clear();
+    }
+    out
+}
+
 /// Semantic spans to a styled line.
 pub fn line<'a>(theme: &Theme, spans: impl IntoIterator<Item = (Token, String)>) -> Line<'a> {
     Line::from(spans.into_iter().map(|(t, s)| Span::styled(s, theme.style(t))).collect::<Vec<_>>())
@@ -67,15 +136,19 @@ pub fn line_ref<'a>(theme: &Theme, spans: &'a Spans) -> Line<'a> {
     Line::from(spans.iter().map(|(t, s)| Span::styled(s.as_str(), theme.style(*t))).collect::<Vec<_>>())
 }
 
-/// A panel frame; focus shows as a thick border and a marked title, not only as colour.
-pub fn panel<'a>(theme: &Theme, title: String, focused: bool) -> Block<'a> {
-    let (border, token, title) = if focused {
-        (BorderType::Thick, Token::BorderFocused, format!(" ▸ {title} "))
+/// A panel frame `width` columns wide; focus shows as a thick border and a marked title, not
+/// only as colour. A title too long for the frame ends in `…`.
+pub fn panel<'a>(theme: &Theme, title: String, focused: bool, width: u16) -> Block<'a> {
+    let (border, token, mark) = if focused {
+        (BorderType::Thick, Token::BorderFocused, " ▸ ")
     } else {
-        (BorderType::Plain, Token::BorderUnfocused, format!(" {title} "))
+        (BorderType::Plain, Token::BorderUnfocused, " ")
     };
+    // The corners and the spaces around the title.
+    let room = usize::from(width).saturating_sub(2 + mark.width() + 1);
+    let title: String = fit(vec![(Token::Title, title)], room).into_iter().map(|(_, s)| s).collect();
     Block::bordered()
         .border_type(border)
         .border_style(theme.style(token))
-        .title(Span::styled(title, theme.style(Token::Title)))
+        .title(Span::styled(format!("{mark}{title} "), theme.style(Token::Title)))
 }

@@ -12,37 +12,64 @@ use super::super::app::{App, Level, Mode};
 use super::super::keymap::Action;
 use super::super::label::Spans;
 use super::super::theme::Token;
-use super::line;
+use super::{fit, line};
 
 const CURSOR: &str = "█";
 
-fn left(app: &App) -> Spans {
+/// One part of the left side: dropped whole when the bar is too narrow, lowest `keep` first, so
+/// the bar never ends in half a hint.
+struct Piece {
+    spans: Spans,
+    keep: u8,
+}
+
+/// Never dropped: the prompt being typed, the status message, the one key that closes a mode.
+const ALWAYS: u8 = u8::MAX;
+const SEP: &str = "  ";
+
+fn piece(keep: u8, spans: Spans) -> Piece {
+    Piece { spans, keep }
+}
+
+fn key_hint(keep: u8, key: impl Into<String>, desc: impl Into<String>) -> Piece {
+    piece(keep, vec![(Token::HintKey, key.into()), (Token::HintDesc, format!(" {}", desc.into()))])
+}
+
+fn left(app: &App) -> Vec<Piece> {
     match &app.mode {
         Mode::Filter => {
             let n = app.filter.matches.len();
             vec![
-                (Token::HintKey, "/".into()),
-                (Token::Text, sanitize(&app.filter.query).into_owned()),
-                (Token::Text, CURSOR.into()),
-                (Token::Muted, format!("  {n} match{}", if n == 1 { "" } else { "es" })),
-                (Token::HintDesc, "  Enter keep · Esc clear".into()),
+                piece(
+                    ALWAYS,
+                    vec![
+                        (Token::HintKey, "/".into()),
+                        (Token::Text, sanitize(&app.filter.query).into_owned()),
+                        (Token::Text, CURSOR.into()),
+                    ],
+                ),
+                piece(20, vec![(Token::Muted, format!("{n} match{}", if n == 1 { "" } else { "es" }))]),
+                piece(10, vec![(Token::HintDesc, "Enter keep · Esc clear".into())]),
             ]
         }
         Mode::Command(cmd) => vec![
-            (Token::HintKey, ":".into()),
-            (Token::Text, sanitize(cmd).into_owned()),
-            (Token::Text, CURSOR.into()),
-            (Token::HintDesc, "  open TARGET · theme NAME · quit   Enter run · Esc cancel".into()),
+            piece(
+                ALWAYS,
+                vec![
+                    (Token::HintKey, ":".into()),
+                    (Token::Text, sanitize(cmd).into_owned()),
+                    (Token::Text, CURSOR.into()),
+                ],
+            ),
+            piece(10, vec![(Token::HintDesc, "open TARGET · theme NAME · quit".into())]),
+            piece(20, vec![(Token::HintDesc, "Enter run · Esc cancel".into())]),
         ],
         Mode::Confirm { .. } => vec![
-            (Token::HintKey, "y".into()),
-            (Token::HintDesc, " write the policy file  ".into()),
-            (Token::HintKey, "j/k".into()),
-            (Token::HintDesc, " scroll  ".into()),
-            (Token::HintKey, "Esc".into()),
-            (Token::HintDesc, " (or any other key) cancel".into()),
+            key_hint(ALWAYS, "y", "write the policy file"),
+            key_hint(10, "j/k", "scroll"),
+            key_hint(20, "Esc", "(or any other key) cancel"),
         ],
-        Mode::Help { .. } => {
+        Mode::Help { .. } | Mode::Messages { .. } => {
             let first = |a: Action| {
                 app.keymap
                     .get(a)
@@ -53,11 +80,10 @@ fn left(app: &App) -> Spans {
                     .unwrap_or_default()
                     .to_string()
             };
+            let what = if matches!(app.mode, Mode::Help { .. }) { "close help" } else { "close the log" };
             vec![
-                (Token::HintKey, "Esc".into()),
-                (Token::HintDesc, " close help  ".into()),
-                (Token::HintKey, format!("{}/{}", first(Action::Down), first(Action::Up))),
-                (Token::HintDesc, " scroll".into()),
+                key_hint(ALWAYS, "Esc", what),
+                key_hint(10, format!("{}/{}", first(Action::Down), first(Action::Up)), "scroll"),
             ]
         }
         Mode::Normal => match &app.status {
@@ -67,18 +93,39 @@ fn left(app: &App) -> Spans {
                     Level::Warning => (Token::Warning, "! "),
                     Level::Info => (Token::Text, "· "),
                 };
-                vec![(token, format!("{glyph}{}", s.text))]
+                vec![piece(ALWAYS, vec![(token, format!("{glyph}{}", s.text))])]
             }
-            None => {
-                let mut spans = Vec::new();
-                for (key, hint) in app.keymap.hints(app.focus) {
-                    spans.push((Token::HintKey, key));
-                    spans.push((Token::HintDesc, format!(" {hint}  ")));
-                }
-                spans
-            }
+            None => app.keymap.ranked_hints(app.focus).into_iter().map(|h| key_hint(h.keep, h.key, h.label)).collect(),
         },
     }
+}
+
+fn width_of(pieces: &[Piece]) -> usize {
+    let spans: usize = pieces.iter().flat_map(|p| &p.spans).map(|(_, s)| s.width()).sum();
+    spans + SEP.width() * pieces.len().saturating_sub(1)
+}
+
+/// The pieces that fit in `room` columns, in their order; the lowest ranked (the later of equal
+/// ones) go first. What must stay and still does not fit is cut with `…`.
+fn fit_pieces(mut pieces: Vec<Piece>, room: usize) -> Spans {
+    while width_of(&pieces) > room {
+        let drop =
+            pieces.iter().enumerate().filter(|(_, p)| p.keep < ALWAYS).min_by_key(|(i, p)| (p.keep, usize::MAX - i));
+        match drop {
+            Some((i, _)) => {
+                pieces.remove(i);
+            }
+            None => break,
+        }
+    }
+    let mut spans = Vec::new();
+    for (i, p) in pieces.into_iter().enumerate() {
+        if i > 0 {
+            spans.push((Token::Statusbar, SEP.to_string()));
+        }
+        spans.extend(p.spans);
+    }
+    fit(spans, room)
 }
 
 fn right(app: &App) -> Spans {
@@ -108,17 +155,12 @@ fn right(app: &App) -> Spans {
 pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     let right = right(app);
     let right_width: usize = right.iter().map(|(_, s)| s.width()).sum();
-    let room = usize::from(area.width).saturating_sub(right_width + 1);
+    // A column of margin on each side of the left part.
+    let room = usize::from(area.width).saturating_sub(right_width + 2);
+    let left = fit_pieces(left(app), room);
+    let used = 1 + left.iter().map(|(_, s)| s.width()).sum::<usize>();
     let mut spans = vec![(Token::Statusbar, " ".to_string())];
-    let mut used = 1;
-    for (t, s) in left(app) {
-        if used >= room {
-            break;
-        }
-        let s = clip(&s, room - used).into_owned();
-        used += s.width();
-        spans.push((t, s));
-    }
+    spans.extend(left);
     spans.push((Token::Statusbar, " ".repeat(usize::from(area.width).saturating_sub(used + right_width))));
     spans.extend(right);
     frame.render_widget(Paragraph::new(line(&app.theme, spans)).style(app.theme.style(Token::Statusbar)), area);

@@ -7,13 +7,18 @@ use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 use tui_tree_widget::{Tree, TreeItem, TreeState};
 
-use crate::graph::{LoadState, NodeId};
+use unicode_width::UnicodeWidthStr;
+
+use crate::graph::{LoadState, NodeId, NodeKind};
+use crate::oci::short_digest;
+use crate::sanitize::sanitize;
 
 use super::super::app::{App, Mode};
 use super::super::keymap::Focus;
 use super::super::label::node_spans;
 use super::super::theme::Token;
-use super::{line, panel};
+use super::super::verify::NodeVerify;
+use super::{fit, line, panel};
 
 const SELECTED_MARK: &str = "> ";
 
@@ -39,7 +44,7 @@ fn title(app: &App) -> String {
 
 pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     let focused = app.focus == Focus::Tree && matches!(app.mode, Mode::Normal | Mode::Filter);
-    let block = panel(&app.theme, title(app), focused);
+    let block = panel(&app.theme, title(app), focused, area.width);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     app.last_frame.tree.set(inner);
@@ -52,9 +57,11 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     let start = window_start(app.last_frame.tree_offset.get(), app.cursor, height, app.rows.len());
     app.last_frame.tree_offset.set(start);
     let end = (start + height).min(app.rows.len());
+    // The tree widget puts the selection marker (or as many spaces) before every row.
+    let width = usize::from(inner.width).saturating_sub(SELECTED_MARK.width());
 
     let items: Vec<TreeItem<'_, NodeId>> =
-        (start..end).map(|i| TreeItem::new_leaf(app.rows[i].id, row_line(app, i))).collect();
+        (start..end).map(|i| TreeItem::new_leaf(app.rows[i].id, row_line(app, i, width))).collect();
     let tree = match Tree::new(&items) {
         Ok(t) => t,
         Err(_) => return, // rows never repeat a node; nothing sensible to draw if they did
@@ -70,7 +77,10 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     frame.render_stateful_widget(tree, inner, &mut state);
 }
 
-fn row_line(app: &App, i: usize) -> Line<'static> {
+/// One row, at most `width` columns: indent and fold glyph, the verdict glyph (a column of its
+/// own, so it is never cut off), the label's identity, the verdict's word (and for a tag the
+/// digest it is the verdict of), the rest of the label; cut text ends in `…`.
+fn row_line(app: &App, i: usize, width: usize) -> Line<'static> {
     let row = app.rows[i];
     let node = app.graph.node(row.id);
     let shows_children = app.rows.get(i + 1).is_some_and(|next| next.depth > row.depth);
@@ -84,33 +94,62 @@ fn row_line(app: &App, i: usize) -> Line<'static> {
         "  "
     };
     let mut spans = vec![(Token::Muted, format!("{}{fold}", "  ".repeat(usize::from(row.depth))))];
+    let badge = super::verify_badge(app, row.id);
+    // Every row keeps the column, so kind words line up whether a row has a verdict or not.
+    let (glyph, word) = match &badge {
+        Some((token, text)) => {
+            let (glyph, word) = text.split_once(' ').unwrap_or((text.as_str(), ""));
+            ((*token, format!("{glyph} ")), Some((*token, word.to_string())))
+        }
+        None => ((Token::Text, "  ".to_string()), None),
+    };
+    spans.push(glyph);
     let matched = app.filter.matches.contains(&row.id);
     if matched {
         spans.push((Token::Match, "◆ ".into()));
     }
     let mut body = node_spans(&app.graph, row.id);
-    // The verdict goes right after the identity (kind, digest), where the eye finds it.
-    if let Some(b) = super::verify_badge(app, row.id) {
-        // After a loading or failed badge, which belongs to the identity.
-        let loud = matches!(node.load, LoadState::Loading | LoadState::Failed(_));
-        let mut at = (if loud { 5 } else { 3 }).min(body.len());
-        // One space on each side, whatever separators the label already has around `at`.
-        if at > 0 && body[at - 1].1 == " " {
-            at -= 1;
-        } else {
-            body.insert(at, (Token::Text, " ".into()));
+    if let Some(word) = word.filter(|(_, w)| !w.is_empty()) {
+        let mut verdict = vec![(Token::Text, " ".to_string()), word];
+        if let Some(digest) = tag_digest(app, row.id) {
+            verdict.push((Token::Muted, " → ".into()));
+            verdict.push((Token::Digest, digest));
         }
-        body.insert(at + 1, b);
-        if body.get(at + 2).is_some_and(|(_, next)| !next.starts_with(' ')) {
-            body.insert(at + 2, (Token::Text, " ".into()));
+        let at = identity_len(app, row.id).min(body.len());
+        // One space on each side, whatever separators the label has after the identity.
+        if body.get(at).is_some_and(|(_, s)| s == " ") {
+            body.remove(at);
         }
+        if body.get(at).is_some_and(|(_, next)| !next.starts_with(' ')) {
+            verdict.push((Token::Text, " ".into()));
+        }
+        body.splice(at..at, verdict);
     }
     if matched {
         spans.extend(body.into_iter().map(|(_, s)| (Token::Match, s)));
     } else {
         spans.extend(body);
     }
-    line(&app.theme, spans)
+    line(&app.theme, fit(spans, width))
+}
+
+/// How many spans of the label name the node (kind and name or digest), with a loading or failed
+/// badge that belongs to them.
+fn identity_len(app: &App, id: NodeId) -> usize {
+    let node = app.graph.node(id);
+    let base = if matches!(node.kind, NodeKind::Artifact(_)) { 3 } else { 2 };
+    let loud = matches!(node.load, LoadState::Loading | LoadState::Failed(_));
+    if loud { base + 2 } else { base }
+}
+
+/// The short digest a tag's verdict is for: the one it resolved to when it was verified.
+fn tag_digest(app: &App, id: NodeId) -> Option<String> {
+    if !matches!(app.graph.node(id).kind, NodeKind::Tag { .. }) {
+        return None;
+    }
+    let NodeVerify::Done(report) = app.node_verify(app.report_node(id)?)? else { return None };
+    let (_, digest) = report.reference.rsplit_once('@')?;
+    Some(sanitize(&short_digest(digest)).into_owned())
 }
 
 #[cfg(test)]

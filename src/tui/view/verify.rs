@@ -320,7 +320,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
         title.push_str(" · ◆ WHAT-IF");
     }
     let Some(id) = app.selected() else {
-        frame.render_widget(panel(&app.theme, title, focused), area);
+        frame.render_widget(panel(&app.theme, title, focused, area.width), area);
         return;
     };
     let all = lines(app, id, usize::from(area.width.saturating_sub(2)));
@@ -346,7 +346,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
         key(Action::WhatIfIdentity),
         key(Action::WhatIfReset),
     );
-    let mut block = panel(&app.theme, title, focused);
+    let mut block = panel(&app.theme, title, focused, area.width);
     let room = usize::from(area.width).saturating_sub(2);
     if let Some(k) = [keys, short].into_iter().find(|k| k.width() <= room) {
         block = block.title_bottom(ratatui::text::Span::styled(k, app.theme.style(Token::HintDesc)));
@@ -366,7 +366,8 @@ pub fn draw_confirm(app: &App, frame: &mut Frame, area: Rect) {
     let height = area.height.saturating_sub(2);
     let popup = Rect { x: area.x + (area.width - width) / 2, y: area.y + (area.height - height) / 2, width, height };
     frame.render_widget(Clear, popup);
-    let block = panel(&app.theme, "Write the trust policy? · y writes · any other key cancels".into(), true);
+    let block =
+        panel(&app.theme, "Write the trust policy? · y writes · any other key cancels".into(), true, popup.width);
     let inner = block.inner(popup);
     frame.render_widget(block, popup);
     let w = usize::from(inner.width);
