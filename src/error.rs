@@ -8,10 +8,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Error {
-    #[error(
-        "authentication required for {target} ({detail}); pass --username with --password-stdin or log in with docker"
-    )]
-    Auth { target: String, detail: String },
+    /// `rejected`: credentials were sent and refused, so the advice is to check them, not to
+    /// pass some.
+    #[error("{}", auth_sentence(.target, .detail, *.rejected))]
+    Auth { target: String, detail: String, rejected: bool },
     #[error("access denied to {target} ({detail}); the credentials lack permission")]
     Denied { target: String, detail: String },
     #[error("not found: {what}")]
@@ -44,6 +44,20 @@ pub enum Error {
     Io { path: String, detail: String },
 }
 
+fn auth_sentence(target: &str, detail: &str, rejected: bool) -> String {
+    if rejected {
+        format!(
+            "{target} rejected the credentials ({detail}); check the user name and password given with --username \
+             and --password-stdin, or the docker login for {target}"
+        )
+    } else {
+        format!(
+            "authentication required for {target} ({detail}); pass --username with --password-stdin or log in \
+             with docker"
+        )
+    }
+}
+
 impl Error {
     /// Exit code of the command-line contract: 2 usage/config, 3 registry/network.
     pub fn exit_code(&self) -> i32 {
@@ -68,7 +82,7 @@ impl Error {
     /// The same error with `f` applied to every text in it (e.g. to scrub secrets).
     pub fn map_text(self, f: impl Fn(String) -> String) -> Self {
         match self {
-            Error::Auth { target, detail } => Error::Auth { target: f(target), detail: f(detail) },
+            Error::Auth { target, detail, rejected } => Error::Auth { target: f(target), detail: f(detail), rejected },
             Error::Denied { target, detail } => Error::Denied { target: f(target), detail: f(detail) },
             Error::NotFound { what } => Error::NotFound { what: f(what) },
             Error::RateLimited { target, attempts } => Error::RateLimited { target: f(target), attempts },

@@ -417,6 +417,7 @@ impl RegistryClient {
         if url.scheme() != "https" && !(url.scheme() == "http" && plain_ok) {
             return Err(Error::Auth {
                 target: self.host.clone(),
+                rejected: false,
                 detail: format!(
                     "the token realm {} is not https; refusing to send credentials",
                     url.origin().ascii_serialization()
@@ -474,6 +475,7 @@ impl RegistryClient {
             return Err(Error::Auth {
                 target: self.host.clone(),
                 detail: format!("the token server {realm_host} {who}"),
+                rejected: credential.is_some(),
             });
         }
         if !status.is_success() {
@@ -546,7 +548,11 @@ impl RegistryClient {
                         let has_basic = self.credential().await?.and_then(|c| c.basic_header()).is_some();
                         if !has_basic || (sent_auth && was == Some(Challenge::Basic)) {
                             let detail = if has_basic { "the credentials were refused" } else { "no credentials" };
-                            return Err(Error::Auth { target: self.host.clone(), detail: detail.into() });
+                            return Err(Error::Auth {
+                                target: self.host.clone(),
+                                detail: detail.into(),
+                                rejected: has_basic,
+                            });
                         }
                     }
                 }
@@ -605,11 +611,15 @@ impl RegistryClient {
     /// The typed error for an unexpected status, with the registry's error body summarised.
     pub async fn status_error(&self, resp: reqwest::Response, what: &str) -> Error {
         let status = resp.status();
+        let from_registry = resp.url().origin() == self.base.origin();
         let body = self.read_limited(resp, 64 * 1024, what).await.unwrap_or_default();
         let detail = self.excerpt(&error_text(&body));
         let target = self.host.clone();
+        // A 401 from the registry itself while we hold credentials: they went with the request
+        // (a challenge is answered before any caller sees a 401) and were not good enough.
+        let rejected = from_registry && matches!(self.credential.get(), Some(Some(_)));
         match status {
-            StatusCode::UNAUTHORIZED => Error::Auth { target, detail },
+            StatusCode::UNAUTHORIZED => Error::Auth { target, detail, rejected },
             StatusCode::FORBIDDEN => Error::Denied { target, detail },
             StatusCode::NOT_FOUND => Error::NotFound { what: format!("{what} on {target} ({detail})") },
             StatusCode::TOO_MANY_REQUESTS => Error::RateLimited { target, attempts: 1 },
