@@ -25,6 +25,7 @@ use super::config::Config;
 use super::details_doc::{DetailsDoc, node_header};
 use super::keymap::{Action, Focus, Key, Keymap};
 use super::label::{TextCache, contains};
+use super::prompt::{Edit, Histories, Prompt};
 use super::theme::{Theme, Token};
 use super::verify::{DiffLine, Snapshot};
 
@@ -36,6 +37,8 @@ pub use verifying::{RightPanel, VerifyState, is_image, is_subject};
 pub type RequestId = u64;
 
 const TOAST_FOR: Duration = Duration::from_secs(3);
+/// What `:` knows, for Tab.
+const COMMANDS: [&str; 6] = ["open", "theme", "refresh", "refresh!", "messages", "quit"];
 /// How often rows showing their age are redrawn.
 const AGE_TICK: Duration = Duration::from_secs(30);
 /// Rows moved per mouse-wheel notch.
@@ -128,6 +131,11 @@ pub enum Effect {
         path: PathBuf,
         json: String,
     },
+    /// Save the prompt histories (the file's whole text).
+    SaveHistory {
+        path: PathBuf,
+        text: String,
+    },
     Copy(String),
     SetMouse(bool),
     /// Ctrl-Z: give the terminal back to the shell until `fg`.
@@ -144,6 +152,7 @@ impl std::fmt::Debug for Effect {
             Effect::Verify { request, node, .. } => write!(f, "Verify {{ request: {request}, node: {node} }}"),
             Effect::WatchPolicy { dir } => write!(f, "WatchPolicy {{ dir: {dir:?} }}"),
             Effect::WritePolicy { path, .. } => write!(f, "WritePolicy {{ path: {path:?} }}"),
+            Effect::SaveHistory { path, .. } => write!(f, "SaveHistory {{ path: {path:?} }}"),
             Effect::Copy(t) => write!(f, "Copy({t:?})"),
             Effect::SetMouse(on) => write!(f, "SetMouse({on})"),
             Effect::Suspend => f.write_str("Suspend"),
@@ -157,7 +166,7 @@ pub enum Mode {
     Normal,
     /// Typing a filter; the query lives in [`Filter`].
     Filter,
-    Command(String),
+    Command(Prompt),
     Help {
         scroll: usize,
     },
@@ -248,6 +257,10 @@ pub struct AppOptions {
     pub read_only: bool,
     /// The time verification runs at; `None` is the clock (tests pin it).
     pub now: Option<chrono::DateTime<chrono::Utc>>,
+    /// What was typed at the prompts before, and where it is saved.
+    pub histories: Histories,
+    /// Past this age a row says when it was fetched.
+    pub stale_after: Duration,
 }
 
 impl AppOptions {
@@ -265,6 +278,8 @@ impl AppOptions {
             revocation: crate::verification::revocation_mode(true),
             read_only: false,
             now: None,
+            histories: Histories::default(),
+            stale_after: refresh::STALE_AFTER,
         }
     }
 
@@ -293,6 +308,8 @@ impl AppOptions {
             revocation: crate::verification::revocation_mode(false),
             read_only: false,
             now: None,
+            histories: Histories::default(),
+            stale_after: refresh::STALE_AFTER,
         }
     }
 }
@@ -328,6 +345,12 @@ pub struct App {
     pub last_frame: LastFrame,
     /// The focused panel fills the screen (`z`).
     pub zoom: bool,
+    /// The `/` prompt's editor; its text is the filter query while typing.
+    pub filter_input: Prompt,
+    histories: Histories,
+    stale_after: Duration,
+    /// `q` was pressed once with unwritten what-if edits.
+    quit_armed: bool,
     /// Every status message of the run, for `M` / `:messages`.
     pub messages: Vec<LogEntry>,
     /// When each node's last expansion answered.
@@ -377,6 +400,10 @@ impl App {
             spinner: 0,
             last_frame: LastFrame::default(),
             zoom: false,
+            filter_input: Prompt::default(),
+            histories: options.histories,
+            stale_after: options.stale_after,
+            quit_armed: false,
             messages: Vec::new(),
             fetched_at: HashMap::new(),
             refreshing: HashMap::new(),
@@ -808,24 +835,53 @@ impl App {
     }
 
     fn on_filter_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        // ↑/↓ move through the tree while filtering (the matches are what one looks at);
+        // history is Ctrl-P / Ctrl-N here.
         match key.code {
-            KeyCode::Esc => {
+            KeyCode::Down => return self.move_cursor(self.cursor + 1),
+            KeyCode::Up => return self.move_cursor(self.cursor.saturating_sub(1)),
+            _ => {}
+        }
+        match self.filter_input.key(&key) {
+            Edit::Cancel => {
                 self.mode = Mode::Normal;
+                self.histories.filters.reset();
                 self.clear_filter()
             }
-            KeyCode::Enter => {
+            Edit::Submit | Edit::Leave => {
                 self.mode = Mode::Normal;
-                Vec::new()
+                let query = self.filter.query.clone();
+                self.remember(false, &query)
             }
-            KeyCode::Backspace => {
-                self.filter.query.pop();
-                self.refilter()
+            Edit::Changed => self.filter_from_input(),
+            Edit::Older | Edit::Newer => {
+                let current = self.filter_input.text().to_string();
+                let h = &mut self.histories.filters;
+                let line = if matches!(key.code, KeyCode::Char('p')) { h.older(&current) } else { h.newer() };
+                match line.map(str::to_string) {
+                    Some(line) => {
+                        self.filter_input.set(&line);
+                        self.filter_from_input()
+                    }
+                    None => Vec::new(),
+                }
             }
-            KeyCode::Down => self.move_cursor(self.cursor + 1),
-            KeyCode::Up => self.move_cursor(self.cursor.saturating_sub(1)),
-            KeyCode::Char(c) if !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) => {
-                self.filter.query.push(c);
-                self.refilter()
+            Edit::Moved | Edit::Complete | Edit::Other => Vec::new(),
+        }
+    }
+
+    fn filter_from_input(&mut self) -> Vec<Effect> {
+        self.filter.query = self.filter_input.text().to_string();
+        self.refilter()
+    }
+
+    /// Keeps a submitted line in its history and saves the histories (off the UI thread).
+    fn remember(&mut self, command: bool, line: &str) -> Vec<Effect> {
+        let h = if command { &mut self.histories.commands } else { &mut self.histories.filters };
+        h.push(line);
+        match &self.histories.path {
+            Some(path) if !line.trim().is_empty() => {
+                vec![Effect::SaveHistory { path: path.clone(), text: self.histories.to_text() }]
             }
             _ => Vec::new(),
         }
@@ -860,30 +916,52 @@ impl App {
         Vec::new()
     }
 
-    fn on_command_key(&mut self, key: KeyEvent, mut line: String) -> Vec<Effect> {
-        match key.code {
-            KeyCode::Esc => {
+    fn on_command_key(&mut self, key: KeyEvent, mut line: Prompt) -> Vec<Effect> {
+        match line.key(&key) {
+            Edit::Cancel | Edit::Leave => {
                 self.mode = Mode::Normal;
+                self.histories.commands.reset();
                 Vec::new()
             }
-            KeyCode::Enter => {
+            Edit::Submit => {
                 self.mode = Mode::Normal;
-                self.run_command(line.trim())
+                let text = line.text().trim().to_string();
+                let mut effects = self.remember(true, &text);
+                effects.extend(self.run_command(&text));
+                effects
             }
-            KeyCode::Backspace => {
-                if line.pop().is_none() {
-                    self.mode = Mode::Normal;
-                } else {
-                    self.mode = Mode::Command(line);
+            Edit::Older | Edit::Newer => {
+                let h = &mut self.histories.commands;
+                let entry =
+                    if matches!(key.code, KeyCode::Up | KeyCode::Char('p')) { h.older(line.text()) } else { h.newer() };
+                if let Some(entry) = entry.map(str::to_string) {
+                    line.set(&entry);
                 }
-                Vec::new()
-            }
-            KeyCode::Char(c) if !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) => {
-                line.push(c);
                 self.mode = Mode::Command(line);
                 Vec::new()
             }
-            _ => Vec::new(),
+            Edit::Complete => {
+                self.complete_command(&mut line);
+                self.mode = Mode::Command(line);
+                Vec::new()
+            }
+            Edit::Changed | Edit::Moved | Edit::Other => {
+                self.mode = Mode::Command(line);
+                Vec::new()
+            }
+        }
+    }
+
+    /// Tab: command names, then theme names after `theme `.
+    fn complete_command(&mut self, line: &mut Prompt) {
+        let text = line.text().to_string();
+        let (prefix_len, candidates): (usize, Vec<String>) = match text.split_once(' ') {
+            None => (0, COMMANDS.iter().map(|c| c.to_string()).collect()),
+            Some(("theme", _)) => (6, super::theme::BUILTIN.iter().map(|(n, _)| n.to_string()).collect()),
+            Some(_) => return,
+        };
+        if !line.complete(prefix_len, &candidates) {
+            self.set_status(Level::Warning, format!("nothing to complete for {:?}", clip(&sanitize(&text), 30)));
         }
     }
 
@@ -895,7 +973,8 @@ impl App {
         };
         match cmd {
             "" => Vec::new(),
-            "q" | "quit" | "q!" => {
+            "q" | "quit" => self.quit_unless_unwritten(false),
+            "q!" | "quit!" => {
                 self.quit = true;
                 vec![Effect::Quit]
             }
@@ -947,11 +1026,9 @@ impl App {
     }
 
     fn act(&mut self, action: Action) -> Vec<Effect> {
+        let armed = std::mem::take(&mut self.quit_armed);
         match action {
-            Action::Quit => {
-                self.quit = true;
-                vec![Effect::Quit]
-            }
+            Action::Quit => self.quit_unless_unwritten(armed),
             Action::Help => {
                 self.mode = Mode::Help { scroll: 0 };
                 Vec::new()
@@ -961,11 +1038,12 @@ impl App {
                 Vec::new()
             }
             Action::Filter => {
+                self.filter_input = Prompt::new(&self.filter.query);
                 self.mode = Mode::Filter;
                 Vec::new()
             }
             Action::Command => {
-                self.mode = Mode::Command(String::new());
+                self.mode = Mode::Command(Prompt::default());
                 Vec::new()
             }
             Action::NextMatch | Action::PrevMatch => self.jump_to_match(action == Action::NextMatch),
@@ -1015,6 +1093,21 @@ impl App {
                 None => Vec::new(),
             },
         }
+    }
+
+    /// Quits, unless what-if edits would be lost: then the first `q` asks, and a second quits.
+    fn quit_unless_unwritten(&mut self, armed: bool) -> Vec<Effect> {
+        if self.vs.what_if.is_active() && !armed {
+            self.quit_armed = true;
+            let write = if self.read_only { "" } else { ", W writes them to the policy file" };
+            self.set_status(
+                Level::Warning,
+                format!("what-if edits are not written: q again quits without them{write} (:q! quits at once)"),
+            );
+            return Vec::new();
+        }
+        self.quit = true;
+        vec![Effect::Quit]
     }
 
     fn act_refresh(&mut self, id: NodeId) -> Vec<Effect> {

@@ -101,6 +101,20 @@ impl Effects {
                 });
                 None
             }
+            Effect::SaveHistory { path, text } => {
+                tokio::spawn(async move {
+                    let p = path.clone();
+                    let failed = match tokio::task::spawn_blocking(move || super::prompt::save(&p, &text)).await {
+                        Ok(Ok(())) => None,
+                        Ok(Err(e)) => Some(format!("cannot save the prompt history to {}: {e}", path.display())),
+                        Err(e) => Some(format!("the history task failed: {e}")),
+                    };
+                    if let Some(text) = failed {
+                        let _ = tx.send(Msg::EffectFailed(text));
+                    }
+                });
+                None
+            }
             other => Some(other),
         }
     }

@@ -22,6 +22,7 @@ pub mod details_doc;
 pub mod effects;
 pub mod keymap;
 pub mod label;
+pub mod prompt;
 pub mod terminal;
 pub mod theme;
 pub mod verify;
@@ -59,7 +60,8 @@ pub async fn run(opened: Opened, opts: TuiOptions) -> anyhow::Result<()> {
     if !std::io::stdout().is_terminal() {
         anyhow::bail!("the terminal UI needs a terminal on stdout; use `sigscope tree TARGET` for pipes");
     }
-    let options = startup_options(config::load(), &opts, no_color());
+    let mut options = startup_options(config::load(), &opts, no_color());
+    options.histories = prompt::Histories::load(prompt::Histories::default_path());
     let mut app = App::new(opened, options);
     let mut guard = terminal::TerminalGuard::enter(app.mouse)?;
     let result = event_loop(&mut app, &mut guard).await;

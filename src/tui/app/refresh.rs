@@ -163,11 +163,12 @@ impl App {
         }
     }
 
-    /// How long ago `id` was last fetched, once that is longer than [`STALE_AFTER`].
+    /// How long ago `id` was last fetched, once that is longer than the stale age (default
+    /// [`STALE_AFTER`]).
     pub fn fetched_age(&self, id: NodeId) -> Option<Duration> {
         let at = self.fetched_at.get(&id)?;
         let age = Instant::now().saturating_duration_since(*at);
-        (age >= STALE_AFTER).then_some(age)
+        (age >= self.stale_after).then_some(age)
     }
 }
 
