@@ -15,7 +15,7 @@ use sigscope::artifact::{Details, Section};
 use sigscope::graph::{ChildSpec, Expansion, NodeId, NodeKind, Role};
 use sigscope::oci::{media, short_digest};
 use sigscope::trust::verify::{ArtifactReport, CheckKind, Verdict};
-use sigscope::tui::app::Mode;
+use sigscope::tui::app::{Level, LogEntry, Mode, Status};
 use sigscope::tui::keymap::Focus;
 use sigscope::tui::theme::Theme;
 use sigscope::tui::verify::{NodeVerify, snapshot};
@@ -438,4 +438,62 @@ fn long_panel_titles_end_in_an_ellipsis() {
     assert!(top.contains("Tree · filter") && top.contains('…'), "{top:?}");
     let tree = sc.h.app.last_frame.tree.get();
     assert!(["┓", "┐"].contains(&t.backend().buffer()[(tree.right(), 1)].symbol()), "the corner is intact: {top:?}");
+}
+
+// ----- zoom and the message log (state in the app, drawn here) --------------------------------
+
+fn press(h: &mut Harness, action: sigscope::tui::keymap::Action) {
+    let key = h.app.keymap.get(action).and_then(|b| b.keys.first().copied()).expect("bound");
+    h.send(Msg::Key(crossterm::event::KeyEvent::new(key.code, key.mods)));
+}
+
+#[test]
+fn zoom_gives_the_focused_panel_the_whole_main_area() {
+    use sigscope::tui::keymap::Action;
+    let mut sc = supply_chain();
+    for (w, ht) in [(80, 24), (120, 40)] {
+        press(&mut sc.h, Action::Zoom);
+        assert!(sc.h.app.zoom);
+        let t = sc.h.render(w, ht);
+        let tree = sc.h.app.last_frame.tree.get();
+        assert_eq!((tree.width, tree.height), (w - 2, ht - 4), "{}", screen_text(&t));
+        assert_eq!(sc.h.app.last_frame.details.get().area(), 0);
+        assert!(!screen_text(&t).contains("Details"), "{}", screen_text(&t));
+        // The zoomed tree shows rows the stacked one had no room for.
+        assert!(screen_text(&t).contains("in-toto attestation"));
+        sc.h.key(KeyCode::Tab);
+        let t = sc.h.render(w, ht);
+        let details = sc.h.app.last_frame.details.get();
+        assert_eq!((details.width, details.height), (w - 2, ht - 4), "{}", screen_text(&t));
+        assert_eq!(sc.h.app.last_frame.tree.get().area(), 0);
+        sc.h.key(KeyCode::Tab);
+        press(&mut sc.h, Action::Zoom);
+        sc.h.render(w, ht);
+        assert!(sc.h.app.last_frame.details.get().area() > 0 && sc.h.app.last_frame.tree.get().area() > 0);
+    }
+}
+
+#[test]
+fn the_message_log_shows_a_long_error_whole() {
+    use sigscope::tui::keymap::Action;
+    let mut sc = supply_chain();
+    // A registry error as long as they come; the status line can only show its start.
+    let long = format!("registry error from registry.example: {}", "the registry said something long ".repeat(6));
+    let long = long.trim_end().to_string();
+    sc.h.app
+        .messages
+        .push(LogEntry { at: chrono::Local::now(), status: Status { level: Level::Error, text: long.clone() } });
+    press(&mut sc.h, Action::Messages);
+    assert!(matches!(sc.h.app.mode, Mode::Messages { .. }));
+    for (w, ht) in [(80, 24), (120, 40)] {
+        let t = sc.h.render(w, ht);
+        let screen = screen_text(&t);
+        assert!(screen.contains("Messages"), "{screen}");
+        let joined: String = screen.split_whitespace().map(|w| w.trim_matches(['┃', '│'])).collect();
+        let want: String = long.split_whitespace().collect();
+        assert!(joined.contains(&want), "{screen}");
+        assert!(row_text(&t, ht - 1).contains("Esc close the log"), "{}", row_text(&t, ht - 1));
+    }
+    sc.h.key(KeyCode::Esc);
+    assert_eq!(sc.h.app.mode, Mode::Normal);
 }

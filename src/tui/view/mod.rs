@@ -8,12 +8,14 @@ use ratatui::widgets::{Block, BorderType, Paragraph};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::app::{App, Mode, RightPanel};
+use super::keymap::Focus;
 use super::label::Spans;
 use super::theme::{Theme, Token};
 
 mod breadcrumb;
 mod details;
 mod help;
+mod messages;
 mod statusbar;
 mod toast;
 mod tree;
@@ -35,44 +37,66 @@ pub const MIN_HEIGHT: u16 = 10;
 /// Narrower than this, side by side leaves each panel too thin to read: tree above details.
 pub const STACK_BELOW: u16 = 100;
 
-/// Where the panels go, or `None` when the terminal is below the minimum size.
-pub fn layout(area: Rect, right: RightPanel) -> Option<Areas> {
+/// Where the panels go, or `None` when the terminal is below the minimum size. `zoom` gives the
+/// whole main area to that panel; the other gets an empty rectangle (nothing drawn or clicked).
+pub fn layout(area: Rect, right: RightPanel, zoom: Option<Focus>) -> Option<Areas> {
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         return None;
     }
     let [breadcrumb, main, status] =
         Layout::vertical([Constraint::Length(1), Constraint::Min(3), Constraint::Length(1)]).areas(area);
-    let [tree, details] = if area.width < STACK_BELOW {
+    let [tree, details] = match zoom {
+        Some(Focus::Tree) => [main, Rect::default()],
+        Some(Focus::Details) => [Rect::default(), main],
         // One split for both right-hand panels, so `v` does not move the tree.
-        Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(main)
-    } else {
-        // The check table needs room for its reasons.
-        let tree_share = if right == RightPanel::Verification { 45 } else { 60 };
-        Layout::horizontal([Constraint::Percentage(tree_share), Constraint::Percentage(100 - tree_share)]).areas(main)
+        None if area.width < STACK_BELOW => {
+            Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(main)
+        }
+        None => {
+            // The check table needs room for its reasons.
+            let tree_share = if right == RightPanel::Verification { 45 } else { 60 };
+            Layout::horizontal([Constraint::Percentage(tree_share), Constraint::Percentage(100 - tree_share)])
+                .areas(main)
+        }
     };
     Some(Areas { breadcrumb, tree, details, status })
 }
 
 pub fn draw(app: &App, frame: &mut Frame) {
-    let Some(areas) = layout(frame.area(), app.right) else {
+    let Some(areas) = layout(frame.area(), app.right, app.zoom.then_some(app.focus)) else {
         too_small(app, frame);
         return;
     };
     breadcrumb::draw(app, frame, areas.breadcrumb);
-    tree::draw(app, frame, areas.tree);
-    match app.right {
-        RightPanel::Details => details::draw(app, frame, areas.details),
-        RightPanel::Verification => verify::draw(app, frame, areas.details),
+    // A zoomed-out panel is not on screen: nothing there to click or page through.
+    if areas.tree.is_empty() {
+        app.last_frame.tree.set(Rect::default());
+    } else {
+        tree::draw(app, frame, areas.tree);
+    }
+    if areas.details.is_empty() {
+        app.last_frame.details.set(Rect::default());
+    } else {
+        match app.right {
+            RightPanel::Details => details::draw(app, frame, areas.details),
+            RightPanel::Verification => verify::draw(app, frame, areas.details),
+        }
     }
     statusbar::draw(app, frame, areas.status);
     if app.toast.is_some() {
-        toast::draw(app, frame, areas.tree.union(areas.details));
+        // Not a union with an empty rectangle: that one sits at the origin.
+        let panels = match (areas.tree.is_empty(), areas.details.is_empty()) {
+            (true, _) => areas.details,
+            (_, true) => areas.tree,
+            _ => areas.tree.union(areas.details),
+        };
+        toast::draw(app, frame, panels);
     }
-    if let Mode::Help { scroll } = app.mode {
-        help::draw(app, frame, frame.area(), scroll);
-    }
-    if matches!(app.mode, Mode::Confirm { .. }) {
-        verify::draw_confirm(app, frame, frame.area());
+    match &app.mode {
+        Mode::Help { scroll } => help::draw(app, frame, frame.area(), *scroll),
+        Mode::Messages { back } => messages::draw(app, frame, frame.area(), *back),
+        Mode::Confirm { .. } => verify::draw_confirm(app, frame, frame.area()),
+        _ => {}
     }
 }
 
