@@ -67,6 +67,17 @@ impl Error {
         }
     }
 
+    /// Exit code for an error met in a local OCI layout. Something the layout does not hold or
+    /// cannot be read — a tag or digest that is not there, a file that cannot be opened — is the
+    /// user's input being wrong (2), not "registry or network" (3): a layout has neither.
+    /// Content that fails a check keeps the code it has everywhere else.
+    pub fn exit_code_in_layout(&self) -> i32 {
+        match self {
+            Error::NotFound { .. } | Error::Io { .. } | Error::Usage(_) => 2,
+            e => e.exit_code(),
+        }
+    }
+
     pub fn malformed(what: impl Into<String>, detail: impl std::fmt::Display) -> Self {
         Error::Malformed { what: what.into(), detail: detail.to_string() }
     }

@@ -441,7 +441,7 @@ async fn run_tree(args: TreeArgs, opts: &OpenOptions) -> i32 {
         Ok(o) => o,
         Err(e) => {
             eprintln!("sigscope tree: {e}");
-            return e.exit_code();
+            return exit_code(&e, opts);
         }
     };
     let discover_opts = DiscoverOptions {
@@ -449,7 +449,7 @@ async fn run_tree(args: TreeArgs, opts: &OpenOptions) -> i32 {
         explore: ExploreOptions { artifact_type: args.artifact_type },
         max_in_flight: opts.registry.concurrency * 2,
     };
-    let graph = discover(opened.source.clone(), opened.roots, &discover_opts).await;
+    let graph = discover(opened.source.clone(), opened.roots.clone(), &discover_opts).await;
     let roots = graph.roots.clone();
     let mut stdout = std::io::stdout().lock();
     let written = match args.output {
@@ -480,7 +480,37 @@ async fn run_tree(args: TreeArgs, opts: &OpenOptions) -> i32 {
     for f in &failures {
         eprintln!("sigscope tree: {f}");
     }
-    if failures.is_empty() { 0 } else { 3 }
+    if failures.is_empty() {
+        0
+    } else if opts.oci_layout {
+        layout_failure_code(&graph, &opened).await
+    } else {
+        3
+    }
+}
+
+/// The exit code of `e`: what a local layout does not hold is no registry or network error.
+fn exit_code(e: &sigscope::Error, opts: &OpenOptions) -> i32 {
+    if opts.oci_layout { e.exit_code_in_layout() } else { e.exit_code() }
+}
+
+/// Exit code of a tree over a local layout that has failures. When the tag or digest named
+/// on the command line failed, it is the exit code of that error as `verify` gives it (a tag
+/// the layout does not hold is 2, not "registry or network"); the graph keeps reasons as text,
+/// so the target is asked again for the typed error. Failures further down keep 3: the tree
+/// is incomplete.
+async fn layout_failure_code(graph: &sigscope::graph::Graph, opened: &sigscope::open::Opened) -> i32 {
+    use sigscope::graph::{LoadState, NodeKind};
+    let root_failed = graph.roots.iter().any(|&r| matches!(graph.node(r).load, LoadState::Failed(_)));
+    let named = matches!(opened.roots.as_slice(), [NodeKind::Tag { .. } | NodeKind::Artifact(_)]);
+    if !(root_failed && named) {
+        return 3;
+    }
+    match sigscope::signatures::resolve_target(opened).await {
+        Err(e) => e.exit_code_in_layout(),
+        // Read fine this time: the layout changed under us; still not a success.
+        Ok(_) => 3,
+    }
 }
 
 /// What `verify -o json` writes when it cannot verify at all: the shape `tree -o json` gives a
@@ -517,13 +547,14 @@ async fn run_verify(args: VerifyArgs, opts: &OpenOptions, notation_dir: Option<P
     };
     let opened = match sigscope::open::open(&args.target, opts) {
         Ok(o) => o,
-        Err(e) => return fail(&e, e.exit_code()),
+        Err(e) => return fail(&e, exit_code(&e, opts)),
     };
+    let code_of = |e: &sigscope::Error| exit_code(e, opts);
     reference.clone_from(&opened.target);
     let fail = |e: &dyn std::fmt::Display, code: i32| fail_at(&reference, e, code);
     let (repository, subject) = match sigscope::signatures::resolve_target(&opened).await {
         Ok(r) => r,
-        Err(e) => return fail(&e, e.exit_code()),
+        Err(e) => return fail(&e, code_of(&e)),
     };
     if let [sigscope::graph::NodeKind::Tag { tag, .. }] = opened.roots.as_slice() {
         // As notation says it: what was verified is the digest the tag named just now.
@@ -546,7 +577,7 @@ async fn run_verify(args: VerifyArgs, opts: &OpenOptions, notation_dir: Option<P
     .await
     {
         Ok(r) => r,
-        Err(e) => return fail(&e, e.exit_code()),
+        Err(e) => return fail(&e, code_of(&e)),
     };
     let mut stdout = std::io::stdout().lock();
     let written = match args.output {
@@ -615,7 +646,7 @@ async fn run_tui(
         Ok(Ok(o)) => o,
         Ok(Err(e)) => {
             eprintln!("sigscope: {e}");
-            return e.exit_code();
+            return exit_code(&e, opts);
         }
         Err(e) => {
             eprintln!("sigscope: {e}");

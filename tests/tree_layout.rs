@@ -235,3 +235,31 @@ fn local_paths_without_oci_layout_get_a_hint_not_a_network_error() {
     let (code, _, stderr) = sigscope(&["tree", "--oci-layout", &format!("{}:signed", layout.display())]);
     assert_eq!(code, 0, "{stderr}");
 }
+
+/// Issue 8 (CLI): a tag or digest a local layout does not hold is the user's mistake (exit 2,
+/// "usage or config"), not "registry or network error" (3): there is neither in a layout.
+#[test]
+fn a_missing_tag_or_digest_in_a_layout_is_not_a_network_error() {
+    let dir = tempfile::tempdir().unwrap();
+    sigscope::demo::export(&dir.path().join("d")).unwrap();
+    let layout = dir.path().join("d/layout").display().to_string();
+    let notation = dir.path().join("d/notation").display().to_string();
+    let absent = format!("{layout}@sha256:{}", "0".repeat(64));
+    for target in [format!("{layout}:nope"), absent] {
+        let (code, out, err) = sigscope(&["tree", "--oci-layout", &target]);
+        assert_eq!(code, 2, "{target}: {out}{err}");
+        assert!(err.contains("not found"), "{err}");
+        let (code, out, err) = sigscope(&["tree", "--oci-layout", &target, "-o", "json"]);
+        assert_eq!(code, 2, "{err}");
+        let v: Value = serde_json::from_str(&out).unwrap();
+        assert!(v["error"].as_str().unwrap().contains("not found"), "{v}");
+        let (code, _, err) = sigscope(&["verify", "--oci-layout", &target, "--notation-dir", &notation]);
+        assert_eq!(code, 2, "{target}: {err}");
+        assert!(err.contains("not found"), "{err}");
+    }
+    // The same class one step earlier: a layout without its index.json.
+    std::fs::remove_file(dir.path().join("d/layout/index.json")).unwrap();
+    let (code, _, err) = sigscope(&["tree", "--oci-layout", &layout]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("index.json"), "{err}");
+}
