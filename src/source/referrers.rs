@@ -133,6 +133,50 @@ impl ExpandRequest {
     }
 }
 
+/// Tags in the order a reader expects versions: runs of digits compare as numbers
+/// (`v1.9` < `v1.10` < `v2`), everything else byte by byte; equal under that, plain order.
+pub fn version_order(a: &str, b: &str) -> std::cmp::Ordering {
+    fn chunks(s: &str) -> impl Iterator<Item = (bool, &str)> {
+        let mut rest = s;
+        std::iter::from_fn(move || {
+            let first = rest.chars().next()?;
+            let digits = first.is_ascii_digit();
+            let end = rest.find(|c: char| c.is_ascii_digit() != digits).unwrap_or(rest.len());
+            let (chunk, tail) = rest.split_at(end);
+            rest = tail;
+            Some((digits, chunk))
+        })
+    }
+    let mut x = chunks(a);
+    let mut y = chunks(b);
+    loop {
+        let order = match (x.next(), y.next()) {
+            (None, None) => return a.cmp(b),
+            (None, Some(_)) => std::cmp::Ordering::Less,
+            (Some(_), None) => std::cmp::Ordering::Greater,
+            (Some((true, p)), Some((true, q))) => {
+                let (p, q) = (p.trim_start_matches('0'), q.trim_start_matches('0'));
+                p.len().cmp(&q.len()).then_with(|| p.cmp(q))
+            }
+            (Some((_, p)), Some((_, q))) => p.cmp(q),
+        };
+        if order != std::cmp::Ordering::Equal {
+            return order;
+        }
+    }
+}
+
+fn kind_group(kind: crate::graph::ArtifactKind) -> u8 {
+    use crate::graph::ArtifactKind as K;
+    match kind {
+        k if k.is_signature() => 0,
+        k if k.is_sbom() => 1,
+        K::CosignAttestation | K::InTotoAttestation => 2,
+        K::ScanReport => 3,
+        _ => 4,
+    }
+}
+
 /// Loads the children of a node: repositories of a registry, tags of a repository, the manifest
 /// a tag points at, the platform manifests of an index and the referrers of an artifact.
 pub async fn expand(source: &dyn Source, req: &ExpandRequest, opts: &ExploreOptions) -> Result<Expansion> {
@@ -143,11 +187,10 @@ pub async fn expand(source: &dyn Source, req: &ExpandRequest, opts: &ExploreOpti
         }
         NodeKind::Repository { name } => {
             let tags = source.tags(name).await?;
-            let children = tags
-                .iter()
-                .filter(|t| !is_referrer_tag(t))
-                .map(|t| ChildSpec::Tag { repository: name.clone(), tag: t.clone() })
-                .collect();
+            let mut shown: Vec<&String> = tags.iter().filter(|t| !is_referrer_tag(t)).collect();
+            shown.sort_by(|a, b| version_order(a, b));
+            let children =
+                shown.into_iter().map(|t| ChildSpec::Tag { repository: name.clone(), tag: t.clone() }).collect();
             Ok(Expansion { manifest: None, children })
         }
         NodeKind::Tag { repository, tag } => {
@@ -191,8 +234,11 @@ pub async fn expand(source: &dyn Source, req: &ExpandRequest, opts: &ExploreOpti
                     tags: Vec::new(),
                 })
                 .collect();
-            let referrers =
+            let mut referrers =
                 find_referrers(source, &a.repository, &a.descriptor.digest, opts.artifact_type.as_deref()).await?;
+            // Grouped by kind (signatures first, then SBOMs, attestations, the rest), in the
+            // order found within a kind.
+            referrers.sort_by_key(|r| kind_group(crate::graph::classify_descriptor(&r.descriptor)));
             children.extend(referrers.into_iter().map(|r| ChildSpec::Artifact {
                 repository: a.repository.clone(),
                 descriptor: r.descriptor,
@@ -207,6 +253,13 @@ pub async fn expand(source: &dyn Source, req: &ExpandRequest, opts: &ExploreOpti
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tags_sort_as_versions() {
+        let mut tags = vec!["v1.10", "latest", "v1.9", "v2", "1.0.0-rc1", "1.0.0", "v1.9.1", "v01.9"];
+        tags.sort_by(|a, b| version_order(a, b));
+        assert_eq!(tags, ["1.0.0", "1.0.0-rc1", "latest", "v01.9", "v1.9", "v1.9.1", "v1.10", "v2"]);
+    }
 
     #[test]
     fn referrer_tags() {

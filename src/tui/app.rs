@@ -238,6 +238,17 @@ pub struct LastFrame {
     pub help_height: Cell<u16>,
 }
 
+/// A target shown before, to go back to: the same source (with what it cached), the same roots.
+pub struct Visited {
+    target: String,
+    source: DynSource,
+    roots: Vec<NodeKind>,
+}
+
+/// Nodes `E` may load in one press: enough for a few images with all their referrers, not a
+/// whole registry by accident.
+pub const EXPAND_ALL_BUDGET: usize = 500;
+
 /// What `App::new` needs besides the opened target.
 #[derive(Clone)]
 pub struct AppOptions {
@@ -351,6 +362,15 @@ pub struct App {
     stale_after: Duration,
     /// `q` was pressed once with unwritten what-if edits.
     quit_armed: bool,
+    /// Nodes whose children are opened and loaded as they arrive (`E`), and how many more
+    /// nodes that may still load.
+    expanding_all: HashSet<NodeId>,
+    expand_budget: usize,
+    /// Targets opened before this one (`[`) and after it (`]`).
+    back: Vec<Visited>,
+    forward: Vec<Visited>,
+    /// The roots of the current target, to come back to it.
+    current_roots: Vec<NodeKind>,
     /// Every status message of the run, for `M` / `:messages`.
     pub messages: Vec<LogEntry>,
     /// When each node's last expansion answered.
@@ -404,6 +424,11 @@ impl App {
             histories: options.histories,
             stale_after: options.stale_after,
             quit_armed: false,
+            expanding_all: HashSet::new(),
+            expand_budget: 0,
+            back: Vec::new(),
+            forward: Vec::new(),
+            current_roots: Vec::new(),
             messages: Vec::new(),
             fetched_at: HashMap::new(),
             refreshing: HashMap::new(),
@@ -423,6 +448,8 @@ impl App {
     }
 
     fn load_target(&mut self, opened: Opened) {
+        self.current_roots = opened.roots.clone();
+        self.expanding_all.clear();
         self.graph = Graph::new();
         self.texts.clear();
         self.host = opened.source.host();
@@ -549,6 +576,9 @@ impl App {
                 self.dirty = true;
                 match result {
                     Ok(opened) => {
+                        let here = self.visited();
+                        self.back.push(here);
+                        self.forward.clear();
                         self.load_target(opened);
                         self.set_status(Level::Info, format!("opened {}", sanitize(&target)));
                         self.start()
@@ -619,6 +649,11 @@ impl App {
         self.texts.invalidate(node);
         self.dirty = true;
         let (reselect, mut effects) = self.after_refresh(node, failed.as_deref());
+        if self.expanding_all.remove(&node) {
+            for child in self.graph.node(node).children.clone() {
+                effects.extend(self.open_all_below(child));
+            }
+        }
         for child in self.graph.node(node).children.clone() {
             effects.extend(self.verify_node(child));
         }
@@ -707,7 +742,10 @@ impl App {
         let mut keep = HashSet::new();
         let mut stack: Vec<NodeId> = self.graph.roots.iter().rev().copied().collect();
         while let Some(id) = stack.pop() {
-            if contains(self.texts.get(&self.graph, id), &needle, case_sensitive) {
+            // The label, and what the row shows beside it: verdict words, envelope formats.
+            let shown = contains(self.texts.get(&self.graph, id), &needle, case_sensitive)
+                || self.verdict_words(id).is_some_and(|w| contains(&w, &needle, case_sensitive));
+            if shown {
                 matches.insert(id);
                 keep.insert(id);
                 keep.extend(self.graph.ancestors(id));
@@ -1087,6 +1125,23 @@ impl App {
             }
             Action::Expand => self.expand_selected(),
             Action::Collapse => self.collapse_selected(),
+            Action::ExpandAll => match self.selected() {
+                Some(id) => self.expand_all(id),
+                None => Vec::new(),
+            },
+            Action::CollapseAll => {
+                if let Some(id) = self.selected() {
+                    let mut stack = vec![id];
+                    while let Some(n) = stack.pop() {
+                        self.open.remove(&n);
+                        stack.extend(self.graph.node(n).children.iter().copied());
+                    }
+                    self.rebuild_rows();
+                }
+                Vec::new()
+            }
+            Action::Back => self.go_back(),
+            Action::Forward => self.go_forward(),
             Action::Toggle => match self.selected() {
                 Some(id) if self.open.contains(&id) => self.collapse_selected(),
                 Some(_) => self.expand_selected(),
@@ -1108,6 +1163,78 @@ impl App {
         }
         self.quit = true;
         vec![Effect::Quit]
+    }
+
+    fn visited(&self) -> Visited {
+        Visited { target: self.target.clone(), source: self.source.clone(), roots: self.current_roots.clone() }
+    }
+
+    fn revisit(&mut self, v: Visited) -> Vec<Effect> {
+        let target = v.target.clone();
+        self.load_target(Opened { target: v.target, source: v.source, roots: v.roots });
+        self.set_status(Level::Info, format!("back at {}", sanitize(&target)));
+        self.start()
+    }
+
+    fn go_back(&mut self) -> Vec<Effect> {
+        let Some(previous) = self.back.pop() else {
+            self.set_status(Level::Info, "nothing to go back to (:open TARGET opens another)".into());
+            return Vec::new();
+        };
+        let here = self.visited();
+        self.forward.push(here);
+        self.revisit(previous)
+    }
+
+    fn go_forward(&mut self) -> Vec<Effect> {
+        let Some(next) = self.forward.pop() else {
+            self.set_status(Level::Info, "nothing to go forward to".into());
+            return Vec::new();
+        };
+        let here = self.visited();
+        self.back.push(here);
+        self.revisit(next)
+    }
+
+    /// `E`: opens `id` and everything below it, loading what is not loaded yet, up to
+    /// [`EXPAND_ALL_BUDGET`] nodes.
+    fn expand_all(&mut self, id: NodeId) -> Vec<Effect> {
+        self.expand_budget = EXPAND_ALL_BUDGET;
+        let effects = self.open_all_below(id);
+        self.rebuild_rows();
+        effects
+    }
+
+    fn open_all_below(&mut self, id: NodeId) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        let mut stack = vec![id];
+        while let Some(n) = stack.pop() {
+            if !self.graph.expandable(n) {
+                continue;
+            }
+            self.open.insert(n);
+            match self.graph.node(n).load {
+                LoadState::Loaded => stack.extend(self.graph.node(n).children.iter().copied()),
+                LoadState::Loading => {
+                    self.expanding_all.insert(n);
+                }
+                LoadState::NotLoaded | LoadState::Failed(_) => {
+                    if self.expand_budget == 0 {
+                        self.set_status(
+                            Level::Warning,
+                            format!(
+                                "expanded {EXPAND_ALL_BUDGET} nodes; press E again on a node to load more below it"
+                            ),
+                        );
+                        continue;
+                    }
+                    self.expand_budget -= 1;
+                    self.expanding_all.insert(n);
+                    effects.extend(self.expand_node(n));
+                }
+            }
+        }
+        effects
     }
 
     fn act_refresh(&mut self, id: NodeId) -> Vec<Effect> {
@@ -1236,11 +1363,24 @@ impl App {
         let matches = &self.filter.matches;
         let positions: Vec<usize> =
             self.rows.iter().enumerate().filter(|(_, r)| matches.contains(&r.id)).map(|(i, _)| i).collect();
-        let next = if forward {
-            positions.iter().copied().find(|&p| p > self.cursor).unwrap_or(positions[0])
+        let found = if forward {
+            positions.iter().copied().find(|&p| p > self.cursor)
         } else {
-            positions.iter().rev().copied().find(|&p| p < self.cursor).unwrap_or(*positions.last().expect("non-empty"))
+            positions.iter().rev().copied().find(|&p| p < self.cursor)
         };
+        let next = found.unwrap_or_else(|| {
+            let (text, at) = if forward {
+                ("search wrapped to the top", positions[0])
+            } else {
+                ("search wrapped to the bottom", *positions.last().expect("non-empty"))
+            };
+            self.show_toast(text.into());
+            at
+        });
+        let n = positions.iter().position(|&p| p == next).map_or(0, |i| i + 1);
+        if found.is_some() || next != self.cursor {
+            self.set_status(Level::Info, format!("match {n} of {}", positions.len()));
+        }
         self.move_cursor(next)
     }
 

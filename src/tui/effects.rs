@@ -58,7 +58,8 @@ impl Effects {
                 tokio::spawn(async move {
                     let t = target.clone();
                     // Opening reads files and may build TLS clients: keep it off the runtime's workers.
-                    let result = match tokio::task::spawn_blocking(move || crate::open::open(&t, &options)).await {
+                    let open = move || crate::open::open(&t, &options_for(&t, *options));
+                    let result = match tokio::task::spawn_blocking(open).await {
                         Ok(r) => r.map_err(|e| e.to_string()),
                         Err(e) => Err(format!("the open task failed: {e}")),
                     };
@@ -118,6 +119,17 @@ impl Effects {
             other => Some(other),
         }
     }
+}
+
+/// `:open` takes any kind of target whatever sigscope was started with: a directory holding
+/// an OCI image layout (`PATH[:tag|@digest]`) is opened as one, anything else as a registry.
+pub fn options_for(target: &str, mut options: crate::open::OpenOptions) -> crate::open::OpenOptions {
+    let layout = match crate::reference::parse_layout_target(target) {
+        Ok(crate::reference::Target::Layout { path, .. }) => std::path::Path::new(&path).join("oci-layout").is_file(),
+        _ => false,
+    };
+    options.oci_layout = layout;
+    options
 }
 
 /// How often the Notation directory is looked at: a change shows within a second.

@@ -145,7 +145,11 @@ impl Harness {
             }
             if matches!(
                 e,
-                Effect::Expand { .. } | Effect::Describe { .. } | Effect::Verify { .. } | Effect::WritePolicy { .. }
+                Effect::Expand { .. }
+                    | Effect::Describe { .. }
+                    | Effect::Verify { .. }
+                    | Effect::WritePolicy { .. }
+                    | Effect::Open { .. }
             ) {
                 self.queue.push(e);
             }
@@ -219,6 +223,11 @@ pub async fn run_effect(effect: Effect) -> Option<Msg> {
             .await
             .map_err(|e| e.to_string());
             Some(Msg::Verified { request, node, result })
+        }
+        Effect::Open { request, target, options } => {
+            let options = sigscope::tui::effects::options_for(&target, *options);
+            let result = sigscope::open::open(&target, &options).map_err(|e| e.to_string());
+            Some(Msg::Opened { request, target, result })
         }
         Effect::WritePolicy { path, json } => {
             let result = sigscope::tui::verify::write_atomic(&path, &json).map(|()| path).map_err(|e| e.to_string());

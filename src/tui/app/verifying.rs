@@ -12,7 +12,7 @@ use crate::graph::{ArtifactKind, LoadState, NodeId, NodeKind, Role};
 use crate::sanitize::{clip, sanitize};
 use crate::trust::policy::{Level as PolicyLevel, PolicyError, TrustPolicy, TrustStoreRef};
 use crate::trust::revocation::RevocationMode;
-use crate::trust::verify::{ArtifactReport, SignatureReport, Verdict, Verifier};
+use crate::trust::verify::{ArtifactReport, SignatureReport, SignatureVerdict, Verdict, Verifier};
 
 use super::super::verify::{NodeVerify, Snapshot, WhatIf, error_text, line_diff, pretty};
 use super::{App, Effect, Level, Mode, RequestId};
@@ -321,6 +321,28 @@ impl App {
             }
             _ => None,
         }
+    }
+
+    /// The words a row shows about its verification, for the filter: the verdict
+    /// (`verified`, `failed`, `unsigned`, …) and for a signature its envelope (`jws`, `ES256`).
+    pub fn verdict_words(&self, id: NodeId) -> Option<String> {
+        if let Some(sig) = self.signature_report(id) {
+            let verdict = match &sig.verdict {
+                SignatureVerdict::Verified => "verified".to_string(),
+                SignatureVerdict::VerifiedWithWarnings => "warnings".to_string(),
+                SignatureVerdict::Failed { check, .. } => format!("failed {}", check.name()),
+            };
+            return Some(format!("{verdict} {}", sig.envelope_summary().join(" ")));
+        }
+        let node = self.report_node(id)?;
+        Some(match self.vs.results.get(&node)? {
+            NodeVerify::Pending => "verifying".to_string(),
+            NodeVerify::Error(_) => "failed not verified".to_string(),
+            NodeVerify::Done(r) => match &r.verdict {
+                Verdict::Failed { check: Some(c), .. } => format!("failed {}", c.name()),
+                v => v.word().to_string(),
+            },
+        })
     }
 
     pub fn node_verify(&self, id: NodeId) -> Option<&NodeVerify> {

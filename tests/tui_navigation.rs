@@ -1,0 +1,213 @@
+//! Moving around as k9s and lazygit users expect: `:open` of any kind of target whatever
+//! sigscope started with, a failed `:open` that leaves the tree alone, `[` / `]` / Backspace
+//! through opened targets, `E` / `C` on a subtree, a filter that matches the verdict words
+//! the rows show, `n` saying when it wraps, tags in version order and referrers by kind.
+
+mod support;
+mod tui_support;
+
+use crossterm::event::KeyCode;
+use sigscope::graph::{ArtifactKind, LoadState, NodeId, NodeKind};
+use sigscope::tui::theme::Theme;
+use sigscope::tui::verify::snapshot;
+use sigscope::tui::{AppOptions, Msg};
+
+use tui_support::*;
+
+fn demo(notation: Option<&std::path::Path>) -> Harness {
+    let mut options = AppOptions::new(Theme::resolve(None, true).unwrap());
+    options.no_color = true;
+    options.now = Some("2026-01-01T00:00:00Z".parse().unwrap());
+    options.notation_dir = notation.map(|p| p.to_path_buf());
+    options.open_options.registry = support::test_options();
+    let mut h = Harness::with(sigscope::demo::opened(), options);
+    if let Some(n) = notation {
+        h.send(Msg::PolicyLoaded(Box::new(snapshot(n))));
+    }
+    h.run_effects();
+    h
+}
+
+fn command(h: &mut Harness, line: &str) {
+    h.key(KeyCode::Char(':'));
+    h.chars(line);
+    h.key(KeyCode::Enter);
+    h.run_effects();
+}
+
+fn find_tag(h: &Harness, tag: &str) -> NodeId {
+    let mut stack = h.app.graph.roots.clone();
+    while let Some(id) = stack.pop() {
+        if matches!(&h.app.graph.node(id).kind, NodeKind::Tag { tag: t, .. } if t == tag) {
+            return id;
+        }
+        stack.extend(h.app.graph.node(id).children.iter().copied());
+    }
+    panic!("no tag {tag}")
+}
+
+#[test]
+fn open_takes_a_layout_from_the_demo_and_a_registry_from_a_layout_and_back_returns() {
+    let tmp = tempfile::tempdir().unwrap();
+    sigscope::demo::export(tmp.path()).unwrap();
+    let layout = tmp.path().join("layout");
+    let mut h = demo(None);
+    assert_eq!(h.app.target, sigscope::demo::opened().target);
+
+    command(&mut h, &format!("open {}", layout.display()));
+    assert_eq!(h.app.target, layout.display().to_string(), "{:?}", h.app.status);
+    assert!(h.app.source.name().contains(&layout.display().to_string()));
+    let tagged = format!("open {}:signed", layout.display());
+    command(&mut h, &tagged);
+    assert!(matches!(&h.app.graph.node(h.app.graph.roots[0]).kind, NodeKind::Tag { tag, .. } if tag == "signed"));
+
+    // A registry from a layout.
+    let server = support::Server::docker_registry();
+    command(&mut h, &format!("open {}", server.host));
+    assert_eq!(h.app.source.name(), server.host, "{:?}", h.app.status);
+    assert!(matches!(h.app.graph.node(h.app.graph.roots[0]).kind, NodeKind::Registry { .. }));
+
+    // A failed :open leaves what is shown in place and says why.
+    let before = h.app.target.clone();
+    command(&mut h, "open /nonexistent/sigscope/layout-that-is-not-there");
+    assert_eq!(h.app.target, before);
+    assert!(h.app.status.as_ref().unwrap().text.contains("cannot open"), "{:?}", h.app.status);
+
+    // Back through what was opened, then forward.
+    h.key(KeyCode::Char('['));
+    h.run_effects();
+    assert!(h.app.target.ends_with(":signed"), "{}", h.app.target);
+    h.key(KeyCode::Backspace);
+    h.run_effects();
+    assert_eq!(h.app.target, layout.display().to_string());
+    h.key(KeyCode::Char('['));
+    h.run_effects();
+    assert_eq!(h.app.target, sigscope::demo::opened().target);
+    assert!(matches!(h.app.graph.node(find_tag(&h, "signed")).load, LoadState::NotLoaded | LoadState::Loaded));
+    h.key(KeyCode::Char('['));
+    assert!(h.app.status.as_ref().unwrap().text.contains("nothing to go back to"));
+    h.key(KeyCode::Char(']'));
+    h.run_effects();
+    assert_eq!(h.app.target, layout.display().to_string());
+}
+
+#[test]
+fn expand_all_opens_and_loads_the_subtree_and_collapse_all_closes_it() {
+    let mut h = demo(None);
+    let tag = find_tag(&h, "signed");
+    h.select(tag);
+    h.key(KeyCode::Char('E'));
+    h.run_effects();
+    let image = h.child(tag, 0);
+    assert!(h.app.open.contains(&tag) && h.app.open.contains(&image));
+    let referrers = h.app.graph.node(image).children.clone();
+    assert!(referrers.len() >= 4, "the demo's signed image has its referrers loaded");
+    for r in &referrers {
+        assert!(h.app.graph.node(*r).load != LoadState::NotLoaded, "referrer {r} was loaded");
+    }
+    let rows_open = h.app.rows.len();
+    h.select(tag);
+    h.key(KeyCode::Char('C'));
+    assert!(!h.app.open.contains(&tag) && !h.app.open.contains(&image));
+    assert!(h.app.rows.len() < rows_open);
+}
+
+#[test]
+fn the_filter_matches_verdict_words_and_envelope_formats() {
+    let tmp = tempfile::tempdir().unwrap();
+    let notation = tmp.path().join("notation");
+    std::fs::create_dir_all(&notation).unwrap();
+    sigscope::demo::write_notation(&notation).unwrap();
+    let mut h = demo(Some(&notation));
+    // Open every tag so the signatures are on screen with their verdicts.
+    let root = h.app.graph.roots[0];
+    h.select(root);
+    h.key(KeyCode::Char('E'));
+    h.run_effects();
+
+    h.key(KeyCode::Char('/'));
+    h.chars("failed");
+    h.key(KeyCode::Enter);
+    // Nothing in the tampered image's label says "failed": only its verdict does.
+    let tampered = h.child(find_tag(&h, "tampered"), 0);
+    assert!(!sigscope::tui::label::node_text(&h.app.graph, tampered).contains("failed"));
+    assert!(h.app.filter.matches.contains(&tampered), "the tampered image matches its verdict word");
+    let signed = h.child(find_tag(&h, "signed"), 0);
+    assert!(!h.app.filter.matches.contains(&signed), "a verified image does not");
+    h.key(KeyCode::Esc);
+
+    h.key(KeyCode::Char('/'));
+    h.chars("cose");
+    h.key(KeyCode::Enter);
+    assert!(!h.app.filter.matches.is_empty(), "COSE signatures match their envelope format");
+    for &m in &h.app.filter.matches {
+        let a = h.app.graph.node(m).artifact().expect("only signatures match");
+        assert_eq!(a.kind, ArtifactKind::NotationSignature);
+    }
+    // n past the last match wraps, and says so.
+    let n = h.app.filter.ordered.len();
+    for _ in 0..n {
+        h.key(KeyCode::Char('n'));
+    }
+    let toast = h.app.toast.clone().map(|t| t.text).unwrap_or_default();
+    assert!(toast.contains("wrapped"), "{toast:?} after {n} matches");
+}
+
+#[test]
+fn tags_are_in_version_order_and_referrers_grouped_by_kind() {
+    let server = support::Server::docker_registry();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let client = sigscope::source::registry::RegistryClient::new(&server.host, support::test_options()).unwrap();
+    rt.block_on(async {
+        for tag in ["v1.10", "v1.9", "v2", "latest"] {
+            support::fixtures::push_image(&client, "app", tag, "amd64").await;
+        }
+    });
+    let opened = sigscope::open::open(
+        &format!("{}/app", server.host),
+        &sigscope::open::OpenOptions { oci_layout: false, registry: support::test_options() },
+    )
+    .unwrap();
+    let mut options = AppOptions::new(Theme::resolve(None, true).unwrap());
+    options.no_color = true;
+    let mut h = Harness::with(opened, options);
+    h.run_effects();
+    let repo = h.app.graph.roots[0];
+    let tags: Vec<String> = h
+        .app
+        .graph
+        .node(repo)
+        .children
+        .iter()
+        .map(|&c| match &h.app.graph.node(c).kind {
+            NodeKind::Tag { tag, .. } => tag.clone(),
+            k => panic!("{k:?}"),
+        })
+        .collect();
+    assert_eq!(tags, ["latest", "v1.9", "v1.10", "v2"]);
+
+    // The demo's signed image: signatures, then SBOMs, then attestations.
+    let mut h = demo(None);
+    let tag = find_tag(&h, "signed");
+    h.select(tag);
+    h.key(KeyCode::Char('l'));
+    h.run_effects();
+    let image = h.child(tag, 0);
+    let groups: Vec<u8> = h
+        .app
+        .graph
+        .node(image)
+        .children
+        .iter()
+        .map(|&c| match h.app.graph.node(c).artifact().unwrap().kind {
+            k if k.is_signature() => 0,
+            k if k.is_sbom() => 1,
+            ArtifactKind::InTotoAttestation | ArtifactKind::CosignAttestation => 2,
+            _ => 3,
+        })
+        .collect();
+    let mut sorted = groups.clone();
+    sorted.sort();
+    assert_eq!(groups, sorted, "grouped by kind");
+    assert!(groups.contains(&0) && groups.contains(&1));
+}
