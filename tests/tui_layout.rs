@@ -168,18 +168,28 @@ fn a_tag_row_names_the_digest_its_verdict_is_for() {
 }
 
 #[test]
-fn rows_never_overflow_their_panel_at_any_width() {
-    let r = rows();
-    for w in [40, 55, 79, 80, 99, 100, 101, 140] {
-        let t = r.h.render(w, 24);
-        let tree = r.h.app.last_frame.tree.get();
+fn at_any_width_a_row_that_reaches_the_border_ends_in_an_ellipsis() {
+    let tree_lines = |h: &Harness, w: u16| {
+        let t = h.render(w, 24);
+        let tree = h.app.last_frame.tree.get();
         let buf = t.backend().buffer();
-        for y in tree.y..tree.bottom() {
-            // The right border is intact on every tree line: nothing was drawn over it.
-            let border = buf[(tree.right(), y)].symbol();
-            assert!(["┃", "│"].contains(&border), "at {w}, line {y}: {border:?}\n{}", screen_text(&t));
+        let lines: Vec<String> = (tree.y..tree.bottom())
+            .map(|y| (tree.x..tree.right()).map(|x| buf[(x, y)].symbol()).collect::<String>())
+            .collect();
+        (lines, screen_text(&t))
+    };
+    let sc = supply_chain();
+    let r = rows();
+    for h in [&sc.h, &r.h] {
+        let (whole, _) = tree_lines(h, 250);
+        for w in [40, 55, 79, 80, 99, 100, 101, 140] {
+            let (lines, screen) = tree_lines(h, w);
+            for (i, l) in lines.iter().enumerate() {
+                // Either the row fits (it is the whole row) or its last column says it was cut.
+                let fits = l.trim_end() == whole[i].trim_end();
+                assert!(fits || l.ends_with('…'), "at {w}, row {i} is cut without a mark:\n{screen}");
+            }
         }
-        let _ = r.image;
     }
 }
 
