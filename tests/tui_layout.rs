@@ -507,3 +507,25 @@ fn the_message_log_shows_a_long_error_whole() {
     sc.h.key(KeyCode::Esc);
     assert_eq!(sc.h.app.mode, Mode::Normal);
 }
+
+#[test]
+fn prompts_show_the_cursor_where_it_is_and_a_long_line_keeps_it_in_view() {
+    let mut sc = supply_chain();
+    sc.h.key(KeyCode::Char('/'));
+    sc.h.chars("signature");
+    for _ in 0..3 {
+        sc.h.key(KeyCode::Left);
+    }
+    let bottom = row_text(&sc.h.render(80, 24), 23);
+    assert!(bottom.contains("/signat█ure"), "{bottom:?}");
+    sc.h.key(KeyCode::Esc);
+
+    let long = format!("open registry.example/{}:v1", "very-long-repository-name/".repeat(8));
+    sc.h.key(KeyCode::Char(':'));
+    sc.h.chars(&long);
+    for w in [40, 80, 120] {
+        let bottom = row_text(&sc.h.render(w, 24), 23);
+        assert!(bottom.starts_with(" :…"), "the start goes, marked: {bottom:?}");
+        assert!(bottom.contains("name/:v1█"), "the cursor and what is just before it stay: {bottom:?}");
+    }
+}

@@ -4,13 +4,14 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::widgets::Paragraph;
-use unicode_width::UnicodeWidthStr;
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use crate::sanitize::{clip, sanitize};
 
 use super::super::app::{App, Level, Mode};
 use super::super::keymap::Action;
 use super::super::label::Spans;
+use super::super::prompt::Prompt;
 use super::super::theme::Token;
 use super::{fit, line};
 
@@ -35,32 +36,43 @@ fn key_hint(keep: u8, key: impl Into<String>, desc: impl Into<String>) -> Piece 
     piece(keep, vec![(Token::HintKey, key.into()), (Token::HintDesc, format!(" {}", desc.into()))])
 }
 
-fn left(app: &App) -> Vec<Piece> {
+/// The line being typed with the cursor where it is. Too long for `room`, it loses its start
+/// (marked `…`), never the cursor.
+fn prompt(prefix: &str, input: &Prompt, room: usize) -> Piece {
+    let (before, after) = input.split();
+    let (mut before, after) = (sanitize(before).into_owned(), sanitize(after).into_owned());
+    let fixed = prefix.width() + CURSOR.width();
+    let mut spans = vec![(Token::HintKey, prefix.to_string())];
+    if fixed + before.width() > room {
+        let keep = room.saturating_sub(fixed + 1);
+        let mut tail: Vec<char> = Vec::new();
+        let mut w = 0;
+        for c in before.chars().rev() {
+            w += c.width().unwrap_or(0);
+            if w > keep {
+                break;
+            }
+            tail.push(c);
+        }
+        before = tail.into_iter().rev().collect();
+        spans.push((Token::Muted, "…".into()));
+    }
+    spans.extend([(Token::Text, before), (Token::Text, CURSOR.into()), (Token::Text, after)]);
+    piece(ALWAYS, spans)
+}
+
+fn left(app: &App, room: usize) -> Vec<Piece> {
     match &app.mode {
         Mode::Filter => {
             let n = app.filter.matches.len();
             vec![
-                piece(
-                    ALWAYS,
-                    vec![
-                        (Token::HintKey, "/".into()),
-                        (Token::Text, sanitize(&app.filter.query).into_owned()),
-                        (Token::Text, CURSOR.into()),
-                    ],
-                ),
+                prompt("/", &app.filter_input, room),
                 piece(20, vec![(Token::Muted, format!("{n} match{}", if n == 1 { "" } else { "es" }))]),
                 piece(10, vec![(Token::HintDesc, "Enter keep · Esc clear".into())]),
             ]
         }
         Mode::Command(cmd) => vec![
-            piece(
-                ALWAYS,
-                vec![
-                    (Token::HintKey, ":".into()),
-                    (Token::Text, sanitize(cmd).into_owned()),
-                    (Token::Text, CURSOR.into()),
-                ],
-            ),
+            prompt(":", cmd, room),
             piece(10, vec![(Token::HintDesc, "open TARGET · theme NAME · quit".into())]),
             piece(20, vec![(Token::HintDesc, "Enter run · Esc cancel".into())]),
         ],
@@ -157,7 +169,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     let right_width: usize = right.iter().map(|(_, s)| s.width()).sum();
     // A column of margin on each side of the left part.
     let room = usize::from(area.width).saturating_sub(right_width + 2);
-    let left = fit_pieces(left(app), room);
+    let left = fit_pieces(left(app, room), room);
     let used = 1 + left.iter().map(|(_, s)| s.width()).sum::<usize>();
     let mut spans = vec![(Token::Statusbar, " ".to_string())];
     spans.extend(left);
