@@ -307,3 +307,39 @@ fn json_output_carries_registry_errors_as_tree_does() {
     let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out:?}"));
     assert!(v["error"].as_str().unwrap().contains("trustpolicy"), "{v}");
 }
+
+/// Issue 8 (CLI): a trust policy that cannot be used names its file, whichever of the two
+/// names it has, in `verify` (text and JSON) and in `TrustPolicy::load` (what the TUI shows).
+#[test]
+fn a_bad_trust_policy_names_its_file() {
+    let dir = export_demo();
+    let d = dir.path().join("d");
+    let notation = d.join("notation");
+    let layout = format!("{}:signed", d.join("layout").display());
+    let oci = notation.join("trustpolicy.oci.json");
+    let good = std::fs::read_to_string(&oci).unwrap();
+    let cases = [
+        ("{", "malformed"),
+        ("{\"version\": \"1.0\", \"trustPolicies\": []}", "no statements"),
+        ("{\"version\": \"2.0\", \"trustPolicies\": []}", "version"),
+        (good.replace("\"strict\"", "\"paranoid\"").leak(), "paranoid"),
+    ];
+    for (file, other) in [(oci.clone(), None), (notation.join("trustpolicy.json"), Some(&oci))] {
+        if let Some(other) = other {
+            std::fs::remove_file(other).unwrap();
+        }
+        for (text, why) in cases {
+            std::fs::write(&file, text).unwrap();
+            let shown = file.display().to_string();
+            let (code, _, err) =
+                sigscope(&["verify", "--oci-layout", &layout, "--notation-dir", notation.to_str().unwrap()]);
+            assert_eq!(code, 2, "{err}");
+            assert!(err.contains(&shown) && err.contains(why), "{why}: {err}");
+            let (code, v) = verify_json(&layout, &notation, &["--oci-layout"]);
+            assert_eq!(code, 2);
+            assert!(v["error"].as_str().unwrap().contains(&shown), "{v}");
+            let e = sigscope::trust::policy::TrustPolicy::load(&notation).unwrap_err();
+            assert!(e.to_string().contains(&shown), "{e}");
+        }
+    }
+}

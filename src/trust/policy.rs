@@ -48,8 +48,9 @@ pub enum PolicyError {
     Missing { dir: String },
     #[error("{path}: {detail}")]
     Io { path: String, detail: String },
-    #[error("malformed trust policy: {detail}")]
-    Malformed { detail: String },
+    /// `file`: the policy file, when the text came from one ([`TrustPolicy::load`]).
+    #[error("malformed trust policy{}: {detail}", .file.as_deref().map(|f| format!(" {f}")).unwrap_or_default())]
+    Malformed { detail: String, file: Option<String> },
     #[error("trust policy version {found:?} is not supported; the only version is \"1.0\"")]
     UnsupportedVersion { found: String },
     #[error("trust policy has no statements; add at least one to trustPolicies")]
@@ -62,11 +63,26 @@ pub enum PolicyError {
         "registry scope {scope:?} is in statements {first:?} and {second:?}; a scope may belong to one statement only"
     )]
     DuplicateScope { scope: String, first: String, second: String },
+    /// Any other error of a policy read from a file, with the file: the user may not know which
+    /// of the two names, in which directory, is in force.
+    #[error("{path}: {error}")]
+    InFile { path: String, error: Box<PolicyError> },
 }
 
 impl PolicyError {
+    /// The error of a policy read from `path`, saying so.
+    fn in_file(self, path: &Path) -> PolicyError {
+        let path = path.display().to_string();
+        match self {
+            PolicyError::Malformed { detail, .. } => PolicyError::Malformed { detail, file: Some(path) },
+            e @ (PolicyError::Missing { .. } | PolicyError::Io { .. } | PolicyError::InFile { .. }) => e,
+            e => PolicyError::InFile { path, error: Box::new(e) },
+        }
+    }
+
     pub fn statement(&self) -> Option<&str> {
         match self {
+            PolicyError::InFile { error, .. } => error.statement(),
             PolicyError::Invalid { statement, .. } => Some(statement),
             PolicyError::DuplicateName { name } => Some(name),
             PolicyError::DuplicateScope { second, .. } => Some(second),
@@ -76,6 +92,7 @@ impl PolicyError {
 
     pub fn field(&self) -> Option<PolicyField> {
         match self {
+            PolicyError::InFile { error, .. } => error.field(),
             PolicyError::Invalid { field, .. } => Some(*field),
             PolicyError::DuplicateName { .. } => Some(PolicyField::Name),
             PolicyError::DuplicateScope { .. } => Some(PolicyField::RegistryScopes),
@@ -360,13 +377,13 @@ impl TrustPolicy {
                 continue;
             };
             let text = String::from_utf8(bytes).map_err(|e| io(format!("not UTF-8 text ({})", e.utf8_error())))?;
-            return TrustPolicy::parse(&text);
+            return TrustPolicy::parse(&text).map_err(|e| e.in_file(&path));
         }
         Err(PolicyError::Missing { dir: notation_dir.display().to_string() })
     }
 
     pub fn parse(json: &str) -> Result<TrustPolicy, PolicyError> {
-        let malformed = |e: serde_json::Error| PolicyError::Malformed { detail: e.to_string() };
+        let malformed = |e: serde_json::Error| PolicyError::Malformed { detail: e.to_string(), file: None };
         // Typed deserialisation keeps the last of two equal keys in maps and ignores
         // repeats of unknown fields; a repeated key is ambiguous, so refuse it anywhere.
         reject_duplicate_keys(json.as_bytes()).map_err(malformed)?;
