@@ -82,9 +82,14 @@ impl Tmux {
     }
 
     fn start_named(name: &str, command: &str) -> Tmux {
+        Tmux::start_sized(name, command, 120, 30)
+    }
+
+    fn start_sized(name: &str, command: &str, width: u16, height: u16) -> Tmux {
         let session = format!("sigscope-test-{}-{name}", std::process::id());
+        let (w, h) = (width.to_string(), height.to_string());
         let ok = Command::new("tmux")
-            .args(["new-session", "-d", "-s", &session, "-x", "120", "-y", "30", "bash", "--norc", "--noprofile"])
+            .args(["new-session", "-d", "-s", &session, "-x", &w, "-y", &h, "bash", "--norc", "--noprofile"])
             .env("NO_COLOR", "1")
             .status()
             .unwrap()
@@ -223,5 +228,54 @@ fn live_policy_in_tmux() {
     assert!(screen.contains("lenient"), "{screen}");
     t.wait_until("the last good verdict", |s| image_row(s).contains("! warnings"));
     t.keys(&["q"]);
+    t.wait_until("the exit", |s| s.lines().any(|l| l.starts_with("EXIT=0")));
+}
+
+/// The demo as a newcomer opens it, at 80×24 (the size most terminals open at): the hint bar
+/// keeps `? help` and `q quit`, every tag row carries its verdict, `Y` reaches tmux's
+/// clipboard through plain OSC 52, and Ctrl-Z suspends to the shell and `fg` comes back.
+#[test]
+fn the_demo_at_80x24_in_tmux() {
+    assert!(have_tmux(), "tmux is needed for the real-terminal test: apt-get install tmux (scripts/test.sh does)");
+    let dir = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_sigscope");
+    std::fs::write(dir.path().join("config.toml"), "").unwrap();
+    let run = format!(
+        // Alone on the line: a job stopped inside a list would let the shell run the rest.
+        "SIGSCOPE_CONFIG={0}/config.toml XDG_DATA_HOME={0}/data XDG_CACHE_HOME={0}/cache {bin}",
+        dir.path().display()
+    );
+    let t = Tmux::start_sized("small", &run, 80, 24);
+    let _ = Command::new("tmux").args(["set-option", "-s", "set-clipboard", "on"]).status();
+    let tag_row =
+        |s: &str, tag: &str| s.lines().find(|l| l.contains(&format!("tag {tag}"))).unwrap_or_default().to_string();
+    let screen = t.wait_until("every tag's verdict", |s| {
+        ["multiarch", "signed", "unsigned", "tampered", "expired", "untrusted"]
+            .iter()
+            .all(|tag| ["✓", "✗", "-", "!"].iter().any(|g| tag_row(s, tag).contains(g)))
+            && !s.contains("verifying")
+    });
+    assert!(tag_row(&screen, "signed").contains("✓"), "{screen}");
+    assert!(tag_row(&screen, "multiarch").contains("✓"), "{screen}");
+    assert!(tag_row(&screen, "tampered").contains("✗"), "{screen}");
+    assert!(tag_row(&screen, "unsigned").contains("unsigned"), "{screen}");
+    let bottom = screen.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or_default();
+    assert!(bottom.contains("? help") && bottom.contains("q quit"), "hint bar at 80 columns: {bottom:?}\n{screen}");
+
+    // Y copies the selected tag's reference; tmux keeps what OSC 52 sent in a paste buffer.
+    t.keys(&["j", "Y"]);
+    let screen = t.wait_for("clipboard");
+    let buffer = Command::new("tmux").args(["show-buffer"]).output().unwrap();
+    let buffer = String::from_utf8_lossy(&buffer.stdout).into_owned();
+    assert!(buffer.starts_with("demo:"), "tmux received {buffer:?}; screen:\n{screen}");
+
+    // Ctrl-Z gives the shell back; fg brings the same screen back.
+    t.keys(&["C-z"]);
+    t.wait_until("the shell", |s| s.contains("Stopped"));
+    t.keys(&["fg", "Enter"]);
+    t.wait_until("the tree again", |s| tag_row(s, "signed").contains("✓") && !s.contains("Stopped"));
+    t.keys(&["q"]);
+    t.wait_until("the shell prompt", |s| !s.contains("Tree ·"));
+    t.keys(&["echo EXIT=$?", "Enter"]);
     t.wait_until("the exit", |s| s.lines().any(|l| l.starts_with("EXIT=0")));
 }

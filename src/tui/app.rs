@@ -501,6 +501,11 @@ impl App {
         self.dirty = false;
     }
 
+    /// Asks for a frame although nothing changed (the terminal lost what was on it).
+    pub fn redraw(&mut self) {
+        self.dirty = true;
+    }
+
     /// When a `Tick` is next needed: for the toast to go away, or for row ages to move on.
     pub fn next_wakeup(&self) -> Option<Instant> {
         let age = (!self.fetched_at.is_empty()).then_some(self.next_age_tick);

@@ -195,7 +195,12 @@ fn perform(app: &mut App, runner: &mut effects::Effects, guard: &mut terminal::T
                 clipboard::copy(guard.terminal.backend_mut(), &text).err().map(|e| format!("copy failed: {e}"))
             }
             Some(Effect::SetMouse(on)) => guard.set_mouse(on).err().map(|e| format!("cannot switch the mouse: {e}")),
-            Some(Effect::Suspend) => guard.suspend().err().map(|e| format!("cannot suspend: {e}")),
+            Some(Effect::Suspend) => {
+                let failed = guard.suspend().err().map(|e| format!("cannot suspend: {e}"));
+                // Back from the shell: the screen was cleared and must be painted whole.
+                app.redraw();
+                failed
+            }
             Some(_) => None,
         };
         if let Some(text) = failure {

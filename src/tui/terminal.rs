@@ -6,7 +6,9 @@ use std::io::{self, Stdout, Write};
 use std::sync::Once;
 
 use crossterm::event::{DisableBracketedPaste, DisableMouseCapture, EnableMouseCapture};
-use crossterm::terminal::{EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode};
+use crossterm::terminal::{
+    Clear, ClearType, EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
 use crossterm::{cursor, execute};
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
@@ -99,8 +101,13 @@ impl TerminalGuard {
         if self.mouse {
             execute!(out, EnableMouseCapture)?;
         }
-        // The shell drew over the screen: the next frame must paint every cell.
-        self.terminal.clear()
+        // The shell drew over the screen: the next frame must paint every cell. Not
+        // `Terminal::clear`, which asks the terminal for the cursor position, and the answer
+        // would be eaten by the input reader: wipe the screen, then tell ratatui it is blank
+        // by drawing a blank frame, so the next real frame writes every cell.
+        execute!(out, Clear(ClearType::All))?;
+        self.terminal.draw(|f| f.render_widget(ratatui::widgets::Clear, f.area()))?;
+        Ok(())
     }
 }
 
