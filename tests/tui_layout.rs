@@ -94,7 +94,6 @@ struct Rows {
     h: Harness,
     long: NodeId,
     short: NodeId,
-    image: NodeId,
 }
 
 fn rows() -> Rows {
@@ -127,7 +126,7 @@ fn rows() -> Rows {
     let failed = Verdict::Failed { check: Some(CheckKind::Integrity), reason: "bad".into() };
     h.app.vs.results.insert(image, report(&digest(40), failed));
     h.select(repo);
-    Rows { h, long, short, image }
+    Rows { h, long, short }
 }
 
 #[test]
