@@ -1,24 +1,36 @@
 //! The graph as a report: nested JSON in the shape of `oras discover --format json`, and the
 //! same tree as text. `manifests` holds referrers (as oras does); an index's own entries are in
 //! `platforms`.
+//!
+//! The JSON (`tree -o json`) is one node at the top level, whatever TARGET named; every node
+//! says what it is in `type`:
+//! - `registry`: `{type, registry, repositories: [node], error?}`
+//! - `repository`: `{type, repository, tags: [node], error?}`
+//! - `tag`, one that did not resolve: `{type, reference, tag, error}` (a resolved tag is the
+//!   artifact it names, with the tag in `tags`)
+//! - `artifact`: `{type, reference, mediaType, digest, size, artifactType?, annotations, kind,
+//!   label, tags?, platform?, via?, viaTag?, error?, platforms?, manifests}`. `kind` is a stable
+//!   token (`image`, `index`, `notation-signature`, `spdx-sbom`, …), `label` its display words;
+//!   `via` how a referrer was found (`referrers-api`, `tag-schema`, `cosign-tag`), `viaTag` the
+//!   cosign tag for `cosign-tag`.
 
 use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
-use crate::graph::{Graph, LoadState, MAX_DEPTH, NodeId, NodeKind, Role};
+use crate::graph::{ArtifactKind, Graph, LoadState, MAX_DEPTH, NodeId, NodeKind, Role, Via};
 use crate::oci::Platform;
 use crate::sanitize::sanitize;
 use crate::source::Source;
 
 #[derive(Debug, Clone, Serialize)]
-#[serde(untagged)]
+#[serde(tag = "type", rename_all = "kebab-case")]
 pub enum ReportNode {
     Registry(RegistryReport),
     Repository(RepositoryReport),
     Artifact(Box<ArtifactReport>),
-    /// A tag that could not be resolved, or any node that failed before it had a digest.
-    Unresolved(UnresolvedReport),
+    /// A tag that could not be resolved (a resolved one is reported as its artifact).
+    Tag(TagReport),
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -38,9 +50,29 @@ pub struct RepositoryReport {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct UnresolvedReport {
+pub struct TagReport {
     pub reference: String,
+    pub tag: String,
     pub error: String,
+}
+
+/// How a referrer was found, as a token; the cosign tag is [`ArtifactReport::via_tag`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ViaToken {
+    ReferrersApi,
+    TagSchema,
+    CosignTag,
+}
+
+impl ViaToken {
+    fn of(via: &Via) -> (ViaToken, Option<String>) {
+        match via {
+            Via::ReferrersApi => (ViaToken::ReferrersApi, None),
+            Via::TagSchema => (ViaToken::TagSchema, None),
+            Via::CosignTag(tag) => (ViaToken::CosignTag, Some(tag.clone())),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -53,13 +85,17 @@ pub struct ArtifactReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub artifact_type: Option<String>,
     pub annotations: BTreeMap<String, String>,
-    pub kind: String,
+    /// A stable token for scripts (kebab-case), where [`Self::label`] is for people.
+    pub kind: ArtifactKind,
+    pub label: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub platform: Option<Platform>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub via: Option<String>,
+    pub via: Option<ViaToken>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub via_tag: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -99,10 +135,11 @@ fn report_at(graph: &Graph, source: &dyn Source, id: NodeId, level: usize) -> Re
             tags: children(),
             error: error(),
         }),
-        NodeKind::Tag { .. } => match (node.children.first(), &cut) {
+        NodeKind::Tag { tag, .. } => match (node.children.first(), &cut) {
             (Some(&child), None) => report_at(graph, source, child, level + 1),
-            _ => ReportNode::Unresolved(UnresolvedReport {
+            _ => ReportNode::Tag(TagReport {
                 reference: graph.reference(source, id),
+                tag: tag.clone(),
                 error: error().unwrap_or_else(|| "not loaded".into()),
             }),
         },
@@ -117,6 +154,13 @@ fn report_at(graph: &Graph, source: &dyn Source, id: NodeId, level: usize) -> Re
                 }
             }
             let d = &a.descriptor;
+            let (via, via_tag) = match &a.role {
+                Role::Referrer(v) => {
+                    let (token, tag) = ViaToken::of(v);
+                    (Some(token), tag)
+                }
+                _ => (None, None),
+            };
             let media_type = match (&a.manifest, d.media_type.is_empty()) {
                 (Some(m), true) => m.descriptor.media_type.clone(),
                 _ => d.media_type.clone(),
@@ -131,13 +175,12 @@ fn report_at(graph: &Graph, source: &dyn Source, id: NodeId, level: usize) -> Re
                     .clone()
                     .or_else(|| a.manifest.as_ref().and_then(|m| m.manifest.artifact_type.clone())),
                 annotations: a.annotations().clone(),
-                kind: a.kind.label().to_string(),
+                kind: a.kind,
+                label: a.kind.label().to_string(),
                 tags: node.tags.clone(),
                 platform: d.platform.clone(),
-                via: match &a.role {
-                    Role::Referrer(v) => Some(v.to_string()),
-                    _ => None,
-                },
+                via,
+                via_tag,
                 error: error(),
                 platforms,
                 manifests,
@@ -426,5 +469,57 @@ mod tests {
         assert!(render_text(&g, source.as_ref(), &[0]).contains("deeper nodes not shown"));
         let r = report(&g, source.as_ref(), 0);
         assert!(crate::json_out::to_string(&r).unwrap().contains("deeper nodes not shown"));
+    }
+
+    /// Issue 8 (CLI): each node of the JSON says what it is; a referrer found through the tag
+    /// schema says so by token, with no cosign tag beside it.
+    #[test]
+    fn every_node_says_its_type_and_how_a_referrer_was_found() {
+        let source = crate::demo::opened().source;
+        let mut g = Graph::new();
+        let mut push = |kind: NodeKind, parent: Option<NodeId>, load: LoadState| {
+            g.nodes.push(Node { kind, parent, children: vec![], load, tags: vec![], depth: 0 });
+            let id = g.nodes.len() - 1;
+            if let Some(p) = parent {
+                g.nodes[p].children.push(id);
+            }
+            id
+        };
+        let artifact = |i: usize, role: Role| {
+            NodeKind::Artifact(ArtifactNode {
+                repository: "app".into(),
+                descriptor: Descriptor { digest: format!("sha256:{i:064x}"), ..Default::default() },
+                kind: ArtifactKind::SpdxSbom,
+                role,
+                manifest: None,
+            })
+        };
+        let registry = push(NodeKind::Registry { host: "r.example".into() }, None, LoadState::Loaded);
+        let repo = push(NodeKind::Repository { name: "app".into() }, Some(registry), LoadState::Loaded);
+        push(
+            NodeKind::Tag { repository: "app".into(), tag: "gone".into() },
+            Some(repo),
+            LoadState::Failed("boom".into()),
+        );
+        let tag = push(NodeKind::Tag { repository: "app".into(), tag: "v1".into() }, Some(repo), LoadState::Loaded);
+        let image = push(artifact(1, Role::Root), Some(tag), LoadState::Loaded);
+        push(artifact(2, Role::Referrer(Via::TagSchema)), Some(image), LoadState::Loaded);
+        g.roots.push(registry);
+
+        let v: serde_json::Value =
+            serde_json::from_str(&crate::json_out::to_string(&report(&g, source.as_ref(), registry)).unwrap()).unwrap();
+        assert_eq!(v["type"], "registry");
+        let repo = &v["repositories"][0];
+        assert_eq!(repo["type"], "repository");
+        assert_eq!((&repo["tags"][0]["type"], &repo["tags"][0]["tag"]), (&"tag".into(), &"gone".into()));
+        assert_eq!(repo["tags"][0]["error"], "boom");
+        let image = &repo["tags"][1];
+        assert_eq!(image["type"], "artifact");
+        let sbom = &image["manifests"][0];
+        assert_eq!(
+            (&sbom["kind"], &sbom["label"], &sbom["via"]),
+            (&"spdx-sbom".into(), &"SPDX SBOM".into(), &"tag-schema".into())
+        );
+        assert!(sbom.get("viaTag").is_none(), "{sbom}");
     }
 }

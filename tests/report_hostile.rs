@@ -383,7 +383,7 @@ fn fifty_thousand_referrers_of_one_image_are_all_listed() {
     assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
     let manifests = v["manifests"].as_array().unwrap();
     assert_eq!(manifests.len(), 50_000);
-    assert!(manifests.iter().all(|m| m["kind"] == "Notation signature" && m.get("error").is_none()));
+    assert!(manifests.iter().all(|m| m["kind"] == "notation-signature" && m.get("error").is_none()));
 
     let run = sigscope(&["tree", "--oci-layout", &target]);
     assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);

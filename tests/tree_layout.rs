@@ -118,11 +118,11 @@ fn json_lists_referrers_and_nested_referrers() {
     want.sort();
     assert_eq!(digests(&v["manifests"]), want);
     let sbom_node = v["manifests"].as_array().unwrap().iter().find(|n| n["digest"] == sbom["digest"]).unwrap();
-    assert_eq!(sbom_node["kind"], "SPDX SBOM");
+    assert_eq!(sbom_node["kind"], "spdx-sbom");
     assert_eq!(sbom_node["artifactType"], "application/spdx+json");
-    assert_eq!(sbom_node["via"], "referrers API");
+    assert_eq!(sbom_node["via"], "referrers-api");
     assert_eq!(digests(&sbom_node["manifests"]), vec![sbom_sig["digest"].as_str().unwrap().to_string()]);
-    assert_eq!(sbom_node["manifests"][0]["kind"], "Notation signature");
+    assert_eq!(sbom_node["manifests"][0]["kind"], "notation-signature");
     assert!(sbom_node["reference"].as_str().unwrap().ends_with(&format!("@{}", sbom["digest"].as_str().unwrap())));
 
     // --depth 1 stops below the first level of referrers; --artifact-type filters them.
@@ -262,4 +262,65 @@ fn a_missing_tag_or_digest_in_a_layout_is_not_a_network_error() {
     let (code, _, err) = sigscope(&["tree", "--oci-layout", &layout]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("index.json"), "{err}");
+}
+
+/// Issue 8 (CLI): the JSON of `tree` for machines. Every node says what it is in `type`
+/// (registry, repository, tag, artifact); an artifact's `kind` is a stable token beside its
+/// display `label`; `via` is a token, and the cosign tag a referrer was found by is a field
+/// of its own.
+#[test]
+fn json_nodes_carry_a_type_a_kind_token_and_a_via_token() {
+    let dir = tempfile::tempdir().unwrap();
+    sigscope::demo::export(&dir.path().join("d")).unwrap();
+    let layout = dir.path().join("d/layout").display().to_string();
+
+    let (code, out, err) = sigscope(&["tree", "--oci-layout", &format!("{layout}:signed"), "-o", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!((&v["type"], &v["kind"], &v["label"]), (&json!("artifact"), &json!("image"), &json!("image")));
+    assert!(v.get("via").is_none() && v.get("viaTag").is_none(), "a root is found by no referrer lookup");
+    let referrers = v["manifests"].as_array().unwrap();
+    let mut kinds: Vec<(&str, &str)> =
+        referrers.iter().map(|m| (m["kind"].as_str().unwrap(), m["label"].as_str().unwrap())).collect();
+    kinds.sort();
+    assert_eq!(
+        kinds,
+        [
+            ("cosign-signature", "cosign signature"),
+            ("cyclone-dx-sbom", "CycloneDX SBOM"),
+            ("in-toto-attestation", "in-toto attestation"),
+            ("notation-signature", "Notation signature"),
+            ("notation-signature", "Notation signature"),
+            ("spdx-sbom", "SPDX SBOM"),
+        ]
+    );
+    for m in referrers {
+        assert_eq!(m["type"], "artifact", "{m}");
+        if m["kind"] == "cosign-signature" {
+            assert_eq!(m["via"], "cosign-tag");
+            let tag = format!("sha256-{}.sig", &v["digest"].as_str().unwrap()[7..]);
+            assert_eq!(m["viaTag"], tag.as_str());
+        } else {
+            assert_eq!(m["via"], "referrers-api");
+            assert!(m.get("viaTag").is_none(), "{m}");
+        }
+    }
+
+    // A repository, its tags resolved to artifacts.
+    let (code, out, err) = sigscope(&["tree", "--oci-layout", &layout, "-o", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["type"], "repository");
+    let tags = v["tags"].as_array().unwrap();
+    assert_eq!(tags.len(), 6);
+    assert!(tags.iter().all(|t| t["type"] == "artifact"), "{v:#}");
+    let multi = tags.iter().find(|t| t["tags"] == json!(["multiarch"])).unwrap();
+    assert_eq!(multi["kind"], "index");
+    assert!(multi["platforms"].as_array().unwrap().iter().all(|p| p["type"] == "artifact" && p["kind"] == "image"));
+
+    // A tag that does not resolve is a tag node with its name.
+    let (_, out, _) = sigscope(&["tree", "--oci-layout", &format!("{layout}:nope"), "-o", "json"]);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!((&v["type"], &v["tag"]), (&json!("tag"), &json!("nope")), "{v}");
+    assert!(v["error"].as_str().unwrap().contains("not found"));
 }

@@ -69,15 +69,16 @@ fn check_image_graph(server: &Server, f: &Fixture, via_index: &str) {
     let mut want = vec![
         (f.signature.digest.clone(), via_index.to_string()),
         (f.sbom.digest.clone(), via_index.to_string()),
-        (f.cosign.digest.clone(), format!("cosign tag {}", f.cosign_tag)),
+        (f.cosign.digest.clone(), "cosign-tag".to_string()),
     ];
     want.sort();
     assert_eq!(referrers(&v), want);
     let by_digest = |d: &str| v["manifests"].as_array().unwrap().iter().find(|n| n["digest"] == d).unwrap().clone();
-    assert_eq!(by_digest(&f.signature.digest)["kind"], "Notation signature");
-    assert_eq!(by_digest(&f.cosign.digest)["kind"], "cosign signature");
+    assert_eq!(by_digest(&f.signature.digest)["kind"], "notation-signature");
+    assert_eq!(by_digest(&f.cosign.digest)["kind"], "cosign-signature");
+    assert_eq!(by_digest(&f.cosign.digest)["viaTag"], f.cosign_tag.as_str());
     let sbom = by_digest(&f.sbom.digest);
-    assert_eq!(sbom["kind"], "SPDX SBOM");
+    assert_eq!(sbom["kind"], "spdx-sbom");
     assert_eq!(referrers(&sbom), vec![(f.sbom_signature.digest.clone(), via_index.to_string())]);
 
     let idx = json(&["tree", &format!("{}/demo/app:multi", server.host), "-o", "json"]);
@@ -142,7 +143,7 @@ fn distribution_tag_schema_through_the_binary() {
     let server = Server::docker_registry();
     let f = seeded(&server);
     assert!(!f.native_referrers);
-    check_image_graph(&server, &f, "tag schema");
+    check_image_graph(&server, &f, "tag-schema");
     check_registry_graph(&server, &f);
     let gets = logged_gets(&server);
     assert_each_digest_fetched_once(&gets);
@@ -156,7 +157,7 @@ fn ferro_referrers_api_through_the_binary() {
     let server = Server::ferro();
     let f = seeded(&server);
     assert!(f.native_referrers);
-    check_image_graph(&server, &f, "referrers API");
+    check_image_graph(&server, &f, "referrers-api");
     check_registry_graph(&server, &f);
     let gets = logged_gets(&server);
     assert_each_digest_fetched_once(&gets);
@@ -170,7 +171,7 @@ fn ferro_referrers_api_through_the_binary() {
         "--artifact-type",
         "application/spdx+json",
     ]);
-    assert_eq!(referrers(&filtered), vec![(f.sbom.digest.clone(), "referrers API".to_string())]);
+    assert_eq!(referrers(&filtered), vec![(f.sbom.digest.clone(), "referrers-api".to_string())]);
 }
 
 #[test]
@@ -221,24 +222,24 @@ fn demo_export_layout_has_the_designed_graph() {
     assert_eq!(
         kinds(&signed),
         vec![
-            "CycloneDX SBOM",
-            "Notation signature",
-            "Notation signature",
-            "SPDX SBOM",
-            "cosign signature",
-            "in-toto attestation"
+            "cosign-signature",
+            "cyclone-dx-sbom",
+            "in-toto-attestation",
+            "notation-signature",
+            "notation-signature",
+            "spdx-sbom",
         ]
     );
-    let sbom = signed["manifests"].as_array().unwrap().iter().find(|m| m["kind"] == "SPDX SBOM").unwrap();
-    assert_eq!(kinds(sbom), vec!["Notation signature"]);
+    let sbom = signed["manifests"].as_array().unwrap().iter().find(|m| m["kind"] == "spdx-sbom").unwrap();
+    assert_eq!(kinds(sbom), vec!["notation-signature"]);
     let multi = by_tag("multiarch");
     assert_eq!(multi["kind"], "index");
     assert_eq!(multi["platforms"].as_array().unwrap().len(), 2);
     for p in multi["platforms"].as_array().unwrap() {
-        assert_eq!(kinds(p), vec!["Notation signature"]);
+        assert_eq!(kinds(p), vec!["notation-signature"]);
     }
     assert_eq!(kinds(&by_tag("unsigned")), Vec::<String>::new());
     for t in ["tampered", "expired", "untrusted"] {
-        assert_eq!(kinds(&by_tag(t)), vec!["Notation signature"], "{t}");
+        assert_eq!(kinds(&by_tag(t)), vec!["notation-signature"], "{t}");
     }
 }
