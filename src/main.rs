@@ -624,20 +624,18 @@ async fn run_tui(
     let Some(target) = target else {
         // The demo verifies against its own policy and CA, in a private directory the user may
         // edit while it runs (its path is in the verification panel); removed on exit.
-        let mut demo_dir = None;
+        let mut _demo_dir = None;
         if notation_dir.is_none() {
             match sigscope::demo::private_notation_dir() {
                 Ok(dir) => {
                     tui_opts.notation_dir = Some(dir.clone());
-                    demo_dir = Some(dir);
+                    _demo_dir = Some(RemoveOnDrop(dir));
                 }
                 Err(e) => eprintln!("sigscope: the demo trust policy could not be written ({e}); nothing is verified"),
             }
         }
         let result = sigscope::tui::run(sigscope::demo::opened(), tui_opts).await;
-        if let Some(dir) = demo_dir {
-            let _ = std::fs::remove_dir_all(dir);
-        }
+        drop(_demo_dir);
         return finish_tui(result);
     };
     let open_opts = opts.clone();
@@ -654,6 +652,18 @@ async fn run_tui(
         }
     };
     finish_tui(sigscope::tui::run(opened, tui_opts).await)
+}
+
+/// A directory removed when this is dropped: at the end of the TUI, and also while a panic
+/// unwinds. A terminal that went away (SIGHUP on hang-up) fails every write after it, and a
+/// failed write on the way out panics in the terminal library; the demo's directory must not
+/// outlive that.
+struct RemoveOnDrop(PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 fn finish_tui(result: anyhow::Result<()>) -> i32 {

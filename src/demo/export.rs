@@ -52,7 +52,11 @@ pub fn private_notation_dir() -> Result<std::path::PathBuf> {
         std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
         match builder.create(&dir) {
             Ok(()) => {
-                write_notation(&dir)?;
+                if let Err(e) = write_notation(&dir) {
+                    // Half written is of no use to anyone, and nobody else would remove it.
+                    let _ = std::fs::remove_dir_all(&dir);
+                    return Err(e);
+                }
                 return Ok(dir);
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
