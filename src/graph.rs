@@ -19,6 +19,7 @@ pub enum ArtifactKind {
     CosignSignature,
     CosignAttestation,
     SpdxSbom,
+    #[serde(rename = "cyclonedx-sbom")]
     CycloneDxSbom,
     InTotoAttestation,
     ScanReport,

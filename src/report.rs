@@ -176,7 +176,7 @@ fn report_at(graph: &Graph, source: &dyn Source, id: NodeId, level: usize) -> Re
                     .or_else(|| a.manifest.as_ref().and_then(|m| m.manifest.artifact_type.clone())),
                 annotations: a.annotations().clone(),
                 kind: a.kind,
-                label: a.kind.label().to_string(),
+                label: a.kind_label(),
                 tags: node.tags.clone(),
                 platform: d.platform.clone(),
                 via,
@@ -337,7 +337,7 @@ fn line(graph: &Graph, source: &dyn Source, id: NodeId, root: bool) -> String {
         NodeKind::Tag { .. } => graph.reference(source, id),
         NodeKind::Artifact(a) => {
             let mut s = if root { graph.reference(source, id) } else { a.descriptor.digest.clone() };
-            s.push_str(&format!("  [{}]", a.kind.label()));
+            s.push_str(&format!("  [{}]", sanitize(&a.kind_label())));
             if let Some(at) = a.descriptor.artifact_type.as_deref().filter(|_| !matches!(a.role, Role::Platform)) {
                 s.push_str(&format!("  {at}"));
             }

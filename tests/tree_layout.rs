@@ -287,7 +287,7 @@ fn json_nodes_carry_a_type_a_kind_token_and_a_via_token() {
         kinds,
         [
             ("cosign-signature", "cosign signature"),
-            ("cyclone-dx-sbom", "CycloneDX SBOM"),
+            ("cyclonedx-sbom", "CycloneDX SBOM"),
             ("in-toto-attestation", "in-toto attestation"),
             ("notation-signature", "Notation signature"),
             ("notation-signature", "Notation signature"),

@@ -223,7 +223,7 @@ fn demo_export_layout_has_the_designed_graph() {
         kinds(&signed),
         vec![
             "cosign-signature",
-            "cyclone-dx-sbom",
+            "cyclonedx-sbom",
             "in-toto-attestation",
             "notation-signature",
             "notation-signature",

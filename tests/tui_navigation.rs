@@ -211,3 +211,53 @@ fn tags_are_in_version_order_and_referrers_grouped_by_kind() {
     assert_eq!(groups, sorted, "grouped by kind");
     assert!(groups.contains(&0) && groups.contains(&1));
 }
+
+#[test]
+fn help_is_searchable_with_slash() {
+    let mut h = demo(None);
+    h.key(KeyCode::Char('?'));
+    let full = sigscope::tui::view::help_lines(&h.app).len();
+    h.key(KeyCode::Char('/'));
+    h.chars("refresh");
+    let screen = screen_text(&h.render(120, 40));
+    assert!(screen.contains("/refresh█"), "{screen}");
+    let found = sigscope::tui::view::help_lines(&h.app);
+    assert!(found.len() < full / 3, "{} of {full} lines", found.len());
+    let text: Vec<String> = found.iter().map(|l| l.iter().map(|(_, s)| s.as_str()).collect()).collect();
+    assert!(text.iter().any(|l| l.contains("Reload the whole tree")), "{text:?}");
+    assert!(text.iter().all(|l| l.to_lowercase().contains("refresh") || l.contains("Reload") || !l.starts_with("  ")));
+    // Enter keeps the search, Esc clears it, a second Esc closes help.
+    h.key(KeyCode::Enter);
+    assert!(matches!(h.app.mode, sigscope::tui::app::Mode::Help { .. }));
+    h.key(KeyCode::Esc);
+    assert_eq!(sigscope::tui::view::help_lines(&h.app).len(), full);
+    h.key(KeyCode::Esc);
+    assert_eq!(h.app.mode, sigscope::tui::app::Mode::Normal);
+}
+
+#[test]
+fn the_tree_title_says_where_the_cursor_is() {
+    let mut h = demo(None);
+    let rows = h.app.rows.len();
+    assert!(rows > 3);
+    assert!(row_text(&h.render(120, 40), 1).contains(&format!("1/{rows}")), "{}", screen_text(&h.render(120, 40)));
+    h.key(KeyCode::Char('j'));
+    h.key(KeyCode::Char('j'));
+    assert!(row_text(&h.render(80, 24), 1).contains(&format!("3/{rows}")), "{}", screen_text(&h.render(80, 24)));
+}
+
+#[test]
+fn rows_say_how_old_what_they_show_is() {
+    let mut h = demo(None);
+    assert!(!screen_text(&h.render(120, 40)).contains("fetched"), "fresh rows say nothing");
+    let mut options = AppOptions::new(Theme::resolve(None, true).unwrap());
+    options.no_color = true;
+    options.stale_after = std::time::Duration::ZERO;
+    h = Harness::with(sigscope::demo::opened(), options);
+    h.run_effects();
+    let screen = screen_text(&h.render(120, 40));
+    let repo_row = screen.lines().find(|l| l.contains("repo demo")).unwrap();
+    assert!(repo_row.contains("fetched 0 min ago"), "{screen}");
+    assert_eq!(sigscope::tui::app::age_text(std::time::Duration::from_secs(7 * 60)), "fetched 7 min ago");
+    assert_eq!(sigscope::tui::app::age_text(std::time::Duration::from_secs(3 * 3600)), "fetched 3 h ago");
+}

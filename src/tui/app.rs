@@ -358,6 +358,9 @@ pub struct App {
     pub zoom: bool,
     /// The `/` prompt's editor; its text is the filter query while typing.
     pub filter_input: Prompt,
+    /// The search of the help overlay, and whether it is being typed.
+    pub help_search: Prompt,
+    pub help_typing: bool,
     histories: Histories,
     stale_after: Duration,
     /// `q` was pressed once with unwritten what-if edits.
@@ -421,6 +424,8 @@ impl App {
             last_frame: LastFrame::default(),
             zoom: false,
             filter_input: Prompt::default(),
+            help_search: Prompt::default(),
+            help_typing: false,
             histories: options.histories,
             stale_after: options.stale_after,
             quit_armed: false,
@@ -847,6 +852,27 @@ impl App {
     }
 
     fn on_help_key(&mut self, key: KeyEvent, scroll: usize) {
+        if self.help_typing {
+            match self.help_search.key(&key) {
+                Edit::Cancel => {
+                    self.help_typing = false;
+                    self.help_search = Prompt::default();
+                }
+                Edit::Submit | Edit::Leave => self.help_typing = false,
+                Edit::Changed => self.mode = Mode::Help { scroll: 0 },
+                _ => {}
+            }
+            return;
+        }
+        if key.code == KeyCode::Char('/') {
+            self.help_typing = true;
+            return;
+        }
+        if key.code == KeyCode::Esc && !self.help_search.is_empty() {
+            self.help_search = Prompt::default();
+            self.mode = Mode::Help { scroll: 0 };
+            return;
+        }
         let max = super::view::help_lines(self).len().saturating_sub(usize::from(self.last_frame.help_height.get()));
         let scroll = scroll.min(max);
         let action = self.keymap.lookup(Key::from_event(&key), self.focus);
@@ -1073,6 +1099,8 @@ impl App {
         match action {
             Action::Quit => self.quit_unless_unwritten(armed),
             Action::Help => {
+                self.help_search = Prompt::default();
+                self.help_typing = false;
                 self.mode = Mode::Help { scroll: 0 };
                 Vec::new()
             }
@@ -1399,7 +1427,7 @@ impl App {
         match text {
             Some(text) if !text.is_empty() => {
                 // OSC 52 has no answer: whether the terminal took it cannot be known, so say "sent".
-                self.show_toast(format!("Sent to the terminal's clipboard: {}", clip(&sanitize(&text), 48)));
+                self.show_toast(format!("Sent to the terminal's clipboard: {}", sanitize(&text)));
                 vec![Effect::Copy(text)]
             }
             _ => {

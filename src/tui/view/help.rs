@@ -10,8 +10,39 @@ use super::super::label::Spans;
 use super::super::theme::Token;
 use super::{fit, line, panel};
 
+/// The help lines, or with a search (`/` in help) the lines holding it (smart-case), each under
+/// its section heading.
 pub fn lines(app: &App) -> Vec<Spans> {
+    let (all, names) = all_lines(app);
+    let query = app.help_search.text();
+    if query.is_empty() {
+        return all;
+    }
+    let case_sensitive = query.chars().any(char::is_uppercase);
+    let needle = if case_sensitive { query.to_string() } else { query.to_lowercase() };
+    let text = |l: &Spans| l.iter().map(|(_, s)| s.as_str()).collect::<String>();
+    let mut out = Vec::new();
+    let mut heading: Option<Spans> = None;
+    for (i, l) in all.into_iter().enumerate() {
+        if l.first().is_some_and(|(t, _)| *t == Token::Heading) {
+            heading = Some(l);
+            continue;
+        }
+        let searched = format!("{} {}", text(&l), names.get(&i).copied().unwrap_or_default());
+        if !l.is_empty() && super::super::label::contains(&searched, &needle, case_sensitive) {
+            if let Some(h) = heading.take() {
+                out.push(h);
+            }
+            out.push(l);
+        }
+    }
+    out
+}
+
+/// Every help line, and the config names of the lines that are key bindings (by line index).
+fn all_lines(app: &App) -> (Vec<Spans>, std::collections::HashMap<usize, &'static str>) {
     let mut out: Vec<Spans> = Vec::new();
+    let mut names = std::collections::HashMap::new();
     for scope in [Scope::Global, Scope::Panels, Scope::Tree, Scope::Details] {
         let bindings: Vec<_> = app.keymap.bindings.iter().filter(|b| b.scope == scope).collect();
         if bindings.is_empty() {
@@ -23,6 +54,8 @@ pub fn lines(app: &App) -> Vec<Spans> {
         out.push(vec![(Token::Heading, scope.title().to_string())]);
         for b in bindings {
             out.push(vec![(Token::HintKey, format!("  {:<18}", b.keys_text())), (Token::HintDesc, b.desc.to_string())]);
+            // The config name is searched too: it is what `[keys]` in config.toml takes.
+            names.insert(out.len() - 1, b.name);
         }
     }
     out.push(Vec::new());
@@ -36,6 +69,19 @@ pub fn lines(app: &App) -> Vec<Spans> {
         (Token::HintKey, format!("  {:<18}", "Esc (tree)")),
         (Token::HintDesc, "clear the filter".to_string()),
     ]);
+    for (keys, what) in [
+        ("Ctrl-c", "cancel, like Esc (in the tree it quits)"),
+        ("Left/Right", "move the cursor (also Ctrl-b / Ctrl-f)"),
+        ("Home/End", "start / end of the line (also Ctrl-a / Ctrl-e)"),
+        ("Ctrl-w", "delete the word before the cursor"),
+        ("Ctrl-u / Ctrl-k", "delete to the start / to the end"),
+        ("Up/Down", "history of : (the / prompt moves in the tree)"),
+        ("Ctrl-p / Ctrl-n", "history of / and :"),
+        ("Tab", "complete a command or a theme name"),
+        ("/ (in help)", "search the help"),
+    ] {
+        out.push(vec![(Token::HintKey, format!("  {keys:<18}")), (Token::HintDesc, what.to_string())]);
+    }
     out.push(Vec::new());
     out.push(vec![(Token::Heading, "Legend (every glyph on the screen)".to_string())]);
     for (token, glyph, meaning) in LEGEND {
@@ -45,7 +91,7 @@ pub fn lines(app: &App) -> Vec<Spans> {
             (Token::HintDesc, meaning.to_string()),
         ]);
     }
-    out
+    (out, names)
 }
 
 /// What each glyph of the tree, the panels and the status line means. Every state has a word
@@ -79,7 +125,15 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect, scroll: usize) {
     let height = area.height.saturating_sub(2);
     let popup = Rect { x: area.x + (area.width - width) / 2, y: area.y + (area.height - height) / 2, width, height };
     frame.render_widget(Clear, popup);
-    let block = panel(&app.theme, "Help · Esc closes · config.toml [keys] remaps".into(), true, popup.width);
+    let title = match (app.help_search.text(), app.help_typing) {
+        ("", false) => "Help · / searches · Esc closes · config.toml [keys] remaps".to_string(),
+        (q, typing) => {
+            let (before, after) = app.help_search.split();
+            let shown = if typing { format!("{before}█{after}") } else { q.to_string() };
+            format!("Help · /{} · Esc {}", crate::sanitize::sanitize(&shown), if typing { "cancels" } else { "clears" })
+        }
+    };
+    let block = panel(&app.theme, title, true, popup.width);
     let inner = block.inner(popup);
     frame.render_widget(block, popup);
     app.last_frame.help_height.set(inner.height);

@@ -33,12 +33,17 @@ fn window_start(previous: usize, cursor: usize, height: usize, rows: usize) -> u
     start
 }
 
+/// The panel title: where the cursor is among the rows (`12/340`), then the target or filter.
+/// The position comes first so a narrow title keeps it.
 fn title(app: &App) -> String {
+    let position =
+        if app.rows.is_empty() { String::new() } else { format!("{}/{} · ", app.cursor + 1, app.rows.len()) };
     if app.filter.query.is_empty() {
-        format!("Tree · {}", app.target_label())
+        format!("Tree · {position}{}", app.target_label())
     } else {
         let n = app.filter.matches.len();
-        format!("Tree · filter {:?} · {n} match{}", app.filter.query, if n == 1 { "" } else { "es" })
+        let query = sanitize(&app.filter.query);
+        format!("Tree · {position}filter {query:?} · {n} match{}", if n == 1 { "" } else { "es" })
     }
 }
 
@@ -124,6 +129,10 @@ fn row_line(app: &App, i: usize, width: usize) -> Line<'static> {
             verdict.push((Token::Text, " ".into()));
         }
         body.splice(at..at, verdict);
+    }
+    // What is shown was fetched a while ago: say how long, so nobody mistakes it for now.
+    if let Some(age) = app.fetched_age(row.id) {
+        body.push((Token::Warning, format!(" · {}", super::super::app::age_text(age))));
     }
     if matched {
         spans.extend(body.into_iter().map(|(_, s)| (Token::Match, s)));
