@@ -16,7 +16,10 @@ use ratatui::backend::CrosstermBackend;
 pub type Term = Terminal<CrosstermBackend<Stdout>>;
 
 pub struct TerminalGuard {
-    pub terminal: Term,
+    /// Never dropped: ratatui's drop shows the cursor and, when that write fails (the terminal
+    /// hung up), reports it with `eprintln!`, which panics on a closed stderr. [`restore`]
+    /// does the showing instead, ignoring errors; the few bytes of buffers go with the process.
+    pub terminal: std::mem::ManuallyDrop<Term>,
     mouse: bool,
 }
 
@@ -50,7 +53,7 @@ impl TerminalGuard {
             .and_then(|_| if mouse { execute!(out, EnableMouseCapture) } else { Ok(()) })
             .and_then(|_| Terminal::new(CrosstermBackend::new(io::stdout())));
         match entered {
-            Ok(terminal) => Ok(TerminalGuard { terminal, mouse }),
+            Ok(terminal) => Ok(TerminalGuard { terminal: std::mem::ManuallyDrop::new(terminal), mouse }),
             Err(e) => {
                 restore();
                 Err(e)
