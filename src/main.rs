@@ -620,6 +620,7 @@ async fn run_tui(
         open_options: opts.clone(),
         notation_dir: notation_dir.clone().or_else(sigscope::verification::default_notation_dir),
         read_only,
+        opened_notation_dir: None,
     };
     let Some(target) = target else {
         // The demo verifies against its own policy and CA, in a private directory the user may
@@ -628,6 +629,8 @@ async fn run_tui(
         if notation_dir.is_none() {
             match sigscope::demo::private_notation_dir() {
                 Ok(dir) => {
+                    // What is opened from the demo with :open is verified with the user's policy.
+                    tui_opts.opened_notation_dir = tui_opts.notation_dir.take();
                     tui_opts.notation_dir = Some(dir.clone());
                     _demo_dir = Some(RemoveOnDrop(dir));
                 }

@@ -261,3 +261,46 @@ fn rows_say_how_old_what_they_show_is() {
     assert_eq!(sigscope::tui::app::age_text(std::time::Duration::from_secs(7 * 60)), "fetched 7 min ago");
     assert_eq!(sigscope::tui::app::age_text(std::time::Duration::from_secs(3 * 3600)), "fetched 3 h ago");
 }
+
+#[test]
+fn open_from_the_demo_verifies_with_the_users_policy_not_the_demos() {
+    let tmp = tempfile::tempdir().unwrap();
+    sigscope::demo::export(tmp.path()).unwrap();
+    let demo_dir = tmp.path().join("notation");
+    // The user's own Notation directory: the same CA, but a permissive policy.
+    let user_dir = tmp.path().join("user-notation");
+    std::fs::create_dir_all(&user_dir).unwrap();
+    sigscope::demo::write_notation(&user_dir).unwrap();
+    let policy = user_dir.join("trustpolicy.oci.json");
+    let text = std::fs::read_to_string(&policy).unwrap();
+    std::fs::write(&policy, text.replace("\"strict\"", "\"permissive\"")).unwrap();
+
+    let mut options = AppOptions::new(Theme::resolve(None, true).unwrap());
+    options.no_color = true;
+    options.now = Some("2026-01-01T00:00:00Z".parse().unwrap());
+    options.notation_dir = Some(demo_dir.clone());
+    options.opened_notation_dir = Some(user_dir.clone());
+    let mut h = Harness::with(sigscope::demo::opened(), options);
+    h.send(Msg::PolicyLoaded(Box::new(snapshot(&demo_dir))));
+    h.run_effects();
+    let verdict_of = |h: &Harness, tag: &str| match h.app.node_verify(find_tag(h, tag)) {
+        Some(sigscope::tui::verify::NodeVerify::Done(r)) => r.verdict.word().to_string(),
+        other => format!("{other:?}"),
+    };
+    assert_eq!(verdict_of(&h, "expired"), "failed");
+
+    command(&mut h, &format!("open {}", tmp.path().join("layout").display()));
+    assert_eq!(h.app.vs.dir.as_deref(), Some(user_dir.as_path()));
+    assert!(h.effects.iter().any(|e| e.contains("WatchPolicy") && e.contains("user-notation")), "{:?}", h.effects);
+    // The demo's watcher may still report once: it is not news any more.
+    h.send(Msg::PolicyLoaded(Box::new(snapshot(&demo_dir))));
+    h.run_effects();
+    assert_ne!(verdict_of(&h, "expired"), "failed", "the demo's policy is not applied to the opened layout");
+    h.send(Msg::PolicyLoaded(Box::new(snapshot(&user_dir))));
+    h.run_effects();
+    assert_eq!(verdict_of(&h, "expired"), "warnings", "the user's permissive policy is in force");
+
+    h.key(KeyCode::Char('['));
+    h.run_effects();
+    assert_eq!(h.app.vs.dir.as_deref(), Some(demo_dir.as_path()), "back at the demo, the demo's policy again");
+}

@@ -243,6 +243,7 @@ pub struct Visited {
     target: String,
     source: DynSource,
     roots: Vec<NodeKind>,
+    notation_dir: Option<PathBuf>,
 }
 
 /// Nodes `E` may load in one press: enough for a few images with all their referrers, not a
@@ -270,6 +271,9 @@ pub struct AppOptions {
     pub now: Option<chrono::DateTime<chrono::Utc>>,
     /// What was typed at the prompts before, and where it is saved.
     pub histories: Histories,
+    /// Notation directory for targets opened later with `:open` (the demo's own policy is for
+    /// the demo only); `None`: the same as `notation_dir`.
+    pub opened_notation_dir: Option<PathBuf>,
     /// Past this age a row says when it was fetched.
     pub stale_after: Duration,
 }
@@ -291,6 +295,7 @@ impl AppOptions {
             now: None,
             histories: Histories::default(),
             stale_after: refresh::STALE_AFTER,
+            opened_notation_dir: None,
         }
     }
 
@@ -321,6 +326,7 @@ impl AppOptions {
             now: None,
             histories: Histories::default(),
             stale_after: refresh::STALE_AFTER,
+            opened_notation_dir: None,
         }
     }
 }
@@ -374,6 +380,7 @@ pub struct App {
     forward: Vec<Visited>,
     /// The roots of the current target, to come back to it.
     current_roots: Vec<NodeKind>,
+    opened_notation_dir: Option<PathBuf>,
     /// Every status message of the run, for `M` / `:messages`.
     pub messages: Vec<LogEntry>,
     /// When each node's last expansion answered.
@@ -434,6 +441,7 @@ impl App {
             back: Vec::new(),
             forward: Vec::new(),
             current_roots: Vec::new(),
+            opened_notation_dir: options.opened_notation_dir,
             messages: Vec::new(),
             fetched_at: HashMap::new(),
             refreshing: HashMap::new(),
@@ -589,6 +597,9 @@ impl App {
                         let here = self.visited();
                         self.back.push(here);
                         self.forward.clear();
+                        if let Some(dir) = self.opened_notation_dir.clone() {
+                            self.switch_notation_dir(Some(dir));
+                        }
                         self.load_target(opened);
                         self.set_status(Level::Info, format!("opened {}", sanitize(&target)));
                         self.start()
@@ -1199,11 +1210,17 @@ impl App {
     }
 
     fn visited(&self) -> Visited {
-        Visited { target: self.target.clone(), source: self.source.clone(), roots: self.current_roots.clone() }
+        Visited {
+            target: self.target.clone(),
+            source: self.source.clone(),
+            roots: self.current_roots.clone(),
+            notation_dir: self.vs.dir.clone(),
+        }
     }
 
     fn revisit(&mut self, v: Visited) -> Vec<Effect> {
         let target = v.target.clone();
+        self.switch_notation_dir(v.notation_dir);
         self.load_target(Opened { target: v.target, source: v.source, roots: v.roots });
         self.set_status(Level::Info, format!("back at {}", sanitize(&target)));
         self.start()

@@ -22,11 +22,13 @@ pub struct Effects {
     limit: Arc<Semaphore>,
     /// Only the newest description matters: the previous one is cancelled.
     describing: Option<AbortHandle>,
+    /// One Notation directory is watched at a time.
+    watching: Option<AbortHandle>,
 }
 
 impl Effects {
     pub fn new(tx: UnboundedSender<Msg>) -> Self {
-        Effects { tx, limit: Arc::new(Semaphore::new(MAX_TASKS)), describing: None }
+        Effects { tx, limit: Arc::new(Semaphore::new(MAX_TASKS)), describing: None, watching: None }
     }
 
     /// Starts a network or file effect; hands back the ones that belong to the terminal
@@ -86,7 +88,10 @@ impl Effects {
                 None
             }
             Effect::WatchPolicy { dir } => {
-                tokio::spawn(watch_policy(dir, tx));
+                if let Some(previous) = self.watching.take() {
+                    previous.abort();
+                }
+                self.watching = Some(tokio::spawn(watch_policy(dir, tx)).abort_handle());
                 None
             }
             Effect::WritePolicy { path, json } => {

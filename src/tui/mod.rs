@@ -47,6 +47,9 @@ pub struct TuiOptions {
     pub notation_dir: Option<std::path::PathBuf>,
     /// `--read-only`.
     pub read_only: bool,
+    /// The Notation directory for targets opened with `:open` when it differs from the one the
+    /// first target uses: the demo verifies with its own policy, anything else with the user's.
+    pub opened_notation_dir: Option<std::path::PathBuf>,
 }
 
 /// `NO_COLOR` counts when set and non-empty (no-color.org).
@@ -80,6 +83,7 @@ pub fn startup_options(
     options.open_options = opts.open_options.clone();
     options.notation_dir = opts.notation_dir.clone();
     options.read_only = opts.read_only;
+    options.opened_notation_dir = opts.opened_notation_dir.clone();
     if let Some(e) = error {
         options.startup_status =
             Some(app::Status { level: app::Level::Error, text: format!("{e} (using the defaults)") });

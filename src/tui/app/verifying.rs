@@ -146,6 +146,15 @@ fn not_evaluated_report(reason: String) -> NodeVerify {
 }
 
 impl App {
+    /// Verifies with the policy and stores of `dir` from now on: a fresh state (no policy until
+    /// the watcher reads the new directory), and a new watcher at the next start.
+    pub(super) fn switch_notation_dir(&mut self, dir: Option<PathBuf>) {
+        if self.vs.dir == dir {
+            return;
+        }
+        self.vs = VerifyState::new(dir, self.vs.revocation.clone(), self.vs.now);
+    }
+
     pub(super) fn start_watching(&mut self) -> Vec<Effect> {
         match &self.vs.dir {
             Some(dir) if !self.vs.watching => {
@@ -235,6 +244,10 @@ impl App {
     }
 
     pub(super) fn on_policy_loaded(&mut self, snap: Snapshot) -> Vec<Effect> {
+        // A watcher of a directory no longer in use (before an :open switched it) is not news.
+        if self.vs.dir.as_ref() != Some(&snap.dir) {
+            return Vec::new();
+        }
         let first = !self.vs.loaded;
         self.vs.loaded = true;
         self.vs.path = Some(snap.path.clone());
