@@ -345,8 +345,7 @@ fn bad_config_is_reported_with_file_and_line_and_defaults_kept() {
     use sigscope::tui::{TuiOptions, config, startup_options};
     let path = std::path::Path::new("/home/u/.config/sigscope/config.toml");
     let loaded = config::load_str(path, "theme = \"light\"\n[keys]\nquit = [\"Hyper-q\"]\n");
-    let opts =
-        TuiOptions { theme: None, mouse: true, open_options: Default::default(), notation_dir: None, read_only: false };
+    let opts = TuiOptions { theme: None, mouse: true, ..Default::default() };
     let options = startup_options(loaded, &opts, true);
     let status = options.startup_status.clone().expect("status");
     assert!(status.text.starts_with("/home/u/.config/sigscope/config.toml:3: "), "{}", status.text);
@@ -372,13 +371,7 @@ fn bad_config_is_reported_with_file_and_line_and_defaults_kept() {
 fn theme_command_switches_and_cli_flag_wins_over_config() {
     use sigscope::tui::{TuiOptions, config, startup_options};
     let loaded = config::load_str(std::path::Path::new("c.toml"), "theme = \"light\"\nmouse = false\n");
-    let opts = TuiOptions {
-        theme: Some("high-contrast".into()),
-        mouse: true,
-        open_options: Default::default(),
-        notation_dir: None,
-        read_only: false,
-    };
+    let opts = TuiOptions { theme: Some("high-contrast".into()), mouse: true, ..Default::default() };
     let options = startup_options(loaded, &opts, false);
     assert_eq!(options.theme.name, "high-contrast");
     assert!(!options.mouse, "config can turn the mouse off");
