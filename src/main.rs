@@ -168,12 +168,18 @@ impl SourceArgs {
     }
 }
 
-/// `--read-only` on a command that never writes: it holds by nature, so it is accepted (scripts
-/// pass it everywhere) but not listed.
-#[derive(Args, Debug, Clone, Copy)]
-struct ReadOnlyArg {
+/// The common flags of the command-line contract (DESIGN.md) that a headless command has no
+/// use for: `--read-only` (it never writes, so it holds by nature), `--theme` and `--no-mouse`
+/// (it draws no UI). Accepted, so scripts may pass them everywhere, but not listed in its
+/// `--help`; an unknown theme is still a usage error.
+#[derive(Args, Debug, Clone)]
+struct UnusedCommonArgs {
     #[arg(long, hide = true)]
     read_only: bool,
+    #[arg(long, hide = true, value_name = "NAME", value_parser = theme_names())]
+    theme: Option<String>,
+    #[arg(long, hide = true)]
+    no_mouse: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -226,7 +232,7 @@ struct TreeArgs {
     #[command(flatten)]
     source: SourceArgs,
     #[command(flatten)]
-    read_only: ReadOnlyArg,
+    unused: UnusedCommonArgs,
 }
 
 /// A wall-clock bound on all the registry traffic of one `tree` or `verify`.
@@ -270,7 +276,7 @@ struct VerifyArgs {
     #[command(flatten)]
     source: SourceArgs,
     #[command(flatten)]
-    read_only: ReadOnlyArg,
+    unused: UnusedCommonArgs,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -358,9 +364,11 @@ async fn run(cli: Cli) -> i32 {
     let mut not_read = cli.tui.given();
     let outer_source = cli.source;
     match &command {
-        // Neither writes anything: --read-only holds for them by nature.
-        Command::Tree(_) => not_read.retain(|f| *f != "--read-only"),
-        Command::Verify(_) => not_read.retain(|f| *f != "--read-only" && *f != "--notation-dir"),
+        // Neither writes anything nor draws a UI: the contract's common flags are accepted.
+        Command::Tree(_) => not_read.retain(|f| !["--read-only", "--theme", "--no-mouse"].contains(f)),
+        Command::Verify(_) => {
+            not_read.retain(|f| !["--read-only", "--theme", "--no-mouse", "--notation-dir"].contains(f))
+        }
         Command::Completions { .. } | Command::Demo { .. } => not_read.extend(outer_source.given()),
     }
     if let Some(target) = &cli.target {

@@ -114,12 +114,23 @@ fn flags_for_another_command_are_refused_not_ignored() {
     let layout = format!("{}:signed", dir.path().join("d/layout").display());
 
     // A TUI flag after `tree` is unknown to it.
-    let (code, _, err) = sigscope(&["tree", "--oci-layout", &layout, "--theme", "dark"]);
+    let (code, _, err) = sigscope(&["tree", "--oci-layout", &layout, "--preview-limit", "10"]);
     assert_eq!(code, 2, "{err}");
     // Before the subcommand: said plainly, not dropped.
-    let (code, _, err) = sigscope(&["--theme", "dark", "tree", "--oci-layout", &layout]);
+    let (code, _, err) = sigscope(&["--preview-limit", "10", "tree", "--oci-layout", &layout]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("--theme") && err.contains("tree"), "{err}");
+    assert!(err.contains("--preview-limit") && err.contains("tree"), "{err}");
+    // The common flags of the command-line contract are accepted everywhere (tree draws no UI,
+    // writes nothing), unlisted; an unknown theme is still refused.
+    for args in [
+        &["tree", "--oci-layout", &layout, "--theme", "dark", "--no-mouse", "--read-only"][..],
+        &["--theme", "mono", "--no-mouse", "--read-only", "tree", "--oci-layout", &layout][..],
+    ] {
+        let (code, _, err) = sigscope(args);
+        assert_eq!(code, 0, "{args:?}: {err}");
+    }
+    let (code, _, err) = sigscope(&["tree", "--oci-layout", &layout, "--theme", "nope"]);
+    assert_eq!(code, 2, "{err}");
     let (code, _, err) = sigscope(&["--no-mouse", "demo", "export", dir.path().join("e").to_str().unwrap()]);
     assert_eq!(code, 2, "{err}");
     assert!(!dir.path().join("e").exists(), "nothing written after a usage error");
