@@ -304,3 +304,18 @@ fn open_from_the_demo_verifies_with_the_users_policy_not_the_demos() {
     h.run_effects();
     assert_eq!(h.app.vs.dir.as_deref(), Some(demo_dir.as_path()), "back at the demo, the demo's policy again");
 }
+
+#[test]
+fn a_cut_status_message_points_to_the_message_log_which_has_it_whole() {
+    let mut h = demo(None);
+    let target = format!("/nonexistent/{}/layout", "very-long-directory-name-".repeat(4));
+    command(&mut h, &format!("open {target}"));
+    let bottom = row_text(&h.render(80, 24), 23);
+    assert!(bottom.contains('…') && bottom.contains("M full text"), "{bottom}");
+    h.key(KeyCode::Char('M'));
+    let screen = screen_text(&h.render(80, 24));
+    let joined: String = screen.lines().map(|l| l.trim_matches(|c: char| c == '│' || c == ' ')).collect();
+    assert!(joined.contains("very-long-directory-name-very-long-directory-name-"), "{screen}");
+    h.key(KeyCode::Esc);
+    assert_eq!(h.app.mode, sigscope::tui::app::Mode::Normal);
+}

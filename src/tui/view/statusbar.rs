@@ -105,7 +105,18 @@ fn left(app: &App, room: usize) -> Vec<Piece> {
                     Level::Warning => (Token::Warning, "! "),
                     Level::Info => (Token::Text, "· "),
                 };
-                vec![piece(ALWAYS, vec![(token, format!("{glyph}{}", s.text))])]
+                let text = format!("{glyph}{}", s.text);
+                // Cut to fit, it says where the whole text is: the message log.
+                let log_key = app.keymap.get(Action::Messages).map(|b| b.keys_text());
+                match log_key {
+                    Some(key) if text.width() > room => {
+                        let hint = key_hint(ALWAYS, key, "full text");
+                        let hint_width = width_of(std::slice::from_ref(&hint)) + SEP.width();
+                        let cut = fit(vec![(token, text)], room.saturating_sub(hint_width));
+                        vec![piece(ALWAYS, cut), hint]
+                    }
+                    _ => vec![piece(ALWAYS, vec![(token, text)])],
+                }
             }
             None => app.keymap.ranked_hints(app.focus).into_iter().map(|h| key_hint(h.keep, h.key, h.label)).collect(),
         },
