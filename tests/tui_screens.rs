@@ -63,7 +63,7 @@ fn failed_and_cycle_nodes_say_so_in_words() {
     let sc = supply_chain();
     assert!(matches!(sc.h.app.graph.node(sc.sbom).load, LoadState::Failed(_)));
     assert!(sc.h.app.graph.is_cycle(sc.cycle));
-    let t = sc.h.render(160, 40);
+    let t = sc.h.render(200, 40);
     let sbom = line_of(&t, "SPDX SBOM");
     let expected = format!("SPDX SBOM {} ✗ failed: registry error from", sigscope::oci::short_digest(&digest(12)));
     assert!(sbom.contains(&expected), "{sbom}");

@@ -37,9 +37,12 @@ pub const MIN_HEIGHT: u16 = 10;
 /// Narrower than this, side by side leaves each panel too thin to read: tree above details.
 pub const STACK_BELOW: u16 = 100;
 
+/// The tree's share of the width when the panels sit side by side, in percent.
+const TREE_SHARE: u16 = 55;
+
 /// Where the panels go, or `None` when the terminal is below the minimum size. `zoom` gives the
 /// whole main area to that panel; the other gets an empty rectangle (nothing drawn or clicked).
-pub fn layout(area: Rect, right: RightPanel, zoom: Option<Focus>) -> Option<Areas> {
+pub fn layout(area: Rect, zoom: Option<Focus>) -> Option<Areas> {
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         return None;
     }
@@ -52,18 +55,16 @@ pub fn layout(area: Rect, right: RightPanel, zoom: Option<Focus>) -> Option<Area
         None if area.width < STACK_BELOW => {
             Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(main)
         }
-        None => {
-            // The check table needs room for its reasons.
-            let tree_share = if right == RightPanel::Verification { 45 } else { 60 };
-            Layout::horizontal([Constraint::Percentage(tree_share), Constraint::Percentage(100 - tree_share)])
-                .areas(main)
-        }
+        // The same split for details and verification too: `v` must not make the tree jump.
+        // 55/45 leaves the tree its long rows and the check table room for its reasons.
+        None => Layout::horizontal([Constraint::Percentage(TREE_SHARE), Constraint::Percentage(100 - TREE_SHARE)])
+            .areas(main),
     };
     Some(Areas { breadcrumb, tree, details, status })
 }
 
 pub fn draw(app: &App, frame: &mut Frame) {
-    let Some(areas) = layout(frame.area(), app.right, app.zoom.then_some(app.focus)) else {
+    let Some(areas) = layout(frame.area(), app.zoom.then_some(app.focus)) else {
         too_small(app, frame);
         return;
     };
