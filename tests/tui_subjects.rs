@@ -9,7 +9,7 @@ use std::path::Path;
 
 use crossterm::event::KeyCode;
 use serde_json::{Value, json};
-use sigscope::graph::{ArtifactKind, NodeId, NodeKind};
+use sigscope::graph::{ArtifactKind, LoadState, NodeId, NodeKind};
 use sigscope::open::{OpenOptions, open};
 use sigscope::tui::theme::Theme;
 use sigscope::tui::verify::{NodeVerify, snapshot};
@@ -170,4 +170,57 @@ fn artifacts_get_verdicts_and_rows_name_their_type() {
         assert!(!screen.contains("Select an image"), "{tag}:\n{screen}");
         h.key(KeyCode::Char('v'));
     }
+}
+
+/// A copy of the demo with one signature blob deleted and the attestation's blob overwritten,
+/// both still listed in index.json: the TUI shows each as a failed node with its reason, and
+/// the image is still verified by its other signature.
+#[test]
+fn a_deleted_and_a_corrupted_referrer_are_failed_nodes_in_the_tui() {
+    let tmp = tempfile::tempdir().unwrap();
+    sigscope::demo::export(tmp.path()).unwrap();
+    let layout = tmp.path().join("layout");
+    let mut h = harness(&layout, &tmp.path().join("notation"));
+    let tag = tag_node(&h, "signed");
+    open_node(&mut h, tag);
+    let image = h.child(tag, 0);
+    let kids = h.app.graph.node(image).children.clone();
+    let digest_of = |k: ArtifactKind| {
+        kids.iter()
+            .map(|&c| h.app.graph.node(c).artifact().unwrap())
+            .find(|a| a.kind == k)
+            .map(|a| a.descriptor.digest.clone())
+            .unwrap()
+    };
+    let signature = digest_of(ArtifactKind::NotationSignature);
+    let attestation = digest_of(ArtifactKind::InTotoAttestation);
+    let blob = |d: &str| layout.join("blobs/sha256").join(d.trim_start_matches("sha256:"));
+    std::fs::remove_file(blob(&signature)).unwrap();
+    std::fs::write(blob(&attestation), b"{\"schemaVersion\":2,\"overwritten\":true}").unwrap();
+
+    // A fresh start on the broken copy.
+    let mut h = harness(&layout, &tmp.path().join("notation"));
+    let tag = tag_node(&h, "signed");
+    h.select(tag);
+    h.key(KeyCode::Char('E'));
+    h.run_effects();
+    let image = h.child(tag, 0);
+    let screen = screen_text(&h.render(200, 50));
+    let row = |d: &str| {
+        let short = sigscope::oci::short_digest(d);
+        screen
+            .lines()
+            .find(|l| l.contains(&short))
+            .unwrap_or_else(|| panic!("no row for {short}:\n{screen}"))
+            .to_string()
+    };
+    assert!(row(&signature).contains("failed"), "the deleted signature is a failed node: {}", row(&signature));
+    assert!(row(&attestation).contains("failed"), "the corrupted attestation: {}", row(&attestation));
+    let failed = |d: &str| {
+        h.app.graph.node(image).children.iter().any(|&c| {
+            h.app.graph.node(c).digest() == Some(d) && matches!(h.app.graph.node(c).load, LoadState::Failed(_))
+        })
+    };
+    assert!(failed(&signature) && failed(&attestation), "{screen}");
+    assert_eq!(word(&h, image), "verified", "one good signature still verifies the image");
 }
