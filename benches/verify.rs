@@ -14,10 +14,10 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use notary::{Attrs, Ca, SignKey, Signer, leaf_params, ymd};
 use sha2::{Digest as _, Sha256};
+use sigscope::notation::policy::{Statement, TrustPolicy};
+use sigscope::notation::revocation::RevocationMode;
+use sigscope::notation::verify::{SignatureVerdict, Verifier};
 use sigscope::oci::Descriptor;
-use sigscope::trust::policy::{Statement, TrustPolicy};
-use sigscope::trust::revocation::RevocationMode;
-use sigscope::trust::verify::{SignatureVerdict, Verifier};
 
 const N: usize = 1000;
 const ROUNDS: usize = 7;

@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use sigscope::discover::{DiscoverOptions, discover};
+use sigscope::graph::discover::{DiscoverOptions, discover};
+use sigscope::graph::report;
 use sigscope::open::OpenOptions;
-use sigscope::report;
 use sigscope::source::referrers::ExploreOptions;
 use sigscope::source::registry::RegistryOptions;
 
@@ -514,7 +514,7 @@ async fn layout_failure_code(graph: &sigscope::graph::Graph, opened: &sigscope::
     if !(root_failed && named) {
         return 3;
     }
-    match sigscope::signatures::resolve_target(opened).await {
+    match sigscope::verify::resolve_target(opened).await {
         Err(e) => e.exit_code_in_layout(),
         // Read fine this time: the layout changed under us; still not a success.
         Ok(_) => 3,
@@ -530,7 +530,7 @@ struct VerifyError<'a> {
 }
 
 async fn run_verify(args: VerifyArgs, opts: &OpenOptions, notation_dir: Option<PathBuf>) -> i32 {
-    use sigscope::trust::verify::{Verdict, Verifier};
+    use sigscope::notation::verify::{Verdict, Verifier};
     let json = args.output == VerifyFormat::Json;
     let mut reference = args.target.clone();
     // Says it on stderr, and with -o json on stdout too: a script reading stdout gets an answer.
@@ -546,10 +546,10 @@ async fn run_verify(args: VerifyArgs, opts: &OpenOptions, notation_dir: Option<P
         code
     };
     let fail = |e: &dyn std::fmt::Display, code: i32| fail_at(&args.target, e, code);
-    let Some(dir) = notation_dir.or_else(sigscope::verification::default_notation_dir) else {
+    let Some(dir) = notation_dir.or_else(sigscope::notation::dir::default_notation_dir) else {
         return fail(&"no notation directory: pass --notation-dir DIR", 2);
     };
-    let policy = match sigscope::trust::policy::TrustPolicy::load(&dir) {
+    let policy = match sigscope::notation::policy::TrustPolicy::load(&dir) {
         Ok(p) => p,
         Err(e) => return fail(&e, 2),
     };
@@ -560,7 +560,7 @@ async fn run_verify(args: VerifyArgs, opts: &OpenOptions, notation_dir: Option<P
     let code_of = |e: &sigscope::Error| exit_code(e, opts);
     reference.clone_from(&opened.target);
     let fail = |e: &dyn std::fmt::Display, code: i32| fail_at(&reference, e, code);
-    let (repository, subject) = match sigscope::signatures::resolve_target(&opened).await {
+    let (repository, subject) = match sigscope::verify::resolve_target(&opened).await {
         Ok(r) => r,
         Err(e) => return fail(&e, code_of(&e)),
     };
@@ -573,20 +573,13 @@ async fn run_verify(args: VerifyArgs, opts: &OpenOptions, notation_dir: Option<P
             subject.digest
         );
     }
-    let verifier = Verifier::new(policy, dir, sigscope::verification::revocation_mode(args.offline));
+    let verifier = Verifier::new(policy, dir, sigscope::notation::dir::revocation_mode(args.offline));
     let now = chrono::Utc::now();
-    let report = match sigscope::signatures::verify_artifact(
-        opened.source.as_ref(),
-        &repository,
-        &subject,
-        &verifier,
-        now,
-    )
-    .await
-    {
-        Ok(r) => r,
-        Err(e) => return fail(&e, code_of(&e)),
-    };
+    let report =
+        match sigscope::verify::verify_artifact(opened.source.as_ref(), &repository, &subject, &verifier, now).await {
+            Ok(r) => r,
+            Err(e) => return fail(&e, code_of(&e)),
+        };
     let mut stdout = std::io::stdout().lock();
     let written = match args.output {
         VerifyFormat::Json => sigscope::json_out::to_writer_pretty(&mut stdout, &report)
@@ -626,7 +619,7 @@ async fn run_tui(
         theme,
         mouse,
         open_options: opts.clone(),
-        notation_dir: notation_dir.clone().or_else(sigscope::verification::default_notation_dir),
+        notation_dir: notation_dir.clone().or_else(sigscope::notation::dir::default_notation_dir),
         read_only,
         opened_notation_dir: None,
     };

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use crate::error::{Error, Result};
 use crate::graph::{ArtifactKind, ArtifactNode, NodeKind, Role};
 use crate::oci::Descriptor;
-use crate::reference::{Target, parse_layout_target, parse_target};
+use crate::oci::reference::{Target, parse_layout_target, parse_target};
 use crate::source::DynSource;
 use crate::source::layout::LayoutSource;
 use crate::source::registry::{RegistryOptions, RegistrySource};

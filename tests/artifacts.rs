@@ -2,9 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use sigscope::artifact::{Details, Section, cosign, describe, notation};
 use sigscope::demo::{self, tags};
 use sigscope::graph::{ArtifactKind, ArtifactNode, Graph, NodeKind};
+use sigscope::inspect::{Details, Section, cosign, describe, notation};
 use sigscope::source::DEFAULT_PREVIEW_LIMIT;
 use sigscope::source::referrers::{ExpandRequest, ExploreOptions, expand};
 
@@ -276,9 +276,9 @@ fn hostile_inputs_never_panic() {
             let _ = notation::decode("application/cose", &v);
             let _ = cosign::simple_signing(&v, &BTreeMap::new());
             let _ = cosign::bundle(&v);
-            let _ = sigscope::artifact::intoto::decode(&v);
-            let _ = sigscope::artifact::sbom::spdx(&v);
-            let _ = sigscope::artifact::sbom::cyclonedx(&v);
+            let _ = sigscope::inspect::intoto::decode(&v);
+            let _ = sigscope::inspect::sbom::spdx(&v);
+            let _ = sigscope::inspect::sbom::cyclonedx(&v);
         }
     }
 }

@@ -17,8 +17,8 @@ use rcgen::{
     BasicConstraints, CertificateParams, CertificateRevocationListParams, CrlDistributionPoint,
     ExtendedKeyUsagePurpose, IsCa, KeyIdMethod, RevocationReason, RevokedCertParams, SerialNumber,
 };
-use sigscope::trust::revocation::{RevocationMode, RevocationStatus, check_chain};
-use sigscope::trust::timestamp::verify_timestamp;
+use sigscope::notation::revocation::{RevocationMode, RevocationStatus, check_chain};
+use sigscope::notation::timestamp::verify_timestamp;
 use time::OffsetDateTime;
 
 const GEN_TIME: &str = "20260531120000Z";
@@ -49,7 +49,7 @@ fn tsa_through(seed: u64, inters: Vec<CertificateParams>) -> Tsa {
     Tsa { root, leaf_der, key, certs }
 }
 
-fn verify_with(tsa: &Tsa) -> Result<sigscope::trust::timestamp::TimestampInfo, String> {
+fn verify_with(tsa: &Tsa) -> Result<sigscope::notation::timestamp::TimestampInfo, String> {
     verify_timestamp(&tsa.token(MESSAGE, GEN_TIME), MESSAGE, std::slice::from_ref(&tsa.root.der), ts_now())
 }
 
@@ -181,7 +181,7 @@ fn certificate_with_many_extensions_is_judged_quickly() {
     let der = many_extensions(100_000);
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let _ = tx.send(sigscope::trust::chain::validate(&[der]).map(|_| ()));
+        let _ = tx.send(sigscope::notation::chain::validate(&[der]).map(|_| ()));
     });
     let result = rx.recv_timeout(Duration::from_secs(20)).expect("checking a 100,000-extension certificate hangs");
     assert!(result.is_err(), "a self-signed certificate with 100,000 extensions passed the chain rules");
@@ -432,7 +432,7 @@ fn ec_key_with_explicit_curve_parameters_is_refused() {
         int(1),
     ]);
     let spki = seq(&[seq(&[oid("1.2.840.10045.2.1"), params]), tlv(0x03, &[&[0u8][..], &point].concat())]);
-    let err = sigscope::trust::chain::validate_ca_certificate(&ca_with_spki(&spki), 0)
+    let err = sigscope::notation::chain::validate_ca_certificate(&ca_with_spki(&spki), 0)
         .expect_err("a CA key with explicit curve parameters was accepted");
     assert!(err.contains("named curve"), "{err}");
 }
@@ -443,7 +443,7 @@ fn p521_key_off_the_curve_is_refused() {
     let mut spki = SignKey::p521(953).spki_der();
     let last = spki.len() - 1;
     spki[last] ^= 1;
-    let err = sigscope::trust::chain::validate_ca_certificate(&ca_with_spki(&spki), 0)
+    let err = sigscope::notation::chain::validate_ca_certificate(&ca_with_spki(&spki), 0)
         .expect_err("a P-521 point off the curve was accepted");
     assert!(err.contains("P-521"), "{err}");
 }
@@ -454,7 +454,7 @@ fn p521_key_off_the_curve_is_refused() {
 /// inclusive: latest = notAfter passes, one second later does not.
 #[test]
 fn signing_chain_validity_edges_against_the_timestamp() {
-    use sigscope::trust::timestamp::{TimestampInfo, check_signing_chain_validity};
+    use sigscope::notation::timestamp::{TimestampInfo, check_signing_chain_validity};
     let root = Ca::root("Edge Root", 960, SignKey::p256(960));
     let leaf = root.issue(&leaf_params("edge signer", 961), &SignKey::p256(961)); // until 2027-01-01
     let not_after = Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap();
@@ -508,7 +508,7 @@ async fn cached_crl_of_a_same_named_ca_with_another_key_does_not_answer() {
     let impostor = Ca::root_with(p, SignKey::p256(999));
     let fresh = crl_not_revoking(&impostor, at_offset(-time::Duration::minutes(1)), at_offset(time::Duration::days(1)));
     let cache = tempfile::tempdir().unwrap();
-    let path = sigscope::trust::revocation::cached_crl_path(cache.path(), &server.url("/leaf.crl"));
+    let path = sigscope::notation::revocation::cached_crl_path(cache.path(), &server.url("/leaf.crl"));
     std::fs::write(&path, fresh).unwrap();
     let offline = RevocationMode::Offline { cache_dir: cache.path().to_path_buf() };
     let status = check_chain(&pki.chain, &offline, Utc::now()).await;

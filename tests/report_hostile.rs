@@ -304,8 +304,8 @@ fn the_library_walk_never_loads_below_the_depth_limit() {
     let opts = sigscope::open::OpenOptions { oci_layout: true, ..Default::default() };
     let opened = sigscope::open::open(&format!("{}:v1", l.dir.path().display()), &opts).unwrap();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let discover_opts = sigscope::discover::DiscoverOptions { max_in_flight: 4, ..Default::default() };
-    let graph = rt.block_on(sigscope::discover::discover(opened.source.clone(), opened.roots, &discover_opts));
+    let discover_opts = sigscope::graph::discover::DiscoverOptions { max_in_flight: 4, ..Default::default() };
+    let graph = rt.block_on(sigscope::graph::discover::discover(opened.source.clone(), opened.roots, &discover_opts));
 
     assert!(graph.nodes.len() <= MAX_DEPTH + 2, "{} nodes loaded", graph.nodes.len());
     assert!(graph.nodes.iter().all(|n| n.depth <= MAX_DEPTH));
@@ -316,14 +316,14 @@ fn the_library_walk_never_loads_below_the_depth_limit() {
     assert!(chain.contains(&cut[0].digest().unwrap().to_string()));
 
     let root = graph.roots[0];
-    let report = sigscope::report::report(&graph, opened.source.as_ref(), root);
+    let report = sigscope::graph::report::report(&graph, opened.source.as_ref(), root);
     let text = sigscope::json_out::to_string_pretty(&report).unwrap();
     let v: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(v["digest"], chain[0].as_str());
-    let tree = sigscope::report::render_text(&graph, opened.source.as_ref(), &graph.roots);
+    let tree = sigscope::graph::report::render_text(&graph, opened.source.as_ref(), &graph.roots);
     assert!(tree.contains(&depth_marker()), "{tree}");
     let mut failures = Vec::new();
-    sigscope::report::failures(&graph, opened.source.as_ref(), root, &mut failures);
+    sigscope::graph::report::failures(&graph, opened.source.as_ref(), root, &mut failures);
     assert_eq!(failures.len(), 1, "{failures:?}");
 }
 
@@ -332,7 +332,7 @@ fn the_library_walk_never_loads_below_the_depth_limit() {
 /// disk). The walk stops at the node limit and says so.
 #[test]
 fn an_index_dag_doubling_per_level_stops_at_the_node_limit() {
-    use sigscope::discover::MAX_NODES;
+    use sigscope::graph::discover::MAX_NODES;
     let mut l = Layout::new();
     let config = l.blob(br#"{"architecture":"amd64","os":"linux"}"#);
     let mut inner = l.write(

@@ -16,7 +16,7 @@ use rcgen::{
     CrlIssuingDistributionPoint, CrlScope, DistinguishedName, DnType, IsCa, Issuer, KeyIdMethod, KeyPair,
     KeyUsagePurpose, RevocationReason, RevokedCertParams, SerialNumber, SigningKey,
 };
-use sigscope::trust::revocation::{RevocationMode, RevocationStatus, cached_crl_path, check_chain};
+use sigscope::notation::revocation::{RevocationMode, RevocationStatus, cached_crl_path, check_chain};
 use time::OffsetDateTime;
 
 fn dn(cn: &str) -> DistinguishedName {

@@ -4,7 +4,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use chrono::{DateTime, TimeZone, Utc};
-use sigscope::trust::timestamp::{TimestampInfo, check_signing_chain_validity, verify_timestamp};
+use sigscope::notation::timestamp::{TimestampInfo, check_signing_chain_validity, verify_timestamp};
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/notation");
 const TSA_HEADER: &str = "io.cncf.notary.timestampSignature";

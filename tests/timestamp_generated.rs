@@ -14,7 +14,7 @@ use rcgen::{
     KeyUsagePurpose,
 };
 use sha2::Digest;
-use sigscope::trust::timestamp::verify_timestamp;
+use sigscope::notation::timestamp::verify_timestamp;
 use time::OffsetDateTime;
 
 // --- DER: the test must be able to produce exactly the bytes it wants; the writer (tlv, seq,
@@ -368,7 +368,7 @@ use notary::{Ca, ResignedCa, SignKey as TestKey, Tsa as TestTsa};
 
 const STAMPED_AT: &str = "20250601120000Z";
 
-fn check(tsa: &TestTsa, token: &[u8], message: &[u8]) -> Result<sigscope::trust::timestamp::TimestampInfo, String> {
+fn check(tsa: &TestTsa, token: &[u8], message: &[u8]) -> Result<sigscope::notation::timestamp::TimestampInfo, String> {
     verify_timestamp(token, message, std::slice::from_ref(&tsa.root.der), now())
 }
 

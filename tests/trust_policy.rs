@@ -4,11 +4,11 @@
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
-use sigscope::trust::dn::{Dn, DnError, matches};
-use sigscope::trust::policy::{
+use sigscope::notation::dn::{Dn, DnError, matches};
+use sigscope::notation::policy::{
     Action, Check, Level, MatchKind, PolicyError, PolicyField, TrustPolicy, TrustStoreKind, TrustedIdentity,
 };
-use sigscope::trust::truststore::{TrustStore, TrustStoreError};
+use sigscope::notation::truststore::{TrustStore, TrustStoreError};
 
 fn vectors() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/notation")
@@ -316,7 +316,7 @@ fn load_refuses_a_symlinked_policy() {
 fn store_cert(store: &str, file: &str) -> Vec<u8> {
     let path = vectors().join("notation-go-config/truststore/x509").join(store).join(file);
     let bytes = std::fs::read(&path).unwrap();
-    sigscope::trust::truststore::split_certificates(&bytes).unwrap().remove(0)
+    sigscope::notation::truststore::split_certificates(&bytes).unwrap().remove(0)
 }
 
 #[test]

@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 
 use crossterm::event::KeyCode;
 use sigscope::graph::{LoadState, NodeId, NodeKind};
+use sigscope::notation::verify::Verdict;
 use sigscope::open::{OpenOptions, open};
 use sigscope::source::registry::RegistryClient;
-use sigscope::trust::verify::Verdict;
 use sigscope::tui::app::Level;
 use sigscope::tui::theme::Theme;
 use sigscope::tui::verify::{NodeVerify, snapshot};

@@ -5,8 +5,8 @@
 mod tui_support;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
-use sigscope::artifact::{Details, Section, Table};
 use sigscope::graph::{ChildSpec, Expansion, LoadState, NodeKind, Role};
+use sigscope::inspect::{Details, Section, Table};
 use sigscope::oci::media;
 use sigscope::tui::Msg;
 use sigscope::tui::app::Mode;

@@ -94,7 +94,7 @@ fn a_signed_sbom_gets_its_own_verdict_in_the_row_and_the_panel() {
     assert!(
         h.app
             .signature_report(sig)
-            .is_some_and(|s| matches!(s.verdict, sigscope::trust::verify::SignatureVerdict::Verified)),
+            .is_some_and(|s| matches!(s.verdict, sigscope::notation::verify::SignatureVerdict::Verified)),
         "the SBOM signature's own verdict"
     );
     h.select(sig);

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 
 use crossterm::event::KeyCode;
 use sigscope::graph::{NodeId, NodeKind};
-use sigscope::trust::policy::{Level, TrustPolicy};
-use sigscope::trust::verify::Verdict;
+use sigscope::notation::policy::{Level, TrustPolicy};
+use sigscope::notation::verify::Verdict;
 use sigscope::tui::app::Mode;
 use sigscope::tui::theme::Theme;
 use sigscope::tui::verify::{NodeVerify, snapshot};

@@ -16,11 +16,11 @@ use notary::*;
 use rcgen::{CertificateParams, CustomExtension, ExtendedKeyUsagePurpose, IsCa, KeyUsagePurpose};
 use serde_json::{Value, json};
 use sha2::Digest as _;
+use sigscope::notation::envelope::MAX_ENVELOPE_BYTES;
+use sigscope::notation::policy::TrustPolicy;
+use sigscope::notation::revocation::RevocationMode;
+use sigscope::notation::verify::{CheckKind, Outcome, SignatureReport, SignatureVerdict, Verifier};
 use sigscope::oci::Descriptor;
-use sigscope::trust::envelope::MAX_ENVELOPE_BYTES;
-use sigscope::trust::policy::TrustPolicy;
-use sigscope::trust::revocation::RevocationMode;
-use sigscope::trust::verify::{CheckKind, Outcome, SignatureReport, SignatureVerdict, Verifier};
 
 const JWS: &str = "application/jose+json";
 const COSE: &str = "application/cose";

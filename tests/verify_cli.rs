@@ -338,7 +338,7 @@ fn a_bad_trust_policy_names_its_file() {
             let (code, v) = verify_json(&layout, &notation, &["--oci-layout"]);
             assert_eq!(code, 2);
             assert!(v["error"].as_str().unwrap().contains(&shown), "{v}");
-            let e = sigscope::trust::policy::TrustPolicy::load(&notation).unwrap_err();
+            let e = sigscope::notation::policy::TrustPolicy::load(&notation).unwrap_err();
             assert!(e.to_string().contains(&shown), "{e}");
         }
     }

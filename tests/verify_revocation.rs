@@ -18,10 +18,10 @@ use rcgen::{
     CertificateRevocationListParams, CrlDistributionPoint, CrlIssuingDistributionPoint, CrlScope, KeyIdMethod,
     RevokedCertParams, SerialNumber,
 };
+use sigscope::notation::policy::TrustPolicy;
+use sigscope::notation::revocation::RevocationMode;
+use sigscope::notation::verify::{CheckKind, Outcome, SignatureReport, SignatureVerdict, Verifier};
 use sigscope::oci::Descriptor;
-use sigscope::trust::policy::TrustPolicy;
-use sigscope::trust::revocation::RevocationMode;
-use sigscope::trust::verify::{CheckKind, Outcome, SignatureReport, SignatureVerdict, Verifier};
 use time::OffsetDateTime;
 
 const LEAF_SERIAL: u64 = 0x51;

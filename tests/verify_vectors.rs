@@ -13,13 +13,13 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{Value, json};
 use sha2::Digest as _;
-use sigscope::oci::Descriptor;
-use sigscope::trust::policy::{Statement, TrustPolicy};
-use sigscope::trust::revocation::RevocationMode;
-use sigscope::trust::verify::{
+use sigscope::notation::policy::{Statement, TrustPolicy};
+use sigscope::notation::revocation::RevocationMode;
+use sigscope::notation::verify::{
     CheckKind, Outcome, SignatureInput, SignatureReport, SignatureVerdict, Verdict, Verifier,
 };
-use sigscope::trust::{chain, envelope, timestamp};
+use sigscope::notation::{chain, envelope, timestamp};
+use sigscope::oci::Descriptor;
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/notation");
 const JWS: &str = "application/jose+json";
@@ -663,7 +663,7 @@ async fn every_vector_entry_behaves_as_upstream_expects() {
 
 fn chain_cert(name: &str) -> Vec<u8> {
     let pem = read(&format!("x509/codesigning-chain/{name}.pem"));
-    let mut ders = sigscope::trust::truststore::split_certificates(&pem).unwrap();
+    let mut ders = sigscope::notation::truststore::split_certificates(&pem).unwrap();
     assert_eq!(ders.len(), 1, "{name}");
     ders.remove(0)
 }
@@ -769,7 +769,7 @@ fn codesigning_leaf_rules_as_notation_core_go() {
 fn identity_chain(name: &str) -> chain::ValidChain {
     use der::Decode as _;
     let der =
-        sigscope::trust::truststore::split_certificates(&read(&format!("x509/identity/{name}"))).unwrap().remove(0);
+        sigscope::notation::truststore::split_certificates(&read(&format!("x509/identity/{name}"))).unwrap().remove(0);
     let cert = x509_cert::Certificate::from_der(&der).unwrap();
     let leaf_key = envelope::crypto::PublicKey::from_spki(&cert.tbs_certificate.subject_public_key_info).unwrap();
     let c = chain::ChainCert {
@@ -815,7 +815,7 @@ fn trusted_identities_as_notation_go() {
                 continue;
             }
         };
-        let got = sigscope::trust::verify::trusted_identity(&st, leaf);
+        let got = sigscope::notation::verify::trusted_identity(&st, leaf);
         assert_eq!(got.is_ok(), ok, "{ids:?} on {}: {got:?}", leaf.leaf().subject);
         if std::ptr::eq(leaf, &bad) {
             assert!(got.unwrap_err().contains("=#"), "bad-cert fails on its subject, not on a mismatch");

@@ -3,5 +3,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = sigscope::trust::envelope::parse("application/cose", data);
+    let _ = sigscope::notation::envelope::parse("application/cose", data);
 });

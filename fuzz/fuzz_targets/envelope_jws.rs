@@ -4,5 +4,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = sigscope::trust::envelope::parse("application/jose+json", data);
+    let _ = sigscope::notation::envelope::parse("application/jose+json", data);
 });

@@ -15,7 +15,7 @@ fuzz_target!(|data: &[u8]| {
         [hi, lo, rest @ ..] => rest.split_at((usize::from(*hi) << 8 | usize::from(*lo)).min(rest.len())),
         _ => return,
     };
-    let _ = sigscope::trust::timestamp::verify_timestamp(token, signature, &[root], now);
+    let _ = sigscope::notation::timestamp::verify_timestamp(token, signature, &[root], now);
 });
 
 fn pem_or_der(bytes: &[u8]) -> Vec<u8> {

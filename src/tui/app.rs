@@ -11,15 +11,15 @@ use std::time::{Duration, Instant};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::Rect;
 
-use crate::artifact::Details;
 use crate::graph::{ArtifactNode, Expansion, Graph, LoadState, NodeId, NodeKind};
+use crate::inspect::Details;
+use crate::notation::revocation::RevocationMode;
+use crate::notation::verify::{ArtifactReport, Verifier};
 use crate::oci::Descriptor;
 use crate::open::{OpenOptions, Opened};
 use crate::sanitize::{clip, sanitize};
 use crate::source::DynSource;
 use crate::source::referrers::ExpandRequest;
-use crate::trust::revocation::RevocationMode;
-use crate::trust::verify::{ArtifactReport, Verifier};
 
 use super::config::Config;
 use super::details_doc::{DetailsDoc, node_header};
@@ -290,7 +290,7 @@ impl AppOptions {
             open_options: OpenOptions::default(),
             startup_status: None,
             notation_dir: None,
-            revocation: crate::verification::revocation_mode(true),
+            revocation: crate::notation::dir::revocation_mode(true),
             read_only: false,
             now: None,
             histories: Histories::default(),
@@ -321,7 +321,7 @@ impl AppOptions {
             open_options: OpenOptions::default(),
             startup_status: status,
             notation_dir: None,
-            revocation: crate::verification::revocation_mode(false),
+            revocation: crate::notation::dir::revocation_mode(false),
             read_only: false,
             now: None,
             histories: Histories::default(),

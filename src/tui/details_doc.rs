@@ -5,8 +5,8 @@ use std::sync::{Arc, Mutex};
 
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
-use crate::artifact::{Details, Section, Table};
 use crate::graph::{Graph, LoadState, NodeId, NodeKind, Role};
+use crate::inspect::{Details, Section, Table};
 use crate::sanitize::{sanitize, sanitize_lines};
 
 use super::label::{Spans, human_size, kind_token, short_time};
@@ -305,7 +305,7 @@ pub fn node_header(graph: &Graph, source: &dyn crate::source::Source, id: NodeId
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::artifact::{Field, Section, Table};
+    use crate::inspect::{Field, Section, Table};
 
     fn text(doc: &DetailsDoc) -> String {
         doc.lines(80).iter().map(|l| l.iter().map(|(_, s)| s.as_str()).collect::<String>() + "\n").collect()

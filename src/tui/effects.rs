@@ -50,7 +50,7 @@ impl Effects {
                     previous.abort();
                 }
                 let task = tokio::spawn(async move {
-                    let details = crate::artifact::describe(&*source, &artifact, preview_limit).await;
+                    let details = crate::inspect::describe(&*source, &artifact, preview_limit).await;
                     let _ = tx.send(Msg::Described { request, node, details });
                 });
                 self.describing = Some(task.abort_handle());
@@ -73,7 +73,7 @@ impl Effects {
                 let limit = self.limit.clone();
                 tokio::spawn(async move {
                     let _permit = limit.acquire_owned().await;
-                    let result = crate::signatures::verify_tag_or_artifact(
+                    let result = crate::verify::verify_tag_or_artifact(
                         &*source,
                         &repository,
                         tag.as_deref(),
@@ -129,8 +129,10 @@ impl Effects {
 /// `:open` takes any kind of target whatever sigscope was started with: a directory holding
 /// an OCI image layout (`PATH[:tag|@digest]`) is opened as one, anything else as a registry.
 pub fn options_for(target: &str, mut options: crate::open::OpenOptions) -> crate::open::OpenOptions {
-    let layout = match crate::reference::parse_layout_target(target) {
-        Ok(crate::reference::Target::Layout { path, .. }) => std::path::Path::new(&path).join("oci-layout").is_file(),
+    let layout = match crate::oci::reference::parse_layout_target(target) {
+        Ok(crate::oci::reference::Target::Layout { path, .. }) => {
+            std::path::Path::new(&path).join("oci-layout").is_file()
+        }
         _ => false,
     };
     options.oci_layout = layout;

@@ -8,12 +8,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use crate::trust::dn::Dn;
-use crate::trust::policy::{
+use crate::notation::dn::Dn;
+use crate::notation::policy::{
     LEGACY_POLICY_FILE, Level, OCI_POLICY_FILE, PolicyError, TrustPolicy, TrustStoreKind, TrustStoreRef,
     TrustedIdentity,
 };
-use crate::trust::verify::ArtifactReport;
+use crate::notation::verify::ArtifactReport;
 
 /// What the watcher read from a Notation directory.
 #[derive(Debug, Clone)]
@@ -62,7 +62,7 @@ pub fn list_stores(dir: &Path) -> Vec<TrustStoreRef> {
             .flatten()
             .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
             .filter_map(|e| e.file_name().into_string().ok())
-            .filter(|n| crate::trust::policy::valid_store_name(n))
+            .filter(|n| crate::notation::policy::valid_store_name(n))
             .collect();
         names.sort();
         out.extend(names.into_iter().map(|name| TrustStoreRef { kind, name }));

@@ -208,11 +208,11 @@ pub async fn run_effect(effect: Effect) -> Option<Msg> {
             Some(Msg::Expanded { request, node, result })
         }
         Effect::Describe { request, node, source, artifact, preview_limit } => {
-            let details = sigscope::artifact::describe(&*source, &artifact, preview_limit).await;
+            let details = sigscope::inspect::describe(&*source, &artifact, preview_limit).await;
             Some(Msg::Described { request, node, details })
         }
         Effect::Verify { request, node, source, repository, subject, tag, verifier, now } => {
-            let result = sigscope::signatures::verify_tag_or_artifact(
+            let result = sigscope::verify::verify_tag_or_artifact(
                 &*source,
                 &repository,
                 tag.as_deref(),

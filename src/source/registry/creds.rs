@@ -103,7 +103,7 @@ pub fn docker_config_dir(explicit: Option<&Path>) -> Option<PathBuf> {
 
 /// Docker keys Hub credentials by its legacy v1 URL.
 fn server_key(host: &str) -> String {
-    if host == crate::reference::DOCKER_HUB || host == "registry-1.docker.io" || host == "index.docker.io" {
+    if host == crate::oci::reference::DOCKER_HUB || host == "registry-1.docker.io" || host == "index.docker.io" {
         "https://index.docker.io/v1/".to_string()
     } else {
         host.to_string()

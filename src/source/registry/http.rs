@@ -134,7 +134,7 @@ pub fn check_repository(repository: &str) -> Result<()> {
 
 /// A tag or a digest, checked before it reaches a URL.
 pub fn check_reference(reference: &str) -> Result<()> {
-    if crate::oci::check_digest_syntax(reference).is_ok() || crate::reference::valid_tag(reference) {
+    if crate::oci::check_digest_syntax(reference).is_ok() || crate::oci::reference::valid_tag(reference) {
         Ok(())
     } else {
         Err(Error::Usage(format!("invalid tag or digest {:?}", crate::sanitize::clip(reference, 100))))
@@ -143,7 +143,7 @@ pub fn check_reference(reference: &str) -> Result<()> {
 
 impl RegistryClient {
     pub fn new(host: &str, opts: RegistryOptions) -> Result<Self> {
-        let api = crate::reference::api_host(host);
+        let api = crate::oci::reference::api_host(host);
         let scheme = if opts.plain_http || is_loopback(api) { "http" } else { "https" };
         let base = Url::parse(&format!("{scheme}://{api}/"))
             .map_err(|e| Error::Usage(format!("invalid registry host {:?}: {e}", crate::sanitize::clip(host, 100))))?;

@@ -9,10 +9,10 @@ use std::sync::Arc;
 use crossterm::event::{KeyCode, KeyEvent};
 
 use crate::graph::{ArtifactKind, LoadState, NodeId, NodeKind, Role};
+use crate::notation::policy::{Level as PolicyLevel, PolicyError, TrustPolicy, TrustStoreRef};
+use crate::notation::revocation::RevocationMode;
+use crate::notation::verify::{ArtifactReport, SignatureReport, SignatureVerdict, Verdict, Verifier};
 use crate::sanitize::{clip, sanitize};
-use crate::trust::policy::{Level as PolicyLevel, PolicyError, TrustPolicy, TrustStoreRef};
-use crate::trust::revocation::RevocationMode;
-use crate::trust::verify::{ArtifactReport, SignatureReport, SignatureVerdict, Verdict, Verifier};
 
 use super::super::verify::{NodeVerify, Snapshot, WhatIf, error_text, line_diff, pretty};
 use super::{App, Effect, Level, Mode, RequestId};

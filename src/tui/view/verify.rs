@@ -10,10 +10,10 @@ use ratatui::widgets::{Clear, Paragraph};
 use unicode_width::UnicodeWidthStr;
 
 use crate::graph::NodeId;
+use crate::notation::policy::MatchKind;
+use crate::notation::verify::{ArtifactReport, Outcome, SignatureReport, SignatureVerdict, Verdict};
 use crate::oci::short_digest;
 use crate::sanitize::{clip, sanitize};
-use crate::trust::policy::MatchKind;
-use crate::trust::verify::{ArtifactReport, Outcome, SignatureReport, SignatureVerdict, Verdict};
 
 use super::super::app::{App, Mode};
 use super::super::details_doc::fold;

@@ -1,5 +1,5 @@
 //! Finds the Notation signatures of an artifact through the referrers graph and fetches
-//! their envelopes, ready for [`crate::trust::verify`].
+//! their envelopes, ready for [`crate::notation::verify`].
 //!
 //! Every route is used, as a missed signature is worse than a few more requests:
 //! the referrers API, and the tag-schema index as well (registries that gained the API
@@ -8,11 +8,11 @@
 use std::collections::HashSet;
 
 use crate::error::Result;
+use crate::notation::envelope::MAX_ENVELOPE_BYTES;
+use crate::notation::verify::SignatureInput;
 use crate::oci::{Descriptor, Manifest, media};
 use crate::source::Source;
 use crate::source::referrers::tag_schema;
-use crate::trust::envelope::MAX_ENVELOPE_BYTES;
-use crate::trust::verify::SignatureInput;
 
 /// Signatures evaluated per artifact at most, as notation's `--max-signatures` default: a
 /// registry listing thousands of referrers must not turn one verification into thousands of
@@ -137,12 +137,12 @@ pub async fn verify_artifact(
     source: &dyn Source,
     repository: &str,
     subject: &Descriptor,
-    verifier: &crate::trust::verify::Verifier,
+    verifier: &crate::notation::verify::Verifier,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<crate::trust::verify::ArtifactReport> {
+) -> Result<crate::notation::verify::ArtifactReport> {
     let scope = source.repository_ref(repository);
     let needs_signatures =
-        verifier.policy().statement_for(&scope).is_some_and(|(s, _)| s.level != crate::trust::policy::Level::Skip);
+        verifier.policy().statement_for(&scope).is_some_and(|(s, _)| s.level != crate::notation::policy::Level::Skip);
     let signatures =
         if needs_signatures { notation_signatures(source, repository, subject).await? } else { Vec::new() };
     Ok(verifier.verify_artifact(&scope, subject, &signatures, now).await)
@@ -178,9 +178,9 @@ pub async fn verify_tag_or_artifact(
     repository: &str,
     tag: Option<&str>,
     subject: &Descriptor,
-    verifier: &crate::trust::verify::Verifier,
+    verifier: &crate::notation::verify::Verifier,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<crate::trust::verify::ArtifactReport> {
+) -> Result<crate::notation::verify::ArtifactReport> {
     match tag {
         Some(tag) => {
             let fetched = source.manifest(repository, tag).await?;

@@ -10,7 +10,7 @@ use super::*;
 const TOP_LEVEL: [&str; 4] = ["payload", "protected", "header", "signature"];
 
 pub(super) fn parse(bytes: &[u8]) -> Result<Envelope, String> {
-    crate::trust::policy::reject_duplicate_keys(bytes).map_err(|e| format!("malformed JWS envelope: {e}"))?;
+    crate::notation::policy::reject_duplicate_keys(bytes).map_err(|e| format!("malformed JWS envelope: {e}"))?;
     let v: Value = serde_json::from_slice(bytes).map_err(|e| format!("malformed JWS envelope: {e}"))?;
     let top = v.as_object().ok_or("JWS envelope is not a JSON object")?;
     for key in top.keys() {
@@ -83,7 +83,7 @@ fn time(name: &str, v: &Value) -> Result<DateTime<Utc>, String> {
 }
 
 fn protected_headers(bytes: &[u8]) -> Result<Headers, String> {
-    crate::trust::policy::reject_duplicate_keys(bytes).map_err(|e| format!("protected header: {e}"))?;
+    crate::notation::policy::reject_duplicate_keys(bytes).map_err(|e| format!("protected header: {e}"))?;
     let v: Value = serde_json::from_slice(bytes).map_err(|e| format!("protected header is not JSON: {e}"))?;
     let obj = v.as_object().ok_or("protected header is not a JSON object")?;
     let mut h = Headers::default();

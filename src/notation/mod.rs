@@ -3,6 +3,7 @@
 //! as a parameter; never imports the UI.
 
 pub mod chain;
+pub mod dir;
 pub mod dn;
 pub mod envelope;
 pub mod policy;

@@ -1,5 +1,7 @@
 //! OCI wire types: descriptors, manifests and indexes, media types, digests.
 
+pub mod reference;
+
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};

@@ -5,6 +5,9 @@ use std::sync::Arc;
 
 use serde::{Serialize, Serializer};
 
+pub mod discover;
+pub mod report;
+
 use crate::oci::{Descriptor, Manifest, annotations, media};
 use crate::source::FetchedManifest;
 

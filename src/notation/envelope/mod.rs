@@ -2,7 +2,7 @@
 //!
 //! Parsing checks structure and the signed headers (required members, `crit`, signing
 //! scheme, times, content type); it does not verify the signature, which needs the leaf key
-//! and happens in [`crate::trust::verify`]. Every problem is an `Err` with the reason in
+//! and happens in [`crate::notation::verify`]. Every problem is an `Err` with the reason in
 //! words: the caller reports it as an integrity failure.
 
 mod cose;
@@ -242,7 +242,7 @@ pub struct TargetArtifact {
 /// Parses `{"targetArtifact": {...}}` strictly: duplicate keys and a missing or mistyped
 /// mediaType, digest or size are errors.
 pub fn target_artifact(payload: &[u8]) -> Result<TargetArtifact, String> {
-    crate::trust::policy::reject_duplicate_keys(payload).map_err(|e| format!("payload: {e}"))?;
+    crate::notation::policy::reject_duplicate_keys(payload).map_err(|e| format!("payload: {e}"))?;
     let v: serde_json::Value = serde_json::from_slice(payload).map_err(|e| format!("payload is not JSON: {e}"))?;
     let t = v.get("targetArtifact").and_then(|t| t.as_object()).ok_or("payload has no targetArtifact object")?;
     let text = |k: &str| t.get(k).and_then(|x| x.as_str()).map(str::to_string);

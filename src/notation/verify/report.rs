@@ -4,8 +4,8 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::trust::envelope::{Algorithm, Format, Scheme};
-use crate::trust::policy::{Action, Level, MatchKind};
+use crate::notation::envelope::{Algorithm, Format, Scheme};
+use crate::notation::policy::{Action, Level, MatchKind};
 
 /// The rows of the verification table, in the order they are evaluated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]

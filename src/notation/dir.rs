@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::trust::revocation::RevocationMode;
+use crate::notation::revocation::RevocationMode;
 
 /// How long a CRL download may take before the status is "unknown".
 pub const CRL_TIMEOUT: Duration = Duration::from_secs(5);
