@@ -3,11 +3,11 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use sigscope::demo::{self, tags};
+use sigscope::graph::expand::{ExpandRequest, ExploreOptions, expand};
 use sigscope::graph::{ArtifactKind, Graph, NodeId, NodeKind, Role, Via};
 use sigscope::oci::Descriptor;
 use sigscope::source::Source;
 use sigscope::source::layout::LayoutSource;
-use sigscope::source::referrers::{ExpandRequest, ExploreOptions, expand};
 
 /// Expands every node of the demo repository, breadth first.
 async fn walk(source: &dyn Source) -> Graph {

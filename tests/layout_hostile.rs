@@ -532,8 +532,8 @@ fn a_tag_listed_twice_with_different_digests_is_refused_everywhere() {
 
 #[tokio::test]
 async fn an_ambiguous_tag_is_a_node_error_where_the_tui_expands_it() {
+    use sigscope::graph::expand::{ExpandRequest, ExploreOptions, expand};
     use sigscope::graph::{Graph, NodeKind};
-    use sigscope::source::referrers::{ExpandRequest, ExploreOptions, expand};
     let tags = [("prod".to_string(), 0), ("prod".to_string(), 1)];
     let (dir, digests) = tagged_layout(2, &tags);
     let source = LayoutSource::open_dir(dir.path()).unwrap();

@@ -7,10 +7,11 @@ mod support;
 use std::collections::BTreeSet;
 
 use sigscope::Error;
+use sigscope::graph::expand::{ExpandRequest, ExploreOptions, expand};
 use sigscope::graph::{ChildSpec, NodeKind, Role, Via};
 use sigscope::oci::{Descriptor, media};
 use sigscope::source::Source;
-use sigscope::source::referrers::{ExpandRequest, ExploreOptions, expand, find_referrers};
+use sigscope::source::referrers::find_referrers;
 use sigscope::source::registry::{RegistryClient, RegistryOptions, RegistrySource};
 use support::{Server, artifact, edge, edges, guard, seed, source, test_options};
 

@@ -5,10 +5,10 @@ mod support;
 
 use std::collections::BTreeSet;
 
+use sigscope::graph::expand::{ExpandRequest, ExploreOptions, expand};
 use sigscope::graph::{Role, Via};
 use sigscope::oci::{digest_tag, media};
 use sigscope::source::Source;
-use sigscope::source::referrers::{ExpandRequest, ExploreOptions, expand};
 use sigscope::source::registry::{RegistryClient, RegistryOptions};
 use support::{Server, artifact, edge, edges, guard, seed, source, test_options};
 

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sigscope::Error;
+use sigscope::graph::expand::{ExpandRequest, ExploreOptions, expand};
 use sigscope::oci::{MAX_MANIFEST_BYTES, media};
 use sigscope::source::Source;
-use sigscope::source::referrers::{ExpandRequest, ExploreOptions, expand};
 use sigscope::source::registry::RegistryOptions;
 use support::{Hostile, guard, source, test_options};
 

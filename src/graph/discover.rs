@@ -6,9 +6,9 @@ use std::collections::VecDeque;
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 
+use crate::graph::expand::{ExpandRequest, ExploreOptions, expand};
 use crate::graph::{Graph, NodeId, NodeKind, Role};
 use crate::source::DynSource;
-use crate::source::referrers::{ExpandRequest, ExploreOptions, expand};
 
 /// Most nodes one walk builds. Depth alone does not bound a graph: indexes that list the same
 /// next index twice, thirty levels down, unfold into 2^31 nodes from a few kilobytes. Past

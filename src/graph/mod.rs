@@ -3,10 +3,13 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 
 pub mod discover;
+pub mod expand;
 pub mod report;
+
+pub use crate::source::referrers::Via;
 
 use crate::oci::{Descriptor, Manifest, annotations, media};
 use crate::source::FetchedManifest;
@@ -125,33 +128,6 @@ pub fn classify_manifest(m: &Manifest) -> ArtifactKind {
         }
     }
     if image_config { ArtifactKind::Image } else { ArtifactKind::Other }
-}
-
-/// How a referrer was found.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Via {
-    /// `GET /v2/<name>/referrers/<digest>` (or a layout's own index).
-    ReferrersApi,
-    /// The `sha256-<hex>` tag-schema index.
-    TagSchema,
-    /// cosign's `sha256-<hex>.sig|.att|.sbom` tag.
-    CosignTag(String),
-}
-
-impl Serialize for Via {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_string())
-    }
-}
-
-impl std::fmt::Display for Via {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Via::ReferrersApi => f.write_str("referrers API"),
-            Via::TagSchema => f.write_str("tag schema"),
-            Via::CosignTag(tag) => write!(f, "cosign tag {tag}"),
-        }
-    }
 }
 
 /// Where an artifact sits relative to its parent.

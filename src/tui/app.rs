@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::Rect;
 
+use crate::graph::expand::ExpandRequest;
 use crate::graph::{ArtifactNode, Expansion, Graph, LoadState, NodeId, NodeKind};
 use crate::inspect::Details;
 use crate::notation::revocation::RevocationMode;
@@ -19,7 +20,6 @@ use crate::oci::Descriptor;
 use crate::open::{OpenOptions, Opened};
 use crate::sanitize::{clip, sanitize};
 use crate::source::DynSource;
-use crate::source::referrers::ExpandRequest;
 
 use super::config::Config;
 use super::details_doc::{DetailsDoc, node_header};
@@ -884,7 +884,8 @@ impl App {
             self.mode = Mode::Help { scroll: 0 };
             return;
         }
-        let max = super::view::help_lines(self).len().saturating_sub(usize::from(self.last_frame.help_height.get()));
+        let max =
+            super::present::help::lines(self).len().saturating_sub(usize::from(self.last_frame.help_height.get()));
         let scroll = scroll.min(max);
         let action = self.keymap.lookup(Key::from_event(&key), self.focus);
         self.mode = match (key.code, action) {
@@ -1345,7 +1346,7 @@ impl App {
         let Some(id) = self.selected() else { return 0 };
         let width = usize::from(self.last_frame.details.get().width);
         if self.right == RightPanel::Verification {
-            return super::view::verify_lines(self, id, width).len();
+            return super::present::verify::lines(self, id, width).len();
         }
         let doc = self.details.get(&id).map_or(1, |d| d.lines(width).len());
         node_header(&self.graph, self.source.as_ref(), id, width).len() + doc

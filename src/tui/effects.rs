@@ -9,7 +9,7 @@ use tokio::sync::Semaphore;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::AbortHandle;
 
-use crate::source::referrers::{ExploreOptions, expand};
+use crate::graph::expand::{ExploreOptions, expand};
 
 use super::app::{Effect, Msg};
 

@@ -22,6 +22,7 @@ pub mod details_doc;
 pub mod effects;
 pub mod keymap;
 pub mod label;
+pub mod present;
 pub mod prompt;
 pub mod terminal;
 pub mod theme;

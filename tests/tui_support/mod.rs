@@ -201,7 +201,7 @@ impl Harness {
 /// What the effect runner would send back for one effect (the watcher is not run: tests send
 /// `Msg::PolicyLoaded` themselves).
 pub async fn run_effect(effect: Effect) -> Option<Msg> {
-    use sigscope::source::referrers::{ExploreOptions, expand};
+    use sigscope::graph::expand::{ExploreOptions, expand};
     match effect {
         Effect::Expand { request, node, source, req } => {
             let result = expand(&*source, &req, &ExploreOptions::default()).await.map_err(|e| e.to_string());

@@ -1,124 +1,12 @@
-//! The help overlay, generated from the live keymap so it always tells the truth.
+//! The help overlay, drawn from the lines `present::help` builds.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::widgets::{Clear, Paragraph};
 
 use super::super::app::App;
-use super::super::keymap::Scope;
-use super::super::label::Spans;
-use super::super::theme::Token;
+use super::super::present::help::lines;
 use super::{fit, line, panel};
-
-/// The help lines, or with a search (`/` in help) the lines holding it (smart-case), each under
-/// its section heading.
-pub fn lines(app: &App) -> Vec<Spans> {
-    let (all, names) = all_lines(app);
-    let query = app.help_search.text();
-    if query.is_empty() {
-        return all;
-    }
-    let case_sensitive = query.chars().any(char::is_uppercase);
-    let needle = if case_sensitive { query.to_string() } else { query.to_lowercase() };
-    let text = |l: &Spans| l.iter().map(|(_, s)| s.as_str()).collect::<String>();
-    let mut out = Vec::new();
-    let mut heading: Option<Spans> = None;
-    for (i, l) in all.into_iter().enumerate() {
-        if l.first().is_some_and(|(t, _)| *t == Token::Heading) {
-            heading = Some(l);
-            continue;
-        }
-        let searched = format!("{} {}", text(&l), names.get(&i).copied().unwrap_or_default());
-        if !l.is_empty() && super::super::label::contains(&searched, &needle, case_sensitive) {
-            if let Some(h) = heading.take() {
-                out.push(h);
-            }
-            out.push(l);
-        }
-    }
-    out
-}
-
-/// Every help line, and the config names of the lines that are key bindings (by line index).
-fn all_lines(app: &App) -> (Vec<Spans>, std::collections::HashMap<usize, &'static str>) {
-    let mut out: Vec<Spans> = Vec::new();
-    let mut names = std::collections::HashMap::new();
-    for scope in [Scope::Global, Scope::Panels, Scope::Tree, Scope::Details] {
-        let bindings: Vec<_> = app.keymap.bindings.iter().filter(|b| b.scope == scope).collect();
-        if bindings.is_empty() {
-            continue;
-        }
-        if !out.is_empty() {
-            out.push(Vec::new());
-        }
-        out.push(vec![(Token::Heading, scope.title().to_string())]);
-        for b in bindings {
-            out.push(vec![(Token::HintKey, format!("  {:<18}", b.keys_text())), (Token::HintDesc, b.desc.to_string())]);
-            // The config name is searched too: it is what `[keys]` in config.toml takes.
-            names.insert(out.len() - 1, b.name);
-        }
-    }
-    out.push(Vec::new());
-    out.push(vec![(Token::Heading, "Prompts (/ and :)".to_string())]);
-    out.push(vec![(Token::HintKey, format!("  {:<18}", "Enter")), (Token::HintDesc, "accept / run".to_string())]);
-    out.push(vec![
-        (Token::HintKey, format!("  {:<18}", "Esc")),
-        (Token::HintDesc, "cancel (clears the filter)".to_string()),
-    ]);
-    out.push(vec![
-        (Token::HintKey, format!("  {:<18}", "Esc (tree)")),
-        (Token::HintDesc, "clear the filter".to_string()),
-    ]);
-    for (keys, what) in [
-        ("Ctrl-c", "cancel, like Esc (in the tree it quits)"),
-        ("Left/Right", "move the cursor (also Ctrl-b / Ctrl-f)"),
-        ("Home/End", "start / end of the line (also Ctrl-a / Ctrl-e)"),
-        ("Ctrl-w", "delete the word before the cursor"),
-        ("Ctrl-u / Ctrl-k", "delete to the start / to the end"),
-        ("Up/Down", "history of : (the / prompt moves in the tree)"),
-        ("Ctrl-p / Ctrl-n", "history of / and :"),
-        ("Tab", "complete a command or a theme name"),
-        ("/ (in help)", "search the help"),
-    ] {
-        out.push(vec![(Token::HintKey, format!("  {keys:<18}")), (Token::HintDesc, what.to_string())]);
-    }
-    out.push(Vec::new());
-    out.push(vec![(Token::Heading, "Legend (every glyph on the screen)".to_string())]);
-    for (token, glyph, meaning) in LEGEND {
-        out.push(vec![
-            (Token::Text, "  ".into()),
-            (*token, format!("{glyph:<2}")),
-            (Token::HintDesc, meaning.to_string()),
-        ]);
-    }
-    (out, names)
-}
-
-/// What each glyph of the tree, the panels and the status line means. Every state has a word
-/// beside its glyph on screen too; this is where the glyph alone is explained.
-const LEGEND: &[(Token, &str, &str)] = &[
-    (Token::Verified, "✓", "verified: a signature passed every enforced check"),
-    (Token::Warning, "!", "warnings: verified, but a logged check failed"),
-    (Token::Failed, "✗", "failed: a check failed, or it could not be loaded or verified"),
-    (Token::Warning, "-", "unsigned: a policy applies and no Notation signature does"),
-    (Token::Muted, "~", "skipped: the statement's level is skip, nothing is checked"),
-    (Token::Muted, "?", "not verified: no policy applies, or verification is off"),
-    (Token::Muted, "·", "a check that did not run; in the status line, a note"),
-    (Token::Pending, "⟳", "loading or verifying"),
-    (Token::Muted, "○", "not loaded yet (expand loads it)"),
-    (Token::Failed, "↻", "cycle: refers back to an ancestor, not expanded again"),
-    (Token::Failed, "⊘", "depth limit reached: not loaded"),
-    (Token::Match, "◆", "a filter match; WHAT-IF: the policy is edited on screen"),
-    (Token::Muted, "▶", "closed: has or may have children"),
-    (Token::Muted, "▼", "open: its children are below it"),
-    (Token::Muted, "→", "the digest a tag's verdict is for (what it resolves to)"),
-    (Token::Muted, "…", "cut to fit: the details panel has the whole text"),
-    (Token::Muted, "›", "breadcrumb: registry › repository › tag › digest"),
-    (Token::Title, "▸", "the focused panel (also a thick border)"),
-    (Token::Muted, ">", "the selected row"),
-    (Token::Text, "█", "the cursor of the / and : prompts"),
-    (Token::Pending, "⠋", "requests in flight (status line, bottom right)"),
-];
 
 pub fn draw(app: &App, frame: &mut Frame, area: Rect, scroll: usize) {
     let width = area.width.saturating_sub(4).min(72);

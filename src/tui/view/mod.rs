@@ -21,8 +21,8 @@ mod toast;
 mod tree;
 mod verify;
 
-pub use help::lines as help_lines;
-pub use verify::{badge as verify_badge, lines as verify_lines};
+pub use super::present::help::lines as help_lines;
+pub use super::present::verify::{badge as verify_badge, lines as verify_lines};
 
 pub struct Areas {
     pub breadcrumb: Rect,

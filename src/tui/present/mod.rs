@@ -1,0 +1,5 @@
+//! Line builders shared by `update` (which scrolls and clamps by them) and the view (which
+//! draws them): no ratatui here, only semantic spans, so the app never imports the view.
+
+pub mod help;
+pub mod verify;

@@ -1,0 +1,313 @@
+//! The verification panel's lines and the verdict badges of tree rows, built from the app
+//! state: shared by `update` (which scrolls and clamps by them) and the view (which draws
+//! them). Everything that came from a registry or a policy file is sanitised here.
+
+use unicode_width::UnicodeWidthStr;
+
+use crate::graph::NodeId;
+use crate::notation::policy::MatchKind;
+use crate::notation::verify::{ArtifactReport, Outcome, SignatureReport, SignatureVerdict, Verdict};
+use crate::oci::short_digest;
+use crate::sanitize::{clip, sanitize};
+
+use super::super::app::App;
+use super::super::details_doc::fold;
+use super::super::keymap::Action;
+use super::super::label::Spans;
+use super::super::theme::Token;
+use super::super::verify::NodeVerify;
+
+fn verdict_badge(v: &Verdict) -> (Token, String) {
+    match v {
+        Verdict::Verified => (Token::Verified, "✓ verified".into()),
+        Verdict::VerifiedWithWarnings { .. } => (Token::Warning, "! warnings".into()),
+        Verdict::Failed { check: Some(c), .. } => (Token::Failed, format!("✗ failed: {}", c.name())),
+        Verdict::Failed { check: None, .. } => (Token::Failed, "✗ failed".into()),
+        Verdict::Skipped => (Token::Muted, "~ skipped".into()),
+        Verdict::NoSignature => (Token::Warning, "- unsigned".into()),
+        Verdict::NotEvaluated { .. } => (Token::Muted, "? no policy".into()),
+    }
+}
+
+fn signature_badge(v: &SignatureVerdict) -> (Token, String) {
+    match v {
+        SignatureVerdict::Verified => (Token::Verified, "✓ verified".into()),
+        SignatureVerdict::VerifiedWithWarnings => (Token::Warning, "! warnings".into()),
+        SignatureVerdict::Failed { check, .. } => (Token::Failed, format!("✗ failed: {}", check.name())),
+    }
+}
+
+const PENDING: &str = "⟳ verifying…";
+
+/// The verification state of a tree row, glyph and word: images and Notation signatures.
+pub fn badge(app: &App, id: NodeId) -> Option<(Token, String)> {
+    let state = |n: &NodeVerify| match n {
+        NodeVerify::Pending => (Token::Pending, PENDING.to_string()),
+        NodeVerify::Done(r) => verdict_badge(&r.verdict),
+        NodeVerify::Error(e) => (Token::Failed, format!("✗ not verified: {}", clip(&sanitize(e), 30))),
+    };
+    if super::super::app::is_image(app, id) {
+        return app.node_verify(id).map(state);
+    }
+    if matches!(app.graph.node(id).kind, crate::graph::NodeKind::Tag { .. }) {
+        // An open tag leaves it to its image row; a closed one shows its image's verdict,
+        // or its own verification of the image it names when that is not loaded yet.
+        if app.open.contains(&id) && app.report_node(id).is_some_and(|i| i != id) {
+            return None;
+        }
+        let image = app.report_node(id)?;
+        return app.node_verify(image).map(state);
+    }
+    let image = app.report_node(id).filter(|&i| i != id)?;
+    if app.graph.node(id).children.contains(&image) {
+        // A tag: its open image row says it; a closed tag says it for its image.
+        return if app.open.contains(&id) { None } else { app.node_verify(image).map(state) };
+    }
+    if let Some(sig) = app.signature_report(id) {
+        return Some(signature_badge(&sig.verdict));
+    }
+    match app.node_verify(image)? {
+        NodeVerify::Pending => Some((Token::Pending, PENDING.to_string())),
+        NodeVerify::Done(r) if matches!(r.verdict, Verdict::Skipped | Verdict::NotEvaluated { .. }) => {
+            Some(verdict_badge(&r.verdict))
+        }
+        _ => None,
+    }
+}
+
+fn outcome_glyph(o: Outcome) -> (Token, &'static str) {
+    match o {
+        Outcome::Pass => (Token::Verified, "✓"),
+        Outcome::FailEnforced => (Token::Failed, "✗"),
+        Outcome::FailLogged => (Token::Warning, "!"),
+        Outcome::Skipped => (Token::Muted, "~"),
+        Outcome::NotRun => (Token::Muted, "·"),
+    }
+}
+
+struct Doc {
+    lines: Vec<Spans>,
+    width: usize,
+}
+
+impl Doc {
+    fn heading(&mut self, text: impl Into<String>) {
+        if !self.lines.is_empty() {
+            self.lines.push(Vec::new());
+        }
+        self.lines.push(vec![(Token::Heading, text.into())]);
+    }
+
+    /// `  name       value`, the value sanitised and folded under itself.
+    fn field(&mut self, name: &str, value: &str, token: Token) {
+        let lead = format!("  {name:<12} ");
+        let room = self.width.saturating_sub(lead.width()).max(12);
+        let pieces = fold(&sanitize(value), room);
+        for (i, p) in pieces.into_iter().enumerate() {
+            let l = if i == 0 { lead.clone() } else { " ".repeat(lead.width()) };
+            self.lines.push(vec![(Token::FieldName, l), (token, p)]);
+        }
+    }
+
+    /// Text folded at the width, every line after `indent` spaces.
+    fn para(&mut self, indent: usize, text: &str, token: Token) {
+        for p in fold(&sanitize(text), self.width.saturating_sub(indent).max(12)) {
+            self.lines.push(vec![(token, format!("{}{p}", " ".repeat(indent)))]);
+        }
+    }
+}
+
+fn time(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
+    t.map_or_else(|| "—".to_string(), |t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+}
+
+fn policy_section(app: &App, doc: &mut Doc) {
+    doc.heading("Trust policy");
+    match (&app.vs.dir, &app.vs.path) {
+        (None, _) => doc.field("file", "none: start with --notation-dir DIR", Token::Muted),
+        (Some(_), Some(p)) => doc.field("file", &p.display().to_string(), Token::Text),
+        (Some(d), None) => doc.field("file", &format!("reading {}…", d.display()), Token::Pending),
+    }
+    if let Some(e) = &app.vs.error {
+        doc.field("state", &format!("✗ not in force: {e}"), Token::Error);
+        if app.vs.base.is_some() {
+            doc.para(15, "the last good policy is still in force", Token::Warning);
+        }
+    } else if app.vs.base.is_some() {
+        doc.field("state", "✓ valid, watched for changes", Token::Verified);
+    }
+    if app.vs.what_if.is_active() {
+        doc.lines
+            .push(vec![(Token::Match, "  ◆ WHAT-IF: edited on screen, not in the file (X resets, W writes)".into())]);
+        let fold_room = doc.width;
+        if let Some(last) = doc.lines.pop() {
+            let text: String = last.iter().map(|(_, s)| s.as_str()).collect();
+            for p in fold(&text, fold_room) {
+                doc.lines.push(vec![(Token::Match, p)]);
+            }
+        }
+    }
+}
+
+fn statement_section(app: &App, doc: &mut Doc, report: &ArtifactReport) {
+    let Some(applied) = &report.statement else { return };
+    doc.heading("Statement");
+    doc.field("name", &applied.name, Token::Text);
+    let scope = report.reference.rsplit_once('@').map_or(report.reference.as_str(), |(s, _)| s);
+    let why = match applied.matched {
+        MatchKind::Exact => format!("exact registry scope {scope}"),
+        MatchKind::Wildcard => format!("the \"*\" statement (no statement names {scope})"),
+    };
+    doc.field("applies by", &why, Token::Text);
+    let effective = app.vs.effective();
+    let statement = effective.as_ref().and_then(|p| p.statement(&applied.name));
+    let file_level = app.vs.base.as_ref().and_then(|p| p.statement(&applied.name)).map(|s| s.level);
+    let mut level = applied.level.name().to_string();
+    if file_level.is_some_and(|l| l != applied.level) {
+        level.push_str(&format!("  ◆ what-if (file: {})", file_level.map_or("?", |l| l.name())));
+    }
+    doc.field("level", &level, Token::Text);
+    if let Some(s) = statement {
+        let stores: Vec<String> = s.trust_stores.iter().map(|t| t.to_string()).collect();
+        let ids: Vec<String> = s.trusted_identities.iter().map(|t| t.to_string()).collect();
+        let or_none = |v: Vec<String>, sep: &str| if v.is_empty() { "none".to_string() } else { v.join(sep) };
+        doc.field("trust stores", &or_none(stores, ", "), Token::Text);
+        doc.field("identities", &or_none(ids, "; "), Token::Text);
+    }
+}
+
+fn signature_section(doc: &mut Doc, sig: &SignatureReport, n: usize, of: usize) {
+    let short = sanitize(&short_digest(&sig.digest)).into_owned();
+    doc.heading(if of > 1 { format!("Signature {n} of {of} · {short}") } else { format!("Signature {short}") });
+    let (token, word) = signature_badge(&sig.verdict);
+    doc.lines.push(vec![(Token::FieldName, format!("  {:<12} ", "verdict")), (token, word)]);
+    // Checks: a table when there is room for the reason beside it, else the reason below.
+    const NAME: usize = 19;
+    const OUTCOME: usize = 16;
+    let wide = doc.width >= 4 + NAME + OUTCOME + 20;
+    doc.lines.push(vec![(Token::Muted, format!("  {:<w$}{}", "check", "outcome", w = NAME + 2))]);
+    // Failures first (the style guide's rule for this panel), otherwise in evaluation order.
+    let mut checks: Vec<_> = sig.checks.iter().collect();
+    checks.sort_by_key(|c| match c.outcome {
+        Outcome::FailEnforced => 0,
+        Outcome::FailLogged => 1,
+        _ => 2,
+    });
+    for c in checks {
+        let (token, glyph) = outcome_glyph(c.outcome);
+        let head = vec![
+            (token, format!("  {glyph} ")),
+            (Token::Text, format!("{:<NAME$}", c.check.name())),
+            (token, format!("{:<OUTCOME$}", c.outcome.word())),
+        ];
+        let reason = sanitize(&c.reason).into_owned();
+        if wide {
+            let indent = 4 + NAME + OUTCOME;
+            let pieces = fold(&reason, doc.width - indent);
+            let mut first = head;
+            first.push((Token::Muted, pieces[0].clone()));
+            doc.lines.push(first);
+            for p in &pieces[1..] {
+                doc.lines.push(vec![(Token::Muted, format!("{}{p}", " ".repeat(indent)))]);
+            }
+        } else {
+            doc.lines.push(head);
+            if !reason.is_empty() {
+                doc.para(6, &reason, Token::Muted);
+            }
+        }
+    }
+    let what = sig.envelope_summary();
+    if !what.is_empty() {
+        doc.field("envelope", &what.join(" · "), Token::Text);
+    }
+    if let Some(s) = &sig.signer {
+        doc.field("signer", s, Token::Text);
+    }
+    doc.field("signed", &time(sig.signing_time), Token::Text);
+    doc.field("expires", &time(sig.expiry), Token::Text);
+    if sig.timestamp.is_some() {
+        doc.field("timestamp", &time(sig.timestamp), Token::Text);
+    }
+}
+
+/// The panel's lines for node `id` at `width` columns.
+pub fn lines(app: &App, id: NodeId, width: usize) -> Vec<Spans> {
+    let mut doc = Doc { lines: Vec::new(), width: width.max(20) };
+    let Some(image) = app.report_node(id) else {
+        doc.para(0, "Select an image, its tag or one of its Notation signatures to see how it verifies.", Token::Muted);
+        policy_section(app, &mut doc);
+        return doc.lines;
+    };
+    let only_signature = (image != id && !app.graph.node(id).children.contains(&image)).then_some(id);
+    match app.node_verify(image) {
+        None if app.vs.dir.is_none() => {
+            doc.lines.push(vec![(Token::Muted, "? not verified".into())]);
+            doc.para(2, "verification is off: no Notation directory (start with --notation-dir DIR)", Token::Text);
+        }
+        None | Some(NodeVerify::Pending) => {
+            doc.lines.push(vec![(Token::Pending, PENDING.into())]);
+        }
+        Some(NodeVerify::Error(e)) => {
+            doc.lines.push(vec![(Token::Failed, "✗ not verified".into())]);
+            doc.para(2, e, Token::Text);
+        }
+        Some(NodeVerify::Done(report)) => {
+            let sig = only_signature.and_then(|s| app.signature_report(s));
+            let (token, word) = match sig {
+                Some(s) => signature_badge(&s.verdict),
+                None => verdict_badge(&report.verdict),
+            };
+            let what = if sig.is_some() { "signature" } else { "image" };
+            doc.lines.push(vec![(Token::Heading, format!("Verdict ({what}) ")), (token, word)]);
+            if sig.is_none() {
+                match &report.verdict {
+                    Verdict::Verified => {}
+                    Verdict::VerifiedWithWarnings { warnings } => {
+                        for w in warnings {
+                            doc.para(2, &format!("warning: {w}"), Token::Warning);
+                        }
+                    }
+                    Verdict::Failed { reason, .. } | Verdict::NotEvaluated { reason } => {
+                        doc.para(2, reason, Token::Text)
+                    }
+                    Verdict::Skipped => doc.para(2, "the statement's level is skip: nothing is checked", Token::Text),
+                    Verdict::NoSignature => doc.para(2, "no Notation signature refers to this image", Token::Text),
+                }
+            }
+            statement_section(app, &mut doc, report);
+            let sigs: Vec<&SignatureReport> = match sig {
+                Some(s) => vec![s],
+                None => report.signatures.iter().collect(),
+            };
+            let of = sigs.len();
+            for (i, s) in sigs.into_iter().enumerate() {
+                signature_section(&mut doc, s, i + 1, of);
+            }
+        }
+    }
+    policy_section(app, &mut doc);
+    let key = |a: Action| first_key(app, a).unwrap_or_default();
+    doc.heading("What-if");
+    let write = match first_key(app, Action::WritePolicy) {
+        Some(k) => format!(" · {k} write to file"),
+        None => " · (read-only: not written to the file)".to_string(),
+    };
+    doc.para(
+        2,
+        &format!(
+            "{} level · {} trust store · {} identity · {} reset{write}",
+            key(Action::WhatIfLevel),
+            key(Action::WhatIfStore),
+            key(Action::WhatIfIdentity),
+            key(Action::WhatIfReset),
+        ),
+        Token::HintDesc,
+    );
+    doc.lines
+}
+
+/// The first key bound to `action`, if it has one (a mutating action has none under --read-only).
+pub fn first_key(app: &App, action: Action) -> Option<String> {
+    app.keymap.get(action).and_then(|b| b.keys.first()).map(|k| k.to_string())
+}
