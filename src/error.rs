@@ -36,8 +36,6 @@ pub enum Error {
     TooLarge { what: String, size: u64, limit: u64 },
     #[error("malformed {what}: {detail}")]
     Malformed { what: String, detail: String },
-    #[error("referrers cycle: {digest} refers back to one of its own ancestors")]
-    Cycle { digest: String },
     #[error("{0}")]
     Usage(String),
     #[error("{path}: {detail}")]
@@ -106,7 +104,6 @@ impl Error {
             }
             Error::TooLarge { what, size, limit } => Error::TooLarge { what: f(what), size, limit },
             Error::Malformed { what, detail } => Error::Malformed { what: f(what), detail: f(detail) },
-            Error::Cycle { digest } => Error::Cycle { digest: f(digest) },
             Error::Usage(text) => Error::Usage(f(text)),
             Error::Io { path, detail } => Error::Io { path: f(path), detail: f(detail) },
         }

@@ -229,6 +229,17 @@ pub struct Node {
     pub tags: Vec<String>,
     /// Edges between this node and its root (a root is 0); never over [`MAX_DEPTH`].
     pub depth: usize,
+    /// Why this node is never loaded, when it is not (its `load` says it in words too).
+    pub stop: Option<Stop>,
+}
+
+/// Why a node is kept but never loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stop {
+    /// Its digest is that of an ancestor: loading it would loop.
+    Cycle { digest: String },
+    /// It sits at [`MAX_DEPTH`].
+    DepthLimit,
 }
 
 impl Node {
@@ -255,11 +266,11 @@ impl Node {
 
     /// Whether loading this node may add children: not a cycle, not at the depth limit.
     pub fn expandable(&self) -> bool {
-        !self.is_cycle() && self.depth < MAX_DEPTH
+        self.stop.is_none() && self.depth < MAX_DEPTH
     }
 
     fn is_cycle(&self) -> bool {
-        matches!(&self.load, LoadState::Failed(r) if r.starts_with(CYCLE_PREFIX))
+        matches!(self.stop, Some(Stop::Cycle { .. }))
     }
 }
 
@@ -277,8 +288,6 @@ pub enum ChildSpec {
     Tag { repository: String, tag: String },
     Artifact { repository: String, descriptor: Descriptor, role: Role, tags: Vec<String> },
 }
-
-const CYCLE_PREFIX: &str = "cycle:";
 
 /// How deep the graph goes, in edges of any kind (registry → repository → tag → image →
 /// referrers or index entries → …). A node this deep is kept, marked, and never loaded, so
@@ -321,7 +330,15 @@ impl Graph {
 
     fn push(&mut self, kind: NodeKind, parent: Option<NodeId>, tags: Vec<String>) -> NodeId {
         let depth = parent.map_or(0, |p| self.nodes[p].depth + 1);
-        self.nodes.push(Node { kind, parent, children: Vec::new(), load: LoadState::NotLoaded, tags, depth });
+        self.nodes.push(Node {
+            kind,
+            parent,
+            children: Vec::new(),
+            load: LoadState::NotLoaded,
+            tags,
+            depth,
+            stop: None,
+        });
         self.nodes.len() - 1
     }
 
@@ -381,9 +398,11 @@ impl Graph {
         if let Some(d) = self.nodes[id].digest().map(str::to_string)
             && self.ancestors(id).any(|a| self.nodes[a].digest() == Some(d.as_str()))
         {
-            self.nodes[id].load = LoadState::Failed(format!("{CYCLE_PREFIX} {d} refers back to an ancestor"));
+            self.nodes[id].load = LoadState::Failed(format!("cycle: {d} refers back to an ancestor"));
+            self.nodes[id].stop = Some(Stop::Cycle { digest: d });
         } else if self.nodes[id].depth >= MAX_DEPTH {
             self.nodes[id].load = LoadState::Failed(depth_limit_reason());
+            self.nodes[id].stop = Some(Stop::DepthLimit);
         }
         id
     }

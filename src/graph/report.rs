@@ -384,6 +384,7 @@ mod tests {
                 load: LoadState::Loaded,
                 tags: vec![],
                 depth: i,
+                stop: None,
             });
         }
         g.roots.push(0);
@@ -478,7 +479,7 @@ mod tests {
         let source = crate::demo::opened().source;
         let mut g = Graph::new();
         let mut push = |kind: NodeKind, parent: Option<NodeId>, load: LoadState| {
-            g.nodes.push(Node { kind, parent, children: vec![], load, tags: vec![], depth: 0 });
+            g.nodes.push(Node { kind, parent, children: vec![], load, tags: vec![], depth: 0, stop: None });
             let id = g.nodes.len() - 1;
             if let Some(p) = parent {
                 g.nodes[p].children.push(id);

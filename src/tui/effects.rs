@@ -31,62 +31,13 @@ impl Effects {
         Effects { tx, limit: Arc::new(Semaphore::new(MAX_TASKS)), describing: None, watching: None }
     }
 
-    /// Starts a network or file effect; hands back the ones that belong to the terminal
-    /// (clipboard, mouse, quit).
+    /// Starts a network or file effect on a task; hands back the ones that belong to the
+    /// terminal (clipboard, mouse, suspend, quit). What each effect does is [`execute`]'s; this
+    /// only decides how it runs: at most [`MAX_TASKS`] loads at once, the newest description
+    /// only, one policy watcher.
     pub fn spawn(&mut self, effect: Effect) -> Option<Effect> {
         let tx = self.tx.clone();
         match effect {
-            Effect::Expand { request, node, source, req } => {
-                let limit = self.limit.clone();
-                tokio::spawn(async move {
-                    let _permit = limit.acquire_owned().await;
-                    let result = expand(&*source, &req, &ExploreOptions::default()).await.map_err(|e| e.to_string());
-                    let _ = tx.send(Msg::Expanded { request, node, result });
-                });
-                None
-            }
-            Effect::Describe { request, node, source, artifact, preview_limit } => {
-                if let Some(previous) = self.describing.take() {
-                    previous.abort();
-                }
-                let task = tokio::spawn(async move {
-                    let details = crate::inspect::describe(&*source, &artifact, preview_limit).await;
-                    let _ = tx.send(Msg::Described { request, node, details });
-                });
-                self.describing = Some(task.abort_handle());
-                None
-            }
-            Effect::Open { request, target, options } => {
-                tokio::spawn(async move {
-                    let t = target.clone();
-                    // Opening reads files and may build TLS clients: keep it off the runtime's workers.
-                    let open = move || crate::open::open(&t, &options_for(&t, *options));
-                    let result = match tokio::task::spawn_blocking(open).await {
-                        Ok(r) => r.map_err(|e| e.to_string()),
-                        Err(e) => Err(format!("the open task failed: {e}")),
-                    };
-                    let _ = tx.send(Msg::Opened { request, target, result });
-                });
-                None
-            }
-            Effect::Verify { request, node, source, repository, subject, tag, verifier, now } => {
-                let limit = self.limit.clone();
-                tokio::spawn(async move {
-                    let _permit = limit.acquire_owned().await;
-                    let result = crate::verify::verify_tag_or_artifact(
-                        &*source,
-                        &repository,
-                        tag.as_deref(),
-                        &subject,
-                        &verifier,
-                        now,
-                    )
-                    .await
-                    .map_err(|e| e.to_string());
-                    let _ = tx.send(Msg::Verified { request, node, result });
-                });
-                None
-            }
             Effect::WatchPolicy { dir } => {
                 if let Some(previous) = self.watching.take() {
                     previous.abort();
@@ -94,35 +45,86 @@ impl Effects {
                 self.watching = Some(tokio::spawn(watch_policy(dir, tx)).abort_handle());
                 None
             }
-            Effect::WritePolicy { path, json } => {
+            e @ (Effect::Expand { .. } | Effect::Verify { .. }) => {
+                let limit = self.limit.clone();
                 tokio::spawn(async move {
-                    let p = path.clone();
-                    let result = match tokio::task::spawn_blocking(move || super::verify::write_atomic(&p, &json)).await
-                    {
-                        Ok(Ok(())) => Ok(path),
-                        Ok(Err(e)) => Err(format!("{}: {e}", path.display())),
-                        Err(e) => Err(format!("the write task failed: {e}")),
-                    };
-                    let _ = tx.send(Msg::PolicyWritten(result));
+                    let _permit = limit.acquire_owned().await;
+                    send(&tx, execute(e).await);
                 });
                 None
             }
-            Effect::SaveHistory { path, text } => {
-                tokio::spawn(async move {
-                    let p = path.clone();
-                    let failed = match tokio::task::spawn_blocking(move || super::prompt::save(&p, &text)).await {
-                        Ok(Ok(())) => None,
-                        Ok(Err(e)) => Some(format!("cannot save the prompt history to {}: {e}", path.display())),
-                        Err(e) => Some(format!("the history task failed: {e}")),
-                    };
-                    if let Some(text) = failed {
-                        let _ = tx.send(Msg::EffectFailed(text));
-                    }
-                });
+            e @ Effect::Describe { .. } => {
+                if let Some(previous) = self.describing.take() {
+                    previous.abort();
+                }
+                self.describing = Some(tokio::spawn(async move { send(&tx, execute(e).await) }).abort_handle());
                 None
             }
-            other => Some(other),
+            e @ (Effect::Open { .. } | Effect::WritePolicy { .. } | Effect::SaveHistory { .. }) => {
+                tokio::spawn(async move { send(&tx, execute(e).await) });
+                None
+            }
+            terminal => Some(terminal),
         }
+    }
+}
+
+fn send(tx: &UnboundedSender<Msg>, msg: Option<Msg>) {
+    if let Some(msg) = msg {
+        let _ = tx.send(msg);
+    }
+}
+
+/// Does one effect and says how it ended, as the message `update` gets. The one place that maps
+/// an effect to its result: the runner and the tests' harness both call it. File and TLS work
+/// runs on the blocking pool, never on the async workers. `None` for effects that answer only
+/// when they fail (saving the history) or that are not run here (the watcher, the terminal's).
+pub async fn execute(effect: Effect) -> Option<Msg> {
+    match effect {
+        Effect::Expand { request, node, source, req } => {
+            let result = expand(&*source, &req, &ExploreOptions::default()).await.map_err(|e| e.to_string());
+            Some(Msg::Expanded { request, node, result })
+        }
+        Effect::Describe { request, node, source, artifact, preview_limit } => {
+            let details = crate::inspect::describe(&*source, &artifact, preview_limit).await;
+            Some(Msg::Described { request, node, details })
+        }
+        Effect::Open { request, target, options } => {
+            let t = target.clone();
+            let open = move || crate::open::open(&t, &options_for(&t, *options));
+            let result = match tokio::task::spawn_blocking(open).await {
+                Ok(r) => r.map_err(|e| e.to_string()),
+                Err(e) => Err(format!("the open task failed: {e}")),
+            };
+            Some(Msg::Opened { request, target, result })
+        }
+        Effect::Verify { request, node, source, repository, subject, tag, verifier, now } => {
+            let result =
+                crate::verify::verify_tag_or_artifact(&*source, &repository, tag.as_deref(), &subject, &verifier, now)
+                    .await
+                    .map_err(|e| e.to_string());
+            Some(Msg::Verified { request, node, result })
+        }
+        Effect::WritePolicy { path, json } => {
+            let p = path.clone();
+            let result = match tokio::task::spawn_blocking(move || super::verify::write_atomic(&p, &json)).await {
+                Ok(Ok(())) => Ok(path),
+                Ok(Err(e)) => Err(format!("{}: {e}", path.display())),
+                Err(e) => Err(format!("the write task failed: {e}")),
+            };
+            Some(Msg::PolicyWritten(result))
+        }
+        Effect::SaveHistory { path, text } => {
+            let p = path.clone();
+            match tokio::task::spawn_blocking(move || super::prompt::save(&p, &text)).await {
+                Ok(Ok(())) => None,
+                Ok(Err(e)) => {
+                    Some(Msg::EffectFailed(format!("cannot save the prompt history to {}: {e}", path.display())))
+                }
+                Err(e) => Some(Msg::EffectFailed(format!("the history task failed: {e}"))),
+            }
+        }
+        Effect::WatchPolicy { .. } | Effect::Copy(_) | Effect::SetMouse(_) | Effect::Suspend | Effect::Quit => None,
     }
 }
 
