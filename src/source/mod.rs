@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::error::Result;
 use crate::oci::{Descriptor, Manifest};
 
+pub mod connect;
 pub mod layout;
 pub mod push;
 pub mod referrers;
