@@ -90,6 +90,38 @@ impl std::fmt::Debug for AuthEntry {
     }
 }
 
+/// Where registry credentials come from. Docker's config is one source; ECR's
+/// GetAuthorizationToken will be another. Called on the blocking pool: a source may run a
+/// process (docker's credential helpers) or do I/O.
+pub trait CredentialSource: Send + Sync {
+    /// What this source calls itself in messages (`docker config.json in ~/.docker`).
+    fn name(&self) -> String;
+    /// The credential for `host`; `Ok(None)` when this source has none for it.
+    fn credential_for(&self, host: &str) -> Result<Option<Credential>>;
+}
+
+/// Docker's `config.json` (`auths`, `credsStore`, `credHelpers`).
+pub struct DockerConfigFile {
+    /// `None`: `$DOCKER_CONFIG`, else `~/.docker`.
+    pub dir: Option<PathBuf>,
+}
+
+impl CredentialSource for DockerConfigFile {
+    fn name(&self) -> String {
+        match docker_config_dir(self.dir.as_deref()) {
+            Some(d) => format!("docker config.json in {}", d.display()),
+            None => "docker config.json (no home directory)".into(),
+        }
+    }
+
+    fn credential_for(&self, host: &str) -> Result<Option<Credential>> {
+        match docker_config_dir(self.dir.as_deref()) {
+            Some(dir) => from_docker_config(&dir, host),
+            None => Ok(None),
+        }
+    }
+}
+
 /// The directory holding `config.json`: the option, else `$DOCKER_CONFIG`, else `~/.docker`.
 pub fn docker_config_dir(explicit: Option<&Path>) -> Option<PathBuf> {
     if let Some(p) = explicit {

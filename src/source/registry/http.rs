@@ -259,14 +259,21 @@ impl RegistryClient {
                 if let Some((u, p)) = &self.opts.credentials {
                     return Ok(Some(Credential::Basic { username: u.clone(), password: p.clone() }));
                 }
-                let Some(dir) = creds::docker_config_dir(self.opts.docker_config.as_deref()) else {
-                    return Ok(None);
-                };
+                let mut sources: Vec<std::sync::Arc<dyn creds::CredentialSource>> = Vec::new();
+                sources.extend(self.opts.credential_source.clone());
+                sources.push(std::sync::Arc::new(creds::DockerConfigFile { dir: self.opts.docker_config.clone() }));
                 let host = self.host.clone();
                 // Credential helpers are processes; keep them off the async workers.
-                tokio::task::spawn_blocking(move || creds::from_docker_config(&dir, &host))
-                    .await
-                    .map_err(|e| Error::Usage(format!("credential lookup failed: {e}")))?
+                tokio::task::spawn_blocking(move || {
+                    for source in sources {
+                        if let Some(c) = source.credential_for(&host)? {
+                            return Ok(Some(c));
+                        }
+                    }
+                    Ok(None)
+                })
+                .await
+                .map_err(|e| Error::Usage(format!("credential lookup failed: {e}")))?
             })
             .await
             .cloned()

@@ -38,6 +38,8 @@ pub struct RegistryOptions {
     pub credentials: Option<(String, String)>,
     /// docker config dir; `None` means `$DOCKER_CONFIG`, else `~/.docker`.
     pub docker_config: Option<PathBuf>,
+    /// Consulted after `credentials` and before docker's config (the next: AWS for ECR).
+    pub credential_source: Option<std::sync::Arc<dyn creds::CredentialSource>>,
     /// Requests in flight per registry.
     pub concurrency: usize,
     pub connect_timeout: Duration,
@@ -72,6 +74,7 @@ impl std::fmt::Debug for RegistryOptions {
             .field("ca_file", &self.ca_file)
             .field("credentials", &self.credentials.as_ref().map(|(u, _)| format!("{u}:<redacted>")))
             .field("docker_config", &self.docker_config)
+            .field("credential_source", &self.credential_source.as_ref().map(|s| s.name()))
             .field("concurrency", &self.concurrency)
             .field("connect_timeout", &self.connect_timeout)
             .field("read_timeout", &self.read_timeout)
@@ -94,6 +97,7 @@ impl Default for RegistryOptions {
             ca_file: None,
             credentials: None,
             docker_config: None,
+            credential_source: None,
             concurrency: 16,
             connect_timeout: Duration::from_secs(10),
             read_timeout: Duration::from_secs(30),
