@@ -13,6 +13,7 @@ pub mod notation;
 pub mod oci;
 pub mod open;
 pub mod sanitize;
+pub mod sign;
 pub mod source;
 pub mod tui;
 pub mod verify;

@@ -7,11 +7,11 @@ use serde_json::json;
 
 use super::builder::{LayoutBuilder, created};
 use super::content;
-use super::jws::{self, Attrs};
 use super::keys::{self, Identity};
 use super::tags;
 use super::tarball;
 use crate::oci::{Descriptor, Manifest, Platform, annotations, digest_tag, media};
+use crate::sign::{self, Attrs, cose, jws};
 use crate::source::layout::MemFiles;
 
 /// Fixed times, so rebuilding gives the same bytes.
@@ -115,10 +115,10 @@ impl Demo {
         attrs: Attrs,
         alter: impl FnOnce(Vec<u8>) -> Vec<u8>,
     ) -> Descriptor {
-        let payload = jws::payload(subject);
+        let payload = sign::payload(subject);
         let (mt, envelope) = match env {
             Envelope::Jws => (media::JWS, jws::envelope(id, &payload, &attrs)),
-            Envelope::Cose => (media::COSE, super::cose::envelope(id, &payload, &attrs)),
+            Envelope::Cose => (media::COSE, cose::envelope(id, &payload, &attrs)),
         };
         let layer = self.b.blob(mt, alter(envelope));
         let thumbprints = serde_json::to_string(&id.thumbprints()).expect("strings serialise");
@@ -128,7 +128,7 @@ impl Demo {
     }
 
     fn valid(&self) -> Attrs {
-        Attrs { signing_time: t(SIGNED_AT), expiry: Some(t(EXPIRES_AT)), extended: &[] }
+        Attrs { signing_time: t(SIGNED_AT), expiry: Some(t(EXPIRES_AT)), extended: &[], signing_agent: SIGNING_AGENT }
     }
 
     /// cosign's legacy tag scheme: a `sha256-<hex>.sig` image manifest whose layer is the
@@ -222,12 +222,13 @@ pub fn build() -> MemFiles {
     // Signed, then the payload re-pointed at another image: integrity must fail.
     let tampered = demo.image("tampered", "amd64");
     demo.b.tag(&tampered, tags::TAMPERED);
-    let forged = jws::payload(&unsigned);
-    demo.notation_with(&tampered, Envelope::Jws, &signer, valid, |env| jws::tamper_payload(&env, &forged));
+    let forged = sign::payload(&unsigned);
+    demo.notation_with(&tampered, Envelope::Jws, &signer, valid, |env| tamper_payload(&env, &forged));
 
     let expired = demo.image("expired", "amd64");
     demo.b.tag(&expired, tags::EXPIRED);
-    let attrs = Attrs { signing_time: t(SIGNED_AT), expiry: Some(t(EXPIRED_AT)), extended: &[] };
+    let attrs =
+        Attrs { signing_time: t(SIGNED_AT), expiry: Some(t(EXPIRED_AT)), extended: &[], signing_agent: SIGNING_AGENT };
     demo.notation(&expired, Envelope::Jws, &signer, attrs);
 
     let untrusted = demo.image("untrusted", "amd64");
@@ -235,4 +236,15 @@ pub fn build() -> MemFiles {
     demo.notation(&untrusted, Envelope::Jws, &keys::untrusted_signer(), valid);
 
     demo.b.finish()
+}
+
+/// What the demo's signatures say made them.
+const SIGNING_AGENT: &str = "sigscope-demo/0.1";
+
+/// Replaces the payload of a signed envelope and keeps the old signature: the integrity check
+/// of a verifier must then fail.
+pub fn tamper_payload(envelope: &[u8], new_payload: &[u8]) -> Vec<u8> {
+    let mut env: serde_json::Value = serde_json::from_slice(envelope).expect("our own envelope");
+    env["payload"] = serde_json::Value::String(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(new_payload));
+    serde_json::to_vec(&env).expect("envelope serialises")
 }

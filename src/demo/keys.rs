@@ -78,6 +78,27 @@ pub struct Identity {
     pub chain: Vec<Vec<u8>>,
 }
 
+impl crate::sign::Signer for Identity {
+    fn jws_alg(&self) -> &'static str {
+        self.key.jws_alg()
+    }
+
+    fn cose_alg(&self) -> coset::iana::Algorithm {
+        match self.key {
+            Key::P256(_) => coset::iana::Algorithm::ES256,
+            Key::P384(_) => coset::iana::Algorithm::ES384,
+        }
+    }
+
+    fn sign(&self, msg: &[u8]) -> Vec<u8> {
+        self.key.sign_raw(msg)
+    }
+
+    fn chain(&self) -> &[Vec<u8>] {
+        &self.chain
+    }
+}
+
 impl Identity {
     /// Lower-case hex SHA-256 of each chain certificate, leaf first (Notation's thumbprints).
     pub fn thumbprints(&self) -> Vec<String> {

@@ -9,9 +9,7 @@ use crate::source::layout::{LayoutSource, MemFiles};
 mod builder;
 mod chain;
 mod content;
-mod cose;
 pub mod export;
-mod jws;
 pub mod keys;
 mod tarball;
 

@@ -8,42 +8,14 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use super::keys::Identity;
-use crate::oci::{Descriptor, media};
+use super::{Attrs, Signer};
+use crate::oci::media;
 
-pub const SIGNING_AGENT: &str = "sigscope-demo/0.1";
 pub const SCHEME_X509: &str = "notary.x509";
 pub const H_SCHEME: &str = "io.cncf.notary.signingScheme";
 pub const H_SIGNING_TIME: &str = "io.cncf.notary.signingTime";
 pub const H_EXPIRY: &str = "io.cncf.notary.expiry";
 pub const H_AGENT: &str = "io.cncf.notary.signingAgent";
-
-/// Signed attributes that vary between demo signatures.
-#[derive(Debug, Clone, Copy)]
-pub struct Attrs {
-    pub signing_time: DateTime<Utc>,
-    pub expiry: Option<DateTime<Utc>>,
-    /// Extended signed attributes (string values), in the order the signer was given them.
-    pub extended: &'static [Extended],
-}
-
-#[derive(Debug, Clone, Copy)]
-pub struct Extended {
-    pub key: &'static str,
-    pub value: &'static str,
-    pub critical: bool,
-}
-
-/// The Notation payload: only mediaType, digest and size of the target, which is all a
-/// verifier compares.
-pub fn payload(target: &Descriptor) -> Vec<u8> {
-    let v = json!({"targetArtifact": {
-        "mediaType": target.media_type,
-        "digest": target.digest,
-        "size": target.size,
-    }});
-    serde_json::to_vec(&v).expect("payload serialises")
-}
 
 fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
@@ -79,33 +51,26 @@ pub fn protected_header(alg: &str, attrs: &Attrs) -> Vec<u8> {
     serde_json::to_vec(&h).expect("header serialises")
 }
 
-pub fn envelope(id: &Identity, payload: &[u8], attrs: &Attrs) -> Vec<u8> {
-    let protected_b64 = URL_SAFE_NO_PAD.encode(protected_header(id.key.jws_alg(), attrs));
+pub fn envelope(signer: &dyn Signer, payload: &[u8], attrs: &Attrs) -> Vec<u8> {
+    let protected_b64 = URL_SAFE_NO_PAD.encode(protected_header(signer.jws_alg(), attrs));
     let payload_b64 = URL_SAFE_NO_PAD.encode(payload);
-    let signature = id.key.sign_raw(format!("{protected_b64}.{payload_b64}").as_bytes());
+    let signature = signer.sign(format!("{protected_b64}.{payload_b64}").as_bytes());
     let env = json!({
         "payload": payload_b64,
         "protected": protected_b64,
         "header": {
-            "x5c": id.chain.iter().map(|c| STANDARD.encode(c)).collect::<Vec<_>>(),
-            H_AGENT: SIGNING_AGENT,
+            "x5c": signer.chain().iter().map(|c| STANDARD.encode(c)).collect::<Vec<_>>(),
+            H_AGENT: attrs.signing_agent,
         },
         "signature": URL_SAFE_NO_PAD.encode(signature),
     });
     serde_json::to_vec(&env).expect("envelope serialises")
 }
 
-/// Replaces the payload of a signed envelope and keeps the old signature: the integrity check
-/// of a verifier must then fail.
-pub fn tamper_payload(envelope: &[u8], new_payload: &[u8]) -> Vec<u8> {
-    let mut env: serde_json::Value = serde_json::from_slice(envelope).expect("our own envelope");
-    env["payload"] = json!(URL_SAFE_NO_PAD.encode(new_payload));
-    serde_json::to_vec(&env).expect("envelope serialises")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sign::Extended;
 
     const CONFORMANCE_EXTENDED: &[Extended] = &[
         Extended { key: "signedCritKey1", value: "signedCritValue1", critical: true },
@@ -124,6 +89,7 @@ mod tests {
             signing_time: "2022-08-29T13:50:00Z".parse().unwrap(),
             expiry: Some("2099-08-30T13:50:00Z".parse().unwrap()),
             extended: CONFORMANCE_EXTENDED,
+            signing_agent: "",
         };
         assert_eq!(String::from_utf8(protected_header("ES256", &attrs)).unwrap(), String::from_utf8(expected).unwrap());
     }

@@ -6,8 +6,8 @@ use coset::cbor::value::Value;
 use coset::iana;
 use coset::{CoseSign1Builder, HeaderBuilder, Label, RegisteredLabelWithPrivate, TaggedCborSerializable};
 
-use super::jws::{Attrs, H_AGENT, H_EXPIRY, H_SCHEME, H_SIGNING_TIME, SCHEME_X509, SIGNING_AGENT};
-use super::keys::{Identity, Key};
+use super::jws::{H_AGENT, H_EXPIRY, H_SCHEME, H_SIGNING_TIME, SCHEME_X509};
+use super::{Attrs, Signer};
 use crate::oci::media;
 
 const X5CHAIN: i64 = 33;
@@ -41,22 +41,19 @@ pub fn protected_header(alg: iana::Algorithm, attrs: &Attrs) -> coset::Header {
     h
 }
 
-pub fn envelope(id: &Identity, payload: &[u8], attrs: &Attrs) -> Vec<u8> {
-    let alg = match id.key {
-        Key::P256(_) => iana::Algorithm::ES256,
-        Key::P384(_) => iana::Algorithm::ES384,
-    };
-    let protected = protected_header(alg, attrs);
+pub fn envelope(signer: &dyn Signer, payload: &[u8], attrs: &Attrs) -> Vec<u8> {
+    let protected = protected_header(signer.cose_alg(), attrs);
     let mut unprotected =
-        HeaderBuilder::new().text_value(H_AGENT.to_string(), Value::Text(SIGNING_AGENT.into())).build();
-    unprotected
-        .rest
-        .insert(0, (Label::Int(X5CHAIN), Value::Array(id.chain.iter().map(|c| Value::Bytes(c.clone())).collect())));
+        HeaderBuilder::new().text_value(H_AGENT.to_string(), Value::Text(attrs.signing_agent.into())).build();
+    unprotected.rest.insert(
+        0,
+        (Label::Int(X5CHAIN), Value::Array(signer.chain().iter().map(|c| Value::Bytes(c.clone())).collect())),
+    );
     let sign1 = CoseSign1Builder::new()
         .protected(protected)
         .unprotected(unprotected)
         .payload(payload.to_vec())
-        .create_signature(b"", |tbs| id.key.sign_raw(tbs))
+        .create_signature(b"", |tbs| signer.sign(tbs))
         .build();
     sign1.to_tagged_vec().expect("COSE_Sign1 serialises")
 }
@@ -68,12 +65,12 @@ mod tests {
 
     #[test]
     fn round_trips_and_verifies() {
-        let id = super::super::keys::demo_signer();
+        let id = crate::demo::keys::demo_signer();
         let t = chrono::DateTime::from_timestamp(1_750_000_000, 0).unwrap();
-        let env = envelope(&id, b"{}", &Attrs { signing_time: t, expiry: Some(t), extended: &[] });
+        let env = envelope(&id, b"{}", &Attrs { signing_time: t, expiry: Some(t), extended: &[], signing_agent: "t" });
         let s = CoseSign1::from_tagged_slice(&env).unwrap();
         assert_eq!(s.protected.header.crit.len(), 2);
-        let Key::P256(k) = &id.key else { unreachable!() };
+        let crate::demo::keys::Key::P256(k) = &id.key else { unreachable!() };
         let vk = k.verifying_key();
         s.verify_signature(b"", |sig, data| {
             use p256::ecdsa::signature::Verifier as _;
@@ -86,7 +83,7 @@ mod tests {
     /// notation-core-go signature/cose/testdata/conformance.json (copied to tests/vectors).
     #[test]
     fn protected_header_matches_notation_core_go_byte_for_byte() {
-        use super::super::jws::Extended;
+        use crate::sign::Extended;
         let v: serde_json::Value =
             serde_json::from_str(include_str!("../../tests/vectors/notation/cose-conformance.json")).unwrap();
         let expected = hex::decode(v["protectedHeaders"]["cborHex"].as_str().unwrap()).unwrap();
@@ -97,6 +94,7 @@ mod tests {
                 Extended { key: "signedCritKey1", value: "signedCritValue1", critical: true },
                 Extended { key: "signedKey1", value: "signedValue1", critical: false },
             ],
+            signing_agent: "",
         };
         let ours = protected_header(iana::Algorithm::PS384, &attrs).to_vec().unwrap();
         assert_eq!(hex::encode_upper(ours), hex::encode_upper(expected));
