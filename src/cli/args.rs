@@ -1,0 +1,295 @@
+//! The command line as clap parses it: the top level (TUI), `tree`, `verify`, `demo`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use sigscope::open::OpenOptions;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "sigscope",
+    version,
+    about = "Explore the supply chain of container images: referrers, signatures, SBOMs, attestations",
+    long_about = "Explore the supply chain of container images in a terminal UI.\n\n\
+        With no arguments sigscope opens the built-in demo supply chain (offline).\n\
+        TARGET is host[:port] (whole registry), host/repo, host/repo:tag, host/repo@sha256:…,\n\
+        or with --oci-layout an OCI image layout PATH[:tag|@digest].\n\n\
+        Exit codes: 0 success, 1 check failed, 2 usage or config error, 3 registry or network error.",
+    after_help = "Examples:\n  sigscope                               built-in demo\n  \
+        sigscope localhost:5000                browse a registry\n  \
+        sigscope tree ghcr.io/org/app:v1 -o json\n  \
+        sigscope demo export ./demo && sigscope --oci-layout ./demo/layout"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// What to open in the TUI: a registry, repository, image or (with --oci-layout) a layout;
+    /// default: the built-in demo.
+    pub target: Option<String>,
+
+    #[command(flatten)]
+    pub tui: TuiArgs,
+
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+/// Flags only the TUI reads. None is global: `tree --help` lists what `tree` reads. Given
+/// before a subcommand they are refused with a sentence, never silently dropped.
+#[derive(Args, Debug, Clone)]
+pub struct TuiArgs {
+    /// Notation configuration directory holding trustpolicy.oci.json and truststore/
+    /// (default: notation's own, $XDG_CONFIG_HOME/notation or ~/.config/notation; the built-in
+    /// demo uses its own). The TUI watches it and re-verifies on every change.
+    #[arg(long, value_name = "DIR")]
+    pub notation_dir: Option<PathBuf>,
+
+    /// Change nothing outside sigscope: no writes to a registry (signing is refused) and no
+    /// write-back of the what-if trust policy (its key is unbound).
+    #[arg(long)]
+    pub read_only: bool,
+
+    /// Colour theme (NO_COLOR implies mono).
+    #[arg(long, value_name = "NAME", value_parser = theme_names())]
+    pub theme: Option<String>,
+
+    /// Do not capture the mouse (keeps the terminal's own text selection).
+    #[arg(long)]
+    pub no_mouse: bool,
+
+    /// Largest blob fetched for a preview (envelopes, SBOMs), in bytes [default: 8388608].
+    #[arg(long, value_name = "BYTES")]
+    pub preview_limit: Option<u64>,
+}
+
+impl TuiArgs {
+    /// The flags set, by name, for the refusal of a subcommand that reads none of them.
+    pub fn given(&self) -> Vec<&'static str> {
+        let mut given = Vec::new();
+        for (set, name) in [
+            (self.notation_dir.is_some(), "--notation-dir"),
+            (self.read_only, "--read-only"),
+            (self.theme.is_some(), "--theme"),
+            (self.no_mouse, "--no-mouse"),
+            (self.preview_limit.is_some(), "--preview-limit"),
+        ] {
+            if set {
+                given.push(name);
+            }
+        }
+        given
+    }
+}
+
+/// The built-in theme names: an unknown one is a usage error that lists them.
+pub fn theme_names() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(sigscope::tui::theme::BUILTIN.map(|(name, _)| name))
+}
+
+/// Where artifacts come from: every command that opens a TARGET reads these. Each subcommand
+/// has its own copy; one given before the subcommand is merged into it.
+#[derive(Args, Debug, Clone, Default)]
+pub struct SourceArgs {
+    /// TARGET is an OCI image layout directory: PATH[:tag|@digest].
+    #[arg(long)]
+    pub oci_layout: bool,
+
+    /// Allow plain HTTP to a non-loopback registry (loopback hosts always may).
+    #[arg(long)]
+    pub plain_http: bool,
+
+    /// PEM file of extra root certificates for a registry behind a private CA.
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+
+    /// Registry user name; the password is read from stdin with --password-stdin.
+    #[arg(long)]
+    pub username: Option<String>,
+
+    /// Read the registry password from standard input (with --username).
+    #[arg(long)]
+    pub password_stdin: bool,
+
+    /// Requests in flight per registry [default: 16].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: Option<u16>,
+
+    /// Seconds one registry request may take, from connecting to the last byte of the answer
+    /// (token requests and each page of a listing count as requests of their own) [default: 30].
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<u64>,
+
+    /// Append every registry request to FILE (`METHOD URL STATUS`), for benchmarks.
+    #[arg(long, value_name = "FILE", hide = true)]
+    pub request_log: Option<PathBuf>,
+}
+
+impl SourceArgs {
+    /// These flags with those given before the subcommand filled in; the subcommand's own win.
+    pub fn or(self, outer: SourceArgs) -> SourceArgs {
+        SourceArgs {
+            oci_layout: self.oci_layout || outer.oci_layout,
+            plain_http: self.plain_http || outer.plain_http,
+            ca_file: self.ca_file.or(outer.ca_file),
+            username: self.username.or(outer.username),
+            password_stdin: self.password_stdin || outer.password_stdin,
+            concurrency: self.concurrency.or(outer.concurrency),
+            timeout: self.timeout.or(outer.timeout),
+            request_log: self.request_log.or(outer.request_log),
+        }
+    }
+
+    pub fn given(&self) -> Vec<&'static str> {
+        let mut given = Vec::new();
+        for (set, name) in [
+            (self.oci_layout, "--oci-layout"),
+            (self.plain_http, "--plain-http"),
+            (self.ca_file.is_some(), "--ca-file"),
+            (self.username.is_some(), "--username"),
+            (self.password_stdin, "--password-stdin"),
+            (self.concurrency.is_some(), "--concurrency"),
+            (self.timeout.is_some(), "--timeout"),
+            (self.request_log.is_some(), "--request-log"),
+        ] {
+            if set {
+                given.push(name);
+            }
+        }
+        given
+    }
+}
+
+/// The common flags of the command-line contract (DESIGN.md) that a headless command has no
+/// use for: `--read-only` (it never writes, so it holds by nature), `--theme` and `--no-mouse`
+/// (it draws no UI). Accepted, so scripts may pass them everywhere, but not listed in its
+/// `--help`; an unknown theme is still a usage error.
+#[derive(Args, Debug, Clone)]
+pub struct UnusedCommonArgs {
+    #[arg(long, hide = true)]
+    pub read_only: bool,
+    #[arg(long, hide = true, value_name = "NAME", value_parser = theme_names())]
+    pub theme: Option<String>,
+    #[arg(long, hide = true)]
+    pub no_mouse: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Print the referrers graph of TARGET without the UI (the shape of `oras discover`).
+    Tree(TreeArgs),
+    /// Verify the Notation signatures of one image against a trust policy (like `notation verify`).
+    Verify(VerifyArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell to write the script for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Work with the built-in demo supply chain.
+    Demo {
+        #[command(subcommand)]
+        command: DemoCommand,
+    },
+}
+
+impl Command {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Tree(_) => "tree",
+            Command::Verify(_) => "verify",
+            Command::Completions { .. } => "completions",
+            Command::Demo { command: DemoCommand::Export { .. } } => "demo export",
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct TreeArgs {
+    /// What to show: host[:port] (every repository), host/repo, host/repo:tag,
+    /// host/repo@sha256:…, or with --oci-layout a layout PATH[:tag|@digest].
+    pub target: String,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = TreeFormat::Tree)]
+    pub output: TreeFormat,
+    /// How many levels of referrers to follow below each image (default: all, within the
+    /// 50 levels of nesting any node may be below its root).
+    #[arg(long)]
+    pub depth: Option<usize>,
+    /// Only show referrers of this artifactType.
+    #[arg(long, value_name = "TYPE")]
+    pub artifact_type: Option<String>,
+    #[command(flatten)]
+    pub deadline: DeadlineArg,
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
+    pub unused: UnusedCommonArgs,
+}
+
+/// A wall-clock bound on all the registry traffic of one `tree` or `verify`.
+#[derive(Args, Debug, Clone, Copy)]
+pub struct DeadlineArg {
+    /// Seconds all registry requests of the command may take together; what is not fetched by
+    /// then fails with a deadline error (0: no deadline). Default: 300 for verify, none for tree
+    /// (a whole registry can legitimately take longer). Each request is also bounded by --timeout.
+    #[arg(long, value_name = "SECS")]
+    pub deadline: Option<u64>,
+}
+
+impl DeadlineArg {
+    pub fn apply(self, opts: &OpenOptions, default_secs: u64) -> OpenOptions {
+        let mut opts = opts.clone();
+        let secs = self.deadline.unwrap_or(default_secs);
+        opts.registry.deadline = (secs > 0).then(|| Duration::from_secs(secs));
+        opts
+    }
+}
+
+#[derive(Args, Debug)]
+#[command(after_help = "Exit codes: 0 verified (or skipped by policy), 1 not verified, 2 usage or policy error, \
+    3 registry error.")]
+pub struct VerifyArgs {
+    /// One image: host/repo:tag, host/repo@sha256:…, or with --oci-layout PATH:tag / PATH@digest.
+    pub target: String,
+    /// Output format: text, or json with every check of every signature.
+    #[arg(short, long, value_enum, default_value_t = VerifyFormat::Text)]
+    pub output: VerifyFormat,
+    /// Do not download CRLs; use only those already cached (an unknown status then fails or
+    /// warns as the policy's revocation action says).
+    #[arg(long)]
+    pub offline: bool,
+    /// Notation configuration directory holding trustpolicy.oci.json and truststore/
+    /// (default: notation's own, $XDG_CONFIG_HOME/notation or ~/.config/notation).
+    #[arg(long, value_name = "DIR")]
+    pub notation_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub deadline: DeadlineArg,
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
+    pub unused: UnusedCommonArgs,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VerifyFormat {
+    Text,
+    Json,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TreeFormat {
+    Tree,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DemoCommand {
+    /// Write the demo as an OCI image layout (DIR/layout) plus a Notation config dir (DIR/notation).
+    Export {
+        /// Directory to write into; it must be new or empty.
+        dir: PathBuf,
+    },
+}

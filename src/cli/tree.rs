@@ -1,0 +1,83 @@
+//! `sigscope tree`: the referrers graph without the UI, as text or oras-shaped JSON.
+
+use std::io::Write;
+
+use sigscope::graph::discover::{DiscoverOptions, discover};
+use sigscope::graph::report;
+use sigscope::open::OpenOptions;
+use sigscope::source::referrers::ExploreOptions;
+
+use super::args::{TreeArgs, TreeFormat};
+use super::exit_code;
+
+pub async fn run_tree(args: TreeArgs, opts: &OpenOptions) -> i32 {
+    let opened = match sigscope::open::open(&args.target, opts) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("sigscope tree: {e}");
+            return exit_code(&e, opts);
+        }
+    };
+    let discover_opts = DiscoverOptions {
+        depth: args.depth,
+        explore: ExploreOptions { artifact_type: args.artifact_type },
+        max_in_flight: opts.registry.concurrency * 2,
+    };
+    let graph = discover(opened.source.clone(), opened.roots.clone(), &discover_opts).await;
+    let roots = graph.roots.clone();
+    let mut stdout = std::io::stdout().lock();
+    let written = match args.output {
+        TreeFormat::Json => {
+            let reports: Vec<_> = roots.iter().map(|&r| report::report(&graph, opened.source.as_ref(), r)).collect();
+            // Escapes C1, DEL and bidi controls too, and writes through one buffer.
+            let written = match reports.as_slice() {
+                [one] => sigscope::json_out::to_writer_pretty(&mut stdout, one),
+                all => sigscope::json_out::to_writer_pretty(&mut stdout, all),
+            };
+            written.map_err(sigscope::json_out::io_error).and_then(|_| writeln!(stdout))
+        }
+        TreeFormat::Tree => stdout.write_all(report::render_text(&graph, opened.source.as_ref(), &roots).as_bytes()),
+    };
+    match written {
+        // The reader went away (`| head`): nothing left to say.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return 0,
+        Err(e) => {
+            eprintln!("sigscope tree: cannot write output: {e}");
+            return 3;
+        }
+        Ok(()) => {}
+    }
+    let mut failures = Vec::new();
+    for &r in &roots {
+        report::failures(&graph, opened.source.as_ref(), r, &mut failures);
+    }
+    for f in &failures {
+        eprintln!("sigscope tree: {f}");
+    }
+    if failures.is_empty() {
+        0
+    } else if opts.oci_layout {
+        layout_failure_code(&graph, &opened).await
+    } else {
+        3
+    }
+}
+
+/// Exit code of a tree over a local layout that has failures. When the tag or digest named
+/// on the command line failed, it is the exit code of that error as `verify` gives it (a tag
+/// the layout does not hold is 2, not "registry or network"); the graph keeps reasons as text,
+/// so the target is asked again for the typed error. Failures further down keep 3: the tree
+/// is incomplete.
+pub async fn layout_failure_code(graph: &sigscope::graph::Graph, opened: &sigscope::open::Opened) -> i32 {
+    use sigscope::graph::{LoadState, NodeKind};
+    let root_failed = graph.roots.iter().any(|&r| matches!(graph.node(r).load, LoadState::Failed(_)));
+    let named = matches!(opened.roots.as_slice(), [NodeKind::Tag { .. } | NodeKind::Artifact(_)]);
+    if !(root_failed && named) {
+        return 3;
+    }
+    match sigscope::verify::resolve_target(opened).await {
+        Err(e) => e.exit_code_in_layout(),
+        // Read fine this time: the layout changed under us; still not a success.
+        Ok(_) => 3,
+    }
+}

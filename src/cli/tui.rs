@@ -1,0 +1,99 @@
+//! No subcommand: the terminal UI on TARGET, or on the built-in demo.
+
+use std::path::PathBuf;
+
+use sigscope::open::OpenOptions;
+
+use super::args::{SourceArgs, TuiArgs};
+use super::{exit_code, open_options};
+
+/// No subcommand: the TUI on TARGET, or on the demo.
+pub async fn run_tui_command(target: Option<String>, source: SourceArgs, tui: TuiArgs) -> i32 {
+    if target.is_none() && source.oci_layout {
+        // Without a path this would open the demo, which is not what was asked for.
+        eprintln!("sigscope: --oci-layout needs a layout: sigscope --oci-layout PATH[:tag|@digest]");
+        return 2;
+    }
+    let opts = match open_options(&source, tui.preview_limit) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("sigscope: {e}");
+            return 2;
+        }
+    };
+    run_tui(target, &opts, tui.theme, !tui.no_mouse, tui.notation_dir, tui.read_only).await
+}
+
+/// Opens the TUI on TARGET, or on the built-in demo when there is none.
+pub async fn run_tui(
+    target: Option<String>,
+    opts: &OpenOptions,
+    theme: Option<String>,
+    mouse: bool,
+    notation_dir: Option<PathBuf>,
+    read_only: bool,
+) -> i32 {
+    let mut tui_opts = sigscope::tui::TuiOptions {
+        theme,
+        mouse,
+        open_options: opts.clone(),
+        notation_dir: notation_dir.clone().or_else(sigscope::notation::dir::default_notation_dir),
+        read_only,
+        opened_notation_dir: None,
+    };
+    let Some(target) = target else {
+        // The demo verifies against its own policy and CA, in a private directory the user may
+        // edit while it runs (its path is in the verification panel); removed on exit.
+        let mut _demo_dir = None;
+        if notation_dir.is_none() {
+            match sigscope::demo::private_notation_dir() {
+                Ok(dir) => {
+                    // What is opened from the demo with :open is verified with the user's policy.
+                    tui_opts.opened_notation_dir = tui_opts.notation_dir.take();
+                    tui_opts.notation_dir = Some(dir.clone());
+                    _demo_dir = Some(RemoveOnDrop(dir));
+                }
+                Err(e) => eprintln!("sigscope: the demo trust policy could not be written ({e}); nothing is verified"),
+            }
+        }
+        let result = sigscope::tui::run(sigscope::demo::opened(), tui_opts).await;
+        drop(_demo_dir);
+        return finish_tui(result);
+    };
+    let open_opts = opts.clone();
+    // Opening reads files and may set up TLS: not on the async workers.
+    let opened = match tokio::task::spawn_blocking(move || sigscope::open::open(&target, &open_opts)).await {
+        Ok(Ok(o)) => o,
+        Ok(Err(e)) => {
+            eprintln!("sigscope: {e}");
+            return exit_code(&e, opts);
+        }
+        Err(e) => {
+            eprintln!("sigscope: {e}");
+            return 2;
+        }
+    };
+    finish_tui(sigscope::tui::run(opened, tui_opts).await)
+}
+
+/// A directory removed when this is dropped: at the end of the TUI, and also while a panic
+/// unwinds. A terminal that went away (SIGHUP on hang-up) fails every write after it, and a
+/// failed write on the way out panics in the terminal library; the demo's directory must not
+/// outlive that.
+pub struct RemoveOnDrop(PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub fn finish_tui(result: anyhow::Result<()>) -> i32 {
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("sigscope: {e:#}");
+            2
+        }
+    }
+}

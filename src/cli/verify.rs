@@ -1,0 +1,94 @@
+//! `sigscope verify`: Notation verification of one artifact, like `notation verify`.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use sigscope::open::OpenOptions;
+
+use super::args::{VerifyArgs, VerifyFormat};
+use super::exit_code;
+
+/// What `verify -o json` writes when it cannot verify at all: the shape `tree -o json` gives a
+/// target it could not resolve, so a script reads one error shape from both.
+#[derive(serde::Serialize)]
+pub struct VerifyError<'a> {
+    reference: &'a str,
+    error: String,
+}
+
+pub async fn run_verify(args: VerifyArgs, opts: &OpenOptions, notation_dir: Option<PathBuf>) -> i32 {
+    use sigscope::notation::verify::{Verdict, Verifier};
+    let json = args.output == VerifyFormat::Json;
+    let mut reference = args.target.clone();
+    // Says it on stderr, and with -o json on stdout too: a script reading stdout gets an answer.
+    let fail_at = |reference: &str, e: &dyn std::fmt::Display, code: i32| {
+        let error = e.to_string();
+        eprintln!("sigscope verify: {}", sigscope::sanitize::sanitize(&error));
+        if json {
+            let mut stdout = std::io::stdout().lock();
+            let _ = sigscope::json_out::to_writer_pretty(&mut stdout, &VerifyError { reference, error })
+                .map_err(sigscope::json_out::io_error)
+                .and_then(|_| writeln!(stdout));
+        }
+        code
+    };
+    let fail = |e: &dyn std::fmt::Display, code: i32| fail_at(&args.target, e, code);
+    let Some(dir) = notation_dir.or_else(sigscope::notation::dir::default_notation_dir) else {
+        return fail(&"no notation directory: pass --notation-dir DIR", 2);
+    };
+    let policy = match sigscope::notation::policy::TrustPolicy::load(&dir) {
+        Ok(p) => p,
+        Err(e) => return fail(&e, 2),
+    };
+    let opened = match sigscope::open::open(&args.target, opts) {
+        Ok(o) => o,
+        Err(e) => return fail(&e, exit_code(&e, opts)),
+    };
+    let code_of = |e: &sigscope::Error| exit_code(e, opts);
+    reference.clone_from(&opened.target);
+    let fail = |e: &dyn std::fmt::Display, code: i32| fail_at(&reference, e, code);
+    let (repository, subject) = match sigscope::verify::resolve_target(&opened).await {
+        Ok(r) => r,
+        Err(e) => return fail(&e, code_of(&e)),
+    };
+    if let [sigscope::graph::NodeKind::Tag { tag, .. }] = opened.roots.as_slice() {
+        // As notation says it: what was verified is the digest the tag named just now.
+        eprintln!(
+            "Warning: resolved tag {:?} to {}; the tag may point elsewhere later, verify by digest \
+             (@sha256:…) to pin what you deploy.",
+            sigscope::sanitize::sanitize(tag),
+            subject.digest
+        );
+    }
+    let verifier = Verifier::new(policy, dir, sigscope::notation::dir::revocation_mode(args.offline));
+    let now = chrono::Utc::now();
+    let report =
+        match sigscope::verify::verify_artifact(opened.source.as_ref(), &repository, &subject, &verifier, now).await {
+            Ok(r) => r,
+            Err(e) => return fail(&e, code_of(&e)),
+        };
+    let mut stdout = std::io::stdout().lock();
+    let written = match args.output {
+        VerifyFormat::Json => sigscope::json_out::to_writer_pretty(&mut stdout, &report)
+            .map_err(sigscope::json_out::io_error)
+            .and_then(|_| writeln!(stdout)),
+        VerifyFormat::Text => stdout.write_all(report.render_text().as_bytes()),
+    };
+    if let Err(e) = written
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        eprintln!("sigscope verify: cannot write output: {e}");
+        return 3;
+    }
+    match &report.verdict {
+        Verdict::Verified | Verdict::VerifiedWithWarnings { .. } | Verdict::Skipped => 0,
+        _ => {
+            // The text report opens with this very line: on a terminal it is already on screen.
+            let on_screen = !json && std::io::stdout().is_terminal();
+            if !on_screen {
+                eprintln!("sigscope verify: {}", sigscope::sanitize::sanitize(&report.headline()));
+            }
+            1
+        }
+    }
+}
