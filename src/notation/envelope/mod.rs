@@ -7,6 +7,7 @@
 
 mod cose;
 pub mod crypto;
+pub mod headers;
 mod jws;
 
 use chrono::{DateTime, Utc};
@@ -15,16 +16,14 @@ pub use crypto::Algorithm;
 
 /// Envelope blobs larger than this are refused before parsing (notation-go's limit).
 pub const MAX_ENVELOPE_BYTES: usize = 32 << 20;
-pub const PAYLOAD_MEDIA_TYPE: &str = "application/vnd.cncf.notary.payload.v1+json";
-
-pub const H_SCHEME: &str = "io.cncf.notary.signingScheme";
-pub const H_SIGNING_TIME: &str = "io.cncf.notary.signingTime";
-pub const H_AUTHENTIC_TIME: &str = "io.cncf.notary.authenticSigningTime";
-pub const H_EXPIRY: &str = "io.cncf.notary.expiry";
-pub const H_PLUGIN: &str = "io.cncf.notary.verificationPlugin";
-pub const H_PLUGIN_MIN_VERSION: &str = "io.cncf.notary.verificationPluginMinVersion";
-pub const H_TIMESTAMP: &str = "io.cncf.notary.timestampSignature";
-pub const H_AGENT: &str = "io.cncf.notary.signingAgent";
+pub use headers::PAYLOAD_MEDIA_TYPE;
+// Short names for the parsers of this module; the names themselves live in `headers`.
+use crate::oci::media;
+use headers::{
+    AUTHENTIC_SIGNING_TIME as H_AUTHENTIC_TIME, EXPIRY as H_EXPIRY, SIGNING_AGENT as H_AGENT,
+    SIGNING_SCHEME as H_SCHEME, SIGNING_TIME as H_SIGNING_TIME, TIMESTAMP_SIGNATURE as H_TIMESTAMP,
+    VERIFICATION_PLUGIN as H_PLUGIN, VERIFICATION_PLUGIN_MIN_VERSION as H_PLUGIN_MIN_VERSION,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum Format {
@@ -45,16 +44,16 @@ pub enum Scheme {
 impl Scheme {
     pub fn parse(s: &str) -> Result<Self, String> {
         match s {
-            "notary.x509" => Ok(Scheme::X509),
-            "notary.x509.signingAuthority" => Ok(Scheme::SigningAuthority),
+            headers::SCHEME_X509 => Ok(Scheme::X509),
+            headers::SCHEME_SIGNING_AUTHORITY => Ok(Scheme::SigningAuthority),
             other => Err(format!("unsupported signing scheme {other:?}")),
         }
     }
 
     pub fn name(self) -> &'static str {
         match self {
-            Scheme::X509 => "notary.x509",
-            Scheme::SigningAuthority => "notary.x509.signingAuthority",
+            Scheme::X509 => headers::SCHEME_X509,
+            Scheme::SigningAuthority => headers::SCHEME_SIGNING_AUTHORITY,
         }
     }
 }
@@ -72,6 +71,9 @@ pub struct Envelope {
     pub extended: Vec<(String, String)>,
     pub plugin: Option<String>,
     pub plugin_min_version: Option<String>,
+    /// The signed `crit` list, in order: the names a verifier must understand (checked by the
+    /// parser for this verifier's own names; the rest are for the verification plugin).
+    pub critical: Vec<String>,
     /// The payload bytes (a Notation payload JSON document).
     pub payload: Vec<u8>,
     /// The bytes the signature is over (JWS signing input, COSE Sig_structure).
@@ -82,6 +84,14 @@ pub struct Envelope {
     pub chain: Vec<Vec<u8>>,
     pub timestamp_token: Option<Vec<u8>>,
     pub signing_agent: Option<String>,
+}
+
+impl Envelope {
+    /// The critical attributes this verifier does not know: the parser admits them only in an
+    /// envelope that names a verification plugin, and that plugin must say it processed each.
+    pub fn critical_extensions(&self) -> impl Iterator<Item = &str> {
+        self.critical.iter().map(String::as_str).filter(|c| !headers::KNOWN_SIGNED.contains(c))
+    }
 }
 
 /// Signed header values common to both formats, before the scheme rules are applied.
@@ -106,8 +116,8 @@ pub fn parse(media_type: &str, bytes: &[u8]) -> Result<Envelope, String> {
         return Err(format!("signature envelope is {} bytes, over the {} byte limit", bytes.len(), MAX_ENVELOPE_BYTES));
     }
     match media_type {
-        "application/jose+json" => jws::parse(bytes),
-        "application/cose" => cose::parse(bytes),
+        media::JWS => jws::parse(bytes),
+        media::COSE => cose::parse(bytes),
         other => Err(format!("signature envelope format with media type {other:?} is not supported")),
     }
 }
@@ -211,6 +221,7 @@ fn finish(format: Format, h: Headers, parts: Parts) -> Result<Envelope, String> 
         extended: h.extended,
         plugin: h.plugin,
         plugin_min_version: h.plugin_min_version,
+        critical: h.crit,
         payload: parts.payload,
         signed_bytes: parts.signed_bytes,
         signature: parts.signature,
