@@ -340,6 +340,11 @@ impl Statement {
     pub fn trusts_any_identity(&self) -> bool {
         self.trusted_identities.contains(&TrustedIdentity::Any)
     }
+
+    /// Whether it names identities only a verification plugin can read (`prefix:value`).
+    pub fn has_plugin_identities(&self) -> bool {
+        self.trusted_identities.iter().any(|t| matches!(t, TrustedIdentity::Other { .. }))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,6 +3,11 @@
 //! → authenticTimestamp → revocation, each applied with the statement's action; per
 //! artifact, verified when one signature passes every enforced check.
 //!
+//! What the verifier is built from is injected: the policy, where trust stores come from
+//! ([`TrustStores`]: a Notation directory or certificates in memory) and [`VerifierOptions`]
+//! (revocation mode, verification plugins). A plugin the envelope names runs after the core
+//! checks, and decides only what `super::plugin` lets it.
+//!
 //! Time is a parameter. Any error while checking is a failed check with its reason.
 
 pub mod report;
@@ -17,9 +22,10 @@ use sha2::{Digest as _, Sha256};
 use super::chain::{self, ValidChain};
 use super::dn::{self, Dn};
 use super::envelope::{self, Envelope, Scheme};
+use super::plugin::{self, Capability, Plugins, Selected, VerifyRequest};
 use super::policy::{Action, Check, Statement, TrustPolicy, TrustStoreKind, TrustStoreRef, VerifyTimestamp};
 use super::revocation::{RevocationMode, RevocationStatus};
-use super::truststore::TrustStore;
+use super::truststore::{NotationDirStores, TrustStore, TrustStores};
 use crate::oci::Descriptor;
 pub use report::*;
 
@@ -48,27 +54,40 @@ impl std::ops::Deref for CheckedChain {
     }
 }
 
-/// Verifies signatures against one trust policy and the trust stores under one Notation
-/// directory. Chains and trust stores are cached: many signatures from one signer (the
-/// usual case in a registry) pay the chain validation once. Build a new one when the
-/// policy or the stores change.
+/// How a verifier checks beyond the policy and the stores.
+#[derive(Debug, Clone)]
+pub struct VerifierOptions {
+    pub revocation: RevocationMode,
+    /// The verification plugins an envelope may name; none by default.
+    pub plugins: Plugins,
+}
+
+impl VerifierOptions {
+    /// No plugins: a signature that names one fails closed.
+    pub fn new(revocation: RevocationMode) -> Self {
+        VerifierOptions { revocation, plugins: Plugins::default() }
+    }
+}
+
+/// Verifies signatures against one trust policy and one set of trust stores. Chains and
+/// trust stores are cached: many signatures from one signer (the usual case in a registry)
+/// pay the chain validation once. Build a new one when the policy or the stores change.
 pub struct Verifier {
     policy: TrustPolicy,
-    notation_dir: PathBuf,
-    revocation: RevocationMode,
+    trust_stores: Arc<dyn TrustStores>,
+    options: VerifierOptions,
     chains: Mutex<HashMap<[u8; 32], ChainResult>>,
     stores: Mutex<HashMap<TrustStoreRef, StoreResult>>,
 }
 
 impl Verifier {
+    /// The usual verifier: the stores of a Notation directory, no plugins.
     pub fn new(policy: TrustPolicy, notation_dir: impl Into<PathBuf>, revocation: RevocationMode) -> Self {
-        Verifier {
-            policy,
-            notation_dir: notation_dir.into(),
-            revocation,
-            chains: Mutex::default(),
-            stores: Mutex::default(),
-        }
+        Self::with_options(policy, Arc::new(NotationDirStores::new(notation_dir)), VerifierOptions::new(revocation))
+    }
+
+    pub fn with_options(policy: TrustPolicy, stores: Arc<dyn TrustStores>, options: VerifierOptions) -> Self {
+        Verifier { policy, trust_stores: stores, options, chains: Mutex::default(), stores: Mutex::default() }
     }
 
     pub fn policy(&self) -> &TrustPolicy {
@@ -133,18 +152,19 @@ impl Verifier {
         let Some((env, chain)) = self.integrity(&mut run, subject, media_type, bytes) else {
             return run.finish();
         };
-        if let Some(plugin) = &env.plugin {
-            let min = env.plugin_min_version.as_deref().map(|v| format!(" (version ≥ {v})")).unwrap_or_default();
-            run.record(
-                CheckKind::VerificationPlugin,
-                Action::Enforce,
-                Err(format!(
-                    "requires plugin {plugin}{min}, which sigscope does not implement; a signature that \
-                     names a verification plugin cannot be verified without it, so it fails closed"
-                )),
-            );
-            return run.finish();
-        }
+        // A missing or unfit plugin is not a policy-governed check: it fails at every level.
+        let plugin = match &env.plugin {
+            None => None,
+            Some(name) => match plugin::select(&self.options.plugins, name, env.plugin_min_version.as_deref()) {
+                Ok(selected) => Some(selected),
+                Err(why) => {
+                    run.record(CheckKind::VerificationPlugin, Action::Enforce, Err(why));
+                    return run.finish();
+                }
+            },
+        };
+        let delegated = |c: Capability| plugin.as_ref().is_some_and(|p| p.offers(c));
+        let mut pending = Pending::default();
         let authenticity = run.actions.get(Check::Authenticity);
         if run.gate(CheckKind::Authenticity, authenticity) {
             let result = self.authenticity(statement, &env, &chain);
@@ -154,7 +174,11 @@ impl Verifier {
         }
         if run.gate(CheckKind::TrustedIdentity, authenticity) {
             let result = trusted_identity(statement, &chain);
-            if run.record(CheckKind::TrustedIdentity, authenticity, result) {
+            // Left for the plugin only when its answer can matter: it may fail a match, and
+            // pass a mismatch only for identities the x509 check cannot read.
+            if delegated(Capability::TrustedIdentity) && (result.is_ok() || statement.has_plugin_identities()) {
+                pending.identity = Some(result);
+            } else if run.record(CheckKind::TrustedIdentity, authenticity, result) {
                 return run.finish();
             }
         }
@@ -182,22 +206,67 @@ impl Verifier {
         if run.gate(CheckKind::Revocation, revocation) {
             let at = env.authentic_signing_time.unwrap_or(now);
             let status = if chain.revocable {
-                super::revocation::check_chain(&chain.ders(), &self.revocation, at).await
+                super::revocation::check_chain(&chain.ders(), &self.options.revocation, at).await
             } else {
                 RevocationStatus::Good
             };
-            let result = match status {
-                RevocationStatus::Good => Ok("no certificate of the chain is revoked (certificates without \
-                     revocation information are not revocable, as Notation treats them)"
-                    .to_string()),
-                RevocationStatus::Revoked { subject, reason } => {
-                    Err(format!("signing certificate with subject {subject:?} is revoked: {reason}"))
-                }
-                RevocationStatus::Unknown { reason } => Err(format!("revocation status is unknown: {reason}")),
-            };
-            run.record(CheckKind::Revocation, revocation, result);
+            let result = revocation_result(&status);
+            if delegated(Capability::Revocation) && !matches!(status, RevocationStatus::Revoked { .. }) {
+                pending.revocation = Some((status, result));
+            } else if run.record(CheckKind::Revocation, revocation, result) {
+                return run.finish();
+            }
+        }
+        if let Some(selected) = plugin {
+            self.run_plugin(&mut run, statement, &env, &selected, pending).await;
         }
         run.finish()
+    }
+
+    /// Asks the plugin what the core checks left to it, after they all ran, and records its
+    /// answer: the plugin row first (it ran, processed every unknown critical attribute), then
+    /// the rows it decided.
+    async fn run_plugin(
+        &self,
+        run: &mut Run,
+        statement: &Statement,
+        env: &Envelope,
+        selected: &Selected,
+        pending: Pending,
+    ) {
+        let mut asked = Vec::new();
+        if pending.identity.is_some() {
+            asked.push(Capability::TrustedIdentity);
+        }
+        if pending.revocation.is_some() {
+            asked.push(Capability::Revocation);
+        }
+        let request = VerifyRequest::new(env, statement, asked);
+        let name = selected.name();
+        let checked = match selected.plugin.verify_signature(&request).await {
+            Ok(response) => plugin::check_response(selected, &request, &response).map(|why| (why, response)),
+            Err(e) => Err(format!("the verification plugin {name} failed: {e}")),
+        };
+        let response = match checked {
+            Ok((why, response)) => {
+                run.record(CheckKind::VerificationPlugin, Action::Enforce, Ok(why));
+                response
+            }
+            Err(why) => {
+                run.record(CheckKind::VerificationPlugin, Action::Enforce, Err(why));
+                return;
+            }
+        };
+        if let Some(core) = pending.identity {
+            let result = plugin::identity_verdict(core, statement, name, &response);
+            if run.record(CheckKind::TrustedIdentity, run.actions.get(Check::Authenticity), result) {
+                return;
+            }
+        }
+        if let Some((status, core)) = pending.revocation {
+            let result = plugin::revocation_verdict(&status, core, name, &response);
+            run.record(CheckKind::Revocation, run.actions.get(Check::Revocation), result);
+        }
     }
 
     /// Parses the envelope, validates the chain, verifies the signature and matches the
@@ -266,7 +335,7 @@ impl Verifier {
         if let Some(hit) = self.stores.lock().expect("store cache").get(r) {
             return hit.clone();
         }
-        let result = TrustStore::load_ref(&self.notation_dir, r).map(Arc::new).map_err(|e| e.to_string());
+        let result = self.trust_stores.load(r).map(Arc::new).map_err(|e| e.to_string());
         self.stores.lock().expect("store cache").insert(r.clone(), result.clone());
         result
     }
@@ -375,7 +444,7 @@ impl Verifier {
         // The TSA chain is revocation-checked as Notation does, except that a policy which
         // skips revocation skips it here too (so offline verification stays possible).
         if run.actions.get(Check::Revocation) != Action::Skip {
-            match super::revocation::check_chain(&info.tsa_chain, &self.revocation, now).await {
+            match super::revocation::check_chain(&info.tsa_chain, &self.options.revocation, now).await {
                 RevocationStatus::Good => {}
                 RevocationStatus::Revoked { subject, reason } => {
                     return Err(format!("timestamping certificate {subject:?} is revoked: {reason}"));
@@ -432,6 +501,25 @@ pub fn trusted_identity(statement: &Statement, chain: &ValidChain) -> Result<Str
                 wanted.join("; ")
             ))
         }
+    }
+}
+
+/// Results the core checks computed but a verification plugin has the last word on.
+#[derive(Default)]
+struct Pending {
+    identity: Option<Result<String, String>>,
+    revocation: Option<(RevocationStatus, Result<String, String>)>,
+}
+
+fn revocation_result(status: &RevocationStatus) -> Result<String, String> {
+    match status {
+        RevocationStatus::Good => Ok("no certificate of the chain is revoked (certificates without \
+             revocation information are not revocable, as Notation treats them)"
+            .to_string()),
+        RevocationStatus::Revoked { subject, reason } => {
+            Err(format!("signing certificate with subject {subject:?} is revoked: {reason}"))
+        }
+        RevocationStatus::Unknown { reason } => Err(format!("revocation status is unknown: {reason}")),
     }
 }
 
