@@ -1,7 +1,8 @@
 //! Resident memory with a fully expanded 100,000-node tree loaded and one frame drawn
 //! (target: under 150 MB). Prints the figures; no assertion on them.
 
-#[path = "../tests/tui_support/mod.rs"]
+#[path = "../tests/common/tui.rs"]
+#[allow(dead_code)]
 mod tui_support;
 
 use ratatui::Terminal;

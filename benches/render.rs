@@ -1,7 +1,8 @@
 //! One frame of a fully expanded 100,000-node tree at 120×40 on a `TestBackend`; plus the cost
 //! of re-flattening that tree (done on structure changes only) and of typing a filter.
 
-#[path = "../tests/tui_support/mod.rs"]
+#[path = "../tests/common/tui.rs"]
+#[allow(dead_code)]
 mod tui_support;
 
 use criterion::{Criterion, criterion_group, criterion_main};

@@ -5,7 +5,8 @@
 //! `cargo bench --bench verify` prints a table; BENCHMARKS.md records the figures.
 //! Every verifier result is checked to be "verified", so the bench cannot time a failure path.
 
-#[path = "../tests/support/notary.rs"]
+#[path = "../tests/common/notary.rs"]
+#[allow(dead_code)]
 mod notary;
 
 use std::sync::Arc;

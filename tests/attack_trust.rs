@@ -1,18 +1,15 @@
 //! Attacks on the trust checks fixed for issue 7 (timestamp tokens, certificate rules,
 //! revocation), written after the fixes: each test asserts the secure outcome, so it fails
 //! when the attack works. Inputs are generated here with the test signer and TSA of
-//! `support/notary.rs` and served by the stand-in CRL server of `support/fileserver.rs`.
+//! `common/notary.rs` and served by the stand-in CRL server of `common/fileserver.rs`.
 
-#[path = "support/fileserver.rs"]
-mod fileserver;
-#[path = "support/notary.rs"]
-mod notary;
+mod common;
 
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
-use fileserver::FileServer;
-use notary::*;
+use common::fileserver::FileServer;
+use common::notary::*;
 use rcgen::{
     BasicConstraints, CertificateParams, CertificateRevocationListParams, CrlDistributionPoint,
     ExtendedKeyUsagePurpose, IsCa, KeyIdMethod, RevocationReason, RevokedCertParams, SerialNumber,

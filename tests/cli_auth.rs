@@ -2,13 +2,13 @@
 //! registry refuses says the credentials were rejected; only a caller who sent none is told to
 //! pass --username. The real binary, docker-registry with htpasswd and with token auth.
 
-mod support;
+mod common;
 
 use std::io::Write;
 use std::process::{Command, Stdio};
 
+use common::{Server, test_options};
 use sigscope::source::registry::{RegistryClient, RegistryOptions};
-use support::{Server, test_options};
 
 /// Runs the binary; with `login` its user goes to --username and its password to stdin.
 fn sigscope(args: &[&str], login: Option<(&str, &str)>) -> (i32, String, String) {
@@ -32,7 +32,7 @@ fn seed(server: &Server, user: &str, pass: &str) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let client = RegistryClient::new(&server.host, opts).unwrap();
-        support::seed(&client, "secure/app").await;
+        common::seed(&client, "secure/app").await;
     });
 }
 

@@ -3,7 +3,7 @@
 //! with a tag listed twice. The real binary (each run bounded in time and memory, so a
 //! regression fails the test instead of taking the machine down) and the library API.
 
-mod support;
+mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -382,7 +382,7 @@ fn tui_config_fifo_and_device_are_errors_not_hangs() {
 /// A docker config dir whose config.json is `make(path)`; `sigscope tree` against a registry
 /// that asks for credentials must end with an error naming the file.
 fn docker_config_case(make: impl FnOnce(&Path), why: &str) {
-    let hostile = support::Hostile::start();
+    let hostile = common::Hostile::start();
     let dir = tempfile::tempdir().unwrap();
     make(&dir.path().join("config.json"));
     let target = format!("{}/auth:v1", hostile.host);

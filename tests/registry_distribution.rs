@@ -2,10 +2,11 @@
 //! that `push_referrer` maintains, cosign tags, nesting, indexes, catalog pagination, and auth
 //! (htpasswd Basic, bearer tokens, docker config.json, credential helpers).
 
-mod support;
+mod common;
 
 use std::collections::BTreeSet;
 
+use common::{Server, artifact, edge, edges, guard, seed, source, test_options};
 use sigscope::Error;
 use sigscope::graph::expand::{ExpandRequest, ExploreOptions, expand};
 use sigscope::graph::{ChildSpec, NodeKind, Role, Via};
@@ -13,7 +14,6 @@ use sigscope::oci::{Descriptor, media};
 use sigscope::source::Source;
 use sigscope::source::referrers::find_referrers;
 use sigscope::source::registry::{RegistryClient, RegistryOptions, RegistrySource};
-use support::{Server, artifact, edge, edges, guard, seed, source, test_options};
 
 fn client(host: &str, opts: RegistryOptions) -> RegistryClient {
     RegistryClient::new(host, opts).unwrap()
@@ -80,7 +80,7 @@ async fn tag_schema_cosign_nesting_and_indexes() {
     assert_eq!(sig.artifact_type.as_deref(), Some(media::NOTATION_SIGNATURE));
     assert_eq!(
         sig.annotations.get("org.opencontainers.image.created").map(String::as_str),
-        Some(support::fixtures::CREATED)
+        Some(common::fixtures::CREATED)
     );
 
     // SBOM → its own signature (nested referrer), with the subject checked.
@@ -130,7 +130,7 @@ async fn catalog_follows_link_pagination() {
     let c = client(&server.host, test_options());
     let mut names: Vec<String> = (0..7).map(|i| format!("team{}/app{i}", i % 2)).collect();
     for n in &names {
-        guard(support::fixtures::push_image(&c, n, "v1", "amd64")).await;
+        guard(common::fixtures::push_image(&c, n, "v1", "amd64")).await;
     }
     names.sort();
     let s = source(&server.host, RegistryOptions { page_size: 2, ..test_options() });
@@ -308,7 +308,7 @@ async fn tls_with_a_private_ca() {
 
     let trusted = RegistryOptions { ca_file: Some(server.dir.path().join("ca.pem")), ..pinned };
     let (image, _, _) =
-        guard(support::fixtures::push_image(&client(&server.host, trusted.clone()), "tls/app", "v1", "amd64")).await;
+        guard(common::fixtures::push_image(&client(&server.host, trusted.clone()), "tls/app", "v1", "amd64")).await;
     let s = source(&server.host, trusted);
     assert_eq!(s.client().base_url().scheme(), "https");
     assert_eq!(guard(s.manifest("tls/app", "v1")).await.unwrap().descriptor.digest, image.digest);

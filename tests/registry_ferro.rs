@@ -1,16 +1,16 @@
 //! Against ferro-oci-server (native OCI 1.1 referrers API, `OCI-Subject`, `OCI-Filters-Applied`,
 //! `n`-honouring pagination).
 
-mod support;
+mod common;
 
 use std::collections::BTreeSet;
 
+use common::{Server, artifact, edge, edges, guard, seed, source, test_options};
 use sigscope::graph::expand::{ExpandRequest, ExploreOptions, expand};
 use sigscope::graph::{Role, Via};
 use sigscope::oci::{digest_tag, media};
 use sigscope::source::Source;
 use sigscope::source::registry::{RegistryClient, RegistryOptions};
-use support::{Server, artifact, edge, edges, guard, seed, source, test_options};
 
 #[tokio::test]
 async fn native_referrers_api() {
@@ -55,7 +55,7 @@ async fn native_referrers_api() {
     assert_eq!(sig.artifact_type.as_deref(), Some(media::NOTATION_SIGNATURE));
     assert_eq!(
         sig.annotations.get("org.opencontainers.image.created").map(String::as_str),
-        Some(support::fixtures::CREATED)
+        Some(common::fixtures::CREATED)
     );
     // Referrer lists are cached for the run; forget_repository makes a new push visible.
     let c = s.client().clone();
@@ -108,10 +108,10 @@ async fn catalog_and_tags_follow_link_pages() {
     let c = RegistryClient::new(&server.host, test_options()).unwrap();
     let mut names: Vec<String> = (0..5).map(|i| format!("r{i}/img")).collect();
     for n in &names {
-        guard(support::fixtures::push_image(&c, n, "v1", "amd64")).await;
+        guard(common::fixtures::push_image(&c, n, "v1", "amd64")).await;
     }
     for t in ["b", "c", "a"] {
-        guard(support::fixtures::push_image(&c, "r0/img", t, "amd64")).await;
+        guard(common::fixtures::push_image(&c, "r0/img", t, "amd64")).await;
     }
     names.sort();
     let s = source(&server.host, RegistryOptions { page_size: 2, ..test_options() });

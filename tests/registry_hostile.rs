@@ -1,17 +1,17 @@
 //! Bad answers from a registry give the right typed error, promptly, without disturbing other
-//! requests. The server is the hostile stand-in of `tests/support/hostile.rs`.
+//! requests. The server is the hostile stand-in of `tests/common/hostile.rs`.
 
-mod support;
+mod common;
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::{Hostile, guard, source, test_options};
 use sigscope::Error;
 use sigscope::graph::expand::{ExpandRequest, ExploreOptions, expand};
 use sigscope::oci::{MAX_MANIFEST_BYTES, media};
 use sigscope::source::Source;
 use sigscope::source::registry::RegistryOptions;
-use support::{Hostile, guard, source, test_options};
 
 fn opts() -> RegistryOptions {
     RegistryOptions { read_timeout: Duration::from_secs(1), max_retry_wait: Duration::from_secs(2), ..test_options() }
@@ -348,17 +348,13 @@ fn tree_and_verify_against_a_dripping_registry_end_with_the_deadline_error() {
     assert!(stderr.contains("deadline of 3 s (--deadline)"), "{stderr}");
 }
 
-#[path = "tui_support/mod.rs"]
-#[allow(unused)]
-mod tui_support;
-
 #[test]
 fn in_the_tui_a_dripping_registry_fails_the_node_and_the_ui_stays_alive() {
     let h = Hostile::start();
     let opts = sigscope::open::OpenOptions { oci_layout: false, registry: drip_opts() };
     let opened = sigscope::open::open(&format!("{}/drip:v1", h.host), &opts).unwrap();
     let theme = sigscope::tui::theme::Theme::resolve(None, true).unwrap();
-    let mut tui = tui_support::Harness::with(opened, sigscope::tui::AppOptions::new(theme));
+    let mut tui = common::tui::Harness::with(opened, sigscope::tui::AppOptions::new(theme));
     let started = std::time::Instant::now();
     tui.run_effects();
     assert!(started.elapsed() < ENDS_WITHIN, "took {:?}", started.elapsed());
@@ -371,7 +367,7 @@ fn in_the_tui_a_dripping_registry_fails_the_node_and_the_ui_stays_alive() {
     assert_eq!(tui.app.in_flight(), 0);
     // Still answering keys and drawing.
     tui.key(crossterm::event::KeyCode::Char('j'));
-    let screen = tui_support::screen_text(&tui.render(120, 30));
+    let screen = common::tui::screen_text(&tui.render(120, 30));
     assert!(screen.contains("failed"), "{screen}");
 }
 
@@ -457,7 +453,7 @@ fn assert_no_secret(text: &str) {
     for s in secret_forms() {
         assert!(!text.contains(&s), "{s:?} shown in: {text}");
     }
-    let token = support::hostile::token();
+    let token = common::hostile::token();
     for i in 0..=token.len() - 16 {
         assert!(!text.contains(&token[i..i + 16]), "a piece of the token is shown in: {text}");
     }

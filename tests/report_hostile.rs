@@ -3,7 +3,7 @@
 //! registry-provided strings carrying C1 controls, DEL and bidi overrides through both JSON
 //! outputs and the text ones. Layouts are written on disk by the test; the real binary runs.
 
-mod tui_support;
+mod common;
 
 use std::io::Read;
 use std::path::Path;
@@ -394,9 +394,9 @@ fn fifty_thousand_referrers_of_one_image_are_all_listed() {
 /// Own case: the TUI stops expanding at the limit and shows why; frames still draw.
 #[test]
 fn the_tui_stops_expanding_at_the_depth_limit() {
+    use common::tui::{Harness, desc, referrer, screen_text};
     use crossterm::event::KeyCode;
     use sigscope::graph::{ArtifactKind, ArtifactNode, Expansion, NodeKind, Role, Via};
-    use tui_support::{Harness, desc, referrer, screen_text};
 
     let root = NodeKind::Artifact(ArtifactNode {
         repository: "app".into(),

@@ -2,15 +2,14 @@
 //! by a stand-in HTTP file server, plus the upstream Notation e2e CRL vectors through a
 //! seeded cache.
 
-#[path = "support/fileserver.rs"]
-mod fileserver;
+mod common;
 
 use std::net::TcpListener;
 use std::path::Path;
 use std::time::Duration;
 
 use chrono::Utc;
-use fileserver::FileServer;
+use common::fileserver::FileServer;
 use rcgen::{
     BasicConstraints, CertificateParams, CertificateRevocationListParams, CertifiedIssuer, CrlDistributionPoint,
     CrlIssuingDistributionPoint, CrlScope, DistinguishedName, DnType, IsCa, Issuer, KeyIdMethod, KeyPair,

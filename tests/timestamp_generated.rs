@@ -2,12 +2,12 @@
 //! signers): covers the signer algorithms and certificate variations that the upstream
 //! vectors (all RSA PKCS#1 v1.5 from GlobalSign) do not.
 
-#[path = "support/notary.rs"]
-mod notary;
+mod common;
 
 use chrono::{DateTime, TimeZone, Utc};
+use common::notary;
+use common::notary::{TestRng, content, int, oid, seq, set, tlv, ymd};
 use der::Decode;
-use notary::{TestRng, content, int, oid, seq, set, tlv, ymd};
 use p256::ecdsa::signature::Signer as _;
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, CustomExtension, DistinguishedName, DnType, IsCa, KeyPair,
@@ -362,9 +362,9 @@ fn leaf_pinned_as_root_or_other_root_fails() {
     assert!(err.contains("does not chain"), "{err}");
 }
 
-// --- tokens of the test signer's TSA (tests/support/notary.rs): splices, bent chains ---
+// --- tokens of the test signer's TSA (tests/common/notary.rs): splices, bent chains ---
 
-use notary::{Ca, ResignedCa, SignKey as TestKey, Tsa as TestTsa};
+use common::notary::{Ca, ResignedCa, SignKey as TestKey, Tsa as TestTsa};
 
 const STAMPED_AT: &str = "20250601120000Z";
 

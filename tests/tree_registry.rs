@@ -1,14 +1,14 @@
 //! `sigscope tree` — the real binary — against real registries seeded by our own push code:
 //! docker-registry (tag-schema fallback, Basic auth) and ferro-oci-server (referrers API).
 
-mod support;
+mod common;
 
 use std::io::Write;
 use std::process::{Command, Stdio};
 
+use common::{Fixture, Server, seed, test_options};
 use serde_json::Value;
 use sigscope::source::registry::RegistryClient;
-use support::{Fixture, Server, seed, test_options};
 
 fn sigscope(args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_sigscope"))
@@ -55,7 +55,7 @@ fn seeded(server: &Server) -> Fixture {
     rt.block_on(async {
         let client = RegistryClient::new(&server.host, test_options()).unwrap();
         let f = seed(&client, "demo/app").await;
-        support::fixtures::push_image(&client, "other/img", "latest", "amd64").await;
+        common::fixtures::push_image(&client, "other/img", "latest", "amd64").await;
         f
     })
 }

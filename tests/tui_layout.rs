@@ -3,7 +3,7 @@
 //! details header wraps and long keys stay distinct, the layout stacks under 100 columns, and a
 //! screen too small says so. Cell-level checks on a ratatui `TestBackend`.
 
-mod tui_support;
+mod common;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -21,7 +21,7 @@ use sigscope::tui::theme::Theme;
 use sigscope::tui::verify::{NodeVerify, snapshot};
 use sigscope::tui::{AppOptions, Msg, view};
 
-use tui_support::*;
+use common::tui::*;
 
 const LONG_TAG: &str = "release-candidate-2024-05-01-build-1234567890-linux-amd64-with-debug-symbols";
 

@@ -3,8 +3,7 @@
 //! through opened targets, `E` / `C` on a subtree, a filter that matches the verdict words
 //! the rows show, `n` saying when it wraps, tags in version order and referrers by kind.
 
-mod support;
-mod tui_support;
+mod common;
 
 use crossterm::event::KeyCode;
 use sigscope::graph::{ArtifactKind, LoadState, NodeId, NodeKind};
@@ -12,14 +11,14 @@ use sigscope::tui::theme::Theme;
 use sigscope::tui::verify::snapshot;
 use sigscope::tui::{AppOptions, Msg};
 
-use tui_support::*;
+use common::tui::*;
 
 fn demo(notation: Option<&std::path::Path>) -> Harness {
     let mut options = AppOptions::new(Theme::resolve(None, true).unwrap());
     options.no_color = true;
     options.now = Some("2026-01-01T00:00:00Z".parse().unwrap());
     options.notation_dir = notation.map(|p| p.to_path_buf());
-    options.open_options.registry = support::test_options();
+    options.open_options.registry = common::test_options();
     let mut h = Harness::with(sigscope::demo::opened(), options);
     if let Some(n) = notation {
         h.send(Msg::PolicyLoaded(Box::new(snapshot(n))));
@@ -62,7 +61,7 @@ fn open_takes_a_layout_from_the_demo_and_a_registry_from_a_layout_and_back_retur
     assert!(matches!(&h.app.graph.node(h.app.graph.roots[0]).kind, NodeKind::Tag { tag, .. } if tag == "signed"));
 
     // A registry from a layout.
-    let server = support::Server::docker_registry();
+    let server = common::Server::docker_registry();
     command(&mut h, &format!("open {}", server.host));
     assert_eq!(h.app.source.name(), server.host, "{:?}", h.app.status);
     assert!(matches!(h.app.graph.node(h.app.graph.roots[0]).kind, NodeKind::Registry { .. }));
@@ -155,17 +154,17 @@ fn the_filter_matches_verdict_words_and_envelope_formats() {
 
 #[test]
 fn tags_are_in_version_order_and_referrers_grouped_by_kind() {
-    let server = support::Server::docker_registry();
+    let server = common::Server::docker_registry();
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let client = sigscope::source::registry::RegistryClient::new(&server.host, support::test_options()).unwrap();
+    let client = sigscope::source::registry::RegistryClient::new(&server.host, common::test_options()).unwrap();
     rt.block_on(async {
         for tag in ["v1.10", "v1.9", "v2", "latest"] {
-            support::fixtures::push_image(&client, "app", tag, "amd64").await;
+            common::fixtures::push_image(&client, "app", tag, "amd64").await;
         }
     });
     let opened = sigscope::open::open(
         &format!("{}/app", server.host),
-        &sigscope::open::OpenOptions { oci_layout: false, registry: support::test_options() },
+        &sigscope::open::OpenOptions { oci_layout: false, registry: common::test_options() },
     )
     .unwrap();
     let mut options = AppOptions::new(Theme::resolve(None, true).unwrap());

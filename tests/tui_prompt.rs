@@ -2,7 +2,7 @@
 //! ↑/↓ saved to a file, Tab completion of commands and theme names; Esc and Ctrl-C leave the
 //! prompt, not the app; `q` with unwritten what-if edits asks first.
 
-mod tui_support;
+mod common;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use sigscope::graph::NodeKind;
@@ -12,7 +12,7 @@ use sigscope::tui::theme::Theme;
 use sigscope::tui::verify::snapshot;
 use sigscope::tui::{AppOptions, Msg};
 
-use tui_support::*;
+use common::tui::*;
 
 fn ctrl(h: &mut Harness, c: char) {
     h.send(Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)));

@@ -3,8 +3,7 @@
 //! another image, a registry that went away, a signature blob deleted on disk. The harness
 //! runs the app's effects for real.
 
-mod support;
-mod tui_support;
+mod common;
 
 use std::path::{Path, PathBuf};
 
@@ -18,8 +17,8 @@ use sigscope::tui::theme::Theme;
 use sigscope::tui::verify::{NodeVerify, snapshot};
 use sigscope::tui::{AppOptions, Msg};
 
-use support::{Server, test_options};
-use tui_support::*;
+use common::tui::*;
+use common::{Server, test_options};
 
 fn now() -> chrono::DateTime<chrono::Utc> {
     "2026-01-01T00:00:00Z".parse().unwrap()
@@ -75,7 +74,7 @@ fn push_demo(server: &Server, repo: &str) -> std::collections::BTreeMap<String, 
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let client = RegistryClient::new(&server.host, test_options()).unwrap();
-        support::fixtures::push_demo(&client, repo).await
+        common::fixtures::push_demo(&client, repo).await
     })
 }
 

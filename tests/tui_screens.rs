@@ -2,7 +2,7 @@
 //! `TestBackend` (80×24 and 120×40). Text only: every state carries a glyph and a word, so the
 //! snapshots say everything colour would. Run with NO_COLOR=1 (the fixtures use mono anyway).
 
-mod tui_support;
+mod common;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use sigscope::graph::{ChildSpec, Expansion, LoadState, NodeKind, Role};
@@ -12,7 +12,7 @@ use sigscope::tui::Msg;
 use sigscope::tui::app::Mode;
 use sigscope::tui::keymap::Focus;
 
-use tui_support::*;
+use common::tui::*;
 
 fn snap(name: &str, h: &Harness) {
     for (w, ht) in [(80, 24), (120, 40)] {

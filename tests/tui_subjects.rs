@@ -3,7 +3,7 @@
 //! artifactType or config type (ORAS artifacts, Helm charts), whose rows name that type
 //! rather than "other". The harness runs the app's effects for real.
 
-mod tui_support;
+mod common;
 
 use std::path::Path;
 
@@ -15,7 +15,7 @@ use sigscope::tui::theme::Theme;
 use sigscope::tui::verify::{NodeVerify, snapshot};
 use sigscope::tui::{AppOptions, Msg};
 
-use tui_support::*;
+use common::tui::*;
 
 fn now() -> chrono::DateTime<chrono::Utc> {
     "2026-01-01T00:00:00Z".parse().unwrap()

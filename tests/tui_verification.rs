@@ -3,7 +3,7 @@
 //! results, an invalid policy keeping the last good one, what-if, and writing the policy back.
 //! Reports come from the real verifier: the harness runs the app's effects for real.
 
-mod tui_support;
+mod common;
 
 use std::path::{Path, PathBuf};
 
@@ -16,7 +16,7 @@ use sigscope::tui::theme::Theme;
 use sigscope::tui::verify::{NodeVerify, snapshot};
 use sigscope::tui::{AppOptions, Effect, Msg};
 
-use tui_support::*;
+use common::tui::*;
 
 /// A fixed "now" (the demo's `expired` signature expired in 2025-06; the others run to 2035).
 fn now() -> chrono::DateTime<chrono::Utc> {

@@ -1,18 +1,17 @@
 //! Adversarial corpus for the Notation verifier: envelopes generated here by a test-side
-//! signer (tests/support/notary.rs), first valid ones that must verify at strict level, then
+//! signer (tests/common/notary.rs), first valid ones that must verify at strict level, then
 //! forged, replayed, malformed and policy-violating ones that must each fail, at the check
 //! that Notation would fail them with. A deterministic mutation loop closes with "no mutant
 //! verifies unless it says the same thing, and nothing panics".
 
-#[path = "support/notary.rs"]
-mod notary;
+mod common;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE, URL_SAFE_NO_PAD};
 use chrono::{DateTime, TimeZone, Utc};
+use common::notary::*;
 use coset::cbor::value::Value as Cbor;
 use coset::{CborSerializable as _, Label, RegisteredLabelWithPrivate, TaggedCborSerializable as _, iana};
-use notary::*;
 use rcgen::{CertificateParams, CustomExtension, ExtendedKeyUsagePurpose, IsCa, KeyUsagePurpose};
 use serde_json::{Value, json};
 use sha2::Digest as _;

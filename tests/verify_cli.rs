@@ -4,14 +4,14 @@
 //! expired → expiry (strict) or a warning (permissive), untrusted → authenticity,
 //! unsigned → no signature.
 
-mod support;
+mod common;
 
 use std::path::Path;
 use std::process::Command;
 
+use common::{Server, test_options};
 use serde_json::Value;
 use sigscope::source::registry::RegistryClient;
-use support::{Server, test_options};
 
 fn sigscope(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_sigscope"))
@@ -204,7 +204,7 @@ fn push_demo(server: &Server, repo: &str) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let client = RegistryClient::new(&server.host, test_options()).unwrap();
-        support::fixtures::push_demo(&client, repo).await;
+        common::fixtures::push_demo(&client, repo).await;
     });
 }
 

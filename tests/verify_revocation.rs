@@ -2,18 +2,15 @@
 //! CRL served by a stand-in CA web server, and the statement's revocation action deciding
 //! what a revoked or unknown status does (enforce at strict, log at permissive, skip).
 
-#[path = "support/fileserver.rs"]
-mod fileserver;
-#[path = "support/notary.rs"]
-mod notary;
+mod common;
 
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
 use chrono::Utc;
-use fileserver::FileServer;
-use notary::*;
+use common::fileserver::FileServer;
+use common::notary::*;
 use rcgen::{
     CertificateRevocationListParams, CrlDistributionPoint, CrlIssuingDistributionPoint, CrlScope, KeyIdMethod,
     RevokedCertParams, SerialNumber,

@@ -1,8 +1,6 @@
 //! Stand-in for a CA's CRL web server, shared by the revocation tests (no real CA server can
 //! run here; this one only serves the bytes a test registers).
 
-#![allow(dead_code)]
-
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};

@@ -1,10 +1,16 @@
-//! Test support shared by the integration tests (`mod support;`): real registry servers,
-//! a hostile stand-in server for bad answers, and a fixture builder.
+//! The one test support module of the integration tests (`mod common;` in each): real
+//! registry servers (`servers`, with `tokenserver.py`), a hostile stand-in registry for bad
+//! answers (`hostile`), a fixture builder (`fixtures`), a stand-in file server for CRLs
+//! (`fileserver`), the test-only Notation signer and TSA (`notary`) and the TUI harness
+//! (`tui`). Every test binary compiles all of it and uses a part: unused items are expected.
 #![allow(dead_code, unused_imports)]
 
+pub mod fileserver;
 pub mod fixtures;
 pub mod hostile;
+pub mod notary;
 pub mod servers;
+pub mod tui;
 
 pub use fixtures::{Fixture, seed};
 pub use hostile::Hostile;

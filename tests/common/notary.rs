@@ -2,10 +2,6 @@
 //! key can issue or sign), JWS and COSE envelopes built from parts a test can bend, and a
 //! stand-in RFC 3161 TSA. Nothing here protects anything; keys come from a fixed-seed RNG so
 //! runs are reproducible and need no OS entropy.
-//!
-//! Included with `#[path = "support/notary.rs"] mod notary;` rather than through
-//! `support/mod.rs`, so tests that only need the signer do not compile the registry servers.
-#![allow(dead_code)]
 
 use std::collections::BTreeMap;
 use std::path::Path;

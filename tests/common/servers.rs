@@ -137,7 +137,7 @@ impl Server {
     pub fn docker_registry_token(user: &str, pass: &str, refresh: &str) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let python = find_program("python3", &[], INSTALL_DISTRIBUTION);
-        let script = repo_root().join("tests/support/tokenserver.py");
+        let script = repo_root().join("tests/common/tokenserver.py");
         let generated = Command::new(&python).arg(&script).arg("gen").arg(dir.path()).output().expect("run python3");
         assert!(
             generated.status.success(),

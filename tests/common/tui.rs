@@ -1,7 +1,5 @@
-//! Fixtures for the TUI tests and the render bench: a source that is never called (effects are
-//! not run; their results are fed back by hand) and helpers to drive `App::update`.
-
-#![allow(dead_code)]
+//! Fixtures for the TUI tests: a source that is never called (effects are not run; their
+//! results are fed back by hand) and helpers to drive `App::update`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
