@@ -1,9 +1,7 @@
 //! Resident memory with a fully expanded 100,000-node tree loaded and one frame drawn
 //! (target: under 150 MB). Prints the figures; no assertion on them.
 
-#[path = "../tests/common/tui.rs"]
-#[allow(dead_code)]
-mod tui_support;
+mod common;
 
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -20,7 +18,7 @@ fn rss_kib() -> u64 {
 fn main() {
     // `cargo test --benches` runs this once too; the figure is the same either way.
     let before = rss_kib();
-    let h = tui_support::big_tree(1_000, 99);
+    let h = common::tree::big_tree(1_000, 99);
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
     terminal.draw(|f| sigscope::tui::view::draw(&h.app, f)).expect("draw");
     let after = rss_kib();

@@ -1,16 +1,14 @@
 //! One frame of a fully expanded 100,000-node tree at 120×40 on a `TestBackend`; plus the cost
 //! of re-flattening that tree (done on structure changes only) and of typing a filter.
 
-#[path = "../tests/common/tui.rs"]
-#[allow(dead_code)]
-mod tui_support;
+mod common;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use sigscope::tui::view;
 
-use tui_support::big_tree;
+use common::tree::big_tree;
 
 fn render(c: &mut Criterion) {
     let mut h = big_tree(1_000, 99);

@@ -5,15 +5,13 @@
 //! `cargo bench --bench verify` prints a table; BENCHMARKS.md records the figures.
 //! Every verifier result is checked to be "verified", so the bench cannot time a failure path.
 
-#[path = "../tests/common/notary.rs"]
-#[allow(dead_code)]
-mod notary;
+mod common;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use notary::{Attrs, Ca, SignKey, Signer, leaf_params, ymd};
+use common::signer::{self, Attrs, Ca, SignKey, Signer, leaf_params, ymd};
 use sha2::{Digest as _, Sha256};
 use sigscope::notation::policy::{Statement, TrustPolicy};
 use sigscope::notation::revocation::RevocationMode;
@@ -35,10 +33,6 @@ fn primitive(key: &SignKey) -> impl Fn(&[u8], &[u8]) -> bool + Sync + use<> {
         SignKey::P384(k) => {
             let s = p384::ecdsa::Signature::from_slice(sig).unwrap();
             k.verifying_key().verify(msg, &s).is_ok()
-        }
-        SignKey::P521(k) => {
-            let s = p521::ecdsa::Signature::from_slice(sig).unwrap();
-            p521::ecdsa::VerifyingKey::from(k).verify(msg, &s).is_ok()
         }
         SignKey::Rsa(k) => {
             let digest = Sha256::digest(msg);
@@ -78,16 +72,16 @@ fn attrs() -> Attrs {
 type Signed = (Vec<u8>, Vec<u8>, Vec<u8>);
 
 fn jws(p: &Pki, d: &Descriptor) -> Signed {
-    let j = notary::jws(&p.signer, d, &attrs());
+    let j = signer::jws(&p.signer, d, &attrs());
     let input = format!("{}.{}", j.protected, j.payload).into_bytes();
     (j.bytes(), input, j.raw_signature)
 }
 
 fn cose(p: &Pki, d: &Descriptor) -> Signed {
-    let m = notary::cose(&p.signer, d, &attrs());
+    let m = signer::cose(&p.signer, d, &attrs());
     let tbs = m.tbs_data(b"");
     let sig = m.signature.clone();
-    (notary::cose_bytes(m), tbs, sig)
+    (signer::cose_bytes(m), tbs, sig)
 }
 
 /// (artifact, envelope, signed bytes, raw signature)
@@ -125,7 +119,7 @@ fn main() {
         let dir = tempfile::tempdir().unwrap();
         let store = dir.path().join("truststore/x509/ca/bench");
         std::fs::create_dir_all(&store).unwrap();
-        std::fs::write(store.join("root.pem"), notary::der_to_pem(&case.pki.root)).unwrap();
+        std::fs::write(store.join("root.pem"), signer::der_to_pem(&case.pki.root)).unwrap();
         let policy = TrustPolicy::parse(
             r#"{"version":"1.0","trustPolicies":[{"name":"bench","registryScopes":["*"],
             "signatureVerification":{"level":"strict"},"trustStores":["ca:bench"],"trustedIdentities":["*"]}]}"#,

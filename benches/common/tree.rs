@@ -1,0 +1,115 @@
+//! A fully expanded tree of 100,000 nodes in an [`App`], for the render and footprint benches:
+//! built in memory on a source that is never called (no effect is run).
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use sigscope::error::{Error, Result};
+use sigscope::graph::{ArtifactKind, ArtifactNode, ChildSpec, Expansion, NodeKind, Role};
+use sigscope::oci::{Descriptor, media};
+use sigscope::open::Opened;
+use sigscope::source::referrers::Via;
+use sigscope::source::{FetchedManifest, Source};
+use sigscope::tui::theme::Theme;
+use sigscope::tui::{App, AppOptions, Msg};
+
+struct NoSource;
+
+#[async_trait]
+impl Source for NoSource {
+    fn name(&self) -> String {
+        "fixture".into()
+    }
+    fn host(&self) -> String {
+        "registry.example".into()
+    }
+    async fn repositories(&self) -> Result<Vec<String>> {
+        Err(Error::Unsupported { what: "fixture".into() })
+    }
+    async fn tags(&self, _: &str) -> Result<Arc<Vec<String>>> {
+        Err(Error::Unsupported { what: "fixture".into() })
+    }
+    async fn manifest(&self, _: &str, _: &str) -> Result<Arc<FetchedManifest>> {
+        Err(Error::Unsupported { what: "fixture".into() })
+    }
+    async fn blob(&self, _: &str, _: &Descriptor, _: u64) -> Result<Bytes> {
+        Err(Error::Unsupported { what: "fixture".into() })
+    }
+    async fn referrers_api(&self, _: &str, _: &str, _: Option<&str>) -> Result<Option<Vec<Descriptor>>> {
+        Err(Error::Unsupported { what: "fixture".into() })
+    }
+}
+
+/// The app and its tree. Effects the app asks for are dropped: the benches time the app.
+pub struct Tree {
+    pub app: App,
+}
+
+impl Tree {
+    pub fn key(&mut self, code: KeyCode) {
+        drop(self.app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))));
+    }
+
+    pub fn chars(&mut self, s: &str) {
+        for c in s.chars() {
+            self.key(KeyCode::Char(c));
+        }
+    }
+}
+
+/// A stable digest per number, distinct in its first twelve hex digits.
+fn digest(n: u64) -> String {
+    sigscope::oci::sha256_digest(&n.to_le_bytes())
+}
+
+/// A referrer of `app` created at a fixed time.
+fn referrer(n: u64, artifact_type: Option<&str>, size: u64) -> ChildSpec {
+    let mut descriptor = Descriptor {
+        media_type: media::OCI_MANIFEST.into(),
+        digest: digest(n),
+        size,
+        artifact_type: artifact_type.map(str::to_string),
+        ..Default::default()
+    };
+    descriptor.annotations.insert("org.opencontainers.image.created".into(), "2026-01-01T00:00:00Z".into());
+    ChildSpec::Artifact { repository: "app".into(), descriptor, role: Role::Referrer(Via::ReferrersApi), tags: vec![] }
+}
+
+/// A root image with `referrers` signatures, each with `per_referrer` referrers of its own
+/// (`1 + referrers * (1 + per_referrer)` nodes), every node open, the cursor in the middle.
+pub fn big_tree(referrers: u64, per_referrer: u64) -> Tree {
+    let root = NodeKind::Artifact(ArtifactNode {
+        repository: "app".into(),
+        descriptor: Descriptor { digest: digest(0), ..Default::default() },
+        kind: ArtifactKind::Image,
+        role: Role::Root,
+        manifest: None,
+    });
+    let opened = Opened { target: "registry.example/app:v1".into(), source: Arc::new(NoSource), roots: vec![root] };
+    let mut options = AppOptions::new(Theme::resolve(None, true).unwrap());
+    options.no_color = true;
+    let mut app = App::new(opened, options);
+    drop(app.start());
+    let root = app.graph.roots[0];
+    let kinds = [Some(media::NOTATION_SIGNATURE), Some(media::SPDX_JSON), Some(media::IN_TOTO), None];
+    let children = (1..=referrers).map(|i| referrer(i, Some(media::NOTATION_SIGNATURE), 900 + i)).collect();
+    app.graph.apply(root, Ok(Expansion { manifest: None, children }));
+    app.open.insert(root);
+    let mut n = referrers;
+    for parent in app.graph.node(root).children.clone() {
+        let children = (0..per_referrer)
+            .map(|j| {
+                n += 1;
+                referrer(n, kinds[j as usize % kinds.len()], n)
+            })
+            .collect();
+        app.graph.apply(parent, Ok(Expansion { manifest: None, children }));
+        app.open.insert(parent);
+    }
+    app.rebuild_rows();
+    assert_eq!(app.rows.len() as u64, 1 + referrers * (1 + per_referrer));
+    app.cursor = app.rows.len() / 2;
+    Tree { app }
+}
