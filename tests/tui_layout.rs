@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crossterm::event::{KeyCode, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
@@ -17,9 +16,8 @@ use sigscope::notation::verify::{ArtifactReport, CheckKind, Verdict};
 use sigscope::oci::{media, short_digest};
 use sigscope::tui::app::{Level, LogEntry, Mode, Status};
 use sigscope::tui::keymap::Focus;
-use sigscope::tui::theme::Theme;
-use sigscope::tui::verify::{NodeVerify, snapshot};
-use sigscope::tui::{AppOptions, Msg, view};
+use sigscope::tui::verify::NodeVerify;
+use sigscope::tui::{Msg, view};
 
 use common::tui::*;
 
@@ -192,34 +190,24 @@ fn at_any_width_a_row_that_reaches_the_border_ends_in_an_ellipsis() {
     }
 }
 
-/// The built-in demo verified with its own policy (fixed clock, as in tests/tui_verification.rs).
-fn demo(name: &str) -> Harness {
-    let dir: PathBuf = Path::new("/tmp/sigscope-tui-layout").join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    sigscope::demo::write_notation(&dir).unwrap();
-    let mut options = AppOptions::new(Theme::resolve(None, true).unwrap());
-    options.no_color = true;
-    options.notation_dir = Some(dir.clone());
-    options.now = Some("2026-01-01T00:00:00Z".parse().unwrap());
-    let mut h = Harness::with(sigscope::demo::opened(), options);
-    h.send(Msg::PolicyLoaded(Box::new(snapshot(&dir))));
-    h.run_effects();
-    h
+/// The built-in demo verified with its own policy in a private directory (fixed clock, as in
+/// tests/tui_verification.rs); the directory lives as long as the `TempDir`.
+fn demo() -> (Harness, tempfile::TempDir) {
+    let tmp = tempfile::tempdir().unwrap();
+    let notation = demo_notation(tmp.path());
+    (verifying(sigscope::demo::opened(), options(Some(&notation))), tmp)
 }
 
 #[test]
 fn demo_tags_show_the_digest_they_resolve_to_at_80x24() {
-    let mut h = demo("tag-digest");
+    let (mut h, _dir) = demo();
     let t = h.render(80, 24);
     let (_, row) = line_with(&t, "tag signed");
     assert!(row.contains("▶ ✓ tag signed verified → sha256:"), "{row:?}");
     let (_, row) = line_with(&t, "tag tampered");
     assert!(row.contains("▶ ✗ tag tampered failed: integrity → sha256:"), "{row:?}");
     // The digest shown is the one the tag resolves to: open it and compare with its image.
-    let tag = (0..h.app.graph.nodes.len())
-        .find(|&i| matches!(&h.app.graph.node(i).kind, NodeKind::Tag { tag, .. } if tag == "signed"))
-        .unwrap();
+    let tag = tag_node(&h, "signed");
     h.select(tag);
     h.key(KeyCode::Char('l'));
     h.run_effects();

@@ -5,49 +5,34 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crossterm::event::KeyCode;
 use sigscope::graph::{NodeId, NodeKind};
 use sigscope::notation::policy::{Level, TrustPolicy};
 use sigscope::notation::verify::Verdict;
 use sigscope::tui::app::Mode;
-use sigscope::tui::theme::Theme;
 use sigscope::tui::verify::{NodeVerify, snapshot};
-use sigscope::tui::{AppOptions, Effect, Msg};
+use sigscope::tui::{Effect, Msg};
 
 use common::tui::*;
 
-/// A fixed "now" (the demo's `expired` signature expired in 2025-06; the others run to 2035).
-fn now() -> chrono::DateTime<chrono::Utc> {
-    "2026-01-01T00:00:00Z".parse().unwrap()
+/// A Notation directory with the demo's policy and CA, private to this run; its path shows in
+/// the panel, so it keeps one length (see [`ShownNotationDir`]).
+fn notation_dir(name: &str) -> ShownNotationDir {
+    ShownNotationDir::new("sigscope-tui-verify-", name)
 }
 
-/// A Notation directory with the demo's policy and CA at a fixed path (it shows in the panel,
-/// so snapshots need it stable); each test has its own.
-fn notation_dir(name: &str) -> PathBuf {
-    let dir = Path::new("/tmp/sigscope-tui-verification").join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    sigscope::demo::write_notation(&dir).unwrap();
-    dir
-}
-
-fn demo(name: &str) -> (Harness, PathBuf) {
+fn demo(name: &str) -> (Harness, ShownNotationDir) {
     demo_with(name, false)
 }
 
-fn demo_with(name: &str, read_only: bool) -> (Harness, PathBuf) {
+fn demo_with(name: &str, read_only: bool) -> (Harness, ShownNotationDir) {
     let dir = notation_dir(name);
-    let mut options = AppOptions::new(Theme::resolve(None, true).unwrap());
-    options.no_color = true;
+    let mut options = options(Some(&dir));
     options.read_only = read_only;
-    options.notation_dir = Some(dir.clone());
-    options.now = Some(now());
-    let mut h = Harness::with(sigscope::demo::opened(), options);
+    let h = verifying(sigscope::demo::opened(), options);
     assert!(h.effects.iter().any(|e| e.starts_with("WatchPolicy")), "{:?}", h.effects);
-    h.send(Msg::PolicyLoaded(Box::new(snapshot(&dir))));
-    h.run_effects();
     (h, dir)
 }
 
@@ -76,12 +61,12 @@ fn set_level(dir: &Path, from: &str, to: &str) {
     std::fs::write(&path, text.replace(from, to)).unwrap();
 }
 
-fn snap_panel(name: &str, h: &mut Harness) {
+fn snap_panel(name: &str, h: &mut Harness, dir: &ShownNotationDir) {
     h.run_effects(); // the selection's details
     h.app.toast = None;
     for (w, ht) in [(80, 24), (120, 40)] {
-        let terminal = h.render(w, ht);
-        insta::assert_snapshot!(format!("{name}_{w}x{ht}"), terminal.backend());
+        let screen = dir.redact(&h.render(w, ht).backend().to_string());
+        insta::assert_snapshot!(format!("{name}_{w}x{ht}"), screen);
     }
 }
 
@@ -168,23 +153,23 @@ fn multiarch_platforms_are_verified_each() {
 
 #[test]
 fn panel_for_a_verified_image() {
-    let (mut h, _dir) = demo("panel-verified");
+    let (mut h, dir) = demo("panel-verified");
     let image = open_tag(&mut h, "signed");
     h.select(image);
     h.key(KeyCode::Char('v'));
-    snap_panel("verify_panel_verified", &mut h);
+    snap_panel("verify_panel_verified", &mut h, &dir);
 }
 
 #[test]
 fn panel_for_a_failed_image() {
-    let (mut h, _dir) = demo("panel-failed");
+    let (mut h, dir) = demo("panel-failed");
     let image = open_tag(&mut h, "untrusted");
     h.select(image);
     h.key(KeyCode::Char('v'));
     let screen = screen_text(&h.render(120, 40));
     assert!(screen.contains("✗ authenticity"), "{screen}");
     assert!(screen.contains("fail (enforced)"), "{screen}");
-    snap_panel("verify_panel_failed", &mut h);
+    snap_panel("verify_panel_failed", &mut h, &dir);
 }
 
 #[test]
@@ -200,7 +185,7 @@ fn panel_for_an_expired_image_at_permissive() {
     let screen = screen_text(&h.render(120, 40));
     assert!(screen.contains("! expiry"), "{screen}");
     assert!(screen.contains("fail (logged)"), "{screen}");
-    snap_panel("verify_panel_warnings", &mut h);
+    snap_panel("verify_panel_warnings", &mut h, &dir);
 }
 
 #[test]
@@ -391,7 +376,7 @@ fn read_only_refuses_the_write_back_and_hides_its_key() {
     let all_help: String = sigscope::tui::view::help_lines(&h.app).iter().map(|l| format!("{l:?}")).collect();
     assert!(!all_help.contains("Write the what-if policy"), "help offers no write: {all_help}");
     // The same app without --read-only does offer it (the assertion above can fail).
-    let (h2, _) = demo("read-write");
+    let (h2, _dir2) = demo("read-write");
     let all_help: String = sigscope::tui::view::help_lines(&h2.app).iter().map(|l| format!("{l:?}")).collect();
     assert!(all_help.contains("Write the what-if policy"));
 }
@@ -433,13 +418,7 @@ fn what_if_cycles_the_trust_stores_on_disk() {
 fn an_invalid_policy_at_start_evaluates_nothing_and_says_why() {
     let dir = notation_dir("invalid-at-start");
     set_level(&dir, "\"strict\"", "\"lenient\"");
-    let mut options = AppOptions::new(Theme::resolve(None, true).unwrap());
-    options.no_color = true;
-    options.notation_dir = Some(dir.clone());
-    options.now = Some(now());
-    let mut h = Harness::with(sigscope::demo::opened(), options);
-    h.send(Msg::PolicyLoaded(Box::new(snapshot(&dir))));
-    h.run_effects();
+    let mut h = verifying(sigscope::demo::opened(), options(Some(&dir)));
     assert!(h.app.status.as_ref().is_some_and(|s| s.text.contains("signatureVerification.level")));
     let image = open_tag(&mut h, "signed");
     match verdict(&h, image) {
@@ -488,4 +467,15 @@ fn opening_a_verified_tag_does_not_verify_its_image_twice() {
     let image = h.child(tag, 0);
     assert!(!h.queue.iter().any(|e| matches!(e, Effect::Verify { node, .. } if *node == image)), "{:?}", h.queue);
     assert_eq!(verdict(&h, image), Verdict::Verified);
+}
+
+#[test]
+fn two_runs_of_a_test_do_not_share_its_notation_directory() {
+    // Two copies of one test (two `cargo test` runs at once) must not write each other's
+    // policy, nor delete each other's directory when they start or end.
+    let a = notation_dir("same-name");
+    let b = notation_dir("same-name");
+    assert_ne!(&*a, &*b, "both runs use {}", a.display());
+    assert!(a.join("trustpolicy.oci.json").is_file(), "the first run's policy is still there");
+    assert_eq!(a.as_os_str().len(), b.as_os_str().len(), "the shown path has one length");
 }

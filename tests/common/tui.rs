@@ -2,6 +2,7 @@
 //! results are fed back by hand) and helpers to drive `App::update`.
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -17,6 +18,7 @@ use sigscope::open::Opened;
 use sigscope::source::{FetchedManifest, Source};
 use sigscope::tui::app::RequestId;
 use sigscope::tui::theme::Theme;
+use sigscope::tui::verify::snapshot;
 use sigscope::tui::{App, AppOptions, Effect, Msg, view};
 
 pub struct NoSource;
@@ -327,4 +329,104 @@ pub fn supply_chain() -> SupplyChain {
     h.expanded(sbom, Err("registry error from registry.example: HTTP 500: internal error".into()));
     h.select(tag);
     SupplyChain { h, tag, index, amd64, notation, cosign, sbom, attestation, timestamp, cycle }
+}
+
+/// The fixed "now" of the TUI tests that verify: the demo's `expired` signature expired in
+/// 2025-06, its other signatures run to 2035.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    "2026-01-01T00:00:00Z".parse().unwrap()
+}
+
+/// Options for a test app: the mono theme, as if NO_COLOR=1 (screens never depend on the
+/// environment), the fixed clock, and `notation` as the Notation directory when given.
+pub fn options(notation: Option<&Path>) -> AppOptions {
+    let mut options = AppOptions::new(Theme::resolve(None, true).unwrap());
+    options.no_color = true;
+    options.now = Some(now());
+    options.notation_dir = notation.map(Path::to_path_buf);
+    options
+}
+
+/// An app on `opened`, started, its policy loaded from its Notation directory (sent by hand,
+/// as the watcher would) and every effect run: loaded and verified as far as it goes alone.
+pub fn verifying(opened: Opened, options: AppOptions) -> Harness {
+    let notation = options.notation_dir.clone();
+    let mut h = Harness::with(opened, options);
+    if let Some(dir) = notation {
+        h.send(Msg::PolicyLoaded(Box::new(snapshot(&dir))));
+    }
+    h.run_effects();
+    h
+}
+
+/// `root/notation`, holding the built-in demo's policy and CA.
+pub fn demo_notation(root: &Path) -> PathBuf {
+    let dir = root.join("notation");
+    std::fs::create_dir_all(&dir).unwrap();
+    sigscope::demo::write_notation(&dir).unwrap();
+    dir
+}
+
+/// The reachable node of tag `tag` (copies a refresh replaced stay in the arena, unreachable).
+pub fn tag_node(h: &Harness, tag: &str) -> NodeId {
+    let mut stack = h.app.graph.roots.clone();
+    while let Some(id) = stack.pop() {
+        if matches!(&h.app.graph.node(id).kind, NodeKind::Tag { tag: t, .. } if t == tag) {
+            return id;
+        }
+        stack.extend(h.app.graph.node(id).children.iter().copied());
+    }
+    panic!("tag {tag} is not in the tree")
+}
+
+/// How long the name of a [`ShownNotationDir`] is: that of the fixed directories the tests
+/// used before (`sigscope-tui-verification`), so the screens they assert stay the same.
+const SHOWN_DIR_NAME: usize = 25;
+
+/// A Notation directory with the demo's policy and CA, private to this run and removed on
+/// drop, for tests whose screens show its path: `/tmp/<prefix><random>/<name>`.
+///
+/// The verification panel shows the policy's path folded to the panel's width, so the length
+/// of the path is part of every screen a snapshot asserts. The directory is therefore made in
+/// `/tmp` (not `$TMPDIR`, whose length differs between machines) under a name of a fixed
+/// length, and [`ShownNotationDir::redact`] replaces its random part in a screen.
+pub struct ShownNotationDir {
+    _run: tempfile::TempDir,
+    random: String,
+    path: PathBuf,
+}
+
+impl ShownNotationDir {
+    pub fn new(prefix: &str, name: &str) -> ShownNotationDir {
+        assert!(prefix.len() + 3 <= SHOWN_DIR_NAME, "prefix {prefix:?} leaves too little room for a random part");
+        let run = tempfile::Builder::new()
+            .prefix(prefix)
+            .rand_bytes(SHOWN_DIR_NAME - prefix.len())
+            .tempdir_in("/tmp")
+            .expect("a private directory in /tmp");
+        let file_name = run.path().file_name().unwrap().to_str().unwrap();
+        let random = file_name[prefix.len()..].to_string();
+        let path = run.path().join(name);
+        std::fs::create_dir_all(&path).unwrap();
+        sigscope::demo::write_notation(&path).unwrap();
+        ShownNotationDir { _run: run, random, path }
+    }
+
+    /// `screen` with this run's random part of the path replaced by a fixed mark as wide.
+    pub fn redact(&self, screen: &str) -> String {
+        screen.replace(&self.random, &"#".repeat(self.random.len()))
+    }
+}
+
+impl std::ops::Deref for ShownNotationDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl AsRef<Path> for ShownNotationDir {
+    fn as_ref(&self) -> &Path {
+        &self.path
+    }
 }
