@@ -158,7 +158,7 @@ fn the_binary_in_tmux() {
     assert!(screen.contains("/nonexistent/config.toml"), "{screen}");
     // Down to the signature, expand it: its own referrer appears.
     t.keys(&["j", "j", "j", "l"]);
-    let screen = t.wait_for("604 B via API");
+    let screen = t.wait_for("604 B via");
     assert!(screen.contains("▼ ? Notation signature"), "{screen}");
     // The signature's details show the hostile annotation escaped.
     let screen = t.wait_for("evil");
