@@ -59,7 +59,8 @@ pub struct PluginMetadata {
 
 /// What a plugin is given (the protocol's `verify-signature` request): the envelope's signed
 /// attributes and chain, which the core checks have already verified, and the statement's
-/// trusted identities as written in the policy.
+/// trusted identities (`prefix:value`; other prefixes exactly as written, x509 subjects
+/// normalised).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifyRequest {
     pub content_type: String,

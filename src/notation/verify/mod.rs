@@ -17,6 +17,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
+use futures::FutureExt as _;
 use sha2::{Digest as _, Sha256};
 
 use super::chain::{self, ValidChain};
@@ -243,9 +244,12 @@ impl Verifier {
         }
         let request = VerifyRequest::new(env, statement, asked);
         let name = selected.name();
-        let checked = match selected.plugin.verify_signature(&request).await {
-            Ok(response) => plugin::check_response(selected, &request, &response).map(|why| (why, response)),
-            Err(e) => Err(format!("the verification plugin {name} failed: {e}")),
+        // A plugin is code sigscope did not write: its panic is its failure, not the verifier's.
+        let answer = std::panic::AssertUnwindSafe(selected.plugin.verify_signature(&request)).catch_unwind().await;
+        let checked = match answer {
+            Ok(Ok(response)) => plugin::check_response(selected, &request, &response).map(|why| (why, response)),
+            Ok(Err(e)) => Err(format!("the verification plugin {name} failed: {e}")),
+            Err(_) => Err(format!("the verification plugin {name} panicked, so the signature fails closed")),
         };
         let response = match checked {
             Ok((why, response)) => {
