@@ -404,13 +404,16 @@ fn a_plugin_can_fail_a_signature_the_core_checks_pass() {
     assert_eq!(row(&r, CheckKind::TrustedIdentity).0, Outcome::FailLogged, "{:#?}", r.checks);
 }
 
+/// What the plugin does, the plugin, the envelope, the check that must fail and why.
+type Misbehaviour<'a> = (&'a str, Arc<TestPlugin>, &'a [u8], CheckKind, &'a str);
+
 #[test]
 fn a_plugin_that_misbehaves_fails_the_signature_at_every_level() {
     let w = World::new();
     let plain = plugin_jws(&w, &w.signer, None, &[]).bytes();
     let with_tenant = plugin_jws(&w, &w.signer, None, &[(TENANT, "t-42")]).bytes();
     let needs_two = plugin_jws(&w, &w.signer, Some("2.0.0"), &[]).bytes();
-    let cases: Vec<(&str, Arc<TestPlugin>, &[u8], CheckKind, &str)> = vec![
+    let cases: Vec<Misbehaviour> = vec![
         (
             "errors",
             TestPlugin::new("1.2.0", &ALL, Box::new(|_| Err("service unavailable".into()))),
