@@ -1,6 +1,8 @@
 //! `sigscope demo export DIR`: the demo as an OCI layout plus a Notation config directory laid
 //! out as notation expects, so notation itself could verify the demo.
 
+use crate::notation::dir::trust_store_dir;
+use crate::notation::policy::{OCI_POLICY_FILE, TrustStoreKind};
 use std::path::Path;
 
 use serde_json::json;
@@ -28,16 +30,16 @@ pub fn export(dir: &Path) -> Result<()> {
         write(&layout.join(name), &super::files().0[name])?;
     }
     let notation = dir.join("notation");
-    write(&notation.join("trustpolicy.oci.json"), &trust_policy())?;
-    let store = notation.join("truststore/x509/ca").join(TRUST_STORE).join("demo-root-ca.pem");
+    write(&notation.join(OCI_POLICY_FILE), &trust_policy())?;
+    let store = trust_store_dir(&notation, TrustStoreKind::Ca, TRUST_STORE).join("demo-root-ca.pem");
     write(&store, keys::pem_block(keys::ROOT_CA_PEM).as_bytes())?;
     Ok(())
 }
 
 /// Writes the demo's policy and trust store into `dir` (the notation part of [`export`]).
 pub fn write_notation(dir: &Path) -> Result<()> {
-    write(&dir.join("trustpolicy.oci.json"), &trust_policy())?;
-    let store = dir.join("truststore/x509/ca").join(TRUST_STORE).join("demo-root-ca.pem");
+    write(&dir.join(OCI_POLICY_FILE), &trust_policy())?;
+    let store = trust_store_dir(dir, TrustStoreKind::Ca, TRUST_STORE).join("demo-root-ca.pem");
     write(&store, keys::pem_block(keys::ROOT_CA_PEM).as_bytes())
 }
 

@@ -10,12 +10,10 @@ use serde_json::Value;
 use super::{Section, x509};
 
 pub const TITLE: &str = "Notation signature (decoded, not verified)";
-const SCHEME: &str = "io.cncf.notary.signingScheme";
-const SIGNING_TIME: &str = "io.cncf.notary.signingTime";
-const AUTHENTIC_TIME: &str = "io.cncf.notary.authenticSigningTime";
-const EXPIRY: &str = "io.cncf.notary.expiry";
-const AGENT: &str = "io.cncf.notary.signingAgent";
-const TIMESTAMP: &str = "io.cncf.notary.timestampSignature";
+use crate::notation::envelope::headers::{
+    AUTHENTIC_SIGNING_TIME as AUTHENTIC_TIME, EXPIRY, SIGNING_AGENT as AGENT, SIGNING_SCHEME as SCHEME, SIGNING_TIME,
+    TIMESTAMP_SIGNATURE as TIMESTAMP,
+};
 
 /// What either envelope format says, in one shape.
 #[derive(Default)]
@@ -154,8 +152,8 @@ fn jws(bytes: &[u8]) -> Result<Claims, String> {
                         c.chain.push(STANDARD.decode(b64).map_err(|e| format!("x5c entry is not base64: {e}"))?);
                     }
                 }
-                "io.cncf.notary.signingagent" => c.agent = v.as_str().unwrap_or_default().to_string(),
-                "io.cncf.notary.timestampsignature" => c.timestamp = true,
+                key if key.eq_ignore_ascii_case(AGENT) => c.agent = v.as_str().unwrap_or_default().to_string(),
+                key if key.eq_ignore_ascii_case(TIMESTAMP) => c.timestamp = true,
                 _ => {}
             }
         }

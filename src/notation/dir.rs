@@ -1,11 +1,18 @@
-//! Where verification settings come from by default: notation's configuration directory
-//! (and its layout) and sigscope's CRL cache.
+//! The Notation configuration directory: where it is by default, how it is laid out (the only
+//! place that knows `truststore/x509/{kind}/{name}/` and the policy file names), reading it as
+//! a whole (policy, stores, a fingerprint to notice changes) and writing the policy back
+//! atomically; and sigscope's CRL cache.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
-use crate::notation::policy::TrustStoreKind;
+use crate::notation::policy::{
+    LEGACY_POLICY_FILE, OCI_POLICY_FILE, PolicyError, TrustPolicy, TrustStoreKind, TrustStoreRef,
+};
 use crate::notation::revocation::RevocationMode;
+
+/// Every trust store of a Notation directory lives under this.
+pub const TRUST_STORE_ROOT: &str = "truststore";
 
 /// The x509 trust stores of a Notation directory live under this, one folder per kind
 /// (`ca`, `signingAuthority`, `tsa`) and per store name.
@@ -44,4 +51,111 @@ pub fn revocation_mode(offline: bool) -> RevocationMode {
     } else {
         RevocationMode::Online { cache_dir, timeout: CRL_TIMEOUT }
     }
+}
+
+/// What the watcher read from a Notation directory.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub dir: PathBuf,
+    /// The file the policy was (or would be) read from; write-back goes there.
+    pub path: PathBuf,
+    pub policy: Result<TrustPolicy, PolicyError>,
+    /// The policy file's text as read (for the write-back diff).
+    pub text: Option<String>,
+    /// `ca` and `signingAuthority` stores that exist under `truststore/x509/`.
+    pub stores: Vec<TrustStoreRef>,
+}
+
+/// `trustpolicy.oci.json` if present, else a present legacy `trustpolicy.json`, else the OCI name.
+pub fn policy_path(dir: &Path) -> PathBuf {
+    let oci = dir.join(OCI_POLICY_FILE);
+    let legacy = dir.join(LEGACY_POLICY_FILE);
+    if !oci.exists() && legacy.exists() { legacy } else { oci }
+}
+
+/// Reads the policy and lists the stores (disk I/O: effect tasks only).
+pub fn snapshot(dir: &Path) -> Snapshot {
+    let path = policy_path(dir);
+    Snapshot {
+        dir: dir.to_path_buf(),
+        // Bounded, and never blocked by a FIFO: this runs on every change the watcher sees.
+        text: crate::fsread::read_to_string(&path, crate::fsread::MAX_CONFIG_BYTES, crate::fsread::Symlinks::Refuse)
+            .ok(),
+        path,
+        policy: TrustPolicy::load(dir),
+        stores: list_stores(dir),
+    }
+}
+
+/// Directory entries looked at per listing: a store directory is a handful of names, and the
+/// watcher lists it on every change, so a directory of millions of entries must not stall it.
+pub const MAX_LISTED_ENTRIES: usize = 10_000;
+
+pub fn list_stores(dir: &Path) -> Vec<TrustStoreRef> {
+    let mut out = Vec::new();
+    for kind in [TrustStoreKind::Ca, TrustStoreKind::SigningAuthority] {
+        let Ok(entries) = std::fs::read_dir(x509_trust_stores(dir).join(kind.dir_name())) else { continue };
+        let mut names: Vec<String> = entries
+            .take(MAX_LISTED_ENTRIES)
+            .flatten()
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|n| crate::notation::policy::valid_store_name(n))
+            .collect();
+        names.sort();
+        out.extend(names.into_iter().map(|name| TrustStoreRef { kind, name }));
+    }
+    out
+}
+
+/// Size and modification time of the policy files and of everything under `truststore/`:
+/// when this changes, the policy or a store changed.
+/// Symlinks are not followed and at most [`MAX_LISTED_ENTRIES`] entries are looked at.
+pub fn fingerprint(dir: &Path) -> Vec<(PathBuf, u64, Option<SystemTime>)> {
+    fn walk(path: &Path, depth: usize, out: &mut Vec<(PathBuf, u64, Option<SystemTime>)>) {
+        if out.len() >= MAX_LISTED_ENTRIES {
+            return;
+        }
+        let Ok(meta) = std::fs::symlink_metadata(path) else { return };
+        out.push((path.to_path_buf(), meta.len(), meta.modified().ok()));
+        if meta.is_dir()
+            && depth < 6
+            && let Ok(entries) = std::fs::read_dir(path)
+        {
+            let mut paths: Vec<PathBuf> = entries.take(MAX_LISTED_ENTRIES).flatten().map(|e| e.path()).collect();
+            paths.sort();
+            for p in paths {
+                walk(&p, depth + 1, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for name in [OCI_POLICY_FILE, LEGACY_POLICY_FILE] {
+        walk(&dir.join(name), 6, &mut out);
+    }
+    walk(&dir.join(TRUST_STORE_ROOT), 0, &mut out);
+    out
+}
+
+/// Writes `contents` to `path` atomically: a temporary file beside it, then a rename.
+pub fn write_atomic(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("trustpolicy.oci.json");
+    let tmp = dir.join(format!(".{name}.sigscope-{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(contents.as_bytes())?;
+        f.sync_all()?;
+        // The new file keeps the old one's permissions.
+        if let Ok(meta) = std::fs::metadata(path) {
+            std::fs::set_permissions(&tmp, meta.permissions())?;
+        }
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
 }

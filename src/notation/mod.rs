@@ -14,3 +14,4 @@ pub mod revocation;
 pub mod timestamp;
 pub mod truststore;
 pub mod verify;
+pub mod whatif;

@@ -11,11 +11,10 @@ use serde_json::{Value, json};
 use super::{Attrs, Signer};
 use crate::oci::media;
 
-pub const SCHEME_X509: &str = "notary.x509";
-pub const H_SCHEME: &str = "io.cncf.notary.signingScheme";
-pub const H_SIGNING_TIME: &str = "io.cncf.notary.signingTime";
-pub const H_EXPIRY: &str = "io.cncf.notary.expiry";
-pub const H_AGENT: &str = "io.cncf.notary.signingAgent";
+pub use crate::notation::envelope::headers::{
+    EXPIRY as H_EXPIRY, SCHEME_X509, SIGNING_AGENT as H_AGENT, SIGNING_SCHEME as H_SCHEME,
+    SIGNING_TIME as H_SIGNING_TIME,
+};
 
 fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)

@@ -435,7 +435,12 @@ impl App {
         let stores = self.vs.stores.clone();
         let in_file = base.statement(&name).map(|s| s.trust_stores.clone()).unwrap_or_default();
         if stores.iter().all(|s| in_file == [s.clone()]) {
-            let dir = self.vs.dir.as_ref().map(|d| d.join("truststore/x509").display().to_string()).unwrap_or_default();
+            let dir = self
+                .vs
+                .dir
+                .as_deref()
+                .map(|d| crate::notation::dir::x509_trust_stores(d).display().to_string())
+                .unwrap_or_default();
             self.set_status(
                 Level::Warning,
                 format!("no other trust store to try: add one under {}/{{ca,signingAuthority}}/NAME/", sanitize(&dir)),
