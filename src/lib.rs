@@ -1,7 +1,12 @@
 //! sigscope: the supply chain of container images — referrers, signatures, SBOMs, attestations.
 //!
-//! The domain (`reference`, `oci`, `source`, `graph`, `artifact`, `demo`) never imports the UI;
-//! `tui` is the only module that knows about ratatui and crossterm.
+//! One room per concept (see `docs/architecture.md`): `oci` (wire types, references) below
+//! everything; `source` (registries, layouts; no graph) → `graph` (arena, expansion, discovery,
+//! reports) → `inspect` (display decoders); `notation` (the Notary Project spec: policy, stores,
+//! envelopes, chains, timestamps, revocation, plugins, the verifier; takes bytes and "now"),
+//! `verify` (finds an artifact's signatures on a source and runs the verifier), `sign` (the
+//! `Signer` trait and envelope writers), `demo`; `tui` is the only module that knows ratatui and
+//! crossterm, and nothing outside it imports it. `tests/architecture.rs` checks these rules.
 
 pub mod demo;
 pub mod error;
