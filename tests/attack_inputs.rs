@@ -3,73 +3,24 @@
 //! fails when the attack works; a run is bounded in time and memory so a regression fails
 //! the test instead of taking the machine down.
 
+mod common;
+
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
-const MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
-const INDEX: &str = "application/vnd.oci.image.index.v1+json";
-const REF_NAME: &str = "org.opencontainers.image.ref.name";
+use common::cmd::{self, Limits, Run};
+use common::layout::{INDEX, MANIFEST, REF_NAME, digest};
+
 /// A command that has not ended by then is hung: generous, so a slow machine never trips it.
 const HANG: Duration = Duration::from_secs(30);
 
-struct Run {
-    /// `None`: killed after [`HANG`].
-    code: Option<i32>,
-    stdout: Vec<u8>,
-    stderr: String,
-}
-
-impl Run {
-    fn out(&self) -> String {
-        String::from_utf8_lossy(&self.stdout).into_owned()
-    }
-
-    fn ended(&self) {
-        assert!(self.code.is_some(), "hung (killed after {HANG:?}); stderr: {}", self.stderr);
-        assert_ne!(self.code, Some(-1), "killed by a signal; stderr: {}", self.stderr);
-    }
-}
-
-/// Runs sigscope with a 2 GB virtual-memory cap and kills it after [`HANG`].
+/// Runs sigscope with a 2 GB virtual-memory cap (and a 1 GB file cap) and kills it after
+/// [`HANG`].
 fn sigscope(args: &[&str]) -> Run {
-    let out = tempfile::tempdir().unwrap();
-    let (o, e) = (out.path().join("stdout"), out.path().join("stderr"));
-    let mut cmd = Command::new("sh");
-    cmd.arg("-c")
-        .arg("ulimit -v 2000000; ulimit -f 1000000; exec \"$0\" \"$@\"")
-        .arg(env!("CARGO_BIN_EXE_sigscope"))
-        .args(args)
-        .env("DOCKER_CONFIG", "/nonexistent/sigscope-test-docker-config")
-        .env("XDG_CACHE_HOME", out.path().join("cache"))
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(&o).unwrap())
-        .stderr(std::fs::File::create(&e).unwrap());
-    let mut child = cmd.spawn().expect("run sigscope");
-    let start = Instant::now();
-    let code = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break Some(status.code().unwrap_or(-1));
-        }
-        if start.elapsed() > HANG {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    Run {
-        code,
-        stdout: std::fs::read(&o).unwrap(),
-        stderr: String::from_utf8_lossy(&std::fs::read(&e).unwrap()).into(),
-    }
-}
-
-fn digest_of(bytes: &[u8]) -> String {
-    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
+    let limits = Limits { memory_kib: Some(2_000_000), file_blocks: Some(1_000_000), hang: HANG };
+    cmd::sigscope(args).private_cache().bounded(limits).run()
 }
 
 /// An OCI layout built blob by blob.
@@ -99,7 +50,7 @@ impl Layout {
     }
 
     fn blob(&self, bytes: &[u8]) -> String {
-        let d = digest_of(bytes);
+        let d = digest(bytes);
         std::fs::write(self.blob_path(&d), bytes).unwrap();
         d
     }
@@ -296,7 +247,7 @@ fn not_found() -> Resp {
 
 /// A small valid image manifest, and the stand-in's answer to `GET …/manifests/<it>`.
 fn image_manifest() -> (Vec<u8>, String) {
-    let config = digest_of(b"{}");
+    let config = digest(b"{}");
     let m = json!({
         "schemaVersion": 2,
         "mediaType": MANIFEST,
@@ -304,12 +255,12 @@ fn image_manifest() -> (Vec<u8>, String) {
         "layers": [],
     });
     let bytes = serde_json::to_vec(&m).unwrap();
-    let d = digest_of(&bytes);
+    let d = digest(&bytes);
     (bytes, d)
 }
 
 fn manifest_reply(bytes: &[u8]) -> Resp {
-    resp(200, MANIFEST, bytes.to_vec()).with("Docker-Content-Digest", &digest_of(bytes))
+    resp(200, MANIFEST, bytes.to_vec()).with("Docker-Content-Digest", &digest(bytes))
 }
 
 // ---- tokens -------------------------------------------------------------------------------
@@ -474,7 +425,7 @@ fn a_directory_swapped_for_an_escaping_symlink_mid_read_is_never_followed() {
         let run = tree_json(&l.target("v1"));
         run.ended();
         assert!(
-            !run.stderr.contains(&digest_of(secret)["sha256:".len()..]),
+            !run.stderr.contains(&digest(secret)["sha256:".len()..]),
             "a file outside the layout was read: {}",
             run.stderr
         );
@@ -596,12 +547,12 @@ fn the_deadline_ends_a_walk_through_endless_fresh_referrers() {
             for i in 0..1_000 {
                 let m = json!({
                     "schemaVersion": 2, "mediaType": MANIFEST, "artifactType": "application/x-attack",
-                    "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": digest_of(b"{}"), "size": 2},
+                    "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": digest(b"{}"), "size": 2},
                     "layers": [], "subject": {"mediaType": MANIFEST, "digest": subject, "size": 1},
                     "annotations": {"n": i.to_string()},
                 });
                 let bytes = serde_json::to_vec(&m).unwrap();
-                let d = digest_of(&bytes);
+                let d = digest(&bytes);
                 entries.push(json!({"mediaType": MANIFEST, "digest": d, "size": bytes.len(), "artifactType": "application/x-attack"}));
                 k.lock().unwrap().insert(d, bytes);
             }

@@ -4,27 +4,20 @@
 
 mod common;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
 
 use common::{Server, test_options};
 use sigscope::source::registry::{RegistryClient, RegistryOptions};
 
+use common::cmd;
+
 /// Runs the binary; with `login` its user goes to --username and its password to stdin.
 fn sigscope(args: &[&str], login: Option<(&str, &str)>) -> (i32, String, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sigscope"));
-    cmd.args(args).env("DOCKER_CONFIG", "/nonexistent/sigscope-test-docker-config");
-    if let Some((user, _)) = login {
-        cmd.args(["--username", user, "--password-stdin"]);
+    let bin = cmd::sigscope(args);
+    match login {
+        Some((user, password)) => bin.login(user, password),
+        None => bin,
     }
-    cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("run sigscope");
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(login.map(|(_, p)| p).unwrap_or("").as_bytes()).unwrap();
-    drop(stdin);
-    let out = child.wait_with_output().unwrap();
-    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-    (out.status.code().unwrap_or(-1), text(&out.stdout), text(&out.stderr))
+    .output()
 }
 
 fn seed(server: &Server, user: &str, pass: &str) {

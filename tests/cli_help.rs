@@ -2,20 +2,14 @@
 //! reads and no others, every positional says what it is, a theme that does not exist is a
 //! usage error, and flags given before the subcommand still reach it.
 
+mod common;
+
 use std::collections::BTreeSet;
-use std::process::Command;
+
+use common::cmd;
 
 fn sigscope(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_sigscope"))
-        .args(args)
-        .env("DOCKER_CONFIG", "/nonexistent/sigscope-test-docker-config")
-        .output()
-        .expect("run sigscope");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
+    cmd::sigscope(args).output()
 }
 
 fn help(args: &[&str]) -> String {

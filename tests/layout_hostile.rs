@@ -6,77 +6,32 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use sigscope::source::Source;
 use sigscope::source::layout::LayoutSource;
 
-const MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
-const REF_NAME: &str = "org.opencontainers.image.ref.name";
+use common::cmd::{self, Limits, Run};
+use common::layout::{MANIFEST, REF_NAME, digest};
+
 /// A command that has not ended by then is hung: generous, so a slow machine never trips it.
 const HANG: Duration = Duration::from_secs(30);
-
-struct Run {
-    /// `None`: killed after [`HANG`].
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    /// Ended on its own, with a failure exit code.
-    fn failed(&self) -> bool {
-        matches!(self.code, Some(c) if c != 0)
-    }
-}
 
 /// Runs sigscope with a virtual-memory cap (an unbounded read dies of it instead of eating the
 /// test machine's RAM) and kills it after [`HANG`].
 fn sigscope_env(args: &[&str], env: &[(&str, &str)]) -> Run {
-    let out = tempfile::tempdir().unwrap();
-    let (o, e) = (out.path().join("stdout"), out.path().join("stderr"));
-    let mut cmd = Command::new("sh");
-    cmd.arg("-c")
-        .arg("ulimit -v 3000000; exec \"$0\" \"$@\"")
-        .arg(env!("CARGO_BIN_EXE_sigscope"))
-        .args(args)
-        .env("DOCKER_CONFIG", "/nonexistent/sigscope-test-docker-config")
-        .env("XDG_CACHE_HOME", out.path().join("cache"))
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(&o).unwrap())
-        .stderr(std::fs::File::create(&e).unwrap());
+    let limits = Limits { memory_kib: Some(3_000_000), file_blocks: None, hang: HANG };
+    let mut bin = cmd::sigscope(args).private_cache().bounded(limits);
     for (k, v) in env {
-        cmd.env(k, v);
+        bin = bin.env(k, v);
     }
-    let mut child = cmd.spawn().expect("run sigscope");
-    let start = Instant::now();
-    let code = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break Some(status.code().unwrap_or(-1));
-        }
-        if start.elapsed() > HANG {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    Run {
-        code,
-        stdout: String::from_utf8_lossy(&std::fs::read(&o).unwrap()).into(),
-        stderr: String::from_utf8_lossy(&std::fs::read(&e).unwrap()).into(),
-    }
+    bin.run()
 }
 
 fn sigscope(args: &[&str]) -> Run {
     sigscope_env(args, &[])
-}
-
-fn digest_of(bytes: &[u8]) -> String {
-    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
 }
 
 fn mkfifo(path: &Path) {
@@ -157,8 +112,8 @@ impl Demo {
 
 fn assert_refused(run: &Run, names: &str, why: &[&str]) {
     assert!(run.code.is_some(), "hung (killed after {HANG:?}); stderr: {}", run.stderr);
-    assert!(run.failed(), "exit {:?}; stdout: {}", run.code, run.stdout);
-    let all = format!("{}{}", run.stderr, run.stdout);
+    assert!(run.failed(), "exit {:?}; stdout: {}", run.code, run.out());
+    let all = format!("{}{}", run.stderr, run.out());
     assert!(all.contains(names), "the error names {names}: {all}");
     assert!(why.iter().any(|w| all.contains(w)), "the error says why ({why:?}): {all}");
 }
@@ -217,7 +172,7 @@ fn envelope_blob_symlink_to_dev_zero_fails_verification() {
     let envelope = &envelopes[0];
     let run = d.verify("signed");
     assert_refused(&run, &envelope[7..], &["outside the layout"]);
-    assert!(!run.stdout.contains("Successfully verified"), "{}", run.stdout);
+    assert!(!run.out().contains("Successfully verified"), "{}", run.out());
 }
 
 #[test]
@@ -230,7 +185,7 @@ fn envelope_blob_fifo_fails_verification() {
     let envelope = &envelopes[0];
     let run = d.verify("signed");
     assert_refused(&run, &envelope[7..], &["FIFO"]);
-    assert!(!run.stdout.contains("Successfully verified"), "{}", run.stdout);
+    assert!(!run.out().contains("Successfully verified"), "{}", run.out());
 }
 
 #[test]
@@ -246,7 +201,7 @@ fn envelope_symlink_to_a_device_inside_the_layout_is_refused_as_a_device() {
     }
     let run = d.verify("signed");
     assert_refused(&run, &envelopes[0][7..], &["FIFO"]);
-    assert!(!run.stdout.contains("Successfully verified"), "{}", run.stdout);
+    assert!(!run.out().contains("Successfully verified"), "{}", run.out());
 }
 
 #[test]
@@ -290,7 +245,7 @@ fn symlink_within_the_layout_is_followed() {
     symlink(Path::new("../../shared-blob"), &d.blob(&digest));
     let run = d.tree("signed");
     assert_eq!(run.code, Some(0), "{}", run.stderr);
-    let v: Value = serde_json::from_str(&run.stdout).unwrap();
+    let v: Value = serde_json::from_str(&run.out()).unwrap();
     assert_eq!(v["digest"], digest.as_str());
     let run = d.verify("signed");
     assert_eq!(run.code, Some(0), "{}", run.stderr);
@@ -317,7 +272,7 @@ fn trust_store_cert_symlink_to_dev_zero_fails_verification() {
     symlink(Path::new("/dev/zero"), &store_cert(&d));
     let run = d.verify("signed");
     assert_refused(&run, "demo-root-ca.pem", &["not a regular file", "symlink"]);
-    assert!(!run.stdout.contains("Successfully verified"), "{}", run.stdout);
+    assert!(!run.out().contains("Successfully verified"), "{}", run.out());
 }
 
 #[test]
@@ -327,7 +282,7 @@ fn sparse_giant_trust_store_cert_fails_verification_without_reading_it() {
     f.set_len(8 << 30).unwrap();
     let run = d.verify("signed");
     assert_refused(&run, "demo-root-ca.pem", &["limit"]);
-    assert!(!run.stdout.contains("Successfully verified"), "{}", run.stdout);
+    assert!(!run.out().contains("Successfully verified"), "{}", run.out());
 }
 
 #[test]
@@ -409,7 +364,7 @@ fn tagged_layout(images: usize, tags: &[(String, usize)]) -> (tempfile::TempDir,
     std::fs::create_dir_all(&blobs).unwrap();
     std::fs::write(dir.path().join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
     let write = |bytes: &[u8]| {
-        let d = digest_of(bytes);
+        let d = digest(bytes);
         std::fs::write(blobs.join(&d[7..]), bytes).unwrap();
         (d, bytes.len())
     };
@@ -452,7 +407,7 @@ fn forty_thousand_tags_resolve_in_linear_time() {
     for i in [0usize, 20_000, 39_999] {
         let run = sigscope(&["tree", "--oci-layout", &format!("{path}:t{i:05}"), "-o", "json"]);
         assert_eq!(run.code, Some(0), "{}", run.stderr);
-        let v: Value = serde_json::from_str(&run.stdout).unwrap();
+        let v: Value = serde_json::from_str(&run.out()).unwrap();
         assert_eq!(v["digest"], digests[i % 7].as_str());
         assert_eq!(v["tags"], json!([format!("t{i:05}")]));
     }
@@ -470,7 +425,7 @@ fn forty_thousand_tags_list_in_linear_time() {
     let start = Instant::now();
     let run = sigscope(&["tree", "--oci-layout", path, "-o", "json", "--depth", "1"]);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
-    let v: Value = serde_json::from_str(&run.stdout).unwrap();
+    let v: Value = serde_json::from_str(&run.out()).unwrap();
     let listed = v["tags"].as_array().unwrap();
     assert_eq!(listed.len(), 40_000);
     for i in [0usize, 1, 12_345, 39_999] {
@@ -519,7 +474,7 @@ fn a_tag_listed_twice_with_different_digests_is_refused_everywhere() {
     // In a listing the ambiguous tag is one failed node; the others are fine.
     let run = sigscope(&["tree", "--oci-layout", path, "-o", "json"]);
     assert_eq!(run.code, Some(3), "{}", run.stderr);
-    let v: Value = serde_json::from_str(&run.stdout).unwrap();
+    let v: Value = serde_json::from_str(&run.out()).unwrap();
     let listed = v["tags"].as_array().unwrap();
     assert_eq!(listed.len(), 2, "{v:#}");
     let other = listed.iter().find(|n| n["digest"] == digests[2].as_str()).expect("other listed");
@@ -557,14 +512,14 @@ async fn one_tag_listed_for_forty_thousand_digests_is_refused_in_linear_time() {
     let mut index: Value = serde_json::from_slice(&std::fs::read(dir.path().join("index.json")).unwrap()).unwrap();
     let entries = index["manifests"].as_array_mut().unwrap();
     for i in 0..40_000u32 {
-        entries.push(json!({"mediaType": MANIFEST, "digest": digest_of(&i.to_le_bytes()), "size": 10,
+        entries.push(json!({"mediaType": MANIFEST, "digest": digest(&i.to_le_bytes()), "size": 10,
             "annotations": {REF_NAME: "prod"}}));
     }
     std::fs::write(dir.path().join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
     let start = Instant::now();
     let source = LayoutSource::open_dir(dir.path()).unwrap();
     let e = source.manifest("x", "prod").await.unwrap_err().to_string();
-    assert!(e.contains("listed for 40000 different manifests") && e.contains(&digest_of(&0u32.to_le_bytes())), "{e}");
+    assert!(e.contains("listed for 40000 different manifests") && e.contains(&digest(&0u32.to_le_bytes())), "{e}");
     assert!(e.len() < 1_000, "the message names a few digests, not 40,000: {} bytes", e.len());
     assert_eq!(source.manifest("x", "ok").await.unwrap().descriptor.digest, digests[0]);
     assert!(start.elapsed() < Duration::from_secs(30), "took {:?}", start.elapsed());

@@ -4,12 +4,15 @@
 //! cannot be known — `tree` reports it and exits non-zero, and `verify` names the signature it
 //! could not evaluate (one good signature still verifies, and the count says so).
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::Value;
 use sigscope::source::Source;
 use sigscope::source::layout::LayoutSource;
+
+use common::cmd;
 
 const NOTATION: &str = "application/vnd.cncf.notary.signature";
 
@@ -77,16 +80,7 @@ fn damaged() -> Damaged {
 }
 
 fn sigscope(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_sigscope"))
-        .args(args)
-        .env("DOCKER_CONFIG", "/nonexistent/sigscope-test-docker-config")
-        .output()
-        .expect("run sigscope");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
+    cmd::sigscope(args).output()
 }
 
 fn children(node: &Value) -> Vec<&Value> {

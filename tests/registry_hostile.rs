@@ -6,7 +6,7 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{Hostile, guard, source, test_options};
+use common::{Hostile, cmd, guard, source, test_options};
 use sigscope::Error;
 use sigscope::graph::expand::{ExpandRequest, ExploreOptions, expand};
 use sigscope::oci::{MAX_MANIFEST_BYTES, media};
@@ -301,21 +301,14 @@ async fn the_command_deadline_bounds_requests_that_each_may_take_longer() {
 
 /// Runs the real binary; `password` goes to stdin with `--username alice --password-stdin`.
 fn sigscope(args: &[&str], password: Option<&str>) -> (i32, String, String, Duration) {
-    use std::io::Write;
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_sigscope"));
-    cmd.args(args).env("DOCKER_CONFIG", "/nonexistent/sigscope-test-docker-config");
-    if password.is_some() {
-        cmd.args(["--username", "alice", "--password-stdin"]);
-    }
-    cmd.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    let bin = cmd::sigscope(args);
+    let bin = match password {
+        Some(p) => bin.login("alice", p),
+        None => bin,
+    };
     let started = std::time::Instant::now();
-    let mut child = cmd.spawn().unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(password.unwrap_or("").as_bytes()).unwrap();
-    drop(stdin);
-    let out = child.wait_with_output().unwrap();
-    let text = |b: &[u8]| String::from_utf8_lossy(b).to_string();
-    (out.status.code().unwrap_or(-1), text(&out.stdout), text(&out.stderr), started.elapsed())
+    let (code, out, err) = bin.output();
+    (code, out, err, started.elapsed())
 }
 
 fn notation_dir() -> (tempfile::TempDir, String) {

@@ -5,17 +5,14 @@
 
 mod common;
 
-use std::io::Read;
-use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use sigscope::graph::MAX_DEPTH;
 
-const MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
-const INDEX: &str = "application/vnd.oci.image.index.v1+json";
+use common::cmd::{self, Limits, Run};
+use common::layout::{INDEX, Layout, MANIFEST};
+
 const EMPTY: &str = "application/vnd.oci.empty.v1+json";
 const LINK: &str = "application/vnd.example.link";
 const NOTATION: &str = "application/vnd.cncf.notary.signature";
@@ -51,61 +48,9 @@ fn all_hostile() -> Vec<char> {
 
 // ----- layouts ---------------------------------------------------------------------------
 
-struct Layout {
-    dir: tempfile::TempDir,
-    index: Vec<Value>,
-}
-
-fn digest(bytes: &[u8]) -> String {
-    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
-}
-
+/// The referrers of this test's layouts: every field a report shows, nothing more.
 impl Layout {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(dir.path().join("blobs/sha256")).unwrap();
-        std::fs::write(dir.path().join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
-        Layout { dir, index: Vec::new() }
-    }
-
-    fn blob(&self, bytes: &[u8]) -> Value {
-        let d = digest(bytes);
-        std::fs::write(self.dir.path().join("blobs/sha256").join(&d[7..]), bytes).unwrap();
-        json!({"digest": d, "size": bytes.len()})
-    }
-
-    /// Writes a manifest of `media_type`; lists it in index.json when `listed`.
-    fn write(&mut self, media_type: &str, body: &Value, tag: Option<&str>, listed: bool) -> Value {
-        let bytes = serde_json::to_vec(body).unwrap();
-        let mut d = self.blob(&bytes);
-        d["mediaType"] = json!(media_type);
-        if listed {
-            let mut entry = d.clone();
-            if let Some(t) = tag {
-                entry["annotations"] = json!({"org.opencontainers.image.ref.name": t});
-            }
-            self.index.push(entry);
-        }
-        d
-    }
-
-    fn image(&mut self, tag: &str, annotations: Value) -> Value {
-        let config = self.blob(br#"{"architecture":"amd64","os":"linux"}"#);
-        let layer = self.blob(tag.as_bytes());
-        self.write(
-            MANIFEST,
-            &json!({
-                "schemaVersion": 2, "mediaType": MANIFEST,
-                "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config["digest"], "size": config["size"]},
-                "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": layer["digest"], "size": layer["size"]}],
-                "annotations": annotations,
-            }),
-            Some(tag),
-            true,
-        )
-    }
-
-    /// A small referrer of `subject`: every field a report shows, nothing more.
+    /// A small referrer of `subject`.
     fn referrer_body(&self, subject: &Value, artifact_type: &str, layer_type: &str, annotations: Value) -> Value {
         let empty = self.blob(b"{}");
         json!({
@@ -120,12 +65,6 @@ impl Layout {
     fn referrer(&mut self, subject: &Value, artifact_type: &str, annotations: Value, listed: bool) -> Value {
         let body = self.referrer_body(subject, artifact_type, artifact_type, annotations);
         self.write(MANIFEST, &body, None, listed)
-    }
-
-    fn finish(&self) -> &Path {
-        let index = json!({"schemaVersion": 2, "mediaType": INDEX, "manifests": self.index});
-        std::fs::write(self.dir.path().join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
-        self.dir.path()
     }
 }
 
@@ -144,56 +83,12 @@ fn referrer_chain(depth: usize) -> (Layout, Vec<String>) {
 
 // ----- the binary ------------------------------------------------------------------------
 
-struct Run {
-    code: Option<i32>,
-    stdout: Vec<u8>,
-    stderr: String,
-}
-
-impl Run {
-    fn out(&self) -> String {
-        String::from_utf8(self.stdout.clone()).expect("stdout is UTF-8")
-    }
-}
-
 /// Runs sigscope; kills it and fails the test if it outlives [`HANG_GUARD`].
 fn sigscope(args: &[&str]) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sigscope"))
-        .args(args)
-        .env("DOCKER_CONFIG", "/nonexistent/sigscope-test-docker-config")
-        .env("XDG_CACHE_HOME", std::env::temp_dir().join("sigscope-report-hostile-cache"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run sigscope");
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let out = std::thread::spawn(move || {
-        let mut b = Vec::new();
-        out.read_to_end(&mut b).map(|_| b)
-    });
-    let err = std::thread::spawn(move || {
-        let mut b = Vec::new();
-        err.read_to_end(&mut b).map(|_| b)
-    });
-    let started = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if started.elapsed() > HANG_GUARD {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("sigscope {args:?} still running after {HANG_GUARD:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    Run {
-        code: status.code(),
-        stdout: out.join().unwrap().unwrap(),
-        stderr: String::from_utf8_lossy(&err.join().unwrap().unwrap()).into_owned(),
-    }
+    let limits = Limits { memory_kib: None, file_blocks: None, hang: HANG_GUARD };
+    let run = cmd::sigscope(args).private_cache().bounded(limits).run();
+    assert!(run.code.is_some(), "sigscope {args:?} still running after {HANG_GUARD:?}");
+    run
 }
 
 fn tree_json(target: &str) -> (Run, Value) {
@@ -242,7 +137,7 @@ fn a_20000_deep_referrer_chain_is_cut_at_the_depth_limit() {
 
     let run = sigscope(&["tree", "--oci-layout", &target]);
     assert_eq!(run.code, Some(3), "stderr: {}", run.stderr);
-    let out = run.out();
+    let out = run.utf8_out();
     // The tag, then the image it names.
     assert!(out.lines().nth(1).unwrap().contains(&chain[0]), "{}", &out[..out.len().min(400)]);
     for d in &chain[..MAX_DEPTH] {
@@ -292,7 +187,7 @@ fn a_20000_deep_nested_index_chain_is_cut_at_the_depth_limit() {
 
     let run = sigscope(&["tree", "--oci-layout", &format!("{path}:deep")]);
     assert_eq!(run.code, Some(3), "stderr: {}", run.stderr);
-    assert!(run.out().contains(&depth_marker()));
+    assert!(run.utf8_out().contains(&depth_marker()));
 }
 
 /// Own case: the library walk (`discover`, `report`, `render_text`) on the 20,000-deep
@@ -388,7 +283,7 @@ fn fifty_thousand_referrers_of_one_image_are_all_listed() {
     let run = sigscope(&["tree", "--oci-layout", &target]);
     assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
     // The tag, the image it names, and one line per referrer.
-    assert_eq!(run.out().lines().count(), 50_002);
+    assert_eq!(run.utf8_out().lines().count(), 50_002);
 }
 
 /// Own case: the TUI stops expanding at the limit and shows why; frames still draw.
@@ -545,7 +440,7 @@ fn error_messages_quoting_registry_text_are_escaped() {
     let run = sigscope(&["tree", "--oci-layout", &target]);
     assert_eq!(raw_hostile_in(&run.stdout, &HOSTILE), Vec::<char>::new(), "raw in the text tree");
     assert_eq!(raw_hostile_in(run.stderr.as_bytes(), &HOSTILE), Vec::<char>::new(), "raw on stderr");
-    assert!(run.out().contains("schema:\\u{9b}x"), "shown escaped: {}", run.out());
+    assert!(run.utf8_out().contains("schema:\\u{9b}x"), "shown escaped: {}", run.utf8_out());
 }
 
 /// Own case: the text outputs (`tree`, `verify`) and stderr escape every hostile code point
@@ -557,7 +452,7 @@ fn text_outputs_escape_c1_del_and_bidi() {
     let run = sigscope(&["tree", "--oci-layout", &path]);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     assert_eq!(raw_hostile_in(&run.stdout, &HOSTILE), Vec::<char>::new(), "raw in the text tree");
-    assert!(run.out().contains("\\u{202e}"), "{}", run.out());
+    assert!(run.utf8_out().contains("\\u{202e}"), "{}", run.utf8_out());
     assert_eq!(raw_hostile_in(run.stderr.as_bytes(), &HOSTILE), Vec::<char>::new());
 
     let notation = tempfile::tempdir().unwrap();

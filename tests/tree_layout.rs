@@ -1,69 +1,21 @@
 //! `sigscope tree` on OCI image layouts written by the test: the real binary, its stdout JSON,
 //! its stderr and exit code.
 
-use std::path::Path;
-use std::process::Command;
+mod common;
 
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
-const MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+use common::layout::{Layout, MANIFEST};
 
-struct Layout {
-    dir: tempfile::TempDir,
-    index: Vec<Value>,
-}
+use common::cmd;
 
-fn digest(bytes: &[u8]) -> String {
-    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
-}
-
+/// The referrers of this test's layouts: a layer of `content`, a creation time.
 impl Layout {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(dir.path().join("blobs/sha256")).unwrap();
-        std::fs::write(dir.path().join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
-        Layout { dir, index: Vec::new() }
-    }
-
-    fn blob(&self, bytes: &[u8]) -> Value {
-        let d = digest(bytes);
-        std::fs::write(self.dir.path().join("blobs/sha256").join(&d[7..]), bytes).unwrap();
-        json!({"digest": d, "size": bytes.len()})
-    }
-
-    /// Writes a manifest and returns its descriptor.
-    fn manifest(&mut self, body: Value, tag: Option<&str>) -> Value {
-        let bytes = serde_json::to_vec(&body).unwrap();
-        let mut d = self.blob(&bytes);
-        d["mediaType"] = json!(MANIFEST);
-        let mut entry = d.clone();
-        if let Some(t) = tag {
-            entry["annotations"] = json!({"org.opencontainers.image.ref.name": t});
-        }
-        self.index.push(entry);
-        d
-    }
-
-    fn image(&mut self, tag: &str, annotations: Value) -> Value {
-        let config = self.blob(br#"{"architecture":"amd64","os":"linux"}"#);
-        let layer = self.blob(tag.as_bytes());
-        self.manifest(
-            json!({
-                "schemaVersion": 2, "mediaType": MANIFEST,
-                "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config["digest"], "size": config["size"]},
-                "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": layer["digest"], "size": layer["size"]}],
-                "annotations": annotations,
-            }),
-            Some(tag),
-        )
-    }
-
     fn referrer(&mut self, subject: &Value, artifact_type: &str, content: &[u8]) -> Value {
         let empty = self.blob(b"{}");
         let layer = self.blob(content);
         self.manifest(
-            json!({
+            &json!({
                 "schemaVersion": 2, "mediaType": MANIFEST, "artifactType": artifact_type,
                 "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": empty["digest"], "size": 2},
                 "layers": [{"mediaType": artifact_type, "digest": layer["digest"], "size": layer["size"]}],
@@ -73,21 +25,10 @@ impl Layout {
             None,
         )
     }
-
-    fn finish(&self) -> &Path {
-        let index = json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": self.index});
-        std::fs::write(self.dir.path().join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
-        self.dir.path()
-    }
 }
 
 fn sigscope(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_sigscope")).args(args).output().expect("run sigscope");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
+    cmd::sigscope(args).output()
 }
 
 fn digests(nodes: &Value) -> Vec<String> {

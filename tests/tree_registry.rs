@@ -3,32 +3,20 @@
 
 mod common;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
 
 use common::{Fixture, Server, seed, test_options};
 use serde_json::Value;
 use sigscope::source::registry::RegistryClient;
 
+use common::cmd;
+
 fn sigscope(args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sigscope"))
-        .args(args)
-        .env("DOCKER_CONFIG", "/nonexistent/sigscope-test-docker-config")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run sigscope");
-    if let Some(input) = stdin {
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let bin = cmd::sigscope(args);
+    match stdin {
+        Some(input) => bin.stdin(input),
+        None => bin,
     }
-    drop(child.stdin.take());
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
+    .output()
 }
 
 fn json(args: &[&str]) -> Value {

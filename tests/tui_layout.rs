@@ -296,14 +296,6 @@ fn under_100_columns_the_panels_stack() {
     assert!(row_text(&t, 23).contains("? help"));
 
     // Clicks land where the rows are drawn.
-    let click = |row: u16, col: u16| {
-        Msg::Mouse(MouseEvent {
-            kind: MouseEventKind::Down(MouseButton::Left),
-            column: col,
-            row,
-            modifiers: KeyModifiers::NONE,
-        })
-    };
     sc.h.send(click(tree.y + 1, tree.x + 12));
     assert_eq!(sc.h.app.selected(), Some(sc.index));
     sc.h.send(click(details.y + 1, details.x + 3));

@@ -6,7 +6,7 @@
 mod common;
 
 use crossterm::event::KeyCode;
-use sigscope::graph::{ArtifactKind, LoadState, NodeId, NodeKind};
+use sigscope::graph::{ArtifactKind, LoadState, NodeKind};
 use sigscope::tui::theme::Theme;
 use sigscope::tui::verify::snapshot;
 use sigscope::tui::{AppOptions, Msg};
@@ -14,17 +14,9 @@ use sigscope::tui::{AppOptions, Msg};
 use common::tui::*;
 
 fn demo(notation: Option<&std::path::Path>) -> Harness {
-    let mut options = AppOptions::new(Theme::resolve(None, true).unwrap());
-    options.no_color = true;
-    options.now = Some("2026-01-01T00:00:00Z".parse().unwrap());
-    options.notation_dir = notation.map(|p| p.to_path_buf());
+    let mut options = options(notation);
     options.open_options.registry = common::test_options();
-    let mut h = Harness::with(sigscope::demo::opened(), options);
-    if let Some(n) = notation {
-        h.send(Msg::PolicyLoaded(Box::new(snapshot(n))));
-    }
-    h.run_effects();
-    h
+    verifying(sigscope::demo::opened(), options)
 }
 
 fn command(h: &mut Harness, line: &str) {
@@ -32,17 +24,6 @@ fn command(h: &mut Harness, line: &str) {
     h.chars(line);
     h.key(KeyCode::Enter);
     h.run_effects();
-}
-
-fn find_tag(h: &Harness, tag: &str) -> NodeId {
-    let mut stack = h.app.graph.roots.clone();
-    while let Some(id) = stack.pop() {
-        if matches!(&h.app.graph.node(id).kind, NodeKind::Tag { tag: t, .. } if t == tag) {
-            return id;
-        }
-        stack.extend(h.app.graph.node(id).children.iter().copied());
-    }
-    panic!("no tag {tag}")
 }
 
 #[test]
@@ -82,7 +63,7 @@ fn open_takes_a_layout_from_the_demo_and_a_registry_from_a_layout_and_back_retur
     h.key(KeyCode::Char('['));
     h.run_effects();
     assert_eq!(h.app.target, sigscope::demo::opened().target);
-    assert!(matches!(h.app.graph.node(find_tag(&h, "signed")).load, LoadState::NotLoaded | LoadState::Loaded));
+    assert!(matches!(h.app.graph.node(tag_node(&h, "signed")).load, LoadState::NotLoaded | LoadState::Loaded));
     h.key(KeyCode::Char('['));
     assert!(h.app.status.as_ref().unwrap().text.contains("nothing to go back to"));
     h.key(KeyCode::Char(']'));
@@ -93,7 +74,7 @@ fn open_takes_a_layout_from_the_demo_and_a_registry_from_a_layout_and_back_retur
 #[test]
 fn expand_all_opens_and_loads_the_subtree_and_collapse_all_closes_it() {
     let mut h = demo(None);
-    let tag = find_tag(&h, "signed");
+    let tag = tag_node(&h, "signed");
     h.select(tag);
     h.key(KeyCode::Char('E'));
     h.run_effects();
@@ -114,9 +95,7 @@ fn expand_all_opens_and_loads_the_subtree_and_collapse_all_closes_it() {
 #[test]
 fn the_filter_matches_verdict_words_and_envelope_formats() {
     let tmp = tempfile::tempdir().unwrap();
-    let notation = tmp.path().join("notation");
-    std::fs::create_dir_all(&notation).unwrap();
-    sigscope::demo::write_notation(&notation).unwrap();
+    let notation = demo_notation(tmp.path());
     let mut h = demo(Some(&notation));
     // Open every tag so the signatures are on screen with their verdicts.
     let root = h.app.graph.roots[0];
@@ -128,10 +107,10 @@ fn the_filter_matches_verdict_words_and_envelope_formats() {
     h.chars("failed");
     h.key(KeyCode::Enter);
     // Nothing in the tampered image's label says "failed": only its verdict does.
-    let tampered = h.child(find_tag(&h, "tampered"), 0);
+    let tampered = h.child(tag_node(&h, "tampered"), 0);
     assert!(!sigscope::tui::label::node_text(&h.app.graph, tampered).contains("failed"));
     assert!(h.app.filter.matches.contains(&tampered), "the tampered image matches its verdict word");
-    let signed = h.child(find_tag(&h, "signed"), 0);
+    let signed = h.child(tag_node(&h, "signed"), 0);
     assert!(!h.app.filter.matches.contains(&signed), "a verified image does not");
     h.key(KeyCode::Esc);
 
@@ -187,7 +166,7 @@ fn tags_are_in_version_order_and_referrers_grouped_by_kind() {
 
     // The demo's signed image: signatures, then SBOMs, then attestations.
     let mut h = demo(None);
-    let tag = find_tag(&h, "signed");
+    let tag = tag_node(&h, "signed");
     h.select(tag);
     h.key(KeyCode::Char('l'));
     h.run_effects();
@@ -274,15 +253,10 @@ fn open_from_the_demo_verifies_with_the_users_policy_not_the_demos() {
     let text = std::fs::read_to_string(&policy).unwrap();
     std::fs::write(&policy, text.replace("\"strict\"", "\"permissive\"")).unwrap();
 
-    let mut options = AppOptions::new(Theme::resolve(None, true).unwrap());
-    options.no_color = true;
-    options.now = Some("2026-01-01T00:00:00Z".parse().unwrap());
-    options.notation_dir = Some(demo_dir.clone());
+    let mut options = options(Some(&demo_dir));
     options.opened_notation_dir = Some(user_dir.clone());
-    let mut h = Harness::with(sigscope::demo::opened(), options);
-    h.send(Msg::PolicyLoaded(Box::new(snapshot(&demo_dir))));
-    h.run_effects();
-    let verdict_of = |h: &Harness, tag: &str| match h.app.node_verify(find_tag(h, tag)) {
+    let mut h = verifying(sigscope::demo::opened(), options);
+    let verdict_of = |h: &Harness, tag: &str| match h.app.node_verify(tag_node(h, tag)) {
         Some(sigscope::tui::verify::NodeVerify::Done(r)) => r.verdict.word().to_string(),
         other => format!("{other:?}"),
     };

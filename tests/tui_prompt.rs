@@ -5,11 +5,9 @@
 mod common;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use sigscope::graph::NodeKind;
 use sigscope::tui::app::Mode;
 use sigscope::tui::prompt::Histories;
 use sigscope::tui::theme::Theme;
-use sigscope::tui::verify::snapshot;
 use sigscope::tui::{AppOptions, Msg};
 
 use common::tui::*;
@@ -167,19 +165,9 @@ fn the_filter_prompt_edits_in_the_middle() {
 #[test]
 fn quitting_with_unwritten_what_if_edits_asks_first() {
     let tmp = tempfile::tempdir().unwrap();
-    let notation = tmp.path().join("notation");
-    std::fs::create_dir_all(&notation).unwrap();
-    sigscope::demo::write_notation(&notation).unwrap();
-    let mut options = AppOptions::new(Theme::resolve(None, true).unwrap());
-    options.no_color = true;
-    options.notation_dir = Some(notation.clone());
-    options.now = Some("2026-01-01T00:00:00Z".parse().unwrap());
-    let mut h = Harness::with(sigscope::demo::opened(), options);
-    h.send(Msg::PolicyLoaded(Box::new(snapshot(&notation))));
-    h.run_effects();
-    let tag = (0..h.app.graph.nodes.len())
-        .find(|&i| matches!(&h.app.graph.node(i).kind, NodeKind::Tag { tag, .. } if tag == "signed"))
-        .unwrap();
+    let notation = demo_notation(tmp.path());
+    let mut h = verifying(sigscope::demo::opened(), options(Some(&notation)));
+    let tag = tag_node(&h, "signed");
     h.select(tag);
     h.key(KeyCode::Char('L'));
     h.run_effects();

@@ -8,53 +8,22 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use crossterm::event::KeyCode;
-use sigscope::graph::{LoadState, NodeId, NodeKind};
+use sigscope::graph::{LoadState, NodeId};
 use sigscope::notation::verify::Verdict;
 use sigscope::open::{OpenOptions, open};
 use sigscope::source::registry::RegistryClient;
 use sigscope::tui::app::Level;
-use sigscope::tui::theme::Theme;
-use sigscope::tui::verify::{NodeVerify, snapshot};
-use sigscope::tui::{AppOptions, Msg};
+use sigscope::tui::verify::NodeVerify;
 
 use common::tui::*;
 use common::{Server, test_options};
 
-fn now() -> chrono::DateTime<chrono::Utc> {
-    "2026-01-01T00:00:00Z".parse().unwrap()
-}
-
 fn harness(target: &str, layout: bool, notation: &Path) -> Harness {
     let open_options = OpenOptions { oci_layout: layout, registry: test_options() };
     let opened = open(target, &open_options).expect("open target");
-    let mut options = AppOptions::new(Theme::resolve(None, true).unwrap());
-    options.no_color = true;
-    options.notation_dir = Some(notation.to_path_buf());
-    options.now = Some(now());
+    let mut options = options(Some(notation));
     options.open_options = open_options;
-    let mut h = Harness::with(opened, options);
-    h.send(Msg::PolicyLoaded(Box::new(snapshot(notation))));
-    h.run_effects();
-    h
-}
-
-fn notation_dir(root: &Path) -> PathBuf {
-    let dir = root.join("notation");
-    std::fs::create_dir_all(&dir).unwrap();
-    sigscope::demo::write_notation(&dir).unwrap();
-    dir
-}
-
-/// The reachable node of tag `tag` (older copies stay in the arena, unreachable).
-fn tag_node(h: &Harness, tag: &str) -> NodeId {
-    let mut stack = h.app.graph.roots.clone();
-    while let Some(id) = stack.pop() {
-        if matches!(&h.app.graph.node(id).kind, NodeKind::Tag { tag: t, .. } if t == tag) {
-            return id;
-        }
-        stack.extend(h.app.graph.node(id).children.iter().copied());
-    }
-    panic!("tag {tag} is not in the tree")
+    verifying(opened, options)
 }
 
 /// The verdict shown for a tag and the digest it is the verdict of: the image row's once the
@@ -100,7 +69,7 @@ fn a_tag_moved_in_the_registry_shows_the_new_images_verdict_after_r() {
     let server = Server::docker_registry();
     let tags = push_demo(&server, "demo/app");
     let tmp = tempfile::tempdir().unwrap();
-    let notation = notation_dir(tmp.path());
+    let notation = demo_notation(tmp.path());
     let mut h = harness(&format!("{}/demo/app", server.host), false, &notation);
 
     let signed = tags["signed"].digest.clone();
@@ -142,7 +111,7 @@ fn refresh_all_re_asks_every_root() {
     let server = Server::docker_registry();
     let tags = push_demo(&server, "demo/app");
     let tmp = tempfile::tempdir().unwrap();
-    let notation = notation_dir(tmp.path());
+    let notation = demo_notation(tmp.path());
     let mut h = harness(&format!("{}/demo/app", server.host), false, &notation);
     assert_eq!(tag_verdict(&h, "expired").0, "failed");
     let signed = &tags["signed"];
@@ -158,7 +127,7 @@ fn refresh_with_the_registry_gone_fails_visibly() {
     push_demo(&server, "demo/app");
     let host = server.host.clone();
     let tmp = tempfile::tempdir().unwrap();
-    let notation = notation_dir(tmp.path());
+    let notation = demo_notation(tmp.path());
     let mut h = harness(&format!("{host}/demo/app"), false, &notation);
     assert_eq!(tag_verdict(&h, "signed").0, "verified");
     drop(server);

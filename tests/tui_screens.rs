@@ -4,7 +4,7 @@
 
 mod common;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use sigscope::graph::{ChildSpec, Expansion, LoadState, NodeKind, Role};
 use sigscope::inspect::{Details, Section, Table};
 use sigscope::oci::media;
@@ -321,14 +321,6 @@ fn mouse_click_selects_and_toggles_and_can_be_turned_off() {
     let mut sc = supply_chain();
     sc.h.render(80, 24);
     let tree = sc.h.app.last_frame.tree.get();
-    let click = |row: u16, col: u16| {
-        Msg::Mouse(MouseEvent {
-            kind: MouseEventKind::Down(MouseButton::Left),
-            column: col,
-            row,
-            modifiers: KeyModifiers::NONE,
-        })
-    };
     sc.h.send(click(tree.y + 1, tree.x + 12));
     assert_eq!(sc.h.app.selected(), Some(sc.index));
     sc.h.send(click(tree.y + 1, tree.x + 12)); // again: toggles it closed

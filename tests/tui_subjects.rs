@@ -9,35 +9,17 @@ use std::path::Path;
 
 use crossterm::event::KeyCode;
 use serde_json::{Value, json};
-use sigscope::graph::{ArtifactKind, LoadState, NodeId, NodeKind};
+use sigscope::graph::{ArtifactKind, LoadState, NodeId};
 use sigscope::open::{OpenOptions, open};
-use sigscope::tui::theme::Theme;
-use sigscope::tui::verify::{NodeVerify, snapshot};
-use sigscope::tui::{AppOptions, Msg};
+use sigscope::tui::verify::NodeVerify;
 
+use common::layout::put_blob;
 use common::tui::*;
-
-fn now() -> chrono::DateTime<chrono::Utc> {
-    "2026-01-01T00:00:00Z".parse().unwrap()
-}
 
 fn harness(layout: &Path, notation: &Path) -> Harness {
     let open_options = OpenOptions { oci_layout: true, ..OpenOptions::default() };
     let opened = open(layout.to_str().unwrap(), &open_options).expect("open layout");
-    let mut options = AppOptions::new(Theme::resolve(None, true).unwrap());
-    options.no_color = true;
-    options.notation_dir = Some(notation.to_path_buf());
-    options.now = Some(now());
-    let mut h = Harness::with(opened, options);
-    h.send(Msg::PolicyLoaded(Box::new(snapshot(notation))));
-    h.run_effects();
-    h
-}
-
-fn tag_node(h: &Harness, tag: &str) -> NodeId {
-    (0..h.app.graph.nodes.len())
-        .find(|&i| matches!(&h.app.graph.node(i).kind, NodeKind::Tag { tag: t, .. } if t == tag))
-        .unwrap_or_else(|| panic!("no tag {tag}"))
+    verifying(opened, options(Some(notation)))
 }
 
 fn open_node(h: &mut Harness, id: NodeId) {
@@ -100,12 +82,6 @@ fn a_signed_sbom_gets_its_own_verdict_in_the_row_and_the_panel() {
     h.select(sig);
     let screen = screen_text(&h.render(120, 40));
     assert!(!screen.contains("Select an image"), "{screen}");
-}
-
-fn put_blob(layout: &Path, bytes: &[u8]) -> Value {
-    let digest = sigscope::oci::sha256_digest(bytes);
-    std::fs::write(layout.join("blobs/sha256").join(digest.trim_start_matches("sha256:")), bytes).unwrap();
-    json!({"digest": digest, "size": bytes.len()})
 }
 
 /// The demo layout plus two tagged artifacts: one with an artifactType (as ORAS pushes), one

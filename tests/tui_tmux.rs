@@ -2,22 +2,15 @@
 //! asked, escapes hostile annotations, and leaves the terminal usable after `q` and after
 //! SIGTERM. Fails with how to install tmux when it is missing.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use sigscope::oci::sha256_digest;
 
-const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
-const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
-
-fn put(dir: &Path, bytes: &[u8]) -> serde_json::Value {
-    let digest = sha256_digest(bytes);
-    let hex = digest.strip_prefix("sha256:").unwrap();
-    std::fs::write(dir.join("blobs/sha256").join(hex), bytes).unwrap();
-    json!({"digest": digest, "size": bytes.len()})
-}
+use common::layout::{INDEX, MANIFEST, put_blob};
 
 fn merge(mut a: serde_json::Value, b: serde_json::Value) -> serde_json::Value {
     for (k, v) in b.as_object().unwrap() {
@@ -30,26 +23,26 @@ fn merge(mut a: serde_json::Value, b: serde_json::Value) -> serde_json::Value {
 /// annotation, and a signature of that signature.
 fn write_layout(dir: &Path) {
     std::fs::create_dir_all(dir.join("blobs/sha256")).unwrap();
-    let config = put(dir, br#"{"architecture":"amd64","os":"linux"}"#);
-    let empty = put(dir, b"{}");
-    let image = put(
+    let config = put_blob(dir, br#"{"architecture":"amd64","os":"linux"}"#);
+    let empty = put_blob(dir, b"{}");
+    let image = put_blob(
         dir,
-        &serde_json::to_vec(&json!({"schemaVersion": 2, "mediaType": OCI_MANIFEST,
+        &serde_json::to_vec(&json!({"schemaVersion": 2, "mediaType": MANIFEST,
             "config": merge(json!({"mediaType": "application/vnd.oci.image.config.v1+json"}), config),
             "layers": []}))
         .unwrap(),
     );
     let image_entry =
-        merge(json!({"mediaType": OCI_MANIFEST, "platform": {"os": "linux", "architecture": "amd64"}}), image);
-    let index = put(
+        merge(json!({"mediaType": MANIFEST, "platform": {"os": "linux", "architecture": "amd64"}}), image);
+    let index = put_blob(
         dir,
-        &serde_json::to_vec(&json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [image_entry]})).unwrap(),
+        &serde_json::to_vec(&json!({"schemaVersion": 2, "mediaType": INDEX, "manifests": [image_entry]})).unwrap(),
     );
     let referrer = |subject: serde_json::Value, subject_type: &str, annotations: serde_json::Value| {
-        let layer = put(dir, b"{\"payload\":\"x\"}");
-        put(
+        let layer = put_blob(dir, b"{\"payload\":\"x\"}");
+        put_blob(
             dir,
-            &serde_json::to_vec(&json!({"schemaVersion": 2, "mediaType": OCI_MANIFEST,
+            &serde_json::to_vec(&json!({"schemaVersion": 2, "mediaType": MANIFEST,
                 "artifactType": "application/vnd.cncf.notary.signature",
                 "config": merge(json!({"mediaType": "application/vnd.oci.empty.v1+json"}), empty.clone()),
                 "layers": [merge(json!({"mediaType": "application/jose+json"}), layer)],
@@ -58,12 +51,11 @@ fn write_layout(dir: &Path) {
             .unwrap(),
         )
     };
-    let sig = referrer(index.clone(), OCI_INDEX, json!({"evil": "\u{1b}[2J\u{1b}]0;pwned\u{7}"}));
-    let countersig = referrer(sig.clone(), OCI_MANIFEST, json!({}));
-    let tagged =
-        merge(json!({"mediaType": OCI_INDEX, "annotations": {"org.opencontainers.image.ref.name": "v1"}}), index);
+    let sig = referrer(index.clone(), INDEX, json!({"evil": "\u{1b}[2J\u{1b}]0;pwned\u{7}"}));
+    let countersig = referrer(sig.clone(), MANIFEST, json!({}));
+    let tagged = merge(json!({"mediaType": INDEX, "annotations": {"org.opencontainers.image.ref.name": "v1"}}), index);
     let entries =
-        [tagged, merge(json!({"mediaType": OCI_MANIFEST}), sig), merge(json!({"mediaType": OCI_MANIFEST}), countersig)];
+        [tagged, merge(json!({"mediaType": MANIFEST}), sig), merge(json!({"mediaType": MANIFEST}), countersig)];
     std::fs::write(
         dir.join("index.json"),
         serde_json::to_vec(&json!({"schemaVersion": 2, "manifests": entries})).unwrap(),

@@ -38,9 +38,7 @@ fn demo_with(name: &str, read_only: bool) -> (Harness, ShownNotationDir) {
 
 /// Expands tag `tag` and returns its image node, verified.
 fn open_tag(h: &mut Harness, tag: &str) -> NodeId {
-    let id = (0..h.app.graph.nodes.len())
-        .find(|&i| matches!(&h.app.graph.node(i).kind, NodeKind::Tag { tag: t, .. } if t == tag))
-        .expect("tag listed");
+    let id = tag_node(h, tag);
     h.select(id);
     h.key(KeyCode::Char('l'));
     h.run_effects();

@@ -13,18 +13,11 @@ use common::{Server, test_options};
 use serde_json::Value;
 use sigscope::source::registry::RegistryClient;
 
+use common::cmd;
+
+/// Runs the binary with a cache of its own (no run sees another's cached CRLs).
 fn sigscope(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_sigscope"))
-        .args(args)
-        .env("DOCKER_CONFIG", "/nonexistent/sigscope-test-docker-config")
-        .env("XDG_CACHE_HOME", std::env::temp_dir().join("sigscope-verify-cli-cache"))
-        .output()
-        .expect("run sigscope");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
+    cmd::sigscope(args).private_cache().output()
 }
 
 fn export_demo() -> tempfile::TempDir {
@@ -252,10 +245,11 @@ fn demo_in_ferro_through_the_referrers_api() {
 fn in_terminal(args: &[&str]) -> (i32, String) {
     let quoted: Vec<String> = args.iter().map(|a| format!("'{}'", a.replace('\'', r"'\''"))).collect();
     let line = format!("{} {}", env!("CARGO_BIN_EXE_sigscope"), quoted.join(" "));
+    let cache = tempfile::tempdir().unwrap();
     let out = Command::new("script")
         .args(["-qec", &line, "/dev/null"])
-        .env("DOCKER_CONFIG", "/nonexistent/sigscope-test-docker-config")
-        .env("XDG_CACHE_HOME", std::env::temp_dir().join("sigscope-verify-cli-cache"))
+        .env("DOCKER_CONFIG", cmd::NO_DOCKER_CONFIG)
+        .env("XDG_CACHE_HOME", cache.path())
         .stdin(std::process::Stdio::null())
         .output()
         .expect("run script (util-linux) for a pseudo-terminal");

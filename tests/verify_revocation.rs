@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use common::fileserver::FileServer;
+use common::layout::put_descriptor;
 use common::notary::*;
 use rcgen::{
     CertificateRevocationListParams, CrlDistributionPoint, CrlIssuingDistributionPoint, CrlScope, KeyIdMethod,
@@ -202,13 +203,6 @@ fn ca_only_crl_at_the_leafs_url_fails_as_unknown() {
 
 // --- The real binary on an OCI layout -------------------------------------------------
 
-fn put_blob(layout: &Path, media_type: &str, bytes: &[u8]) -> Descriptor {
-    let d = Descriptor::new(media_type, bytes);
-    let hex = d.digest.strip_prefix("sha256:").unwrap();
-    std::fs::write(layout.join("blobs/sha256").join(hex), bytes).unwrap();
-    d
-}
-
 /// An OCI layout holding one image tagged `v1` and `w`'s JWS signature of it (listed in
 /// index.json without a tag, as notation stores signatures in layouts), and a notation
 /// directory trusting `w`'s root at `level`.
@@ -216,19 +210,19 @@ fn layout_and_notation(w: &World, dir: &Path, level: &str) -> (String, std::path
     let layout = dir.join("layout");
     std::fs::create_dir_all(layout.join("blobs/sha256")).unwrap();
     std::fs::write(layout.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
-    let config = put_blob(&layout, "application/vnd.oci.image.config.v1+json", b"{}");
-    let empty = put_blob(&layout, "application/vnd.oci.empty.v1+json", b"{}");
+    let config = put_descriptor(&layout, "application/vnd.oci.image.config.v1+json", b"{}");
+    let empty = put_descriptor(&layout, "application/vnd.oci.empty.v1+json", b"{}");
     let manifest = serde_json::json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
         "config": config, "layers": []});
     let image =
-        put_blob(&layout, "application/vnd.oci.image.manifest.v1+json", &serde_json::to_vec(&manifest).unwrap());
+        put_descriptor(&layout, "application/vnd.oci.image.manifest.v1+json", &serde_json::to_vec(&manifest).unwrap());
     let envelope = jws(&w.signer, &image, &Attrs::x509(Utc::now(), None)).bytes();
-    let layer = put_blob(&layout, "application/jose+json", &envelope);
+    let layer = put_descriptor(&layout, "application/jose+json", &envelope);
     let signature = serde_json::json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
         "artifactType": "application/vnd.cncf.notary.signature", "config": empty, "layers": [layer],
         "subject": image});
     let mut sig =
-        put_blob(&layout, "application/vnd.oci.image.manifest.v1+json", &serde_json::to_vec(&signature).unwrap());
+        put_descriptor(&layout, "application/vnd.oci.image.manifest.v1+json", &serde_json::to_vec(&signature).unwrap());
     sig.artifact_type = Some("application/vnd.cncf.notary.signature".into());
     let mut tagged = image.clone();
     tagged.annotations.insert("org.opencontainers.image.ref.name".into(), "v1".into());

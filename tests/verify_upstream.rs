@@ -3,21 +3,18 @@
 //! referrers to the alpine manifest they sign, in an OCI layout laid out as notation does
 //! (signature manifests listed in index.json).
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
 use base64::Engine as _;
 use serde_json::{Value, json};
-use sha2::{Digest as _, Sha256};
+
+use common::layout::put_blob;
 
 const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/notation");
 const ALPINE: &str = "sha256:19dbd2e48e921426ee8ace4dc892edfb2ecdc1d1a72d5416c83670c30acecef0";
-
-fn put_blob(layout: &Path, bytes: &[u8]) -> Value {
-    let hex = hex::encode(Sha256::digest(bytes));
-    std::fs::write(layout.join("blobs/sha256").join(&hex), bytes).unwrap();
-    json!({"digest": format!("sha256:{hex}"), "size": bytes.len()})
-}
 
 /// The alpine layout plus one signature manifest per envelope (media type, file).
 fn layout_with_signatures(dir: &Path, envelopes: &[(&str, &str)]) -> std::path::PathBuf {

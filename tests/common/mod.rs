@@ -5,9 +5,11 @@
 //! (`tui`). Every test binary compiles all of it and uses a part: unused items are expected.
 #![allow(dead_code, unused_imports)]
 
+pub mod cmd;
 pub mod fileserver;
 pub mod fixtures;
 pub mod hostile;
+pub mod layout;
 pub mod notary;
 pub mod servers;
 pub mod tui;

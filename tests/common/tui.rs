@@ -237,6 +237,16 @@ pub async fn run_effect(effect: Effect) -> Option<Msg> {
     }
 }
 
+/// A left click at (`row`, `col`) of the screen.
+pub fn click(row: u16, col: u16) -> Msg {
+    Msg::Mouse(crossterm::event::MouseEvent {
+        kind: crossterm::event::MouseEventKind::Down(crossterm::event::MouseButton::Left),
+        column: col,
+        row,
+        modifiers: KeyModifiers::NONE,
+    })
+}
+
 /// The text of one screen line.
 pub fn row_text(terminal: &Terminal<TestBackend>, y: u16) -> String {
     let buf = terminal.backend().buffer();
