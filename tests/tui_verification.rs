@@ -12,6 +12,7 @@ use sigscope::graph::{NodeId, NodeKind};
 use sigscope::notation::policy::{Level, TrustPolicy};
 use sigscope::notation::verify::Verdict;
 use sigscope::tui::app::Mode;
+use sigscope::tui::effects::execute;
 use sigscope::tui::verify::{NodeVerify, snapshot};
 use sigscope::tui::{Effect, Msg};
 
@@ -215,7 +216,7 @@ fn stale_results_are_dropped() {
     // The policy changes to permissive before the strict answer arrives.
     set_level(&dir, "\"strict\"", "\"permissive\"");
     h.send(Msg::PolicyLoaded(Box::new(snapshot(&dir))));
-    let stale = rt.block_on(run_effect(old)).unwrap();
+    let stale = rt.block_on(execute(old)).unwrap();
     h.send(stale);
     assert!(matches!(h.app.node_verify(image), Some(NodeVerify::Pending)), "the strict answer was dropped");
     h.run_effects();
@@ -460,7 +461,7 @@ fn opening_a_verified_tag_does_not_verify_its_image_twice() {
     h.key(KeyCode::Char('l'));
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let expand = h.queue.remove(h.queue.iter().position(|e| matches!(e, Effect::Expand { .. })).unwrap());
-    let msg = rt.block_on(run_effect(expand)).unwrap();
+    let msg = rt.block_on(execute(expand)).unwrap();
     h.send(msg);
     let image = h.child(tag, 0);
     assert!(!h.queue.iter().any(|e| matches!(e, Effect::Verify { node, .. } if *node == image)), "{:?}", h.queue);

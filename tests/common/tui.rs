@@ -118,12 +118,13 @@ impl Harness {
     }
 
     /// Runs the queued effects for real (expansions, descriptions, verifications, policy writes)
-    /// on a private runtime and feeds their results back, until none are left.
+    /// on a private runtime, through the app's own `execute` (so the tests map an effect to
+    /// its message exactly as the app does), and feeds their results back until none are left.
     pub fn run_effects(&mut self) {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         while !self.queue.is_empty() {
             for effect in std::mem::take(&mut self.queue) {
-                let msg = rt.block_on(run_effect(effect));
+                let msg = rt.block_on(sigscope::tui::effects::execute(effect));
                 if let Some(msg) = msg {
                     self.send(msg);
                 }
@@ -195,45 +196,6 @@ impl Harness {
         let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
         terminal.draw(|f| view::draw(&self.app, f)).unwrap();
         terminal
-    }
-}
-
-/// What the effect runner would send back for one effect (the watcher is not run: tests send
-/// `Msg::PolicyLoaded` themselves).
-pub async fn run_effect(effect: Effect) -> Option<Msg> {
-    use sigscope::graph::expand::{ExploreOptions, expand};
-    match effect {
-        Effect::Expand { request, node, source, req } => {
-            let result = expand(&*source, &req, &ExploreOptions::default()).await.map_err(|e| e.to_string());
-            Some(Msg::Expanded { request, node, result })
-        }
-        Effect::Describe { request, node, source, artifact, preview_limit } => {
-            let details = sigscope::inspect::describe(&*source, &artifact, preview_limit).await;
-            Some(Msg::Described { request, node, details })
-        }
-        Effect::Verify { request, node, source, repository, subject, tag, verifier, now } => {
-            let result = sigscope::verify::verify_tag_or_artifact(
-                &*source,
-                &repository,
-                tag.as_deref(),
-                &subject,
-                &verifier,
-                now,
-            )
-            .await
-            .map_err(|e| e.to_string());
-            Some(Msg::Verified { request, node, result })
-        }
-        Effect::Open { request, target, options } => {
-            let options = sigscope::tui::effects::options_for(&target, *options);
-            let result = sigscope::open::open(&target, &options).map_err(|e| e.to_string());
-            Some(Msg::Opened { request, target, result })
-        }
-        Effect::WritePolicy { path, json } => {
-            let result = sigscope::tui::verify::write_atomic(&path, &json).map(|()| path).map_err(|e| e.to_string());
-            Some(Msg::PolicyWritten(result))
-        }
-        _ => None,
     }
 }
 
