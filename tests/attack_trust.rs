@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
-use common::fileserver::FileServer;
+use common::fileserver::{FileServer, online};
 use common::notary::*;
 use rcgen::{
     BasicConstraints, CertificateParams, CertificateRevocationListParams, CrlDistributionPoint,
@@ -234,10 +234,6 @@ fn crl_revoking(issuer: &Ca, serial: u64, invalidity: Option<OffsetDateTime>) ->
         key_identifier_method: KeyIdMethod::Sha256,
     };
     params.signed_by(&issuer.issuer).unwrap().der().to_vec()
-}
-
-fn online(cache: &std::path::Path) -> RevocationMode {
-    RevocationMode::Online { cache_dir: cache.to_path_buf(), timeout: Duration::from_secs(5) }
 }
 
 /// An invalidityDate is when the key is known or suspected to have been compromised: a CA

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use chrono::Utc;
-use common::fileserver::FileServer;
+use common::fileserver::{FileServer, online};
 use rcgen::{
     BasicConstraints, CertificateParams, CertificateRevocationListParams, CertifiedIssuer, CrlDistributionPoint,
     CrlIssuingDistributionPoint, CrlScope, DistinguishedName, DnType, IsCa, Issuer, KeyIdMethod, KeyPair,
@@ -117,10 +117,6 @@ const DAY: time::Duration = time::Duration::days(1);
 fn serve_good(server: &FileServer, pki: &Pki) {
     server.put("/leaf.crl", crl(&pki.intermediate, &[], DAY));
     server.put("/intermediate.crl", crl(&pki.root, &[], DAY));
-}
-
-fn online(cache: &Path) -> RevocationMode {
-    RevocationMode::Online { cache_dir: cache.to_path_buf(), timeout: Duration::from_secs(5) }
 }
 
 fn offline(cache: &Path) -> RevocationMode {

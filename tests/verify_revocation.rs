@@ -6,10 +6,9 @@ mod common;
 
 use std::path::Path;
 use std::process::Command;
-use std::time::Duration;
 
 use chrono::Utc;
-use common::fileserver::FileServer;
+use common::fileserver::{FileServer, online};
 use common::layout::put_descriptor;
 use common::notary::*;
 use rcgen::{
@@ -105,10 +104,6 @@ impl World {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         rt.block_on(verifier.verify_signature(&statement, &self.image, "application/jose+json", &envelope, Utc::now()))
     }
-}
-
-fn online(cache: &Path) -> RevocationMode {
-    RevocationMode::Online { cache_dir: cache.to_path_buf(), timeout: Duration::from_secs(5) }
 }
 
 fn revocation_row(r: &SignatureReport) -> (Outcome, String) {

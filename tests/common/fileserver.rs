@@ -101,3 +101,11 @@ impl FileServer {
         self.hits.lock().unwrap().get(path).copied().unwrap_or(0)
     }
 }
+
+/// Revocation checked online (against a [`FileServer`]), CRLs cached in `cache`.
+pub fn online(cache: &std::path::Path) -> sigscope::notation::revocation::RevocationMode {
+    sigscope::notation::revocation::RevocationMode::Online {
+        cache_dir: cache.to_path_buf(),
+        timeout: std::time::Duration::from_secs(5),
+    }
+}
