@@ -4,7 +4,6 @@
 
 mod common;
 
-
 use common::{Server, test_options};
 use sigscope::source::registry::{RegistryClient, RegistryOptions};
 

@@ -3,7 +3,6 @@
 
 mod common;
 
-
 use common::{Fixture, Server, seed, test_options};
 use serde_json::Value;
 use sigscope::source::registry::RegistryClient;
