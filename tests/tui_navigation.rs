@@ -292,3 +292,21 @@ fn a_cut_status_message_points_to_the_message_log_which_has_it_whole() {
     h.key(KeyCode::Esc);
     assert_eq!(h.app.mode, sigscope::tui::app::Mode::Normal);
 }
+
+#[test]
+fn a_help_search_for_a_section_shows_the_section_and_one_that_finds_nothing_says_so() {
+    let mut h = demo(None);
+    h.key(KeyCode::Char('?'));
+    h.key(KeyCode::Char('/'));
+    h.chars("legend");
+    let found = sigscope::tui::view::help_lines(&h.app);
+    let text: Vec<String> = found.iter().map(|l| l.iter().map(|(_, s)| s.as_str()).collect()).collect();
+    assert!(text.iter().any(|l| l.contains("verified: a signature passed")), "{text:?}");
+    assert!(text.len() > 15, "the whole legend: {text:?}");
+    for _ in 0.."legend".len() {
+        h.key(KeyCode::Backspace);
+    }
+    h.chars("zzqx");
+    let screen = screen_text(&h.render(80, 24));
+    assert!(screen.contains("nothing in help holds"), "{screen}");
+}

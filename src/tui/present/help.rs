@@ -7,7 +7,8 @@ use super::super::label::Spans;
 use super::super::theme::Token;
 
 /// The help lines, or with a search (`/` in help) the lines holding it (smart-case), each under
-/// its section heading.
+/// its section heading; a heading that holds it brings its whole section. Nothing found is
+/// said in a line, never an empty box.
 pub fn lines(app: &App) -> Vec<Spans> {
     let (all, names) = all_lines(app);
     let query = app.help_search.text();
@@ -17,20 +18,37 @@ pub fn lines(app: &App) -> Vec<Spans> {
     let case_sensitive = query.chars().any(char::is_uppercase);
     let needle = if case_sensitive { query.to_string() } else { query.to_lowercase() };
     let text = |l: &Spans| l.iter().map(|(_, s)| s.as_str()).collect::<String>();
+    let holds = |s: &str| super::super::label::contains(s, &needle, case_sensitive);
     let mut out = Vec::new();
     let mut heading: Option<Spans> = None;
+    let mut whole_section = false;
     for (i, l) in all.into_iter().enumerate() {
         if l.first().is_some_and(|(t, _)| *t == Token::Heading) {
-            heading = Some(l);
+            whole_section = holds(&text(&l));
+            if whole_section {
+                out.push(l);
+                heading = None;
+            } else {
+                heading = Some(l);
+            }
+            continue;
+        }
+        if l.is_empty() {
             continue;
         }
         let searched = format!("{} {}", text(&l), names.get(&i).copied().unwrap_or_default());
-        if !l.is_empty() && super::super::label::contains(&searched, &needle, case_sensitive) {
+        if whole_section || holds(&searched) {
             if let Some(h) = heading.take() {
                 out.push(h);
             }
             out.push(l);
         }
+    }
+    if out.is_empty() {
+        out.push(vec![(
+            Token::Muted,
+            format!("nothing in help holds {:?} (Esc clears the search)", crate::sanitize::sanitize(query)),
+        )]);
     }
     out
 }
