@@ -15,7 +15,7 @@ use common::signer::{self, Attrs, Ca, SignKey, Signer, leaf_params, ymd};
 use sha2::{Digest as _, Sha256};
 use sigscope::notation::policy::{Statement, TrustPolicy};
 use sigscope::notation::revocation::RevocationMode;
-use sigscope::notation::verify::{SignatureVerdict, Verifier};
+use sigscope::notation::verifier::{SignatureVerdict, Verifier};
 use sigscope::oci::Descriptor;
 
 const N: usize = 1000;

@@ -1,5 +1,5 @@
 //! Finds the Notation signatures of an artifact through the referrers graph and fetches
-//! their envelopes, ready for [`crate::notation::verify`].
+//! their envelopes, ready for [`crate::notation::verifier`].
 //!
 //! Every route is used, as a missed signature is worse than a few more requests:
 //! the referrers API, and the tag-schema index as well (registries that gained the API
@@ -9,7 +9,7 @@ use std::collections::HashSet;
 
 use crate::error::Result;
 use crate::notation::envelope::MAX_ENVELOPE_BYTES;
-use crate::notation::verify::SignatureInput;
+use crate::notation::verifier::SignatureInput;
 use crate::oci::{Descriptor, Manifest, media};
 use crate::source::Source;
 use crate::source::referrers::tag_schema;
@@ -137,9 +137,9 @@ pub async fn verify_artifact(
     source: &dyn Source,
     repository: &str,
     subject: &Descriptor,
-    verifier: &crate::notation::verify::Verifier,
+    verifier: &crate::notation::verifier::Verifier,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<crate::notation::verify::ArtifactReport> {
+) -> Result<crate::notation::verifier::ArtifactReport> {
     let scope = source.repository_ref(repository);
     let needs_signatures =
         verifier.policy().statement_for(&scope).is_some_and(|(s, _)| s.level != crate::notation::policy::Level::Skip);
@@ -178,9 +178,9 @@ pub async fn verify_tag_or_artifact(
     repository: &str,
     tag: Option<&str>,
     subject: &Descriptor,
-    verifier: &crate::notation::verify::Verifier,
+    verifier: &crate::notation::verifier::Verifier,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<crate::notation::verify::ArtifactReport> {
+) -> Result<crate::notation::verifier::ArtifactReport> {
     match tag {
         Some(tag) => {
             let fetched = source.manifest(repository, tag).await?;

@@ -315,7 +315,7 @@ fn tui_snapshot_of_a_fifo_policy_ends_with_an_error() {
     let policy = d.notation.join("trustpolicy.oci.json");
     mkfifo(&policy);
     let dir = d.notation.clone();
-    let snap = bounded(move || sigscope::tui::verify::snapshot(&dir)).expect("the snapshot hung on a FIFO");
+    let snap = bounded(move || sigscope::notation::dir::snapshot(&dir)).expect("the snapshot hung on a FIFO");
     let err = snap.policy.expect_err("a FIFO is not a policy").to_string();
     assert!(err.contains("trustpolicy.oci.json") && err.contains("FIFO"), "{err}");
     assert_eq!(snap.text, None);

@@ -23,7 +23,7 @@ use sigscope::notation::plugin::{
 use sigscope::notation::policy::TrustPolicy;
 use sigscope::notation::revocation::RevocationMode;
 use sigscope::notation::truststore::{MemoryStores, NotationDirStores, TrustStores};
-use sigscope::notation::verify::{
+use sigscope::notation::verifier::{
     CheckKind, Outcome, SignatureInput, SignatureReport, SignatureVerdict, Verdict, Verifier, VerifierOptions,
 };
 use sigscope::oci::Descriptor;

@@ -12,11 +12,11 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use sigscope::graph::{ChildSpec, Expansion, NodeId, NodeKind, Role};
 use sigscope::inspect::{Details, Section};
-use sigscope::notation::verify::{ArtifactReport, CheckKind, Verdict};
+use sigscope::notation::verifier::{ArtifactReport, CheckKind, Verdict};
 use sigscope::oci::{media, short_digest};
-use sigscope::tui::app::{Level, LogEntry, Mode, Status};
+use sigscope::tui::app::NodeVerify;
+use sigscope::tui::app::{LogEntry, Mode, Severity, Status};
 use sigscope::tui::keymap::Focus;
-use sigscope::tui::verify::NodeVerify;
 use sigscope::tui::{Msg, view};
 
 use common::tui::*;
@@ -471,7 +471,7 @@ fn the_message_log_shows_a_long_error_whole() {
     let long = long.trim_end().to_string();
     sc.h.app
         .messages
-        .push(LogEntry { at: chrono::Local::now(), status: Status { level: Level::Error, text: long.clone() } });
+        .push(LogEntry { at: chrono::Local::now(), status: Status { level: Severity::Error, text: long.clone() } });
     press(&mut sc.h, Action::Messages);
     assert!(matches!(sc.h.app.mode, Mode::Messages { .. }));
     for (w, ht) in [(80, 24), (120, 40)] {

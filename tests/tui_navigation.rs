@@ -7,8 +7,8 @@ mod common;
 
 use crossterm::event::KeyCode;
 use sigscope::graph::{ArtifactKind, LoadState, NodeKind};
+use sigscope::notation::dir::snapshot;
 use sigscope::tui::theme::Theme;
-use sigscope::tui::verify::snapshot;
 use sigscope::tui::{AppOptions, Msg};
 
 use common::tui::*;
@@ -257,7 +257,7 @@ fn open_from_the_demo_verifies_with_the_users_policy_not_the_demos() {
     options.opened_notation_dir = Some(user_dir.clone());
     let mut h = verifying(sigscope::demo::opened(), options);
     let verdict_of = |h: &Harness, tag: &str| match h.app.node_verify(tag_node(h, tag)) {
-        Some(sigscope::tui::verify::NodeVerify::Done(r)) => r.verdict.word().to_string(),
+        Some(sigscope::tui::app::NodeVerify::Done(r)) => r.verdict.word().to_string(),
         other => format!("{other:?}"),
     };
     assert_eq!(verdict_of(&h, "expired"), "failed");

@@ -9,11 +9,11 @@ use std::path::{Path, PathBuf};
 
 use crossterm::event::KeyCode;
 use sigscope::graph::{LoadState, NodeId};
-use sigscope::notation::verify::Verdict;
+use sigscope::notation::verifier::Verdict;
 use sigscope::open::{OpenOptions, open};
 use sigscope::source::registry::RegistryClient;
-use sigscope::tui::app::Level;
-use sigscope::tui::verify::NodeVerify;
+use sigscope::tui::app::NodeVerify;
+use sigscope::tui::app::Severity;
 
 use common::tui::*;
 use common::{Server, test_options};
@@ -135,7 +135,7 @@ fn refresh_with_the_registry_gone_fails_visibly() {
     let tag = tag_node(&h, "signed");
     refresh_selected(&mut h, tag);
     let status = h.app.status.clone().expect("the failure is reported");
-    assert_eq!(status.level, Level::Error, "{status:?}");
+    assert_eq!(status.level, Severity::Error, "{status:?}");
     assert!(status.text.contains("refresh of signed failed"), "{status:?}");
     assert!(matches!(h.app.graph.node(tag).load, LoadState::Failed(_)));
     assert!(h.app.graph.node(tag).children.is_empty(), "nothing stale stays below a failed refresh");

@@ -11,7 +11,7 @@ use crossterm::event::KeyCode;
 use serde_json::{Value, json};
 use sigscope::graph::{ArtifactKind, LoadState, NodeId};
 use sigscope::open::{OpenOptions, open};
-use sigscope::tui::verify::NodeVerify;
+use sigscope::tui::app::NodeVerify;
 
 use common::layout::put_blob;
 use common::tui::*;
@@ -76,7 +76,7 @@ fn a_signed_sbom_gets_its_own_verdict_in_the_row_and_the_panel() {
     assert!(
         h.app
             .signature_report(sig)
-            .is_some_and(|s| matches!(s.verdict, sigscope::notation::verify::SignatureVerdict::Verified)),
+            .is_some_and(|s| matches!(s.verdict, sigscope::notation::verifier::SignatureVerdict::Verified)),
         "the SBOM signature's own verdict"
     );
     h.select(sig);

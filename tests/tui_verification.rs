@@ -9,11 +9,12 @@ use std::path::Path;
 
 use crossterm::event::KeyCode;
 use sigscope::graph::{NodeId, NodeKind};
+use sigscope::notation::dir::snapshot;
 use sigscope::notation::policy::{Level, TrustPolicy};
-use sigscope::notation::verify::Verdict;
+use sigscope::notation::verifier::Verdict;
 use sigscope::tui::app::Mode;
+use sigscope::tui::app::NodeVerify;
 use sigscope::tui::effects::execute;
-use sigscope::tui::verify::{NodeVerify, snapshot};
 use sigscope::tui::{Effect, Msg};
 
 use common::tui::*;

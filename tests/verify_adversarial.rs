@@ -18,7 +18,7 @@ use sha2::Digest as _;
 use sigscope::notation::envelope::MAX_ENVELOPE_BYTES;
 use sigscope::notation::policy::TrustPolicy;
 use sigscope::notation::revocation::RevocationMode;
-use sigscope::notation::verify::{CheckKind, Outcome, SignatureReport, SignatureVerdict, Verifier};
+use sigscope::notation::verifier::{CheckKind, Outcome, SignatureReport, SignatureVerdict, Verifier};
 use sigscope::oci::Descriptor;
 
 const JWS: &str = "application/jose+json";

@@ -17,7 +17,7 @@ use rcgen::{
 };
 use sigscope::notation::policy::TrustPolicy;
 use sigscope::notation::revocation::RevocationMode;
-use sigscope::notation::verify::{CheckKind, Outcome, SignatureReport, SignatureVerdict, Verifier};
+use sigscope::notation::verifier::{CheckKind, Outcome, SignatureReport, SignatureVerdict, Verifier};
 use sigscope::oci::Descriptor;
 use time::OffsetDateTime;
 

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use sha2::Digest as _;
 use sigscope::notation::policy::{Statement, TrustPolicy};
 use sigscope::notation::revocation::RevocationMode;
-use sigscope::notation::verify::{
+use sigscope::notation::verifier::{
     CheckKind, Outcome, SignatureInput, SignatureReport, SignatureVerdict, Verdict, Verifier,
 };
 use sigscope::notation::{chain, envelope, timestamp};
@@ -815,7 +815,7 @@ fn trusted_identities_as_notation_go() {
                 continue;
             }
         };
-        let got = sigscope::notation::verify::trusted_identity(&st, leaf);
+        let got = sigscope::notation::verifier::trusted_identity(&st, leaf);
         assert_eq!(got.is_ok(), ok, "{ids:?} on {}: {got:?}", leaf.leaf().subject);
         if std::ptr::eq(leaf, &bad) {
             assert!(got.unwrap_err().contains("=#"), "bad-cert fails on its subject, not on a mismatch");

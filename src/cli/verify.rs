@@ -17,7 +17,7 @@ pub struct VerifyError<'a> {
 }
 
 pub async fn run_verify(args: VerifyArgs, opts: &OpenOptions, notation_dir: Option<PathBuf>) -> i32 {
-    use sigscope::notation::verify::{Verdict, Verifier};
+    use sigscope::notation::verifier::{Verdict, Verifier};
     let json = args.output == VerifyFormat::Json;
     let mut reference = args.target.clone();
     // Says it on stderr, and with -o json on stdout too: a script reading stdout gets an answer.

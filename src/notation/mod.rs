@@ -13,5 +13,5 @@ pub mod policy;
 pub mod revocation;
 pub mod timestamp;
 pub mod truststore;
-pub mod verify;
+pub mod verifier;
 pub mod whatif;

@@ -15,7 +15,7 @@ use crate::graph::expand::ExpandRequest;
 use crate::graph::{ArtifactNode, Expansion, Graph, LoadState, NodeId, NodeKind};
 use crate::inspect::Details;
 use crate::notation::revocation::RevocationMode;
-use crate::notation::verify::{ArtifactReport, Verifier};
+use crate::notation::verifier::{ArtifactReport, Verifier};
 use crate::oci::Descriptor;
 use crate::open::{OpenOptions, Opened};
 use crate::sanitize::{clip, sanitize};
@@ -25,14 +25,15 @@ use super::config::Config;
 use super::details_doc::{DetailsDoc, node_header};
 use super::keymap::{Action, Focus, Key, Keymap};
 use super::label::{TextCache, contains};
+use super::present::diff::DiffLine;
 use super::prompt::{Edit, Histories, Prompt};
 use super::theme::{Theme, Token};
-use super::verify::{DiffLine, Snapshot};
+use crate::notation::dir::Snapshot;
 
 mod refresh;
-mod verifying;
+mod verification;
 pub use refresh::{STALE_AFTER, age_text};
-pub use verifying::{RightPanel, VerifyState, is_image, is_subject};
+pub use verification::{NodeVerify, RightPanel, VerifyState, error_text, is_image, is_subject};
 
 pub type RequestId = u64;
 
@@ -185,7 +186,7 @@ pub enum Mode {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Level {
+pub enum Severity {
     Info,
     Warning,
     Error,
@@ -193,7 +194,7 @@ pub enum Level {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Status {
-    pub level: Level,
+    pub level: Severity,
     pub text: String,
 }
 
@@ -304,7 +305,8 @@ impl AppOptions {
         let mut status = None;
         let requested = theme_flag.or(config.theme.as_deref());
         let mut theme = Theme::resolve(requested, no_color).unwrap_or_else(|e| {
-            status = Some(Status { level: Level::Error, text: format!("{e}; using {}", super::theme::DEFAULT_THEME) });
+            status =
+                Some(Status { level: Severity::Error, text: format!("{e}; using {}", super::theme::DEFAULT_THEME) });
             Theme::builtin(super::theme::DEFAULT_THEME).expect("built-in theme")
         });
         if !no_color {
@@ -570,7 +572,7 @@ impl App {
             }
             Msg::EffectFailed(text) => {
                 self.toast = None;
-                self.set_status(Level::Error, text);
+                self.set_status(Severity::Error, text);
                 Vec::new()
             }
             Msg::Expanded { request, node, result } => self.on_expanded(request, node, result),
@@ -601,11 +603,14 @@ impl App {
                             self.switch_notation_dir(Some(dir));
                         }
                         self.load_target(opened);
-                        self.set_status(Level::Info, format!("opened {}", sanitize(&target)));
+                        self.set_status(Severity::Info, format!("opened {}", sanitize(&target)));
                         self.start()
                     }
                     Err(e) => {
-                        self.set_status(Level::Error, format!("cannot open {}: {}", sanitize(&target), sanitize(&e)));
+                        self.set_status(
+                            Severity::Error,
+                            format!("cannot open {}: {}", sanitize(&target), sanitize(&e)),
+                        );
                         Vec::new()
                     }
                 }
@@ -618,7 +623,7 @@ impl App {
         }
     }
 
-    fn set_status(&mut self, level: Level, text: String) {
+    fn set_status(&mut self, level: Severity, text: String) {
         let status = Status { level, text };
         self.log(status.clone());
         self.status = Some(status);
@@ -1042,7 +1047,7 @@ impl App {
             Some(_) => return,
         };
         if !line.complete(prefix_len, &candidates) {
-            self.set_status(Level::Warning, format!("nothing to complete for {:?}", clip(&sanitize(&text), 30)));
+            self.set_status(Severity::Warning, format!("nothing to complete for {:?}", clip(&sanitize(&text), 30)));
         }
     }
 
@@ -1060,13 +1065,13 @@ impl App {
                 vec![Effect::Quit]
             }
             "open" | "o" if arg.is_empty() => {
-                self.set_status(Level::Error, ":open needs a TARGET (host/repo:tag, host/repo@digest, …)".into());
+                self.set_status(Severity::Error, ":open needs a TARGET (host/repo:tag, host/repo@digest, …)".into());
                 Vec::new()
             }
             "open" | "o" => {
                 let request = self.request_id();
                 self.pending_open = Some(request);
-                self.set_status(Level::Info, format!("opening {}…", sanitize(arg)));
+                self.set_status(Severity::Info, format!("opening {}…", sanitize(arg)));
                 vec![Effect::Open { request, target: arg.to_string(), options: Box::new(self.open_options.clone()) }]
             }
             "theme" => {
@@ -1082,7 +1087,7 @@ impl App {
             other => {
                 let other = clip(&sanitize(other), 30).into_owned();
                 self.set_status(
-                    Level::Error,
+                    Severity::Error,
                     format!("unknown command :{other} (try :open TARGET, :theme NAME, :quit)"),
                 );
                 Vec::new()
@@ -1093,16 +1098,16 @@ impl App {
     fn set_theme(&mut self, name: &str) {
         match Theme::builtin(name) {
             Ok(_) if self.no_color => {
-                self.set_status(Level::Warning, "NO_COLOR is set: staying with the mono theme".into());
+                self.set_status(Severity::Warning, "NO_COLOR is set: staying with the mono theme".into());
             }
             Ok(mut theme) => {
                 for (token, style) in &self.colors {
                     theme.set(*token, *style);
                 }
                 self.theme = theme;
-                self.set_status(Level::Info, format!("theme {name}"));
+                self.set_status(Severity::Info, format!("theme {name}"));
             }
-            Err(e) => self.set_status(Level::Error, e.to_string()),
+            Err(e) => self.set_status(Severity::Error, e.to_string()),
         }
     }
 
@@ -1201,7 +1206,7 @@ impl App {
             self.quit_armed = true;
             let write = if self.read_only { "" } else { ", W writes them to the policy file" };
             self.set_status(
-                Level::Warning,
+                Severity::Warning,
                 format!("what-if edits are not written: q again quits without them{write} (:q! quits at once)"),
             );
             return Vec::new();
@@ -1223,13 +1228,13 @@ impl App {
         let target = v.target.clone();
         self.switch_notation_dir(v.notation_dir);
         self.load_target(Opened { target: v.target, source: v.source, roots: v.roots });
-        self.set_status(Level::Info, format!("back at {}", sanitize(&target)));
+        self.set_status(Severity::Info, format!("back at {}", sanitize(&target)));
         self.start()
     }
 
     fn go_back(&mut self) -> Vec<Effect> {
         let Some(previous) = self.back.pop() else {
-            self.set_status(Level::Info, "nothing to go back to (:open TARGET opens another)".into());
+            self.set_status(Severity::Info, "nothing to go back to (:open TARGET opens another)".into());
             return Vec::new();
         };
         let here = self.visited();
@@ -1239,7 +1244,7 @@ impl App {
 
     fn go_forward(&mut self) -> Vec<Effect> {
         let Some(next) = self.forward.pop() else {
-            self.set_status(Level::Info, "nothing to go forward to".into());
+            self.set_status(Severity::Info, "nothing to go forward to".into());
             return Vec::new();
         };
         let here = self.visited();
@@ -1272,7 +1277,7 @@ impl App {
                 LoadState::NotLoaded | LoadState::Failed(_) => {
                     if self.expand_budget == 0 {
                         self.set_status(
-                            Level::Warning,
+                            Severity::Warning,
                             format!(
                                 "expanded {EXPAND_ALL_BUDGET} nodes; press E again on a node to load more below it"
                             ),
@@ -1290,11 +1295,11 @@ impl App {
 
     fn act_refresh(&mut self, id: NodeId) -> Vec<Effect> {
         if self.graph.is_cycle(id) {
-            self.set_status(Level::Warning, "a cycle node is not loaded: its digest is an ancestor".into());
+            self.set_status(Severity::Warning, "a cycle node is not loaded: its digest is an ancestor".into());
             return Vec::new();
         }
         if !self.graph.expandable(id) {
-            self.set_status(Level::Warning, depth_limit_status());
+            self.set_status(Severity::Warning, depth_limit_status());
             return Vec::new();
         }
         self.refresh(id)
@@ -1346,7 +1351,7 @@ impl App {
         let Some(id) = self.selected() else { return 0 };
         let width = usize::from(self.last_frame.details.get().width);
         if self.right == RightPanel::Verification {
-            return super::present::verify::lines(self, id, width).len();
+            return super::present::verification::lines(self, id, width).len();
         }
         let doc = self.details.get(&id).map_or(1, |d| d.lines(width).len());
         node_header(&self.graph, self.source.as_ref(), id, width).len() + doc
@@ -1355,11 +1360,11 @@ impl App {
     fn expand_selected(&mut self) -> Vec<Effect> {
         let Some(id) = self.selected() else { return Vec::new() };
         if self.graph.is_cycle(id) {
-            self.set_status(Level::Warning, "not expanded: this digest already appears above it (a cycle)".into());
+            self.set_status(Severity::Warning, "not expanded: this digest already appears above it (a cycle)".into());
             return Vec::new();
         }
         if !self.graph.expandable(id) {
-            self.set_status(Level::Warning, depth_limit_status());
+            self.set_status(Severity::Warning, depth_limit_status());
             return Vec::new();
         }
         let node = self.graph.node(id);
@@ -1408,7 +1413,7 @@ impl App {
         if self.filter.ordered.is_empty() {
             let text =
                 if self.filter.query.is_empty() { "no filter: press / to filter the tree" } else { "no matches" };
-            self.set_status(Level::Warning, text.into());
+            self.set_status(Severity::Warning, text.into());
             return Vec::new();
         }
         let matches = &self.filter.matches;
@@ -1430,7 +1435,7 @@ impl App {
         });
         let n = positions.iter().position(|&p| p == next).map_or(0, |i| i + 1);
         if found.is_some() || next != self.cursor {
-            self.set_status(Level::Info, format!("match {n} of {}", positions.len()));
+            self.set_status(Severity::Info, format!("match {n} of {}", positions.len()));
         }
         self.move_cursor(next)
     }
@@ -1450,7 +1455,7 @@ impl App {
             }
             _ => {
                 self.set_status(
-                    Level::Warning,
+                    Severity::Warning,
                     "nothing to copy: this node has no digest (Y copies its reference)".into(),
                 );
                 Vec::new()

@@ -107,7 +107,8 @@ pub async fn execute(effect: Effect) -> Option<Msg> {
         }
         Effect::WritePolicy { path, json } => {
             let p = path.clone();
-            let result = match tokio::task::spawn_blocking(move || super::verify::write_atomic(&p, &json)).await {
+            let result = match tokio::task::spawn_blocking(move || crate::notation::dir::write_atomic(&p, &json)).await
+            {
                 Ok(Ok(())) => Ok(path),
                 Ok(Err(e)) => Err(format!("{}: {e}", path.display())),
                 Err(e) => Err(format!("the write task failed: {e}")),
@@ -150,11 +151,15 @@ async fn watch_policy(dir: PathBuf, tx: UnboundedSender<Msg>) {
     let mut last = None;
     loop {
         let d = dir.clone();
-        let Ok(print) = tokio::task::spawn_blocking(move || super::verify::fingerprint(&d)).await else { return };
+        let Ok(print) = tokio::task::spawn_blocking(move || crate::notation::dir::fingerprint(&d)).await else {
+            return;
+        };
         if last.as_ref() != Some(&print) {
             // A file being written may be caught half-way; the next poll sees the rest.
             let d = dir.clone();
-            let Ok(snapshot) = tokio::task::spawn_blocking(move || super::verify::snapshot(&d)).await else { return };
+            let Ok(snapshot) = tokio::task::spawn_blocking(move || crate::notation::dir::snapshot(&d)).await else {
+                return;
+            };
             if tx.send(Msg::PolicyLoaded(Box::new(snapshot))).is_err() {
                 return;
             }

@@ -54,7 +54,7 @@ impl Action {
 
 /// Where an action applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
+pub enum Context {
     Global,
     /// Both panels: movement means "move the selection" in the tree and "scroll" in details.
     Panels,
@@ -62,21 +62,21 @@ pub enum Scope {
     Details,
 }
 
-impl Scope {
+impl Context {
     pub fn title(self) -> &'static str {
         match self {
-            Scope::Global => "Everywhere",
-            Scope::Panels => "Tree and details",
-            Scope::Tree => "Tree",
-            Scope::Details => "Details",
+            Context::Global => "Everywhere",
+            Context::Panels => "Tree and details",
+            Context::Tree => "Tree",
+            Context::Details => "Details",
         }
     }
 
     fn applies_to(self, focus: Focus) -> bool {
         match self {
-            Scope::Global | Scope::Panels => true,
-            Scope::Tree => focus == Focus::Tree,
-            Scope::Details => focus == Focus::Details,
+            Context::Global | Context::Panels => true,
+            Context::Tree => focus == Focus::Tree,
+            Context::Details => focus == Focus::Details,
         }
     }
 }
@@ -93,7 +93,7 @@ struct Spec {
     /// Name in `[keys]` of config.toml.
     name: &'static str,
     desc: &'static str,
-    scope: Scope,
+    context: Context,
     /// Remappable defaults; the first is the one shown in hints.
     keys: &'static [&'static str],
     /// Always bound whatever the config says: arrows and friends must keep working.
@@ -104,41 +104,41 @@ struct Spec {
 
 #[rustfmt::skip]
 const SPECS: &[Spec] = &[
-    Spec { action: Action::Down, name: "down", desc: "Move down / scroll down", scope: Scope::Panels, keys: &["j"], fixed: &["Down"], hint: None },
-    Spec { action: Action::Up, name: "up", desc: "Move up / scroll up", scope: Scope::Panels, keys: &["k"], fixed: &["Up"], hint: None },
-    Spec { action: Action::PageDown, name: "page_down", desc: "Page down", scope: Scope::Panels, keys: &["Ctrl-d"], fixed: &["PageDown"], hint: None },
-    Spec { action: Action::PageUp, name: "page_up", desc: "Page up", scope: Scope::Panels, keys: &["Ctrl-u"], fixed: &["PageUp"], hint: None },
-    Spec { action: Action::Top, name: "top", desc: "Go to the top", scope: Scope::Panels, keys: &["g"], fixed: &["Home"], hint: Some("top") },
-    Spec { action: Action::Bottom, name: "bottom", desc: "Go to the bottom", scope: Scope::Panels, keys: &["G"], fixed: &["End"], hint: Some("bottom") },
-    Spec { action: Action::Expand, name: "expand", desc: "Expand node (load its referrers)", scope: Scope::Tree, keys: &["l", "Enter"], fixed: &["Right"], hint: Some("expand") },
-    Spec { action: Action::Collapse, name: "collapse", desc: "Collapse node, or go to its parent", scope: Scope::Tree, keys: &["h"], fixed: &["Left"], hint: Some("collapse") },
-    Spec { action: Action::ExpandAll, name: "expand_all", desc: "Expand everything below the node (loads up to 500 nodes)", scope: Scope::Tree, keys: &["E"], fixed: &[], hint: None },
-    Spec { action: Action::CollapseAll, name: "collapse_all", desc: "Collapse the node and everything below it", scope: Scope::Tree, keys: &["C"], fixed: &[], hint: None },
-    Spec { action: Action::Back, name: "back", desc: "Back to the target opened before (:open)", scope: Scope::Global, keys: &["["], fixed: &["Backspace"], hint: None },
-    Spec { action: Action::Forward, name: "forward", desc: "Forward again", scope: Scope::Global, keys: &["]"], fixed: &[], hint: None },
-    Spec { action: Action::Toggle, name: "toggle", desc: "Toggle node open/closed", scope: Scope::Tree, keys: &["Space"], fixed: &[], hint: None },
-    Spec { action: Action::Refresh, name: "refresh", desc: "Reload the selected node and all below it", scope: Scope::Tree, keys: &["r"], fixed: &[], hint: Some("refresh") },
-    Spec { action: Action::RefreshAll, name: "refresh_all", desc: "Reload the whole tree", scope: Scope::Global, keys: &["R"], fixed: &[], hint: None },
-    Spec { action: Action::Zoom, name: "zoom", desc: "Zoom the focused panel / back", scope: Scope::Global, keys: &["z"], fixed: &[], hint: None },
-    Spec { action: Action::Messages, name: "messages", desc: "Message log (every status message, in full)", scope: Scope::Global, keys: &["M"], fixed: &[], hint: None },
-    Spec { action: Action::VerifyPanel, name: "verification", desc: "Verification panel / details panel", scope: Scope::Global, keys: &["v"], fixed: &[], hint: Some("verify") },
-    Spec { action: Action::WhatIfLevel, name: "what_if_level", desc: "What-if: cycle the statement's level", scope: Scope::Global, keys: &["L"], fixed: &[], hint: None },
-    Spec { action: Action::WhatIfStore, name: "what_if_store", desc: "What-if: cycle the statement's trust store", scope: Scope::Global, keys: &["T"], fixed: &[], hint: None },
-    Spec { action: Action::WhatIfIdentity, name: "what_if_identity", desc: "What-if: identity * or the signer's subject", scope: Scope::Global, keys: &["I"], fixed: &[], hint: None },
-    Spec { action: Action::WhatIfReset, name: "what_if_reset", desc: "What-if: reset to the policy file", scope: Scope::Global, keys: &["X"], fixed: &[], hint: None },
-    Spec { action: Action::WritePolicy, name: "write_policy", desc: "Write the what-if policy (diff, then confirm)", scope: Scope::Global, keys: &["W"], fixed: &[], hint: None },
-    Spec { action: Action::CopyDigest, name: "copy_digest", desc: "Copy the digest (OSC 52)", scope: Scope::Global, keys: &["y"], fixed: &[], hint: Some("copy") },
-    Spec { action: Action::CopyReference, name: "copy_reference", desc: "Copy host/repo@digest (OSC 52)", scope: Scope::Global, keys: &["Y"], fixed: &[], hint: None },
-    Spec { action: Action::Filter, name: "filter", desc: "Filter the tree (smart-case)", scope: Scope::Global, keys: &["/"], fixed: &[], hint: Some("filter") },
-    Spec { action: Action::NextMatch, name: "next_match", desc: "Next filter match", scope: Scope::Global, keys: &["n"], fixed: &[], hint: None },
-    Spec { action: Action::PrevMatch, name: "prev_match", desc: "Previous filter match", scope: Scope::Global, keys: &["N"], fixed: &[], hint: None },
-    Spec { action: Action::FocusNext, name: "focus_next", desc: "Next panel", scope: Scope::Global, keys: &["Tab"], fixed: &[], hint: Some("panel") },
-    Spec { action: Action::FocusPrev, name: "focus_prev", desc: "Previous panel", scope: Scope::Global, keys: &["BackTab"], fixed: &[], hint: None },
-    Spec { action: Action::Command, name: "command", desc: "Command line (:open, :theme, :quit)", scope: Scope::Global, keys: &[":"], fixed: &[], hint: Some("cmd") },
-    Spec { action: Action::ToggleMouse, name: "toggle_mouse", desc: "Mouse capture on/off", scope: Scope::Global, keys: &["m"], fixed: &[], hint: None },
-    Spec { action: Action::Suspend, name: "suspend", desc: "Suspend to the shell (fg resumes)", scope: Scope::Global, keys: &["Ctrl-z"], fixed: &[], hint: None },
-    Spec { action: Action::Help, name: "help", desc: "Help", scope: Scope::Global, keys: &["?"], fixed: &["F1"], hint: Some("help") },
-    Spec { action: Action::Quit, name: "quit", desc: "Quit", scope: Scope::Global, keys: &["q"], fixed: &["Ctrl-c"], hint: Some("quit") },
+    Spec { action: Action::Down, name: "down", desc: "Move down / scroll down", context: Context::Panels, keys: &["j"], fixed: &["Down"], hint: None },
+    Spec { action: Action::Up, name: "up", desc: "Move up / scroll up", context: Context::Panels, keys: &["k"], fixed: &["Up"], hint: None },
+    Spec { action: Action::PageDown, name: "page_down", desc: "Page down", context: Context::Panels, keys: &["Ctrl-d"], fixed: &["PageDown"], hint: None },
+    Spec { action: Action::PageUp, name: "page_up", desc: "Page up", context: Context::Panels, keys: &["Ctrl-u"], fixed: &["PageUp"], hint: None },
+    Spec { action: Action::Top, name: "top", desc: "Go to the top", context: Context::Panels, keys: &["g"], fixed: &["Home"], hint: Some("top") },
+    Spec { action: Action::Bottom, name: "bottom", desc: "Go to the bottom", context: Context::Panels, keys: &["G"], fixed: &["End"], hint: Some("bottom") },
+    Spec { action: Action::Expand, name: "expand", desc: "Expand node (load its referrers)", context: Context::Tree, keys: &["l", "Enter"], fixed: &["Right"], hint: Some("expand") },
+    Spec { action: Action::Collapse, name: "collapse", desc: "Collapse node, or go to its parent", context: Context::Tree, keys: &["h"], fixed: &["Left"], hint: Some("collapse") },
+    Spec { action: Action::ExpandAll, name: "expand_all", desc: "Expand everything below the node (loads up to 500 nodes)", context: Context::Tree, keys: &["E"], fixed: &[], hint: None },
+    Spec { action: Action::CollapseAll, name: "collapse_all", desc: "Collapse the node and everything below it", context: Context::Tree, keys: &["C"], fixed: &[], hint: None },
+    Spec { action: Action::Back, name: "back", desc: "Back to the target opened before (:open)", context: Context::Global, keys: &["["], fixed: &["Backspace"], hint: None },
+    Spec { action: Action::Forward, name: "forward", desc: "Forward again", context: Context::Global, keys: &["]"], fixed: &[], hint: None },
+    Spec { action: Action::Toggle, name: "toggle", desc: "Toggle node open/closed", context: Context::Tree, keys: &["Space"], fixed: &[], hint: None },
+    Spec { action: Action::Refresh, name: "refresh", desc: "Reload the selected node and all below it", context: Context::Tree, keys: &["r"], fixed: &[], hint: Some("refresh") },
+    Spec { action: Action::RefreshAll, name: "refresh_all", desc: "Reload the whole tree", context: Context::Global, keys: &["R"], fixed: &[], hint: None },
+    Spec { action: Action::Zoom, name: "zoom", desc: "Zoom the focused panel / back", context: Context::Global, keys: &["z"], fixed: &[], hint: None },
+    Spec { action: Action::Messages, name: "messages", desc: "Message log (every status message, in full)", context: Context::Global, keys: &["M"], fixed: &[], hint: None },
+    Spec { action: Action::VerifyPanel, name: "verification", desc: "Verification panel / details panel", context: Context::Global, keys: &["v"], fixed: &[], hint: Some("verify") },
+    Spec { action: Action::WhatIfLevel, name: "what_if_level", desc: "What-if: cycle the statement's level", context: Context::Global, keys: &["L"], fixed: &[], hint: None },
+    Spec { action: Action::WhatIfStore, name: "what_if_store", desc: "What-if: cycle the statement's trust store", context: Context::Global, keys: &["T"], fixed: &[], hint: None },
+    Spec { action: Action::WhatIfIdentity, name: "what_if_identity", desc: "What-if: identity * or the signer's subject", context: Context::Global, keys: &["I"], fixed: &[], hint: None },
+    Spec { action: Action::WhatIfReset, name: "what_if_reset", desc: "What-if: reset to the policy file", context: Context::Global, keys: &["X"], fixed: &[], hint: None },
+    Spec { action: Action::WritePolicy, name: "write_policy", desc: "Write the what-if policy (diff, then confirm)", context: Context::Global, keys: &["W"], fixed: &[], hint: None },
+    Spec { action: Action::CopyDigest, name: "copy_digest", desc: "Copy the digest (OSC 52)", context: Context::Global, keys: &["y"], fixed: &[], hint: Some("copy") },
+    Spec { action: Action::CopyReference, name: "copy_reference", desc: "Copy host/repo@digest (OSC 52)", context: Context::Global, keys: &["Y"], fixed: &[], hint: None },
+    Spec { action: Action::Filter, name: "filter", desc: "Filter the tree (smart-case)", context: Context::Global, keys: &["/"], fixed: &[], hint: Some("filter") },
+    Spec { action: Action::NextMatch, name: "next_match", desc: "Next filter match", context: Context::Global, keys: &["n"], fixed: &[], hint: None },
+    Spec { action: Action::PrevMatch, name: "prev_match", desc: "Previous filter match", context: Context::Global, keys: &["N"], fixed: &[], hint: None },
+    Spec { action: Action::FocusNext, name: "focus_next", desc: "Next panel", context: Context::Global, keys: &["Tab"], fixed: &[], hint: Some("panel") },
+    Spec { action: Action::FocusPrev, name: "focus_prev", desc: "Previous panel", context: Context::Global, keys: &["BackTab"], fixed: &[], hint: None },
+    Spec { action: Action::Command, name: "command", desc: "Command line (:open, :theme, :quit)", context: Context::Global, keys: &[":"], fixed: &[], hint: Some("cmd") },
+    Spec { action: Action::ToggleMouse, name: "toggle_mouse", desc: "Mouse capture on/off", context: Context::Global, keys: &["m"], fixed: &[], hint: None },
+    Spec { action: Action::Suspend, name: "suspend", desc: "Suspend to the shell (fg resumes)", context: Context::Global, keys: &["Ctrl-z"], fixed: &[], hint: None },
+    Spec { action: Action::Help, name: "help", desc: "Help", context: Context::Global, keys: &["?"], fixed: &["F1"], hint: Some("help") },
+    Spec { action: Action::Quit, name: "quit", desc: "Quit", context: Context::Global, keys: &["q"], fixed: &["Ctrl-c"], hint: Some("quit") },
 ];
 
 /// A key with modifiers, normalised so that `G` and `Shift-g` are the same binding.
@@ -257,7 +257,7 @@ pub struct Binding {
     pub action: Action,
     pub name: &'static str,
     pub desc: &'static str,
-    pub scope: Scope,
+    pub context: Context,
     pub hint: Option<&'static str>,
     pub keys: Vec<Key>,
     pub fixed: Vec<Key>,
@@ -286,7 +286,7 @@ impl Default for Keymap {
                     action: s.action,
                     name: s.name,
                     desc: s.desc,
-                    scope: s.scope,
+                    context: s.context,
                     hint: s.hint,
                     keys: parse(s.keys),
                     fixed: parse(s.fixed),
@@ -322,11 +322,13 @@ impl Keymap {
     /// The action a key triggers with `focus`; panel-specific bindings win over global ones.
     pub fn lookup(&self, key: Key, focus: Focus) -> Option<Action> {
         let bound = |b: &&Binding| b.keys.contains(&key) || b.fixed.contains(&key);
-        let specific = self.bindings.iter().filter(|b| matches!(b.scope, Scope::Tree | Scope::Details));
+        let specific = self.bindings.iter().filter(|b| matches!(b.context, Context::Tree | Context::Details));
         specific
-            .filter(|b| b.scope.applies_to(focus))
+            .filter(|b| b.context.applies_to(focus))
             .find(bound)
-            .or_else(|| self.bindings.iter().filter(|b| matches!(b.scope, Scope::Global | Scope::Panels)).find(bound))
+            .or_else(|| {
+                self.bindings.iter().filter(|b| matches!(b.context, Context::Global | Context::Panels)).find(bound)
+            })
             .map(|b| b.action)
     }
 
@@ -347,7 +349,7 @@ impl Keymap {
         let mut out = String::from("| where | keys | action | name in `[keys]` |\n|---|---|---|---|\n");
         for b in &self.bindings {
             let keys = b.keys_text().replace('|', "\\|");
-            out.push_str(&format!("| {} | `{}` | {} | `{}` |\n", b.scope.title(), keys, b.desc, b.name));
+            out.push_str(&format!("| {} | `{}` | {} | `{}` |\n", b.context.title(), keys, b.desc, b.name));
         }
         out
     }
@@ -361,10 +363,10 @@ impl Keymap {
     /// [`Keymap::hints`] with how long each keeps its place in a narrow bar.
     pub fn ranked_hints(&self, focus: Focus) -> Vec<Hint> {
         let first = |b: &Binding| b.keys.first().or(b.fixed.first()).map(Key::to_string);
-        let panel = self.bindings.iter().filter(|b| matches!(b.scope, Scope::Tree | Scope::Details));
-        let shared = self.bindings.iter().filter(|b| matches!(b.scope, Scope::Global | Scope::Panels));
+        let panel = self.bindings.iter().filter(|b| matches!(b.context, Context::Tree | Context::Details));
+        let shared = self.bindings.iter().filter(|b| matches!(b.context, Context::Global | Context::Panels));
         let mut out: Vec<Hint> = panel
-            .filter(|b| b.scope.applies_to(focus))
+            .filter(|b| b.context.applies_to(focus))
             .chain(shared)
             .filter_map(|b| Some(Hint { key: first(b)?, label: b.hint?, keep: hint_keep(b.action) }))
             .collect();

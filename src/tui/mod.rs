@@ -26,7 +26,6 @@ pub mod present;
 pub mod prompt;
 pub mod terminal;
 pub mod theme;
-pub mod verify;
 pub mod view;
 
 pub use app::{App, AppOptions, Effect, Msg};
@@ -87,7 +86,7 @@ pub fn startup_options(
     options.opened_notation_dir = opts.opened_notation_dir.clone();
     if let Some(e) = error {
         options.startup_status =
-            Some(app::Status { level: app::Level::Error, text: format!("{e} (using the defaults)") });
+            Some(app::Status { level: app::Severity::Error, text: format!("{e} (using the defaults)") });
     }
     options
 }

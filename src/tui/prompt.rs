@@ -282,7 +282,7 @@ pub fn save(path: &Path, text: &str) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    super::verify::write_atomic(path, text)
+    crate::notation::dir::write_atomic(path, text)
 }
 
 #[cfg(test)]

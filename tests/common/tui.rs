@@ -13,12 +13,12 @@ use ratatui::backend::TestBackend;
 
 use sigscope::error::{Error, Result};
 use sigscope::graph::{ChildSpec, Expansion, NodeId, NodeKind, Role, Via};
+use sigscope::notation::dir::snapshot;
 use sigscope::oci::{Descriptor, Platform, media};
 use sigscope::open::Opened;
 use sigscope::source::{FetchedManifest, Source};
 use sigscope::tui::app::RequestId;
 use sigscope::tui::theme::Theme;
-use sigscope::tui::verify::snapshot;
 use sigscope::tui::{App, AppOptions, Effect, Msg, view};
 
 pub struct NoSource;

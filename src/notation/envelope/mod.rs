@@ -2,7 +2,7 @@
 //!
 //! Parsing checks structure and the signed headers (required members, `crit`, signing
 //! scheme, times, content type); it does not verify the signature, which needs the leaf key
-//! and happens in [`crate::notation::verify`]. Every problem is an `Err` with the reason in
+//! and happens in [`crate::notation::verifier`]. Every problem is an `Err` with the reason in
 //! words: the caller reports it as an integrity failure.
 
 mod cose;

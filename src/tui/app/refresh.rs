@@ -9,7 +9,7 @@ use crate::graph::{NodeId, NodeKind};
 use crate::oci::short_digest;
 use crate::sanitize::{clip, sanitize};
 
-use super::{App, Effect, Level};
+use super::{App, Effect, Severity};
 
 /// Past this age a row says when it was fetched.
 pub const STALE_AFTER: Duration = Duration::from_secs(5 * 60);
@@ -58,7 +58,7 @@ impl App {
         for root in self.graph.roots.clone() {
             effects.extend(self.refresh_subtree(root, false));
         }
-        self.set_status(Level::Info, "refreshing the whole tree…".into());
+        self.set_status(Severity::Info, "refreshing the whole tree…".into());
         effects
     }
 
@@ -127,12 +127,12 @@ impl App {
             let what = self.crumb_text(node);
             match failed {
                 Some(reason) => self.set_status(
-                    Level::Error,
+                    Severity::Error,
                     format!("refresh of {what} failed: {}; what was shown below it is gone", sanitize(reason)),
                 ),
                 None => {
                     let text = self.change_summary(node, &before);
-                    self.set_status(Level::Info, format!("refreshed {what}: {text}"));
+                    self.set_status(Severity::Info, format!("refreshed {what}: {text}"));
                 }
             }
         }

@@ -2,7 +2,7 @@
 //! legend of every glyph; searchable. Shared by `update` (scrolling) and the view.
 
 use super::super::app::App;
-use super::super::keymap::Scope;
+use super::super::keymap::Context;
 use super::super::label::Spans;
 use super::super::theme::Token;
 
@@ -57,15 +57,15 @@ pub fn lines(app: &App) -> Vec<Spans> {
 fn all_lines(app: &App) -> (Vec<Spans>, std::collections::HashMap<usize, &'static str>) {
     let mut out: Vec<Spans> = Vec::new();
     let mut names = std::collections::HashMap::new();
-    for scope in [Scope::Global, Scope::Panels, Scope::Tree, Scope::Details] {
-        let bindings: Vec<_> = app.keymap.bindings.iter().filter(|b| b.scope == scope).collect();
+    for context in [Context::Global, Context::Panels, Context::Tree, Context::Details] {
+        let bindings: Vec<_> = app.keymap.bindings.iter().filter(|b| b.context == context).collect();
         if bindings.is_empty() {
             continue;
         }
         if !out.is_empty() {
             out.push(Vec::new());
         }
-        out.push(vec![(Token::Heading, scope.title().to_string())]);
+        out.push(vec![(Token::Heading, context.title().to_string())]);
         for b in bindings {
             out.push(vec![(Token::HintKey, format!("  {:<18}", b.keys_text())), (Token::HintDesc, b.desc.to_string())]);
             // The config name is searched too: it is what `[keys]` in config.toml takes.

@@ -8,7 +8,7 @@ use unicode_width::UnicodeWidthStr;
 
 use crate::sanitize::sanitize;
 
-use super::super::app::{App, Level, LogEntry};
+use super::super::app::{App, LogEntry, Severity};
 use super::super::details_doc::fold;
 use super::super::label::Spans;
 use super::super::theme::Token;
@@ -19,9 +19,9 @@ pub fn lines(entries: &[LogEntry], width: usize) -> Vec<Spans> {
     let mut out = Vec::new();
     for e in entries {
         let (token, glyph) = match e.status.level {
-            Level::Error => (Token::Error, "✗"),
-            Level::Warning => (Token::Warning, "!"),
-            Level::Info => (Token::Text, "·"),
+            Severity::Error => (Token::Error, "✗"),
+            Severity::Warning => (Token::Warning, "!"),
+            Severity::Info => (Token::Text, "·"),
         };
         let lead = format!("{} {glyph} ", e.at.format("%H:%M:%S"));
         let room = width.saturating_sub(lead.width()).max(1);

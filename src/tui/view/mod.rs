@@ -19,10 +19,10 @@ mod messages;
 mod statusbar;
 mod toast;
 mod tree;
-mod verify;
+mod verification;
 
 pub use super::present::help::lines as help_lines;
-pub use super::present::verify::{badge as verify_badge, lines as verify_lines};
+pub use super::present::verification::{badge as verify_badge, lines as verify_lines};
 
 pub struct Areas {
     pub breadcrumb: Rect,
@@ -80,7 +80,7 @@ pub fn draw(app: &App, frame: &mut Frame) {
     } else {
         match app.right {
             RightPanel::Details => details::draw(app, frame, areas.details),
-            RightPanel::Verification => verify::draw(app, frame, areas.details),
+            RightPanel::Verification => verification::draw(app, frame, areas.details),
         }
     }
     statusbar::draw(app, frame, areas.status);
@@ -96,7 +96,7 @@ pub fn draw(app: &App, frame: &mut Frame) {
     match &app.mode {
         Mode::Help { scroll } => help::draw(app, frame, frame.area(), *scroll),
         Mode::Messages { back } => messages::draw(app, frame, frame.area(), *back),
-        Mode::Confirm { .. } => verify::draw_confirm(app, frame, frame.area()),
+        Mode::Confirm { .. } => verification::draw_confirm(app, frame, frame.area()),
         _ => {}
     }
 }

@@ -8,7 +8,7 @@ use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use crate::sanitize::{clip, sanitize};
 
-use super::super::app::{App, Level, Mode};
+use super::super::app::{App, Mode, Severity};
 use super::super::keymap::Action;
 use super::super::label::Spans;
 use super::super::prompt::Prompt;
@@ -101,9 +101,9 @@ fn left(app: &App, room: usize) -> Vec<Piece> {
         Mode::Normal => match &app.status {
             Some(s) => {
                 let (token, glyph) = match s.level {
-                    Level::Error => (Token::Error, "✗ "),
-                    Level::Warning => (Token::Warning, "! "),
-                    Level::Info => (Token::Text, "· "),
+                    Severity::Error => (Token::Error, "✗ "),
+                    Severity::Warning => (Token::Warning, "! "),
+                    Severity::Info => (Token::Text, "· "),
                 };
                 let text = format!("{glyph}{}", s.text);
                 // Cut to fit, it says where the whole text is: the message log.

@@ -13,11 +13,11 @@ use crate::graph::{LoadState, NodeId, NodeKind};
 use crate::oci::short_digest;
 use crate::sanitize::sanitize;
 
+use super::super::app::NodeVerify;
 use super::super::app::{App, Mode};
 use super::super::keymap::Focus;
 use super::super::label::node_spans;
 use super::super::theme::Token;
-use super::super::verify::NodeVerify;
 use super::{fit, line, panel};
 
 const SELECTED_MARK: &str = "> ";

@@ -1,5 +1,5 @@
 //! The verification panel (beside details, `v` switches) and the write-back confirmation,
-//! drawn from the lines `present::verify` builds.
+//! drawn from the lines `present::verification` builds.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -13,7 +13,7 @@ use super::super::app::{App, Mode};
 use super::super::details_doc::fold;
 use super::super::keymap::{Action, Focus};
 use super::super::label::Spans;
-use super::super::present::verify::{first_key, lines};
+use super::super::present::verification::{first_key, lines};
 use super::super::theme::Token;
 use super::{line, panel};
 

@@ -6,16 +6,16 @@ use unicode_width::UnicodeWidthStr;
 
 use crate::graph::NodeId;
 use crate::notation::policy::MatchKind;
-use crate::notation::verify::{ArtifactReport, Outcome, SignatureReport, SignatureVerdict, Verdict};
+use crate::notation::verifier::{ArtifactReport, Outcome, SignatureReport, SignatureVerdict, Verdict};
 use crate::oci::short_digest;
 use crate::sanitize::{clip, sanitize};
 
 use super::super::app::App;
+use super::super::app::NodeVerify;
 use super::super::details_doc::fold;
 use super::super::keymap::Action;
 use super::super::label::Spans;
 use super::super::theme::Token;
-use super::super::verify::NodeVerify;
 
 fn verdict_badge(v: &Verdict) -> (Token, String) {
     match v {

@@ -11,11 +11,29 @@ use crossterm::event::{KeyCode, KeyEvent};
 use crate::graph::{ArtifactKind, LoadState, NodeId, NodeKind, Role};
 use crate::notation::policy::{Level as PolicyLevel, PolicyError, TrustPolicy, TrustStoreRef};
 use crate::notation::revocation::RevocationMode;
-use crate::notation::verify::{ArtifactReport, SignatureReport, SignatureVerdict, Verdict, Verifier};
+use crate::notation::verifier::{ArtifactReport, SignatureReport, SignatureVerdict, Verdict, Verifier};
 use crate::sanitize::{clip, sanitize};
 
-use super::super::verify::{NodeVerify, Snapshot, WhatIf, error_text, line_diff, pretty};
-use super::{App, Effect, Level, Mode, RequestId};
+use crate::notation::dir::Snapshot;
+use crate::notation::whatif::WhatIf;
+
+use super::super::present::diff::{line_diff, pretty};
+use super::{App, Effect, Mode, RequestId, Severity};
+
+/// A policy error as one line: statement, field, reason (the error's own sentence has them).
+pub fn error_text(e: &PolicyError) -> String {
+    sanitize(&e.to_string()).into_owned()
+}
+
+/// Per image node: what verification found, or that it is on its way.
+#[derive(Debug, Clone)]
+pub enum NodeVerify {
+    /// An effect is computing it (or the policy is still being read).
+    Pending,
+    Done(Arc<ArtifactReport>),
+    /// Referrers or envelopes could not be read.
+    Error(String),
+}
 
 /// What the right-hand panel shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -273,7 +291,7 @@ impl App {
                 // No policy file at start is the common case without notation set up: the rows
                 // say "no policy" and the panel why, the status line stays for other news.
                 if !(first && missing) {
-                    let level = if missing { Level::Warning } else { Level::Error };
+                    let level = if missing { Severity::Warning } else { Severity::Error };
                     self.set_status(level, format!("{text}{kept}"));
                 }
                 if !first {
@@ -306,7 +324,7 @@ impl App {
                 self.verify_all()
             }
             Err(e) => {
-                self.set_status(Level::Error, format!("cannot write the trust policy: {}", sanitize(&e)));
+                self.set_status(Severity::Error, format!("cannot write the trust policy: {}", sanitize(&e)));
                 Vec::new()
             }
         }
@@ -388,18 +406,18 @@ impl App {
     fn what_if_target(&mut self) -> Option<String> {
         if self.vs.base.is_none() {
             let why = self.vs.not_evaluated().unwrap_or_else(|| "the trust policy is still being read".into());
-            self.set_status(Level::Warning, format!("what-if needs a trust policy: {why}"));
+            self.set_status(Severity::Warning, format!("what-if needs a trust policy: {why}"));
             return None;
         }
         match self.selected_report() {
             Some((_, r)) if r.statement.is_some() => r.statement.as_ref().map(|s| s.name.clone()),
             Some(_) => {
-                self.set_status(Level::Warning, "no trust policy statement applies to the selection".into());
+                self.set_status(Severity::Warning, "no trust policy statement applies to the selection".into());
                 None
             }
             None => {
                 self.set_status(
-                    Level::Warning,
+                    Severity::Warning,
                     "select a verified image or Notation signature (what-if edits its statement)".into(),
                 );
                 None
@@ -427,7 +445,7 @@ impl App {
         let base = self.vs.base.clone().expect("checked");
         if self.vs.effective().and_then(|p| p.statement(&name).map(|s| s.level)) == Some(PolicyLevel::Skip) {
             self.set_status(
-                Level::Warning,
+                Severity::Warning,
                 "a statement at level skip has no trust stores; change the level first".into(),
             );
             return Vec::new();
@@ -442,7 +460,7 @@ impl App {
                 .map(|d| crate::notation::dir::x509_trust_stores(d).display().to_string())
                 .unwrap_or_default();
             self.set_status(
-                Level::Warning,
+                Severity::Warning,
                 format!("no other trust store to try: add one under {}/{{ca,signingAuthority}}/NAME/", sanitize(&dir)),
             );
             return Vec::new();
@@ -462,7 +480,7 @@ impl App {
         let base = self.vs.base.clone().expect("checked");
         if self.vs.effective().and_then(|p| p.statement(&name).map(|s| s.level)) == Some(PolicyLevel::Skip) {
             self.set_status(
-                Level::Warning,
+                Severity::Warning,
                 "a statement at level skip has no identities; change the level first".into(),
             );
             return Vec::new();
@@ -478,7 +496,7 @@ impl App {
                 self.after_what_if(format!("trusted identity {}", clip(&sanitize(&list.join(", ")), 60)))
             }
             Err(e) => {
-                self.set_status(Level::Warning, sanitize(&e).into_owned());
+                self.set_status(Severity::Warning, sanitize(&e).into_owned());
                 Vec::new()
             }
         }
@@ -487,7 +505,7 @@ impl App {
     pub(super) fn what_if_reset(&mut self) -> Vec<Effect> {
         if !self.vs.what_if.is_active() {
             self.vs.what_if = WhatIf::default();
-            self.set_status(Level::Info, "no what-if edits: the policy is as in the file".into());
+            self.set_status(Severity::Info, "no what-if edits: the policy is as in the file".into());
             return Vec::new();
         }
         self.vs.what_if = WhatIf::default();
@@ -499,20 +517,20 @@ impl App {
     pub(super) fn ask_write_policy(&mut self) -> Vec<Effect> {
         // The key is unbound under --read-only; this guards every other way in.
         if self.read_only {
-            self.set_status(Level::Warning, "read-only (--read-only): the trust policy is not written".into());
+            self.set_status(Severity::Warning, "read-only (--read-only): the trust policy is not written".into());
             return Vec::new();
         }
         let (Some(policy), Some(path)) = (self.vs.effective(), self.vs.path.clone()) else {
-            self.set_status(Level::Warning, "no trust policy to write".into());
+            self.set_status(Severity::Warning, "no trust policy to write".into());
             return Vec::new();
         };
         if !self.vs.what_if.is_active() {
-            self.set_status(Level::Info, "nothing to write: no what-if edits (L, T, I change the policy)".into());
+            self.set_status(Severity::Info, "nothing to write: no what-if edits (L, T, I change the policy)".into());
             return Vec::new();
         }
         let json = policy.to_json();
         if let Err(e) = TrustPolicy::parse(&json) {
-            self.set_status(Level::Error, format!("the what-if policy would not be valid: {}", error_text(&e)));
+            self.set_status(Severity::Error, format!("the what-if policy would not be valid: {}", error_text(&e)));
             return Vec::new();
         }
         let old = self.vs.text.as_deref().map(pretty).unwrap_or_default();
@@ -545,7 +563,7 @@ impl App {
             }
             _ => {
                 self.mode = Mode::Normal;
-                self.set_status(Level::Info, "not written: the file is unchanged".into());
+                self.set_status(Severity::Info, "not written: the file is unchanged".into());
                 Vec::new()
             }
         }

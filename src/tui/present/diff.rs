@@ -1,32 +1,4 @@
-//! What the TUI shows of verification: each node's result, policy errors as one line, and the
-//! diff of the what-if write-back. Reading the Notation directory lives in
-//! [`crate::notation::dir`] (called from effect tasks only), the what-if edits in
-//! [`crate::notation::whatif`]; both are re-exported here for the app.
-
-use std::sync::Arc;
-
-use crate::notation::policy::PolicyError;
-use crate::notation::verify::ArtifactReport;
-
-pub use crate::notation::dir::{
-    MAX_LISTED_ENTRIES, Snapshot, fingerprint, list_stores, policy_path, snapshot, write_atomic,
-};
-pub use crate::notation::whatif::{StatementEdit, WhatIf};
-
-/// A policy error as one line: statement, field, reason (the error's own sentence has them).
-pub fn error_text(e: &PolicyError) -> String {
-    crate::sanitize::sanitize(&e.to_string()).into_owned()
-}
-
-/// Per image node: what verification found, or that it is on its way.
-#[derive(Debug, Clone)]
-pub enum NodeVerify {
-    /// An effect is computing it (or the policy is still being read).
-    Pending,
-    Done(Arc<ArtifactReport>),
-    /// Referrers or envelopes could not be read.
-    Error(String),
-}
+//! The diff shown before the what-if policy replaces the file on disk.
 
 /// One line of a diff: `' '` same, `'-'` removed, `'+'` added.
 pub type DiffLine = (char, String);
