@@ -10,6 +10,9 @@ use crate::oci::Descriptor;
 
 pub mod cose;
 pub mod jws;
+pub mod key;
+pub mod manifest;
+pub mod precheck;
 
 /// What signs: the algorithm follows the key, the chain goes into the envelope (leaf first).
 pub trait Signer {

@@ -130,6 +130,46 @@ pub trait Source: Send + Sync {
     fn stats(&self) -> SourceStats {
         SourceStats::default()
     }
+
+    /// Stores a referrer and makes it discoverable: its blobs, then its manifest by digest, then
+    /// whatever lists it (a registry without the referrers API: the `sha256-<hex>` tag-schema
+    /// index; a layout: `index.json`, replaced atomically). Nothing is left half-written: on any
+    /// error the referrer is either not listed at all or fully stored. Read-only sources refuse.
+    async fn push_referrer(&self, _repository: &str, _referrer: &NewReferrer) -> Result<StoredReferrer> {
+        Err(crate::error::Error::Unsupported { what: format!("storing signatures in {}", self.name()) })
+    }
+}
+
+/// A referrer to store: its blobs (config and layers), its manifest bytes (already naming
+/// `subject`), and the manifest's media type.
+#[derive(Debug, Clone)]
+pub struct NewReferrer {
+    pub blobs: Vec<(Descriptor, Bytes)>,
+    pub manifest: Bytes,
+    pub media_type: String,
+    pub subject: Descriptor,
+}
+
+/// Where a stored referrer went, for the user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredReferrer {
+    /// The referrer's manifest as stored.
+    pub descriptor: Descriptor,
+    /// `host/repo@sha256:…`, or the layout path and digest.
+    pub reference: String,
+    /// How it became discoverable.
+    pub listed_by: ListedBy,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ListedBy {
+    /// The registry answered `OCI-Subject`: its referrers API lists it.
+    ReferrersApi,
+    /// We updated the `sha256-<hex>` tag-schema index.
+    TagSchema,
+    /// An entry in the layout's `index.json`.
+    LayoutIndex,
 }
 
 pub type DynSource = Arc<dyn Source>;
