@@ -12,7 +12,7 @@ use tokio::sync::OnceCell;
 use crate::error::{Error, Result};
 use crate::fsread::{FileError, Root};
 use crate::oci::{Descriptor, MAX_MANIFEST_BYTES, Manifest, annotations, check_digest_syntax, media, verify_digest};
-use crate::source::{FetchedManifest, Source, SourceStats};
+use crate::source::{FetchedManifest, NewReferrer, Source, SourceStats, StoredReferrer};
 
 /// Largest `index.json`. In a layout it is the tag list as well as an index: the registry path
 /// reads a tag list as many pages of up to [`MAX_MANIFEST_BYTES`] each, so one index.json gets
@@ -22,28 +22,75 @@ pub const MAX_LAYOUT_INDEX_BYTES: u64 = 4 * MAX_MANIFEST_BYTES;
 /// Files of a layout, by path relative to its root (`index.json`, `blobs/sha256/<hex>`).
 pub trait LayoutFiles: Send + Sync {
     fn read(&self, rel: &str, limit: u64) -> Result<Bytes>;
+
+    /// Stores `bytes` as `rel`, whole or not at all (a reader never sees half a file).
+    fn write(&self, rel: &str, _bytes: &[u8]) -> Result<()> {
+        Err(Error::Unsupported { what: format!("writing {rel} into this layout") })
+    }
+
+    /// Replaces `rel` with `new` if it still holds exactly `old`; otherwise fails, saying that
+    /// another writer changed it, and leaves it as that writer did.
+    fn replace(&self, rel: &str, _old: &[u8], _new: &[u8]) -> Result<()> {
+        Err(Error::Unsupported { what: format!("writing {rel} into this layout") })
+    }
+
+    /// The files as a [`LayoutSource`] holds them. A snapshot that cannot take writes itself
+    /// (the demo's [`MemFiles`]) becomes a private copy that can.
+    fn into_writable(self: Box<Self>) -> Box<dyn LayoutFiles>;
 }
 
 /// Files of a layout directory: only regular files, only inside it (symlinks may point within
-/// the layout, never out of it), each read bounded (see [`crate::fsread`]).
-pub struct DirFiles(Root);
+/// the layout, never out of it), each read bounded (see [`crate::fsread`]). Writes go to a
+/// temporary file renamed into place (see [`crate::source::layout_write`]).
+pub struct DirFiles {
+    root: Root,
+    /// The layout directory as resolved when opened: writes must land below it.
+    canonical: std::path::PathBuf,
+}
 
 impl DirFiles {
     pub fn new(dir: &Path) -> Result<Self> {
-        Ok(DirFiles(Root::new(dir)?))
+        let root = Root::new(dir)?;
+        let canonical = dir.canonicalize().map_err(|e| Error::io(dir, e))?;
+        Ok(DirFiles { root, canonical })
     }
 }
 
 impl LayoutFiles for DirFiles {
     fn read(&self, rel: &str, limit: u64) -> Result<Bytes> {
-        self.0.read(rel, limit).map(Bytes::from).map_err(|e| match e {
-            FileError::NotFound { .. } => Error::not_found(format!("{rel} in layout {}", self.0.path().display())),
+        self.root.read(rel, limit).map(Bytes::from).map_err(|e| match e {
+            FileError::NotFound { .. } => Error::not_found(format!("{rel} in layout {}", self.root.path().display())),
             other => other.into(),
         })
     }
+
+    fn write(&self, rel: &str, bytes: &[u8]) -> Result<()> {
+        crate::source::layout_write::write_file(&self.canonical, self.root.path(), rel, bytes)
+    }
+
+    /// Read again just before the rename: a writer that came in between is noticed (one that
+    /// comes in the instant between the read and the rename is not: a directory has no
+    /// compare-and-swap).
+    fn replace(&self, rel: &str, old: &[u8], new: &[u8]) -> Result<()> {
+        let limit = MAX_LAYOUT_INDEX_BYTES.max(old.len() as u64);
+        let shown = self.root.path().join(rel).display().to_string();
+        match self.read(rel, limit) {
+            Ok(now) if now == old => {}
+            Ok(_) | Err(Error::NotFound { .. } | Error::TooLarge { .. }) => {
+                return Err(crate::source::layout_write::changed(&shown));
+            }
+            Err(e) => return Err(e),
+        }
+        self.write(rel, new)
+    }
+
+    fn into_writable(self: Box<Self>) -> Box<dyn LayoutFiles> {
+        self
+    }
 }
 
-/// In-memory layout files: the built-in demo.
+/// In-memory layout files: the built-in demo as built. A [`LayoutSource`] opened on them holds
+/// a private copy that takes writes.
 #[derive(Default, Clone)]
 pub struct MemFiles(pub HashMap<String, Bytes>);
 
@@ -54,6 +101,10 @@ impl LayoutFiles for MemFiles {
             return Err(Error::TooLarge { what: rel.to_string(), size: b.len() as u64, limit });
         }
         Ok(b)
+    }
+
+    fn into_writable(self: Box<Self>) -> Box<dyn LayoutFiles> {
+        Box::new(crate::source::layout_write::MemStore::new(self.0))
     }
 }
 
@@ -67,6 +118,9 @@ pub struct LayoutSource {
     stale: AtomicBool,
     cache: Mutex<HashMap<String, Arc<FetchedManifest>>>,
     stats: Mutex<SourceStats>,
+    /// Serialises this process's writes, so two signings of one layout do not take each other
+    /// for a foreign writer.
+    writing: Mutex<()>,
 }
 
 /// One reading of `index.json` and what is derived from it.
@@ -145,7 +199,7 @@ impl TagIndex {
     }
 }
 
-fn blob_path(digest: &str) -> Result<String> {
+pub(crate) fn blob_path(digest: &str) -> Result<String> {
     check_digest_syntax(digest)?;
     let (alg, hex) = digest.split_once(':').expect("checked");
     Ok(format!("blobs/{alg}/{hex}"))
@@ -158,7 +212,7 @@ impl LayoutSource {
         }
         let layout_file = path.join("oci-layout");
         let files = DirFiles::new(path)?;
-        let marker = files.0.read("oci-layout", MAX_MANIFEST_BYTES).map_err(|e| {
+        let marker = files.root.read("oci-layout", MAX_MANIFEST_BYTES).map_err(|e| {
             Error::Usage(format!("{}: not an OCI image layout ({})", layout_file.display(), e.reason()))
         })?;
         let marker: serde_json::Value =
@@ -176,6 +230,7 @@ impl LayoutSource {
     }
 
     pub fn open(name: String, repository: String, files: Box<dyn LayoutFiles>) -> Result<Self> {
+        let files = files.into_writable();
         let state = IndexState::read(&name, files.as_ref())?;
         Ok(LayoutSource {
             name,
@@ -185,6 +240,7 @@ impl LayoutSource {
             stale: AtomicBool::new(false),
             cache: Mutex::default(),
             stats: Mutex::default(),
+            writing: Mutex::default(),
         })
     }
 
@@ -357,5 +413,18 @@ impl Source for LayoutSource {
 
     fn stats(&self) -> SourceStats {
         self.stats.lock().expect("stats lock").clone()
+    }
+
+    /// Blobs, then the manifest, then `index.json` with one entry appended and everything else
+    /// kept byte for byte; `index.json` is read afresh for this, and again just before it is
+    /// replaced, so another program's write in between fails this one instead of being undone.
+    async fn push_referrer(&self, _repository: &str, referrer: &NewReferrer) -> Result<StoredReferrer> {
+        let stored = {
+            let _writing = self.writing.lock().expect("write lock");
+            crate::source::layout_write::store(self.files.as_ref(), &self.name, referrer)
+        };
+        // Whatever happened, the next look reads index.json as it is now.
+        self.forget_names(None);
+        stored
     }
 }

@@ -11,6 +11,7 @@ use crate::oci::{Descriptor, Manifest};
 
 pub mod connect;
 pub mod layout;
+pub mod layout_write;
 pub mod push;
 pub mod referrers;
 pub mod registry;

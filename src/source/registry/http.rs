@@ -68,12 +68,14 @@ pub struct Request<'a> {
     pub scope: Scope,
     pub accept: Option<&'a str>,
     pub content_type: Option<&'a str>,
+    /// `Content-Range` of a chunk of a blob upload (`start-end`, inclusive).
+    pub content_range: Option<String>,
     pub body: Option<Bytes>,
 }
 
 impl<'a> Request<'a> {
     pub fn get(url: Url, scope: Scope) -> Self {
-        Request { method: Method::GET, url, scope, accept: None, content_type: None, body: None }
+        Request { method: Method::GET, url, scope, accept: None, content_type: None, content_range: None, body: None }
     }
 }
 
@@ -521,6 +523,9 @@ impl RegistryClient {
             }
             if let Some(ct) = req.content_type {
                 rb = rb.header(header::CONTENT_TYPE, ct);
+            }
+            if let Some(range) = &req.content_range {
+                rb = rb.header(header::CONTENT_RANGE, range);
             }
             if let Some(b) = &req.body {
                 rb = rb.body(b.clone());

@@ -17,7 +17,7 @@ use tokio::sync::OnceCell;
 
 use crate::error::{Error, Result};
 use crate::oci::{Descriptor, Manifest, check_digest_syntax, media, verify_digest};
-use crate::source::{FetchedManifest, Source, SourceStats};
+use crate::source::{FetchedManifest, NewReferrer, Source, SourceStats, StoredReferrer};
 
 pub mod auth;
 pub mod creds;
@@ -468,6 +468,16 @@ impl Source for RegistrySource {
 
     fn stats(&self) -> SourceStats {
         self.client.stats()
+    }
+
+    /// Blobs (monolithic, or chunked over [`super::push::CHUNKED_UPLOAD_THRESHOLD`]), the
+    /// manifest by digest, then — when the registry does not answer `OCI-Subject` — the
+    /// `sha256-<hex>` tag-schema index (see [`super::push::add_to_tag_schema`]).
+    async fn push_referrer(&self, repository: &str, referrer: &NewReferrer) -> Result<StoredReferrer> {
+        let stored = super::push::store_referrer(&self.client, repository, referrer).await;
+        // Even a failure may have changed the repository (a manifest stored, not listed).
+        self.forget_names(Some(repository));
+        stored.map_err(|e| self.client.scrub_error(e))
     }
 }
 
