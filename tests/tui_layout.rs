@@ -39,12 +39,7 @@ fn line_with(t: &Terminal<TestBackend>, needle: &str) -> (u16, String) {
 }
 
 fn report(digest: &str, verdict: Verdict) -> NodeVerify {
-    NodeVerify::Done(Arc::new(ArtifactReport {
-        reference: format!("registry.example/app@{digest}"),
-        statement: None,
-        verdict,
-        signatures: Vec::new(),
-    }))
+    NodeVerify::Done(Arc::new(ArtifactReport::new("registry.example/app", digest, None, verdict, Vec::new())))
 }
 
 // ----- the hint bar ---------------------------------------------------------------------------

@@ -226,18 +226,47 @@ fn the_tree_title_says_where_the_cursor_is() {
 
 #[test]
 fn rows_say_how_old_what_they_show_is() {
-    let mut h = demo(None);
-    assert!(!screen_text(&h.render(120, 40)).contains("fetched"), "fresh rows say nothing");
+    // The app reads time only from its clock: moving it moves the rows' ages, no sleeping.
+    let clock = std::sync::Arc::new(sigscope::tui::clock::ManualClock::at(chrono::Utc::now()));
     let mut options = AppOptions::new(Theme::resolve(None, true).unwrap());
     options.no_color = true;
-    options.stale_after = std::time::Duration::ZERO;
-    h = Harness::with(sigscope::demo::opened(), options);
+    options.clock = clock.clone();
+    let mut h = Harness::with(sigscope::demo::opened(), options);
     h.run_effects();
+    assert!(!screen_text(&h.render(120, 40)).contains("fetched"), "fresh rows say nothing");
+    clock.advance(sigscope::tui::app::STALE_AFTER - std::time::Duration::from_secs(1));
+    h.send(Msg::Tick);
+    assert!(!screen_text(&h.render(120, 40)).contains("fetched"), "not stale yet");
+    clock.advance(std::time::Duration::from_secs(61));
+    h.send(Msg::Tick);
     let screen = screen_text(&h.render(120, 40));
     let repo_row = screen.lines().find(|l| l.contains("repo demo")).unwrap();
-    assert!(repo_row.contains("fetched 0 min ago"), "{screen}");
+    let mins = (sigscope::tui::app::STALE_AFTER.as_secs() + 60) / 60;
+    assert!(repo_row.contains(&format!("fetched {mins} min ago")), "{screen}");
+    // A refresh makes the row fresh again.
+    h.key(KeyCode::Char('g'));
+    h.key(KeyCode::Char('R'));
+    h.run_effects();
+    assert!(!screen_text(&h.render(120, 40)).contains("fetched"), "{}", screen_text(&h.render(120, 40)));
     assert_eq!(sigscope::tui::app::age_text(std::time::Duration::from_secs(7 * 60)), "fetched 7 min ago");
     assert_eq!(sigscope::tui::app::age_text(std::time::Duration::from_secs(3 * 3600)), "fetched 3 h ago");
+}
+
+#[test]
+fn a_toast_goes_when_its_time_is_up_on_the_apps_clock() {
+    let clock = std::sync::Arc::new(sigscope::tui::clock::ManualClock::at(chrono::Utc::now()));
+    let mut options = AppOptions::new(Theme::resolve(None, true).unwrap());
+    options.clock = clock.clone();
+    let mut h = Harness::with(sigscope::demo::opened(), options);
+    h.run_effects();
+    h.key(KeyCode::Char('m'));
+    assert!(h.app.toast.is_some(), "switching the mouse off says so in a toast");
+    clock.advance(std::time::Duration::from_secs(2));
+    h.send(Msg::Tick);
+    assert!(h.app.toast.is_some(), "still shown after 2 s");
+    clock.advance(std::time::Duration::from_secs(2));
+    h.send(Msg::Tick);
+    assert!(h.app.toast.is_none(), "gone after 4 s");
 }
 
 #[test]

@@ -12,6 +12,7 @@ pub enum Action {
     FocusNext,
     FocusPrev,
     Filter,
+    ClearFilter,
     Command,
     NextMatch,
     PrevMatch,
@@ -49,6 +50,76 @@ impl Action {
     /// unbound under `--read-only`.
     pub fn mutates(self) -> bool {
         matches!(self, Action::WritePolicy)
+    }
+}
+
+/// What a key means while a dialog, a prompt or an overlay has the keyboard. These keys are
+/// fixed (a remapped `y` or `Esc` must still answer a dialog) and, like [`SPECS`], one table
+/// drives the handling, the status-bar hints and the help overlay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Modal {
+    /// A yes/no question with something to read (the policy diff): anything but yes cancels.
+    Confirm,
+    /// The `/` and `:` prompts.
+    Prompt,
+    /// Help and the message log.
+    Overlay,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    Accept,
+    Cancel,
+    ScrollDown,
+    ScrollUp,
+}
+
+struct ModalSpec {
+    modal: Modal,
+    answer: Answer,
+    keys: &'static [&'static str],
+    desc: &'static str,
+}
+
+#[rustfmt::skip]
+const MODAL_SPECS: &[ModalSpec] = &[
+    ModalSpec { modal: Modal::Confirm, answer: Answer::Accept, keys: &["y"], desc: "yes: do it" },
+    ModalSpec { modal: Modal::Confirm, answer: Answer::ScrollDown, keys: &["j", "Down"], desc: "scroll down" },
+    ModalSpec { modal: Modal::Confirm, answer: Answer::ScrollUp, keys: &["k", "Up"], desc: "scroll up" },
+    ModalSpec { modal: Modal::Confirm, answer: Answer::Cancel, keys: &["Esc", "n", "Ctrl-c"], desc: "no (so does any other key)" },
+    ModalSpec { modal: Modal::Prompt, answer: Answer::Accept, keys: &["Enter"], desc: "accept / run" },
+    ModalSpec { modal: Modal::Prompt, answer: Answer::Cancel, keys: &["Esc", "Ctrl-c"], desc: "cancel (clears the filter)" },
+    ModalSpec { modal: Modal::Overlay, answer: Answer::Cancel, keys: &["Esc", "Ctrl-c"], desc: "close (a help search first clears)" },
+];
+
+impl Modal {
+    pub fn title(self) -> &'static str {
+        match self {
+            Modal::Confirm => "Questions (write the policy file?)",
+            Modal::Prompt => "Prompts (/ and :)",
+            Modal::Overlay => "Help and the message log",
+        }
+    }
+
+    /// What `key` answers here, if anything.
+    pub fn answer(self, key: Key) -> Option<Answer> {
+        MODAL_SPECS
+            .iter()
+            .filter(|s| s.modal == self)
+            .find(|s| s.keys.iter().any(|k| Key::parse(k).is_ok_and(|k| k == key)))
+            .map(|s| s.answer)
+    }
+
+    /// The keys of an answer as shown: `Esc/n/Ctrl-c`; `first` gives only the first.
+    pub fn keys(self, answer: Answer, first: bool) -> String {
+        let keys = MODAL_SPECS.iter().filter(|s| s.modal == self && s.answer == answer).flat_map(|s| s.keys.iter());
+        let shown: Vec<String> = keys.map(|k| Key::parse(k).map(|k| k.to_string()).unwrap_or_default()).collect();
+        if first { shown.into_iter().next().unwrap_or_default() } else { shown.join("/") }
+    }
+
+    /// Every answer of this modal with its keys, for help.
+    pub fn rows(self) -> Vec<(String, &'static str)> {
+        MODAL_SPECS.iter().filter(|s| s.modal == self).map(|s| (self.keys(s.answer, false), s.desc)).collect()
     }
 }
 
@@ -130,6 +201,7 @@ const SPECS: &[Spec] = &[
     Spec { action: Action::CopyDigest, name: "copy_digest", desc: "Copy the digest (OSC 52)", context: Context::Global, keys: &["y"], fixed: &[], hint: Some("copy") },
     Spec { action: Action::CopyReference, name: "copy_reference", desc: "Copy host/repo@digest (OSC 52)", context: Context::Global, keys: &["Y"], fixed: &[], hint: None },
     Spec { action: Action::Filter, name: "filter", desc: "Filter the tree (smart-case)", context: Context::Global, keys: &["/"], fixed: &[], hint: Some("filter") },
+    Spec { action: Action::ClearFilter, name: "clear_filter", desc: "Clear the filter", context: Context::Global, keys: &[], fixed: &["Esc"], hint: None },
     Spec { action: Action::NextMatch, name: "next_match", desc: "Next filter match", context: Context::Global, keys: &["n"], fixed: &[], hint: None },
     Spec { action: Action::PrevMatch, name: "prev_match", desc: "Previous filter match", context: Context::Global, keys: &["N"], fixed: &[], hint: None },
     Spec { action: Action::FocusNext, name: "focus_next", desc: "Next panel", context: Context::Global, keys: &["Tab"], fixed: &[], hint: Some("panel") },
@@ -409,6 +481,25 @@ fn hint_keep(action: Action) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dialog_keys_answer_from_the_one_table() {
+        let k = |s: &str| Key::parse(s).unwrap();
+        assert_eq!(Modal::Confirm.answer(k("y")), Some(Answer::Accept));
+        assert_eq!(Modal::Confirm.answer(k("Ctrl-c")), Some(Answer::Cancel));
+        assert_eq!(Modal::Confirm.answer(k("Down")), Some(Answer::ScrollDown));
+        assert_eq!(Modal::Confirm.answer(k("x")), None, "other keys are the caller's to treat");
+        assert_eq!(Modal::Prompt.answer(k("y")), None, "y is text in a prompt");
+        assert_eq!(Modal::Prompt.answer(k("Enter")), Some(Answer::Accept));
+        assert_eq!(Modal::Confirm.keys(Answer::ScrollDown, false), "j/↓");
+        assert_eq!(Modal::Overlay.keys(Answer::Cancel, true), "Esc");
+        // Every key in the table parses (a typo would make a dialog deaf to it).
+        for s in MODAL_SPECS {
+            for key in s.keys {
+                assert!(Key::parse(key).is_ok(), "{key}");
+            }
+        }
+    }
 
     fn key(s: &str) -> Key {
         Key::parse(s).unwrap()

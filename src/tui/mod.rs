@@ -17,10 +17,12 @@ use crate::open::{OpenOptions, Opened};
 
 pub mod app;
 pub mod clipboard;
+pub mod clock;
 pub mod config;
 pub mod details_doc;
 pub mod effects;
 pub mod keymap;
+pub mod msg;
 pub mod label;
 pub mod present;
 pub mod prompt;

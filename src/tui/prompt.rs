@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+use super::keymap::{Answer, Key, Modal};
+
 /// Entries kept per prompt.
 pub const HISTORY_LEN: usize = 200;
 
@@ -79,10 +81,10 @@ impl Prompt {
     /// Applies a key. Keys that are not editing keys change nothing and say [`Edit::Other`].
     pub fn key(&mut self, key: &KeyEvent) -> Edit {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        let answer = Modal::Prompt.answer(Key::from_event(key));
         let edit = match key.code {
-            KeyCode::Esc => Edit::Cancel,
-            KeyCode::Char('c') if ctrl => Edit::Cancel,
-            KeyCode::Enter => Edit::Submit,
+            _ if answer == Some(Answer::Cancel) => Edit::Cancel,
+            _ if answer == Some(Answer::Accept) => Edit::Submit,
             KeyCode::Tab => Edit::Complete,
             KeyCode::Up => Edit::Older,
             KeyCode::Down => Edit::Newer,

@@ -314,7 +314,7 @@ pub fn now() -> chrono::DateTime<chrono::Utc> {
 pub fn options(notation: Option<&Path>) -> AppOptions {
     let mut options = AppOptions::new(Theme::resolve(None, true).unwrap());
     options.no_color = true;
-    options.now = Some(now());
+    options.clock = std::sync::Arc::new(sigscope::tui::clock::ManualClock::at(now()));
     options.notation_dir = notation.map(Path::to_path_buf);
     options
 }

@@ -104,28 +104,19 @@ impl Verifier {
         signatures: &[SignatureInput],
         now: DateTime<Utc>,
     ) -> ArtifactReport {
-        let reference = format!("{scope}@{}", subject.digest);
+        let report = |statement, verdict, signatures| {
+            ArtifactReport::new(scope, &subject.digest, statement, verdict, signatures)
+        };
         let Some((statement, matched)) = self.policy.statement_for(scope) else {
-            return ArtifactReport {
-                reference: reference.clone(),
-                statement: None,
-                verdict: Verdict::NotEvaluated {
-                    reason: format!("no trust policy statement applies to {scope:?} (no exact scope, no \"*\")"),
-                },
-                signatures: Vec::new(),
-            };
+            let reason = format!("no trust policy statement applies to {scope:?} (no exact scope, no \"*\")");
+            return report(None, Verdict::NotEvaluated { reason }, Vec::new());
         };
         let applied = Some(AppliedStatement { name: statement.name.clone(), matched, level: statement.level });
         if statement.level == super::policy::Level::Skip {
-            return ArtifactReport { reference, statement: applied, verdict: Verdict::Skipped, signatures: Vec::new() };
+            return report(applied, Verdict::Skipped, Vec::new());
         }
         if signatures.is_empty() {
-            return ArtifactReport {
-                reference,
-                statement: applied,
-                verdict: Verdict::NoSignature,
-                signatures: Vec::new(),
-            };
+            return report(applied, Verdict::NoSignature, Vec::new());
         }
         let mut reports = Vec::with_capacity(signatures.len());
         for sig in signatures {
@@ -137,7 +128,7 @@ impl Verifier {
             reports.push(r);
         }
         let verdict = artifact_verdict(&reports);
-        ArtifactReport { reference, statement: applied, verdict, signatures: reports }
+        report(applied, verdict, reports)
     }
 
     /// Verifies one envelope against `statement` for the artifact `subject`.

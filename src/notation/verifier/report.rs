@@ -204,12 +204,34 @@ impl Verdict {
 pub struct ArtifactReport {
     /// `scope@digest`, the reference the policy was matched with.
     pub reference: String,
+    /// The parts of `reference`, kept apart so nobody splits the string to find them.
+    #[serde(skip)]
+    pub scope: String,
+    #[serde(skip)]
+    pub digest: String,
     pub statement: Option<AppliedStatement>,
     pub verdict: Verdict,
     pub signatures: Vec<SignatureReport>,
 }
 
 impl ArtifactReport {
+    pub fn new(
+        scope: &str,
+        digest: &str,
+        statement: Option<AppliedStatement>,
+        verdict: Verdict,
+        signatures: Vec<SignatureReport>,
+    ) -> ArtifactReport {
+        ArtifactReport {
+            reference: format!("{scope}@{digest}"),
+            scope: scope.to_string(),
+            digest: digest.to_string(),
+            statement,
+            verdict,
+            signatures,
+        }
+    }
+
     /// The first line, in notation's words where it has them.
     pub fn headline(&self) -> String {
         let r = &self.reference;

@@ -3,12 +3,13 @@
 //! changed. Content addressed by digest may stay cached in the source: it cannot change.
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::graph::{NodeId, NodeKind};
 use crate::oci::short_digest;
 use crate::sanitize::{clip, sanitize};
 
+use super::tree::depth_limit_status;
 use super::{App, Effect, Severity};
 
 /// Past this age a row says when it was fetched.
@@ -167,7 +168,7 @@ impl App {
     /// [`STALE_AFTER`]).
     pub fn fetched_age(&self, id: NodeId) -> Option<Duration> {
         let at = self.fetched_at.get(&id)?;
-        let age = Instant::now().saturating_duration_since(*at);
+        let age = self.clock.now().saturating_duration_since(*at);
         (age >= self.stale_after).then_some(age)
     }
 }
@@ -176,4 +177,17 @@ impl App {
 pub fn age_text(age: Duration) -> String {
     let mins = age.as_secs() / 60;
     if mins < 120 { format!("fetched {mins} min ago") } else { format!("fetched {} h ago", mins / 60) }
+}
+impl App {
+    pub(super) fn act_refresh(&mut self, id: NodeId) -> Vec<Effect> {
+        if self.graph.is_cycle(id) {
+            self.set_status(Severity::Warning, "a cycle node is not loaded: its digest is an ancestor".into());
+            return Vec::new();
+        }
+        if !self.graph.expandable(id) {
+            self.set_status(Severity::Warning, depth_limit_status());
+            return Vec::new();
+        }
+        self.refresh(id)
+    }
 }

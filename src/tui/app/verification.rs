@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::KeyEvent;
 
 use crate::graph::{ArtifactKind, LoadState, NodeId, NodeKind, Role};
 use crate::notation::policy::{Level as PolicyLevel, PolicyError, TrustPolicy, TrustStoreRef};
@@ -17,6 +17,7 @@ use crate::sanitize::{clip, sanitize};
 use crate::notation::dir::Snapshot;
 use crate::notation::whatif::WhatIf;
 
+use super::super::keymap::{Answer, Key, Modal};
 use super::super::present::diff::{line_diff, pretty};
 use super::{App, Effect, Mode, RequestId, Severity};
 
@@ -63,16 +64,11 @@ pub struct VerifyState {
     pending: HashMap<NodeId, RequestId>,
     verifier: Option<Arc<Verifier>>,
     revocation: RevocationMode,
-    now: Option<chrono::DateTime<chrono::Utc>>,
     watching: bool,
 }
 
 impl VerifyState {
-    pub fn new(
-        dir: Option<PathBuf>,
-        revocation: RevocationMode,
-        now: Option<chrono::DateTime<chrono::Utc>>,
-    ) -> VerifyState {
+    pub fn new(dir: Option<PathBuf>, revocation: RevocationMode) -> VerifyState {
         VerifyState {
             dir,
             path: None,
@@ -87,7 +83,6 @@ impl VerifyState {
             pending: HashMap::new(),
             verifier: None,
             revocation,
-            now,
             watching: false,
         }
     }
@@ -155,12 +150,7 @@ fn verifies_itself(app: &App, id: NodeId) -> bool {
 }
 
 fn not_evaluated_report(reason: String) -> NodeVerify {
-    NodeVerify::Done(Arc::new(ArtifactReport {
-        reference: String::new(),
-        statement: None,
-        verdict: Verdict::NotEvaluated { reason },
-        signatures: Vec::new(),
-    }))
+    NodeVerify::Done(Arc::new(ArtifactReport::new("", "", None, Verdict::NotEvaluated { reason }, Vec::new())))
 }
 
 impl App {
@@ -170,7 +160,7 @@ impl App {
         if self.vs.dir == dir {
             return;
         }
-        self.vs = VerifyState::new(dir, self.vs.revocation.clone(), self.vs.now);
+        self.vs = VerifyState::new(dir, self.vs.revocation.clone());
     }
 
     pub(super) fn start_watching(&mut self) -> Vec<Effect> {
@@ -207,7 +197,7 @@ impl App {
         if let (Some(parent), NodeKind::Artifact(a)) = (node.parent, &node.kind)
             && matches!(self.graph.node(parent).kind, NodeKind::Tag { .. })
             && let Some(NodeVerify::Done(report)) = self.vs.results.get(&parent)
-            && report.reference.rsplit('@').next() == Some(a.descriptor.digest.as_str())
+            && report.digest == a.descriptor.digest
         {
             // Moved, not copied: the image row speaks for the tag from now on, and a later
             // refresh of the image must verify again rather than find this old answer.
@@ -230,7 +220,7 @@ impl App {
         };
         let request = self.request_id();
         self.vs.pending.insert(id, request);
-        let now = self.vs.now.unwrap_or_else(chrono::Utc::now);
+        let now = self.clock.utc();
         vec![Effect::Verify { request, node: id, source: self.source.clone(), repository, subject, tag, verifier, now }]
     }
 
@@ -548,20 +538,20 @@ impl App {
         scroll: usize,
     ) -> Vec<Effect> {
         let max = diff.len().saturating_sub(1);
-        match key.code {
-            KeyCode::Char('y') => {
+        match Modal::Confirm.answer(Key::from_event(&key)) {
+            Some(Answer::Accept) => {
                 self.mode = Mode::Normal;
                 vec![Effect::WritePolicy { path, json }]
             }
-            KeyCode::Char('j') | KeyCode::Down => {
+            Some(Answer::ScrollDown) => {
                 self.mode = Mode::Confirm { path, json, diff, scroll: (scroll + 1).min(max) };
                 Vec::new()
             }
-            KeyCode::Char('k') | KeyCode::Up => {
+            Some(Answer::ScrollUp) => {
                 self.mode = Mode::Confirm { path, json, diff, scroll: scroll.saturating_sub(1) };
                 Vec::new()
             }
-            _ => {
+            Some(Answer::Cancel) | None => {
                 self.mode = Mode::Normal;
                 self.set_status(Severity::Info, "not written: the file is unchanged".into());
                 Vec::new()

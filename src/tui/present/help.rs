@@ -2,7 +2,7 @@
 //! legend of every glyph; searchable. Shared by `update` (scrolling) and the view.
 
 use super::super::app::App;
-use super::super::keymap::Context;
+use super::super::keymap::{Context, Modal};
 use super::super::label::Spans;
 use super::super::theme::Token;
 
@@ -72,19 +72,24 @@ fn all_lines(app: &App) -> (Vec<Spans>, std::collections::HashMap<usize, &'stati
             names.insert(out.len() - 1, b.name);
         }
     }
-    out.push(Vec::new());
-    out.push(vec![(Token::Heading, "Prompts (/ and :)".to_string())]);
-    out.push(vec![(Token::HintKey, format!("  {:<18}", "Enter")), (Token::HintDesc, "accept / run".to_string())]);
-    out.push(vec![
-        (Token::HintKey, format!("  {:<18}", "Esc")),
-        (Token::HintDesc, "cancel (clears the filter)".to_string()),
-    ]);
-    out.push(vec![
-        (Token::HintKey, format!("  {:<18}", "Esc (tree)")),
-        (Token::HintDesc, "clear the filter".to_string()),
-    ]);
+    for modal in [Modal::Prompt, Modal::Confirm, Modal::Overlay] {
+        out.push(Vec::new());
+        out.push(vec![(Token::Heading, modal.title().to_string())]);
+        if modal == Modal::Prompt {
+            continue; // its answers go with its editing keys, below
+        }
+        for (keys, what) in modal.rows() {
+            out.push(vec![(Token::HintKey, format!("  {keys:<18}")), (Token::HintDesc, what.to_string())]);
+        }
+    }
+    // The prompts section, back at its heading: answers from the table, then line editing.
+    let at = out.iter().position(|l| l.first().is_some_and(|(_, t)| t == Modal::Prompt.title())).expect("heading") + 1;
+    let mut prompt_rows: Vec<Spans> = Modal::Prompt
+        .rows()
+        .into_iter()
+        .map(|(keys, what)| vec![(Token::HintKey, format!("  {keys:<18}")), (Token::HintDesc, what.to_string())])
+        .collect();
     for (keys, what) in [
-        ("Ctrl-c", "cancel, like Esc (in the tree it quits)"),
         ("Left/Right", "move the cursor (also Ctrl-b / Ctrl-f)"),
         ("Home/End", "start / end of the line (also Ctrl-a / Ctrl-e)"),
         ("Ctrl-w", "delete the word before the cursor"),
@@ -94,8 +99,9 @@ fn all_lines(app: &App) -> (Vec<Spans>, std::collections::HashMap<usize, &'stati
         ("Tab", "complete a command or a theme name"),
         ("/ (in help)", "search the help"),
     ] {
-        out.push(vec![(Token::HintKey, format!("  {keys:<18}")), (Token::HintDesc, what.to_string())]);
+        prompt_rows.push(vec![(Token::HintKey, format!("  {keys:<18}")), (Token::HintDesc, what.to_string())]);
     }
+    out.splice(at..at, prompt_rows);
     out.push(Vec::new());
     out.push(vec![(Token::Heading, "Legend (every glyph on the screen)".to_string())]);
     for (token, glyph, meaning) in LEGEND {

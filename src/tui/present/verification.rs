@@ -153,7 +153,7 @@ fn statement_section(app: &App, doc: &mut Doc, report: &ArtifactReport) {
     let Some(applied) = &report.statement else { return };
     doc.heading("Statement");
     doc.field("name", &applied.name, Token::Text);
-    let scope = report.reference.rsplit_once('@').map_or(report.reference.as_str(), |(s, _)| s);
+    let scope = &report.scope;
     let why = match applied.matched {
         MatchKind::Exact => format!("exact registry scope {scope}"),
         MatchKind::Wildcard => format!("the \"*\" statement (no statement names {scope})"),

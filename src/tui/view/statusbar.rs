@@ -9,7 +9,7 @@ use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 use crate::sanitize::{clip, sanitize};
 
 use super::super::app::{App, Mode, Severity};
-use super::super::keymap::Action;
+use super::super::keymap::{Action, Answer, Modal};
 use super::super::label::Spans;
 use super::super::prompt::Prompt;
 use super::super::theme::Token;
@@ -68,19 +68,28 @@ fn left(app: &App, room: usize) -> Vec<Piece> {
             vec![
                 prompt("/", &app.filter_input, room),
                 piece(20, vec![(Token::Muted, format!("{n} match{}", if n == 1 { "" } else { "es" }))]),
-                piece(10, vec![(Token::HintDesc, "Enter keep · Esc clear".into())]),
+                key_hint(10, Modal::Prompt.keys(Answer::Accept, true), "keep"),
+                key_hint(9, Modal::Prompt.keys(Answer::Cancel, true), "clear"),
             ]
         }
         Mode::Command(cmd) => vec![
             prompt(":", cmd, room),
             piece(10, vec![(Token::HintDesc, "open TARGET · theme NAME · quit".into())]),
-            piece(20, vec![(Token::HintDesc, "Enter run · Esc cancel".into())]),
+            key_hint(20, Modal::Prompt.keys(Answer::Accept, true), "run"),
+            key_hint(19, Modal::Prompt.keys(Answer::Cancel, true), "cancel"),
         ],
-        Mode::Confirm { .. } => vec![
-            key_hint(ALWAYS, "y", "write the policy file"),
-            key_hint(10, "j/k", "scroll"),
-            key_hint(20, "Esc", "(or any other key) cancel"),
-        ],
+        Mode::Confirm { .. } => {
+            let scroll = format!(
+                "{}/{}",
+                Modal::Confirm.keys(Answer::ScrollDown, true),
+                Modal::Confirm.keys(Answer::ScrollUp, true)
+            );
+            vec![
+                key_hint(ALWAYS, Modal::Confirm.keys(Answer::Accept, true), "write the policy file"),
+                key_hint(10, scroll, "scroll"),
+                key_hint(20, Modal::Confirm.keys(Answer::Cancel, true), "(or any other key) cancel"),
+            ]
+        }
         Mode::Help { .. } | Mode::Messages { .. } => {
             let first = |a: Action| {
                 app.keymap
@@ -94,7 +103,7 @@ fn left(app: &App, room: usize) -> Vec<Piece> {
             };
             let what = if matches!(app.mode, Mode::Help { .. }) { "close help" } else { "close the log" };
             vec![
-                key_hint(ALWAYS, "Esc", what),
+                key_hint(ALWAYS, Modal::Overlay.keys(Answer::Cancel, true), what),
                 key_hint(10, format!("{}/{}", first(Action::Down), first(Action::Up)), "scroll"),
             ]
         }

@@ -157,8 +157,7 @@ fn tag_digest(app: &App, id: NodeId) -> Option<String> {
         return None;
     }
     let NodeVerify::Done(report) = app.node_verify(app.report_node(id)?)? else { return None };
-    let (_, digest) = report.reference.rsplit_once('@')?;
-    Some(sanitize(&short_digest(digest)).into_owned())
+    (!report.digest.is_empty()).then(|| sanitize(&short_digest(&report.digest)).into_owned())
 }
 
 #[cfg(test)]

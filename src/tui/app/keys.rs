@@ -1,0 +1,271 @@
+//! Keys: the modes decide what a key means; in the tree the keymap turns it into an
+//! [`Action`], and `act` sends each action to the feature that owns it.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::super::keymap::{Action, Answer, Focus, Key, Modal};
+use super::super::prompt::{Edit, Prompt};
+use super::{App, Effect, Mode, RightPanel};
+
+impl App {
+    pub(super) fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        // In the tree Ctrl-C quits at once, even with unwritten what-if edits (the way out that
+        // always works); in a dialog, prompt or overlay it cancels (the modal tables say so).
+        let ctrl_c = key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
+        if ctrl_c && self.mode == Mode::Normal {
+            self.quit = true;
+            return vec![Effect::Quit];
+        }
+        match self.mode.clone() {
+            Mode::Help { scroll } => {
+                self.on_help_key(key, scroll);
+                Vec::new()
+            }
+            Mode::Messages { back } => {
+                self.on_messages_key(key, back);
+                Vec::new()
+            }
+            Mode::Filter => self.on_filter_key(key),
+            Mode::Command(line) => self.on_command_key(key, line),
+            Mode::Confirm { path, json, diff, scroll } => self.on_confirm_key(key, path, json, diff, scroll),
+            Mode::Normal => {
+                self.status = None;
+                match self.keymap.lookup(Key::from_event(&key), self.focus) {
+                    Some(action) => self.act(action),
+                    None => Vec::new(),
+                }
+            }
+        }
+    }
+
+    pub(super) fn on_help_key(&mut self, key: KeyEvent, scroll: usize) {
+        if self.help_typing {
+            match self.help_search.key(&key) {
+                Edit::Cancel => {
+                    self.help_typing = false;
+                    self.help_search = Prompt::default();
+                }
+                Edit::Submit | Edit::Leave => self.help_typing = false,
+                Edit::Changed => self.mode = Mode::Help { scroll: 0 },
+                _ => {}
+            }
+            return;
+        }
+        if key.code == KeyCode::Char('/') {
+            self.help_typing = true;
+            return;
+        }
+        let closes = Modal::Overlay.answer(Key::from_event(&key)) == Some(Answer::Cancel);
+        if closes && !self.help_search.is_empty() {
+            self.help_search = Prompt::default();
+            self.mode = Mode::Help { scroll: 0 };
+            return;
+        }
+        let max = super::super::present::help::lines(self)
+            .len()
+            .saturating_sub(usize::from(self.last_frame.help_height.get()));
+        let scroll = scroll.min(max);
+        let action = self.keymap.lookup(Key::from_event(&key), self.focus);
+        self.mode = match (closes, action) {
+            (true, _) | (_, Some(Action::Help | Action::Quit)) => Mode::Normal,
+            (_, Some(Action::Bottom)) => Mode::Help { scroll: max },
+            (_, Some(Action::Down)) => Mode::Help { scroll: (scroll + 1).min(max) },
+            (_, Some(Action::Up)) => Mode::Help { scroll: scroll.saturating_sub(1) },
+            (_, Some(Action::PageDown)) => Mode::Help { scroll: (scroll + 10).min(max) },
+            (_, Some(Action::PageUp)) => Mode::Help { scroll: scroll.saturating_sub(10) },
+            (_, Some(Action::Top)) => Mode::Help { scroll: 0 },
+            _ => Mode::Help { scroll },
+        };
+    }
+
+    pub(super) fn on_messages_key(&mut self, key: KeyEvent, back: usize) {
+        let last = self.messages.len().saturating_sub(1);
+        let action = self.keymap.lookup(Key::from_event(&key), self.focus);
+        let closes = Modal::Overlay.answer(Key::from_event(&key)) == Some(Answer::Cancel);
+        self.mode = match (closes, action) {
+            (true, _) | (_, Some(Action::Messages | Action::Quit | Action::Help)) => Mode::Normal,
+            (_, Some(Action::Up)) => Mode::Messages { back: (back + 1).min(last) },
+            (_, Some(Action::Down)) => Mode::Messages { back: back.saturating_sub(1) },
+            (_, Some(Action::PageUp)) => Mode::Messages { back: (back + 10).min(last) },
+            (_, Some(Action::PageDown)) => Mode::Messages { back: back.saturating_sub(10) },
+            (_, Some(Action::Top)) => Mode::Messages { back: last },
+            (_, Some(Action::Bottom)) => Mode::Messages { back: 0 },
+            _ => Mode::Messages { back },
+        };
+    }
+
+    pub(super) fn on_filter_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        // ↑/↓ move through the tree while filtering (the matches are what one looks at);
+        // history is Ctrl-P / Ctrl-N here.
+        match key.code {
+            KeyCode::Down => return self.move_cursor(self.cursor + 1),
+            KeyCode::Up => return self.move_cursor(self.cursor.saturating_sub(1)),
+            _ => {}
+        }
+        match self.filter_input.key(&key) {
+            Edit::Cancel => {
+                self.mode = Mode::Normal;
+                self.histories.filters.reset();
+                self.clear_filter()
+            }
+            Edit::Submit | Edit::Leave => {
+                self.mode = Mode::Normal;
+                let query = self.filter.query.clone();
+                self.remember(false, &query)
+            }
+            Edit::Changed => self.filter_from_input(),
+            Edit::Older | Edit::Newer => {
+                let current = self.filter_input.text().to_string();
+                let h = &mut self.histories.filters;
+                let line = if matches!(key.code, KeyCode::Char('p')) { h.older(&current) } else { h.newer() };
+                match line.map(str::to_string) {
+                    Some(line) => {
+                        self.filter_input.set(&line);
+                        self.filter_from_input()
+                    }
+                    None => Vec::new(),
+                }
+            }
+            Edit::Moved | Edit::Complete | Edit::Other => Vec::new(),
+        }
+    }
+
+    pub(super) fn on_command_key(&mut self, key: KeyEvent, mut line: Prompt) -> Vec<Effect> {
+        match line.key(&key) {
+            Edit::Cancel | Edit::Leave => {
+                self.mode = Mode::Normal;
+                self.histories.commands.reset();
+                Vec::new()
+            }
+            Edit::Submit => {
+                self.mode = Mode::Normal;
+                let text = line.text().trim().to_string();
+                let mut effects = self.remember(true, &text);
+                effects.extend(self.run_command(&text));
+                effects
+            }
+            Edit::Older | Edit::Newer => {
+                let h = &mut self.histories.commands;
+                let entry =
+                    if matches!(key.code, KeyCode::Up | KeyCode::Char('p')) { h.older(line.text()) } else { h.newer() };
+                if let Some(entry) = entry.map(str::to_string) {
+                    line.set(&entry);
+                }
+                self.mode = Mode::Command(line);
+                Vec::new()
+            }
+            Edit::Complete => {
+                self.complete_command(&mut line);
+                self.mode = Mode::Command(line);
+                Vec::new()
+            }
+            Edit::Changed | Edit::Moved | Edit::Other => {
+                self.mode = Mode::Command(line);
+                Vec::new()
+            }
+        }
+    }
+
+    /// Keeps a submitted line in its history and saves the histories (off the UI thread).
+    pub(super) fn remember(&mut self, command: bool, line: &str) -> Vec<Effect> {
+        let h = if command { &mut self.histories.commands } else { &mut self.histories.filters };
+        h.push(line);
+        match &self.histories.path {
+            Some(path) if !line.trim().is_empty() => {
+                vec![Effect::SaveHistory { path: path.clone(), text: self.histories.to_text() }]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    pub(super) fn act(&mut self, action: Action) -> Vec<Effect> {
+        let armed = std::mem::take(&mut self.quit_armed);
+        match action {
+            Action::Quit => self.quit_unless_unwritten(armed),
+            Action::Help => {
+                self.help_search = Prompt::default();
+                self.help_typing = false;
+                self.mode = Mode::Help { scroll: 0 };
+                Vec::new()
+            }
+            Action::FocusNext | Action::FocusPrev => {
+                self.focus = if self.focus == Focus::Tree { Focus::Details } else { Focus::Tree };
+                Vec::new()
+            }
+            Action::Filter => {
+                self.filter_input = Prompt::new(&self.filter.query);
+                self.mode = Mode::Filter;
+                Vec::new()
+            }
+            Action::Command => {
+                self.mode = Mode::Command(Prompt::default());
+                Vec::new()
+            }
+            Action::ClearFilter if self.filter.query.is_empty() => Vec::new(),
+            Action::ClearFilter => self.clear_filter(),
+            Action::NextMatch | Action::PrevMatch => self.jump_to_match(action == Action::NextMatch),
+            Action::ToggleMouse => {
+                self.mouse = !self.mouse;
+                self.show_toast(if self.mouse {
+                    "Mouse on".into()
+                } else {
+                    "Mouse off: the terminal's own text selection works".into()
+                });
+                vec![Effect::SetMouse(self.mouse)]
+            }
+            Action::CopyDigest => self.copy(false),
+            Action::CopyReference => self.copy(true),
+            Action::Refresh => match self.selected() {
+                Some(id) => self.act_refresh(id),
+                None => Vec::new(),
+            },
+            Action::RefreshAll => self.refresh_all(),
+            Action::Zoom => {
+                self.zoom = !self.zoom;
+                Vec::new()
+            }
+            Action::Messages => self.open_messages(),
+            Action::Suspend => vec![Effect::Suspend],
+            Action::VerifyPanel => {
+                self.right = match self.right {
+                    RightPanel::Details => RightPanel::Verification,
+                    RightPanel::Verification => RightPanel::Details,
+                };
+                self.details_scroll = 0;
+                Vec::new()
+            }
+            Action::WhatIfLevel => self.what_if_level(),
+            Action::WhatIfStore => self.what_if_store(),
+            Action::WhatIfIdentity => self.what_if_identity(),
+            Action::WhatIfReset => self.what_if_reset(),
+            Action::WritePolicy => self.ask_write_policy(),
+            Action::Down | Action::Up | Action::PageDown | Action::PageUp | Action::Top | Action::Bottom => {
+                self.navigate(action)
+            }
+            Action::Expand => self.expand_selected(),
+            Action::Collapse => self.collapse_selected(),
+            Action::ExpandAll => match self.selected() {
+                Some(id) => self.expand_all(id),
+                None => Vec::new(),
+            },
+            Action::CollapseAll => {
+                if let Some(id) = self.selected() {
+                    let mut stack = vec![id];
+                    while let Some(n) = stack.pop() {
+                        self.open.remove(&n);
+                        stack.extend(self.graph.node(n).children.iter().copied());
+                    }
+                    self.rebuild_rows();
+                }
+                Vec::new()
+            }
+            Action::Back => self.go_back(),
+            Action::Forward => self.go_forward(),
+            Action::Toggle => match self.selected() {
+                Some(id) if self.open.contains(&id) => self.collapse_selected(),
+                Some(_) => self.expand_selected(),
+                None => Vec::new(),
+            },
+        }
+    }
+}

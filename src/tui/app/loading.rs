@@ -1,0 +1,143 @@
+//! Loading: one expansion per node in flight, results matched by request id, `E` loading a
+//! whole subtree within a budget, and describing the selected artifact for the details panel.
+
+use crate::graph::expand::ExpandRequest;
+use crate::graph::{Expansion, LoadState, NodeId, NodeKind};
+
+use super::{App, Effect, RequestId, Severity};
+
+/// Nodes `E` may load in one press: enough for a few images with all their referrers, not a
+/// whole registry by accident.
+pub const EXPAND_ALL_BUDGET: usize = 500;
+
+impl App {
+    pub(super) fn expand_node(&mut self, id: NodeId) -> Vec<Effect> {
+        // Cycles and nodes at the depth limit are never loaded (so never deeper).
+        if !self.graph.expandable(id) {
+            return Vec::new();
+        }
+        let request = self.request_id();
+        self.graph.set_loading(id);
+        self.texts.invalidate(id);
+        self.pending_expand.insert(id, request);
+        self.dirty = true;
+        let req = Box::new(ExpandRequest::for_node(&self.graph, id));
+        vec![Effect::Expand { request, node: id, source: self.source.clone(), req }]
+    }
+
+    pub(super) fn on_expanded(
+        &mut self,
+        request: RequestId,
+        node: NodeId,
+        result: Result<Expansion, String>,
+    ) -> Vec<Effect> {
+        if self.pending_expand.get(&node) != Some(&request) {
+            return Vec::new();
+        }
+        self.pending_expand.remove(&node);
+        let failed = result.as_ref().err().cloned();
+        self.graph.apply(node, result);
+        self.fetched_at.insert(node, self.clock.now());
+        self.texts.invalidate(node);
+        self.dirty = true;
+        let (reselect, mut effects) = self.after_refresh(node, failed.as_deref());
+        if self.expanding_all.remove(&node) {
+            for child in self.graph.node(node).children.clone() {
+                effects.extend(self.open_all_below(child));
+            }
+        }
+        for child in self.graph.node(node).children.clone() {
+            effects.extend(self.verify_node(child));
+        }
+        // The node may now carry its manifest: what was described before is out of date.
+        self.details.remove(&node);
+        if self.describing(node) {
+            self.pending_describe = None;
+        }
+        // A tag points at exactly one manifest; opening it saves a keystroke every time.
+        if matches!(self.graph.node(node).kind, NodeKind::Tag { .. })
+            && self.open.contains(&node)
+            && let [child] = self.graph.node(node).children[..]
+            && self.graph.node(child).load == LoadState::NotLoaded
+        {
+            self.open.insert(child);
+            effects.extend(self.expand_node(child));
+        }
+        let selected = reselect.or(self.selected());
+        self.rebuild_rows();
+        if let Some(sel) = selected {
+            self.select_node(sel);
+        }
+        effects.extend(self.after_selection());
+        effects
+    }
+
+    /// Describes the selected artifact unless its details are cached or on their way.
+    pub(super) fn after_selection(&mut self) -> Vec<Effect> {
+        let Some(id) = self.selected() else { return Vec::new() };
+        if self.describing(id) {
+            return Vec::new();
+        }
+        // Whatever was being described for the previous selection is no longer awaited.
+        self.pending_describe = None;
+        if self.details.contains_key(&id) {
+            return Vec::new();
+        }
+        let Some(artifact) = self.graph.node(id).artifact() else { return Vec::new() };
+        // A loading node gets its manifest shortly; describing it now would be thrown away.
+        if self.graph.node(id).load == LoadState::Loading {
+            return Vec::new();
+        }
+        let artifact = Box::new(artifact.clone());
+        let request = self.request_id();
+        self.pending_describe = Some((id, request));
+        vec![Effect::Describe {
+            request,
+            node: id,
+            source: self.source.clone(),
+            artifact,
+            preview_limit: self.preview_limit,
+        }]
+    }
+
+    /// `E`: opens `id` and everything below it, loading what is not loaded yet, up to
+    /// [`EXPAND_ALL_BUDGET`] nodes.
+    pub(super) fn expand_all(&mut self, id: NodeId) -> Vec<Effect> {
+        self.expand_budget = EXPAND_ALL_BUDGET;
+        let effects = self.open_all_below(id);
+        self.rebuild_rows();
+        effects
+    }
+
+    pub(super) fn open_all_below(&mut self, id: NodeId) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        let mut stack = vec![id];
+        while let Some(n) = stack.pop() {
+            if !self.graph.expandable(n) {
+                continue;
+            }
+            self.open.insert(n);
+            match self.graph.node(n).load {
+                LoadState::Loaded => stack.extend(self.graph.node(n).children.iter().copied()),
+                LoadState::Loading => {
+                    self.expanding_all.insert(n);
+                }
+                LoadState::NotLoaded | LoadState::Failed(_) => {
+                    if self.expand_budget == 0 {
+                        self.set_status(
+                            Severity::Warning,
+                            format!(
+                                "expanded {EXPAND_ALL_BUDGET} nodes; press E again on a node to load more below it"
+                            ),
+                        );
+                        continue;
+                    }
+                    self.expand_budget -= 1;
+                    self.expanding_all.insert(n);
+                    effects.extend(self.expand_node(n));
+                }
+            }
+        }
+        effects
+    }
+}

@@ -1,0 +1,274 @@
+//! The tree panel: visible rows (the open part of the graph, or the filter's matches and their
+//! ancestors), the cursor, moving and folding, and the filter.
+
+use std::collections::HashSet;
+
+use crate::graph::{LoadState, NodeId};
+
+use super::super::keymap::{Action, Focus};
+use super::super::label::contains;
+use super::{App, Effect, Severity};
+
+pub(super) fn depth_limit_status() -> String {
+    format!(
+        "not expanded: depth limit {} reached (nothing this deep is loaded; real supply chains are a few levels deep)",
+        crate::graph::MAX_DEPTH
+    )
+}
+
+/// One visible tree line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Row {
+    pub id: NodeId,
+    pub depth: u16,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub query: String,
+    pub matches: HashSet<NodeId>,
+    /// Matching rows in tree order, for n/N.
+    pub ordered: Vec<NodeId>,
+}
+
+impl App {
+    /// Recomputes the visible rows: the open part of the tree, or with a filter the matches and
+    /// their ancestors. Only structure changes call this; moving the cursor does not.
+    pub fn rebuild_rows(&mut self) {
+        let selected = self.selected();
+        self.rows.clear();
+        if self.filter.query.is_empty() {
+            let mut stack: Vec<Row> = self.graph.roots.iter().rev().map(|&id| Row { id, depth: 0 }).collect();
+            while let Some(row) = stack.pop() {
+                self.rows.push(row);
+                if self.open.contains(&row.id) {
+                    let children = &self.graph.node(row.id).children;
+                    stack.extend(children.iter().rev().map(|&id| Row { id, depth: row.depth + 1 }));
+                }
+            }
+        } else {
+            self.compute_filter();
+        }
+        if let Some(sel) = selected {
+            self.select_node(sel);
+        }
+        self.cursor = self.cursor.min(self.rows.len().saturating_sub(1));
+        self.dirty = true;
+    }
+
+    pub(super) fn compute_filter(&mut self) {
+        let query = &self.filter.query;
+        let case_sensitive = query.chars().any(char::is_uppercase);
+        let needle = if case_sensitive { query.clone() } else { query.to_lowercase() };
+        let mut matches = HashSet::new();
+        let mut keep = HashSet::new();
+        let mut stack: Vec<NodeId> = self.graph.roots.iter().rev().copied().collect();
+        while let Some(id) = stack.pop() {
+            // The label, and what the row shows beside it: verdict words, envelope formats.
+            let shown = contains(self.texts.get(&self.graph, id), &needle, case_sensitive)
+                || self.verdict_words(id).is_some_and(|w| contains(&w, &needle, case_sensitive));
+            if shown {
+                matches.insert(id);
+                keep.insert(id);
+                keep.extend(self.graph.ancestors(id));
+            }
+            stack.extend(self.graph.node(id).children.iter().rev());
+        }
+        let mut ordered = Vec::new();
+        let mut stack: Vec<Row> = self.graph.roots.iter().rev().map(|&id| Row { id, depth: 0 }).collect();
+        while let Some(row) = stack.pop() {
+            if !keep.contains(&row.id) {
+                continue;
+            }
+            self.rows.push(row);
+            if matches.contains(&row.id) {
+                ordered.push(row.id);
+            }
+            let children = &self.graph.node(row.id).children;
+            stack.extend(children.iter().rev().map(|&id| Row { id, depth: row.depth + 1 }));
+        }
+        self.filter.matches = matches;
+        self.filter.ordered = ordered;
+    }
+
+    pub(super) fn select_node(&mut self, id: NodeId) {
+        if let Some(i) = self.rows.iter().position(|r| r.id == id) {
+            self.cursor = i;
+            return;
+        }
+        // Gone (collapsed away or filtered out): land on its nearest visible ancestor.
+        for a in self.graph.ancestors(id) {
+            if let Some(i) = self.rows.iter().position(|r| r.id == a) {
+                self.cursor = i;
+                return;
+            }
+        }
+    }
+
+    pub(super) fn move_cursor(&mut self, to: usize) -> Vec<Effect> {
+        let to = to.min(self.rows.len().saturating_sub(1));
+        if to == self.cursor {
+            return Vec::new();
+        }
+        self.cursor = to;
+        self.details_scroll = 0;
+        self.dirty = true;
+        self.after_selection()
+    }
+
+    pub(super) fn page(&self) -> usize {
+        let h = match self.focus {
+            Focus::Tree => self.last_frame.tree.get().height,
+            Focus::Details => self.last_frame.details.get().height,
+        };
+        usize::from(h.max(2)) - 1
+    }
+
+    pub(super) fn navigate(&mut self, action: Action) -> Vec<Effect> {
+        let page = self.page();
+        match self.focus {
+            Focus::Tree => {
+                let last = self.rows.len().saturating_sub(1);
+                let to = match action {
+                    Action::Down => self.cursor + 1,
+                    Action::Up => self.cursor.saturating_sub(1),
+                    Action::PageDown => self.cursor + page,
+                    Action::PageUp => self.cursor.saturating_sub(page),
+                    Action::Top => 0,
+                    _ => last,
+                };
+                self.move_cursor(to)
+            }
+            Focus::Details => {
+                let max = self.details_len().saturating_sub(page + 1);
+                self.details_scroll = match action {
+                    Action::Down => self.details_scroll + 1,
+                    Action::Up => self.details_scroll.saturating_sub(1),
+                    Action::PageDown => self.details_scroll + page,
+                    Action::PageUp => self.details_scroll.saturating_sub(page),
+                    Action::Top => 0,
+                    _ => max,
+                }
+                .min(max);
+                Vec::new()
+            }
+        }
+    }
+
+    pub(super) fn expand_selected(&mut self) -> Vec<Effect> {
+        let Some(id) = self.selected() else { return Vec::new() };
+        if self.graph.is_cycle(id) {
+            self.set_status(Severity::Warning, "not expanded: this digest already appears above it (a cycle)".into());
+            return Vec::new();
+        }
+        if !self.graph.expandable(id) {
+            self.set_status(Severity::Warning, depth_limit_status());
+            return Vec::new();
+        }
+        let node = self.graph.node(id);
+        match node.load {
+            LoadState::NotLoaded | LoadState::Failed(_) => {
+                self.open.insert(id);
+                let effects = self.expand_node(id);
+                self.rebuild_rows();
+                effects
+            }
+            LoadState::Loading => {
+                self.open.insert(id);
+                Vec::new()
+            }
+            LoadState::Loaded if self.open.contains(&id) || !self.filter.query.is_empty() => {
+                // Already open: step into it, like a file manager.
+                if node.children.is_empty() { Vec::new() } else { self.move_cursor(self.cursor + 1) }
+            }
+            LoadState::Loaded => {
+                self.open.insert(id);
+                self.rebuild_rows();
+                Vec::new()
+            }
+        }
+    }
+
+    pub(super) fn collapse_selected(&mut self) -> Vec<Effect> {
+        let Some(id) = self.selected() else { return Vec::new() };
+        let has_children = !self.graph.node(id).children.is_empty();
+        if self.filter.query.is_empty()
+            && self.open.contains(&id)
+            && (has_children || self.pending_expand.contains_key(&id))
+        {
+            self.open.remove(&id);
+            self.rebuild_rows();
+            return Vec::new();
+        }
+        self.open.remove(&id);
+        match self.graph.node(id).parent.and_then(|p| self.rows.iter().position(|r| r.id == p)) {
+            Some(i) => self.move_cursor(i),
+            None => Vec::new(),
+        }
+    }
+
+    pub(super) fn jump_to_match(&mut self, forward: bool) -> Vec<Effect> {
+        if self.filter.ordered.is_empty() {
+            let text =
+                if self.filter.query.is_empty() { "no filter: press / to filter the tree" } else { "no matches" };
+            self.set_status(Severity::Warning, text.into());
+            return Vec::new();
+        }
+        let matches = &self.filter.matches;
+        let positions: Vec<usize> =
+            self.rows.iter().enumerate().filter(|(_, r)| matches.contains(&r.id)).map(|(i, _)| i).collect();
+        let found = if forward {
+            positions.iter().copied().find(|&p| p > self.cursor)
+        } else {
+            positions.iter().rev().copied().find(|&p| p < self.cursor)
+        };
+        let next = found.unwrap_or_else(|| {
+            let (text, at) = if forward {
+                ("search wrapped to the top", positions[0])
+            } else {
+                ("search wrapped to the bottom", *positions.last().expect("non-empty"))
+            };
+            self.show_toast(text.into());
+            at
+        });
+        let n = positions.iter().position(|&p| p == next).map_or(0, |i| i + 1);
+        if found.is_some() || next != self.cursor {
+            self.set_status(Severity::Info, format!("match {n} of {}", positions.len()));
+        }
+        self.move_cursor(next)
+    }
+
+    pub(super) fn refilter(&mut self) -> Vec<Effect> {
+        let before = self.selected();
+        self.rebuild_rows();
+        // Land on the first match unless the selection itself still matches.
+        if !before.is_some_and(|b| self.filter.matches.contains(&b))
+            && let Some(&first) = self.filter.ordered.first()
+        {
+            self.select_node(first);
+        }
+        if self.selected() != before {
+            self.details_scroll = 0;
+            return self.after_selection();
+        }
+        Vec::new()
+    }
+
+    pub(super) fn clear_filter(&mut self) -> Vec<Effect> {
+        let before = self.selected();
+        self.filter = Filter::default();
+        // Keep what the user landed on visible once the tree is whole again.
+        if let Some(sel) = before {
+            for a in self.graph.ancestors(sel).collect::<Vec<_>>() {
+                self.open.insert(a);
+            }
+        }
+        self.rebuild_rows();
+        Vec::new()
+    }
+
+    pub(super) fn filter_from_input(&mut self) -> Vec<Effect> {
+        self.filter.query = self.filter_input.text().to_string();
+        self.refilter()
+    }
+}

@@ -1,0 +1,129 @@
+//! Messages and effects: what reaches `update` (input, finished work) and the work it asks for.
+//! Effects are run by [`super::effects::execute`], in the runner and in the tests alike.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crossterm::event::{KeyEvent, MouseEvent};
+
+use crate::graph::expand::ExpandRequest;
+use crate::graph::{ArtifactNode, Expansion, NodeId};
+use crate::inspect::Details;
+use crate::notation::dir::Snapshot;
+use crate::notation::verifier::{ArtifactReport, Verifier};
+use crate::oci::Descriptor;
+use crate::open::{OpenOptions, Opened};
+use crate::source::DynSource;
+
+/// Matches an effect's answer to the request that asked for it.
+pub type RequestId = u64;
+
+/// Everything that can change the state.
+pub enum Msg {
+    Key(KeyEvent),
+    Mouse(MouseEvent),
+    Resize(u16, u16),
+    /// Spinner frame and toast expiry; sent only while something is in flight or shown.
+    Tick,
+    Expanded {
+        request: RequestId,
+        node: NodeId,
+        result: Result<Expansion, String>,
+    },
+    Described {
+        request: RequestId,
+        node: NodeId,
+        details: Details,
+    },
+    Opened {
+        request: RequestId,
+        target: String,
+        result: Result<Opened, String>,
+    },
+    /// A verification of an image node finished (`Err`: referrers or envelopes unreadable).
+    Verified {
+        request: RequestId,
+        node: NodeId,
+        result: Result<ArtifactReport, String>,
+    },
+    /// The policy watcher read the Notation directory (at start, and after every change).
+    PolicyLoaded(Box<Snapshot>),
+    /// The what-if policy was written (or why not).
+    PolicyWritten(Result<PathBuf, String>),
+    /// Something the loop did itself (clipboard, mouse switch) failed; the text says what.
+    EffectFailed(String),
+    /// SIGTERM, SIGHUP, or the input stream ended.
+    Quit,
+}
+
+/// Work `update` asks for. Network work carries the source it must use, so results of a target
+/// that was replaced by `:open` can never land in the new graph.
+pub enum Effect {
+    Expand {
+        request: RequestId,
+        node: NodeId,
+        source: DynSource,
+        req: Box<ExpandRequest>,
+    },
+    Describe {
+        request: RequestId,
+        node: NodeId,
+        source: DynSource,
+        artifact: Box<ArtifactNode>,
+        preview_limit: u64,
+    },
+    Open {
+        request: RequestId,
+        target: String,
+        options: Box<OpenOptions>,
+    },
+    /// Verify one image against the verifier's policy at `now`. A tag not yet opened is
+    /// verified too: `tag` names it and the subject is resolved from it first.
+    Verify {
+        request: RequestId,
+        node: NodeId,
+        source: DynSource,
+        repository: String,
+        subject: Box<Descriptor>,
+        tag: Option<String>,
+        verifier: Arc<Verifier>,
+        now: chrono::DateTime<chrono::Utc>,
+    },
+    /// Read the Notation directory now and again whenever its policy or trust stores change.
+    WatchPolicy {
+        dir: PathBuf,
+    },
+    /// Write a policy file atomically (temporary file + rename).
+    WritePolicy {
+        path: PathBuf,
+        json: String,
+    },
+    /// Save the prompt histories (the file's whole text).
+    SaveHistory {
+        path: PathBuf,
+        text: String,
+    },
+    Copy(String),
+    SetMouse(bool),
+    /// Ctrl-Z: give the terminal back to the shell until `fg`.
+    Suspend,
+    Quit,
+}
+
+impl std::fmt::Debug for Effect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Effect::Expand { request, node, .. } => write!(f, "Expand {{ request: {request}, node: {node} }}"),
+            Effect::Describe { request, node, .. } => write!(f, "Describe {{ request: {request}, node: {node} }}"),
+            Effect::Open { request, target, .. } => write!(f, "Open {{ request: {request}, target: {target:?} }}"),
+            Effect::Verify { request, node, .. } => write!(f, "Verify {{ request: {request}, node: {node} }}"),
+            Effect::WatchPolicy { dir } => write!(f, "WatchPolicy {{ dir: {dir:?} }}"),
+            Effect::WritePolicy { path, .. } => write!(f, "WritePolicy {{ path: {path:?} }}"),
+            Effect::SaveHistory { path, .. } => write!(f, "SaveHistory {{ path: {path:?} }}"),
+            Effect::Copy(t) => write!(f, "Copy({t:?})"),
+            Effect::SetMouse(on) => write!(f, "SetMouse({on})"),
+            Effect::Suspend => f.write_str("Suspend"),
+            Effect::Quit => f.write_str("Quit"),
+        }
+    }
+}
