@@ -1,34 +1,34 @@
 //! TEST-ONLY Notation signer: certificate chains (rcgen, with our own RustCrypto keys so any
-//! key can issue or sign), JWS and COSE envelopes built from parts a test can bend, and a
+//! key can issue or sign), envelopes written by `sigscope::sign` (a [`Signer`] here is a
+//! `sigscope::sign::Signer`) and kept as their parts so a test can bend any of them, and a
 //! stand-in RFC 3161 TSA. Nothing here protects anything; keys come from a fixed-seed RNG so
 //! runs are reproducible and need no OS entropy.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::OnceLock;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use coset::cbor::value::Value as Cbor;
-use coset::{CoseSign1, CoseSign1Builder, HeaderBuilder, Label, RegisteredLabelWithPrivate, iana};
+use coset::{CoseSign1, CoseSign1Builder, Label, RegisteredLabelWithPrivate, TaggedCborSerializable as _, iana};
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, CustomExtension, DistinguishedName, DnType,
     ExtendedKeyUsagePurpose, IsCa, KeyUsagePurpose, SerialNumber,
 };
 use serde_json::{Map, Value, json};
 use sha2::Digest as _;
+use sigscope::notation::envelope::headers::SCHEME_SIGNING_AUTHORITY;
+pub use sigscope::notation::envelope::headers::{
+    AUTHENTIC_SIGNING_TIME as H_AUTHENTIC_TIME, EXPIRY as H_EXPIRY, PAYLOAD_MEDIA_TYPE, SIGNING_AGENT as H_AGENT,
+    SIGNING_SCHEME as H_SCHEME, SIGNING_TIME as H_SIGNING_TIME, TIMESTAMP_SIGNATURE as H_TIMESTAMP,
+};
 use sigscope::oci::Descriptor;
+pub use sigscope::sign::payload;
 use time::OffsetDateTime;
 
-pub const PAYLOAD_MEDIA_TYPE: &str = "application/vnd.cncf.notary.payload.v1+json";
-pub const H_SCHEME: &str = "io.cncf.notary.signingScheme";
-pub const H_SIGNING_TIME: &str = "io.cncf.notary.signingTime";
-pub const H_AUTHENTIC_TIME: &str = "io.cncf.notary.authenticSigningTime";
-pub const H_EXPIRY: &str = "io.cncf.notary.expiry";
-pub const H_TIMESTAMP: &str = "io.cncf.notary.timestampSignature";
-pub const H_AGENT: &str = "io.cncf.notary.signingAgent";
-pub const X5CHAIN: i64 = 33;
+/// COSE's x5chain header label (RFC 9360), where Notation carries the chain.
+pub const X5CHAIN: i64 = iana::HeaderParameter::X5Chain as i64;
 
 // --- keys ---
 
@@ -415,70 +415,97 @@ pub fn der_to_pem(der: &[u8]) -> String {
     out
 }
 
-// --- payload and signed attributes ---
-
-pub fn payload(target: &Descriptor) -> Vec<u8> {
-    serde_json::to_vec(&json!({"targetArtifact": {
-        "mediaType": target.media_type,
-        "digest": target.digest,
-        "size": target.size,
-    }}))
-    .unwrap()
+impl sigscope::sign::Signer for Signer {
+    fn jws_alg(&self) -> &'static str {
+        self.key.jws_alg()
+    }
+    fn cose_alg(&self) -> iana::Algorithm {
+        self.key.cose_alg()
+    }
+    fn sign(&self, msg: &[u8]) -> Vec<u8> {
+        self.key.sign(msg)
+    }
+    fn chain(&self) -> &[Vec<u8>] {
+        &self.chain
+    }
 }
 
-#[derive(Debug, Clone)]
+// --- signed attributes ---
+
+/// What the test envelopes say they were signed with.
+const AGENT: &str = "sigscope-test/1";
+
+/// The signed attributes of a test envelope: those `sigscope::sign` writes (the `notary.x509`
+/// scheme), or the same under the `notary.x509.signingAuthority` scheme.
+#[derive(Debug, Clone, Copy)]
 pub struct Attrs {
-    pub scheme: &'static str,
-    pub signing_time: Option<DateTime<Utc>>,
-    pub authentic_signing_time: Option<DateTime<Utc>>,
-    pub expiry: Option<DateTime<Utc>>,
+    /// The signing time; under the signing-authority scheme, the authentic signing time.
+    pub sign: sigscope::sign::Attrs,
+    pub signing_authority: bool,
 }
 
 impl Attrs {
     pub fn x509(signing_time: DateTime<Utc>, expiry: Option<DateTime<Utc>>) -> Self {
-        Attrs { scheme: "notary.x509", signing_time: Some(signing_time), authentic_signing_time: None, expiry }
+        let sign = sigscope::sign::Attrs { signing_time, expiry, extended: &[], signing_agent: AGENT };
+        Attrs { sign, signing_authority: false }
     }
 
     pub fn signing_authority(at: DateTime<Utc>, expiry: Option<DateTime<Utc>>) -> Self {
-        Attrs { scheme: "notary.x509.signingAuthority", signing_time: None, authentic_signing_time: Some(at), expiry }
-    }
-
-    /// What Notation marks critical for these attributes.
-    pub fn crit(&self) -> Vec<&'static str> {
-        let mut c = vec![H_SCHEME];
-        if self.authentic_signing_time.is_some() {
-            c.push(H_AUTHENTIC_TIME);
-        }
-        if self.expiry.is_some() {
-            c.push(H_EXPIRY);
-        }
-        c
+        Attrs { signing_authority: true, ..Self::x509(at, expiry) }
     }
 }
 
-fn rfc3339(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+// `sigscope::sign` builds an envelope's unprotected header only inside an envelope: a test
+// that signs headers of its own takes that header from an envelope signed by a stand-in key
+// over the same chain (only the signature differs, and it is not kept).
+
+const STAND_IN_ATTRS: sigscope::sign::Attrs =
+    sigscope::sign::Attrs { signing_time: DateTime::UNIX_EPOCH, expiry: None, extended: &[], signing_agent: AGENT };
+
+fn stand_in(chain: &[Vec<u8>]) -> Signer {
+    static KEY: OnceLock<SignKey> = OnceLock::new();
+    Signer { key: KEY.get_or_init(|| SignKey::p256(0x5eed)).clone(), chain: chain.to_vec() }
+}
+
+// `sigscope::sign` writes the `notary.x509` scheme only. A signing-authority header is made
+// from the one it writes, BENT ON PURPOSE into the other scheme: its name, the signing time
+// renamed `authenticSigningTime`, and that time critical (second in `crit`, as notation lists it).
+
+fn jws_as_signing_authority(h: &mut Map<String, Value>) {
+    h.insert(H_SCHEME.into(), json!(SCHEME_SIGNING_AUTHORITY));
+    let at = h.shift_remove(H_SIGNING_TIME).expect("sigscope::sign writes a signing time");
+    h.insert(H_AUTHENTIC_TIME.into(), at);
+    h.sort_keys();
+    h["crit"].as_array_mut().expect("crit is a list").insert(1, json!(H_AUTHENTIC_TIME));
+}
+
+fn cose_as_signing_authority(h: &mut coset::Header) {
+    for (label, value) in &mut h.rest {
+        match label {
+            Label::Text(k) if k == H_SCHEME => *value = Cbor::Text(SCHEME_SIGNING_AUTHORITY.into()),
+            Label::Text(k) if k == H_SIGNING_TIME => *label = Label::Text(H_AUTHENTIC_TIME.into()),
+            _ => {}
+        }
+    }
+    // Canonical CBOR order of text keys, as sigscope::sign sorts them: by length, then bytewise.
+    h.rest.sort_by_key(|(label, _)| match label {
+        Label::Text(k) => (k.len(), k.clone()),
+        Label::Int(_) => (0, String::new()),
+    });
+    h.crit.insert(1, RegisteredLabelWithPrivate::Text(H_AUTHENTIC_TIME.into()));
 }
 
 // --- JWS ---
 
-/// The protected header as notation-core-go writes it (sorted keys).
+/// The protected header `sigscope::sign` writes for `alg` (sorted keys, as notation-core-go),
+/// as a map a test may edit.
 pub fn jws_header(alg: &str, a: &Attrs) -> Map<String, Value> {
-    let mut h: BTreeMap<&str, Value> = BTreeMap::new();
-    h.insert("alg", json!(alg));
-    h.insert("crit", json!(a.crit()));
-    h.insert("cty", json!(PAYLOAD_MEDIA_TYPE));
-    h.insert(H_SCHEME, json!(a.scheme));
-    if let Some(t) = a.signing_time {
-        h.insert(H_SIGNING_TIME, json!(rfc3339(t)));
+    let mut h: Map<String, Value> =
+        serde_json::from_slice(&sigscope::sign::jws::protected_header(alg, &a.sign)).expect("a JSON object");
+    if a.signing_authority {
+        jws_as_signing_authority(&mut h);
     }
-    if let Some(t) = a.authentic_signing_time {
-        h.insert(H_AUTHENTIC_TIME, json!(rfc3339(t)));
-    }
-    if let Some(t) = a.expiry {
-        h.insert(H_EXPIRY, json!(rfc3339(t)));
-    }
-    h.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+    h
 }
 
 /// A flattened JWS, kept as its parts so a test can bend any of them.
@@ -492,16 +519,31 @@ pub struct Jws {
 }
 
 impl Jws {
+    /// The parts of an envelope `sigscope::sign` wrote.
+    fn parse(envelope: &[u8]) -> Jws {
+        let v: Value = serde_json::from_slice(envelope).expect("a JWS");
+        let text = |name: &str| v[name].as_str().expect("a string member").to_string();
+        let signature = text("signature");
+        Jws {
+            protected: text("protected"),
+            payload: text("payload"),
+            raw_signature: URL_SAFE_NO_PAD.decode(&signature).expect("base64url"),
+            signature,
+            header: v["header"].as_object().expect("an unprotected header").clone(),
+        }
+    }
+
+    /// Signs `protected` bytes however a test wrote them: BENT ON PURPOSE when they are
+    /// (`sigscope::sign` only signs the headers it writes itself).
     pub fn sign(key: &SignKey, protected: &[u8], payload: &[u8], chain: &[Vec<u8>]) -> Jws {
         Self::sign_b64(key, URL_SAFE_NO_PAD.encode(protected), URL_SAFE_NO_PAD.encode(payload), chain)
     }
 
-    /// Signs the given encoded strings as they are (so a test can sign padded ones).
+    /// Signs the given encoded strings as they are, BENT ON PURPOSE when they are (padded,
+    /// say); the unprotected header is the one `sigscope::sign` writes.
     pub fn sign_b64(key: &SignKey, protected: String, payload: String, chain: &[Vec<u8>]) -> Jws {
         let raw_signature = key.sign(format!("{protected}.{payload}").as_bytes());
-        let mut header = Map::new();
-        header.insert("x5c".into(), json!(chain.iter().map(|c| STANDARD.encode(c)).collect::<Vec<_>>()));
-        header.insert(H_AGENT.into(), json!("sigscope-adversarial-test/1"));
+        let header = Jws::parse(&sigscope::sign::jws::envelope(&stand_in(chain), b"", &STAND_IN_ATTRS)).header;
         Jws { protected, payload, signature: URL_SAFE_NO_PAD.encode(&raw_signature), raw_signature, header }
     }
 
@@ -524,42 +566,39 @@ impl Jws {
     }
 }
 
-/// A well-formed JWS envelope for `target`.
+/// A well-formed JWS envelope for `target`, written by `sigscope::sign`.
 pub fn jws(s: &Signer, target: &Descriptor, a: &Attrs) -> Jws {
-    let header = serde_json::to_vec(&jws_header(s.key.jws_alg(), a)).unwrap();
-    Jws::sign(&s.key, &header, &payload(target), &s.chain)
+    if a.signing_authority {
+        let header = serde_json::to_vec(&jws_header(s.key.jws_alg(), a)).unwrap();
+        return Jws::sign(&s.key, &header, &payload(target), &s.chain);
+    }
+    Jws::parse(&sigscope::sign::jws::envelope(s, &payload(target), &a.sign))
 }
 
 // --- COSE ---
 
+/// A CBOR date (tag 1, epoch seconds), as Notation's COSE headers carry times.
 pub fn epoch(t: DateTime<Utc>) -> Cbor {
     Cbor::Tag(1, Box::new(Cbor::Integer(t.timestamp().into())))
 }
 
+/// The protected header `sigscope::sign` writes for `alg`.
 pub fn cose_protected(alg: iana::Algorithm, a: &Attrs) -> coset::Header {
-    let mut text: Vec<(String, Cbor)> = vec![(H_SCHEME.into(), Cbor::Text(a.scheme.into()))];
-    if let Some(t) = a.signing_time {
-        text.push((H_SIGNING_TIME.into(), epoch(t)));
+    let mut h = sigscope::sign::cose::protected_header(alg, &a.sign);
+    if a.signing_authority {
+        cose_as_signing_authority(&mut h);
     }
-    if let Some(t) = a.authentic_signing_time {
-        text.push((H_AUTHENTIC_TIME.into(), epoch(t)));
-    }
-    if let Some(t) = a.expiry {
-        text.push((H_EXPIRY.into(), epoch(t)));
-    }
-    text.sort_by(|x, y| x.0.len().cmp(&y.0.len()).then_with(|| x.0.cmp(&y.0)));
-    let mut h = HeaderBuilder::new().algorithm(alg).content_type(PAYLOAD_MEDIA_TYPE.to_string()).build();
-    h.crit = a.crit().into_iter().map(|c| RegisteredLabelWithPrivate::Text(c.to_string())).collect();
-    h.rest = text.into_iter().map(|(k, v)| (Label::Text(k), v)).collect();
     h
 }
 
+/// The unprotected header `sigscope::sign` writes for `chain` (x5chain, the signing agent).
 pub fn cose_unprotected(chain: &[Vec<u8>]) -> coset::Header {
-    let mut h = HeaderBuilder::new().text_value(H_AGENT.to_string(), Cbor::Text("sigscope-test/1".into())).build();
-    h.rest.insert(0, (Label::Int(X5CHAIN), Cbor::Array(chain.iter().map(|c| Cbor::Bytes(c.clone())).collect())));
-    h
+    let envelope = sigscope::sign::cose::envelope(&stand_in(chain), b"", &STAND_IN_ATTRS);
+    CoseSign1::from_tagged_slice(&envelope).expect("a COSE_Sign1").unprotected
 }
 
+/// Signs whatever headers a test made: BENT ON PURPOSE when they are (`sigscope::sign` only
+/// signs the headers it writes itself).
 pub fn cose_sign(key: &SignKey, protected: coset::Header, unprotected: coset::Header, payload: &[u8]) -> CoseSign1 {
     CoseSign1Builder::new()
         .protected(protected)
@@ -569,13 +608,16 @@ pub fn cose_sign(key: &SignKey, protected: coset::Header, unprotected: coset::He
         .build()
 }
 
-/// A well-formed COSE envelope for `target`.
+/// A well-formed COSE envelope for `target`, written by `sigscope::sign`.
 pub fn cose(s: &Signer, target: &Descriptor, a: &Attrs) -> CoseSign1 {
-    cose_sign(&s.key, cose_protected(s.key.cose_alg(), a), cose_unprotected(&s.chain), &payload(target))
+    if a.signing_authority {
+        return cose_sign(&s.key, cose_protected(s.key.cose_alg(), a), cose_unprotected(&s.chain), &payload(target));
+    }
+    let envelope = sigscope::sign::cose::envelope(s, &payload(target), &a.sign);
+    CoseSign1::from_tagged_slice(&envelope).expect("a COSE_Sign1")
 }
 
 pub fn cose_bytes(m: CoseSign1) -> Vec<u8> {
-    use coset::TaggedCborSerializable as _;
     m.to_tagged_vec().unwrap()
 }
 
