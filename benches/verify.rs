@@ -10,8 +10,11 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
-use common::signer::{self, Attrs, Ca, SignKey, Signer, leaf_params, ymd};
+use common::signer::{Ca, SignKey, Signer, leaf_params, ymd};
+use coset::TaggedCborSerializable as _;
 use sha2::{Digest as _, Sha256};
 use sigscope::notation::policy::{Statement, TrustPolicy};
 use sigscope::notation::revocation::RevocationMode;
@@ -64,24 +67,29 @@ fn descriptor(i: usize) -> Descriptor {
     }
 }
 
-fn attrs() -> Attrs {
-    Attrs::x509("2026-01-01T00:00:00Z".parse().unwrap(), None)
+fn attrs() -> sigscope::sign::Attrs {
+    let signing_time = "2026-01-01T00:00:00Z".parse().unwrap();
+    sigscope::sign::Attrs { signing_time, expiry: None, extended: &[], signing_agent: "sigscope-bench/1" }
 }
 
 /// (envelope, signed bytes, raw signature)
 type Signed = (Vec<u8>, Vec<u8>, Vec<u8>);
 
+/// A JWS written by `sigscope::sign`, and what the primitive checks: the signing input and
+/// the signature, read back from the envelope.
 fn jws(p: &Pki, d: &Descriptor) -> Signed {
-    let j = signer::jws(&p.signer, d, &attrs());
-    let input = format!("{}.{}", j.protected, j.payload).into_bytes();
-    (j.bytes(), input, j.raw_signature)
+    let env = sigscope::sign::jws::envelope(&p.signer, &sigscope::sign::payload(d), &attrs());
+    let v: serde_json::Value = serde_json::from_slice(&env).unwrap();
+    let input = format!("{}.{}", v["protected"].as_str().unwrap(), v["payload"].as_str().unwrap()).into_bytes();
+    let sig = URL_SAFE_NO_PAD.decode(v["signature"].as_str().unwrap()).unwrap();
+    (env, input, sig)
 }
 
 fn cose(p: &Pki, d: &Descriptor) -> Signed {
-    let m = signer::cose(&p.signer, d, &attrs());
+    let env = sigscope::sign::cose::envelope(&p.signer, &sigscope::sign::payload(d), &attrs());
+    let m = coset::CoseSign1::from_tagged_slice(&env).unwrap();
     let tbs = m.tbs_data(b"");
-    let sig = m.signature.clone();
-    (signer::cose_bytes(m), tbs, sig)
+    (env, tbs, m.signature)
 }
 
 /// (artifact, envelope, signed bytes, raw signature)
@@ -119,7 +127,7 @@ fn main() {
         let dir = tempfile::tempdir().unwrap();
         let store = dir.path().join("truststore/x509/ca/bench");
         std::fs::create_dir_all(&store).unwrap();
-        std::fs::write(store.join("root.pem"), signer::der_to_pem(&case.pki.root)).unwrap();
+        std::fs::write(store.join("root.pem"), sigscope::demo::keys::der_to_pem(&case.pki.root)).unwrap();
         let policy = TrustPolicy::parse(
             r#"{"version":"1.0","trustPolicies":[{"name":"bench","registryScopes":["*"],
             "signatureVerification":{"level":"strict"},"trustStores":["ca:bench"],"trustedIdentities":["*"]}]}"#,

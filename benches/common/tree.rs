@@ -1,45 +1,26 @@
 //! A fully expanded tree of 100,000 nodes in an [`App`], for the render and footprint benches:
-//! built in memory on a source that is never called (no effect is run).
+//! built in memory on a source that is never called (no effect is run). The source is the
+//! library's in-memory layout, empty: the TUI tests' never-called source lives in
+//! `tests/common/tui.rs`, which a bench cannot include, and a second copy of it here would be
+//! one more thing to keep in step with the `Source` trait.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_trait::async_trait;
-use bytes::Bytes;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use sigscope::error::{Error, Result};
 use sigscope::graph::{ArtifactKind, ArtifactNode, ChildSpec, Expansion, NodeKind, Role};
 use sigscope::oci::{Descriptor, media};
 use sigscope::open::Opened;
+use sigscope::source::layout::{LayoutSource, MemFiles};
 use sigscope::source::referrers::Via;
-use sigscope::source::{FetchedManifest, Source};
 use sigscope::tui::theme::Theme;
 use sigscope::tui::{App, AppOptions, Msg};
 
-struct NoSource;
-
-#[async_trait]
-impl Source for NoSource {
-    fn name(&self) -> String {
-        "fixture".into()
-    }
-    fn host(&self) -> String {
-        "registry.example".into()
-    }
-    async fn repositories(&self) -> Result<Vec<String>> {
-        Err(Error::Unsupported { what: "fixture".into() })
-    }
-    async fn tags(&self, _: &str) -> Result<Arc<Vec<String>>> {
-        Err(Error::Unsupported { what: "fixture".into() })
-    }
-    async fn manifest(&self, _: &str, _: &str) -> Result<Arc<FetchedManifest>> {
-        Err(Error::Unsupported { what: "fixture".into() })
-    }
-    async fn blob(&self, _: &str, _: &Descriptor, _: u64) -> Result<Bytes> {
-        Err(Error::Unsupported { what: "fixture".into() })
-    }
-    async fn referrers_api(&self, _: &str, _: &str, _: Option<&str>) -> Result<Option<Vec<Descriptor>>> {
-        Err(Error::Unsupported { what: "fixture".into() })
-    }
+/// An OCI layout in memory that lists nothing.
+fn empty_layout() -> LayoutSource {
+    let index = bytes::Bytes::from_static(br#"{"schemaVersion":2,"manifests":[]}"#);
+    let files = MemFiles(HashMap::from([("index.json".to_string(), index)]));
+    LayoutSource::open("registry.example".into(), "app".into(), Box::new(files)).expect("an empty layout")
 }
 
 /// The app and its tree. Effects the app asks for are dropped: the benches time the app.
@@ -87,7 +68,8 @@ pub fn big_tree(referrers: u64, per_referrer: u64) -> Tree {
         role: Role::Root,
         manifest: None,
     });
-    let opened = Opened { target: "registry.example/app:v1".into(), source: Arc::new(NoSource), roots: vec![root] };
+    let opened =
+        Opened { target: "registry.example/app:v1".into(), source: Arc::new(empty_layout()), roots: vec![root] };
     let mut options = AppOptions::new(Theme::resolve(None, true).unwrap());
     options.no_color = true;
     let mut app = App::new(opened, options);
