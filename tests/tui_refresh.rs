@@ -58,10 +58,20 @@ fn retag(server: &Server, repo: &str, tag: &str, digest: &str, media_type: &str)
     });
 }
 
-fn refresh_selected(h: &mut Harness, id: NodeId) {
+/// Selects `id`, presses `key` and runs what that asked for.
+fn press_on(h: &mut Harness, id: NodeId, key: char) {
     h.select(id);
-    h.key(KeyCode::Char('r'));
+    h.key(KeyCode::Char(key));
     h.run_effects();
+}
+
+fn refresh_selected(h: &mut Harness, id: NodeId) {
+    press_on(h, id, 'r');
+}
+
+/// Opens `id` and loads what is below it.
+fn open_node(h: &mut Harness, id: NodeId) {
+    press_on(h, id, 'l');
 }
 
 #[test]
@@ -77,9 +87,7 @@ fn a_tag_moved_in_the_registry_shows_the_new_images_verdict_after_r() {
     assert_eq!(tag_verdict(&h, "signed"), ("verified".into(), signed.clone()));
     // Open the tag: its image row now speaks for it.
     let tag = tag_node(&h, "signed");
-    h.select(tag);
-    h.key(KeyCode::Char('l'));
-    h.run_effects();
+    open_node(&mut h, tag);
     assert_eq!(tag_verdict(&h, "signed"), ("verified".into(), signed.clone()));
 
     retag(&server, "demo/app", "signed", &unsigned.digest, &unsigned.media_type);
@@ -197,13 +205,11 @@ fn a_layout_changed_on_disk_shows_as_it_is_after_r() {
 #[test]
 fn a_signature_deleted_on_disk_fails_after_r() {
     let tmp = tempfile::tempdir().unwrap();
-    let (dir, index) = layout(tmp.path());
+    let (dir, _) = layout(tmp.path());
     let notation = tmp.path().join("notation");
     let mut h = harness(dir.to_str().unwrap(), true, &notation);
     let tag = tag_node(&h, "signed");
-    h.select(tag);
-    h.key(KeyCode::Char('l'));
-    h.run_effects();
+    open_node(&mut h, tag);
     assert_eq!(tag_verdict(&h, "signed").0, "verified");
     let image = h.app.graph.node(tag_node(&h, "signed")).children[0];
     let sigs: Vec<String> = h
@@ -219,10 +225,7 @@ fn a_signature_deleted_on_disk_fails_after_r() {
         .collect();
     assert!(!sigs.is_empty());
     // Every signature manifest of the image goes; index.json still lists them.
-    for s in &sigs {
-        std::fs::remove_file(dir.join("blobs/sha256").join(s.trim_start_matches("sha256:"))).unwrap();
-    }
-    let _ = index;
+    common::layout::remove_blobs(&dir, &sigs);
     refresh_selected(&mut h, image);
     let (word, _) = tag_verdict(&h, "signed");
     assert_ne!(word, "verified", "no signature can be read any more");
@@ -238,13 +241,9 @@ fn a_refresh_keeps_the_selection_on_the_new_copy_of_the_node() {
     let notation = tmp.path().join("notation");
     let mut h = harness(dir.to_str().unwrap(), true, &notation);
     let tag = tag_node(&h, "signed");
-    h.select(tag);
-    h.key(KeyCode::Char('l'));
-    h.run_effects();
+    open_node(&mut h, tag);
     let image = h.app.graph.node(tag_node(&h, "signed")).children[0];
-    h.select(image);
-    h.key(KeyCode::Char('l'));
-    h.run_effects();
+    open_node(&mut h, image);
     let sbom = h.app.graph.node(image).children[0];
     let digest = h.app.graph.node(sbom).digest().unwrap().to_string();
     h.select(sbom);

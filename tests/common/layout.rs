@@ -1,7 +1,7 @@
 //! OCI image layouts written on disk by the tests, blob by blob, with digests computed here
 //! (sha2, not the crate under test) so a test's expectations do not share the code's bugs.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
@@ -16,11 +16,26 @@ pub fn digest(bytes: &[u8]) -> String {
     format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
 }
 
+/// Where the blob of `digest` (`sha256:<hex>`) lies in the layout at `layout`.
+pub fn blob_path(layout: &Path, digest: &str) -> PathBuf {
+    let hex = digest.strip_prefix("sha256:").unwrap_or_else(|| panic!("{digest} is not a sha256 digest"));
+    layout.join("blobs/sha256").join(hex)
+}
+
+/// Deletes the blobs of `digests` from the layout at `layout`, leaving index.json as it is: a
+/// layout whose files went missing under it.
+pub fn remove_blobs<D: AsRef<str>>(layout: &Path, digests: &[D]) {
+    for d in digests {
+        let path = blob_path(layout, d.as_ref());
+        std::fs::remove_file(&path).unwrap_or_else(|e| panic!("remove {}: {e}", path.display()));
+    }
+}
+
 /// Writes `bytes` into `layout/blobs/sha256/` (which must exist); returns `{digest, size}`,
 /// for the test to add a media type to.
 pub fn put_blob(layout: &Path, bytes: &[u8]) -> Value {
     let d = digest(bytes);
-    std::fs::write(layout.join("blobs/sha256").join(&d["sha256:".len()..]), bytes).unwrap();
+    std::fs::write(blob_path(layout, &d), bytes).unwrap();
     json!({"digest": d, "size": bytes.len()})
 }
 
