@@ -76,6 +76,16 @@ impl Error {
         }
     }
 
+    /// Whether asking again may succeed: the network, a timeout, rate limiting, a server's 5xx.
+    /// Content that failed a check, a refusal or a missing thing stays what it is.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Network { .. } | Error::Timeout { .. } | Error::RateLimited { .. } => true,
+            Error::Server { status, .. } => *status >= 500,
+            _ => false,
+        }
+    }
+
     pub fn malformed(what: impl Into<String>, detail: impl std::fmt::Display) -> Self {
         Error::Malformed { what: what.into(), detail: detail.to_string() }
     }

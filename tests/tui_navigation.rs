@@ -339,3 +339,24 @@ fn a_help_search_for_a_section_shows_the_section_and_one_that_finds_nothing_says
     let screen = screen_text(&h.render(80, 24));
     assert!(screen.contains("nothing in help holds"), "{screen}");
 }
+
+#[test]
+fn a_failure_that_may_pass_again_says_how_to_retry_and_one_that_cannot_does_not() {
+    use sigscope::error::Error;
+    let repo = || NodeKind::Repository { name: "app".into() };
+    let fail = |error: Error| {
+        let mut h = Harness::new(vec![repo()]);
+        let root = h.app.graph.roots[0];
+        let request = h.expand[&root];
+        h.send(Msg::Expanded { request, node: root, result: Err(error) });
+        assert!(matches!(h.app.graph.node(root).load, LoadState::Failed(_)), "the node shows the failure");
+        h.app.status.clone().map(|s| s.text).unwrap_or_default()
+    };
+    let timeout = fail(Error::Timeout { target: "registry.example".into(), detail: "no answer in 10 s".into() });
+    assert!(timeout.contains("no answer in 10 s") && timeout.contains("r tries again"), "{timeout}");
+    let busy = fail(Error::Server { target: "registry.example".into(), status: 503, detail: "busy".into() });
+    assert!(busy.contains("r tries again"), "{busy}");
+    let integrity =
+        fail(Error::Integrity { what: "manifest".into(), expected: "sha256:aa".into(), actual: "sha256:bb".into() });
+    assert!(!integrity.contains("tries again"), "asking again cannot fix content that failed its digest: {integrity}");
+}

@@ -238,7 +238,11 @@ fn hostile_strings_render_escaped() {
         manifest: Some("{\"a\": \"\u{9b}31m\"}".into()),
     };
     h.send(Msg::Described { request, node: artifact, details });
-    h.send(Msg::Expanded { request: 999, node: artifact, result: Err("bad \x1b[5m reason".into()) });
+    h.send(Msg::Expanded {
+        request: 999,
+        node: artifact,
+        result: Err(sigscope::error::Error::malformed("manifest", "bad \x1b[5m reason")),
+    });
     let t = h.render(120, 40);
     let buf = t.backend().buffer();
     for cell in buf.content() {

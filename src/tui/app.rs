@@ -439,7 +439,7 @@ impl App {
                     Err(e) => {
                         self.set_status(
                             Severity::Error,
-                            format!("cannot open {}: {}", sanitize(&target), sanitize(&e)),
+                            format!("cannot open {}: {}", sanitize(&target), sanitize(&e.to_string())),
                         );
                         Vec::new()
                     }

@@ -9,6 +9,7 @@ use tokio::sync::Semaphore;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::AbortHandle;
 
+use crate::error::Error;
 use crate::graph::expand::{ExploreOptions, expand};
 
 use super::app::{Effect, Msg};
@@ -82,7 +83,7 @@ fn send(tx: &UnboundedSender<Msg>, msg: Option<Msg>) {
 pub async fn execute(effect: Effect) -> Option<Msg> {
     match effect {
         Effect::Expand { request, node, source, req } => {
-            let result = expand(&*source, &req, &ExploreOptions::default()).await.map_err(|e| e.to_string());
+            let result = expand(&*source, &req, &ExploreOptions::default()).await;
             Some(Msg::Expanded { request, node, result })
         }
         Effect::Describe { request, node, source, artifact, preview_limit } => {
@@ -93,16 +94,15 @@ pub async fn execute(effect: Effect) -> Option<Msg> {
             let t = target.clone();
             let open = move || crate::open::open(&t, &options_for(&t, *options));
             let result = match tokio::task::spawn_blocking(open).await {
-                Ok(r) => r.map_err(|e| e.to_string()),
-                Err(e) => Err(format!("the open task failed: {e}")),
+                Ok(r) => r,
+                Err(e) => Err(Error::Io { path: target.clone(), detail: format!("the open task failed: {e}") }),
             };
             Some(Msg::Opened { request, target, result })
         }
         Effect::Verify { request, node, source, repository, subject, tag, verifier, now } => {
             let result =
                 crate::verify::verify_tag_or_artifact(&*source, &repository, tag.as_deref(), &subject, &verifier, now)
-                    .await
-                    .map_err(|e| e.to_string());
+                    .await;
             Some(Msg::Verified { request, node, result })
         }
         Effect::WritePolicy { path, json } => {
@@ -110,8 +110,8 @@ pub async fn execute(effect: Effect) -> Option<Msg> {
             let result = match tokio::task::spawn_blocking(move || crate::notation::dir::write_atomic(&p, &json)).await
             {
                 Ok(Ok(())) => Ok(path),
-                Ok(Err(e)) => Err(format!("{}: {e}", path.display())),
-                Err(e) => Err(format!("the write task failed: {e}")),
+                Ok(Err(e)) => Err(Error::io(&path, e)),
+                Err(e) => Err(Error::io(&path, format!("the write task failed: {e}"))),
             };
             Some(Msg::PolicyWritten(result))
         }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crossterm::event::{KeyEvent, MouseEvent};
 
+use crate::error::Error;
 use crate::graph::expand::ExpandRequest;
 use crate::graph::{ArtifactNode, Expansion, NodeId};
 use crate::inspect::Details;
@@ -28,7 +29,7 @@ pub enum Msg {
     Expanded {
         request: RequestId,
         node: NodeId,
-        result: Result<Expansion, String>,
+        result: Result<Expansion, Error>,
     },
     Described {
         request: RequestId,
@@ -38,18 +39,18 @@ pub enum Msg {
     Opened {
         request: RequestId,
         target: String,
-        result: Result<Opened, String>,
+        result: Result<Opened, Error>,
     },
     /// A verification of an image node finished (`Err`: referrers or envelopes unreadable).
     Verified {
         request: RequestId,
         node: NodeId,
-        result: Result<ArtifactReport, String>,
+        result: Result<ArtifactReport, Error>,
     },
     /// The policy watcher read the Notation directory (at start, and after every change).
     PolicyLoaded(Box<Snapshot>),
     /// The what-if policy was written (or why not).
-    PolicyWritten(Result<PathBuf, String>),
+    PolicyWritten(Result<PathBuf, Error>),
     /// Something the loop did itself (clipboard, mouse switch) failed; the text says what.
     EffectFailed(String),
     /// SIGTERM, SIGHUP, or the input stream ended.

@@ -162,8 +162,11 @@ impl Harness {
         self.record(effects);
     }
 
+    /// An expansion's answer; a failure given as text arrives as an error that reads as exactly
+    /// that text (and is not one that asking again could fix).
     pub fn expanded(&mut self, node: NodeId, result: std::result::Result<Expansion, String>) {
         let request = *self.expand.get(&node).unwrap_or_else(|| panic!("no expand request for node {node}"));
+        let result = result.map_err(Error::Usage);
         self.send(Msg::Expanded { request, node, result });
     }
 

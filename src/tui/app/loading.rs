@@ -1,6 +1,9 @@
 //! Loading: one expansion per node in flight, results matched by request id, `E` loading a
 //! whole subtree within a budget, and describing the selected artifact for the details panel.
 
+use crate::sanitize::sanitize;
+
+use super::super::keymap::Action;
 use crate::graph::expand::ExpandRequest;
 use crate::graph::{Expansion, LoadState, NodeId, NodeKind};
 
@@ -29,18 +32,28 @@ impl App {
         &mut self,
         request: RequestId,
         node: NodeId,
-        result: Result<Expansion, String>,
+        result: Result<Expansion, crate::error::Error>,
     ) -> Vec<Effect> {
         if self.pending_expand.get(&node) != Some(&request) {
             return Vec::new();
         }
         self.pending_expand.remove(&node);
         let failed = result.as_ref().err().cloned();
-        self.graph.apply(node, result);
+        self.graph.apply(node, result.map_err(|e| e.to_string()));
         self.fetched_at.insert(node, self.clock.now());
         self.texts.invalidate(node);
         self.dirty = true;
-        let (reselect, mut effects) = self.after_refresh(node, failed.as_deref());
+        let refreshed = self.refreshing.contains_key(&node);
+        let (reselect, mut effects) = self.after_refresh(node, failed.as_ref().map(ToString::to_string).as_deref());
+        // The node shows its failure; one that may pass when asked again says how to ask.
+        if let Some(e) = failed.filter(|e| e.is_transient() && !refreshed) {
+            let what = self.graph.reference(self.source.as_ref(), node);
+            let retry = self.keymap.get(Action::Refresh).map(|b| b.keys_text()).unwrap_or_else(|| ":refresh".into());
+            self.set_status(
+                Severity::Warning,
+                format!("{}: {} ({retry} tries again)", sanitize(&what), sanitize(&e.to_string())),
+            );
+        }
         if self.expanding_all.remove(&node) {
             for child in self.graph.node(node).children.clone() {
                 effects.extend(self.open_all_below(child));

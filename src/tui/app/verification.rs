@@ -236,7 +236,7 @@ impl App {
         &mut self,
         request: RequestId,
         node: NodeId,
-        result: Result<ArtifactReport, String>,
+        result: Result<ArtifactReport, crate::error::Error>,
     ) -> Vec<Effect> {
         if self.vs.pending.get(&node) != Some(&request) {
             return Vec::new();
@@ -244,7 +244,7 @@ impl App {
         self.vs.pending.remove(&node);
         let state = match result {
             Ok(r) => NodeVerify::Done(Arc::new(r)),
-            Err(e) => NodeVerify::Error(e),
+            Err(e) => NodeVerify::Error(e.to_string()),
         };
         self.vs.results.insert(node, state);
         self.dirty = true;
@@ -303,7 +303,7 @@ impl App {
         }
     }
 
-    pub(super) fn on_policy_written(&mut self, result: Result<PathBuf, String>) -> Vec<Effect> {
+    pub(super) fn on_policy_written(&mut self, result: Result<PathBuf, crate::error::Error>) -> Vec<Effect> {
         match result {
             Ok(path) => {
                 // The file now holds the what-if policy: it becomes the base without waiting
@@ -314,7 +314,10 @@ impl App {
                 self.verify_all()
             }
             Err(e) => {
-                self.set_status(Severity::Error, format!("cannot write the trust policy: {}", sanitize(&e)));
+                self.set_status(
+                    Severity::Error,
+                    format!("cannot write the trust policy: {}", sanitize(&e.to_string())),
+                );
                 Vec::new()
             }
         }
