@@ -24,7 +24,7 @@ fn main() {
     let after = rss_kib();
     println!(
         "footprint: {} nodes loaded and drawn: resident {:.1} MiB (process before building: {:.1} MiB)",
-        h.app.graph.nodes.len(),
+        h.app.tree.graph.nodes.len(),
         after as f64 / 1024.0,
         before as f64 / 1024.0
     );

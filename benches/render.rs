@@ -34,7 +34,7 @@ fn whole_tree_in_the_widget(c: &mut Criterion) {
     use sigscope::tui::label::node_text;
     use tui_tree_widget::{Tree, TreeItem, TreeState};
     let h = big_tree(1_000, 99);
-    let g = &h.app.graph;
+    let g = &h.app.tree.graph;
     let build = |id: usize| -> TreeItem<'static, usize> {
         let kids = g.node(id).children.iter().map(|&k| TreeItem::new_leaf(k, node_text(g, k))).collect();
         TreeItem::new(id, node_text(g, id), kids).unwrap()

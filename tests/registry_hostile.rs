@@ -351,8 +351,8 @@ fn in_the_tui_a_dripping_registry_fails_the_node_and_the_ui_stays_alive() {
     let started = std::time::Instant::now();
     tui.run_effects();
     assert!(started.elapsed() < ENDS_WITHIN, "took {:?}", started.elapsed());
-    let root = tui.app.graph.roots[0];
-    let load = &tui.app.graph.node(root).load;
+    let root = tui.app.tree.graph.roots[0];
+    let load = &tui.app.tree.graph.node(root).load;
     assert!(
         matches!(load, sigscope::graph::LoadState::Failed(r) if r.contains("did not finish sending /v2/drip/manifests/v1 within 3 s")),
         "{load:?}"

@@ -301,7 +301,7 @@ fn the_tui_stops_expanding_at_the_depth_limit() {
         manifest: None,
     });
     let mut h = Harness::new(vec![root]);
-    let mut node = h.app.graph.roots[0];
+    let mut node = h.app.tree.graph.roots[0];
     h.select(node);
     h.key(KeyCode::Right);
     let mut levels = 0;
@@ -311,13 +311,13 @@ fn the_tui_stops_expanding_at_the_depth_limit() {
         h.expanded(node, Ok(Expansion { manifest: None, children: vec![referrer(child, Via::ReferrersApi)] }));
         h.expand.remove(&node);
         node = h.child(node, 0);
-        assert!(matches!(h.app.graph.node(node).artifact().map(|a| &a.role), Some(Role::Referrer(_))));
+        assert!(matches!(h.app.tree.graph.node(node).artifact().map(|a| &a.role), Some(Role::Referrer(_))));
         h.select(node);
         h.key(KeyCode::Right);
         levels += 1;
     }
     assert!(levels as usize <= MAX_DEPTH, "the app asked for {levels} levels");
-    assert!(!h.app.graph.node(node).expandable());
+    assert!(!h.app.tree.graph.node(node).expandable());
     let screen = screen_text(&h.render(160, 40));
     assert!(screen.contains("depth limit"), "{screen}");
 }

@@ -91,7 +91,7 @@ struct Rows {
 
 fn rows() -> Rows {
     let mut h = Harness::new(vec![NodeKind::Repository { name: "app".into() }]);
-    let repo = h.app.graph.roots[0];
+    let repo = h.app.tree.graph.roots[0];
     let tags = [LONG_TAG, "v1", "v2"];
     let children = tags.iter().map(|t| ChildSpec::Tag { repository: "app".into(), tag: (*t).into() }).collect();
     h.expanded(repo, Ok(Expansion { manifest: None, children }));
@@ -125,7 +125,7 @@ fn rows() -> Rows {
 #[test]
 fn a_long_row_keeps_its_verdict_glyph_and_ends_cut_text_with_an_ellipsis() {
     let r = rows();
-    assert!(r.h.app.rows.iter().any(|row| row.id == r.long));
+    assert!(r.h.app.tree.rows.iter().any(|row| row.id == r.long));
     for (w, ht) in [(80, 24), (120, 40)] {
         let t = r.h.render(w, ht);
         let (y, row) = line_with(&t, "tag release-candidate");
@@ -207,7 +207,7 @@ fn demo_tags_show_the_digest_they_resolve_to_at_80x24() {
     h.key(KeyCode::Char('l'));
     h.run_effects();
     let image = h.child(tag, 0);
-    let digest = h.app.graph.node(image).artifact().unwrap().descriptor.digest.clone();
+    let digest = h.app.tree.graph.node(image).artifact().unwrap().descriptor.digest.clone();
     assert!(row_of_text(&t, "tag signed").contains(&short_digest(&digest)));
 }
 
@@ -261,7 +261,7 @@ fn long_annotation_keys_are_shown_whole_and_distinct() {
 fn the_reference_and_title_wrap_instead_of_being_cut() {
     let h = described(&KEYS);
     let id = h.app.selected().unwrap();
-    let reference = h.app.graph.reference(h.app.source.as_ref(), id);
+    let reference = h.app.tree.graph.reference(h.app.location.source.as_ref(), id);
     for (w, ht) in [(80, 24), (120, 40)] {
         let t = h.render(w, ht);
         let details = h.app.last_frame.details.get();
@@ -391,7 +391,7 @@ fn the_copy_toast_wraps_instead_of_cutting_what_was_copied() {
     sc.h.select(sc.notation);
     sc.h.key(KeyCode::Char('Y'));
     // The app may shorten what it says (the view cannot know more); the view shows all it says.
-    let said: String = sc.h.app.toast.as_ref().unwrap().text.split_whitespace().collect();
+    let said: String = sc.h.app.notices.toast.as_ref().unwrap().text.split_whitespace().collect();
     for (w, ht) in [(60, 24), (80, 24), (120, 40)] {
         let t = sc.h.render(w, ht);
         let buf = t.backend().buffer();
@@ -427,7 +427,7 @@ fn long_panel_titles_end_in_an_ellipsis() {
 // ----- zoom and the message log (state in the app, drawn here) --------------------------------
 
 fn press(h: &mut Harness, action: sigscope::tui::keymap::Action) {
-    let key = h.app.keymap.get(action).and_then(|b| b.keys.first().copied()).expect("bound");
+    let key = h.app.look.keymap.get(action).and_then(|b| b.keys.first().copied()).expect("bound");
     h.send(Msg::Key(crossterm::event::KeyEvent::new(key.code, key.mods)));
 }
 
@@ -465,6 +465,7 @@ fn the_message_log_shows_a_long_error_whole() {
     let long = format!("registry error from registry.example: {}", "the registry said something long ".repeat(6));
     let long = long.trim_end().to_string();
     sc.h.app
+        .notices
         .messages
         .push(LogEntry { at: chrono::Local::now(), status: Status { level: Severity::Error, text: long.clone() } });
     press(&mut sc.h, Action::Messages);

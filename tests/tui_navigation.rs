@@ -32,43 +32,45 @@ fn open_takes_a_layout_from_the_demo_and_a_registry_from_a_layout_and_back_retur
     sigscope::demo::export(tmp.path()).unwrap();
     let layout = tmp.path().join("layout");
     let mut h = demo(None);
-    assert_eq!(h.app.target, sigscope::demo::opened().target);
+    assert_eq!(h.app.location.target, sigscope::demo::opened().target);
 
     command(&mut h, &format!("open {}", layout.display()));
-    assert_eq!(h.app.target, layout.display().to_string(), "{:?}", h.app.status);
-    assert!(h.app.source.name().contains(&layout.display().to_string()));
+    assert_eq!(h.app.location.target, layout.display().to_string(), "{:?}", h.app.notices.status);
+    assert!(h.app.location.source.name().contains(&layout.display().to_string()));
     let tagged = format!("open {}:signed", layout.display());
     command(&mut h, &tagged);
-    assert!(matches!(&h.app.graph.node(h.app.graph.roots[0]).kind, NodeKind::Tag { tag, .. } if tag == "signed"));
+    assert!(
+        matches!(&h.app.tree.graph.node(h.app.tree.graph.roots[0]).kind, NodeKind::Tag { tag, .. } if tag == "signed")
+    );
 
     // A registry from a layout.
     let server = common::Server::docker_registry();
     command(&mut h, &format!("open {}", server.host));
-    assert_eq!(h.app.source.name(), server.host, "{:?}", h.app.status);
-    assert!(matches!(h.app.graph.node(h.app.graph.roots[0]).kind, NodeKind::Registry { .. }));
+    assert_eq!(h.app.location.source.name(), server.host, "{:?}", h.app.notices.status);
+    assert!(matches!(h.app.tree.graph.node(h.app.tree.graph.roots[0]).kind, NodeKind::Registry { .. }));
 
     // A failed :open leaves what is shown in place and says why.
-    let before = h.app.target.clone();
+    let before = h.app.location.target.clone();
     command(&mut h, "open /nonexistent/sigscope/layout-that-is-not-there");
-    assert_eq!(h.app.target, before);
-    assert!(h.app.status.as_ref().unwrap().text.contains("cannot open"), "{:?}", h.app.status);
+    assert_eq!(h.app.location.target, before);
+    assert!(h.app.notices.status.as_ref().unwrap().text.contains("cannot open"), "{:?}", h.app.notices.status);
 
     // Back through what was opened, then forward.
     h.key(KeyCode::Char('['));
     h.run_effects();
-    assert!(h.app.target.ends_with(":signed"), "{}", h.app.target);
+    assert!(h.app.location.target.ends_with(":signed"), "{}", h.app.location.target);
     h.key(KeyCode::Backspace);
     h.run_effects();
-    assert_eq!(h.app.target, layout.display().to_string());
+    assert_eq!(h.app.location.target, layout.display().to_string());
     h.key(KeyCode::Char('['));
     h.run_effects();
-    assert_eq!(h.app.target, sigscope::demo::opened().target);
-    assert!(matches!(h.app.graph.node(tag_node(&h, "signed")).load, LoadState::NotLoaded | LoadState::Loaded));
+    assert_eq!(h.app.location.target, sigscope::demo::opened().target);
+    assert!(matches!(h.app.tree.graph.node(tag_node(&h, "signed")).load, LoadState::NotLoaded | LoadState::Loaded));
     h.key(KeyCode::Char('['));
-    assert!(h.app.status.as_ref().unwrap().text.contains("nothing to go back to"));
+    assert!(h.app.notices.status.as_ref().unwrap().text.contains("nothing to go back to"));
     h.key(KeyCode::Char(']'));
     h.run_effects();
-    assert_eq!(h.app.target, layout.display().to_string());
+    assert_eq!(h.app.location.target, layout.display().to_string());
 }
 
 #[test]
@@ -79,17 +81,17 @@ fn expand_all_opens_and_loads_the_subtree_and_collapse_all_closes_it() {
     h.key(KeyCode::Char('E'));
     h.run_effects();
     let image = h.child(tag, 0);
-    assert!(h.app.open.contains(&tag) && h.app.open.contains(&image));
-    let referrers = h.app.graph.node(image).children.clone();
+    assert!(h.app.tree.open.contains(&tag) && h.app.tree.open.contains(&image));
+    let referrers = h.app.tree.graph.node(image).children.clone();
     assert!(referrers.len() >= 4, "the demo's signed image has its referrers loaded");
     for r in &referrers {
-        assert!(h.app.graph.node(*r).load != LoadState::NotLoaded, "referrer {r} was loaded");
+        assert!(h.app.tree.graph.node(*r).load != LoadState::NotLoaded, "referrer {r} was loaded");
     }
-    let rows_open = h.app.rows.len();
+    let rows_open = h.app.tree.rows.len();
     h.select(tag);
     h.key(KeyCode::Char('C'));
-    assert!(!h.app.open.contains(&tag) && !h.app.open.contains(&image));
-    assert!(h.app.rows.len() < rows_open);
+    assert!(!h.app.tree.open.contains(&tag) && !h.app.tree.open.contains(&image));
+    assert!(h.app.tree.rows.len() < rows_open);
 }
 
 #[test]
@@ -98,7 +100,7 @@ fn the_filter_matches_verdict_words_and_envelope_formats() {
     let notation = demo_notation(tmp.path());
     let mut h = demo(Some(&notation));
     // Open every tag so the signatures are on screen with their verdicts.
-    let root = h.app.graph.roots[0];
+    let root = h.app.tree.graph.roots[0];
     h.select(root);
     h.key(KeyCode::Char('E'));
     h.run_effects();
@@ -108,26 +110,26 @@ fn the_filter_matches_verdict_words_and_envelope_formats() {
     h.key(KeyCode::Enter);
     // Nothing in the tampered image's label says "failed": only its verdict does.
     let tampered = h.child(tag_node(&h, "tampered"), 0);
-    assert!(!sigscope::tui::label::node_text(&h.app.graph, tampered).contains("failed"));
-    assert!(h.app.filter.matches.contains(&tampered), "the tampered image matches its verdict word");
+    assert!(!sigscope::tui::label::node_text(&h.app.tree.graph, tampered).contains("failed"));
+    assert!(h.app.tree.filter.matches.contains(&tampered), "the tampered image matches its verdict word");
     let signed = h.child(tag_node(&h, "signed"), 0);
-    assert!(!h.app.filter.matches.contains(&signed), "a verified image does not");
+    assert!(!h.app.tree.filter.matches.contains(&signed), "a verified image does not");
     h.key(KeyCode::Esc);
 
     h.key(KeyCode::Char('/'));
     h.chars("cose");
     h.key(KeyCode::Enter);
-    assert!(!h.app.filter.matches.is_empty(), "COSE signatures match their envelope format");
-    for &m in &h.app.filter.matches {
-        let a = h.app.graph.node(m).artifact().expect("only signatures match");
+    assert!(!h.app.tree.filter.matches.is_empty(), "COSE signatures match their envelope format");
+    for &m in &h.app.tree.filter.matches {
+        let a = h.app.tree.graph.node(m).artifact().expect("only signatures match");
         assert_eq!(a.kind, ArtifactKind::NotationSignature);
     }
     // n past the last match wraps, and says so.
-    let n = h.app.filter.ordered.len();
+    let n = h.app.tree.filter.ordered.len();
     for _ in 0..n {
         h.key(KeyCode::Char('n'));
     }
-    let toast = h.app.toast.clone().map(|t| t.text).unwrap_or_default();
+    let toast = h.app.notices.toast.clone().map(|t| t.text).unwrap_or_default();
     assert!(toast.contains("wrapped"), "{toast:?} after {n} matches");
 }
 
@@ -150,14 +152,15 @@ fn tags_are_in_version_order_and_referrers_grouped_by_kind() {
     options.no_color = true;
     let mut h = Harness::with(opened, options);
     h.run_effects();
-    let repo = h.app.graph.roots[0];
+    let repo = h.app.tree.graph.roots[0];
     let tags: Vec<String> = h
         .app
+        .tree
         .graph
         .node(repo)
         .children
         .iter()
-        .map(|&c| match &h.app.graph.node(c).kind {
+        .map(|&c| match &h.app.tree.graph.node(c).kind {
             NodeKind::Tag { tag, .. } => tag.clone(),
             k => panic!("{k:?}"),
         })
@@ -173,11 +176,12 @@ fn tags_are_in_version_order_and_referrers_grouped_by_kind() {
     let image = h.child(tag, 0);
     let groups: Vec<u8> = h
         .app
+        .tree
         .graph
         .node(image)
         .children
         .iter()
-        .map(|&c| match h.app.graph.node(c).artifact().unwrap().kind {
+        .map(|&c| match h.app.tree.graph.node(c).artifact().unwrap().kind {
             k if k.is_signature() => 0,
             k if k.is_sbom() => 1,
             ArtifactKind::InTotoAttestation | ArtifactKind::CosignAttestation => 2,
@@ -216,7 +220,7 @@ fn help_is_searchable_with_slash() {
 #[test]
 fn the_tree_title_says_where_the_cursor_is() {
     let mut h = demo(None);
-    let rows = h.app.rows.len();
+    let rows = h.app.tree.rows.len();
     assert!(rows > 3);
     assert!(row_text(&h.render(120, 40), 1).contains(&format!("1/{rows}")), "{}", screen_text(&h.render(120, 40)));
     h.key(KeyCode::Char('j'));
@@ -260,13 +264,13 @@ fn a_toast_goes_when_its_time_is_up_on_the_apps_clock() {
     let mut h = Harness::with(sigscope::demo::opened(), options);
     h.run_effects();
     h.key(KeyCode::Char('m'));
-    assert!(h.app.toast.is_some(), "switching the mouse off says so in a toast");
+    assert!(h.app.notices.toast.is_some(), "switching the mouse off says so in a toast");
     clock.advance(std::time::Duration::from_secs(2));
     h.send(Msg::Tick);
-    assert!(h.app.toast.is_some(), "still shown after 2 s");
+    assert!(h.app.notices.toast.is_some(), "still shown after 2 s");
     clock.advance(std::time::Duration::from_secs(2));
     h.send(Msg::Tick);
-    assert!(h.app.toast.is_none(), "gone after 4 s");
+    assert!(h.app.notices.toast.is_none(), "gone after 4 s");
 }
 
 #[test]
@@ -346,11 +350,11 @@ fn a_failure_that_may_pass_again_says_how_to_retry_and_one_that_cannot_does_not(
     let repo = || NodeKind::Repository { name: "app".into() };
     let fail = |error: Error| {
         let mut h = Harness::new(vec![repo()]);
-        let root = h.app.graph.roots[0];
+        let root = h.app.tree.graph.roots[0];
         let request = h.expand[&root];
         h.send(Msg::Expanded { request, node: root, result: Err(error) });
-        assert!(matches!(h.app.graph.node(root).load, LoadState::Failed(_)), "the node shows the failure");
-        h.app.status.clone().map(|s| s.text).unwrap_or_default()
+        assert!(matches!(h.app.tree.graph.node(root).load, LoadState::Failed(_)), "the node shows the failure");
+        h.app.notices.status.clone().map(|s| s.text).unwrap_or_default()
     };
     let timeout = fail(Error::Timeout { target: "registry.example".into(), detail: "no answer in 10 s".into() });
     assert!(timeout.contains("no answer in 10 s") && timeout.contains("r tries again"), "{timeout}");

@@ -70,7 +70,7 @@ fn tab_completes_commands_and_theme_names() {
     assert_eq!(command_text(&h), "theme mono ");
     h.key(KeyCode::Enter);
     assert_eq!(h.app.mode, Mode::Normal);
-    let status = h.app.status.clone().unwrap();
+    let status = h.app.notices.status.clone().unwrap();
     assert!(status.text.contains("mono"), "{status:?}");
     // Several fit: Tab cycles them.
     h.key(KeyCode::Char(':'));
@@ -95,7 +95,7 @@ fn esc_and_ctrl_c_leave_the_prompt_not_the_app() {
     h.chars("sig");
     ctrl(&mut h, 'c');
     assert_eq!(h.app.mode, Mode::Normal);
-    assert!(h.app.filter.query.is_empty(), "Ctrl-C cancels the filter like Esc");
+    assert!(h.app.tree.filter.query.is_empty(), "Ctrl-C cancels the filter like Esc");
     assert!(!h.app.quit);
     ctrl(&mut h, 'c');
     assert!(h.app.quit, "in the tree, Ctrl-C quits");
@@ -130,8 +130,8 @@ fn history_walks_with_the_arrows_and_is_saved() {
     h.key(KeyCode::Esc);
     h.key(KeyCode::Char('/'));
     ctrl(&mut h, 'p');
-    assert_eq!(h.app.filter.query, "unsigned");
-    assert!(!h.app.filter.matches.is_empty());
+    assert_eq!(h.app.tree.filter.query, "unsigned");
+    assert!(!h.app.tree.filter.matches.is_empty());
 
     // What the effect would write, read back by a new run.
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -149,17 +149,17 @@ fn the_filter_prompt_edits_in_the_middle() {
     let mut h = demo_harness(Histories::default());
     h.key(KeyCode::Char('/'));
     h.chars("unxsigned");
-    assert!(h.app.filter.matches.is_empty());
+    assert!(h.app.tree.filter.matches.is_empty());
     for _ in 0..6 {
         h.key(KeyCode::Left);
     }
     h.key(KeyCode::Backspace);
-    assert_eq!(h.app.filter.query, "unsigned");
-    assert!(!h.app.filter.matches.is_empty(), "the filter follows the edit");
+    assert_eq!(h.app.tree.filter.query, "unsigned");
+    assert!(!h.app.tree.filter.matches.is_empty(), "the filter follows the edit");
     ctrl(&mut h, 'u');
     ctrl(&mut h, 'e');
     ctrl(&mut h, 'u');
-    assert_eq!(h.app.filter.query, "");
+    assert_eq!(h.app.tree.filter.query, "");
 }
 
 #[test]
@@ -171,11 +171,11 @@ fn quitting_with_unwritten_what_if_edits_asks_first() {
     h.select(tag);
     h.key(KeyCode::Char('L'));
     h.run_effects();
-    assert!(h.app.vs.what_if.is_active(), "{:?}", h.app.status);
+    assert!(h.app.vs.what_if.is_active(), "{:?}", h.app.notices.status);
 
     h.key(KeyCode::Char('q'));
     assert!(!h.app.quit, "the first q asks");
-    assert!(h.app.status.as_ref().unwrap().text.contains("q again"), "{:?}", h.app.status);
+    assert!(h.app.notices.status.as_ref().unwrap().text.contains("q again"), "{:?}", h.app.notices.status);
     h.key(KeyCode::Char('j'));
     h.key(KeyCode::Char('q'));
     assert!(!h.app.quit, "another key in between asks again");

@@ -99,8 +99,8 @@ fn a_tag_moved_in_the_registry_shows_the_new_images_verdict_after_r() {
     refresh_selected(&mut h, tag);
     assert_eq!(tag_verdict(&h, "signed"), ("unsigned".into(), unsigned.digest.clone()));
     let new_tag = tag_node(&h, "signed");
-    assert!(h.app.open.contains(&new_tag), "the tag stays open after the refresh");
-    let status = h.app.status.clone().expect("a refresh says what it found");
+    assert!(h.app.tree.open.contains(&new_tag), "the tag stays open after the refresh");
+    let status = h.app.notices.status.clone().expect("a refresh says what it found");
     assert!(status.text.contains("now sha256:") && status.text.contains("was sha256:"), "{status:?}");
     let screen = screen_text(&h.render(160, 40));
     let image_row = screen.lines().find(|l| l.contains(&sigscope::oci::short_digest(&unsigned.digest))).unwrap();
@@ -108,10 +108,10 @@ fn a_tag_moved_in_the_registry_shows_the_new_images_verdict_after_r() {
 
     // And back, through r on the repository: every tag below is asked again.
     retag(&server, "demo/app", "signed", &signed, &tags["signed"].media_type);
-    let repo = h.app.graph.roots[0];
+    let repo = h.app.tree.graph.roots[0];
     refresh_selected(&mut h, repo);
     assert_eq!(tag_verdict(&h, "signed"), ("verified".into(), signed.clone()));
-    assert!(h.app.open.contains(&tag_node(&h, "signed")), "what was open is open again");
+    assert!(h.app.tree.open.contains(&tag_node(&h, "signed")), "what was open is open again");
 }
 
 #[test]
@@ -142,24 +142,24 @@ fn refresh_with_the_registry_gone_fails_visibly() {
 
     let tag = tag_node(&h, "signed");
     refresh_selected(&mut h, tag);
-    let status = h.app.status.clone().expect("the failure is reported");
+    let status = h.app.notices.status.clone().expect("the failure is reported");
     assert_eq!(status.level, Severity::Error, "{status:?}");
     assert!(status.text.contains("refresh of signed failed"), "{status:?}");
-    assert!(matches!(h.app.graph.node(tag).load, LoadState::Failed(_)));
-    assert!(h.app.graph.node(tag).children.is_empty(), "nothing stale stays below a failed refresh");
+    assert!(matches!(h.app.tree.graph.node(tag).load, LoadState::Failed(_)));
+    assert!(h.app.tree.graph.node(tag).children.is_empty(), "nothing stale stays below a failed refresh");
     match h.app.node_verify(tag) {
         Some(NodeVerify::Error(_)) => {}
         other => panic!("the tag's verification must fail, not stay verified: {other:?}"),
     }
 
-    let repo = h.app.graph.roots[0];
+    let repo = h.app.tree.graph.roots[0];
     refresh_selected(&mut h, repo);
-    assert!(matches!(h.app.graph.node(repo).load, LoadState::Failed(_)));
+    assert!(matches!(h.app.tree.graph.node(repo).load, LoadState::Failed(_)));
     let screen = screen_text(&h.render(120, 40));
     assert!(!screen.contains("verified"), "nothing may still say verified:\n{screen}");
     assert!(screen.contains("failed"), "{screen}");
     // The message log keeps the whole text.
-    assert!(h.app.messages.iter().any(|m| m.status.text.contains("refresh of signed failed")));
+    assert!(h.app.notices.messages.iter().any(|m| m.status.text.contains("refresh of signed failed")));
 }
 
 /// The demo exported as a layout directory, and the digests of its tags.
@@ -197,7 +197,7 @@ fn a_layout_changed_on_disk_shows_as_it_is_after_r() {
         }
     }
     std::fs::write(dir.join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
-    let root = h.app.graph.roots[0];
+    let root = h.app.tree.graph.roots[0];
     refresh_selected(&mut h, root);
     assert_eq!(tag_verdict(&h, "signed"), ("unsigned".into(), unsigned));
 }
@@ -211,15 +211,16 @@ fn a_signature_deleted_on_disk_fails_after_r() {
     let tag = tag_node(&h, "signed");
     open_node(&mut h, tag);
     assert_eq!(tag_verdict(&h, "signed").0, "verified");
-    let image = h.app.graph.node(tag_node(&h, "signed")).children[0];
+    let image = h.app.tree.graph.node(tag_node(&h, "signed")).children[0];
     let sigs: Vec<String> = h
         .app
+        .tree
         .graph
         .node(image)
         .children
         .iter()
         .filter_map(|&c| {
-            let a = h.app.graph.node(c).artifact()?;
+            let a = h.app.tree.graph.node(c).artifact()?;
             (a.kind == sigscope::graph::ArtifactKind::NotationSignature).then(|| a.descriptor.digest.clone())
         })
         .collect();
@@ -242,13 +243,13 @@ fn a_refresh_keeps_the_selection_on_the_new_copy_of_the_node() {
     let mut h = harness(dir.to_str().unwrap(), true, &notation);
     let tag = tag_node(&h, "signed");
     open_node(&mut h, tag);
-    let image = h.app.graph.node(tag_node(&h, "signed")).children[0];
+    let image = h.app.tree.graph.node(tag_node(&h, "signed")).children[0];
     open_node(&mut h, image);
-    let sbom = h.app.graph.node(image).children[0];
-    let digest = h.app.graph.node(sbom).digest().unwrap().to_string();
+    let sbom = h.app.tree.graph.node(image).children[0];
+    let digest = h.app.tree.graph.node(sbom).digest().unwrap().to_string();
     h.select(sbom);
-    let root = h.app.graph.roots[0];
-    h.app.graph.node(root);
+    let root = h.app.tree.graph.roots[0];
+    h.app.tree.graph.node(root);
     // :refresh! from the command line refreshes everything; the cursor stays on that referrer.
     h.key(KeyCode::Char(':'));
     h.chars("refresh!");
@@ -256,11 +257,11 @@ fn a_refresh_keeps_the_selection_on_the_new_copy_of_the_node() {
     h.run_effects();
     let selected = h.app.selected().unwrap();
     assert_ne!(selected, sbom, "the node is a new copy");
-    assert_eq!(h.app.graph.node(selected).digest(), Some(digest.as_str()));
+    assert_eq!(h.app.tree.graph.node(selected).digest(), Some(digest.as_str()));
     let verdict = |h: &Harness, id| match h.app.node_verify(id) {
         Some(NodeVerify::Done(r)) => Some(r.verdict.clone()),
         _ => None,
     };
-    let new_image = h.app.graph.node(tag_node(&h, "signed")).children[0];
+    let new_image = h.app.tree.graph.node(tag_node(&h, "signed")).children[0];
     assert!(matches!(verdict(&h, new_image), Some(Verdict::Verified)));
 }

@@ -61,8 +61,8 @@ fn expanded_tree_with_several_kinds() {
 #[test]
 fn failed_and_cycle_nodes_say_so_in_words() {
     let sc = supply_chain();
-    assert!(matches!(sc.h.app.graph.node(sc.sbom).load, LoadState::Failed(_)));
-    assert!(sc.h.app.graph.is_cycle(sc.cycle));
+    assert!(matches!(sc.h.app.tree.graph.node(sc.sbom).load, LoadState::Failed(_)));
+    assert!(sc.h.app.tree.graph.is_cycle(sc.cycle));
     let t = sc.h.render(200, 40);
     let sbom = line_of(&t, "SPDX SBOM");
     let expected = format!("SPDX SBOM {} ✗ failed: registry error from", sigscope::oci::short_digest(&digest(12)));
@@ -118,7 +118,7 @@ fn details_of_an_artifact() {
     assert_eq!(sc.h.app.focus, Focus::Details);
     sc.h.render(80, 24);
     sc.h.key(KeyCode::Char('j'));
-    assert_eq!(sc.h.app.details_scroll, 1);
+    assert_eq!(sc.h.app.details.scroll, 1);
     sc.h.key(KeyCode::Char('G'));
     let t = sc.h.render(80, 24);
     assert!(screen_text(&t).contains("artifactType"), "end of the manifest is in view");
@@ -145,7 +145,7 @@ fn filter_prompt_with_matches() {
     let mut sc = supply_chain();
     sc.h.key(KeyCode::Char('/'));
     sc.h.chars("signature");
-    assert_eq!(sc.h.app.filter.matches.len(), 3, "Notation ×2, cosign");
+    assert_eq!(sc.h.app.tree.filter.matches.len(), 3, "Notation ×2, cosign");
     let t = sc.h.render(80, 24);
     assert!(row_text(&t, 23).contains("/signature█  3 matches"));
     assert!(line_of(&t, "cosign signature").contains("◆"));
@@ -160,17 +160,17 @@ fn filter_prompt_with_matches() {
     sc.h.key(KeyCode::Char('N'));
     assert_eq!(sc.h.app.selected(), first);
     sc.h.key(KeyCode::Esc);
-    assert!(sc.h.app.filter.query.is_empty());
+    assert!(sc.h.app.tree.filter.query.is_empty());
     assert_eq!(sc.h.app.selected(), first, "the selection survives clearing the filter");
 
     // Smart case: an upper-case letter makes it case-sensitive.
     sc.h.key(KeyCode::Char('/'));
     sc.h.chars("notation");
-    assert_eq!(sc.h.app.filter.matches.len(), 2);
+    assert_eq!(sc.h.app.tree.filter.matches.len(), 2);
     sc.h.key(KeyCode::Esc);
     sc.h.key(KeyCode::Char('/'));
     sc.h.chars("notation S");
-    assert_eq!(sc.h.app.filter.matches.len(), 0);
+    assert_eq!(sc.h.app.tree.filter.matches.len(), 0);
 }
 
 #[test]
@@ -203,7 +203,7 @@ fn command_line() {
 #[test]
 fn hostile_strings_render_escaped() {
     let mut h = Harness::new(vec![NodeKind::Repository { name: "app".into() }]);
-    let repo = h.app.graph.roots[0];
+    let repo = h.app.tree.graph.roots[0];
     let evil_tag = "v1\x1b[2J\x1b]52;c;cHduZWQ=\x07";
     h.expanded(
         repo,
@@ -276,17 +276,17 @@ fn stale_results_are_dropped() {
         )],
     };
     sc.h.send(Msg::Expanded { request: old, node: sc.attestation, result: Ok(one_child.clone()) });
-    assert_eq!(sc.h.app.graph.node(sc.attestation).load, LoadState::Loading, "the old answer is ignored");
+    assert_eq!(sc.h.app.tree.graph.node(sc.attestation).load, LoadState::Loading, "the old answer is ignored");
     sc.h.send(Msg::Expanded { request: new, node: sc.attestation, result: Ok(one_child) });
-    assert_eq!(sc.h.app.graph.node(sc.attestation).load, LoadState::Loaded);
-    assert_eq!(sc.h.app.graph.node(sc.attestation).children.len(), 1);
+    assert_eq!(sc.h.app.tree.graph.node(sc.attestation).load, LoadState::Loaded);
+    assert_eq!(sc.h.app.tree.graph.node(sc.attestation).children.len(), 1);
 
     // A description for a node no longer awaited is dropped too.
     sc.h.select(sc.cosign);
     let stale = sc.h.describe[&sc.cosign];
     sc.h.select(sc.amd64);
     sc.h.send(Msg::Described { request: stale, node: sc.cosign, details: Details::default() });
-    assert!(!sc.h.app.details.contains_key(&sc.cosign));
+    assert!(!sc.h.app.details.docs.contains_key(&sc.cosign));
 }
 
 #[test]
@@ -296,16 +296,16 @@ fn expand_collapse_and_parent_navigation() {
     sc.h.key(KeyCode::Left); // a closed leaf: go to the parent
     assert_eq!(sc.h.app.selected(), Some(sc.notation));
     sc.h.key(KeyCode::Char('h')); // open: close it
-    assert!(!sc.h.app.rows.iter().any(|r| r.id == sc.timestamp));
+    assert!(!sc.h.app.tree.rows.iter().any(|r| r.id == sc.timestamp));
     sc.h.key(KeyCode::Right); // loaded: open again without a request
-    assert!(sc.h.app.rows.iter().any(|r| r.id == sc.timestamp));
+    assert!(sc.h.app.tree.rows.iter().any(|r| r.id == sc.timestamp));
     sc.h.key(KeyCode::Char('G'));
-    assert_eq!(sc.h.app.cursor, sc.h.app.rows.len() - 1);
+    assert_eq!(sc.h.app.tree.cursor, sc.h.app.tree.rows.len() - 1);
     sc.h.key(KeyCode::Home);
-    assert_eq!(sc.h.app.cursor, 0);
+    assert_eq!(sc.h.app.tree.cursor, 0);
     sc.h.select(sc.cycle);
     sc.h.key(KeyCode::Enter);
-    assert_eq!(sc.h.app.graph.node(sc.cycle).children.len(), 0, "a cycle is never expanded");
+    assert_eq!(sc.h.app.tree.graph.node(sc.cycle).children.len(), 0, "a cycle is never expanded");
 }
 
 #[test]
@@ -314,7 +314,7 @@ fn copy_digest_and_reference() {
     sc.h.select(sc.notation);
     sc.h.key(KeyCode::Char('y'));
     assert_eq!(sc.h.effects.last().unwrap(), &format!("Copy({:?})", digest(10)));
-    assert!(sc.h.app.toast.as_ref().unwrap().text.starts_with("Sent to the terminal's clipboard: sha256:"));
+    assert!(sc.h.app.notices.toast.as_ref().unwrap().text.starts_with("Sent to the terminal's clipboard: sha256:"));
     sc.h.key(KeyCode::Char('Y'));
     assert_eq!(sc.h.effects.last().unwrap(), &format!("Copy(\"registry.example/app@{}\")", digest(10)));
     snap("toast", &sc.h);
@@ -328,9 +328,9 @@ fn mouse_click_selects_and_toggles_and_can_be_turned_off() {
     sc.h.send(click(tree.y + 1, tree.x + 12));
     assert_eq!(sc.h.app.selected(), Some(sc.index));
     sc.h.send(click(tree.y + 1, tree.x + 12)); // again: toggles it closed
-    assert!(!sc.h.app.open.contains(&sc.index));
+    assert!(!sc.h.app.tree.open.contains(&sc.index));
     sc.h.key(KeyCode::Char('m'));
-    assert!(!sc.h.app.mouse);
+    assert!(!sc.h.app.look.mouse);
     assert_eq!(sc.h.effects.last().unwrap(), "SetMouse(false)");
     sc.h.send(click(tree.y, tree.x + 12));
     assert_eq!(sc.h.app.selected(), Some(sc.index), "clicks are ignored with the mouse off");
@@ -376,7 +376,7 @@ fn theme_command_switches_and_cli_flag_wins_over_config() {
     sc.h.chars("theme light");
     sc.h.key(KeyCode::Enter);
     // The harness runs as if NO_COLOR were set: mono stays.
-    assert_eq!(sc.h.app.theme.name, "mono");
+    assert_eq!(sc.h.app.look.theme.name, "mono");
     assert!(row_text(&sc.h.render(80, 24), 23).contains("NO_COLOR"));
 }
 

@@ -48,13 +48,13 @@ fn a_signed_sbom_gets_its_own_verdict_in_the_row_and_the_panel() {
     let tag = tag_node(&h, "signed");
     open_node(&mut h, tag);
     let image = h.child(tag, 0);
-    let kids = h.app.graph.node(image).children.clone();
-    let of = |k: ArtifactKind| kids.iter().copied().find(|&c| h.app.graph.node(c).artifact().unwrap().kind == k);
+    let kids = h.app.tree.graph.node(image).children.clone();
+    let of = |k: ArtifactKind| kids.iter().copied().find(|&c| h.app.tree.graph.node(c).artifact().unwrap().kind == k);
     let spdx = of(ArtifactKind::SpdxSbom).expect("the demo's SPDX SBOM");
     let cyclonedx = of(ArtifactKind::CycloneDxSbom).expect("the demo's CycloneDX SBOM");
     assert_eq!(word(&h, spdx), "verified", "the SPDX SBOM carries its own Notation signature");
     assert_eq!(word(&h, cyclonedx), "unsigned");
-    let short = sigscope::oci::short_digest(h.app.graph.node(spdx).digest().unwrap());
+    let short = sigscope::oci::short_digest(h.app.tree.graph.node(spdx).digest().unwrap());
     assert!(line_with(&h, &short).contains("✓"), "the SBOM row shows its verdict");
 
     // v on the SBOM, and on the SBOM's signature, explain it like for an image.
@@ -66,12 +66,13 @@ fn a_signed_sbom_gets_its_own_verdict_in_the_row_and_the_panel() {
     open_node(&mut h, spdx);
     let sig = h
         .app
+        .tree
         .graph
         .node(spdx)
         .children
         .clone()
         .into_iter()
-        .find(|&c| h.app.graph.node(c).artifact().is_some_and(|a| a.kind == ArtifactKind::NotationSignature));
+        .find(|&c| h.app.tree.graph.node(c).artifact().is_some_and(|a| a.kind == ArtifactKind::NotationSignature));
     let sig = sig.expect("the SBOM's signature");
     assert!(
         h.app
@@ -135,7 +136,7 @@ fn artifacts_get_verdicts_and_rows_name_their_type() {
         open_node(&mut h, id);
         let artifact = h.child(id, 0);
         assert_eq!(word(&h, artifact), "unsigned", "{tag}: the artifact has its own verdict");
-        let short = sigscope::oci::short_digest(h.app.graph.node(artifact).digest().unwrap());
+        let short = sigscope::oci::short_digest(h.app.tree.graph.node(artifact).digest().unwrap());
         let row = line_with(&h, &short);
         assert!(row.contains(kind), "{tag}: {row}");
         assert!(row.contains("unsigned"), "{tag}: {row}");
@@ -160,10 +161,10 @@ fn a_deleted_and_a_corrupted_referrer_are_failed_nodes_in_the_tui() {
     let tag = tag_node(&h, "signed");
     open_node(&mut h, tag);
     let image = h.child(tag, 0);
-    let kids = h.app.graph.node(image).children.clone();
+    let kids = h.app.tree.graph.node(image).children.clone();
     let digest_of = |k: ArtifactKind| {
         kids.iter()
-            .map(|&c| h.app.graph.node(c).artifact().unwrap())
+            .map(|&c| h.app.tree.graph.node(c).artifact().unwrap())
             .find(|a| a.kind == k)
             .map(|a| a.descriptor.digest.clone())
             .unwrap()
@@ -193,8 +194,9 @@ fn a_deleted_and_a_corrupted_referrer_are_failed_nodes_in_the_tui() {
     assert!(row(&signature).contains("failed"), "the deleted signature is a failed node: {}", row(&signature));
     assert!(row(&attestation).contains("failed"), "the corrupted attestation: {}", row(&attestation));
     let failed = |d: &str| {
-        h.app.graph.node(image).children.iter().any(|&c| {
-            h.app.graph.node(c).digest() == Some(d) && matches!(h.app.graph.node(c).load, LoadState::Failed(_))
+        h.app.tree.graph.node(image).children.iter().any(|&c| {
+            h.app.tree.graph.node(c).digest() == Some(d)
+                && matches!(h.app.tree.graph.node(c).load, LoadState::Failed(_))
         })
     };
     assert!(failed(&signature) && failed(&attestation), "{screen}");

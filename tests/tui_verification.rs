@@ -63,7 +63,7 @@ fn set_level(dir: &Path, from: &str, to: &str) {
 
 fn snap_panel(name: &str, h: &mut Harness, dir: &ShownNotationDir) {
     h.run_effects(); // the selection's details
-    h.app.toast = None;
+    h.app.notices.toast = None;
     for (w, ht) in [(80, 24), (120, 40)] {
         let screen = dir.redact(&h.render(w, ht).backend().to_string());
         insta::assert_snapshot!(format!("{name}_{w}x{ht}"), screen);
@@ -72,7 +72,7 @@ fn snap_panel(name: &str, h: &mut Harness, dir: &ShownNotationDir) {
 
 /// The tree row of `id` (found by its short digest) on a wide screen.
 fn row_of(h: &Harness, id: NodeId) -> String {
-    let short = sigscope::oci::short_digest(&h.app.graph.node(id).artifact().unwrap().descriptor.digest);
+    let short = sigscope::oci::short_digest(&h.app.tree.graph.node(id).artifact().unwrap().descriptor.digest);
     let screen = screen_text(&h.render(200, 40));
     let row = screen.lines().skip(1).find(|l| l.contains(&format!("{short} ")));
     row.unwrap_or_else(|| panic!("no row of {short}:\n{screen}")).to_string()
@@ -117,8 +117,9 @@ fn verdicts_in_rows_match_the_demo() {
     // Rows carry glyph and word; the signature row its own result.
     let screen = screen_text(&h.render(160, 40));
     let row = |tag: &str| {
-        let short =
-            sigscope::oci::short_digest(&h.app.graph.node(open_tag_id(&h, tag)).artifact().unwrap().descriptor.digest);
+        let short = sigscope::oci::short_digest(
+            &h.app.tree.graph.node(open_tag_id(&h, tag)).artifact().unwrap().descriptor.digest,
+        );
         screen.lines().find(|l| l.contains(&short)).unwrap().to_string()
     };
     assert!(shows(&row("signed"), "✓ verified"), "{screen}");
@@ -131,8 +132,8 @@ fn verdicts_in_rows_match_the_demo() {
 }
 
 fn open_tag_id(h: &Harness, tag: &str) -> NodeId {
-    let id = (0..h.app.graph.nodes.len())
-        .find(|&i| matches!(&h.app.graph.node(i).kind, NodeKind::Tag { tag: t, .. } if t == tag))
+    let id = (0..h.app.tree.graph.nodes.len())
+        .find(|&i| matches!(&h.app.tree.graph.node(i).kind, NodeKind::Tag { tag: t, .. } if t == tag))
         .unwrap();
     h.child(id, 0)
 }
@@ -141,8 +142,16 @@ fn open_tag_id(h: &Harness, tag: &str) -> NodeId {
 fn multiarch_platforms_are_verified_each() {
     let (mut h, _dir) = demo("multiarch");
     let index = open_tag(&mut h, "multiarch");
-    let platforms: Vec<NodeId> =
-        h.app.graph.node(index).children.iter().copied().filter(|&c| sigscope::tui::app::is_image(&h.app, c)).collect();
+    let platforms: Vec<NodeId> = h
+        .app
+        .tree
+        .graph
+        .node(index)
+        .children
+        .iter()
+        .copied()
+        .filter(|&c| sigscope::tui::app::is_image(&h.app, c))
+        .collect();
     assert_eq!(platforms.len(), 2);
     for p in platforms {
         assert_eq!(verdict(&h, p).word(), "verified");
@@ -233,12 +242,12 @@ fn an_invalid_policy_keeps_the_last_good_one_and_says_why() {
     h.run_effects();
     // Still verified with the strict policy.
     assert!(matches!(verdict(&h, image), Verdict::Failed { .. }));
-    let status = h.app.status.clone().expect("status says why");
+    let status = h.app.notices.status.clone().expect("status says why");
     assert!(status.text.contains("\"sigscope-demo\""), "{}", status.text);
     assert!(status.text.contains("signatureVerification.level"), "{}", status.text);
     assert!(status.text.contains("lenient"), "{}", status.text);
     assert!(status.text.contains("keeping the last good policy"), "{}", status.text);
-    assert!(h.app.toast.as_ref().is_some_and(|t| t.text.contains("invalid")));
+    assert!(h.app.notices.toast.as_ref().is_some_and(|t| t.text.contains("invalid")));
     h.select(image);
     h.key(KeyCode::Char('v'));
     h.key(KeyCode::Tab);
@@ -389,7 +398,7 @@ fn what_if_cycles_the_trust_stores_on_disk() {
     // One store only: nothing to cycle to, and the status says how to add one.
     h.key(KeyCode::Char('T'));
     assert!(!h.app.vs.what_if.is_active());
-    assert!(h.app.status.as_ref().is_some_and(|s| s.text.contains("no other trust store")));
+    assert!(h.app.notices.status.as_ref().is_some_and(|s| s.text.contains("no other trust store")));
     let x509 = dir.join("truststore/x509");
     std::fs::create_dir_all(x509.join("ca/second")).unwrap();
     std::fs::copy(x509.join("ca/demo/demo-root-ca.pem"), x509.join("ca/second/root.pem")).unwrap();
@@ -419,7 +428,7 @@ fn an_invalid_policy_at_start_evaluates_nothing_and_says_why() {
     let dir = notation_dir("invalid-at-start");
     set_level(&dir, "\"strict\"", "\"lenient\"");
     let mut h = verifying(sigscope::demo::opened(), options(Some(&dir)));
-    assert!(h.app.status.as_ref().is_some_and(|s| s.text.contains("signatureVerification.level")));
+    assert!(h.app.notices.status.as_ref().is_some_and(|s| s.text.contains("signatureVerification.level")));
     let image = open_tag(&mut h, "signed");
     match verdict(&h, image) {
         Verdict::NotEvaluated { reason } => assert!(reason.contains("lenient"), "{reason}"),
@@ -430,7 +439,7 @@ fn an_invalid_policy_at_start_evaluates_nothing_and_says_why() {
     // What-if needs a policy: it says so instead of doing something.
     h.select(image);
     h.key(KeyCode::Char('L'));
-    assert!(h.app.status.as_ref().is_some_and(|s| s.text.contains("what-if needs a trust policy")));
+    assert!(h.app.notices.status.as_ref().is_some_and(|s| s.text.contains("what-if needs a trust policy")));
     assert!(!h.app.vs.what_if.is_active());
     // Fixed: everything is verified.
     set_level(&dir, "\"lenient\"", "\"strict\"");
@@ -443,18 +452,18 @@ fn an_invalid_policy_at_start_evaluates_nothing_and_says_why() {
 fn a_closed_tag_shows_its_images_verdict() {
     let (mut h, _dir) = demo("closed-tag");
     let image = open_tag(&mut h, "tampered");
-    let tag = h.app.graph.node(image).parent.unwrap();
+    let tag = h.app.tree.graph.node(image).parent.unwrap();
     h.select(tag);
     h.key(KeyCode::Char('h'));
-    assert!(!h.app.open.contains(&tag));
+    assert!(!h.app.tree.open.contains(&tag));
     assert!(shows(&line_of(&h, 160, "tag tampered"), "✗ failed: integrity"));
 }
 
 #[test]
 fn opening_a_verified_tag_does_not_verify_its_image_twice() {
     let (mut h, _dir) = demo("once");
-    let tag = (0..h.app.graph.nodes.len())
-        .find(|&i| matches!(&h.app.graph.node(i).kind, NodeKind::Tag { tag: t, .. } if t == "signed"))
+    let tag = (0..h.app.tree.graph.nodes.len())
+        .find(|&i| matches!(&h.app.tree.graph.node(i).kind, NodeKind::Tag { tag: t, .. } if t == "signed"))
         .unwrap();
     // The tag was verified in the background already.
     assert!(matches!(h.app.node_verify(tag), Some(NodeVerify::Done(_))));

@@ -74,24 +74,24 @@ pub fn big_tree(referrers: u64, per_referrer: u64) -> Tree {
     options.no_color = true;
     let mut app = App::new(opened, options);
     drop(app.start());
-    let root = app.graph.roots[0];
+    let root = app.tree.graph.roots[0];
     let kinds = [Some(media::NOTATION_SIGNATURE), Some(media::SPDX_JSON), Some(media::IN_TOTO), None];
     let children = (1..=referrers).map(|i| referrer(i, Some(media::NOTATION_SIGNATURE), 900 + i)).collect();
-    app.graph.apply(root, Ok(Expansion { manifest: None, children }));
-    app.open.insert(root);
+    app.tree.graph.apply(root, Ok(Expansion { manifest: None, children }));
+    app.tree.open.insert(root);
     let mut n = referrers;
-    for parent in app.graph.node(root).children.clone() {
+    for parent in app.tree.graph.node(root).children.clone() {
         let children = (0..per_referrer)
             .map(|j| {
                 n += 1;
                 referrer(n, kinds[j as usize % kinds.len()], n)
             })
             .collect();
-        app.graph.apply(parent, Ok(Expansion { manifest: None, children }));
-        app.open.insert(parent);
+        app.tree.graph.apply(parent, Ok(Expansion { manifest: None, children }));
+        app.tree.open.insert(parent);
     }
     app.rebuild_rows();
-    assert_eq!(app.rows.len() as u64, 1 + referrers * (1 + per_referrer));
-    app.cursor = app.rows.len() / 2;
+    assert_eq!(app.tree.rows.len() as u64, 1 + referrers * (1 + per_referrer));
+    app.tree.cursor = app.tree.rows.len() / 2;
     Tree { app }
 }

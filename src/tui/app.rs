@@ -3,24 +3,22 @@
 //! so the screen can always be redrawn and the whole UI can be tested without a terminal.
 
 use std::cell::Cell;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ratatui::layout::Rect;
 
-use crate::graph::{Graph, NodeId, NodeKind};
+use crate::graph::{Graph, NodeId};
 use crate::notation::revocation::RevocationMode;
 use crate::open::{OpenOptions, Opened};
 use crate::sanitize::{clip, sanitize};
-use crate::source::DynSource;
 
 use super::clock::{Clock, SystemClock};
 use super::config::Config;
 use super::details_doc::DetailsDoc;
 use super::keymap::{Focus, Keymap};
-use super::label::TextCache;
 use super::present::diff::DiffLine;
 use super::prompt::{Histories, Prompt};
 use super::theme::{Theme, Token};
@@ -36,12 +34,17 @@ mod tree;
 mod verification;
 mod visits;
 pub use super::msg::{Effect, Msg, RequestId};
+pub use details::DetailsPanel;
+pub use keys::Prompts;
 pub use loading::EXPAND_ALL_BUDGET;
+use loading::Requests;
+pub use notices::Notices;
 pub use notices::{LogEntry, MAX_MESSAGES, Severity, Status, Toast};
 pub use refresh::{STALE_AFTER, age_text};
-pub use tree::{Filter, Row};
+pub use tree::{Filter, Row, TreeState};
 pub use verification::{NodeVerify, RightPanel, VerifyState, error_text, is_image, is_subject};
-pub(crate) use visits::Visited;
+pub use visits::Location;
+use visits::Visits;
 
 /// How often rows showing their age are redrawn.
 const AGE_TICK: Duration = Duration::from_secs(30);
@@ -161,131 +164,109 @@ impl AppOptions {
     }
 }
 
+/// The whole UI state, one part per feature; each part's behaviour lives in the file of the
+/// same name under `app/`.
 pub struct App {
-    pub graph: Graph,
-    pub source: DynSource,
-    pub target: String,
-    pub host: String,
-    pub keymap: Keymap,
-    pub theme: Theme,
-    colors: Vec<(Token, ratatui::style::Style)>,
-    no_color: bool,
-    pub mouse: bool,
-    open_options: OpenOptions,
-    preview_limit: u64,
+    /// What is shown: the target, its source and roots (`visits.rs`), and where to go back to.
+    pub location: Location,
+    visits: Visits,
+    /// The graph and its visible rows, cursor and filter (`tree.rs`).
+    pub tree: TreeState,
+    /// The right-hand panel: details documents or verification (`details.rs`).
+    pub details: DetailsPanel,
+    /// The live policy and every subject's verdict (`verification.rs`).
+    pub vs: VerifyState,
+    /// The status line, toasts and the message log (`notices.rs`).
+    pub notices: Notices,
+    /// Keys, colours and the mouse.
+    pub look: Look,
+    /// The line editors and their histories (`keys.rs`).
+    pub prompts: Prompts,
+    /// Requests in flight, by the id their answer will carry (`loading.rs`).
+    requests: Requests,
+    /// Nodes being refreshed, with what to restore below them (`refresh.rs`).
+    refreshing: HashMap<NodeId, refresh::Refreshing>,
+    settings: Settings,
 
     pub focus: Focus,
     pub mode: Mode,
-    pub open: HashSet<NodeId>,
-    pub rows: Vec<Row>,
-    pub cursor: usize,
-    pub filter: Filter,
-    texts: TextCache,
-    pub details: HashMap<NodeId, DetailsDoc>,
-    pub details_scroll: usize,
-    pub status: Option<Status>,
-    pub toast: Option<Toast>,
-    /// Details or verification on the right.
-    pub right: RightPanel,
-    pub vs: VerifyState,
-    pub spinner: usize,
-    pub last_frame: LastFrame,
     /// The focused panel fills the screen (`z`).
     pub zoom: bool,
-    /// The `/` prompt's editor; its text is the filter query while typing.
-    pub filter_input: Prompt,
-    /// The search of the help overlay, and whether it is being typed.
-    pub help_search: Prompt,
-    pub help_typing: bool,
-    histories: Histories,
-    stale_after: Duration,
+    pub spinner: usize,
+    pub last_frame: LastFrame,
     /// `q` was pressed once with unwritten what-if edits.
     quit_armed: bool,
-    /// Nodes whose children are opened and loaded as they arrive (`E`), and how many more
-    /// nodes that may still load.
-    expanding_all: HashSet<NodeId>,
-    expand_budget: usize,
-    /// Targets opened before this one (`[`) and after it (`]`).
-    back: Vec<Visited>,
-    forward: Vec<Visited>,
-    /// The roots of the current target, to come back to it.
-    current_roots: Vec<NodeKind>,
-    opened_notation_dir: Option<PathBuf>,
-    /// Every status message of the run, for `M` / `:messages`.
-    pub messages: Vec<LogEntry>,
-    /// When each node's last expansion answered.
-    fetched_at: HashMap<NodeId, Instant>,
-    refreshing: HashMap<NodeId, refresh::Refreshing>,
     /// Rows say their age: redraw now and then even when nothing happens.
     next_age_tick: Instant,
-
-    pending_expand: HashMap<NodeId, RequestId>,
-    pending_describe: Option<(NodeId, RequestId)>,
-    pending_open: Option<RequestId>,
-    next_request: RequestId,
     pub quit: bool,
     dirty: bool,
     clock: Arc<dyn Clock>,
-    pub read_only: bool,
+}
+
+/// How the app looks and which keys do what.
+pub struct Look {
+    pub keymap: Keymap,
+    pub theme: Theme,
+    /// Token overrides from the config, re-applied on `:theme`.
+    pub(super) colors: Vec<(Token, ratatui::style::Style)>,
+    pub(super) no_color: bool,
+    pub mouse: bool,
+}
+
+/// What the app was started with and keeps to itself.
+struct Settings {
+    open_options: OpenOptions,
+    preview_limit: u64,
+    stale_after: Duration,
+    /// Notation directory for targets opened with `:open` (see [`AppOptions`]).
+    opened_notation_dir: Option<PathBuf>,
+    read_only: bool,
 }
 
 impl App {
     pub fn new(opened: Opened, options: AppOptions) -> App {
         let preview_limit = options.open_options.registry.preview_limit;
         let mut app = App {
-            graph: Graph::new(),
-            host: opened.source.host(),
-            source: opened.source.clone(),
-            target: opened.target.clone(),
-            keymap: if options.read_only { options.keymap.without_mutations() } else { options.keymap },
-            read_only: options.read_only,
-            theme: options.theme,
-            colors: options.colors,
-            no_color: options.no_color,
-            mouse: options.mouse,
-            open_options: options.open_options,
-            preview_limit,
+            location: Location {
+                host: opened.source.host(),
+                source: opened.source.clone(),
+                target: opened.target.clone(),
+                roots: Vec::new(),
+            },
+            visits: Visits::default(),
+            tree: TreeState::default(),
+            details: DetailsPanel::default(),
+            vs: VerifyState::new(options.notation_dir, options.revocation),
+            notices: Notices { status: options.startup_status, ..Notices::default() },
+            look: Look {
+                keymap: if options.read_only { options.keymap.without_mutations() } else { options.keymap },
+                theme: options.theme,
+                colors: options.colors,
+                no_color: options.no_color,
+                mouse: options.mouse,
+            },
+            prompts: Prompts { histories: options.histories, ..Prompts::default() },
+            requests: Requests { next: 1, ..Requests::default() },
+            refreshing: HashMap::new(),
+            settings: Settings {
+                open_options: options.open_options,
+                preview_limit,
+                stale_after: options.stale_after,
+                opened_notation_dir: options.opened_notation_dir,
+                read_only: options.read_only,
+            },
             focus: Focus::Tree,
             mode: Mode::Normal,
-            open: HashSet::new(),
-            rows: Vec::new(),
-            cursor: 0,
-            filter: Filter::default(),
-            texts: TextCache::default(),
-            details: HashMap::new(),
-            details_scroll: 0,
-            status: options.startup_status,
-            toast: None,
-            right: RightPanel::Details,
-            vs: VerifyState::new(options.notation_dir, options.revocation),
+            zoom: false,
             spinner: 0,
             last_frame: LastFrame::default(),
-            zoom: false,
-            filter_input: Prompt::default(),
-            help_search: Prompt::default(),
-            help_typing: false,
-            histories: options.histories,
-            stale_after: options.stale_after,
             quit_armed: false,
-            expanding_all: HashSet::new(),
-            expand_budget: 0,
-            back: Vec::new(),
-            forward: Vec::new(),
-            current_roots: Vec::new(),
-            opened_notation_dir: options.opened_notation_dir,
-            messages: Vec::new(),
-            fetched_at: HashMap::new(),
-            refreshing: HashMap::new(),
             next_age_tick: options.clock.now() + AGE_TICK,
-            clock: options.clock.clone(),
-            pending_expand: HashMap::new(),
-            pending_describe: None,
-            pending_open: None,
-            next_request: 1,
             quit: false,
             dirty: true,
+            clock: options.clock.clone(),
         };
-        if let Some(s) = app.status.clone() {
+        if let Some(s) = app.notices.status.clone() {
             app.log(s);
         }
         app.load_target(opened);
@@ -293,34 +274,34 @@ impl App {
     }
 
     fn load_target(&mut self, opened: Opened) {
-        self.current_roots = opened.roots.clone();
-        self.expanding_all.clear();
-        self.graph = Graph::new();
-        self.texts.clear();
-        self.host = opened.source.host();
-        self.source = opened.source;
-        self.target = opened.target;
+        self.location.roots = opened.roots.clone();
+        self.tree.expanding_all.clear();
+        self.tree.graph = Graph::new();
+        self.tree.texts.clear();
+        self.location.host = opened.source.host();
+        self.location.source = opened.source;
+        self.location.target = opened.target;
         for root in opened.roots {
-            self.graph.add_root(root);
+            self.tree.graph.add_root(root);
         }
-        self.open.clear();
-        self.details.clear();
-        self.pending_expand.clear();
-        self.pending_describe = None;
-        self.fetched_at.clear();
+        self.tree.open.clear();
+        self.details.docs.clear();
+        self.requests.expand.clear();
+        self.requests.describe = None;
+        self.tree.fetched_at.clear();
         self.refreshing.clear();
         self.vs.forget_nodes();
-        self.filter = Filter::default();
-        self.cursor = 0;
-        self.details_scroll = 0;
+        self.tree.filter = Filter::default();
+        self.tree.cursor = 0;
+        self.details.scroll = 0;
         self.rebuild_rows();
     }
 
     /// The effects to run at start (and after `:open`): load every root and describe the first.
     pub fn start(&mut self) -> Vec<Effect> {
         let mut effects = self.start_watching();
-        for root in self.graph.roots.clone() {
-            self.open.insert(root);
+        for root in self.tree.graph.roots.clone() {
+            self.tree.open.insert(root);
             effects.extend(self.expand_node(root));
             effects.extend(self.verify_node(root));
         }
@@ -331,10 +312,10 @@ impl App {
 
     /// Requests whose results we are waiting for.
     pub fn in_flight(&self) -> usize {
-        self.pending_expand.len()
+        self.requests.expand.len()
             + self.vs.in_flight()
-            + usize::from(self.pending_describe.is_some())
-            + usize::from(self.pending_open.is_some())
+            + usize::from(self.requests.describe.is_some())
+            + usize::from(self.requests.open.is_some())
     }
 
     /// Whether the state changed since the last frame.
@@ -353,21 +334,21 @@ impl App {
 
     /// When a `Tick` is next needed: for the toast to go away, or for row ages to move on.
     pub fn next_wakeup(&self) -> Option<Instant> {
-        let age = (!self.fetched_at.is_empty()).then_some(self.next_age_tick);
-        [self.toast.as_ref().map(|t| t.expires), age].into_iter().flatten().min()
+        let age = (!self.tree.fetched_at.is_empty()).then_some(self.next_age_tick);
+        [self.notices.toast.as_ref().map(|t| t.expires), age].into_iter().flatten().min()
     }
 
     /// Whether details of `id` are on their way.
     pub fn describing(&self, id: NodeId) -> bool {
-        self.pending_describe.is_some_and(|(n, _)| n == id)
+        self.requests.describe.is_some_and(|(n, _)| n == id)
     }
 
     pub fn target_label(&self) -> String {
-        clip(&sanitize(&self.target), 40).into_owned()
+        clip(&sanitize(&self.location.target), 40).into_owned()
     }
 
     pub fn selected(&self) -> Option<NodeId> {
-        self.rows.get(self.cursor).map(|r| r.id)
+        self.tree.rows.get(self.tree.cursor).map(|r| r.id)
     }
 
     pub fn spinner_frame(&self) -> &'static str {
@@ -382,8 +363,8 @@ impl App {
                     self.spinner = self.spinner.wrapping_add(1);
                     self.dirty = true;
                 }
-                if self.toast.as_ref().is_some_and(|t| t.expires <= self.clock.now()) {
-                    self.toast = None;
+                if self.notices.toast.as_ref().is_some_and(|t| t.expires <= self.clock.now()) {
+                    self.notices.toast = None;
                     self.dirty = true;
                 }
                 if self.next_age_tick <= self.clock.now() {
@@ -401,7 +382,7 @@ impl App {
                 vec![Effect::Quit]
             }
             Msg::EffectFailed(text) => {
-                self.toast = None;
+                self.notices.toast = None;
                 self.set_status(Severity::Error, text);
                 Vec::new()
             }
@@ -410,26 +391,26 @@ impl App {
             Msg::PolicyLoaded(snapshot) => self.on_policy_loaded(*snapshot),
             Msg::PolicyWritten(result) => self.on_policy_written(result),
             Msg::Described { request, node, details } => {
-                if self.pending_describe != Some((node, request)) {
+                if self.requests.describe != Some((node, request)) {
                     return Vec::new();
                 }
-                self.pending_describe = None;
-                self.details.insert(node, DetailsDoc::from_details(&details));
+                self.requests.describe = None;
+                self.details.docs.insert(node, DetailsDoc::from_details(&details));
                 self.dirty = true;
                 Vec::new()
             }
             Msg::Opened { request, target, result } => {
-                if self.pending_open != Some(request) {
+                if self.requests.open != Some(request) {
                     return Vec::new();
                 }
-                self.pending_open = None;
+                self.requests.open = None;
                 self.dirty = true;
                 match result {
                     Ok(opened) => {
                         let here = self.visited();
-                        self.back.push(here);
-                        self.forward.clear();
-                        if let Some(dir) = self.opened_notation_dir.clone() {
+                        self.visits.back.push(here);
+                        self.visits.forward.clear();
+                        if let Some(dir) = self.settings.opened_notation_dir.clone() {
                             self.switch_notation_dir(Some(dir));
                         }
                         self.load_target(opened);
@@ -454,8 +435,8 @@ impl App {
     }
 
     fn request_id(&mut self) -> RequestId {
-        let id = self.next_request;
-        self.next_request += 1;
+        let id = self.requests.next;
+        self.requests.next += 1;
         id
     }
 

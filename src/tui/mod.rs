@@ -22,8 +22,8 @@ pub mod config;
 pub mod details_doc;
 pub mod effects;
 pub mod keymap;
-pub mod msg;
 pub mod label;
+pub mod msg;
 pub mod present;
 pub mod prompt;
 pub mod terminal;
@@ -68,7 +68,7 @@ pub async fn run(opened: Opened, opts: TuiOptions) -> anyhow::Result<()> {
     let mut options = startup_options(config::load(), &opts, no_color());
     options.histories = prompt::Histories::load(prompt::Histories::default_path());
     let mut app = App::new(opened, options);
-    let mut guard = terminal::TerminalGuard::enter(app.mouse)?;
+    let mut guard = terminal::TerminalGuard::enter(app.look.mouse)?;
     let result = event_loop(&mut app, &mut guard).await;
     drop(guard);
     result

@@ -182,17 +182,17 @@ impl Harness {
 
     /// Moves the cursor onto `node` with j/k.
     pub fn select(&mut self, node: NodeId) {
-        let target = self.app.rows.iter().position(|r| r.id == node).expect("node is visible");
-        while self.app.cursor < target {
+        let target = self.app.tree.rows.iter().position(|r| r.id == node).expect("node is visible");
+        while self.app.tree.cursor < target {
             self.key(KeyCode::Char('j'));
         }
-        while self.app.cursor > target {
+        while self.app.tree.cursor > target {
             self.key(KeyCode::Char('k'));
         }
     }
 
     pub fn child(&self, parent: NodeId, i: usize) -> NodeId {
-        self.app.graph.node(parent).children[i]
+        self.app.tree.graph.node(parent).children[i]
     }
 
     pub fn render(&self, width: u16, height: u16) -> Terminal<TestBackend> {
@@ -241,7 +241,7 @@ pub struct SupplyChain {
 
 pub fn supply_chain() -> SupplyChain {
     let mut h = Harness::new(vec![NodeKind::Tag { repository: "app".into(), tag: "v1".into() }]);
-    let tag = h.app.graph.roots[0];
+    let tag = h.app.tree.graph.roots[0];
     let index_desc = desc(1, media::OCI_INDEX, None, 2048);
     h.expanded(
         tag,
@@ -344,12 +344,12 @@ pub fn demo_notation(root: &Path) -> PathBuf {
 
 /// The reachable node of tag `tag` (copies a refresh replaced stay in the arena, unreachable).
 pub fn tag_node(h: &Harness, tag: &str) -> NodeId {
-    let mut stack = h.app.graph.roots.clone();
+    let mut stack = h.app.tree.graph.roots.clone();
     while let Some(id) = stack.pop() {
-        if matches!(&h.app.graph.node(id).kind, NodeKind::Tag { tag: t, .. } if t == tag) {
+        if matches!(&h.app.tree.graph.node(id).kind, NodeKind::Tag { tag: t, .. } if t == tag) {
             return id;
         }
-        stack.extend(h.app.graph.node(id).children.iter().copied());
+        stack.extend(h.app.tree.graph.node(id).children.iter().copied());
     }
     panic!("tag {tag} is not in the tree")
 }

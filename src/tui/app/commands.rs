@@ -42,9 +42,13 @@ impl App {
             }
             "open" | "o" => {
                 let request = self.request_id();
-                self.pending_open = Some(request);
+                self.requests.open = Some(request);
                 self.set_status(Severity::Info, format!("opening {}…", sanitize(arg)));
-                vec![Effect::Open { request, target: arg.to_string(), options: Box::new(self.open_options.clone()) }]
+                vec![Effect::Open {
+                    request,
+                    target: arg.to_string(),
+                    options: Box::new(self.settings.open_options.clone()),
+                }]
             }
             "theme" => {
                 self.set_theme(arg);
@@ -69,14 +73,14 @@ impl App {
 
     pub(super) fn set_theme(&mut self, name: &str) {
         match Theme::builtin(name) {
-            Ok(_) if self.no_color => {
+            Ok(_) if self.look.no_color => {
                 self.set_status(Severity::Warning, "NO_COLOR is set: staying with the mono theme".into());
             }
             Ok(mut theme) => {
-                for (token, style) in &self.colors {
+                for (token, style) in &self.look.colors {
                     theme.set(*token, *style);
                 }
-                self.theme = theme;
+                self.look.theme = theme;
                 self.set_status(Severity::Info, format!("theme {name}"));
             }
             Err(e) => self.set_status(Severity::Error, e.to_string()),
@@ -87,7 +91,7 @@ impl App {
     pub(super) fn quit_unless_unwritten(&mut self, armed: bool) -> Vec<Effect> {
         if self.vs.what_if.is_active() && !armed {
             self.quit_armed = true;
-            let write = if self.read_only { "" } else { ", W writes them to the policy file" };
+            let write = if self.settings.read_only { "" } else { ", W writes them to the policy file" };
             self.set_status(
                 Severity::Warning,
                 format!("what-if edits are not written: q again quits without them{write} (:q! quits at once)"),
@@ -99,7 +103,7 @@ impl App {
     }
 
     pub(super) fn open_messages(&mut self) -> Vec<Effect> {
-        if self.messages.is_empty() {
+        if self.notices.messages.is_empty() {
             self.show_toast("no messages yet".into());
         } else {
             // Newest at the bottom, shown first.
@@ -111,9 +115,9 @@ impl App {
     pub(super) fn copy(&mut self, full: bool) -> Vec<Effect> {
         let Some(id) = self.selected() else { return Vec::new() };
         let text = if full {
-            Some(self.graph.reference(self.source.as_ref(), id))
+            Some(self.tree.graph.reference(self.location.source.as_ref(), id))
         } else {
-            self.graph.node(id).digest().map(str::to_string)
+            self.tree.graph.node(id).digest().map(str::to_string)
         };
         match text {
             Some(text) if !text.is_empty() => {

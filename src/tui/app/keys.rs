@@ -1,11 +1,22 @@
 //! Keys: the modes decide what a key means; in the tree the keymap turns it into an
 //! [`Action`], and `act` sends each action to the feature that owns it.
 
+use super::super::prompt::Histories;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::super::keymap::{Action, Answer, Focus, Key, Modal};
 use super::super::prompt::{Edit, Prompt};
 use super::{App, Effect, Mode, RightPanel};
+
+/// The line editors: the `/` filter (its text is the filter query while typing), the help
+/// search and whether it is being typed, and what was typed before.
+#[derive(Default)]
+pub struct Prompts {
+    pub filter: Prompt,
+    pub help_search: Prompt,
+    pub help_typing: bool,
+    pub(super) histories: Histories,
+}
 
 impl App {
     pub(super) fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
@@ -29,8 +40,8 @@ impl App {
             Mode::Command(line) => self.on_command_key(key, line),
             Mode::Confirm { path, json, diff, scroll } => self.on_confirm_key(key, path, json, diff, scroll),
             Mode::Normal => {
-                self.status = None;
-                match self.keymap.lookup(Key::from_event(&key), self.focus) {
+                self.notices.status = None;
+                match self.look.keymap.lookup(Key::from_event(&key), self.focus) {
                     Some(action) => self.act(action),
                     None => Vec::new(),
                 }
@@ -39,25 +50,25 @@ impl App {
     }
 
     pub(super) fn on_help_key(&mut self, key: KeyEvent, scroll: usize) {
-        if self.help_typing {
-            match self.help_search.key(&key) {
+        if self.prompts.help_typing {
+            match self.prompts.help_search.key(&key) {
                 Edit::Cancel => {
-                    self.help_typing = false;
-                    self.help_search = Prompt::default();
+                    self.prompts.help_typing = false;
+                    self.prompts.help_search = Prompt::default();
                 }
-                Edit::Submit | Edit::Leave => self.help_typing = false,
+                Edit::Submit | Edit::Leave => self.prompts.help_typing = false,
                 Edit::Changed => self.mode = Mode::Help { scroll: 0 },
                 _ => {}
             }
             return;
         }
         if key.code == KeyCode::Char('/') {
-            self.help_typing = true;
+            self.prompts.help_typing = true;
             return;
         }
         let closes = Modal::Overlay.answer(Key::from_event(&key)) == Some(Answer::Cancel);
-        if closes && !self.help_search.is_empty() {
-            self.help_search = Prompt::default();
+        if closes && !self.prompts.help_search.is_empty() {
+            self.prompts.help_search = Prompt::default();
             self.mode = Mode::Help { scroll: 0 };
             return;
         }
@@ -65,7 +76,7 @@ impl App {
             .len()
             .saturating_sub(usize::from(self.last_frame.help_height.get()));
         let scroll = scroll.min(max);
-        let action = self.keymap.lookup(Key::from_event(&key), self.focus);
+        let action = self.look.keymap.lookup(Key::from_event(&key), self.focus);
         self.mode = match (closes, action) {
             (true, _) | (_, Some(Action::Help | Action::Quit)) => Mode::Normal,
             (_, Some(Action::Bottom)) => Mode::Help { scroll: max },
@@ -79,8 +90,8 @@ impl App {
     }
 
     pub(super) fn on_messages_key(&mut self, key: KeyEvent, back: usize) {
-        let last = self.messages.len().saturating_sub(1);
-        let action = self.keymap.lookup(Key::from_event(&key), self.focus);
+        let last = self.notices.messages.len().saturating_sub(1);
+        let action = self.look.keymap.lookup(Key::from_event(&key), self.focus);
         let closes = Modal::Overlay.answer(Key::from_event(&key)) == Some(Answer::Cancel);
         self.mode = match (closes, action) {
             (true, _) | (_, Some(Action::Messages | Action::Quit | Action::Help)) => Mode::Normal,
@@ -98,29 +109,29 @@ impl App {
         // ↑/↓ move through the tree while filtering (the matches are what one looks at);
         // history is Ctrl-P / Ctrl-N here.
         match key.code {
-            KeyCode::Down => return self.move_cursor(self.cursor + 1),
-            KeyCode::Up => return self.move_cursor(self.cursor.saturating_sub(1)),
+            KeyCode::Down => return self.move_cursor(self.tree.cursor + 1),
+            KeyCode::Up => return self.move_cursor(self.tree.cursor.saturating_sub(1)),
             _ => {}
         }
-        match self.filter_input.key(&key) {
+        match self.prompts.filter.key(&key) {
             Edit::Cancel => {
                 self.mode = Mode::Normal;
-                self.histories.filters.reset();
+                self.prompts.histories.filters.reset();
                 self.clear_filter()
             }
             Edit::Submit | Edit::Leave => {
                 self.mode = Mode::Normal;
-                let query = self.filter.query.clone();
+                let query = self.tree.filter.query.clone();
                 self.remember(false, &query)
             }
             Edit::Changed => self.filter_from_input(),
             Edit::Older | Edit::Newer => {
-                let current = self.filter_input.text().to_string();
-                let h = &mut self.histories.filters;
+                let current = self.prompts.filter.text().to_string();
+                let h = &mut self.prompts.histories.filters;
                 let line = if matches!(key.code, KeyCode::Char('p')) { h.older(&current) } else { h.newer() };
                 match line.map(str::to_string) {
                     Some(line) => {
-                        self.filter_input.set(&line);
+                        self.prompts.filter.set(&line);
                         self.filter_from_input()
                     }
                     None => Vec::new(),
@@ -134,7 +145,7 @@ impl App {
         match line.key(&key) {
             Edit::Cancel | Edit::Leave => {
                 self.mode = Mode::Normal;
-                self.histories.commands.reset();
+                self.prompts.histories.commands.reset();
                 Vec::new()
             }
             Edit::Submit => {
@@ -145,7 +156,7 @@ impl App {
                 effects
             }
             Edit::Older | Edit::Newer => {
-                let h = &mut self.histories.commands;
+                let h = &mut self.prompts.histories.commands;
                 let entry =
                     if matches!(key.code, KeyCode::Up | KeyCode::Char('p')) { h.older(line.text()) } else { h.newer() };
                 if let Some(entry) = entry.map(str::to_string) {
@@ -168,11 +179,11 @@ impl App {
 
     /// Keeps a submitted line in its history and saves the histories (off the UI thread).
     pub(super) fn remember(&mut self, command: bool, line: &str) -> Vec<Effect> {
-        let h = if command { &mut self.histories.commands } else { &mut self.histories.filters };
+        let h = if command { &mut self.prompts.histories.commands } else { &mut self.prompts.histories.filters };
         h.push(line);
-        match &self.histories.path {
+        match &self.prompts.histories.path {
             Some(path) if !line.trim().is_empty() => {
-                vec![Effect::SaveHistory { path: path.clone(), text: self.histories.to_text() }]
+                vec![Effect::SaveHistory { path: path.clone(), text: self.prompts.histories.to_text() }]
             }
             _ => Vec::new(),
         }
@@ -183,8 +194,8 @@ impl App {
         match action {
             Action::Quit => self.quit_unless_unwritten(armed),
             Action::Help => {
-                self.help_search = Prompt::default();
-                self.help_typing = false;
+                self.prompts.help_search = Prompt::default();
+                self.prompts.help_typing = false;
                 self.mode = Mode::Help { scroll: 0 };
                 Vec::new()
             }
@@ -193,7 +204,7 @@ impl App {
                 Vec::new()
             }
             Action::Filter => {
-                self.filter_input = Prompt::new(&self.filter.query);
+                self.prompts.filter = Prompt::new(&self.tree.filter.query);
                 self.mode = Mode::Filter;
                 Vec::new()
             }
@@ -201,17 +212,17 @@ impl App {
                 self.mode = Mode::Command(Prompt::default());
                 Vec::new()
             }
-            Action::ClearFilter if self.filter.query.is_empty() => Vec::new(),
+            Action::ClearFilter if self.tree.filter.query.is_empty() => Vec::new(),
             Action::ClearFilter => self.clear_filter(),
             Action::NextMatch | Action::PrevMatch => self.jump_to_match(action == Action::NextMatch),
             Action::ToggleMouse => {
-                self.mouse = !self.mouse;
-                self.show_toast(if self.mouse {
+                self.look.mouse = !self.look.mouse;
+                self.show_toast(if self.look.mouse {
                     "Mouse on".into()
                 } else {
                     "Mouse off: the terminal's own text selection works".into()
                 });
-                vec![Effect::SetMouse(self.mouse)]
+                vec![Effect::SetMouse(self.look.mouse)]
             }
             Action::CopyDigest => self.copy(false),
             Action::CopyReference => self.copy(true),
@@ -227,11 +238,11 @@ impl App {
             Action::Messages => self.open_messages(),
             Action::Suspend => vec![Effect::Suspend],
             Action::VerifyPanel => {
-                self.right = match self.right {
+                self.details.panel = match self.details.panel {
                     RightPanel::Details => RightPanel::Verification,
                     RightPanel::Verification => RightPanel::Details,
                 };
-                self.details_scroll = 0;
+                self.details.scroll = 0;
                 Vec::new()
             }
             Action::WhatIfLevel => self.what_if_level(),
@@ -252,8 +263,8 @@ impl App {
                 if let Some(id) = self.selected() {
                     let mut stack = vec![id];
                     while let Some(n) = stack.pop() {
-                        self.open.remove(&n);
-                        stack.extend(self.graph.node(n).children.iter().copied());
+                        self.tree.open.remove(&n);
+                        stack.extend(self.tree.graph.node(n).children.iter().copied());
                     }
                     self.rebuild_rows();
                 }
@@ -262,7 +273,7 @@ impl App {
             Action::Back => self.go_back(),
             Action::Forward => self.go_forward(),
             Action::Toggle => match self.selected() {
-                Some(id) if self.open.contains(&id) => self.collapse_selected(),
+                Some(id) if self.tree.open.contains(&id) => self.collapse_selected(),
                 Some(_) => self.expand_selected(),
                 None => Vec::new(),
             },

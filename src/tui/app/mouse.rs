@@ -10,7 +10,7 @@ const WHEEL: usize = 3;
 
 impl App {
     pub(super) fn on_mouse(&mut self, ev: MouseEvent) -> Vec<Effect> {
-        if !self.mouse || self.mode != Mode::Normal {
+        if !self.look.mouse || self.mode != Mode::Normal {
             return Vec::new();
         }
         let at = ratatui::layout::Position { x: ev.column, y: ev.row };
@@ -22,26 +22,26 @@ impl App {
                 let down = ev.kind == MouseEventKind::ScrollDown;
                 if details.contains(at) {
                     let max = self.details_len().saturating_sub(usize::from(details.height));
-                    self.details_scroll = if down {
-                        (self.details_scroll + WHEEL).min(max)
+                    self.details.scroll = if down {
+                        (self.details.scroll + WHEEL).min(max)
                     } else {
-                        self.details_scroll.saturating_sub(WHEEL)
+                        self.details.scroll.saturating_sub(WHEEL)
                     };
                     Vec::new()
                 } else if down {
-                    self.move_cursor(self.cursor + WHEEL)
+                    self.move_cursor(self.tree.cursor + WHEEL)
                 } else {
-                    self.move_cursor(self.cursor.saturating_sub(WHEEL))
+                    self.move_cursor(self.tree.cursor.saturating_sub(WHEEL))
                 }
             }
             MouseEventKind::Down(MouseButton::Left) if tree.contains(at) => {
                 self.focus = Focus::Tree;
                 let index = self.last_frame.tree_offset.get() + usize::from(at.y - tree.y);
-                let Some(row) = self.rows.get(index).copied() else { return Vec::new() };
+                let Some(row) = self.tree.rows.get(index).copied() else { return Vec::new() };
                 // The fold glyph sits after the two-column selection marker and the indent.
                 let fold_x = tree.x + 2 + row.depth * 2;
                 let on_fold = (fold_x..fold_x + 2).contains(&at.x);
-                if index == self.cursor || on_fold {
+                if index == self.tree.cursor || on_fold {
                     let mut effects = self.move_cursor(index);
                     effects.extend(self.act(Action::Toggle));
                     effects

@@ -38,23 +38,32 @@ pub struct Toast {
     pub expires: Instant,
 }
 
+/// What the app has said: the status line, a toast, and every message of the run.
+#[derive(Default)]
+pub struct Notices {
+    pub status: Option<Status>,
+    pub toast: Option<Toast>,
+    /// Every status message of the run, for `M` / `:messages`.
+    pub messages: Vec<LogEntry>,
+}
+
 impl App {
     pub(super) fn set_status(&mut self, level: Severity, text: String) {
         let status = Status { level, text };
         self.log(status.clone());
-        self.status = Some(status);
+        self.notices.status = Some(status);
         self.dirty = true;
     }
 
     pub(super) fn log(&mut self, status: Status) {
-        if self.messages.len() >= MAX_MESSAGES {
-            self.messages.remove(0);
+        if self.notices.messages.len() >= MAX_MESSAGES {
+            self.notices.messages.remove(0);
         }
-        self.messages.push(LogEntry { at: self.clock.utc().with_timezone(&chrono::Local), status });
+        self.notices.messages.push(LogEntry { at: self.clock.utc().with_timezone(&chrono::Local), status });
     }
 
     pub(super) fn show_toast(&mut self, text: String) {
-        self.toast = Some(Toast { text, expires: self.clock.now() + TOAST_FOR });
+        self.notices.toast = Some(Toast { text, expires: self.clock.now() + TOAST_FOR });
         self.dirty = true;
     }
 }

@@ -36,7 +36,7 @@ pub(super) struct Refreshing {
 
 /// A node's identity among its siblings: what stays the same when the node is fetched again.
 fn identity(app: &App, id: NodeId) -> String {
-    match &app.graph.node(id).kind {
+    match &app.tree.graph.node(id).kind {
         NodeKind::Registry { host } => format!("registry {host}"),
         NodeKind::Repository { name } => format!("repo {name}"),
         NodeKind::Tag { tag, .. } => format!("tag {tag}"),
@@ -47,16 +47,16 @@ fn identity(app: &App, id: NodeId) -> String {
 impl App {
     /// `r`: the selected node and everything below it.
     pub(super) fn refresh(&mut self, id: NodeId) -> Vec<Effect> {
-        let repository = self.graph.node(id).repository().map(str::to_string);
-        self.source.forget_names(repository.as_deref());
+        let repository = self.tree.graph.node(id).repository().map(str::to_string);
+        self.location.source.forget_names(repository.as_deref());
         self.refresh_subtree(id, true)
     }
 
     /// `R`: every root, from a source that forgot everything it learned by name.
     pub(super) fn refresh_all(&mut self) -> Vec<Effect> {
-        self.source.forget_names(None);
+        self.location.source.forget_names(None);
         let mut effects = Vec::new();
-        for root in self.graph.roots.clone() {
+        for root in self.tree.graph.roots.clone() {
             effects.extend(self.refresh_subtree(root, false));
         }
         self.set_status(Severity::Info, "refreshing the whole tree…".into());
@@ -64,12 +64,12 @@ impl App {
     }
 
     fn refresh_subtree(&mut self, id: NodeId, asked: bool) -> Vec<Effect> {
-        if !self.graph.expandable(id) {
+        if !self.tree.graph.expandable(id) {
             return Vec::new();
         }
         let selected = self.selected();
         let plan = self.plan(id, selected);
-        let before = self.graph.node(id).children.iter().map(|&c| identity(self, c)).collect();
+        let before = self.tree.graph.node(id).children.iter().map(|&c| identity(self, c)).collect();
         self.refreshing.insert(id, Refreshing { asked, plan, before });
         self.forget_details_below(id);
         let mut effects = self.expand_node(id);
@@ -78,10 +78,11 @@ impl App {
     }
 
     fn plan(&self, id: NodeId, selected: Option<NodeId>) -> Reopen {
-        let mut plan = Reopen { open: self.open.contains(&id), selected: selected == Some(id), ..Reopen::default() };
-        for &c in &self.graph.node(id).children {
-            let on_path = selected.is_some_and(|s| s == c || self.graph.ancestors(s).any(|a| a == c));
-            if self.open.contains(&c) || on_path {
+        let mut plan =
+            Reopen { open: self.tree.open.contains(&id), selected: selected == Some(id), ..Reopen::default() };
+        for &c in &self.tree.graph.node(id).children {
+            let on_path = selected.is_some_and(|s| s == c || self.tree.graph.ancestors(s).any(|a| a == c));
+            if self.tree.open.contains(&c) || on_path {
                 plan.children.insert(identity(self, c), self.plan(c, selected));
             }
         }
@@ -91,11 +92,11 @@ impl App {
     fn forget_details_below(&mut self, id: NodeId) {
         let mut stack = vec![id];
         while let Some(n) = stack.pop() {
-            self.details.remove(&n);
-            stack.extend(self.graph.node(n).children.iter().copied());
+            self.details.docs.remove(&n);
+            stack.extend(self.tree.graph.node(n).children.iter().copied());
         }
-        if self.pending_describe.is_some_and(|(n, _)| n == id) {
-            self.pending_describe = None;
+        if self.requests.describe.is_some_and(|(n, _)| n == id) {
+            self.requests.describe = None;
         }
     }
 
@@ -108,14 +109,14 @@ impl App {
         };
         let mut effects = Vec::new();
         let mut reselect = None;
-        for child in self.graph.node(node).children.clone() {
+        for child in self.tree.graph.node(node).children.clone() {
             let Some(sub) = plan.children.remove(&identity(self, child)) else { continue };
             if sub.selected {
                 reselect = Some(child);
             }
             if sub.open {
-                self.open.insert(child);
-                if self.graph.expandable(child) {
+                self.tree.open.insert(child);
+                if self.tree.graph.expandable(child) {
                     self.refreshing.insert(child, Refreshing { asked: false, plan: sub, before: Vec::new() });
                     effects.extend(self.expand_node(child));
                 }
@@ -141,12 +142,12 @@ impl App {
     }
 
     fn crumb_text(&self, id: NodeId) -> String {
-        clip(&super::super::label::crumb(&self.graph, id), 40).into_owned()
+        clip(&super::super::label::crumb(&self.tree.graph, id), 40).into_owned()
     }
 
     fn change_summary(&self, node: NodeId, before: &[String]) -> String {
-        let after: Vec<String> = self.graph.node(node).children.iter().map(|&c| identity(self, c)).collect();
-        if let NodeKind::Tag { .. } = self.graph.node(node).kind {
+        let after: Vec<String> = self.tree.graph.node(node).children.iter().map(|&c| identity(self, c)).collect();
+        if let NodeKind::Tag { .. } = self.tree.graph.node(node).kind {
             let digest = |list: &[String]| list.first().map(|d| short_digest(d)).unwrap_or_default();
             return match (before.first(), after.first()) {
                 (Some(b), Some(a)) if a != b => {
@@ -167,9 +168,9 @@ impl App {
     /// How long ago `id` was last fetched, once that is longer than the stale age (default
     /// [`STALE_AFTER`]).
     pub fn fetched_age(&self, id: NodeId) -> Option<Duration> {
-        let at = self.fetched_at.get(&id)?;
+        let at = self.tree.fetched_at.get(&id)?;
         let age = self.clock.now().saturating_duration_since(*at);
-        (age >= self.stale_after).then_some(age)
+        (age >= self.settings.stale_after).then_some(age)
     }
 }
 
@@ -180,11 +181,11 @@ pub fn age_text(age: Duration) -> String {
 }
 impl App {
     pub(super) fn act_refresh(&mut self, id: NodeId) -> Vec<Effect> {
-        if self.graph.is_cycle(id) {
+        if self.tree.graph.is_cycle(id) {
             self.set_status(Severity::Warning, "a cycle node is not loaded: its digest is an ancestor".into());
             return Vec::new();
         }
-        if !self.graph.expandable(id) {
+        if !self.tree.graph.expandable(id) {
             self.set_status(Severity::Warning, depth_limit_status());
             return Vec::new();
         }

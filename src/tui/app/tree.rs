@@ -1,13 +1,34 @@
 //! The tree panel: visible rows (the open part of the graph, or the filter's matches and their
 //! ancestors), the cursor, moving and folding, and the filter.
 
-use std::collections::HashSet;
+use super::super::label::TextCache;
+use crate::graph::Graph;
+use std::collections::{HashMap, HashSet};
+use std::time::Instant;
 
 use crate::graph::{LoadState, NodeId};
 
 use super::super::keymap::{Action, Focus};
 use super::super::label::contains;
 use super::{App, Effect, Severity};
+
+/// The graph and how it is shown: which nodes are open, the visible rows, the cursor and the
+/// filter, and when each node was fetched.
+#[derive(Default)]
+pub struct TreeState {
+    pub graph: Graph,
+    pub open: HashSet<NodeId>,
+    pub rows: Vec<Row>,
+    pub cursor: usize,
+    pub filter: Filter,
+    pub(super) texts: TextCache,
+    /// When each node's last expansion answered.
+    pub(super) fetched_at: HashMap<NodeId, Instant>,
+    /// Nodes whose children are opened and loaded as they arrive (`E`), and how many more
+    /// nodes that may still load.
+    pub(super) expanding_all: HashSet<NodeId>,
+    pub(super) expand_budget: usize,
+}
 
 pub(super) fn depth_limit_status() -> String {
     format!(
@@ -36,13 +57,13 @@ impl App {
     /// their ancestors. Only structure changes call this; moving the cursor does not.
     pub fn rebuild_rows(&mut self) {
         let selected = self.selected();
-        self.rows.clear();
-        if self.filter.query.is_empty() {
-            let mut stack: Vec<Row> = self.graph.roots.iter().rev().map(|&id| Row { id, depth: 0 }).collect();
+        self.tree.rows.clear();
+        if self.tree.filter.query.is_empty() {
+            let mut stack: Vec<Row> = self.tree.graph.roots.iter().rev().map(|&id| Row { id, depth: 0 }).collect();
             while let Some(row) = stack.pop() {
-                self.rows.push(row);
-                if self.open.contains(&row.id) {
-                    let children = &self.graph.node(row.id).children;
+                self.tree.rows.push(row);
+                if self.tree.open.contains(&row.id) {
+                    let children = &self.tree.graph.node(row.id).children;
                     stack.extend(children.iter().rev().map(|&id| Row { id, depth: row.depth + 1 }));
                 }
             }
@@ -52,66 +73,66 @@ impl App {
         if let Some(sel) = selected {
             self.select_node(sel);
         }
-        self.cursor = self.cursor.min(self.rows.len().saturating_sub(1));
+        self.tree.cursor = self.tree.cursor.min(self.tree.rows.len().saturating_sub(1));
         self.dirty = true;
     }
 
     pub(super) fn compute_filter(&mut self) {
-        let query = &self.filter.query;
+        let query = &self.tree.filter.query;
         let case_sensitive = query.chars().any(char::is_uppercase);
         let needle = if case_sensitive { query.clone() } else { query.to_lowercase() };
         let mut matches = HashSet::new();
         let mut keep = HashSet::new();
-        let mut stack: Vec<NodeId> = self.graph.roots.iter().rev().copied().collect();
+        let mut stack: Vec<NodeId> = self.tree.graph.roots.iter().rev().copied().collect();
         while let Some(id) = stack.pop() {
             // The label, and what the row shows beside it: verdict words, envelope formats.
-            let shown = contains(self.texts.get(&self.graph, id), &needle, case_sensitive)
+            let shown = contains(self.tree.texts.get(&self.tree.graph, id), &needle, case_sensitive)
                 || self.verdict_words(id).is_some_and(|w| contains(&w, &needle, case_sensitive));
             if shown {
                 matches.insert(id);
                 keep.insert(id);
-                keep.extend(self.graph.ancestors(id));
+                keep.extend(self.tree.graph.ancestors(id));
             }
-            stack.extend(self.graph.node(id).children.iter().rev());
+            stack.extend(self.tree.graph.node(id).children.iter().rev());
         }
         let mut ordered = Vec::new();
-        let mut stack: Vec<Row> = self.graph.roots.iter().rev().map(|&id| Row { id, depth: 0 }).collect();
+        let mut stack: Vec<Row> = self.tree.graph.roots.iter().rev().map(|&id| Row { id, depth: 0 }).collect();
         while let Some(row) = stack.pop() {
             if !keep.contains(&row.id) {
                 continue;
             }
-            self.rows.push(row);
+            self.tree.rows.push(row);
             if matches.contains(&row.id) {
                 ordered.push(row.id);
             }
-            let children = &self.graph.node(row.id).children;
+            let children = &self.tree.graph.node(row.id).children;
             stack.extend(children.iter().rev().map(|&id| Row { id, depth: row.depth + 1 }));
         }
-        self.filter.matches = matches;
-        self.filter.ordered = ordered;
+        self.tree.filter.matches = matches;
+        self.tree.filter.ordered = ordered;
     }
 
     pub(super) fn select_node(&mut self, id: NodeId) {
-        if let Some(i) = self.rows.iter().position(|r| r.id == id) {
-            self.cursor = i;
+        if let Some(i) = self.tree.rows.iter().position(|r| r.id == id) {
+            self.tree.cursor = i;
             return;
         }
         // Gone (collapsed away or filtered out): land on its nearest visible ancestor.
-        for a in self.graph.ancestors(id) {
-            if let Some(i) = self.rows.iter().position(|r| r.id == a) {
-                self.cursor = i;
+        for a in self.tree.graph.ancestors(id) {
+            if let Some(i) = self.tree.rows.iter().position(|r| r.id == a) {
+                self.tree.cursor = i;
                 return;
             }
         }
     }
 
     pub(super) fn move_cursor(&mut self, to: usize) -> Vec<Effect> {
-        let to = to.min(self.rows.len().saturating_sub(1));
-        if to == self.cursor {
+        let to = to.min(self.tree.rows.len().saturating_sub(1));
+        if to == self.tree.cursor {
             return Vec::new();
         }
-        self.cursor = to;
-        self.details_scroll = 0;
+        self.tree.cursor = to;
+        self.details.scroll = 0;
         self.dirty = true;
         self.after_selection()
     }
@@ -128,12 +149,12 @@ impl App {
         let page = self.page();
         match self.focus {
             Focus::Tree => {
-                let last = self.rows.len().saturating_sub(1);
+                let last = self.tree.rows.len().saturating_sub(1);
                 let to = match action {
-                    Action::Down => self.cursor + 1,
-                    Action::Up => self.cursor.saturating_sub(1),
-                    Action::PageDown => self.cursor + page,
-                    Action::PageUp => self.cursor.saturating_sub(page),
+                    Action::Down => self.tree.cursor + 1,
+                    Action::Up => self.tree.cursor.saturating_sub(1),
+                    Action::PageDown => self.tree.cursor + page,
+                    Action::PageUp => self.tree.cursor.saturating_sub(page),
                     Action::Top => 0,
                     _ => last,
                 };
@@ -141,11 +162,11 @@ impl App {
             }
             Focus::Details => {
                 let max = self.details_len().saturating_sub(page + 1);
-                self.details_scroll = match action {
-                    Action::Down => self.details_scroll + 1,
-                    Action::Up => self.details_scroll.saturating_sub(1),
-                    Action::PageDown => self.details_scroll + page,
-                    Action::PageUp => self.details_scroll.saturating_sub(page),
+                self.details.scroll = match action {
+                    Action::Down => self.details.scroll + 1,
+                    Action::Up => self.details.scroll.saturating_sub(1),
+                    Action::PageDown => self.details.scroll + page,
+                    Action::PageUp => self.details.scroll.saturating_sub(page),
                     Action::Top => 0,
                     _ => max,
                 }
@@ -157,32 +178,32 @@ impl App {
 
     pub(super) fn expand_selected(&mut self) -> Vec<Effect> {
         let Some(id) = self.selected() else { return Vec::new() };
-        if self.graph.is_cycle(id) {
+        if self.tree.graph.is_cycle(id) {
             self.set_status(Severity::Warning, "not expanded: this digest already appears above it (a cycle)".into());
             return Vec::new();
         }
-        if !self.graph.expandable(id) {
+        if !self.tree.graph.expandable(id) {
             self.set_status(Severity::Warning, depth_limit_status());
             return Vec::new();
         }
-        let node = self.graph.node(id);
+        let node = self.tree.graph.node(id);
         match node.load {
             LoadState::NotLoaded | LoadState::Failed(_) => {
-                self.open.insert(id);
+                self.tree.open.insert(id);
                 let effects = self.expand_node(id);
                 self.rebuild_rows();
                 effects
             }
             LoadState::Loading => {
-                self.open.insert(id);
+                self.tree.open.insert(id);
                 Vec::new()
             }
-            LoadState::Loaded if self.open.contains(&id) || !self.filter.query.is_empty() => {
+            LoadState::Loaded if self.tree.open.contains(&id) || !self.tree.filter.query.is_empty() => {
                 // Already open: step into it, like a file manager.
-                if node.children.is_empty() { Vec::new() } else { self.move_cursor(self.cursor + 1) }
+                if node.children.is_empty() { Vec::new() } else { self.move_cursor(self.tree.cursor + 1) }
             }
             LoadState::Loaded => {
-                self.open.insert(id);
+                self.tree.open.insert(id);
                 self.rebuild_rows();
                 Vec::new()
             }
@@ -191,36 +212,36 @@ impl App {
 
     pub(super) fn collapse_selected(&mut self) -> Vec<Effect> {
         let Some(id) = self.selected() else { return Vec::new() };
-        let has_children = !self.graph.node(id).children.is_empty();
-        if self.filter.query.is_empty()
-            && self.open.contains(&id)
-            && (has_children || self.pending_expand.contains_key(&id))
+        let has_children = !self.tree.graph.node(id).children.is_empty();
+        if self.tree.filter.query.is_empty()
+            && self.tree.open.contains(&id)
+            && (has_children || self.requests.expand.contains_key(&id))
         {
-            self.open.remove(&id);
+            self.tree.open.remove(&id);
             self.rebuild_rows();
             return Vec::new();
         }
-        self.open.remove(&id);
-        match self.graph.node(id).parent.and_then(|p| self.rows.iter().position(|r| r.id == p)) {
+        self.tree.open.remove(&id);
+        match self.tree.graph.node(id).parent.and_then(|p| self.tree.rows.iter().position(|r| r.id == p)) {
             Some(i) => self.move_cursor(i),
             None => Vec::new(),
         }
     }
 
     pub(super) fn jump_to_match(&mut self, forward: bool) -> Vec<Effect> {
-        if self.filter.ordered.is_empty() {
+        if self.tree.filter.ordered.is_empty() {
             let text =
-                if self.filter.query.is_empty() { "no filter: press / to filter the tree" } else { "no matches" };
+                if self.tree.filter.query.is_empty() { "no filter: press / to filter the tree" } else { "no matches" };
             self.set_status(Severity::Warning, text.into());
             return Vec::new();
         }
-        let matches = &self.filter.matches;
+        let matches = &self.tree.filter.matches;
         let positions: Vec<usize> =
-            self.rows.iter().enumerate().filter(|(_, r)| matches.contains(&r.id)).map(|(i, _)| i).collect();
+            self.tree.rows.iter().enumerate().filter(|(_, r)| matches.contains(&r.id)).map(|(i, _)| i).collect();
         let found = if forward {
-            positions.iter().copied().find(|&p| p > self.cursor)
+            positions.iter().copied().find(|&p| p > self.tree.cursor)
         } else {
-            positions.iter().rev().copied().find(|&p| p < self.cursor)
+            positions.iter().rev().copied().find(|&p| p < self.tree.cursor)
         };
         let next = found.unwrap_or_else(|| {
             let (text, at) = if forward {
@@ -232,7 +253,7 @@ impl App {
             at
         });
         let n = positions.iter().position(|&p| p == next).map_or(0, |i| i + 1);
-        if found.is_some() || next != self.cursor {
+        if found.is_some() || next != self.tree.cursor {
             self.set_status(Severity::Info, format!("match {n} of {}", positions.len()));
         }
         self.move_cursor(next)
@@ -242,13 +263,13 @@ impl App {
         let before = self.selected();
         self.rebuild_rows();
         // Land on the first match unless the selection itself still matches.
-        if !before.is_some_and(|b| self.filter.matches.contains(&b))
-            && let Some(&first) = self.filter.ordered.first()
+        if !before.is_some_and(|b| self.tree.filter.matches.contains(&b))
+            && let Some(&first) = self.tree.filter.ordered.first()
         {
             self.select_node(first);
         }
         if self.selected() != before {
-            self.details_scroll = 0;
+            self.details.scroll = 0;
             return self.after_selection();
         }
         Vec::new()
@@ -256,11 +277,11 @@ impl App {
 
     pub(super) fn clear_filter(&mut self) -> Vec<Effect> {
         let before = self.selected();
-        self.filter = Filter::default();
+        self.tree.filter = Filter::default();
         // Keep what the user landed on visible once the tree is whole again.
         if let Some(sel) = before {
-            for a in self.graph.ancestors(sel).collect::<Vec<_>>() {
-                self.open.insert(a);
+            for a in self.tree.graph.ancestors(sel).collect::<Vec<_>>() {
+                self.tree.open.insert(a);
             }
         }
         self.rebuild_rows();
@@ -268,7 +289,7 @@ impl App {
     }
 
     pub(super) fn filter_from_input(&mut self) -> Vec<Effect> {
-        self.filter.query = self.filter_input.text().to_string();
+        self.tree.filter.query = self.prompts.filter.text().to_string();
         self.refilter()
     }
 }

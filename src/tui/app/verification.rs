@@ -37,8 +37,9 @@ pub enum NodeVerify {
 }
 
 /// What the right-hand panel shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum RightPanel {
+    #[default]
     Details,
     Verification,
 }
@@ -128,11 +129,11 @@ impl VerifyState {
 /// not loaded at all; a referrer whose manifest could not be read already shows why, and an
 /// "unsigned" beside it would only contradict it.
 pub fn is_subject(app: &App, id: NodeId) -> bool {
-    let node = app.graph.node(id);
+    let node = app.tree.graph.node(id);
     let NodeKind::Artifact(a) = &node.kind else { return false };
     let unreadable_referrer =
         matches!(node.load, LoadState::Failed(_)) && matches!(a.role, Role::Referrer(_) | Role::Platform);
-    app.graph.expandable(id)
+    app.tree.graph.expandable(id)
         && !a.kind.is_signature()
         && a.kind != ArtifactKind::CosignAttestation
         && !unreadable_referrer
@@ -146,7 +147,7 @@ pub fn is_image(app: &App, id: NodeId) -> bool {
 /// Whether a node gets a verification of its own: a subject, or a tag (verified through the
 /// manifest it names, so tags carry a verdict before anyone opens them).
 fn verifies_itself(app: &App, id: NodeId) -> bool {
-    is_subject(app, id) || matches!(app.graph.node(id).kind, NodeKind::Tag { .. })
+    is_subject(app, id) || matches!(app.tree.graph.node(id).kind, NodeKind::Tag { .. })
 }
 
 fn not_evaluated_report(reason: String) -> NodeVerify {
@@ -188,14 +189,14 @@ impl App {
         }
         // A tag and the image it names are one verification: an open tag's image row speaks
         // for it, and an image appearing under a tag that was just verified takes that result.
-        let node = self.graph.node(id);
+        let node = self.tree.graph.node(id);
         if matches!(node.kind, NodeKind::Tag { .. }) && node.children.first().is_some_and(|&c| is_subject(self, c)) {
             self.vs.pending.remove(&id);
             self.vs.results.remove(&id);
             return Vec::new();
         }
         if let (Some(parent), NodeKind::Artifact(a)) = (node.parent, &node.kind)
-            && matches!(self.graph.node(parent).kind, NodeKind::Tag { .. })
+            && matches!(self.tree.graph.node(parent).kind, NodeKind::Tag { .. })
             && let Some(NodeVerify::Done(report)) = self.vs.results.get(&parent)
             && report.digest == a.descriptor.digest
         {
@@ -213,7 +214,7 @@ impl App {
             self.vs.pending.remove(&id);
             return Vec::new();
         };
-        let (repository, subject, tag) = match &self.graph.node(id).kind {
+        let (repository, subject, tag) = match &self.tree.graph.node(id).kind {
             NodeKind::Artifact(a) => (a.repository.clone(), Box::new(a.descriptor.clone()), None),
             NodeKind::Tag { repository, tag } => (repository.clone(), Box::default(), Some(tag.clone())),
             _ => return Vec::new(),
@@ -221,14 +222,23 @@ impl App {
         let request = self.request_id();
         self.vs.pending.insert(id, request);
         let now = self.clock.utc();
-        vec![Effect::Verify { request, node: id, source: self.source.clone(), repository, subject, tag, verifier, now }]
+        vec![Effect::Verify {
+            request,
+            node: id,
+            source: self.location.source.clone(),
+            repository,
+            subject,
+            tag,
+            verifier,
+            now,
+        }]
     }
 
     /// Every image node in the graph, again (policy, stores or what-if changed).
     pub(super) fn verify_all(&mut self) -> Vec<Effect> {
         self.vs.rebuild_verifier();
         self.vs.pending.clear();
-        let ids: Vec<NodeId> = (0..self.graph.nodes.len()).filter(|&id| verifies_itself(self, id)).collect();
+        let ids: Vec<NodeId> = (0..self.tree.graph.nodes.len()).filter(|&id| verifies_itself(self, id)).collect();
         ids.into_iter().flat_map(|id| self.verify_node(id)).collect()
     }
 
@@ -331,7 +341,7 @@ impl App {
         if is_subject(self, id) {
             return Some(id);
         }
-        let node = self.graph.node(id);
+        let node = self.tree.graph.node(id);
         match &node.kind {
             // The image once the tag is open, else the tag's own verification of it.
             NodeKind::Tag { .. } => node
@@ -375,7 +385,7 @@ impl App {
 
     /// The report of a Notation signature node, from its image's report.
     pub fn signature_report(&self, id: NodeId) -> Option<&SignatureReport> {
-        let node = self.graph.node(id);
+        let node = self.tree.graph.node(id);
         let NodeKind::Artifact(a) = &node.kind else { return None };
         if a.kind != ArtifactKind::NotationSignature {
             return None;
@@ -509,7 +519,7 @@ impl App {
     /// Opens the confirmation with the diff of the file and the what-if policy.
     pub(super) fn ask_write_policy(&mut self) -> Vec<Effect> {
         // The key is unbound under --read-only; this guards every other way in.
-        if self.read_only {
+        if self.settings.read_only {
             self.set_status(Severity::Warning, "read-only (--read-only): the trust policy is not written".into());
             return Vec::new();
         }

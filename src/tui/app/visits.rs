@@ -10,6 +10,21 @@ use crate::source::DynSource;
 
 use super::{App, Effect, Severity};
 
+/// The target on screen: as typed, its source, the host it names, its roots.
+pub struct Location {
+    pub target: String,
+    pub source: DynSource,
+    pub host: String,
+    pub(super) roots: Vec<NodeKind>,
+}
+
+/// Targets opened before this one (`[`) and after it (`]`).
+#[derive(Default)]
+pub(super) struct Visits {
+    pub(super) back: Vec<Visited>,
+    pub(super) forward: Vec<Visited>,
+}
+
 /// A target shown before, to go back to: the same source (with what it cached), the same roots.
 pub struct Visited {
     target: String,
@@ -21,9 +36,9 @@ pub struct Visited {
 impl App {
     pub(super) fn visited(&self) -> Visited {
         Visited {
-            target: self.target.clone(),
-            source: self.source.clone(),
-            roots: self.current_roots.clone(),
+            target: self.location.target.clone(),
+            source: self.location.source.clone(),
+            roots: self.location.roots.clone(),
             notation_dir: self.vs.dir.clone(),
         }
     }
@@ -37,22 +52,22 @@ impl App {
     }
 
     pub(super) fn go_back(&mut self) -> Vec<Effect> {
-        let Some(previous) = self.back.pop() else {
+        let Some(previous) = self.visits.back.pop() else {
             self.set_status(Severity::Info, "nothing to go back to (:open TARGET opens another)".into());
             return Vec::new();
         };
         let here = self.visited();
-        self.forward.push(here);
+        self.visits.forward.push(here);
         self.revisit(previous)
     }
 
     pub(super) fn go_forward(&mut self) -> Vec<Effect> {
-        let Some(next) = self.forward.pop() else {
+        let Some(next) = self.visits.forward.pop() else {
             self.set_status(Severity::Info, "nothing to go forward to".into());
             return Vec::new();
         };
         let here = self.visited();
-        self.back.push(here);
+        self.visits.back.push(here);
         self.revisit(next)
     }
 }

@@ -11,7 +11,7 @@ use super::super::theme::Token;
 /// said in a line, never an empty box.
 pub fn lines(app: &App) -> Vec<Spans> {
     let (all, names) = all_lines(app);
-    let query = app.help_search.text();
+    let query = app.prompts.help_search.text();
     if query.is_empty() {
         return all;
     }
@@ -58,7 +58,7 @@ fn all_lines(app: &App) -> (Vec<Spans>, std::collections::HashMap<usize, &'stati
     let mut out: Vec<Spans> = Vec::new();
     let mut names = std::collections::HashMap::new();
     for context in [Context::Global, Context::Panels, Context::Tree, Context::Details] {
-        let bindings: Vec<_> = app.keymap.bindings.iter().filter(|b| b.context == context).collect();
+        let bindings: Vec<_> = app.look.keymap.bindings.iter().filter(|b| b.context == context).collect();
         if bindings.is_empty() {
             continue;
         }

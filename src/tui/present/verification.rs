@@ -49,19 +49,19 @@ pub fn badge(app: &App, id: NodeId) -> Option<(Token, String)> {
     if super::super::app::is_image(app, id) {
         return app.node_verify(id).map(state);
     }
-    if matches!(app.graph.node(id).kind, crate::graph::NodeKind::Tag { .. }) {
+    if matches!(app.tree.graph.node(id).kind, crate::graph::NodeKind::Tag { .. }) {
         // An open tag leaves it to its image row; a closed one shows its image's verdict,
         // or its own verification of the image it names when that is not loaded yet.
-        if app.open.contains(&id) && app.report_node(id).is_some_and(|i| i != id) {
+        if app.tree.open.contains(&id) && app.report_node(id).is_some_and(|i| i != id) {
             return None;
         }
         let image = app.report_node(id)?;
         return app.node_verify(image).map(state);
     }
     let image = app.report_node(id).filter(|&i| i != id)?;
-    if app.graph.node(id).children.contains(&image) {
+    if app.tree.graph.node(id).children.contains(&image) {
         // A tag: its open image row says it; a closed tag says it for its image.
-        return if app.open.contains(&id) { None } else { app.node_verify(image).map(state) };
+        return if app.tree.open.contains(&id) { None } else { app.node_verify(image).map(state) };
     }
     if let Some(sig) = app.signature_report(id) {
         return Some(signature_badge(&sig.verdict));
@@ -239,7 +239,7 @@ pub fn lines(app: &App, id: NodeId, width: usize) -> Vec<Spans> {
         policy_section(app, &mut doc);
         return doc.lines;
     };
-    let only_signature = (image != id && !app.graph.node(id).children.contains(&image)).then_some(id);
+    let only_signature = (image != id && !app.tree.graph.node(id).children.contains(&image)).then_some(id);
     match app.node_verify(image) {
         None if app.vs.dir.is_none() => {
             doc.lines.push(vec![(Token::Muted, "? not verified".into())]);
@@ -309,5 +309,5 @@ pub fn lines(app: &App, id: NodeId, width: usize) -> Vec<Spans> {
 
 /// The first key bound to `action`, if it has one (a mutating action has none under --read-only).
 pub fn first_key(app: &App, action: Action) -> Option<String> {
-    app.keymap.get(action).and_then(|b| b.keys.first()).map(|k| k.to_string())
+    app.look.keymap.get(action).and_then(|b| b.keys.first()).map(|k| k.to_string())
 }

@@ -16,23 +16,23 @@ use super::line;
 const SEP: &str = " › ";
 
 pub fn crumbs(app: &App) -> Vec<String> {
-    let Some(id) = app.selected() else { return vec![sanitize(&app.host).into_owned()] };
-    let path = app.graph.path(id);
+    let Some(id) = app.selected() else { return vec![sanitize(&app.location.host).into_owned()] };
+    let path = app.tree.graph.path(id);
     let mut out = Vec::with_capacity(path.len() + 1);
     // Roots below the registry level still show where they live.
-    match &app.graph.node(path[0]).kind {
+    match &app.tree.graph.node(path[0]).kind {
         NodeKind::Registry { .. } => {}
-        NodeKind::Repository { .. } => out.push(sanitize(&app.host).into_owned()),
+        NodeKind::Repository { .. } => out.push(sanitize(&app.location.host).into_owned()),
         NodeKind::Tag { repository, .. } => {
-            out.push(sanitize(&app.host).into_owned());
+            out.push(sanitize(&app.location.host).into_owned());
             out.push(sanitize(repository).into_owned());
         }
         NodeKind::Artifact(a) => {
-            out.push(sanitize(&app.host).into_owned());
+            out.push(sanitize(&app.location.host).into_owned());
             out.push(sanitize(&a.repository).into_owned());
         }
     }
-    out.extend(path.into_iter().map(|n| crumb(&app.graph, n)));
+    out.extend(path.into_iter().map(|n| crumb(&app.tree.graph, n)));
     out
 }
 
@@ -72,7 +72,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
         }
         spans.push((if i == last { Token::Title } else { Token::Breadcrumb }, p));
     }
-    frame.render_widget(Paragraph::new(line(&app.theme, spans)), area);
+    frame.render_widget(Paragraph::new(line(&app.look.theme, spans)), area);
 }
 
 #[cfg(test)]

@@ -21,16 +21,17 @@ pub fn doc_width(area: Rect) -> usize {
 pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     let focused = app.focus == Focus::Details && app.mode == Mode::Normal;
     let Some(id) = app.selected() else {
-        frame.render_widget(panel(&app.theme, "Details".into(), focused, area.width), area);
+        frame.render_widget(panel(&app.look.theme, "Details".into(), focused, area.width), area);
         return;
     };
-    let header = node_header(&app.graph, app.source.as_ref(), id, usize::from(area.width.saturating_sub(2)));
-    let doc = app.details.get(&id);
+    let header =
+        node_header(&app.tree.graph, app.location.source.as_ref(), id, usize::from(area.width.saturating_sub(2)));
+    let doc = app.details.docs.get(&id);
     let pending =
         if app.describing(id) { Some(vec![(Token::Pending, "⟳ loading details".to_string())]) } else { None };
     let total = header.len() + doc.map_or(usize::from(pending.is_some()), |d| d.lines(doc_width(area)).len());
     let height = usize::from(area.height.saturating_sub(2));
-    let scroll = app.details_scroll.min(total.saturating_sub(height));
+    let scroll = app.details.scroll.min(total.saturating_sub(height));
     let position = if total > height {
         format!("Details · {}-{}/{total}", scroll + 1, (scroll + height).min(total))
     } else {
@@ -39,16 +40,16 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     // The key to the verification panel is the first thing to go in a narrow frame.
     let with_key = format!("{position} · v: verification");
     let position = if with_key.width() + 6 <= usize::from(area.width) { with_key } else { position };
-    let block = panel(&app.theme, position, focused, area.width);
+    let block = panel(&app.look.theme, position, focused, area.width);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     app.last_frame.details.set(inner);
 
     let doc_lines = doc.map(|d| d.lines(usize::from(inner.width))).unwrap_or_default();
     let mut lines: Vec<Line<'_>> = Vec::with_capacity(usize::from(inner.height));
-    let header_lines = header.into_iter().map(|spans| line(&app.theme, spans));
-    let rest = doc_lines.iter().map(|spans| line_ref(&app.theme, spans));
-    let pending_lines = pending.into_iter().map(|spans| line(&app.theme, spans));
+    let header_lines = header.into_iter().map(|spans| line(&app.look.theme, spans));
+    let rest = doc_lines.iter().map(|spans| line_ref(&app.look.theme, spans));
+    let pending_lines = pending.into_iter().map(|spans| line(&app.look.theme, spans));
     for l in header_lines.chain(pending_lines).chain(rest).skip(scroll).take(usize::from(inner.height)) {
         lines.push(l);
     }

@@ -13,22 +13,26 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect, scroll: usize) {
     let height = area.height.saturating_sub(2);
     let popup = Rect { x: area.x + (area.width - width) / 2, y: area.y + (area.height - height) / 2, width, height };
     frame.render_widget(Clear, popup);
-    let title = match (app.help_search.text(), app.help_typing) {
+    let title = match (app.prompts.help_search.text(), app.prompts.help_typing) {
         ("", false) => "Help · / searches · Esc closes · config.toml [keys] remaps".to_string(),
         (q, typing) => {
-            let (before, after) = app.help_search.split();
+            let (before, after) = app.prompts.help_search.split();
             let shown = if typing { format!("{before}█{after}") } else { q.to_string() };
             format!("Help · /{} · Esc {}", crate::sanitize::sanitize(&shown), if typing { "cancels" } else { "clears" })
         }
     };
-    let block = panel(&app.theme, title, true, popup.width);
+    let block = panel(&app.look.theme, title, true, popup.width);
     let inner = block.inner(popup);
     frame.render_widget(block, popup);
     app.last_frame.help_height.set(inner.height);
     let all = lines(app);
     let scroll = scroll.min(all.len().saturating_sub(usize::from(inner.height)));
     let width = usize::from(inner.width);
-    let shown: Vec<_> =
-        all.into_iter().skip(scroll).take(usize::from(inner.height)).map(|l| line(&app.theme, fit(l, width))).collect();
+    let shown: Vec<_> = all
+        .into_iter()
+        .skip(scroll)
+        .take(usize::from(inner.height))
+        .map(|l| line(&app.look.theme, fit(l, width)))
+        .collect();
     frame.render_widget(Paragraph::new(shown), inner);
 }

@@ -38,18 +38,18 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect, back: usize) {
     let height = area.height.saturating_sub(2);
     let popup = Rect { x: area.x + (area.width - width) / 2, y: area.y + (area.height - height) / 2, width, height };
     frame.render_widget(Clear, popup);
-    let n = app.messages.len();
+    let n = app.notices.messages.len();
     let end = n.saturating_sub(back);
     let title = if back == 0 {
         format!("Messages · {n} · newest last · Esc closes")
     } else {
         format!("Messages · {end}/{n} · Esc closes")
     };
-    let block = panel(&app.theme, title, true, popup.width);
+    let block = panel(&app.look.theme, title, true, popup.width);
     let inner = block.inner(popup);
     frame.render_widget(block, popup);
-    let all = lines(&app.messages[..end], usize::from(inner.width));
+    let all = lines(&app.notices.messages[..end], usize::from(inner.width));
     let skip = all.len().saturating_sub(usize::from(inner.height));
-    let shown: Vec<_> = all.into_iter().skip(skip).map(|l| line(&app.theme, l)).collect();
+    let shown: Vec<_> = all.into_iter().skip(skip).map(|l| line(&app.look.theme, l)).collect();
     frame.render_widget(Paragraph::new(shown), inner);
 }

@@ -78,13 +78,13 @@ pub fn draw(app: &App, frame: &mut Frame) {
     if areas.details.is_empty() {
         app.last_frame.details.set(Rect::default());
     } else {
-        match app.right {
+        match app.details.panel {
             RightPanel::Details => details::draw(app, frame, areas.details),
             RightPanel::Verification => verification::draw(app, frame, areas.details),
         }
     }
     statusbar::draw(app, frame, areas.status);
-    if app.toast.is_some() {
+    if app.notices.toast.is_some() {
         // Not a union with an empty rectangle: that one sits at the origin.
         let panels = match (areas.tree.is_empty(), areas.details.is_empty()) {
             (true, _) => areas.details,
@@ -114,7 +114,7 @@ fn too_small(app: &App, frame: &mut Frame) {
     let lines = super::details_doc::fold(&text, usize::from(area.width));
     let top = usize::from(area.height).saturating_sub(lines.len()) / 2;
     let mut shown: Vec<Line<'_>> = vec![Line::from(""); top];
-    shown.extend(lines.into_iter().map(|l| Line::from(Span::styled(l, app.theme.style(Token::Warning)))));
+    shown.extend(lines.into_iter().map(|l| Line::from(Span::styled(l, app.look.theme.style(Token::Warning)))));
     frame.render_widget(Paragraph::new(shown).alignment(Alignment::Center), area);
 }
 

@@ -64,9 +64,9 @@ fn prompt(prefix: &str, input: &Prompt, room: usize) -> Piece {
 fn left(app: &App, room: usize) -> Vec<Piece> {
     match &app.mode {
         Mode::Filter => {
-            let n = app.filter.matches.len();
+            let n = app.tree.filter.matches.len();
             vec![
-                prompt("/", &app.filter_input, room),
+                prompt("/", &app.prompts.filter, room),
                 piece(20, vec![(Token::Muted, format!("{n} match{}", if n == 1 { "" } else { "es" }))]),
                 key_hint(10, Modal::Prompt.keys(Answer::Accept, true), "keep"),
                 key_hint(9, Modal::Prompt.keys(Answer::Cancel, true), "clear"),
@@ -92,7 +92,8 @@ fn left(app: &App, room: usize) -> Vec<Piece> {
         }
         Mode::Help { .. } | Mode::Messages { .. } => {
             let first = |a: Action| {
-                app.keymap
+                app.look
+                    .keymap
                     .get(a)
                     .map(|b| b.keys_text())
                     .unwrap_or_default()
@@ -107,7 +108,7 @@ fn left(app: &App, room: usize) -> Vec<Piece> {
                 key_hint(10, format!("{}/{}", first(Action::Down), first(Action::Up)), "scroll"),
             ]
         }
-        Mode::Normal => match &app.status {
+        Mode::Normal => match &app.notices.status {
             Some(s) => {
                 let (token, glyph) = match s.level {
                     Severity::Error => (Token::Error, "✗ "),
@@ -116,7 +117,7 @@ fn left(app: &App, room: usize) -> Vec<Piece> {
                 };
                 let text = format!("{glyph}{}", s.text);
                 // Cut to fit, it says where the whole text is: the message log.
-                let log_key = app.keymap.get(Action::Messages).map(|b| b.keys_text());
+                let log_key = app.look.keymap.get(Action::Messages).map(|b| b.keys_text());
                 match log_key {
                     Some(key) if text.width() > room => {
                         let hint = key_hint(ALWAYS, key, "full text");
@@ -127,7 +128,9 @@ fn left(app: &App, room: usize) -> Vec<Piece> {
                     _ => vec![piece(ALWAYS, vec![(token, text)])],
                 }
             }
-            None => app.keymap.ranked_hints(app.focus).into_iter().map(|h| key_hint(h.keep, h.key, h.label)).collect(),
+            None => {
+                app.look.keymap.ranked_hints(app.focus).into_iter().map(|h| key_hint(h.keep, h.key, h.label)).collect()
+            }
         },
     }
 }
@@ -162,8 +165,8 @@ fn fit_pieces(mut pieces: Vec<Piece>, room: usize) -> Spans {
 
 fn right(app: &App) -> Spans {
     let mut spans = Vec::new();
-    if !app.filter.query.is_empty() && app.mode == Mode::Normal {
-        spans.push((Token::Match, format!(" /{} (n/N) ", clip(&sanitize(&app.filter.query), 16))));
+    if !app.tree.filter.query.is_empty() && app.mode == Mode::Normal {
+        spans.push((Token::Match, format!(" /{} (n/N) ", clip(&sanitize(&app.tree.filter.query), 16))));
     }
     if app.vs.what_if.is_active() {
         spans.push((Token::Match, " ◆ WHAT-IF ".into()));
@@ -174,7 +177,7 @@ fn right(app: &App) -> Spans {
         let what = if app.vs.missing { " ✗ policy file missing " } else { " ✗ policy invalid " };
         spans.push((Token::Error, what.into()));
     }
-    if !app.mouse {
+    if !app.look.mouse {
         spans.push((Token::Muted, " mouse off ".into()));
     }
     let n = app.in_flight();
@@ -195,5 +198,8 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     spans.extend(left);
     spans.push((Token::Statusbar, " ".repeat(usize::from(area.width).saturating_sub(used + right_width))));
     spans.extend(right);
-    frame.render_widget(Paragraph::new(line(&app.theme, spans)).style(app.theme.style(Token::Statusbar)), area);
+    frame.render_widget(
+        Paragraph::new(line(&app.look.theme, spans)).style(app.look.theme.style(Token::Statusbar)),
+        area,
+    );
 }

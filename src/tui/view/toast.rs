@@ -13,7 +13,7 @@ use super::super::theme::Token;
 use super::fit;
 
 pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
-    let Some(toast) = &app.toast else { return };
+    let Some(toast) = &app.notices.toast else { return };
     let width = (toast.text.width() as u16 + 4).min(area.width);
     if area.height < 3 || width < 5 {
         return;
@@ -30,7 +30,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     }
     let height = lines.len() as u16 + 2;
     let rect = Rect { x: area.right() - width, y: area.bottom() - height, width, height };
-    let style = app.theme.style(Token::Toast);
+    let style = app.look.theme.style(Token::Toast);
     frame.render_widget(Clear, rect);
     let text: Vec<Line<'_>> = lines.into_iter().map(Line::from).collect();
     frame.render_widget(

@@ -36,49 +36,53 @@ fn window_start(previous: usize, cursor: usize, height: usize, rows: usize) -> u
 /// The panel title: where the cursor is among the rows (`12/340`), then the target or filter.
 /// The position comes first so a narrow title keeps it.
 fn title(app: &App) -> String {
-    let position =
-        if app.rows.is_empty() { String::new() } else { format!("{}/{} · ", app.cursor + 1, app.rows.len()) };
-    if app.filter.query.is_empty() {
+    let position = if app.tree.rows.is_empty() {
+        String::new()
+    } else {
+        format!("{}/{} · ", app.tree.cursor + 1, app.tree.rows.len())
+    };
+    if app.tree.filter.query.is_empty() {
         format!("Tree · {position}{}", app.target_label())
     } else {
-        let n = app.filter.matches.len();
-        let query = sanitize(&app.filter.query);
+        let n = app.tree.filter.matches.len();
+        let query = sanitize(&app.tree.filter.query);
         format!("Tree · {position}filter {query:?} · {n} match{}", if n == 1 { "" } else { "es" })
     }
 }
 
 pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     let focused = app.focus == Focus::Tree && matches!(app.mode, Mode::Normal | Mode::Filter);
-    let block = panel(&app.theme, title(app), focused, area.width);
+    let block = panel(&app.look.theme, title(app), focused, area.width);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     app.last_frame.tree.set(inner);
-    if app.rows.is_empty() {
-        let text = if app.filter.query.is_empty() { "(empty)" } else { "no node matches the filter (Esc clears it)" };
-        frame.render_widget(Paragraph::new(line(&app.theme, [(Token::Muted, text.to_string())])), inner);
+    if app.tree.rows.is_empty() {
+        let text =
+            if app.tree.filter.query.is_empty() { "(empty)" } else { "no node matches the filter (Esc clears it)" };
+        frame.render_widget(Paragraph::new(line(&app.look.theme, [(Token::Muted, text.to_string())])), inner);
         return;
     }
     let height = usize::from(inner.height);
-    let start = window_start(app.last_frame.tree_offset.get(), app.cursor, height, app.rows.len());
+    let start = window_start(app.last_frame.tree_offset.get(), app.tree.cursor, height, app.tree.rows.len());
     app.last_frame.tree_offset.set(start);
-    let end = (start + height).min(app.rows.len());
+    let end = (start + height).min(app.tree.rows.len());
     // The tree widget puts the selection marker (or as many spaces) before every row.
     let width = usize::from(inner.width).saturating_sub(SELECTED_MARK.width());
 
     let items: Vec<TreeItem<'_, NodeId>> =
-        (start..end).map(|i| TreeItem::new_leaf(app.rows[i].id, row_line(app, i, width))).collect();
+        (start..end).map(|i| TreeItem::new_leaf(app.tree.rows[i].id, row_line(app, i, width))).collect();
     let tree = match Tree::new(&items) {
         Ok(t) => t,
         Err(_) => return, // rows never repeat a node; nothing sensible to draw if they did
     };
     let tree = tree
         .highlight_symbol(SELECTED_MARK)
-        .highlight_style(app.theme.style(Token::Selection))
+        .highlight_style(app.look.theme.style(Token::Selection))
         .node_closed_symbol("")
         .node_open_symbol("")
         .node_no_children_symbol("");
     let mut state = TreeState::default();
-    state.select(vec![app.rows[app.cursor].id]);
+    state.select(vec![app.tree.rows[app.tree.cursor].id]);
     frame.render_stateful_widget(tree, inner, &mut state);
 }
 
@@ -86,11 +90,11 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
 /// own, so it is never cut off), the label's identity, the verdict's word (and for a tag the
 /// digest it is the verdict of), the rest of the label; cut text ends in `…`.
 fn row_line(app: &App, i: usize, width: usize) -> Line<'static> {
-    let row = app.rows[i];
-    let node = app.graph.node(row.id);
-    let shows_children = app.rows.get(i + 1).is_some_and(|next| next.depth > row.depth);
+    let row = app.tree.rows[i];
+    let node = app.tree.graph.node(row.id);
+    let shows_children = app.tree.rows.get(i + 1).is_some_and(|next| next.depth > row.depth);
     let can_open = !node.children.is_empty()
-        || matches!(node.load, LoadState::NotLoaded | LoadState::Failed(_)) && app.graph.expandable(row.id);
+        || matches!(node.load, LoadState::NotLoaded | LoadState::Failed(_)) && app.tree.graph.expandable(row.id);
     let fold = if shows_children {
         "▼ "
     } else if can_open {
@@ -109,11 +113,11 @@ fn row_line(app: &App, i: usize, width: usize) -> Line<'static> {
         None => ((Token::Text, "  ".to_string()), None),
     };
     spans.push(glyph);
-    let matched = app.filter.matches.contains(&row.id);
+    let matched = app.tree.filter.matches.contains(&row.id);
     if matched {
         spans.push((Token::Match, "◆ ".into()));
     }
-    let mut body = node_spans(&app.graph, row.id);
+    let mut body = node_spans(&app.tree.graph, row.id);
     if let Some(word) = word.filter(|(_, w)| !w.is_empty()) {
         let mut verdict = vec![(Token::Text, " ".to_string()), word];
         if let Some(digest) = tag_digest(app, row.id) {
@@ -139,13 +143,13 @@ fn row_line(app: &App, i: usize, width: usize) -> Line<'static> {
     } else {
         spans.extend(body);
     }
-    line(&app.theme, fit(spans, width))
+    line(&app.look.theme, fit(spans, width))
 }
 
 /// How many spans of the label name the node (kind and name or digest), with a loading or failed
 /// badge that belongs to them.
 fn identity_len(app: &App, id: NodeId) -> usize {
-    let node = app.graph.node(id);
+    let node = app.tree.graph.node(id);
     let base = if matches!(node.kind, NodeKind::Artifact(_)) { 3 } else { 2 };
     let loud = matches!(node.load, LoadState::Loading | LoadState::Failed(_));
     if loud { base + 2 } else { base }
@@ -153,7 +157,7 @@ fn identity_len(app: &App, id: NodeId) -> usize {
 
 /// The short digest a tag's verdict is for: the one it resolved to when it was verified.
 fn tag_digest(app: &App, id: NodeId) -> Option<String> {
-    if !matches!(app.graph.node(id).kind, NodeKind::Tag { .. }) {
+    if !matches!(app.tree.graph.node(id).kind, NodeKind::Tag { .. }) {
         return None;
     }
     let NodeVerify::Done(report) = app.node_verify(app.report_node(id)?)? else { return None };

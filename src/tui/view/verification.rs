@@ -24,12 +24,12 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
         title.push_str(" · ◆ WHAT-IF");
     }
     let Some(id) = app.selected() else {
-        frame.render_widget(panel(&app.theme, title, focused, area.width), area);
+        frame.render_widget(panel(&app.look.theme, title, focused, area.width), area);
         return;
     };
     let all = lines(app, id, usize::from(area.width.saturating_sub(2)));
     let height = usize::from(area.height.saturating_sub(2));
-    let scroll = app.details_scroll.min(all.len().saturating_sub(height));
+    let scroll = app.details.scroll.min(all.len().saturating_sub(height));
     if all.len() > height {
         title.push_str(&format!(" · {}-{}/{}", scroll + 1, (scroll + height).min(all.len()), all.len()));
     }
@@ -50,16 +50,16 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
         key(Action::WhatIfIdentity),
         key(Action::WhatIfReset),
     );
-    let mut block = panel(&app.theme, title, focused, area.width);
+    let mut block = panel(&app.look.theme, title, focused, area.width);
     let room = usize::from(area.width).saturating_sub(2);
     if let Some(k) = [keys, short].into_iter().find(|k| k.width() <= room) {
-        block = block.title_bottom(ratatui::text::Span::styled(k, app.theme.style(Token::HintDesc)));
+        block = block.title_bottom(ratatui::text::Span::styled(k, app.look.theme.style(Token::HintDesc)));
     }
     let inner = block.inner(area);
     frame.render_widget(block, area);
     app.last_frame.details.set(inner);
     let shown: Vec<Line<'_>> =
-        all.into_iter().skip(scroll).take(usize::from(inner.height)).map(|l| line(&app.theme, l)).collect();
+        all.into_iter().skip(scroll).take(usize::from(inner.height)).map(|l| line(&app.look.theme, l)).collect();
     frame.render_widget(Paragraph::new(shown), inner);
 }
 
@@ -71,7 +71,7 @@ pub fn draw_confirm(app: &App, frame: &mut Frame, area: Rect) {
     let popup = Rect { x: area.x + (area.width - width) / 2, y: area.y + (area.height - height) / 2, width, height };
     frame.render_widget(Clear, popup);
     let block =
-        panel(&app.theme, "Write the trust policy? · y writes · any other key cancels".into(), true, popup.width);
+        panel(&app.look.theme, "Write the trust policy? · y writes · any other key cancels".into(), true, popup.width);
     let inner = block.inner(popup);
     frame.render_widget(block, popup);
     let w = usize::from(inner.width);
@@ -92,7 +92,7 @@ pub fn draw_confirm(app: &App, frame: &mut Frame, area: Rect) {
         .into_iter()
         .skip((*scroll).min(diff.len()))
         .take(usize::from(inner.height))
-        .map(|l| line(&app.theme, l))
+        .map(|l| line(&app.look.theme, l))
         .collect();
     frame.render_widget(Paragraph::new(shown), inner);
 }
