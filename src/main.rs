@@ -45,7 +45,7 @@ async fn run(cli: Cli) -> i32 {
     if !not_read.is_empty() {
         return refuse_flags(command.name(), &not_read);
     }
-    let outer_notation_dir = cli.tui.notation_dir;
+    let outer_notation_dir = cli.tui.notation.dir;
     match command {
         Command::Tree(args) => {
             let Some(opts) = command_options(&args.source, outer_source) else { return 2 };
@@ -55,7 +55,7 @@ async fn run(cli: Cli) -> i32 {
         Command::Verify(args) => {
             let Some(opts) = command_options(&args.source, outer_source) else { return 2 };
             let opts = args.deadline.apply(&opts, 300);
-            let notation_dir = args.notation_dir.clone().or(outer_notation_dir);
+            let notation_dir = args.notation.dir.clone().or(outer_notation_dir);
             cli::verify::run_verify(args, &opts, notation_dir).await
         }
         Command::Completions { shell } => {

@@ -37,15 +37,22 @@ pub struct Cli {
     pub source: SourceArgs,
 }
 
+/// Where the trust policy and stores are, for every command that verifies.
+#[derive(Args, Debug, Clone, Default)]
+pub struct NotationDirArg {
+    /// Notation configuration directory holding trustpolicy.oci.json and truststore/
+    /// (default: notation's own, $XDG_CONFIG_HOME/notation or ~/.config/notation; the built-in
+    /// demo uses its own). The TUI watches it and re-verifies on every change.
+    #[arg(long = "notation-dir", value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
 /// Flags only the TUI reads. None is global: `tree --help` lists what `tree` reads. Given
 /// before a subcommand they are refused with a sentence, never silently dropped.
 #[derive(Args, Debug, Clone)]
 pub struct TuiArgs {
-    /// Notation configuration directory holding trustpolicy.oci.json and truststore/
-    /// (default: notation's own, $XDG_CONFIG_HOME/notation or ~/.config/notation; the built-in
-    /// demo uses its own). The TUI watches it and re-verifies on every change.
-    #[arg(long, value_name = "DIR")]
-    pub notation_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub notation: NotationDirArg,
 
     /// Change nothing outside sigscope: no writes to a registry (signing is refused) and no
     /// write-back of the what-if trust policy (its key is unbound).
@@ -70,7 +77,7 @@ impl TuiArgs {
     pub fn given(&self) -> Vec<&'static str> {
         let mut given = Vec::new();
         for (set, name) in [
-            (self.notation_dir.is_some(), "--notation-dir"),
+            (self.notation.dir.is_some(), "--notation-dir"),
             (self.read_only, "--read-only"),
             (self.theme.is_some(), "--theme"),
             (self.no_mouse, "--no-mouse"),
@@ -261,10 +268,8 @@ pub struct VerifyArgs {
     /// warns as the policy's revocation action says).
     #[arg(long)]
     pub offline: bool,
-    /// Notation configuration directory holding trustpolicy.oci.json and truststore/
-    /// (default: notation's own, $XDG_CONFIG_HOME/notation or ~/.config/notation).
-    #[arg(long, value_name = "DIR")]
-    pub notation_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub notation: NotationDirArg,
     #[command(flatten)]
     pub deadline: DeadlineArg,
     #[command(flatten)]

@@ -21,7 +21,7 @@ pub async fn run_tui_command(target: Option<String>, source: SourceArgs, tui: Tu
             return 2;
         }
     };
-    run_tui(target, &opts, tui.theme, !tui.no_mouse, tui.notation_dir, tui.read_only).await
+    run_tui(target, &opts, tui.theme, !tui.no_mouse, tui.notation.dir, tui.read_only).await
 }
 
 /// Opens the TUI on TARGET, or on the built-in demo when there is none.

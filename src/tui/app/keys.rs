@@ -6,7 +6,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::super::keymap::{Action, Answer, Focus, Key, Modal};
 use super::super::prompt::{Edit, Prompt};
-use super::{App, Effect, Mode, RightPanel};
+use super::{App, Effect, Mode};
 
 /// The line editors: the `/` filter (its text is the filter query while typing), the help
 /// search and whether it is being typed, and what was typed before.
@@ -189,32 +189,44 @@ impl App {
         }
     }
 
+    /// Sends an action to the feature that owns it.
     pub(super) fn act(&mut self, action: Action) -> Vec<Effect> {
+        use Action::*;
         let armed = std::mem::take(&mut self.quit_armed);
         match action {
-            Action::Quit => self.quit_unless_unwritten(armed),
+            Quit => self.quit_unless_unwritten(armed),
+            Down | Up | PageDown | PageUp | Top | Bottom => self.navigate(action),
+            Expand | Collapse | ExpandAll | CollapseAll | Toggle => self.act_on_tree(action),
+            Refresh => self.selected().map(|id| self.act_refresh(id)).unwrap_or_default(),
+            RefreshAll => self.refresh_all(),
+            Filter | ClearFilter | NextMatch | PrevMatch => self.act_on_filter(action),
+            VerifyPanel | WhatIfLevel | WhatIfStore | WhatIfIdentity | WhatIfReset | WritePolicy => {
+                self.act_on_verification(action)
+            }
+            Back => self.go_back(),
+            Forward => self.go_forward(),
+            Help | Messages | Command | FocusNext | FocusPrev | Zoom | ToggleMouse | Suspend => {
+                self.act_on_screen(action)
+            }
+            CopyDigest => self.copy(false),
+            CopyReference => self.copy(true),
+        }
+    }
+
+    /// Overlays, prompts, panels and the terminal.
+    fn act_on_screen(&mut self, action: Action) -> Vec<Effect> {
+        match action {
             Action::Help => {
                 self.prompts.help_search = Prompt::default();
                 self.prompts.help_typing = false;
                 self.mode = Mode::Help { scroll: 0 };
-                Vec::new()
             }
+            Action::Messages => return self.open_messages(),
+            Action::Command => self.mode = Mode::Command(Prompt::default()),
             Action::FocusNext | Action::FocusPrev => {
                 self.focus = if self.focus == Focus::Tree { Focus::Details } else { Focus::Tree };
-                Vec::new()
             }
-            Action::Filter => {
-                self.prompts.filter = Prompt::new(&self.tree.filter.query);
-                self.mode = Mode::Filter;
-                Vec::new()
-            }
-            Action::Command => {
-                self.mode = Mode::Command(Prompt::default());
-                Vec::new()
-            }
-            Action::ClearFilter if self.tree.filter.query.is_empty() => Vec::new(),
-            Action::ClearFilter => self.clear_filter(),
-            Action::NextMatch | Action::PrevMatch => self.jump_to_match(action == Action::NextMatch),
+            Action::Zoom => self.zoom = !self.zoom,
             Action::ToggleMouse => {
                 self.look.mouse = !self.look.mouse;
                 self.show_toast(if self.look.mouse {
@@ -222,61 +234,11 @@ impl App {
                 } else {
                     "Mouse off: the terminal's own text selection works".into()
                 });
-                vec![Effect::SetMouse(self.look.mouse)]
+                return vec![Effect::SetMouse(self.look.mouse)];
             }
-            Action::CopyDigest => self.copy(false),
-            Action::CopyReference => self.copy(true),
-            Action::Refresh => match self.selected() {
-                Some(id) => self.act_refresh(id),
-                None => Vec::new(),
-            },
-            Action::RefreshAll => self.refresh_all(),
-            Action::Zoom => {
-                self.zoom = !self.zoom;
-                Vec::new()
-            }
-            Action::Messages => self.open_messages(),
-            Action::Suspend => vec![Effect::Suspend],
-            Action::VerifyPanel => {
-                self.details.panel = match self.details.panel {
-                    RightPanel::Details => RightPanel::Verification,
-                    RightPanel::Verification => RightPanel::Details,
-                };
-                self.details.scroll = 0;
-                Vec::new()
-            }
-            Action::WhatIfLevel => self.what_if_level(),
-            Action::WhatIfStore => self.what_if_store(),
-            Action::WhatIfIdentity => self.what_if_identity(),
-            Action::WhatIfReset => self.what_if_reset(),
-            Action::WritePolicy => self.ask_write_policy(),
-            Action::Down | Action::Up | Action::PageDown | Action::PageUp | Action::Top | Action::Bottom => {
-                self.navigate(action)
-            }
-            Action::Expand => self.expand_selected(),
-            Action::Collapse => self.collapse_selected(),
-            Action::ExpandAll => match self.selected() {
-                Some(id) => self.expand_all(id),
-                None => Vec::new(),
-            },
-            Action::CollapseAll => {
-                if let Some(id) = self.selected() {
-                    let mut stack = vec![id];
-                    while let Some(n) = stack.pop() {
-                        self.tree.open.remove(&n);
-                        stack.extend(self.tree.graph.node(n).children.iter().copied());
-                    }
-                    self.rebuild_rows();
-                }
-                Vec::new()
-            }
-            Action::Back => self.go_back(),
-            Action::Forward => self.go_forward(),
-            Action::Toggle => match self.selected() {
-                Some(id) if self.tree.open.contains(&id) => self.collapse_selected(),
-                Some(_) => self.expand_selected(),
-                None => Vec::new(),
-            },
+            Action::Suspend => return vec![Effect::Suspend],
+            _ => {}
         }
+        Vec::new()
     }
 }

@@ -10,7 +10,8 @@ use crate::graph::{LoadState, NodeId};
 
 use super::super::keymap::{Action, Focus};
 use super::super::label::contains;
-use super::{App, Effect, Severity};
+use super::super::prompt::Prompt;
+use super::{App, Effect, Mode, Severity};
 
 /// The graph and how it is shown: which nodes are open, the visible rows, the cursor and the
 /// filter, and when each node was fetched.
@@ -291,5 +292,42 @@ impl App {
     pub(super) fn filter_from_input(&mut self) -> Vec<Effect> {
         self.tree.filter.query = self.prompts.filter.text().to_string();
         self.refilter()
+    }
+
+    /// Opening and closing nodes.
+    pub(super) fn act_on_tree(&mut self, action: Action) -> Vec<Effect> {
+        let Some(id) = self.selected() else { return Vec::new() };
+        match action {
+            Action::Expand => self.expand_selected(),
+            Action::Collapse => self.collapse_selected(),
+            Action::Toggle if self.tree.open.contains(&id) => self.collapse_selected(),
+            Action::Toggle => self.expand_selected(),
+            Action::ExpandAll => self.expand_all(id),
+            Action::CollapseAll => {
+                let mut stack = vec![id];
+                while let Some(n) = stack.pop() {
+                    self.tree.open.remove(&n);
+                    stack.extend(self.tree.graph.node(n).children.iter().copied());
+                }
+                self.rebuild_rows();
+                Vec::new()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// The filter and its matches.
+    pub(super) fn act_on_filter(&mut self, action: Action) -> Vec<Effect> {
+        match action {
+            Action::Filter => {
+                self.prompts.filter = Prompt::new(&self.tree.filter.query);
+                self.mode = Mode::Filter;
+                Vec::new()
+            }
+            Action::ClearFilter if self.tree.filter.query.is_empty() => Vec::new(),
+            Action::ClearFilter => self.clear_filter(),
+            Action::NextMatch | Action::PrevMatch => self.jump_to_match(action == Action::NextMatch),
+            _ => Vec::new(),
+        }
     }
 }

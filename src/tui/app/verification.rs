@@ -17,7 +17,7 @@ use crate::sanitize::{clip, sanitize};
 use crate::notation::dir::Snapshot;
 use crate::notation::whatif::WhatIf;
 
-use super::super::keymap::{Answer, Key, Modal};
+use super::super::keymap::{Action, Answer, Key, Modal};
 use super::super::present::diff::{line_diff, pretty};
 use super::{App, Effect, Mode, RequestId, Severity};
 
@@ -540,6 +540,26 @@ impl App {
         let diff = line_diff(&old, &json);
         self.mode = Mode::Confirm { path, json, diff, scroll: 0 };
         Vec::new()
+    }
+
+    /// The verification panel and the what-if edits.
+    pub(super) fn act_on_verification(&mut self, action: Action) -> Vec<Effect> {
+        match action {
+            Action::VerifyPanel => {
+                self.details.panel = match self.details.panel {
+                    RightPanel::Details => RightPanel::Verification,
+                    RightPanel::Verification => RightPanel::Details,
+                };
+                self.details.scroll = 0;
+                Vec::new()
+            }
+            Action::WhatIfLevel => self.what_if_level(),
+            Action::WhatIfStore => self.what_if_store(),
+            Action::WhatIfIdentity => self.what_if_identity(),
+            Action::WhatIfReset => self.what_if_reset(),
+            Action::WritePolicy => self.ask_write_policy(),
+            _ => Vec::new(),
+        }
     }
 
     pub(super) fn on_confirm_key(
