@@ -33,6 +33,19 @@
 //! | foreign  | manifests 307 to `localhost:PORT`, which answers 401 with a Bearer challenge |
 //! | otherrealm | 401 Bearer whose realm is on another host (`localhost:PORT/token`), then like good |
 //!
+//! Repositories under `store…/NAME` are a small writable registry without the referrers API,
+//! kept in memory: blob uploads (POST, PATCH chunks, closing PUT), manifests by digest or tag,
+//! tag lists. The first component picks a fault; `NAME` picks the content, shared between
+//! faults, so a test seeds through `store/NAME` and fails through `store-…/NAME`:
+//!
+//! | repo                 | fault |
+//! |----------------------|-------|
+//! | store                | none |
+//! | store-blob401/403/500 | the closing PUT of a blob upload answers 401 (Basic challenge), 403 or 500 |
+//! | store-manifest401/403/500 | a manifest PUT by digest answers 401, 403 or 500 (tags are still taken) |
+//! | store-stall          | a PATCH or PUT of blob data is read and never answered |
+//! | store-clobber        | a PUT of a `sha256-…` tag answers 201 and is dropped, as if another writer replaced it at once |
+//!
 //! `/token` answers `{"token": TOKEN}`. Requests that arrive under the name `localhost` (another
 //! host than the `127.0.0.1` sigscope was pointed at) have their Authorization recorded, see
 //! [`Hostile::foreign_authorizations`].
@@ -88,6 +101,18 @@ struct State {
     in_flight: AtomicUsize,
     max_in_flight: Arc<AtomicUsize>,
     foreign: Arc<Mutex<Vec<Option<String>>>>,
+    /// The `store…` repositories, by NAME.
+    store: Mutex<HashMap<String, StoreRepo>>,
+}
+
+/// One repository of the writable stand-in.
+#[derive(Default)]
+struct StoreRepo {
+    blobs: HashMap<String, Vec<u8>>,
+    /// digest → (media type, bytes)
+    manifests: HashMap<String, (String, Vec<u8>)>,
+    tags: std::collections::BTreeMap<String, String>,
+    uploads: HashMap<String, Vec<u8>>,
 }
 
 impl Hostile {
@@ -128,6 +153,7 @@ impl Hostile {
             in_flight: AtomicUsize::new(0),
             max_in_flight: max_in_flight.clone(),
             foreign: foreign.clone(),
+            store: Mutex::default(),
         });
         let (tx, mut rx) = tokio::sync::oneshot::channel::<()>();
         std::thread::spawn(move || {
@@ -193,9 +219,11 @@ fn error(status: u16, code: &str, message: &str) -> Answer {
 
 /// What the server needs from one request.
 struct Req {
+    method: String,
     target: String,
     host: String,
     authorization: Option<String>,
+    content_type: Option<String>,
     body: Vec<u8>,
 }
 
@@ -216,7 +244,9 @@ async fn read_request(sock: &mut TcpStream) -> Option<Req> {
     };
     let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
     let mut lines = head.split("\r\n");
-    let target = lines.next().unwrap_or("").split(' ').nth(1).unwrap_or("/").to_string();
+    let request_line = lines.next().unwrap_or("");
+    let method = request_line.split(' ').next().unwrap_or("GET").to_string();
+    let target = request_line.split(' ').nth(1).unwrap_or("/").to_string();
     let headers: Vec<(String, String)> = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
@@ -230,7 +260,14 @@ async fn read_request(sock: &mut TcpStream) -> Option<Req> {
             Ok(n) => body.extend_from_slice(&chunk[..n]),
         }
     }
-    Some(Req { target, host: get("host").unwrap_or_default(), authorization: get("authorization"), body })
+    Some(Req {
+        method,
+        target,
+        host: get("host").unwrap_or_default(),
+        authorization: get("authorization"),
+        content_type: get("content-type"),
+        body,
+    })
 }
 
 /// How an answer goes out.
@@ -266,6 +303,15 @@ async fn serve(mut sock: TcpStream, st: Arc<State>) {
     let (repo, tail) = rest.split_once('/').unwrap_or((rest, ""));
     let authorization = req.authorization.as_deref();
     let mut pace = Pace::Normal;
+    if repo.starts_with("store") {
+        match store(&st, repo, tail, query, &req) {
+            Some(a) => return write(&mut sock, a, Pace::Normal).await,
+            None => {
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+                return;
+            }
+        }
+    }
     let a = match repo {
         "stall" => {
             tokio::time::sleep(Duration::from_secs(3600)).await;
@@ -523,6 +569,8 @@ fn good(st: &State, repo: &str, tail: &str, query: &str) -> Answer {
 async fn write(sock: &mut TcpStream, a: Answer, pace: Pace) {
     let reason = match a.status {
         200 => "OK",
+        201 => "Created",
+        202 => "Accepted",
         307 => "Temporary Redirect",
         401 => "Unauthorized",
         403 => "Forbidden",
@@ -557,4 +605,113 @@ async fn write(sock: &mut TcpStream, a: Answer, pace: Pace) {
         }
     }
     let _ = sock.shutdown().await;
+}
+
+/// The writable stand-in (`store…/NAME`); `None` means: never answer (`store-stall`).
+fn store(st: &State, fault: &str, tail: &str, query: &str, req: &Req) -> Option<Answer> {
+    let full = format!("/{tail}");
+    let (name, op) = ["/blobs/", "/manifests/", "/tags/list", "/referrers/"]
+        .iter()
+        .filter_map(|m| full.find(m).map(|i| (&full[1..i], &full[i + 1..])))
+        .min_by_key(|(n, _)| n.len())?;
+    let here = format!("/v2/{fault}/{name}");
+    let failing = |status: u16| {
+        let mut a = error(status, "DENIED", &format!("{fault} refuses this {} {}", req.method, req.target));
+        if status == 401 {
+            a.headers.push(("WWW-Authenticate".into(), r#"Basic realm="hostile""#.into()));
+        }
+        a
+    };
+    let fault_status = |kind: &str| fault.strip_prefix(&format!("store-{kind}")).and_then(|c| c.parse::<u16>().ok());
+    let mut repos = st.store.lock().unwrap();
+    let repo = repos.entry(name.to_string()).or_default();
+    let method = req.method.as_str();
+    let with = |mut a: Answer, headers: &[(&str, String)]| {
+        a.headers.extend(headers.iter().map(|(k, v)| (k.to_string(), v.clone())));
+        a
+    };
+    Some(if let Some(upload) = op.strip_prefix("blobs/uploads/") {
+        match (method, upload) {
+            ("POST", _) => {
+                let id = format!("u{}", repo.uploads.len() + 1);
+                repo.uploads.insert(id.clone(), req.body.clone());
+                with(answer(202, "text/plain", ""), &[("Location", format!("{here}/blobs/uploads/{id}"))])
+            }
+            (_, _) if fault == "store-stall" => return None,
+            ("PATCH", id) => {
+                let Some(data) = repo.uploads.get_mut(id) else { return Some(error(404, "BLOB_UPLOAD_UNKNOWN", id)) };
+                data.extend_from_slice(&req.body);
+                let range = format!("0-{}", data.len().saturating_sub(1));
+                with(
+                    answer(202, "text/plain", ""),
+                    &[("Location", format!("{here}/blobs/uploads/{id}")), ("Range", range)],
+                )
+            }
+            ("PUT", _) if fault_status("blob").is_some() => failing(fault_status("blob").unwrap()),
+            ("PUT", id) => {
+                let Some(mut data) = repo.uploads.remove(id) else {
+                    return Some(error(404, "BLOB_UPLOAD_UNKNOWN", id));
+                };
+                data.extend_from_slice(&req.body);
+                let digest = query
+                    .split('&')
+                    .find_map(|p| p.strip_prefix("digest="))
+                    .unwrap_or_default()
+                    .replace("%3A", ":")
+                    .replace("%3a", ":");
+                if sigscope::oci::sha256_digest(&data) != digest {
+                    return Some(error(400, "DIGEST_INVALID", "digest mismatch"));
+                }
+                repo.blobs.insert(digest.clone(), data);
+                with(
+                    answer(201, "text/plain", ""),
+                    &[("Location", format!("{here}/blobs/{digest}")), ("Docker-Content-Digest", digest)],
+                )
+            }
+            _ => error(405, "UNSUPPORTED", "method not allowed"),
+        }
+    } else if let Some(digest) = op.strip_prefix("blobs/") {
+        match repo.blobs.get(digest) {
+            Some(b) => answer(200, "application/octet-stream", b.clone()),
+            None => error(404, "BLOB_UNKNOWN", "blob unknown"),
+        }
+    } else if let Some(reference) = op.strip_prefix("manifests/") {
+        let by_digest = reference.starts_with("sha256:");
+        if method == "PUT" {
+            if by_digest && let Some(status) = fault_status("manifest") {
+                return Some(failing(status));
+            }
+            let digest = sigscope::oci::sha256_digest(&req.body);
+            if by_digest && digest != reference {
+                return Some(error(400, "DIGEST_INVALID", "digest mismatch"));
+            }
+            let ct = req_content_type(req);
+            if fault == "store-clobber" && reference.starts_with("sha256-") {
+                return Some(with(answer(201, "text/plain", ""), &[("Docker-Content-Digest", digest)]));
+            }
+            repo.manifests.insert(digest.clone(), (ct, req.body.clone()));
+            if !by_digest {
+                repo.tags.insert(reference.to_string(), digest.clone());
+            }
+            with(
+                answer(201, "text/plain", ""),
+                &[("Location", format!("{here}/manifests/{digest}")), ("Docker-Content-Digest", digest)],
+            )
+        } else {
+            let digest = if by_digest { Some(reference.to_string()) } else { repo.tags.get(reference).cloned() };
+            match digest.and_then(|d| repo.manifests.get(&d).map(|m| (d, m.clone()))) {
+                Some((d, (ct, body))) => with(answer(200, &ct, body), &[("Docker-Content-Digest", d)]),
+                None => error(404, "MANIFEST_UNKNOWN", "manifest unknown"),
+            }
+        }
+    } else if op == "tags/list" {
+        answer(200, "application/json", json!({"name": name, "tags": repo.tags.keys().collect::<Vec<_>>()}).to_string())
+    } else {
+        error(404, "NOT_FOUND", "no referrers API here")
+    })
+}
+
+/// The Content-Type a manifest was pushed with (kept to answer with it).
+fn req_content_type(req: &Req) -> String {
+    req.content_type.clone().unwrap_or_else(|| media::OCI_MANIFEST.to_string())
 }
