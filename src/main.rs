@@ -36,6 +36,8 @@ async fn run(cli: Cli) -> i32 {
         Command::Verify(_) => {
             not_read.retain(|f| !["--read-only", "--theme", "--no-mouse", "--notation-dir"].contains(f))
         }
+        // --read-only before `sign` is read (and refuses); the UI flags mean nothing to it.
+        Command::Sign(_) => not_read.retain(|f| !["--read-only", "--theme", "--no-mouse"].contains(f)),
         Command::Completions { .. } | Command::Demo { .. } => not_read.extend(outer_source.given()),
     }
     if let Some(target) = &cli.target {
@@ -57,6 +59,12 @@ async fn run(cli: Cli) -> i32 {
             let opts = args.deadline.apply(&opts, 300);
             let notation_dir = args.notation.dir.clone().or(outer_notation_dir);
             cli::verify::run_verify(args, &opts, notation_dir).await
+        }
+        Command::Sign(mut args) => {
+            let Some(opts) = command_options(&args.source, outer_source) else { return 2 };
+            let opts = args.deadline.apply(&opts, 300);
+            args.read_only |= cli.tui.read_only;
+            cli::sign::run_sign(args, &opts).await
         }
         Command::Completions { shell } => {
             use clap::CommandFactory;

@@ -189,6 +189,9 @@ pub enum Command {
     Tree(TreeArgs),
     /// Verify the Notation signatures of one image against a trust policy (like `notation verify`).
     Verify(VerifyArgs),
+    /// Sign one image with a local key (like `notation sign`) and store the signature as a
+    /// referrer of its manifest.
+    Sign(SignArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell to write the script for.
@@ -207,6 +210,7 @@ impl Command {
         match self {
             Command::Tree(_) => "tree",
             Command::Verify(_) => "verify",
+            Command::Sign(_) => "sign",
             Command::Completions { .. } => "completions",
             Command::Demo { command: DemoCommand::Export { .. } } => "demo export",
         }
@@ -276,6 +280,65 @@ pub struct VerifyArgs {
     pub source: SourceArgs,
     #[command(flatten)]
     pub unused: UnusedCommonArgs,
+}
+
+#[derive(Args, Debug)]
+#[command(after_help = "Exit codes: 0 signed, 2 usage, key or certificate error (nothing is stored), \
+    3 registry error.\n\nThe digest is what is signed: a tag is resolved to its digest first.")]
+pub struct SignArgs {
+    /// One image or index: host/repo:tag, host/repo@sha256:…, or with --oci-layout PATH:tag / PATH@digest.
+    pub target: String,
+    /// Private key, PEM: EC P-256/P-384/P-521 or RSA 2048/3072/4096, in PKCS#8, SEC1 or PKCS#1.
+    #[arg(long, value_name = "KEY.pem")]
+    pub key: PathBuf,
+    /// Certificate chain, PEM: the signing certificate first, then each issuer up to the root.
+    #[arg(long, value_name = "CHAIN.pem")]
+    pub cert: PathBuf,
+    /// Envelope format.
+    #[arg(long, value_enum, default_value_t = EnvelopeArg::Jws)]
+    pub envelope: EnvelopeArg,
+    /// How long the signature stays valid, e.g. 30m, 24h, 7d (default: no expiry).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub expiry: Option<chrono::Duration>,
+    /// Output format: text, or json with the signed digest and where the signature went.
+    #[arg(short, long, value_enum, default_value_t = VerifyFormat::Text)]
+    pub output: VerifyFormat,
+    /// Refuse to sign (sign changes the registry or layout; --read-only forbids that).
+    #[arg(long)]
+    pub read_only: bool,
+    #[command(flatten)]
+    pub deadline: DeadlineArg,
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[arg(long, hide = true, value_name = "NAME", value_parser = theme_names())]
+    pub theme: Option<String>,
+    #[arg(long, hide = true)]
+    pub no_mouse: bool,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EnvelopeArg {
+    Jws,
+    Cose,
+}
+
+/// `30s`, `30m`, `24h`, `7d`: a positive whole number and a unit.
+pub fn parse_duration(s: &str) -> Result<chrono::Duration, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (n, unit) = s.split_at(split);
+    let n: i64 = n.parse().map_err(|_| format!("{s:?} is not a duration (examples: 30m, 24h, 7d)"))?;
+    let d = match unit {
+        "s" => chrono::Duration::try_seconds(n),
+        "m" => chrono::Duration::try_minutes(n),
+        "h" => chrono::Duration::try_hours(n),
+        "d" => chrono::Duration::try_days(n),
+        _ => return Err(format!("{s:?}: the unit is s, m, h or d (examples: 30m, 24h, 7d)")),
+    };
+    match d {
+        Some(d) if n > 0 => Ok(d),
+        _ => Err(format!("{s:?}: a duration is more than zero and less than a few million years")),
+    }
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

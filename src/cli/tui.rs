@@ -40,6 +40,7 @@ pub async fn run_tui(
         notation_dir: notation_dir.clone().or_else(sigscope::notation::dir::default_notation_dir),
         read_only,
         opened_notation_dir: None,
+        demo_key: false,
     };
     let Some(target) = target else {
         // The demo verifies against its own policy and CA, in a private directory the user may
@@ -56,6 +57,7 @@ pub async fn run_tui(
                 Err(e) => eprintln!("sigscope: the demo trust policy could not be written ({e}); nothing is verified"),
             }
         }
+        tui_opts.demo_key = true;
         let result = sigscope::tui::run(sigscope::demo::opened(), tui_opts).await;
         drop(_demo_dir);
         return finish_tui(result);

@@ -12,6 +12,7 @@ pub mod cose;
 pub mod jws;
 pub mod key;
 pub mod manifest;
+pub mod pipeline;
 pub mod precheck;
 
 /// What signs: the algorithm follows the key, the chain goes into the envelope (leaf first).

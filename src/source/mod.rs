@@ -153,6 +153,7 @@ pub struct NewReferrer {
 
 /// Where a stored referrer went, for the user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct StoredReferrer {
     /// The referrer's manifest as stored.
     pub descriptor: Descriptor,

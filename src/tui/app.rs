@@ -30,6 +30,7 @@ mod loading;
 mod mouse;
 mod notices;
 mod refresh;
+mod signing;
 mod tree;
 mod verification;
 mod visits;
@@ -41,6 +42,7 @@ use loading::Requests;
 pub use notices::Notices;
 pub use notices::{LogEntry, MAX_MESSAGES, Severity, Status, Toast};
 pub use refresh::{STALE_AFTER, age_text};
+pub use signing::SignDialog;
 pub use tree::{Filter, Row, TreeState};
 pub use verification::{NodeVerify, RightPanel, VerifyState, error_text, is_image, is_subject};
 pub use visits::Location;
@@ -63,6 +65,8 @@ pub enum Mode {
     Messages {
         back: usize,
     },
+    /// The sign dialog: what will be signed, with which key.
+    Sign(Box<SignDialog>),
     /// Asking before the what-if policy replaces the file: `y` writes, anything else cancels.
     Confirm {
         path: PathBuf,
@@ -108,6 +112,8 @@ pub struct AppOptions {
     pub opened_notation_dir: Option<PathBuf>,
     /// Past this age a row says when it was fetched.
     pub stale_after: Duration,
+    /// What the sign dialog offers (`[[signing.key]]`; the demo adds its own key).
+    pub signing_keys: Vec<super::config::SigningKey>,
 }
 
 impl AppOptions {
@@ -128,6 +134,7 @@ impl AppOptions {
             histories: Histories::default(),
             stale_after: refresh::STALE_AFTER,
             opened_notation_dir: None,
+            signing_keys: Vec::new(),
         }
     }
 
@@ -155,11 +162,12 @@ impl AppOptions {
             startup_status: status,
             notation_dir: None,
             revocation: crate::notation::dir::revocation_mode(false),
-            read_only: false,
+            read_only: config.read_only,
             clock: Arc::new(SystemClock),
             histories: Histories::default(),
             stale_after: refresh::STALE_AFTER,
             opened_notation_dir: None,
+            signing_keys: config.signing_keys,
         }
     }
 }
@@ -186,6 +194,8 @@ pub struct App {
     requests: Requests,
     /// Nodes being refreshed, with what to restore below them (`refresh.rs`).
     refreshing: HashMap<NodeId, refresh::Refreshing>,
+    /// Signatures being made (`signing.rs`).
+    signing: signing::Signing,
     settings: Settings,
 
     pub focus: Focus,
@@ -221,6 +231,7 @@ struct Settings {
     /// Notation directory for targets opened with `:open` (see [`AppOptions`]).
     opened_notation_dir: Option<PathBuf>,
     read_only: bool,
+    signing_keys: Vec<super::config::SigningKey>,
 }
 
 impl App {
@@ -248,12 +259,14 @@ impl App {
             prompts: Prompts { histories: options.histories, ..Prompts::default() },
             requests: Requests { next: 1, ..Requests::default() },
             refreshing: HashMap::new(),
+            signing: HashMap::new(),
             settings: Settings {
                 open_options: options.open_options,
                 preview_limit,
                 stale_after: options.stale_after,
                 opened_notation_dir: options.opened_notation_dir,
                 read_only: options.read_only,
+                signing_keys: options.signing_keys,
             },
             focus: Focus::Tree,
             mode: Mode::Normal,
@@ -313,6 +326,7 @@ impl App {
     /// Requests whose results we are waiting for.
     pub fn in_flight(&self) -> usize {
         self.requests.expand.len()
+            + self.signing.len()
             + self.vs.in_flight()
             + usize::from(self.requests.describe.is_some())
             + usize::from(self.requests.open.is_some())
@@ -390,6 +404,7 @@ impl App {
             Msg::Verified { request, node, result } => self.on_verified(request, node, result),
             Msg::PolicyLoaded(snapshot) => self.on_policy_loaded(*snapshot),
             Msg::PolicyWritten(result) => self.on_policy_written(result),
+            Msg::Signed { request, node, result } => self.on_signed(request, node, result),
             Msg::Described { request, node, details } => {
                 if self.requests.describe != Some((node, request)) {
                     return Vec::new();

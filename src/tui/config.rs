@@ -4,6 +4,12 @@
 //! ```toml
 //! theme = "light"
 //! mouse = false
+//! read_only = true   # as --read-only, for the TUI and for `sigscope sign`
+//! [[signing.key]]    # offered by the sign dialog (s)
+//! name = "release"
+//! key = "/keys/release.key"
+//! cert = "/keys/release-chain.pem"
+//! envelope = "cose"  # or "jws" (the default)
 //! [keys]
 //! down = ["j", "J"]
 //! [colors]
@@ -16,6 +22,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::sign::pipeline::EnvelopeFormat;
+
 use super::keymap::{Key, Keymap};
 use super::theme::{Token, parse_style};
 
@@ -26,6 +34,10 @@ pub const ENV_FILE: &str = "SIGSCOPE_CONFIG";
 pub struct Config {
     pub theme: Option<String>,
     pub mouse: Option<bool>,
+    /// `--read-only` for good: nothing outside sigscope is changed.
+    pub read_only: bool,
+    /// `[[signing.key]]`: the keys the sign dialog offers, in file order.
+    pub signing_keys: Vec<SigningKey>,
     pub keymap: Keymap,
     /// Token overrides applied over whichever theme is active.
     pub colors: Vec<(Token, ratatui::style::Style)>,
@@ -56,9 +68,48 @@ struct RawConfig {
     theme: Option<String>,
     mouse: Option<bool>,
     #[serde(default)]
+    read_only: bool,
+    #[serde(default)]
+    signing: RawSigning,
+    #[serde(default)]
     keys: BTreeMap<Spanned<String>, Spanned<Vec<Spanned<String>>>>,
     #[serde(default)]
     colors: BTreeMap<Spanned<String>, Spanned<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawSigning {
+    #[serde(default)]
+    key: Vec<Spanned<RawKey>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawKey {
+    name: String,
+    key: PathBuf,
+    cert: PathBuf,
+    envelope: Option<String>,
+}
+
+/// A signing key the sign dialog offers: where its files are (read when it signs, off the UI
+/// thread), or the demo's own key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SigningKey {
+    pub name: String,
+    pub source: KeySource,
+    pub envelope: EnvelopeFormat,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    Files {
+        key: PathBuf,
+        cert: PathBuf,
+    },
+    /// The built-in demo's signing key (its root is in the demo's trust store).
+    Demo,
 }
 
 /// Where to look, in order: `$SIGSCOPE_CONFIG` (a file), `$XDG_CONFIG_HOME/sigscope`,
@@ -155,7 +206,20 @@ fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
         let style = parse_style(spec.get_ref()).map_err(|m| err(Some(spec.span()), format!("[colors] {m}")))?;
         colors.push((token, style));
     }
-    Ok(Config { theme: raw.theme, mouse: raw.mouse, keymap, colors })
+    let mut signing_keys = Vec::new();
+    for k in raw.signing.key {
+        let span = k.span();
+        let k = k.into_inner();
+        let envelope = match k.envelope.as_deref() {
+            None | Some("jws") => EnvelopeFormat::Jws,
+            Some("cose") => EnvelopeFormat::Cose,
+            Some(other) => {
+                return Err(err(Some(span), format!("[[signing.key]] {}: envelope {other:?} is jws or cose", k.name)));
+            }
+        };
+        signing_keys.push(SigningKey { name: k.name, source: KeySource::Files { key: k.key, cert: k.cert }, envelope });
+    }
+    Ok(Config { theme: raw.theme, mouse: raw.mouse, read_only: raw.read_only, signing_keys, keymap, colors })
 }
 
 /// toml's messages span lines; the status bar has one.

@@ -61,7 +61,10 @@ impl Effects {
                 self.describing = Some(tokio::spawn(async move { send(&tx, execute(e).await) }).abort_handle());
                 None
             }
-            e @ (Effect::Open { .. } | Effect::WritePolicy { .. } | Effect::SaveHistory { .. }) => {
+            e @ (Effect::Open { .. }
+            | Effect::WritePolicy { .. }
+            | Effect::SaveHistory { .. }
+            | Effect::Sign { .. }) => {
                 tokio::spawn(async move { send(&tx, execute(e).await) });
                 None
             }
@@ -104,6 +107,10 @@ pub async fn execute(effect: Effect) -> Option<Msg> {
                 crate::verify::verify_tag_or_artifact(&*source, &repository, tag.as_deref(), &subject, &verifier, now)
                     .await;
             Some(Msg::Verified { request, node, result })
+        }
+        Effect::Sign { request, node, source, repository, subject, key, envelope, now } => {
+            let result = sign(&*source, &repository, &subject, &key, envelope, now).await.map(Box::new);
+            Some(Msg::Signed { request, node, result })
         }
         Effect::WritePolicy { path, json } => {
             let p = path.clone();
@@ -167,4 +174,30 @@ async fn watch_policy(dir: PathBuf, tx: UnboundedSender<Msg>) {
         }
         tokio::time::sleep(POLL).await;
     }
+}
+
+/// Loads the key (files are read on the blocking pool) and runs the signing pipeline.
+async fn sign(
+    source: &dyn crate::source::Source,
+    repository: &str,
+    subject: &crate::oci::Descriptor,
+    key: &super::config::SigningKey,
+    envelope: crate::sign::pipeline::EnvelopeFormat,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<crate::sign::pipeline::Signed, Error> {
+    use super::config::KeySource;
+    use crate::sign::pipeline::{EnvelopeSigner, LocalEnvelopes, SignOptions, sign_manifest};
+    let signer: Box<dyn EnvelopeSigner> = match &key.source {
+        KeySource::Demo => Box::new(LocalEnvelopes(crate::demo::keys::demo_signer())),
+        KeySource::Files { key: k, cert } => {
+            let (k, cert) = (k.clone(), cert.clone());
+            let loaded =
+                tokio::task::spawn_blocking(move || crate::sign::key::LocalSigner::from_files_at(&k, &cert, now))
+                    .await
+                    .map_err(|e| Error::Io { path: key.name.clone(), detail: format!("the key task failed: {e}") })?;
+            Box::new(LocalEnvelopes(loaded?))
+        }
+    };
+    let options = SignOptions { format: envelope, signing_time: now, expiry: None };
+    sign_manifest(source, repository, subject, signer.as_ref(), &options).await
 }

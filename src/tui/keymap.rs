@@ -43,13 +43,14 @@ pub enum Action {
     WhatIfIdentity,
     WhatIfReset,
     WritePolicy,
+    Sign,
 }
 
 impl Action {
     /// Actions that change something outside sigscope (a file, later a registry): refused and
     /// unbound under `--read-only`.
     pub fn mutates(self) -> bool {
-        matches!(self, Action::WritePolicy)
+        matches!(self, Action::WritePolicy | Action::Sign)
     }
 }
 
@@ -64,6 +65,8 @@ pub enum Modal {
     Prompt,
     /// Help and the message log.
     Overlay,
+    /// The sign dialog: yes signs, every other key cancels.
+    Sign,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +75,8 @@ pub enum Answer {
     Cancel,
     ScrollDown,
     ScrollUp,
+    /// Switch an option of the dialog (the envelope format).
+    Switch,
 }
 
 struct ModalSpec {
@@ -87,6 +92,11 @@ const MODAL_SPECS: &[ModalSpec] = &[
     ModalSpec { modal: Modal::Confirm, answer: Answer::ScrollDown, keys: &["j", "Down"], desc: "scroll down" },
     ModalSpec { modal: Modal::Confirm, answer: Answer::ScrollUp, keys: &["k", "Up"], desc: "scroll up" },
     ModalSpec { modal: Modal::Confirm, answer: Answer::Cancel, keys: &["Esc", "n", "Ctrl-c"], desc: "no (so does any other key)" },
+    ModalSpec { modal: Modal::Sign, answer: Answer::Accept, keys: &["y", "Enter"], desc: "sign with the chosen key" },
+    ModalSpec { modal: Modal::Sign, answer: Answer::ScrollDown, keys: &["j", "Down", "Tab"], desc: "next key" },
+    ModalSpec { modal: Modal::Sign, answer: Answer::ScrollUp, keys: &["k", "Up"], desc: "previous key" },
+    ModalSpec { modal: Modal::Sign, answer: Answer::Switch, keys: &["e"], desc: "JWS or COSE envelope" },
+    ModalSpec { modal: Modal::Sign, answer: Answer::Cancel, keys: &["Esc", "n", "Ctrl-c"], desc: "cancel (so does any other key)" },
     ModalSpec { modal: Modal::Prompt, answer: Answer::Accept, keys: &["Enter"], desc: "accept / run" },
     ModalSpec { modal: Modal::Prompt, answer: Answer::Cancel, keys: &["Esc", "Ctrl-c"], desc: "cancel (clears the filter)" },
     ModalSpec { modal: Modal::Overlay, answer: Answer::Cancel, keys: &["Esc", "Ctrl-c"], desc: "close (a help search first clears)" },
@@ -98,6 +108,7 @@ impl Modal {
             Modal::Confirm => "Questions (write the policy file?)",
             Modal::Prompt => "Prompts (/ and :)",
             Modal::Overlay => "Help and the message log",
+            Modal::Sign => "The sign dialog (s)",
         }
     }
 
@@ -198,6 +209,7 @@ const SPECS: &[Spec] = &[
     Spec { action: Action::WhatIfIdentity, name: "what_if_identity", desc: "What-if: identity * or the signer's subject", context: Context::Global, keys: &["I"], fixed: &[], hint: None },
     Spec { action: Action::WhatIfReset, name: "what_if_reset", desc: "What-if: reset to the policy file", context: Context::Global, keys: &["X"], fixed: &[], hint: None },
     Spec { action: Action::WritePolicy, name: "write_policy", desc: "Write the what-if policy (diff, then confirm)", context: Context::Global, keys: &["W"], fixed: &[], hint: None },
+    Spec { action: Action::Sign, name: "sign", desc: "Sign the selected image or index (asks first)", context: Context::Tree, keys: &["s"], fixed: &[], hint: None },
     Spec { action: Action::CopyDigest, name: "copy_digest", desc: "Copy the digest (OSC 52)", context: Context::Global, keys: &["y"], fixed: &[], hint: Some("copy") },
     Spec { action: Action::CopyReference, name: "copy_reference", desc: "Copy host/repo@digest (OSC 52)", context: Context::Global, keys: &["Y"], fixed: &[], hint: None },
     Spec { action: Action::Filter, name: "filter", desc: "Filter the tree (smart-case)", context: Context::Global, keys: &["/"], fixed: &[], hint: Some("filter") },

@@ -52,6 +52,18 @@ pub struct TuiOptions {
     /// The Notation directory for targets opened with `:open` when it differs from the one the
     /// first target uses: the demo verifies with its own policy, anything else with the user's.
     pub opened_notation_dir: Option<std::path::PathBuf>,
+    /// Offer the demo's own signing key first in the sign dialog (the demo, offline).
+    pub demo_key: bool,
+}
+
+/// The demo's own key, for the sign dialog: its root is in the demo's trust store, so what it
+/// signs in the demo verifies.
+pub fn demo_signing_key() -> config::SigningKey {
+    config::SigningKey {
+        name: "demo".into(),
+        source: config::KeySource::Demo,
+        envelope: crate::sign::pipeline::EnvelopeFormat::Jws,
+    }
 }
 
 /// `NO_COLOR` counts when set and non-empty (no-color.org).
@@ -84,8 +96,11 @@ pub fn startup_options(
     let mut options = AppOptions::from_config(config, opts.theme.as_deref(), opts.mouse, no_color);
     options.open_options = opts.open_options.clone();
     options.notation_dir = opts.notation_dir.clone();
-    options.read_only = opts.read_only;
+    options.read_only |= opts.read_only;
     options.opened_notation_dir = opts.opened_notation_dir.clone();
+    if opts.demo_key {
+        options.signing_keys.insert(0, demo_signing_key());
+    }
     if let Some(e) = error {
         options.startup_status =
             Some(app::Status { level: app::Severity::Error, text: format!("{e} (using the defaults)") });

@@ -47,6 +47,12 @@ pub enum Msg {
         node: NodeId,
         result: Result<ArtifactReport, Error>,
     },
+    /// A signature was made and stored (or why not).
+    Signed {
+        request: RequestId,
+        node: NodeId,
+        result: Result<Box<crate::sign::pipeline::Signed>, Error>,
+    },
     /// The policy watcher read the Notation directory (at start, and after every change).
     PolicyLoaded(Box<Snapshot>),
     /// The what-if policy was written (or why not).
@@ -90,6 +96,17 @@ pub enum Effect {
         verifier: Arc<Verifier>,
         now: chrono::DateTime<chrono::Utc>,
     },
+    /// Sign `subject` with `key` and store the signature on `source` as its referrer.
+    Sign {
+        request: RequestId,
+        node: NodeId,
+        source: DynSource,
+        repository: String,
+        subject: Box<Descriptor>,
+        key: Box<super::config::SigningKey>,
+        envelope: crate::sign::pipeline::EnvelopeFormat,
+        now: chrono::DateTime<chrono::Utc>,
+    },
     /// Read the Notation directory now and again whenever its policy or trust stores change.
     WatchPolicy {
         dir: PathBuf,
@@ -118,6 +135,7 @@ impl std::fmt::Debug for Effect {
             Effect::Describe { request, node, .. } => write!(f, "Describe {{ request: {request}, node: {node} }}"),
             Effect::Open { request, target, .. } => write!(f, "Open {{ request: {request}, target: {target:?} }}"),
             Effect::Verify { request, node, .. } => write!(f, "Verify {{ request: {request}, node: {node} }}"),
+            Effect::Sign { request, node, .. } => write!(f, "Sign {{ request: {request}, node: {node} }}"),
             Effect::WatchPolicy { dir } => write!(f, "WatchPolicy {{ dir: {dir:?} }}"),
             Effect::WritePolicy { path, .. } => write!(f, "WritePolicy {{ path: {path:?} }}"),
             Effect::SaveHistory { path, .. } => write!(f, "SaveHistory {{ path: {path:?} }}"),

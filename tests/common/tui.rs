@@ -151,6 +151,7 @@ impl Harness {
                     | Effect::Verify { .. }
                     | Effect::WritePolicy { .. }
                     | Effect::Open { .. }
+                    | Effect::Sign { .. }
             ) {
                 self.queue.push(e);
             }

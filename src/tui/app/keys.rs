@@ -39,6 +39,7 @@ impl App {
             Mode::Filter => self.on_filter_key(key),
             Mode::Command(line) => self.on_command_key(key, line),
             Mode::Confirm { path, json, diff, scroll } => self.on_confirm_key(key, path, json, diff, scroll),
+            Mode::Sign(dialog) => self.on_sign_key(key, dialog),
             Mode::Normal => {
                 self.notices.status = None;
                 match self.look.keymap.lookup(Key::from_event(&key), self.focus) {
@@ -208,6 +209,7 @@ impl App {
             Help | Messages | Command | FocusNext | FocusPrev | Zoom | ToggleMouse | Suspend => {
                 self.act_on_screen(action)
             }
+            Sign => self.open_sign_dialog(),
             CopyDigest => self.copy(false),
             CopyReference => self.copy(true),
         }

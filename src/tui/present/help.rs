@@ -72,11 +72,16 @@ fn all_lines(app: &App) -> (Vec<Spans>, std::collections::HashMap<usize, &'stati
             names.insert(out.len() - 1, b.name);
         }
     }
-    for modal in [Modal::Prompt, Modal::Confirm, Modal::Overlay] {
+    for modal in [Modal::Prompt, Modal::Confirm, Modal::Sign, Modal::Overlay] {
         out.push(Vec::new());
         out.push(vec![(Token::Heading, modal.title().to_string())]);
         if modal == Modal::Prompt {
             continue; // its answers go with its editing keys, below
+        }
+        if modal == Modal::Sign && app.look.keymap.get(super::super::keymap::Action::Sign).is_none() {
+            out.pop();
+            out.pop();
+            continue; // --read-only: no signing, so no dialog to explain
         }
         for (keys, what) in modal.rows() {
             out.push(vec![(Token::HintKey, format!("  {keys:<18}")), (Token::HintDesc, what.to_string())]);

@@ -46,6 +46,9 @@ pub fn badge(app: &App, id: NodeId) -> Option<(Token, String)> {
         NodeVerify::Done(r) => verdict_badge(&r.verdict),
         NodeVerify::Error(e) => (Token::Failed, format!("✗ not verified: {}", clip(&sanitize(e), 30))),
     };
+    if app.is_signing(id) {
+        return Some((Token::Pending, "⟳ signing…".into()));
+    }
     if super::super::app::is_image(app, id) {
         return app.node_verify(id).map(state);
     }

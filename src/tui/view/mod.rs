@@ -16,6 +16,7 @@ mod breadcrumb;
 mod details;
 mod help;
 mod messages;
+mod sign;
 mod statusbar;
 mod toast;
 mod tree;
@@ -97,6 +98,7 @@ pub fn draw(app: &App, frame: &mut Frame) {
         Mode::Help { scroll } => help::draw(app, frame, frame.area(), *scroll),
         Mode::Messages { back } => messages::draw(app, frame, frame.area(), *back),
         Mode::Confirm { .. } => verification::draw_confirm(app, frame, frame.area()),
+        Mode::Sign(_) => sign::draw(app, frame, frame.area()),
         _ => {}
     }
 }

@@ -90,6 +90,12 @@ fn left(app: &App, room: usize) -> Vec<Piece> {
                 key_hint(20, Modal::Confirm.keys(Answer::Cancel, true), "(or any other key) cancel"),
             ]
         }
+        Mode::Sign(_) => vec![
+            key_hint(ALWAYS, Modal::Sign.keys(Answer::Accept, true), "sign"),
+            key_hint(ALWAYS, Modal::Sign.keys(Answer::Cancel, true), "cancel (any other key)"),
+            key_hint(10, Modal::Sign.keys(Answer::ScrollDown, true), "next key"),
+            key_hint(9, Modal::Sign.keys(Answer::Switch, true), "envelope"),
+        ],
         Mode::Help { .. } | Mode::Messages { .. } => {
             let first = |a: Action| {
                 app.look

@@ -1,0 +1,171 @@
+//! The sign dialog (`s`): the exact reference and digest that will be signed, the configured
+//! keys and the envelope format; yes signs, every other key cancels. Signing runs as an effect;
+//! the new signature shows up under the image by refreshing it, and is verified like any other.
+
+use std::collections::HashMap;
+
+use crossterm::event::KeyEvent;
+
+use crate::graph::{ArtifactKind, NodeId, NodeKind};
+use crate::oci::Descriptor;
+use crate::sanitize::sanitize;
+use crate::sign::pipeline::{EnvelopeFormat, Signed};
+
+use super::super::config::SigningKey;
+use super::super::keymap::{Answer, Key, Modal};
+use super::{App, Effect, Mode, RequestId, Severity};
+
+/// The sign dialog as shown: what will be signed, with which key and envelope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignDialog {
+    pub node: NodeId,
+    /// `host/repo@sha256:…`: by digest, never by tag.
+    pub reference: String,
+    pub repository: String,
+    pub subject: Descriptor,
+    /// Index into the app's signing keys.
+    pub key: usize,
+    pub envelope: EnvelopeFormat,
+}
+
+/// Signatures being made, by node.
+pub type Signing = HashMap<NodeId, RequestId>;
+
+impl App {
+    pub fn signing_keys(&self) -> &[SigningKey] {
+        &self.settings.signing_keys
+    }
+
+    /// Whether a signature of `id` is being made.
+    pub fn is_signing(&self, id: NodeId) -> bool {
+        self.signing.contains_key(&id)
+    }
+
+    /// `s`: the dialog for the selected image, index or platform manifest (a tag: its image).
+    pub(super) fn open_sign_dialog(&mut self) -> Vec<Effect> {
+        if self.settings.read_only {
+            self.set_status(Severity::Error, "--read-only: signing is off".into());
+            return Vec::new();
+        }
+        let Some(mut id) = self.selected() else { return Vec::new() };
+        if let NodeKind::Tag { .. } = self.tree.graph.node(id).kind
+            && let [child] = self.tree.graph.node(id).children[..]
+        {
+            id = child;
+        }
+        let node = self.tree.graph.node(id);
+        let NodeKind::Artifact(a) = &node.kind else {
+            self.set_status(Severity::Warning, "select an image or an index to sign (a tag: open it first)".into());
+            return Vec::new();
+        };
+        if !matches!(a.kind, ArtifactKind::Image | ArtifactKind::Index) {
+            self.set_status(
+                Severity::Warning,
+                format!("a {} is not signed from here: select its image", a.kind.label()),
+            );
+            return Vec::new();
+        }
+        if self.settings.signing_keys.is_empty() {
+            self.set_status(
+                Severity::Warning,
+                "no signing key: add [[signing.key]] (name, key, cert, envelope) to config.toml".into(),
+            );
+            return Vec::new();
+        }
+        let key = 0;
+        let envelope = self.settings.signing_keys[key].envelope;
+        let reference = format!("{}@{}", self.location.source.repository_ref(&a.repository), a.descriptor.digest);
+        self.mode = Mode::Sign(Box::new(SignDialog {
+            node: id,
+            reference,
+            repository: a.repository.clone(),
+            subject: a.descriptor.clone(),
+            key,
+            envelope,
+        }));
+        Vec::new()
+    }
+
+    pub(super) fn on_sign_key(&mut self, key: KeyEvent, mut dialog: Box<SignDialog>) -> Vec<Effect> {
+        let keys = self.settings.signing_keys.len();
+        match Modal::Sign.answer(Key::from_event(&key)) {
+            Some(Answer::Accept) => {
+                self.mode = Mode::Normal;
+                self.sign(*dialog)
+            }
+            Some(Answer::ScrollDown) => {
+                dialog.key = (dialog.key + 1) % keys;
+                dialog.envelope = self.settings.signing_keys[dialog.key].envelope;
+                self.mode = Mode::Sign(dialog);
+                Vec::new()
+            }
+            Some(Answer::ScrollUp) => {
+                dialog.key = (dialog.key + keys - 1) % keys;
+                dialog.envelope = self.settings.signing_keys[dialog.key].envelope;
+                self.mode = Mode::Sign(dialog);
+                Vec::new()
+            }
+            Some(Answer::Switch) => {
+                dialog.envelope = match dialog.envelope {
+                    EnvelopeFormat::Jws => EnvelopeFormat::Cose,
+                    EnvelopeFormat::Cose => EnvelopeFormat::Jws,
+                };
+                self.mode = Mode::Sign(dialog);
+                Vec::new()
+            }
+            Some(Answer::Cancel) | None => {
+                self.mode = Mode::Normal;
+                self.set_status(Severity::Info, "not signed".into());
+                Vec::new()
+            }
+        }
+    }
+
+    fn sign(&mut self, d: SignDialog) -> Vec<Effect> {
+        let request = self.request_id();
+        self.signing.insert(d.node, request);
+        let key = self.settings.signing_keys[d.key].clone();
+        self.set_status(Severity::Info, format!("signing {} with {}…", sanitize(&d.reference), sanitize(&key.name)));
+        vec![Effect::Sign {
+            request,
+            node: d.node,
+            source: self.location.source.clone(),
+            repository: d.repository,
+            subject: Box::new(d.subject),
+            key: Box::new(key),
+            envelope: d.envelope,
+            now: self.clock.utc(),
+        }]
+    }
+
+    pub(super) fn on_signed(
+        &mut self,
+        request: RequestId,
+        node: NodeId,
+        result: Result<Box<Signed>, crate::error::Error>,
+    ) -> Vec<Effect> {
+        if self.signing.get(&node) != Some(&request) {
+            return Vec::new();
+        }
+        self.signing.remove(&node);
+        self.dirty = true;
+        match result {
+            Ok(signed) => {
+                self.show_toast(format!("signed: signature {}", signed.signature.descriptor.digest));
+                self.set_status(
+                    Severity::Info,
+                    format!("signed {}: signature {}", signed.subject.digest, sanitize(&signed.signature.reference)),
+                );
+                // The new referrer is found by loading the image again; it is verified on arrival.
+                self.tree.open.insert(node);
+                self.refresh(node)
+            }
+            Err(e) => {
+                let text = format!("signing failed, nothing was stored: {}", sanitize(&e.to_string()));
+                self.show_toast(text.clone());
+                self.set_status(Severity::Error, text);
+                Vec::new()
+            }
+        }
+    }
+}

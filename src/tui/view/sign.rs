@@ -1,0 +1,74 @@
+//! The sign dialog: exactly what will be signed (by digest), with which key and envelope, and
+//! that every key but yes cancels.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::Line;
+use ratatui::widgets::{Clear, Paragraph};
+
+use crate::sanitize::sanitize;
+use crate::sign::pipeline::EnvelopeFormat;
+
+use super::super::app::{App, Mode};
+use super::super::config::KeySource;
+use super::super::details_doc::fold;
+use super::super::keymap::{Answer, Modal};
+use super::super::label::Spans;
+use super::super::theme::Token;
+use super::{line, panel};
+
+pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
+    let Mode::Sign(d) = &app.mode else { return };
+    let width = area.width.saturating_sub(4).min(90);
+    let w = usize::from(width.saturating_sub(2));
+    let mut all: Vec<Spans> = Vec::new();
+    let mut field = |name: &str, value: String, token: Token| {
+        for (i, part) in fold(&value, w.saturating_sub(11)).into_iter().enumerate() {
+            let label = if i == 0 { format!("{name:<10} ") } else { " ".repeat(11) };
+            all.push(vec![(Token::Muted, label), (token, part)]);
+        }
+    };
+    field("sign", sanitize(&d.reference).into_owned(), Token::Text);
+    field("digest", d.subject.digest.clone(), Token::Digest);
+    field("type", sanitize(&d.subject.media_type).into_owned(), Token::Muted);
+    let keys = app.signing_keys();
+    let key = &keys[d.key];
+    let from = match &key.source {
+        KeySource::Demo => "the demo's own key".to_string(),
+        KeySource::Files { key, .. } => sanitize(&key.display().to_string()).into_owned(),
+    };
+    let count = if keys.len() > 1 { format!(" ({} of {})", d.key + 1, keys.len()) } else { String::new() };
+    field("key", format!("{}{count}: {from}", sanitize(&key.name)), Token::Text);
+    let envelope = match d.envelope {
+        EnvelopeFormat::Jws => "JWS (application/jose+json)",
+        EnvelopeFormat::Cose => "COSE (application/cose)",
+    };
+    field("envelope", envelope.into(), Token::Text);
+    all.push(Vec::new());
+    for part in fold("The digest is what is signed, never a tag; the signature is stored beside it.", w) {
+        all.push(vec![(Token::Muted, part)]);
+    }
+    all.push(Vec::new());
+    let k = |a| Modal::Sign.keys(a, false);
+    all.push(vec![
+        (Token::HintKey, format!(" {} ", k(Answer::Accept))),
+        (Token::HintDesc, " sign   ".into()),
+        (Token::Match, format!(" [ {} Cancel ] ", Modal::Sign.keys(Answer::Cancel, true))),
+        (Token::HintDesc, " any other key cancels".into()),
+    ]);
+    all.push(vec![
+        (Token::HintKey, format!(" {} ", k(Answer::ScrollDown))),
+        (Token::HintDesc, " next key   ".into()),
+        (Token::HintKey, format!(" {} ", k(Answer::Switch))),
+        (Token::HintDesc, " JWS / COSE".into()),
+    ]);
+    let height = (all.len() as u16 + 2).min(area.height);
+    let popup = Rect { x: area.x + (area.width - width) / 2, y: area.y + (area.height - height) / 2, width, height };
+    frame.render_widget(Clear, popup);
+    let block = panel(&app.look.theme, "Sign this manifest? · Cancel unless you say yes".into(), true, popup.width);
+    let inner = block.inner(popup);
+    frame.render_widget(block, popup);
+    let shown: Vec<Line<'_>> =
+        all.into_iter().take(usize::from(inner.height)).map(|l| line(&app.look.theme, l)).collect();
+    frame.render_widget(Paragraph::new(shown), inner);
+}

@@ -1,0 +1,156 @@
+//! The sign dialog, driven like a user would: in the demo, `unsigned` → `s` → Enter turns the
+//! image into `✓ verified` (signed with the demo's key, stored in the demo's in-memory layout,
+//! found again by refreshing the image and verified like every other node). The dialog shows
+//! the exact digest signed; every key but yes cancels; `--read-only` has no sign key at all.
+//! The harness runs the app's effects for real.
+
+mod common;
+
+use crossterm::event::KeyCode;
+use sigscope::graph::NodeId;
+use sigscope::tui::app::{Mode, NodeVerify};
+use sigscope::tui::config::{KeySource, SigningKey};
+use sigscope::tui::demo_signing_key;
+
+use common::tui::*;
+
+fn demo(read_only: bool, keys: Vec<SigningKey>) -> (tempfile::TempDir, Harness) {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut o = options(Some(&demo_notation(tmp.path())));
+    o.read_only = read_only;
+    o.signing_keys = keys;
+    (tmp, verifying(sigscope::demo::opened(), o))
+}
+
+/// The image under tag `unsigned`, loaded, and selected.
+fn unsigned_image(h: &mut Harness) -> NodeId {
+    let tag = tag_node(h, "unsigned");
+    h.select(tag);
+    h.key(KeyCode::Char('l'));
+    h.run_effects();
+    let image = h.child(tag, 0);
+    h.select(image);
+    image
+}
+
+fn word(h: &Harness, id: NodeId) -> String {
+    match h.app.node_verify(id) {
+        Some(NodeVerify::Done(r)) => r.verdict.word().to_string(),
+        other => panic!("node {id} has no verdict: {other:?}"),
+    }
+}
+
+#[test]
+fn s_then_enter_signs_the_demos_unsigned_image_and_it_verifies() {
+    let (_tmp, mut h) = demo(false, vec![demo_signing_key()]);
+    let image = unsigned_image(&mut h);
+    assert_eq!(word(&h, image), "unsigned");
+    let digest = h.app.tree.graph.node(image).digest().unwrap().to_string();
+
+    h.key(KeyCode::Char('s'));
+    let Mode::Sign(dialog) = &h.app.mode else { panic!("no sign dialog: {:?}", h.app.mode) };
+    assert_eq!(dialog.subject.digest, digest, "the digest is what is signed");
+    for (w, ht) in [(80, 24), (120, 40)] {
+        let screen = screen_text(&h.render(w, ht));
+        assert!(screen.contains(&digest[..40]), "the dialog names the digest at {w}x{ht}:\n{screen}");
+        assert!(screen.contains("Cancel") && screen.contains("demo"), "{screen}");
+    }
+    insta::assert_snapshot!("sign_dialog_80x24", screen_text(&h.render(80, 24)));
+
+    h.key(KeyCode::Enter);
+    assert!(matches!(h.app.mode, Mode::Normal));
+    assert!(h.effects.iter().any(|e| e.starts_with("Sign {")), "{:?}", h.effects);
+    h.run_effects();
+    let said: Vec<String> = h.app.notices.messages.iter().map(|m| m.status.text.clone()).collect();
+    assert!(said.iter().any(|t| t.starts_with(&format!("signed {digest}"))), "{said:?}");
+    let image = h.child(tag_node(&h, "unsigned"), 0);
+    assert_eq!(word(&h, image), "verified", "{}", screen_text(&h.render(120, 40)));
+    let kids = &h.app.tree.graph.node(image).children;
+    assert!(
+        kids.iter().any(|&c| h.app.tree.graph.node(c).artifact().is_some_and(|a| a
+            .descriptor
+            .artifact_type
+            .as_deref()
+            == Some("application/vnd.cncf.notary.signature"))),
+        "the new signature is under the image"
+    );
+    let screen = screen_text(&h.render(120, 40));
+    let row = screen.lines().find(|l| l.contains(&format!("image {}", &digest[..19]))).unwrap();
+    assert!(row.contains("✓") && row.contains("verified"), "{screen}");
+}
+
+#[test]
+fn every_key_but_yes_cancels_and_nothing_is_signed() {
+    let (_tmp, mut h) = demo(false, vec![demo_signing_key()]);
+    let image = unsigned_image(&mut h);
+    for key in [KeyCode::Esc, KeyCode::Char('n'), KeyCode::Char('x'), KeyCode::Char('q')] {
+        h.key(KeyCode::Char('s'));
+        assert!(matches!(h.app.mode, Mode::Sign(_)));
+        h.key(key);
+        assert!(matches!(h.app.mode, Mode::Normal), "{key:?} cancels");
+        assert!(!h.app.quit, "q in the dialog cancels, it does not quit");
+    }
+    h.run_effects();
+    assert!(!h.effects.iter().any(|e| e.starts_with("Sign {")), "{:?}", h.effects);
+    assert_eq!(word(&h, image), "unsigned");
+}
+
+#[test]
+fn the_dialog_switches_keys_and_envelopes_and_a_bad_key_fails_with_nothing_stored() {
+    let missing = SigningKey {
+        name: "broken".into(),
+        source: KeySource::Files { key: "/nonexistent/k.pem".into(), cert: "/nonexistent/c.pem".into() },
+        envelope: sigscope::sign::pipeline::EnvelopeFormat::Cose,
+    };
+    let (_tmp, mut h) = demo(false, vec![demo_signing_key(), missing]);
+    let image = unsigned_image(&mut h);
+    h.key(KeyCode::Char('s'));
+    h.key(KeyCode::Char('j'));
+    let Mode::Sign(d) = &h.app.mode else { panic!() };
+    assert_eq!(d.key, 1);
+    assert_eq!(d.envelope, sigscope::sign::pipeline::EnvelopeFormat::Cose, "the key's own envelope");
+    h.key(KeyCode::Char('e'));
+    let Mode::Sign(d) = &h.app.mode else { panic!() };
+    assert_eq!(d.envelope, sigscope::sign::pipeline::EnvelopeFormat::Jws);
+    h.key(KeyCode::Char('y'));
+    h.run_effects();
+    let status = h.app.notices.status.clone().unwrap();
+    assert!(status.text.contains("signing failed") && status.text.contains("/nonexistent/k.pem"), "{status:?}");
+    assert_eq!(word(&h, image), "unsigned", "nothing was stored");
+}
+
+#[test]
+fn read_only_has_no_sign_key_in_help_hints_or_the_tree() {
+    let (_tmp, mut h) = demo(true, vec![demo_signing_key()]);
+    unsigned_image(&mut h);
+    h.key(KeyCode::Char('s'));
+    assert!(matches!(h.app.mode, Mode::Normal), "s is unbound under --read-only");
+    assert!(!h.effects.iter().any(|e| e.starts_with("Sign {")));
+    h.key(KeyCode::Char('?'));
+    let mut help = String::new();
+    for _ in 0..8 {
+        help.push_str(&screen_text(&h.render(120, 40)));
+        h.key(KeyCode::PageDown);
+    }
+    assert!(!help.contains("Sign the selected"), "{help}");
+    assert!(!help.contains("sign dialog"), "{help}");
+    // Without --read-only, help lists it.
+    let (_tmp2, mut h) = demo(false, vec![demo_signing_key()]);
+    h.key(KeyCode::Char('?'));
+    let mut help = String::new();
+    for _ in 0..8 {
+        help.push_str(&screen_text(&h.render(120, 40)));
+        h.key(KeyCode::PageDown);
+    }
+    assert!(help.contains("Sign the selected"), "{help}");
+}
+
+#[test]
+fn without_a_key_the_dialog_says_how_to_configure_one() {
+    let (_tmp, mut h) = demo(false, Vec::new());
+    unsigned_image(&mut h);
+    h.key(KeyCode::Char('s'));
+    assert!(matches!(h.app.mode, Mode::Normal));
+    let status = h.app.notices.status.clone().unwrap();
+    assert!(status.text.contains("[[signing.key]]"), "{status:?}");
+}
