@@ -154,3 +154,19 @@ fn without_a_key_the_dialog_says_how_to_configure_one() {
     let status = h.app.notices.status.clone().unwrap();
     assert!(status.text.contains("[[signing.key]]"), "{status:?}");
 }
+
+#[test]
+fn s_on_a_tag_not_loaded_yet_loads_it_and_asks_about_the_manifest_it_names() {
+    let (_tmp, mut h) = demo(false, vec![demo_signing_key()]);
+    let tag = tag_node(&h, "unsigned");
+    h.select(tag);
+    assert!(h.app.tree.graph.node(tag).children.is_empty(), "not loaded yet");
+    h.key(KeyCode::Char('s'));
+    h.run_effects();
+    let Mode::Sign(d) = &h.app.mode else { panic!("no dialog: {:?}", h.app.notices.status) };
+    let image = h.child(tag, 0);
+    assert_eq!(Some(d.subject.digest.as_str()), h.app.tree.graph.node(image).digest());
+    h.key(KeyCode::Enter);
+    h.run_effects();
+    assert_eq!(word(&h, h.child(tag_node(&h, "unsigned"), 0)), "verified");
+}

@@ -196,6 +196,8 @@ pub struct App {
     refreshing: HashMap<NodeId, refresh::Refreshing>,
     /// Signatures being made (`signing.rs`).
     signing: signing::Signing,
+    /// A tag `s` was pressed on before it was loaded: the dialog opens when it is.
+    sign_when_loaded: Option<NodeId>,
     settings: Settings,
 
     pub focus: Focus,
@@ -260,6 +262,7 @@ impl App {
             requests: Requests { next: 1, ..Requests::default() },
             refreshing: HashMap::new(),
             signing: HashMap::new(),
+            sign_when_loaded: None,
             settings: Settings {
                 open_options: options.open_options,
                 preview_limit,

@@ -94,6 +94,7 @@ impl App {
             self.select_node(sel);
         }
         effects.extend(self.after_selection());
+        effects.extend(self.sign_after_load(node));
         effects
     }
 

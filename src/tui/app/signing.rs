@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use crossterm::event::KeyEvent;
 
-use crate::graph::{ArtifactKind, NodeId, NodeKind};
+use crate::graph::{ArtifactKind, LoadState, NodeId, NodeKind};
 use crate::oci::Descriptor;
 use crate::sanitize::sanitize;
 use crate::sign::pipeline::{EnvelopeFormat, Signed};
@@ -48,10 +48,21 @@ impl App {
             return Vec::new();
         }
         let Some(mut id) = self.selected() else { return Vec::new() };
-        if let NodeKind::Tag { .. } = self.tree.graph.node(id).kind
-            && let [child] = self.tree.graph.node(id).children[..]
-        {
-            id = child;
+        if let NodeKind::Tag { tag, .. } = &self.tree.graph.node(id).kind {
+            match self.tree.graph.node(id).children[..] {
+                [child] => id = child,
+                // What a tag names is known once it is loaded: load it, then ask.
+                _ if self.tree.graph.node(id).load != LoadState::Loaded => {
+                    let what = format!("loading tag {} to sign the manifest it names…", sanitize(tag));
+                    self.sign_when_loaded = Some(id);
+                    self.tree.open.insert(id);
+                    let effects = self.expand_node(id);
+                    self.rebuild_rows();
+                    self.set_status(Severity::Info, what);
+                    return effects;
+                }
+                _ => {}
+            }
         }
         let node = self.tree.graph.node(id);
         let NodeKind::Artifact(a) = &node.kind else {
@@ -84,6 +95,24 @@ impl App {
             envelope,
         }));
         Vec::new()
+    }
+
+    /// After a tag loaded for `s`: the dialog on the manifest it names, if it is still selected.
+    pub(super) fn sign_after_load(&mut self, node: NodeId) -> Vec<Effect> {
+        if self.sign_when_loaded != Some(node) {
+            return Vec::new();
+        }
+        self.sign_when_loaded = None;
+        if self.selected() != Some(node) || self.mode != Mode::Normal {
+            return Vec::new();
+        }
+        match self.tree.graph.node(node).children[..] {
+            [_] => self.open_sign_dialog(),
+            _ => {
+                self.set_status(Severity::Warning, "the tag names no manifest to sign".into());
+                Vec::new()
+            }
+        }
     }
 
     pub(super) fn on_sign_key(&mut self, key: KeyEvent, mut dialog: Box<SignDialog>) -> Vec<Effect> {
