@@ -282,3 +282,32 @@ fn the_demo_at_80x24_in_tmux() {
     t.keys(&["echo EXIT=$?", "Enter"]);
     t.wait_until("the exit", |s| s.lines().any(|l| l.starts_with("EXIT=0")));
 }
+
+/// The demo's whole loop in a real terminal: `unsigned` → `s` → Enter signs it with the demo's
+/// key, offline, and its image row reads `✓ verified`.
+#[test]
+fn signing_the_demos_unsigned_image_in_tmux() {
+    assert!(have_tmux(), "tmux is needed for the real-terminal test: apt-get install tmux (scripts/test.sh does)");
+    let dir = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_sigscope");
+    std::fs::write(dir.path().join("config.toml"), "").unwrap();
+    let run = format!(
+        "SIGSCOPE_CONFIG={0}/config.toml XDG_DATA_HOME={0}/data XDG_CACHE_HOME={0}/cache {bin}",
+        dir.path().display()
+    );
+    let t = Tmux::start_sized("sign", &run, 80, 24);
+    let row = |s: &str, needle: &str| s.lines().find(|l| l.contains(needle)).unwrap_or_default().to_string();
+    t.wait_until("the unsigned tag's verdict", |s| row(s, "tag unsigned").contains("- "));
+    // The tags are in name order; unsigned is the fifth.
+    t.keys(&["j", "j", "j", "j", "j"]);
+    t.wait_until("unsigned selected", |s| row(s, "tag unsigned").starts_with("┃>"));
+    t.keys(&["s"]);
+    let dialog = t.wait_for("Sign this manifest?");
+    assert!(dialog.contains("sha256:f83fbe2db5ab"), "the dialog names the digest:\n{dialog}");
+    t.keys(&["Enter"]);
+    t.wait_until("the image verified, with its new signature under it", |s| {
+        let image = row(s, "image sha256:f83fbe2db5ab");
+        image.contains("✓") && image.contains("verified") && row(s, "Notation signature").contains("✓ Notation")
+    });
+    t.keys(&["q"]);
+}
