@@ -1,15 +1,24 @@
 //! `sigscope sign` end to end, the binary as a user runs it: keys and chains made by the openssl
 //! CLI, signatures stored on a real docker-registry (tag schema), on ferro-oci-server (referrers
 //! API) and in an OCI layout, then checked by `sigscope verify` with the signing root trusted
-//! (verified) and with another root (authenticity fails). Refusals store nothing.
+//! (verified) and with another root (authenticity fails). Refusals store nothing. Timestamps
+//! come from OpenSSL's TSA (`openssl ts -reply`) behind a loopback handler.
 
 mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use common::cmd::sigscope;
+use common::tsa::{Behaviour, Tsa};
 use common::{Server, guard, seed, test_options};
+use sigscope::notation::policy::TrustPolicy;
+use sigscope::notation::revocation::RevocationMode;
+use sigscope::notation::truststore::{MemoryStores, TrustStores};
+use sigscope::notation::verifier::{CheckKind, SignatureInput, Verdict, Verifier, VerifierOptions};
+use sigscope::oci::Descriptor;
 use sigscope::source::registry::RegistryClient;
 
 /// A root CA and a code-signing leaf issued by it, made by openssl.
@@ -270,4 +279,143 @@ async fn signing_on_registries_with_and_without_the_referrers_api() {
         assert!(sigs.len() >= 2, "the earlier signature is still there: {vout}");
         assert!(sigs.iter().any(|s| s["digest"] == v["signature"]["descriptor"]["digest"]), "{vout}");
     }
+}
+
+// --- RFC 3161 timestamps from OpenSSL's TSA (tests/common/tsa.rs) ---
+
+/// The envelope of the signature `sign -o json` reported, read from the layout's blobs.
+fn stored_envelope(layout: &str, signed: &serde_json::Value) -> Vec<u8> {
+    let blob = |digest: &str| std::fs::read(Path::new(layout).join("blobs/sha256").join(&digest[7..])).unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&blob(signed["signature"]["descriptor"]["digest"].as_str().unwrap())).unwrap();
+    blob(manifest["layers"][0]["digest"].as_str().unwrap())
+}
+
+/// The library verifier at a pinned `now`, trusting the signing root (`ca:test`) and the TSA's
+/// root (`tsa:test`) at strict.
+fn verdict_at(
+    pki: &Pki,
+    tsa: &Tsa,
+    signed: &serde_json::Value,
+    envelope: Vec<u8>,
+    now: DateTime<Utc>,
+) -> (Verdict, String) {
+    let mut stores = MemoryStores::new();
+    stores.add("ca:test", &std::fs::read(pki.path("ca.pem")).unwrap()).unwrap();
+    stores.add("tsa:test", &std::fs::read(tsa.root_pem()).unwrap()).unwrap();
+    let stores: Arc<dyn TrustStores> = Arc::new(stores);
+    let policy = r#"{"version": "1.0", "trustPolicies": [{"name": "all", "registryScopes": ["*"],
+      "signatureVerification": {"level": "strict"}, "trustStores": ["ca:test", "tsa:test"], "trustedIdentities": ["*"]}]}"#;
+    let cache = tempfile::tempdir().unwrap();
+    let options = VerifierOptions::new(RevocationMode::Offline { cache_dir: cache.path().to_path_buf() });
+    let verifier = Verifier::with_options(TrustPolicy::parse(policy).unwrap(), stores, options);
+    let subject: Descriptor = serde_json::from_value(signed["subject"].clone()).unwrap();
+    let media_type = signed["envelopeType"].as_str().unwrap().to_string();
+    let input = SignatureInput { digest: format!("sha256:{}", "d".repeat(64)), media_type, envelope: Ok(envelope) };
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let report = rt.block_on(verifier.verify_artifact("example.com/app", &subject, &[input], now));
+    (report.verdict.clone(), report.render_text())
+}
+
+#[test]
+fn a_timestamped_signature_verifies_after_its_leaf_expired_and_one_without_does_not() {
+    let pki = Pki::new("Sign Root", "ec:P-256");
+    let tsa = Tsa::start();
+    let (_tmp, layout) = demo_layout();
+    let target = format!("{layout}:unsigned");
+    let root = tsa.root_pem();
+    let stamp = ["--timestamp-url", &tsa.url, "--timestamp-root-cert", root.to_str().unwrap()];
+    // The leaf is valid for 10 days; 15 days from now only the timestamp can vouch for it.
+    let later = Utc::now() + chrono::Duration::days(15);
+    for envelope in ["jws", "cose"] {
+        let (code, out, err) =
+            sign(&pki, &["--oci-layout", &target], &[&["--envelope", envelope, "-o", "json"][..], &stamp].concat());
+        assert_eq!(code, 0, "{out}{err}");
+        let signed: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let env = stored_envelope(&layout, &signed);
+        let parsed = sigscope::notation::envelope::parse(signed["envelopeType"].as_str().unwrap(), &env).unwrap();
+        assert!(parsed.timestamp_token.is_some(), "{envelope}: the token is in the envelope");
+        let (v, text) = verdict_at(&pki, &tsa, &signed, env.clone(), Utc::now());
+        assert_eq!(v, Verdict::Verified, "{envelope} now:\n{text}");
+        assert!(text.contains("Test TSA"), "the report names the TSA:\n{text}");
+        let (v, text) = verdict_at(&pki, &tsa, &signed, env, later);
+        assert_eq!(v, Verdict::Verified, "{envelope} after the leaf expired, on the timestamp's word:\n{text}");
+
+        let (code, out, err) = sign(&pki, &["--oci-layout", &target], &["--envelope", envelope, "-o", "json"]);
+        assert_eq!(code, 0, "{out}{err}");
+        let plain: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let env = stored_envelope(&layout, &plain);
+        assert!(
+            sigscope::notation::envelope::parse(plain["envelopeType"].as_str().unwrap(), &env)
+                .unwrap()
+                .timestamp_token
+                .is_none()
+        );
+        let (v, text) = verdict_at(&pki, &tsa, &plain, env, later);
+        assert!(
+            matches!(v, Verdict::Failed { check: Some(CheckKind::AuthenticTimestamp), .. }),
+            "{envelope} without a timestamp after the leaf expired:\n{text}"
+        );
+    }
+    assert_eq!(tsa.request_count(), 2, "one TSA request per timestamped signature");
+}
+
+#[test]
+fn a_tsa_that_misbehaves_is_refused_naming_what_was_wrong_and_nothing_is_stored() {
+    let pki = Pki::new("Sign Root", "ec:P-256");
+    let tsa = Tsa::start();
+    let stranger = Tsa::start();
+    let (_tmp, layout) = demo_layout();
+    let target = format!("{layout}:unsigned");
+    let index = || std::fs::read(Path::new(&layout).join("index.json")).unwrap();
+    let before = index();
+    let root = tsa.root_pem();
+    let other_root = stranger.root_pem();
+    let run = |root: &Path, extra: &[&str]| {
+        let args =
+            [&["--timestamp-url", &tsa.url, "--timestamp-root-cert", root.to_str().unwrap()][..], extra].concat();
+        sign(&pki, &["--oci-layout", &target], &args)
+    };
+    let cases: [(Behaviour, &Path, i32, &[&str]); 6] = [
+        (Behaviour::Garbage, &root, 3, &["not a DER TimeStampResp"]),
+        (Behaviour::OtherBytes, &root, 3, &["countersigns other bytes"]),
+        (Behaviour::OtherNonce, &root, 3, &["nonce"]),
+        (Behaviour::Rejected, &root, 3, &["did not grant"]),
+        (Behaviour::ServerError, &root, 3, &["500"]),
+        // An honest token, but from a TSA whose root the user did not name.
+        (Behaviour::Honest, &other_root, 3, &["does not verify against the TSA root certificate"]),
+    ];
+    for (behaviour, root, want, says) in cases {
+        tsa.set(behaviour);
+        let (code, out, err) = run(root, &[]);
+        assert_eq!(code, want, "{behaviour:?}: {out}{err}");
+        for s in says {
+            assert!(err.contains(s), "{behaviour:?} says {s:?}: {err}");
+        }
+        assert!(err.contains(&tsa.url), "{behaviour:?} names the TSA: {err}");
+        assert_eq!(index(), before, "{behaviour:?}: nothing stored");
+    }
+    // A TSA that never answers: bounded by --timeout.
+    tsa.set(Behaviour::Stall);
+    let started = std::time::Instant::now();
+    let (code, _, err) = run(&root, &["--timeout", "2"]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("no answer within") || err.contains("timed out"), "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(60), "the stall ended: {:?}", started.elapsed());
+    assert_eq!(index(), before, "stall: nothing stored");
+    // Half the pair, a root file with no certificate, a URL that is no URL: usage errors, before any request.
+    let requests = tsa.request_count();
+    let (code, _, err) = sign(&pki, &["--oci-layout", &target], &["--timestamp-url", &tsa.url]);
+    assert_eq!(code, 2, "{err}");
+    let (code, _, err) = run(&pki.path("empty.toml"), &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--timestamp-root-cert"), "{err}");
+    let (code, _, err) = sign(
+        &pki,
+        &["--oci-layout", &target],
+        &["--timestamp-url", "ftp://x", "--timestamp-root-cert", root.to_str().unwrap()],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(tsa.request_count(), requests, "usage errors ask no TSA");
+    assert_eq!(index(), before);
 }

@@ -101,6 +101,7 @@ fn the_dialog_switches_keys_and_envelopes_and_a_bad_key_fails_with_nothing_store
         name: "broken".into(),
         source: KeySource::Files { key: "/nonexistent/k.pem".into(), cert: "/nonexistent/c.pem".into() },
         envelope: sigscope::sign::pipeline::EnvelopeFormat::Cose,
+        timestamp: None,
     };
     let (_tmp, mut h) = demo(false, vec![demo_signing_key(), missing]);
     let image = unsigned_image(&mut h);

@@ -300,6 +300,13 @@ pub struct SignArgs {
     /// How long the signature stays valid, e.g. 30m, 24h, 7d (default: no expiry).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub expiry: Option<chrono::Duration>,
+    /// RFC 3161 timestamp authority to countersign the signature (needs --timestamp-root-cert).
+    #[arg(long, value_name = "URL", requires = "timestamp_root_cert")]
+    pub timestamp_url: Option<String>,
+    /// PEM root certificate(s) the TSA's chain must end in; the token is verified before it is
+    /// embedded.
+    #[arg(long, value_name = "FILE", requires = "timestamp_url")]
+    pub timestamp_root_cert: Option<PathBuf>,
     /// Output format: text, or json with the signed digest and where the signature went.
     #[arg(short, long, value_enum, default_value_t = VerifyFormat::Text)]
     pub output: VerifyFormat,

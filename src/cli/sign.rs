@@ -7,6 +7,7 @@ use sigscope::open::OpenOptions;
 use sigscope::sanitize::sanitize;
 use sigscope::sign::key::LocalSigner;
 use sigscope::sign::pipeline::{EnvelopeFormat, LocalEnvelopes, SignOptions, sign_manifest};
+use sigscope::sign::timestamp::TimestampOptions;
 
 use super::args::{EnvelopeArg, SignArgs, VerifyFormat};
 use super::exit_code;
@@ -42,6 +43,10 @@ pub async fn run_sign(args: SignArgs, opts: &OpenOptions) -> i32 {
         Ok(s) => s,
         Err(e) => return fail(&args.target, &e, 2),
     };
+    let timestamp = match timestamp_options(&args, opts) {
+        Ok(t) => t,
+        Err(e) => return fail(&args.target, &e, 2),
+    };
     let opened = match sigscope::open::open(&args.target, opts) {
         Ok(o) => o,
         Err(e) => return fail(&args.target, &e, exit_code(&e, opts)),
@@ -68,6 +73,7 @@ pub async fn run_sign(args: SignArgs, opts: &OpenOptions) -> i32 {
         },
         signing_time: now,
         expiry: args.expiry.map(|d| now + d),
+        timestamp,
     };
     let signed =
         match sign_manifest(opened.source.as_ref(), &repository, &subject, &LocalEnvelopes(signer), &options).await {
@@ -100,6 +106,24 @@ pub async fn run_sign(args: SignArgs, opts: &OpenOptions) -> i32 {
         eprintln!("sigscope sign: cannot write output: {e}");
     }
     0
+}
+
+/// The TSA and the roots its answer must chain to, read before anything is asked of a registry.
+fn timestamp_options(args: &SignArgs, opts: &OpenOptions) -> Result<Option<TimestampOptions>, String> {
+    let (Some(url), Some(root)) = (&args.timestamp_url, &args.timestamp_root_cert) else {
+        return Ok(None);
+    };
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(format!("--timestamp-url {url:?} is not an http:// or https:// URL"));
+    }
+    let text = std::fs::read_to_string(root)
+        .map_err(|e| format!("--timestamp-root-cert {}: cannot read it: {e}", root.display()))?;
+    let roots = sigscope::inspect::x509::pem_certs(&text)
+        .map_err(|e| format!("--timestamp-root-cert {}: {e}", root.display()))?;
+    if roots.is_empty() {
+        return Err(format!("--timestamp-root-cert {}: no PEM certificate in it", root.display()));
+    }
+    Ok(Some(TimestampOptions { url: url.clone(), roots, timeout: opts.registry.request_timeout }))
 }
 
 /// Why config.toml forbids signing, if it does: `read_only = true` holds for the command line

@@ -110,6 +110,27 @@ pub fn verify_timestamp(
     })
 }
 
+/// The nonce of a token's TSTInfo, if it has one that fits 64 bits (a signer compares it with
+/// the one it sent; a verifier has no use for it). Read with the verifier's own token parser,
+/// which takes what real TSAs send (OpenSSL's lists its certificate twice).
+pub fn token_nonce(token_der: &[u8]) -> Result<Option<u64>, String> {
+    let token = Token::parse(token_der)?;
+    let tst = AnyRef::from_der(token.tst_der).map_err(|e| format!("TSTInfo: {e}"))?;
+    let mut r = SliceReader::new(tst.value()).map_err(|e| e.to_string())?;
+    // version, policy, messageImprint, serialNumber, genTime; then accuracy and ordering are
+    // optional and of other types, and the first INTEGER after them is the nonce.
+    for _ in 0..5 {
+        let _: AnyRef<'_> = r.decode().map_err(|e| format!("TSTInfo: {e}"))?;
+    }
+    while !r.is_finished() {
+        let field: AnyRef<'_> = r.decode().map_err(|e| format!("TSTInfo: {e}"))?;
+        if field.tag() == Tag::Integer {
+            return field.decode_as::<u64>().map(Some).map_err(|e| format!("TSTInfo nonce: {e}"));
+        }
+    }
+    Ok(None)
+}
+
 /// The authenticTimestamp rule for the *signing* chain: the whole range the token allows
 /// (genTime ± accuracy) must lie inside every certificate's validity, bounds inclusive.
 /// `chain` is DER, leaf first.

@@ -14,6 +14,7 @@ pub mod key;
 pub mod manifest;
 pub mod pipeline;
 pub mod precheck;
+pub mod timestamp;
 
 /// What signs: the algorithm follows the key, the chain goes into the envelope (leaf first).
 pub trait Signer {

@@ -75,6 +75,8 @@ pub struct SignOptions {
     pub format: EnvelopeFormat,
     pub signing_time: DateTime<Utc>,
     pub expiry: Option<DateTime<Utc>>,
+    /// An RFC 3161 countersignature from this TSA, verified before it is embedded.
+    pub timestamp: Option<super::timestamp::TimestampOptions>,
 }
 
 /// Signs `subject` (a manifest of `repository`, already resolved to its digest) and stores the
@@ -96,8 +98,12 @@ pub async fn sign_manifest(
         signing_agent: SIGNING_AGENT,
     };
     let media_type = options.format.media_type();
-    let envelope = signer.envelope(&payload, options.format, &attrs).await?;
-    let chain = check_envelope(media_type, &envelope, &payload, subject)?;
+    let mut envelope = signer.envelope(&payload, options.format, &attrs).await?;
+    let mut chain = check_envelope(media_type, &envelope, &payload, subject)?;
+    if let Some(tsa) = &options.timestamp {
+        envelope = timestamped(tsa, media_type, &envelope, &chain).await?;
+        chain = check_envelope(media_type, &envelope, &payload, subject)?;
+    }
     let referrer =
         super::manifest::signature_manifest(subject, Bytes::from(envelope), media_type, &chain, options.signing_time)?;
     let stored = source.push_referrer(repository, &referrer).await?;
@@ -108,6 +114,25 @@ pub async fn sign_manifest(
         ..Descriptor::default()
     };
     Ok(Signed { subject, envelope_type: media_type, signature: stored })
+}
+
+/// The envelope countersigned by the TSA; the token is checked once more as the verifier will
+/// read it from the envelope, so what is stored is what was verified.
+async fn timestamped(
+    tsa: &super::timestamp::TimestampOptions,
+    media_type: &str,
+    envelope: &[u8],
+    chain: &[Vec<u8>],
+) -> Result<Vec<u8>> {
+    let bad = |detail: String| Error::malformed("the signature envelope to timestamp", detail);
+    let parsed = crate::notation::envelope::parse(media_type, envelope).map_err(bad)?;
+    let token = super::timestamp::request_token(tsa, &parsed.signature, parsed.alg, chain).await?;
+    let stamped = super::timestamp::embed(media_type, envelope, &token)?;
+    let reread = crate::notation::envelope::parse(media_type, &stamped).map_err(bad)?;
+    if reread.timestamp_token.as_deref() != Some(token.as_slice()) || reread.signature != parsed.signature {
+        return Err(bad("the timestamp did not survive being written into the envelope".into()));
+    }
+    Ok(stamped)
 }
 
 /// Reads an envelope back as a verifier would and returns its chain: a signer (or a service)

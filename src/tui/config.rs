@@ -91,6 +91,8 @@ struct RawKey {
     key: PathBuf,
     cert: PathBuf,
     envelope: Option<String>,
+    timestamp_url: Option<String>,
+    timestamp_root_cert: Option<PathBuf>,
 }
 
 /// A signing key the sign dialog offers: where its files are (read when it signs, off the UI
@@ -100,6 +102,9 @@ pub struct SigningKey {
     pub name: String,
     pub source: KeySource,
     pub envelope: EnvelopeFormat,
+    /// An RFC 3161 TSA to countersign with, and the PEM file of the roots its answer must
+    /// chain to (`timestamp_url`, `timestamp_root_cert`: both or neither).
+    pub timestamp: Option<(String, PathBuf)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -217,7 +222,21 @@ fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
                 return Err(err(Some(span), format!("[[signing.key]] {}: envelope {other:?} is jws or cose", k.name)));
             }
         };
-        signing_keys.push(SigningKey { name: k.name, source: KeySource::Files { key: k.key, cert: k.cert }, envelope });
+        let timestamp = match (k.timestamp_url, k.timestamp_root_cert) {
+            (None, None) => None,
+            (Some(url), Some(root)) if url.starts_with("http://") || url.starts_with("https://") => Some((url, root)),
+            (Some(url), Some(_)) => {
+                let why =
+                    format!("[[signing.key]] {}: timestamp_url {url:?} is not an http:// or https:// URL", k.name);
+                return Err(err(Some(span), why));
+            }
+            _ => {
+                let why = format!("[[signing.key]] {}: timestamp_url and timestamp_root_cert go together", k.name);
+                return Err(err(Some(span), why));
+            }
+        };
+        let source = KeySource::Files { key: k.key, cert: k.cert };
+        signing_keys.push(SigningKey { name: k.name, source, envelope, timestamp });
     }
     Ok(Config { theme: raw.theme, mouse: raw.mouse, read_only: raw.read_only, signing_keys, keymap, colors })
 }
@@ -250,6 +269,26 @@ mod tests {
         assert_eq!(c.mouse, Some(false));
         assert_eq!(c.keymap.lookup(Key::parse("J").unwrap(), Focus::Tree), Some(Action::Down));
         assert_eq!(c.colors.len(), 1);
+    }
+
+    #[test]
+    fn signing_keys_with_envelope_and_timestamp_and_their_errors() {
+        let text = "[[signing.key]]\nname = \"a\"\nkey = \"/k\"\ncert = \"/c\"\n\
+                    [[signing.key]]\nname = \"b\"\nkey = \"/k2\"\ncert = \"/c2\"\nenvelope = \"cose\"\n\
+                    timestamp_url = \"http://tsa.test/tsr\"\ntimestamp_root_cert = \"/tsa.pem\"\n";
+        let (c, e) = load_str(p(), text);
+        assert_eq!(e, None);
+        assert_eq!(c.signing_keys.len(), 2);
+        assert_eq!(c.signing_keys[0].timestamp, None);
+        assert_eq!(c.signing_keys[1].envelope, EnvelopeFormat::Cose);
+        assert_eq!(c.signing_keys[1].timestamp, Some(("http://tsa.test/tsr".into(), PathBuf::from("/tsa.pem"))));
+        let one = "[[signing.key]]\nname = \"a\"\nkey = \"/k\"\ncert = \"/c\"\ntimestamp_url = \"http://t\"\n";
+        let (c, e) = load_str(p(), one);
+        assert!(e.unwrap().message.contains("timestamp_url and timestamp_root_cert go together"));
+        assert!(c.signing_keys.is_empty(), "a key with half a timestamp setting is not offered");
+        let ftp = "[[signing.key]]\nname = \"a\"\nkey = \"/k\"\ncert = \"/c\"\n\
+                   timestamp_url = \"ftp://t\"\ntimestamp_root_cert = \"/r\"\n";
+        assert!(load_str(p(), ftp).1.unwrap().message.contains("not an http:// or https:// URL"));
     }
 
     #[test]

@@ -176,6 +176,27 @@ async fn watch_policy(dir: PathBuf, tx: UnboundedSender<Msg>) {
     }
 }
 
+/// The TSA of a configured key, its root file read on the blocking pool.
+async fn tsa_options(
+    name: &str,
+    url: &str,
+    root: &std::path::Path,
+) -> Result<crate::sign::timestamp::TimestampOptions, Error> {
+    let path = root.to_path_buf();
+    let io = |detail: String| Error::Io { path: root.display().to_string(), detail };
+    let text = tokio::task::spawn_blocking(move || std::fs::read_to_string(path))
+        .await
+        .map_err(|e| io(format!("the read task failed: {e}")))?
+        .map_err(|e| io(format!("[[signing.key]] {name}: timestamp_root_cert: {e}")))?;
+    let roots = crate::inspect::x509::pem_certs(&text)
+        .map_err(|e| io(format!("[[signing.key]] {name}: timestamp_root_cert: {e}")))?;
+    Ok(crate::sign::timestamp::TimestampOptions {
+        url: url.to_string(),
+        roots,
+        timeout: std::time::Duration::from_secs(30),
+    })
+}
+
 /// Loads the key (files are read on the blocking pool) and runs the signing pipeline.
 async fn sign(
     source: &dyn crate::source::Source,
@@ -198,6 +219,10 @@ async fn sign(
             Box::new(LocalEnvelopes(loaded?))
         }
     };
-    let options = SignOptions { format: envelope, signing_time: now, expiry: None };
+    let timestamp = match &key.timestamp {
+        None => None,
+        Some((url, root)) => Some(tsa_options(&key.name, url, root).await?),
+    };
+    let options = SignOptions { format: envelope, signing_time: now, expiry: None, timestamp };
     sign_manifest(source, repository, subject, signer.as_ref(), &options).await
 }

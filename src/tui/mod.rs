@@ -63,6 +63,7 @@ pub fn demo_signing_key() -> config::SigningKey {
         name: "demo".into(),
         source: config::KeySource::Demo,
         envelope: crate::sign::pipeline::EnvelopeFormat::Jws,
+        timestamp: None,
     }
 }
 

@@ -1,7 +1,8 @@
 //! The one test support module of the integration tests (`mod common;` in each): real
 //! registry servers (`servers`, with `tokenserver.py`), a hostile stand-in registry for bad
 //! answers (`hostile`), a fixture builder (`fixtures`), a stand-in file server for CRLs
-//! (`fileserver`), the test-only Notation signer and TSA (`notary`) and the TUI harness
+//! (`fileserver`), the test-only Notation signer and TSA (`notary`), OpenSSL's TSA behind
+//! a loopback handler (`tsa`) and the TUI harness
 //! (`tui`). Every test binary compiles all of it and uses a part: unused items are expected.
 #![allow(dead_code, unused_imports)]
 
@@ -12,6 +13,7 @@ pub mod hostile;
 pub mod layout;
 pub mod notary;
 pub mod servers;
+pub mod tsa;
 pub mod tui;
 
 pub use fixtures::{Fixture, seed};
