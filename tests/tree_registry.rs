@@ -137,6 +137,18 @@ fn distribution_tag_schema_through_the_binary() {
     // The referrers API is asked once per repository; after its 404 the tag schema is used.
     let api: Vec<_> = gets.iter().filter(|u| u.contains("/referrers/")).collect();
     assert_eq!(api.len(), 2, "{api:#?}");
+    // A `sha256-<hex>` index is read only where the tag list holds its tag: the image's and the
+    // SBOM's (whose signature the graph above shows), never a 404 for the others.
+    let schema: Vec<_> = gets
+        .iter()
+        .filter(|u| u.rsplit('/').next().is_some_and(|t| t.starts_with("sha256-") && t.len() == 71))
+        .collect();
+    let want: Vec<String> =
+        [&f.image.digest, &f.sbom.digest].iter().map(|d| format!("/manifests/{}", d.replace(':', "-"))).collect();
+    for w in &want {
+        assert!(schema.iter().any(|u| u.ends_with(w.as_str())), "{w} read: {schema:#?}");
+    }
+    assert_eq!(schema.len(), want.len(), "only the indexes that exist are asked for: {schema:#?}");
 }
 
 #[test]

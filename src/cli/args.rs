@@ -120,7 +120,7 @@ pub struct SourceArgs {
     #[arg(long)]
     pub password_stdin: bool,
 
-    /// Requests in flight per registry [default: 16].
+    /// Requests in flight per registry [default: 32].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: Option<u16>,
 

@@ -72,12 +72,18 @@ pub async fn find_referrers(
     artifact_type: Option<&str>,
 ) -> Result<Vec<Referrer>> {
     let mut found = Vec::new();
-    match source.referrers_api(repository, digest, artifact_type).await? {
-        Some(list) => found.extend(list.into_iter().map(|descriptor| Referrer { descriptor, via: Via::ReferrersApi })),
-        None => found.extend(tag_schema(source, repository, digest, artifact_type).await?),
-    }
     let tags = source.tags(repository).await?;
     let stem = digest_tag(digest);
+    match source.referrers_api(repository, digest, artifact_type).await? {
+        Some(list) => found.extend(list.into_iter().map(|descriptor| Referrer { descriptor, via: Via::ReferrersApi })),
+        // The tag list is whole (every page read, or an error) and forgotten together with the
+        // tag-schema indexes, so a `sha256-<hex>` tag it does not hold has no index to fetch:
+        // asking anyway was a 404 per artifact.
+        None if tags.binary_search(&stem).is_ok() => {
+            found.extend(tag_schema(source, repository, digest, artifact_type).await?)
+        }
+        None => {}
+    }
     for suffix in COSIGN_SUFFIXES {
         let tag = format!("{stem}{suffix}");
         // `Source::tags` is sorted: a scan per node would make a walk over a repository of

@@ -40,7 +40,9 @@ pub struct RegistryOptions {
     pub docker_config: Option<PathBuf>,
     /// Consulted after `credentials` and before docker's config (the next: AWS for ECR).
     pub credential_source: Option<std::sync::Arc<dyn creds::CredentialSource>>,
-    /// Requests in flight per registry.
+    /// Requests in flight per registry. 32 by default: a whole-registry walk of 5,000 images took
+    /// 1.50x the time of 32 parallel curls at 16 and 0.99x at 32, on docker-registry and ferro
+    /// alike (BENCHMARKS.md).
     pub concurrency: usize,
     pub connect_timeout: Duration,
     /// Longest silence between two reads of one response.
@@ -98,7 +100,7 @@ impl Default for RegistryOptions {
             credentials: None,
             docker_config: None,
             credential_source: None,
-            concurrency: 16,
+            concurrency: 32,
             connect_timeout: Duration::from_secs(10),
             read_timeout: Duration::from_secs(30),
             request_timeout: Duration::from_secs(30),
