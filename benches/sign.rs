@@ -58,6 +58,7 @@ async fn pipeline(targets: &[String], signer: &LocalEnvelopes<LocalSigner>) -> f
     let opts = sigscope::open::OpenOptions {
         oci_layout: false,
         registry: sigscope::source::registry::RegistryOptions { plain_http: true, ..Default::default() },
+        ..Default::default()
     };
     let first = sigscope::open::open(&targets[0], &opts).expect("open the first target");
     let source = first.source.clone();

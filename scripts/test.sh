@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh Debian machine: installs the real servers the tests start
-# (docker-registry, htpasswd, the token server's Python deps, ferro-oci-server, tmux), then runs
+# (docker-registry, htpasswd, the token server's Python deps, ferro-oci-server, moto, tmux), then runs
 # formatting, lints and every test. Re-running skips what is already installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +30,14 @@ if [ ! -x .tools/bin/ferro-oci-server ]; then
   cargo install --quiet --root .tools ferro-oci-server
 fi
 export SIGSCOPE_FERRO="$PWD/.tools/bin/ferro-oci-server"
+
+# moto serves the ECR API for tests/ecr.rs (a project venv: the system's moto, if any, is older).
+if [ ! -x .tools/moto/bin/moto_server ]; then
+  echo "== installing moto[server] into .tools/moto" >&2
+  python3 -m venv .tools/moto || { as_root apt-get install -y -qq python3-venv >/dev/null && python3 -m venv .tools/moto; }
+  .tools/moto/bin/pip install --quiet 'moto[server]==5.2.5'
+fi
+export SIGSCOPE_MOTO="$PWD/.tools/moto/bin/moto_server"
 
 export NO_COLOR=1 INSTA_UPDATE=no CARGO_TERM_COLOR=never
 echo "== cargo fmt --check" >&2

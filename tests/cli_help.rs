@@ -34,7 +34,7 @@ fn set(names: &[&str]) -> BTreeSet<String> {
 }
 
 /// Flags every command that talks to a registry or opens a layout reads.
-const SOURCE: [&str; 8] = [
+const SOURCE: [&str; 12] = [
     "--oci-layout",
     "--plain-http",
     "--ca-file",
@@ -42,6 +42,10 @@ const SOURCE: [&str; 8] = [
     "--password-stdin",
     "--concurrency",
     "--timeout",
+    "--ecr",
+    "--region",
+    "--profile",
+    "--registry-id",
     "--help",
 ];
 

@@ -344,7 +344,7 @@ fn tree_and_verify_against_a_dripping_registry_end_with_the_deadline_error() {
 #[test]
 fn in_the_tui_a_dripping_registry_fails_the_node_and_the_ui_stays_alive() {
     let h = Hostile::start();
-    let opts = sigscope::open::OpenOptions { oci_layout: false, registry: drip_opts() };
+    let opts = sigscope::open::OpenOptions { oci_layout: false, registry: drip_opts(), ..Default::default() };
     let opened = sigscope::open::open(&format!("{}/drip:v1", h.host), &opts).unwrap();
     let theme = sigscope::tui::theme::Theme::resolve(None, true).unwrap();
     let mut tui = common::tui::Harness::with(opened, sigscope::tui::AppOptions::new(theme));

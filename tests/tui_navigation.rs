@@ -145,7 +145,7 @@ fn tags_are_in_version_order_and_referrers_grouped_by_kind() {
     });
     let opened = sigscope::open::open(
         &format!("{}/app", server.host),
-        &sigscope::open::OpenOptions { oci_layout: false, registry: common::test_options() },
+        &sigscope::open::OpenOptions { oci_layout: false, registry: common::test_options(), ..Default::default() },
     )
     .unwrap();
     let mut options = AppOptions::new(Theme::resolve(None, true).unwrap());

@@ -19,7 +19,7 @@ use common::tui::*;
 use common::{Server, test_options};
 
 fn harness(target: &str, layout: bool, notation: &Path) -> Harness {
-    let open_options = OpenOptions { oci_layout: layout, registry: test_options() };
+    let open_options = OpenOptions { oci_layout: layout, registry: test_options(), ..Default::default() };
     let opened = open(target, &open_options).expect("open target");
     let mut options = options(Some(notation));
     options.open_options = open_options;

@@ -28,6 +28,7 @@ pub struct Cli {
 
     /// What to open in the TUI: a registry, repository, image or (with --oci-layout) a layout;
     /// default: the built-in demo.
+    #[arg(default_value_if("ecr", clap::builder::ArgPredicate::IsPresent, ""), hide_default_value = true)]
     pub target: Option<String>,
 
     #[command(flatten)]
@@ -132,6 +133,23 @@ pub struct SourceArgs {
     /// Append every registry request to FILE (`METHOD URL STATUS`), for benchmarks.
     #[arg(long, value_name = "FILE", hide = true)]
     pub request_log: Option<PathBuf>,
+
+    /// Open the AWS ECR registries of the account (one per --region) instead of a TARGET.
+    #[arg(long)]
+    pub ecr: bool,
+
+    /// AWS region for --ecr; repeat it to see several side by side [default: AWS_REGION or the
+    /// profile's region].
+    #[arg(long, value_name = "REGION")]
+    pub region: Vec<String>,
+
+    /// AWS profile for ECR (default: AWS_PROFILE, else the default profile).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// AWS account whose registries --ecr opens [default: the caller's own].
+    #[arg(long, value_name = "ACCOUNT")]
+    pub registry_id: Option<String>,
 }
 
 impl SourceArgs {
@@ -146,6 +164,10 @@ impl SourceArgs {
             concurrency: self.concurrency.or(outer.concurrency),
             timeout: self.timeout.or(outer.timeout),
             request_log: self.request_log.or(outer.request_log),
+            ecr: self.ecr || outer.ecr,
+            region: if self.region.is_empty() { outer.region } else { self.region },
+            profile: self.profile.or(outer.profile),
+            registry_id: self.registry_id.or(outer.registry_id),
         }
     }
 
@@ -160,12 +182,27 @@ impl SourceArgs {
             (self.concurrency.is_some(), "--concurrency"),
             (self.timeout.is_some(), "--timeout"),
             (self.request_log.is_some(), "--request-log"),
+            (self.ecr, "--ecr"),
+            (!self.region.is_empty(), "--region"),
+            (self.profile.is_some(), "--profile"),
+            (self.registry_id.is_some(), "--registry-id"),
         ] {
             if set {
                 given.push(name);
             }
         }
         given
+    }
+
+    /// `--ecr`, `--region`, `--profile`, `--registry-id` for the ECR source.
+    pub fn ecr_options(&self) -> sigscope::source::ecr::EcrOptions {
+        sigscope::source::ecr::EcrOptions {
+            enabled: self.ecr,
+            regions: self.region.clone(),
+            profile: self.profile.clone(),
+            registry_id: self.registry_id.clone(),
+            ..Default::default()
+        }
     }
 }
 
@@ -220,7 +257,8 @@ impl Command {
 #[derive(Args, Debug)]
 pub struct TreeArgs {
     /// What to show: host[:port] (every repository), host/repo, host/repo:tag,
-    /// host/repo@sha256:…, or with --oci-layout a layout PATH[:tag|@digest].
+    /// host/repo@sha256:…, or with --oci-layout a layout PATH[:tag|@digest]; none with --ecr.
+    #[arg(required_unless_present = "ecr", default_value = "", hide_default_value = true)]
     pub target: String,
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = TreeFormat::Tree)]

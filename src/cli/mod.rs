@@ -45,6 +45,7 @@ pub fn open_options(source: &SourceArgs, preview_limit: Option<u64>) -> anyhow::
             request_log: source.request_log.clone(),
             ..RegistryOptions::default()
         },
+        ecr: source.ecr_options(),
     })
 }
 

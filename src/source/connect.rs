@@ -1,5 +1,5 @@
-//! TARGET → source: the one place that chooses a backend (a registry over HTTP, an OCI image
-//! layout on disk) for what the user typed, and says what in it was named. Knows no graph:
+//! TARGET → source: the one place that chooses a backend (a registry over HTTP, an ECR
+//! registry, an OCI image layout on disk) for what the user typed, and says what in it was named. Knows no graph:
 //! `open` turns what was named into root nodes.
 
 use std::sync::Arc;
@@ -7,6 +7,7 @@ use std::sync::Arc;
 use crate::error::{Error, Result};
 use crate::oci::reference::{Target, parse_layout_target, parse_target};
 use crate::source::DynSource;
+use crate::source::ecr::{EcrOptions, EcrSource, regions::EcrRegions};
 use crate::source::layout::LayoutSource;
 use crate::source::registry::{RegistryOptions, RegistrySource};
 
@@ -15,6 +16,8 @@ pub struct ConnectOptions {
     /// TARGET is an OCI image layout directory.
     pub oci_layout: bool,
     pub registry: RegistryOptions,
+    /// `--ecr` and the AWS settings of ECR registries (which any ECR TARGET uses too).
+    pub ecr: EcrOptions,
 }
 
 /// What a TARGET names inside its source.
@@ -78,6 +81,9 @@ fn layout_below(dir: &std::path::Path) -> Option<std::path::PathBuf> {
 /// Parses TARGET and sets up its source. Nothing is fetched yet, except a layout's
 /// `index.json`, which is read when the layout is opened.
 pub fn connect(target: &str, opts: &ConnectOptions) -> Result<Connected> {
+    if opts.ecr.enabled {
+        return connect_ecr(target, opts);
+    }
     if !opts.oci_layout
         && let Some(hint) = local_path_hint(target)
     {
@@ -106,16 +112,53 @@ pub fn connect(target: &str, opts: &ConnectOptions) -> Result<Connected> {
             };
             (Arc::new(source), named)
         }
-        Target::Registry { host } => {
-            (Arc::new(RegistrySource::new(&host, opts.registry.clone())?), Named::Registry { host })
-        }
-        Target::Repository { host, repository } => {
-            (Arc::new(RegistrySource::new(&host, opts.registry.clone())?), Named::Repository { repository })
-        }
+        Target::Registry { host } => (registry_source(&host, opts)?, Named::Registry { host }),
+        Target::Repository { host, repository } => (registry_source(&host, opts)?, Named::Repository { repository }),
         Target::Image(r) => {
-            let source = RegistrySource::new(&r.host, opts.registry.clone())?;
-            (Arc::new(source), Named::Manifest { repository: r.repository, tag: r.tag, digest: r.digest })
+            let source = registry_source(&r.host, opts)?;
+            (source, Named::Manifest { repository: r.repository, tag: r.tag, digest: r.digest })
         }
     };
     Ok(Connected { target: shown, source, named })
+}
+
+/// An ECR registry host gets the ECR source (AWS credentials, the ECR API); any other host the
+/// registry client.
+fn registry_source(host: &str, opts: &ConnectOptions) -> Result<DynSource> {
+    match crate::source::ecr::parse_host(host) {
+        Some(ecr) => Ok(Arc::new(EcrSource::for_host(&ecr, opts.registry.clone(), opts.ecr.clone())?)),
+        None => Ok(Arc::new(RegistrySource::new(host, opts.registry.clone())?)),
+    }
+}
+
+/// `--ecr`: the account's registry in each region asked for (the chain's region when none
+/// is), side by side.
+fn connect_ecr(target: &str, opts: &ConnectOptions) -> Result<Connected> {
+    if !target.is_empty() {
+        return Err(Error::Usage(format!(
+            "--ecr opens the ECR registries of an account and takes no TARGET (got {:?}); for one registry pass \
+             ACCOUNT.dkr.ecr.REGION.amazonaws.com[/repo[:tag]] without --ecr",
+            crate::sanitize::clip(target, 100)
+        )));
+    }
+    let mut regions: Vec<String> = Vec::new();
+    for r in &opts.ecr.regions {
+        if !regions.contains(r) {
+            regions.push(r.clone());
+        }
+    }
+    let account = opts.ecr.registry_id.as_deref();
+    let one = |region: Option<&str>| EcrSource::new(account, region, opts.registry.clone(), opts.ecr.clone());
+    if regions.len() <= 1 {
+        let source = one(regions.first().map(String::as_str))?;
+        let host = source.registry_host().unwrap_or_else(|| crate::source::Source::host(&source));
+        return Ok(Connected { target: host.clone(), source: Arc::new(source), named: Named::Registry { host } });
+    }
+    let mut sources = Vec::new();
+    for r in &regions {
+        sources.push((r.clone(), Arc::new(one(Some(r))?)));
+    }
+    let source = EcrRegions::new(sources);
+    let host = crate::source::Source::name(&source);
+    Ok(Connected { target: host.clone(), source: Arc::new(source), named: Named::Registry { host } })
 }

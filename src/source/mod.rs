@@ -10,6 +10,7 @@ use crate::error::Result;
 use crate::oci::{Descriptor, Manifest};
 
 pub mod connect;
+pub mod ecr;
 pub mod layout;
 pub mod layout_write;
 pub mod push;

@@ -258,3 +258,41 @@ impl Server {
         Server { addr, host: addr.to_string(), dir, children: vec![child] }
     }
 }
+
+pub const INSTALL_MOTO: &str =
+    "python3 -m venv .tools/moto && .tools/moto/bin/pip install 'moto[server]==5.2.5' (scripts/test.sh does this)";
+
+/// The password of moto's fixed ECR token (`AWS:123456789012-auth-token`), for the registry
+/// that stands in for ECR's registry endpoint.
+pub const MOTO_ECR_PASSWORD: &str = "123456789012-auth-token";
+/// The account moto answers for.
+pub const MOTO_ACCOUNT: &str = "123456789012";
+
+impl Server {
+    /// moto's server (`moto[server]`), serving the AWS APIs (ECR among them) on one port:
+    /// `$SIGSCOPE_MOTO`, else `<repo>/.tools/moto/bin/moto_server`, else PATH. `host` is
+    /// `127.0.0.1:PORT`; the SDK reaches it with `AWS_ENDPOINT_URL_ECR=http://host`.
+    pub fn moto() -> Server {
+        let mut candidates = Vec::new();
+        if let Some(p) = std::env::var_os("SIGSCOPE_MOTO") {
+            candidates.push(PathBuf::from(p));
+        }
+        candidates.push(repo_root().join(".tools/moto/bin/moto_server"));
+        let bin = find_program("moto_server", &candidates, INSTALL_MOTO);
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let log = dir.path().join("moto.log");
+        let mut cmd = Command::new(bin);
+        cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
+        let mut child = spawn(cmd, &log);
+        wait_ready(addr, "/moto-api/", &mut child, &log);
+        Server { addr, host: addr.to_string(), dir, children: vec![child] }
+    }
+
+    /// docker-registry standing in for the registry endpoint of moto's ECR: htpasswd user
+    /// `AWS` with the password of moto's token.
+    pub fn moto_ecr_registry() -> Server {
+        Server::docker_registry_htpasswd("AWS", MOTO_ECR_PASSWORD)
+    }
+}

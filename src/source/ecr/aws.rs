@@ -1,0 +1,116 @@
+//! The AWS side of ECR: one SDK configuration per region from the standard credential chain
+//! (environment, profiles, SSO, credential_process, instance roles), on one rustls (ring) HTTP
+//! client, and SDK errors turned into sentences that say what to do.
+
+use std::time::Duration;
+
+use aws_config::BehaviorVersion;
+use aws_sdk_ecr::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+
+use crate::error::Error;
+
+/// What `--profile` and the registry's timeouts make of the chain.
+#[derive(Debug, Clone)]
+pub struct AwsSettings {
+    pub profile: Option<String>,
+    pub connect_timeout: Duration,
+    /// One attempt of one API call; the SDK's standard retry (3 attempts, with backoff for
+    /// throttling) sits above it.
+    pub attempt_timeout: Duration,
+}
+
+fn loader(settings: &AwsSettings) -> aws_config::ConfigLoader {
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    let http_client =
+        aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https();
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(settings.connect_timeout)
+        .operation_attempt_timeout(settings.attempt_timeout)
+        .build();
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(http_client).timeout_config(timeouts);
+    if let Some(p) = &settings.profile {
+        loader = loader.profile_name(p);
+    }
+    loader
+}
+
+/// The ECR API client of one region.
+pub async fn ecr_client(settings: &AwsSettings, region: &str) -> aws_sdk_ecr::Client {
+    let conf = loader(settings).region(aws_config::Region::new(region.to_string())).load().await;
+    aws_sdk_ecr::Client::new(&conf)
+}
+
+/// The region the chain names (`AWS_REGION`, the profile's `region`), for `--ecr` without
+/// `--region`.
+pub async fn default_region(settings: &AwsSettings) -> Option<String> {
+    loader(settings).load().await.region().map(|r| r.to_string())
+}
+
+/// How to give AWS credentials, for messages about missing ones.
+pub const CREDENTIALS_HELP: &str = "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE (or --profile) \
+    naming a profile in ~/.aws/config or ~/.aws/credentials (for SSO: `aws sso login` first), or run where an \
+    instance or task role is available";
+
+/// An SDK error of `operation` in `region` as a domain error. Missing credentials are a
+/// configuration error that says how to configure them; AccessDenied names the operation (the
+/// IAM action that is missing); throttling that outlasted the SDK's retries is rate limiting.
+pub fn sdk_error<E>(operation: &str, region: &str, e: SdkError<E>) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let target = format!("ECR {operation} in {region}");
+    let chain = DisplayErrorContext(&e).to_string();
+    if let SdkError::ServiceError(service) = &e {
+        let err = service.err();
+        let code = err.code().unwrap_or("unknown error");
+        let message = err.message().unwrap_or("");
+        let detail = if message.is_empty() { code.to_string() } else { format!("{code}: {message}") };
+        let detail = crate::sanitize::clip(&detail, 300).to_string();
+        return match code {
+            "AccessDeniedException" | "AccessDenied" | "UnauthorizedOperation" => {
+                Error::Denied { target, detail: format!("{detail}; the IAM identity needs ecr:{operation}") }
+            }
+            "ThrottlingException" | "TooManyRequestsException" | "RequestLimitExceeded" => {
+                Error::RateLimited { target, attempts: 3 }
+            }
+            "UnrecognizedClientException" | "InvalidSignatureException" | "ExpiredTokenException" => {
+                Error::Usage(format!("{target}: AWS rejected the credentials ({detail}); {CREDENTIALS_HELP}"))
+            }
+            "RepositoryNotFoundException" | "ImageNotFoundException" | "RegistryNotFoundException" => {
+                Error::NotFound { what: format!("{target}: {detail}") }
+            }
+            _ => Error::Server { target, status: service.raw().status().as_u16(), detail },
+        };
+    }
+    if is_missing_credentials(&e) {
+        return Error::Usage(format!("no AWS credentials for {target}: {CREDENTIALS_HELP}"));
+    }
+    let detail = crate::sanitize::clip(&chain, 400).to_string();
+    match &e {
+        SdkError::TimeoutError(_) => Error::Timeout { target: target.clone(), detail: format!("{target} timed out") },
+        SdkError::DispatchFailure(d) if d.is_timeout() => {
+            Error::Timeout { target: target.clone(), detail: format!("{target} timed out: {detail}") }
+        }
+        SdkError::DispatchFailure(_) => Error::Network { target, detail },
+        SdkError::ResponseError(_) => Error::malformed(format!("answer to {target}"), detail),
+        _ => Error::Usage(format!("{target}: {detail}")),
+    }
+}
+
+/// The chain failing to find any credentials shows up as an error whose sources include the
+/// credential provider's "no credentials" error; the SDK has no typed variant for it at this level.
+fn is_missing_credentials<E: std::error::Error + 'static>(e: &E) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        let text = err.to_string();
+        if text.contains("no providers in chain provided credentials")
+            || text.contains("the credential provider was not enabled")
+            || text.contains("failed to load credentials")
+            || text.contains("no credentials")
+        {
+            return true;
+        }
+        cur = err.source();
+    }
+    false
+}

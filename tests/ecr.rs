@@ -1,0 +1,281 @@
+//! ECR in the tree, against real parts: moto's server serves the ECR API (DescribeRepositories,
+//! DescribeImages, GetAuthorizationToken, PutImage); moto has no registry endpoint, so a real
+//! docker-registry with htpasswd user `AWS` and the password of moto's fixed token stands in
+//! for it, reached through `SIGSCOPE_ECR_REGISTRY_ENDPOINT`. The credential the registry sees
+//! is the one GetAuthorizationToken gave: a registry with another password refuses it.
+//!
+//! Not covered here, because moto does not do it: pagination (moto answers every
+//! DescribeRepositories / DescribeImages in one page whatever `maxResults` says, so the test
+//! can only check that asking for pages of one still lists everything and ends), the
+//! artifactMediaType / subjectManifestDigest / scan-status fields (moto never sets them), and
+//! AccessDenied (moto does not enforce IAM).
+
+mod common;
+
+use std::sync::OnceLock;
+
+use bytes::Bytes;
+use common::cmd::sigscope;
+use common::servers::{MOTO_ACCOUNT, Server};
+use common::test_options;
+use sigscope::source::Source as _;
+use sigscope::source::ecr::{EcrOptions, EcrSource, REGISTRY_ENDPOINT_ENV, parse_host};
+use sigscope::source::registry::{RegistryClient, RegistryOptions};
+
+const REGION: &str = "us-east-1";
+const OTHER_REGION: &str = "eu-west-1";
+const REPO: &str = "team/app";
+/// In OTHER_REGION; in the stand-in registry under its own name, as the registries share it.
+const OTHER_REPO: &str = "team/eu-app";
+
+fn host(region: &str) -> String {
+    format!("{MOTO_ACCOUNT}.dkr.ecr.{region}.amazonaws.com")
+}
+
+struct World {
+    /// Kept running for the whole binary.
+    _moto: Server,
+    registry: Server,
+    fixture: common::Fixture,
+    other: common::Fixture,
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
+}
+
+/// The environment every ECR run gets: the SDK pointed at moto, test credentials, no profile
+/// files, no instance-metadata probe, the registry endpoint mapped to the stand-in.
+fn aws_env(moto: &Server, registry: &Server) -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_ENDPOINT_URL_ECR", format!("http://{}", moto.host)),
+        ("AWS_ACCESS_KEY_ID", "test".into()),
+        ("AWS_SECRET_ACCESS_KEY", "test".into()),
+        ("AWS_REGION", REGION.into()),
+        ("AWS_EC2_METADATA_DISABLED", "true".into()),
+        ("AWS_CONFIG_FILE", "/nonexistent/sigscope-test-aws-config".into()),
+        ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/sigscope-test-aws-credentials".into()),
+        (REGISTRY_ENDPOINT_ENV, format!("http://{}", registry.host)),
+    ]
+}
+
+/// moto and the stand-in registry, shared by every test of this file (each test reads only),
+/// with the supply chain of `common::seed` in REPO (REGION) and OTHER_REPO (OTHER_REGION):
+/// pushed to the registry, and each manifest put into moto's ECR by its true digest (moto
+/// would otherwise make one up).
+fn world() -> &'static World {
+    static WORLD: OnceLock<World> = OnceLock::new();
+    WORLD.get_or_init(|| {
+        let moto = Server::moto();
+        let registry = Server::moto_ecr_registry();
+        for (k, v) in aws_env(&moto, &registry) {
+            // SAFETY: set once, inside the OnceLock, before any test of this binary reads the
+            // environment (each starts by waiting here).
+            unsafe { std::env::set_var(k, v) };
+        }
+        let (fixture, other) = runtime().block_on(async {
+            let opts = RegistryOptions {
+                credentials: Some(("AWS".into(), common::servers::MOTO_ECR_PASSWORD.into())),
+                ..test_options()
+            };
+            let client = RegistryClient::new(&registry.host, opts.clone()).unwrap();
+            let fixture = common::seed(&client, REPO).await;
+            let other = common::seed(&client, OTHER_REPO).await;
+            let source = sigscope::source::registry::RegistrySource::new(&registry.host, opts).unwrap();
+            put_into_moto(REGION, &source, &fixture).await;
+            put_into_moto(OTHER_REGION, &source, &other).await;
+            (fixture, other)
+        });
+        World { _moto: moto, registry, fixture, other }
+    })
+}
+
+/// The ECR API as the product reaches it (the environment points it at moto).
+async fn ecr_api(region: &str) -> aws_sdk_ecr::Client {
+    let settings = sigscope::source::ecr::aws::AwsSettings {
+        profile: None,
+        connect_timeout: std::time::Duration::from_secs(5),
+        attempt_timeout: std::time::Duration::from_secs(20),
+    };
+    sigscope::source::ecr::aws::ecr_client(&settings, region).await
+}
+
+/// CreateRepository, then PutImage of every manifest of the fixture (tags where the fixture
+/// has them; referrers untagged), byte for byte as the registry holds them.
+async fn put_into_moto(region: &str, registry: &sigscope::source::registry::RegistrySource, f: &common::Fixture) {
+    let api = ecr_api(region).await;
+    api.create_repository().repository_name(&f.repository).send().await.expect("CreateRepository");
+    let mut put = vec![(f.image.clone(), Some("v1")), (f.index.clone(), Some("multi"))];
+    put.push((f.platforms[0].clone(), Some("amd64")));
+    put.push((f.platforms[1].clone(), Some("arm64")));
+    for d in [&f.signature, &f.sbom, &f.sbom_signature] {
+        put.push((d.clone(), None));
+    }
+    for (d, tag) in put {
+        let m = registry.manifest(&f.repository, &d.digest).await.expect("manifest from the registry");
+        let body: Bytes = m.raw.clone();
+        api.put_image()
+            .repository_name(&f.repository)
+            .image_manifest(String::from_utf8(body.to_vec()).unwrap())
+            .image_manifest_media_type(&m.descriptor.media_type)
+            .image_digest(&d.digest)
+            .set_image_tag(tag.map(str::to_string))
+            .send()
+            .await
+            .expect("PutImage");
+    }
+}
+
+fn ecr_source(region: &str, opts: EcrOptions) -> EcrSource {
+    let h = parse_host(&host(region)).unwrap();
+    EcrSource::for_host(&h, test_options(), opts).unwrap()
+}
+
+#[test]
+fn repositories_and_images_come_from_the_ecr_api() {
+    let w = world();
+    runtime().block_on(async {
+        let ecr = ecr_source(REGION, EcrOptions::default());
+        let repos = ecr.describe_repositories().await.unwrap();
+        let names: Vec<&str> = repos.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, [REPO], "only this region's repositories");
+        assert_eq!(repos[0].uri.as_deref(), Some(format!("{}/{REPO}", host(REGION)).as_str()));
+        assert_eq!(ecr.repositories().await.unwrap(), [REPO]);
+
+        let images = ecr.images(REPO).await.unwrap();
+        assert_eq!(images.len(), 7, "{images:#?}");
+        let image = images.iter().find(|i| i.digest == w.fixture.image.digest).expect("the image");
+        assert_eq!(image.tags, ["v1"]);
+        assert!(image.pushed_at.as_deref().is_some_and(|t| t.starts_with("20")), "{image:?}");
+        assert!(image.size.is_some(), "{image:?}");
+        assert_eq!(image.manifest_media_type.as_deref(), Some(sigscope::oci::media::OCI_MANIFEST));
+        let signature = images.iter().find(|i| i.digest == w.fixture.signature.digest).expect("the signature");
+        assert!(signature.tags.is_empty());
+
+        let tags = ecr.tags(REPO).await.unwrap();
+        assert_eq!(tags.as_slice(), ["amd64", "arm64", "multi", "v1"]);
+        assert!(ecr.tags("no/such-repo").await.is_err());
+    });
+}
+
+#[test]
+fn the_graph_under_an_ecr_image_is_read_with_the_token() {
+    let w = world();
+    runtime().block_on(async {
+        let ecr = ecr_source(REGION, EcrOptions::default());
+        let m = ecr.manifest(REPO, "v1").await.unwrap();
+        assert_eq!(m.descriptor.digest, w.fixture.image.digest);
+        assert_eq!(ecr.tokens_fetched(), 1);
+        let found =
+            sigscope::source::referrers::find_referrers(&ecr, REPO, &w.fixture.image.digest, None).await.unwrap();
+        let digests: Vec<&str> = found.iter().map(|r| r.descriptor.digest.as_str()).collect();
+        assert!(digests.contains(&w.fixture.signature.digest.as_str()), "{digests:?}");
+        assert!(digests.contains(&w.fixture.sbom.digest.as_str()), "{digests:?}");
+        // One token serves every request while it is fresh.
+        assert_eq!(ecr.tokens_fetched(), 1);
+    });
+    let run = sigscope(&["tree", &format!("{}/{REPO}:v1", host(REGION)), "-o", "json"]).run();
+    run.ended();
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    let out = run.utf8_out();
+    for d in
+        [&w.fixture.image.digest, &w.fixture.signature.digest, &w.fixture.sbom.digest, &w.fixture.sbom_signature.digest]
+    {
+        assert!(out.contains(d.as_str()), "{d} missing from {out}");
+    }
+    assert!(out.contains(&format!("{}/{REPO}@{}", host(REGION), w.fixture.image.digest)), "{out}");
+    assert!(!out.contains(&w.registry.host), "references name ECR, not the stand-in address: {out}");
+}
+
+#[test]
+fn tree_ecr_lists_the_account_and_several_regions_side_by_side() {
+    let w = world();
+    let run = sigscope(&["tree", "--ecr", "--region", REGION]).run();
+    run.ended();
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    let out = run.utf8_out();
+    assert!(out.contains(REPO) && out.contains("v1") && out.contains("multi"), "{out}");
+    assert!(out.contains(&w.fixture.signature.digest[..19]), "referrers below the image: {out}");
+    assert!(!out.contains(OTHER_REPO), "{out}");
+
+    let run = sigscope(&["tree", "--ecr", "--region", REGION, "--region", OTHER_REGION, "-o", "json"]).run();
+    run.ended();
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    let out = run.utf8_out();
+    assert!(out.contains(&format!("{}/{REPO}", host(REGION))), "{out}");
+    assert!(out.contains(&format!("{}/{OTHER_REPO}", host(OTHER_REGION))), "{out}");
+    assert!(out.contains(&w.other.image.digest), "{out}");
+
+    // A region that cannot be listed fails its own entry; the others are listed.
+    let run = sigscope(&["tree", "--ecr", "--region", REGION, "--region", "xx-nowhere-9"]).run();
+    run.ended();
+    assert_eq!(run.code, Some(3), "stderr: {}", run.stderr);
+    let out = run.utf8_out();
+    assert!(out.contains(&format!("{}/{REPO}", host(REGION))) && out.contains("v1"), "{out}");
+    assert!(out.contains("ECR xx-nowhere-9  ✗ failed"), "{out}");
+    assert!(run.stderr.contains("ECR DescribeRepositories in xx-nowhere-9"), "{}", run.stderr);
+
+    let run = sigscope(&["tree", "--ecr", "--region", REGION, "some.host/repo"]).run();
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert!(run.stderr.contains("--ecr") && run.stderr.contains("takes no TARGET"), "{}", run.stderr);
+}
+
+#[test]
+fn a_token_the_registry_refuses_fails_with_a_sentence() {
+    let w = world();
+    let wrong = Server::docker_registry_htpasswd("AWS", "not-the-token-password");
+    let run = sigscope(&["tree", &format!("{}/{REPO}:v1", host(REGION))])
+        .env(REGISTRY_ENDPOINT_ENV, format!("http://{}", wrong.host))
+        .run();
+    run.ended();
+    assert_eq!(run.code, Some(3), "stderr: {}", run.stderr);
+    assert!(run.stderr.contains("refused the GetAuthorizationToken credential"), "{}", run.stderr);
+    assert!(run.stderr.contains(&host(REGION)), "{}", run.stderr);
+    assert!(!run.stderr.contains(common::servers::MOTO_ECR_PASSWORD), "no secret in messages: {}", run.stderr);
+    assert!(!run.stderr.contains(&w.registry.host), "{}", run.stderr);
+}
+
+#[test]
+fn no_aws_credentials_say_how_to_configure_them() {
+    let _ = world();
+    let run = sigscope(&["tree", "--ecr", "--region", REGION])
+        .env("AWS_ACCESS_KEY_ID", "")
+        .env("AWS_SECRET_ACCESS_KEY", "")
+        .run();
+    run.ended();
+    assert!(run.failed(), "{}", run.stderr);
+    assert!(run.stderr.contains("no AWS credentials"), "{}", run.stderr);
+    assert!(run.stderr.contains("AWS_ACCESS_KEY_ID") && run.stderr.contains("--profile"), "{}", run.stderr);
+}
+
+#[test]
+fn an_expired_token_is_replaced_and_a_fresh_one_reused() {
+    let w = world();
+    runtime().block_on(async {
+        // moto's token says it expired in 2015: without the floor it would be fetched again
+        // for every request; with it, one token serves a run of requests.
+        let ecr = ecr_source(REGION, EcrOptions::default());
+        ecr.manifest(REPO, "v1").await.unwrap();
+        ecr.manifest(REPO, "multi").await.unwrap();
+        assert_eq!(ecr.tokens_fetched(), 1);
+
+        // With no floor, every request finds the token expired: each gets a new one (a new
+        // registry client) and still succeeds.
+        let eager =
+            ecr_source(REGION, EcrOptions { min_token_reuse: Some(std::time::Duration::ZERO), ..Default::default() });
+        eager.manifest(REPO, "v1").await.unwrap();
+        let m = eager.manifest(REPO, &w.fixture.index.digest).await.unwrap();
+        assert_eq!(m.descriptor.digest, w.fixture.index.digest);
+        assert_eq!(eager.tokens_fetched(), 2);
+    });
+}
+
+#[test]
+fn pages_of_one_still_list_everything() {
+    let _ = world();
+    runtime().block_on(async {
+        let ecr = ecr_source(REGION, EcrOptions { page_size: Some(1), ..Default::default() });
+        assert_eq!(ecr.repositories().await.unwrap(), [REPO]);
+        assert_eq!(ecr.images(REPO).await.unwrap().len(), 7);
+    });
+}
