@@ -419,3 +419,41 @@ fn a_tsa_that_misbehaves_is_refused_naming_what_was_wrong_and_nothing_is_stored(
     assert_eq!(tsa.request_count(), requests, "usage errors ask no TSA");
     assert_eq!(index(), before);
 }
+
+#[test]
+fn every_key_type_with_each_envelope_signs_through_the_binary_and_verifies() {
+    let (_tmp, layout) = demo_layout();
+    let target = format!("{layout}:unsigned");
+    let mut signed = 0;
+    for (kind, alg) in [
+        ("ec:P-256", "ES256"),
+        ("ec:P-384", "ES384"),
+        ("ec:P-521", "ES512"),
+        ("rsa:2048", "PS256"),
+        ("rsa:3072", "PS384"),
+        ("rsa:4096", "PS512"),
+    ] {
+        let pki = Pki::new(&format!("Root for {kind}"), kind);
+        for envelope in ["jws", "cose"] {
+            let (code, out, err) = sign(&pki, &["--oci-layout", &target], &["--envelope", envelope, "-o", "json"]);
+            assert_eq!(code, 0, "{kind} {envelope}: {out}{err}");
+            signed += 1;
+            let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+            let env = stored_envelope(&layout, &v);
+            let parsed = sigscope::notation::envelope::parse(v["envelopeType"].as_str().unwrap(), &env).unwrap();
+            assert_eq!(format!("{:?}", parsed.alg), alg, "{kind} {envelope}: the algorithm follows the key");
+            // Only this key's root is trusted: this signature verifies, the others fail authenticity.
+            let (code, out, err) = verify(&pki.notation_dir(), &["--oci-layout", &target, "-o", "json"]);
+            assert_eq!(code, 0, "{kind} {envelope}: {out}{err}");
+            let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+            let sigs = report["signatures"].as_array().unwrap();
+            assert_eq!(sigs.len(), signed, "{kind} {envelope}: every signature so far is listed");
+            let mine = sigs.iter().find(|s| s["digest"] == v["signature"]["descriptor"]["digest"]).unwrap();
+            assert_eq!(mine["verdict"]["state"], "verified", "{kind} {envelope}: {mine}");
+            assert_eq!(mine["algorithm"], alg, "{kind} {envelope}");
+            let verified = sigs.iter().filter(|s| s["verdict"]["state"] == "verified").count();
+            // The pair made with this key (JWS first, then COSE) and nothing signed by another root.
+            assert_eq!(verified, if envelope == "jws" { 1 } else { 2 }, "{kind} {envelope}: {out}");
+        }
+    }
+}
