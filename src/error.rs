@@ -98,6 +98,23 @@ impl Error {
         Error::NotFound { what: what.into() }
     }
 
+    /// The same error with `note` added to what it says, keeping its kind where it has a
+    /// detail to carry it (so exit codes and "try again" stay right); otherwise an `Io` error
+    /// about `what` with the whole sentence.
+    pub fn noting(self, what: &str, note: &str) -> Self {
+        let add = |detail: String| format!("{detail}; {note}");
+        match self {
+            Error::Auth { target, detail, rejected } => Error::Auth { target, detail: add(detail), rejected },
+            Error::Denied { target, detail } => Error::Denied { target, detail: add(detail) },
+            Error::Network { target, detail } => Error::Network { target, detail: add(detail) },
+            Error::Timeout { target, detail } => Error::Timeout { target, detail: add(detail) },
+            Error::Server { target, status, detail } => Error::Server { target, status, detail: add(detail) },
+            Error::Malformed { what, detail } => Error::Malformed { what, detail: add(detail) },
+            Error::Io { path, detail } => Error::Io { path, detail: add(detail) },
+            other => Error::Io { path: what.to_string(), detail: add(other.to_string()) },
+        }
+    }
+
     /// The same error with `f` applied to every text in it (e.g. to scrub secrets).
     pub fn map_text(self, f: impl Fn(String) -> String) -> Self {
         match self {

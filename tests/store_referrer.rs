@@ -314,6 +314,22 @@ async fn refused_uploads_are_typed_errors_and_leave_the_index_untouched() {
 }
 
 #[tokio::test]
+async fn a_refused_index_update_says_the_manifest_is_stored_but_not_listed() {
+    let h = Hostile::start();
+    let c = client(&h.host, test_options());
+    let (image, _, _) = guard(common::fixtures::push_image(&c, "store-tag403/app", "v1", "amd64")).await;
+    let referrer = signature(&image, "tag403", media::JWS);
+    let e = guard(source(&h.host, test_options()).push_referrer("store-tag403/app", &referrer)).await.unwrap_err();
+    let digest = sha256_digest(&referrer.manifest);
+    assert!(matches!(e, Error::Denied { .. }), "the kind is kept: {e:?}");
+    let text = e.to_string();
+    assert!(text.contains(&format!("{digest} is stored but not listed")), "{text}");
+    assert!(text.contains(&image.digest.replace(':', "-")), "names the index: {text}");
+    assert!(guard(source(&h.host, test_options()).manifest("store-tag403/app", &digest)).await.is_ok(), "it is stored");
+    assert_eq!(tag_schema_bytes(&c, "store-tag403/app", &image.digest).await, None, "and not listed");
+}
+
+#[tokio::test]
 async fn a_stalled_upload_ends_within_the_timeout() {
     let h = Hostile::start();
     let c = client(&h.host, test_options());

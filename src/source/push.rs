@@ -307,7 +307,14 @@ pub async fn push_referrer(
         annotations: manifest.annotations.clone(),
         platform: None,
     };
-    add_to_tag_schema(client, repository, &subject.digest, entry.clone()).await?;
+    add_to_tag_schema(client, repository, &subject.digest, entry.clone()).await.map_err(|e| {
+        // The manifest is in the registry by now: say so, rather than let a retry look clean.
+        let tag = digest_tag(&subject.digest);
+        e.noting(
+            &format!("{}/{repository}:{tag}", client.host()),
+            &format!("the referrer manifest {} is stored but not listed in the referrers index {tag}", entry.digest),
+        )
+    })?;
     Ok(PushedReferrer { descriptor: entry, updated_tag_schema: true })
 }
 

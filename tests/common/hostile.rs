@@ -44,6 +44,7 @@
 //! | store-blob401/403/500 | the closing PUT of a blob upload answers 401 (Basic challenge), 403 or 500 |
 //! | store-manifest401/403/500 | a manifest PUT by digest answers 401, 403 or 500 (tags are still taken) |
 //! | store-stall          | a PATCH or PUT of blob data is read and never answered |
+//! | store-tag403         | a PUT of a `sha256-…` tag (the referrers tag-schema index) answers 403 |
 //! | store-clobber        | a PUT of a `sha256-…` tag answers 201 and is dropped, as if another writer replaced it at once |
 //!
 //! `/token` answers `{"token": TOKEN}`. Requests that arrive under the name `localhost` (another
@@ -679,6 +680,11 @@ fn store(st: &State, fault: &str, tail: &str, query: &str, req: &Req) -> Option<
         let by_digest = reference.starts_with("sha256:");
         if method == "PUT" {
             if by_digest && let Some(status) = fault_status("manifest") {
+                return Some(failing(status));
+            }
+            if reference.starts_with("sha256-")
+                && let Some(status) = fault_status("tag")
+            {
                 return Some(failing(status));
             }
             let digest = sigscope::oci::sha256_digest(&req.body);

@@ -190,7 +190,8 @@ impl App {
                 self.refresh(node)
             }
             Err(e) => {
-                let text = format!("signing failed, nothing was stored: {}", sanitize(&e.to_string()));
+                // Whether anything was stored is the error's to say: a manifest stored but not listed is.
+                let text = format!("signing failed: {}", sanitize(&e.to_string()));
                 self.show_toast(text.clone());
                 self.set_status(Severity::Error, text);
                 Vec::new()
