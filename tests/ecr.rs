@@ -4,11 +4,12 @@
 //! for it, reached through `SIGSCOPE_ECR_REGISTRY_ENDPOINT`. The credential the registry sees
 //! is the one GetAuthorizationToken gave: a registry with another password refuses it.
 //!
-//! Not covered here, because moto does not do it: pagination (moto answers every
-//! DescribeRepositories / DescribeImages in one page whatever `maxResults` says, so the test
-//! can only check that asking for pages of one still lists everything and ends), the
-//! artifactMediaType / subjectManifestDigest / scan-status fields (moto never sets them), and
-//! AccessDenied (moto does not enforce IAM).
+//! moto answers every DescribeRepositories / DescribeImages in one page whatever `maxResults`
+//! says, so pagination is tested through a small proxy in front of moto that cuts moto's
+//! answers into pages with a `nextToken` (as ECR does) and records the requests. Not covered,
+//! because moto does not do it: the artifactMediaType / subjectManifestDigest / scan-status
+//! fields (moto never sets them), AccessDenied (moto does not enforce IAM; a region moto refuses
+//! stands in for a region that fails) and throttling.
 
 mod common;
 
@@ -27,6 +28,9 @@ const OTHER_REGION: &str = "eu-west-1";
 const REPO: &str = "team/app";
 /// In OTHER_REGION; in the stand-in registry under its own name, as the registries share it.
 const OTHER_REPO: &str = "team/eu-app";
+/// A region holding only empty repositories, enough for several pages.
+const MANY_REGION: &str = "us-west-2";
+const MANY: usize = 5;
 
 fn host(region: &str) -> String {
     format!("{MOTO_ACCOUNT}.dkr.ecr.{region}.amazonaws.com")
@@ -86,6 +90,10 @@ fn world() -> &'static World {
             let source = sigscope::source::registry::RegistrySource::new(&registry.host, opts).unwrap();
             let manifests = put_into_moto(REGION, &source, &fixture).await;
             put_into_moto(OTHER_REGION, &source, &other).await;
+            let api = ecr_api(MANY_REGION).await;
+            for n in 0..MANY {
+                api.create_repository().repository_name(format!("many/r{n}")).send().await.expect("CreateRepository");
+            }
             (fixture, other, manifests)
         });
         World { _moto: moto, registry, fixture, other, manifests }
@@ -292,4 +300,155 @@ fn pages_of_one_still_list_everything() {
         assert_eq!(ecr.repositories().await.unwrap(), [REPO]);
         assert_eq!(ecr.images(REPO).await.unwrap().len(), w.manifests);
     });
+}
+
+/// A proxy in front of moto that serves DescribeRepositories and DescribeImages in pages of
+/// `maxResults` (else 2), with an offset as `nextToken`, and records each such request as
+/// `(operation, nextToken asked for)`. Everything else passes unchanged.
+struct PagingProxy {
+    addr: std::net::SocketAddr,
+    log: RequestLog,
+}
+
+/// `(operation, nextToken asked for)` of each listing request, in order.
+type RequestLog = std::sync::Arc<std::sync::Mutex<Vec<(String, Option<String>)>>>;
+
+fn read_message(s: &mut std::net::TcpStream) -> (String, Vec<u8>) {
+    use std::io::Read;
+    let mut buf = Vec::new();
+    let mut byte = [0u8; 1];
+    while !buf.ends_with(b"\r\n\r\n") {
+        if s.read(&mut byte).unwrap_or(0) == 0 {
+            break;
+        }
+        buf.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&buf).into_owned();
+    let len = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap())
+        })
+        .unwrap_or(0);
+    let mut body = vec![0u8; len];
+    s.read_exact(&mut body).unwrap();
+    (head, body)
+}
+
+fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.trim().eq_ignore_ascii_case(name).then(|| v.trim())
+    })
+}
+
+impl PagingProxy {
+    fn start(moto: std::net::SocketAddr) -> PagingProxy {
+        use std::io::Write;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let log: RequestLog = Default::default();
+        let shared = log.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(mut client) = conn else { return };
+                let log = shared.clone();
+                std::thread::spawn(move || {
+                    let (head, body) = read_message(&mut client);
+                    let target = header(&head, "x-amz-target").unwrap_or("").to_string();
+                    let op = target.rsplit('.').next().unwrap_or("").to_string();
+                    let mut upstream = std::net::TcpStream::connect(moto).unwrap();
+                    // One exchange per connection: the answer is read whole before it is cut.
+                    let head_out: String = head
+                        .split("\r\n")
+                        .filter(|l| !l.to_ascii_lowercase().starts_with("connection:"))
+                        .map(|l| format!("{l}\r\n"))
+                        .collect::<String>()
+                        .trim_end()
+                        .to_string();
+                    upstream.write_all(format!("{head_out}\r\nConnection: close\r\n\r\n").as_bytes()).unwrap();
+                    upstream.write_all(&body).unwrap();
+                    let (rhead, rbody) = read_message(&mut upstream);
+                    let list = match op.as_str() {
+                        "DescribeRepositories" => Some("repositories"),
+                        "DescribeImages" => Some("imageDetails"),
+                        _ => None,
+                    };
+                    let status_ok = rhead.starts_with("HTTP/1.1 200") || rhead.starts_with("HTTP/1.0 200");
+                    let rbody = match list.filter(|_| status_ok) {
+                        Some(field) => {
+                            let req: serde_json::Value = serde_json::from_slice(&body).unwrap();
+                            let token = req.get("nextToken").and_then(|t| t.as_str()).map(str::to_string);
+                            log.lock().unwrap().push((op.clone(), token.clone()));
+                            let size = req.get("maxResults").and_then(|m| m.as_u64()).unwrap_or(2) as usize;
+                            let from: usize = token.as_deref().map_or(0, |t| t.parse().unwrap());
+                            let mut answer: serde_json::Value = serde_json::from_slice(&rbody).unwrap();
+                            let all = answer[field].as_array().cloned().unwrap_or_default();
+                            let page: Vec<_> = all.iter().skip(from).take(size).cloned().collect();
+                            answer[field] = serde_json::Value::Array(page);
+                            answer.as_object_mut().unwrap().remove("nextToken");
+                            if from + size < all.len() {
+                                answer["nextToken"] = serde_json::Value::String((from + size).to_string());
+                            }
+                            serde_json::to_vec(&answer).unwrap()
+                        }
+                        None => rbody,
+                    };
+                    let rhead: String = rhead
+                        .split("\r\n")
+                        .filter(|l| {
+                            let l = l.to_ascii_lowercase();
+                            !l.starts_with("content-length:") && !l.starts_with("connection:") && !l.is_empty()
+                        })
+                        .map(|l| format!("{l}\r\n"))
+                        .collect();
+                    let _ = client.write_all(
+                        format!("{rhead}Content-Length: {}\r\nConnection: close\r\n\r\n", rbody.len()).as_bytes(),
+                    );
+                    let _ = client.write_all(&rbody);
+                });
+            }
+        });
+        PagingProxy { addr, log }
+    }
+
+    fn requests(&self, op: &str) -> Vec<Option<String>> {
+        self.log.lock().unwrap().iter().filter(|(o, _)| o == op).map(|(_, t)| t.clone()).collect()
+    }
+}
+
+#[test]
+fn every_page_is_followed() {
+    let w = world();
+    let proxy = PagingProxy::start(w._moto.addr);
+    let endpoint = format!("http://{}", proxy.addr);
+
+    let run = sigscope(&["tree", "--ecr", "--region", MANY_REGION, "-o", "json"])
+        .env("AWS_ENDPOINT_URL_ECR", &endpoint)
+        .run();
+    run.ended();
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    let out = run.utf8_out();
+    for n in 0..MANY {
+        assert!(out.contains(&format!("many/r{n}\"")), "many/r{n} missing: {out}");
+    }
+    let tokens = |n: usize| -> Vec<Option<String>> {
+        std::iter::once(None).chain((1..n).map(|p| Some((p * 2).to_string()))).collect()
+    };
+    assert_eq!(proxy.requests("DescribeRepositories"), tokens(MANY.div_ceil(2)));
+    // Each (empty) repository's images listed once, in one page.
+    assert_eq!(proxy.requests("DescribeImages"), vec![None; MANY]);
+    proxy.log.lock().unwrap().clear();
+
+    let run = sigscope(&["tree", &format!("{}/{REPO}", host(REGION)), "-o", "json"])
+        .env("AWS_ENDPOINT_URL_ECR", &endpoint)
+        .run();
+    run.ended();
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    let out = run.utf8_out();
+    for tag in ["v1", "multi", "amd64", "arm64"] {
+        assert!(out.contains(&format!("\"{tag}\"")), "{tag} missing: {out}");
+    }
+    assert!(out.contains(&w.fixture.signature.digest), "{out}");
+    assert_eq!(proxy.requests("DescribeImages"), tokens(w.manifests.div_ceil(2)));
 }

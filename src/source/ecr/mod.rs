@@ -115,6 +115,8 @@ fn endpoint_override(opts: &EcrOptions) -> Result<Option<(SocketAddr, bool)>> {
     Ok(Some((SocketAddr::new(ip, port), https)))
 }
 
+type ImageList = Arc<tokio::sync::OnceCell<Arc<Vec<EcrImage>>>>;
+
 /// One ECR registry: one account in one region.
 pub struct EcrSource {
     /// Known from the TARGET or `--region`; else the chain's default, found on first use.
@@ -129,7 +131,9 @@ pub struct EcrSource {
     /// The registry client holding the current token, and when to replace it.
     current: Mutex<Option<(Arc<RegistrySource>, Instant)>>,
     refreshing: tokio::sync::Mutex<()>,
-    images: Mutex<HashMap<String, Arc<Vec<EcrImage>>>>,
+    /// Per repository, one DescribeImages listing shared by concurrent callers (the tag list is
+    /// asked for by every tag-schema lookup of the repository).
+    images: Mutex<HashMap<String, ImageList>>,
     tokens_fetched: AtomicU64,
 }
 
@@ -243,11 +247,20 @@ impl EcrSource {
     }
 
     /// Every image of a repository (DescribeImages, every page), cached until
-    /// [`Source::forget_names`].
+    /// [`Source::forget_names`]; a failure is not cached.
     pub async fn images(&self, repository: &str) -> Result<Arc<Vec<EcrImage>>> {
-        if let Some(found) = self.images.lock().expect("images lock").get(repository) {
-            return Ok(found.clone());
+        let cell = self.images.lock().expect("images lock").entry(repository.to_string()).or_default().clone();
+        let listed = cell.get_or_try_init(|| self.describe_images(repository)).await.cloned();
+        if listed.is_err() {
+            let mut images = self.images.lock().expect("images lock");
+            if images.get(repository).is_some_and(|c| Arc::ptr_eq(c, &cell)) {
+                images.remove(repository);
+            }
         }
+        listed
+    }
+
+    async fn describe_images(&self, repository: &str) -> Result<Arc<Vec<EcrImage>>> {
         let (client, region) = self.client().await?;
         let mut pages = client
             .describe_images()
@@ -266,9 +279,7 @@ impl EcrSource {
             let page = page.map_err(|e| aws::sdk_error("DescribeImages", region, e))?;
             all.extend(page.image_details().iter().filter_map(EcrImage::from_sdk));
         }
-        let all = Arc::new(all);
-        self.images.lock().expect("images lock").insert(repository.to_string(), all.clone());
-        Ok(all)
+        Ok(Arc::new(all))
     }
 
     /// A token for the registry: GetAuthorizationToken, checked to be for this registry.
