@@ -5,11 +5,11 @@
 //! is the one GetAuthorizationToken gave: a registry with another password refuses it.
 //!
 //! moto answers every DescribeRepositories / DescribeImages in one page whatever `maxResults`
-//! says, so pagination is tested through a small proxy in front of moto that cuts moto's
-//! answers into pages with a `nextToken` (as ECR does) and records the requests. Not covered,
-//! because moto does not do it: the artifactMediaType / subjectManifestDigest / scan-status
-//! fields (moto never sets them), AccessDenied (moto does not enforce IAM; a region moto refuses
-//! stands in for a region that fails) and throttling.
+//! says, and never refuses a call, so a small proxy in front of moto cuts its answers into
+//! pages with a `nextToken` (as ECR does), records the requests, and for the fault tests
+//! answers AccessDeniedException for one region or ThrottlingException as ECR would. Not
+//! covered, because moto does not do it: the artifactMediaType / subjectManifestDigest /
+//! scan-status fields (moto never sets them).
 
 mod common;
 
@@ -342,8 +342,18 @@ fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
     })
 }
 
+/// What the proxy refuses, as ECR would, instead of asking moto.
+#[derive(Clone)]
+enum Fault {
+    None,
+    /// Every call signed for this region: AccessDeniedException.
+    Deny(&'static str),
+    /// Every call: ThrottlingException.
+    Throttle,
+}
+
 impl PagingProxy {
-    fn start(moto: std::net::SocketAddr) -> PagingProxy {
+    fn start(moto: std::net::SocketAddr, fault: Fault) -> PagingProxy {
         use std::io::Write;
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
@@ -353,10 +363,40 @@ impl PagingProxy {
             for conn in listener.incoming() {
                 let Ok(mut client) = conn else { return };
                 let log = shared.clone();
+                let fault = fault.clone();
                 std::thread::spawn(move || {
                     let (head, body) = read_message(&mut client);
                     let target = header(&head, "x-amz-target").unwrap_or("").to_string();
                     let op = target.rsplit('.').next().unwrap_or("").to_string();
+                    // The region the request is signed for: `Credential=KEY/DATE/REGION/ecr/aws4_request`.
+                    let region = header(&head, "authorization")
+                        .and_then(|a| a.split("Credential=").nth(1))
+                        .and_then(|c| c.split('/').nth(2))
+                        .unwrap_or("")
+                        .to_string();
+                    let refusal = match fault {
+                        Fault::Deny(r) if r == region => Some((
+                            "AccessDeniedException",
+                            format!(
+                                "User: arn:aws:iam::{MOTO_ACCOUNT}:user/test is not authorized to perform: ecr:{op}"
+                            ),
+                        )),
+                        Fault::Throttle => Some(("ThrottlingException", "Rate exceeded".to_string())),
+                        _ => None,
+                    };
+                    if let Some((code, message)) = refusal {
+                        log.lock().unwrap().push((format!("refused {op}"), None));
+                        let body = serde_json::json!({"__type": code, "message": message}).to_string();
+                        let _ = client.write_all(
+                            format!(
+                                "HTTP/1.1 400 Bad Request\r\nContent-Type: application/x-amz-json-1.1\r\n\
+                                 x-amzn-ErrorType: {code}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                                body.len()
+                            )
+                            .as_bytes(),
+                        );
+                        return;
+                    }
                     let mut upstream = std::net::TcpStream::connect(moto).unwrap();
                     // One exchange per connection: the answer is read whole before it is cut.
                     let head_out: String = head
@@ -420,7 +460,7 @@ impl PagingProxy {
 #[test]
 fn every_page_is_followed() {
     let w = world();
-    let proxy = PagingProxy::start(w._moto.addr);
+    let proxy = PagingProxy::start(w._moto.addr, Fault::None);
     let endpoint = format!("http://{}", proxy.addr);
 
     let run = sigscope(&["tree", "--ecr", "--region", MANY_REGION, "-o", "json"])
@@ -451,4 +491,35 @@ fn every_page_is_followed() {
     }
     assert!(out.contains(&w.fixture.signature.digest), "{out}");
     assert_eq!(proxy.requests("DescribeImages"), tokens(w.manifests.div_ceil(2)));
+}
+
+#[test]
+fn access_denied_in_one_region_fails_that_region_only() {
+    let w = world();
+    let proxy = PagingProxy::start(w._moto.addr, Fault::Deny(OTHER_REGION));
+    let run = sigscope(&["tree", "--ecr", "--region", REGION, "--region", OTHER_REGION])
+        .env("AWS_ENDPOINT_URL_ECR", format!("http://{}", proxy.addr))
+        .run();
+    run.ended();
+    assert_eq!(run.code, Some(3), "stderr: {}", run.stderr);
+    let out = run.utf8_out();
+    assert!(out.contains(&format!("{}/{REPO}", host(REGION))) && out.contains("v1"), "{out}");
+    assert!(!out.contains(OTHER_REPO), "{out}");
+    assert!(out.contains(&format!("ECR {OTHER_REGION}  ✗ failed: access denied")), "{out}");
+    assert!(run.stderr.contains("the IAM identity needs ecr:DescribeRepositories"), "{}", run.stderr);
+    assert!(!proxy.requests("refused DescribeRepositories").is_empty());
+}
+
+#[test]
+fn throttling_is_retried_then_reported() {
+    let w = world();
+    let proxy = PagingProxy::start(w._moto.addr, Fault::Throttle);
+    let run = sigscope(&["tree", "--ecr", "--region", REGION])
+        .env("AWS_ENDPOINT_URL_ECR", format!("http://{}", proxy.addr))
+        .run();
+    run.ended();
+    assert_eq!(run.code, Some(3), "stderr: {}", run.stderr);
+    assert!(run.stderr.contains("rate limited by ECR DescribeRepositories in us-east-1"), "{}", run.stderr);
+    // The SDK's standard retry: three attempts, then the error.
+    assert_eq!(proxy.requests("refused DescribeRepositories").len(), 3);
 }
