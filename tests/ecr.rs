@@ -239,7 +239,7 @@ fn tree_ecr_lists_the_account_and_several_regions_side_by_side() {
 
     let run = sigscope(&["tree", "--ecr", "--region", REGION, "some.host/repo"]).run();
     assert_eq!(run.code, Some(2), "{}", run.stderr);
-    assert!(run.stderr.contains("--ecr") && run.stderr.contains("takes no TARGET"), "{}", run.stderr);
+    assert!(run.stderr.contains("--ecr") && run.stderr.contains("cannot be used with"), "{}", run.stderr);
 }
 
 #[test]

@@ -135,7 +135,7 @@ pub struct SourceArgs {
     pub request_log: Option<PathBuf>,
 
     /// Open the AWS ECR registries of the account (one per --region) instead of a TARGET.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "target")]
     pub ecr: bool,
 
     /// AWS region for --ecr; repeat it to see several side by side [default: AWS_REGION or the

@@ -81,8 +81,9 @@ fn layout_below(dir: &std::path::Path) -> Option<std::path::PathBuf> {
 /// Parses TARGET and sets up its source. Nothing is fetched yet, except a layout's
 /// `index.json`, which is read when the layout is opened.
 pub fn connect(target: &str, opts: &ConnectOptions) -> Result<Connected> {
-    if opts.ecr.enabled {
-        return connect_ecr(target, opts);
+    // `--ecr` stands for the TARGET; one typed later (`:open` in the TUI) is opened as usual.
+    if opts.ecr.enabled && target.is_empty() {
+        return connect_ecr(opts);
     }
     if !opts.oci_layout
         && let Some(hint) = local_path_hint(target)
@@ -133,14 +134,7 @@ fn registry_source(host: &str, opts: &ConnectOptions) -> Result<DynSource> {
 
 /// `--ecr`: the account's registry in each region asked for (the chain's region when none
 /// is), side by side.
-fn connect_ecr(target: &str, opts: &ConnectOptions) -> Result<Connected> {
-    if !target.is_empty() {
-        return Err(Error::Usage(format!(
-            "--ecr opens the ECR registries of an account and takes no TARGET (got {:?}); for one registry pass \
-             ACCOUNT.dkr.ecr.REGION.amazonaws.com[/repo[:tag]] without --ecr",
-            crate::sanitize::clip(target, 100)
-        )));
-    }
+fn connect_ecr(opts: &ConnectOptions) -> Result<Connected> {
     let mut regions: Vec<String> = Vec::new();
     for r in &opts.ecr.regions {
         if !regions.contains(r) {
