@@ -523,3 +523,25 @@ fn throttling_is_retried_then_reported() {
     // The SDK's standard retry: three attempts, then the error.
     assert_eq!(proxy.requests("refused DescribeRepositories").len(), 3);
 }
+
+#[test]
+fn scan_findings_are_summarised_when_there_are_some() {
+    let w = world();
+    runtime().block_on(async {
+        let ecr = ecr_source(OTHER_REGION, EcrOptions::default());
+        let repo = &w.other.repository;
+        let digest = &w.other.image.digest;
+        assert_eq!(ecr.scan_findings(repo, digest).await.unwrap(), None, "never scanned");
+        let image = aws_sdk_ecr::types::ImageIdentifier::builder().image_digest(digest).build();
+        ecr_api(OTHER_REGION).await.start_image_scan().repository_name(repo).image_id(image).send().await.unwrap();
+        let scan = ecr.scan_findings(repo, digest).await.unwrap().expect("a scan after StartImageScan");
+        assert!(scan.status.as_deref().is_some_and(|s| s.starts_with("COMPLETE")), "{scan:?}");
+        // moto's canned finding.
+        assert_eq!(scan.severity_counts, [("HIGH".to_string(), 1)], "{scan:?}");
+        assert_eq!(scan.findings.len(), 1, "{scan:?}");
+        assert_eq!(scan.findings[0].name.as_deref(), Some("CVE-9999-9999"));
+        assert_eq!(scan.findings[0].severity.as_deref(), Some("HIGH"));
+        assert!(!scan.truncated);
+        assert!(ecr.scan_findings(repo, "sha256:not-a-digest").await.is_err());
+    });
+}

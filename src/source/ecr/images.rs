@@ -1,4 +1,4 @@
-//! What DescribeRepositories and DescribeImages say about repositories and images, as plain
+//! What DescribeRepositories, DescribeImages and DescribeImageScanFindings say, as plain
 //! serialisable records (times as RFC 3339 text).
 
 use serde::Serialize;
@@ -52,14 +52,7 @@ impl EcrRepository {
 
 impl EcrImage {
     pub fn from_sdk(d: &aws_sdk_ecr::types::ImageDetail) -> Option<Self> {
-        let scan_status = d.image_scan_status().and_then(|s| {
-            let status = s.status().map(|s| s.as_str().to_string());
-            match (status, s.description()) {
-                (Some(st), Some(desc)) if !desc.is_empty() => Some(format!("{st}: {desc}")),
-                (Some(st), _) => Some(st),
-                (None, desc) => desc.map(str::to_string),
-            }
-        });
+        let scan_status = scan_status(d.image_scan_status());
         let mut scan_findings: Vec<(String, i32)> = d
             .image_scan_findings_summary()
             .and_then(|s| s.finding_severity_counts())
@@ -78,5 +71,82 @@ impl EcrImage {
             scan_findings,
             image_status: d.image_status().map(|s| s.as_str().to_string()),
         })
+    }
+}
+
+/// DescribeImageScanFindings, summarised for a details panel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EcrScan {
+    /// `COMPLETE`, `IN_PROGRESS`, `FAILED`, … with ECR's description.
+    pub status: Option<String>,
+    pub completed_at: Option<String>,
+    /// Findings per severity, as ECR counts them (all findings, not only those listed).
+    pub severity_counts: Vec<(String, i32)>,
+    /// The first [`MAX_FINDINGS`] findings, in ECR's order.
+    pub findings: Vec<EcrFinding>,
+    /// More findings exist than were read.
+    pub truncated: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EcrFinding {
+    pub name: Option<String>,
+    pub severity: Option<String>,
+    pub uri: Option<String>,
+    pub description: Option<String>,
+}
+
+/// Findings read for one image: a details panel shows a summary, not a scanner's whole report.
+pub const MAX_FINDINGS: usize = 500;
+
+pub(crate) fn scan_status(s: Option<&aws_sdk_ecr::types::ImageScanStatus>) -> Option<String> {
+    let s = s?;
+    let status = s.status().map(|s| s.as_str().to_string());
+    match (status, s.description()) {
+        (Some(st), Some(desc)) if !desc.is_empty() => Some(format!("{st}: {desc}")),
+        (Some(st), _) => Some(st),
+        (None, desc) => desc.map(str::to_string),
+    }
+}
+
+impl EcrScan {
+    pub(crate) fn start(
+        out: &aws_sdk_ecr::operation::describe_image_scan_findings::DescribeImageScanFindingsOutput,
+    ) -> Self {
+        let findings = out.image_scan_findings();
+        let mut severity_counts: Vec<(String, i32)> = findings
+            .and_then(|f| f.finding_severity_counts())
+            .map(|m| m.iter().map(|(k, v)| (k.as_str().to_string(), *v)).collect())
+            .unwrap_or_default();
+        severity_counts.sort();
+        EcrScan {
+            status: scan_status(out.image_scan_status()),
+            completed_at: time(findings.and_then(|f| f.image_scan_completed_at())),
+            severity_counts,
+            findings: Vec::new(),
+            truncated: false,
+        }
+    }
+
+    /// Adds a page's findings up to [`MAX_FINDINGS`]; false once full.
+    pub(crate) fn add(
+        &mut self,
+        out: &aws_sdk_ecr::operation::describe_image_scan_findings::DescribeImageScanFindingsOutput,
+    ) -> bool {
+        for f in out.image_scan_findings().map(|f| f.findings()).unwrap_or_default() {
+            if self.findings.len() >= MAX_FINDINGS {
+                self.truncated = true;
+                return false;
+            }
+            self.findings.push(EcrFinding {
+                name: f.name().map(str::to_string),
+                severity: f.severity().map(|s| s.as_str().to_string()),
+                uri: f.uri().map(str::to_string),
+                description: f.description().map(str::to_string),
+            });
+        }
+        true
     }
 }

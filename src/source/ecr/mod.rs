@@ -26,7 +26,7 @@ pub mod images;
 pub mod regions;
 pub mod token;
 
-pub use images::{EcrImage, EcrRepository};
+pub use images::{EcrFinding, EcrImage, EcrRepository, EcrScan};
 
 /// Where the registry endpoint (`/v2/…`) of every ECR registry is reached instead of
 /// `ACCOUNT.dkr.ecr.REGION.amazonaws.com`: `http://IP:PORT` or `https://IP:PORT`. The name in
@@ -280,6 +280,39 @@ impl EcrSource {
             all.extend(page.image_details().iter().filter_map(EcrImage::from_sdk));
         }
         Ok(Arc::new(all))
+    }
+
+    /// The scan findings of one image (DescribeImageScanFindings): `None` when it was never
+    /// scanned.
+    pub async fn scan_findings(&self, repository: &str, digest: &str) -> Result<Option<EcrScan>> {
+        crate::oci::check_digest_syntax(digest)?;
+        let (client, region) = self.client().await?;
+        let image = aws_sdk_ecr::types::ImageIdentifier::builder().image_digest(digest).build();
+        let mut pages = client
+            .describe_image_scan_findings()
+            .repository_name(repository)
+            .image_id(image)
+            .set_registry_id(self.account.get().cloned())
+            .into_paginator()
+            .send();
+        let mut scan: Option<EcrScan> = None;
+        let mut n = 0usize;
+        while let Some(page) = pages.next().await {
+            n += 1;
+            if n > MAX_PAGES {
+                return Err(too_many_pages("DescribeImageScanFindings", region));
+            }
+            let page = match page {
+                Ok(p) => p,
+                Err(e) if e.as_service_error().is_some_and(|s| s.is_scan_not_found_exception()) => return Ok(None),
+                Err(e) => return Err(aws::sdk_error("DescribeImageScanFindings", region, e)),
+            };
+            let summary = scan.get_or_insert_with(|| EcrScan::start(&page));
+            if !summary.add(&page) {
+                break;
+            }
+        }
+        Ok(scan)
     }
 
     /// A token for the registry: GetAuthorizationToken, checked to be for this registry.
