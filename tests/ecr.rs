@@ -545,3 +545,17 @@ fn scan_findings_are_summarised_when_there_are_some() {
         assert!(ecr.scan_findings(repo, "sha256:not-a-digest").await.is_err());
     });
 }
+
+#[test]
+fn a_refused_token_is_replaced_once_then_the_refusal_reported() {
+    let _ = world();
+    let wrong = Server::docker_registry_htpasswd("AWS", "not-the-token-password");
+    runtime().block_on(async {
+        let opts = EcrOptions { registry_endpoint: Some(format!("http://{}", wrong.host)), ..Default::default() };
+        let ecr = ecr_source(REGION, opts);
+        let e = ecr.manifest(REPO, "v1").await.unwrap_err();
+        assert!(e.to_string().contains("refused the GetAuthorizationToken credential"), "{e}");
+        // The refused token was dropped and one new one tried: no more.
+        assert_eq!(ecr.tokens_fetched(), 2);
+    });
+}

@@ -359,6 +359,20 @@ impl EcrSource {
         self.current.lock().expect("registry lock").as_ref().filter(|(_, at)| now < *at).map(|(r, _)| r.clone())
     }
 
+    /// Whether `e` is the registry refusing the token `used` holds; if so that token is
+    /// dropped, so the caller's one retry gets a new one (a token revoked, or expired early by
+    /// a clock that is off). Pushes are not retried.
+    fn refused(&self, used: &Arc<RegistrySource>, e: &Error) -> bool {
+        if !matches!(e, Error::Auth { .. }) {
+            return false;
+        }
+        let mut current = self.current.lock().expect("registry lock");
+        if current.as_ref().is_some_and(|(r, _)| Arc::ptr_eq(r, used)) {
+            *current = None;
+        }
+        true
+    }
+
     /// The registry client with a token that is not about to expire.
     async fn registry(&self) -> Result<Arc<RegistrySource>> {
         if let Some(r) = self.current_registry() {
@@ -435,11 +449,21 @@ impl Source for EcrSource {
     }
 
     async fn manifest(&self, repository: &str, reference: &str) -> Result<Arc<FetchedManifest>> {
-        self.registry().await?.manifest(repository, reference).await.map_err(registry_error)
+        let registry = self.registry().await?;
+        match registry.manifest(repository, reference).await {
+            Err(e) if self.refused(&registry, &e) => self.registry().await?.manifest(repository, reference).await,
+            r => r,
+        }
+        .map_err(registry_error)
     }
 
     async fn blob(&self, repository: &str, descriptor: &Descriptor, limit: u64) -> Result<Bytes> {
-        self.registry().await?.blob(repository, descriptor, limit).await.map_err(registry_error)
+        let registry = self.registry().await?;
+        match registry.blob(repository, descriptor, limit).await {
+            Err(e) if self.refused(&registry, &e) => self.registry().await?.blob(repository, descriptor, limit).await,
+            r => r,
+        }
+        .map_err(registry_error)
     }
 
     async fn referrers_api(
@@ -448,7 +472,14 @@ impl Source for EcrSource {
         digest: &str,
         artifact_type: Option<&str>,
     ) -> Result<Option<Vec<Descriptor>>> {
-        self.registry().await?.referrers_api(repository, digest, artifact_type).await.map_err(registry_error)
+        let registry = self.registry().await?;
+        match registry.referrers_api(repository, digest, artifact_type).await {
+            Err(e) if self.refused(&registry, &e) => {
+                self.registry().await?.referrers_api(repository, digest, artifact_type).await
+            }
+            r => r,
+        }
+        .map_err(registry_error)
     }
 
     fn forget_names(&self, repository: Option<&str>) {
