@@ -559,3 +559,30 @@ fn a_refused_token_is_replaced_once_then_the_refusal_reported() {
         assert_eq!(ecr.tokens_fetched(), 2);
     });
 }
+
+#[test]
+fn a_signature_is_stored_through_the_ecr_registry() {
+    let w = world();
+    runtime().block_on(async {
+        let ecr = ecr_source(OTHER_REGION, EcrOptions::default());
+        let subject = ecr.manifest(OTHER_REPO, "v1").await.unwrap().descriptor.clone();
+        let signed_at =
+            chrono::DateTime::parse_from_rfc3339("2026-02-03T04:05:06Z").unwrap().with_timezone(&chrono::Utc);
+        let chain = vec![b"leaf certificate (DER)".to_vec(), b"root certificate (DER)".to_vec()];
+        let referrer = sigscope::sign::manifest::signature_manifest(
+            &subject,
+            Bytes::from_static(b"{\"envelope\":\"stored through ECR\"}"),
+            sigscope::oci::media::JWS,
+            &chain,
+            signed_at,
+        )
+        .unwrap();
+        let stored = ecr.push_referrer(OTHER_REPO, &referrer).await.unwrap();
+        // docker-registry has no referrers API: the tag-schema index lists it.
+        assert_eq!(stored.listed_by, sigscope::source::ListedBy::TagSchema);
+        assert_eq!(stored.reference, format!("{}/{OTHER_REPO}@{}", host(OTHER_REGION), stored.descriptor.digest));
+        let back = ecr.manifest(OTHER_REPO, &stored.descriptor.digest).await.unwrap();
+        assert_eq!(back.manifest.subject.as_ref().map(|s| s.digest.as_str()), Some(w.other.image.digest.as_str()));
+        assert_eq!(ecr.tokens_fetched(), 1);
+    });
+}
