@@ -67,7 +67,7 @@ async fn pipeline(targets: &[String], signer: &LocalEnvelopes<LocalSigner>) -> f
         let (repository, digest) = parse(target);
         let subject = source.manifest(repository, digest).await.expect("the image").descriptor.clone();
         let now = chrono::Utc::now();
-        let options = SignOptions { format: EnvelopeFormat::Jws, signing_time: now, expiry: None };
+        let options = SignOptions { format: EnvelopeFormat::Jws, signing_time: now, expiry: None, timestamp: None };
         sign_manifest(source.as_ref(), repository, &subject, signer, &options)
             .await
             .unwrap_or_else(|e| panic!("signing {target}: {e}"));
