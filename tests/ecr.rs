@@ -586,3 +586,37 @@ fn a_signature_is_stored_through_the_ecr_registry() {
         assert_eq!(ecr.tokens_fetched(), 1);
     });
 }
+
+#[test]
+fn a_profile_gives_the_region_and_the_credentials() {
+    let _ = world();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config");
+    std::fs::write(
+        &config,
+        format!(
+            "[profile ecr-test]\nregion = {OTHER_REGION}\naws_access_key_id = test\naws_secret_access_key = test\n"
+        ),
+    )
+    .unwrap();
+    let run = sigscope(&["tree", "--ecr", "--profile", "ecr-test"])
+        .env("AWS_CONFIG_FILE", &config)
+        .env("AWS_ACCESS_KEY_ID", "")
+        .env("AWS_SECRET_ACCESS_KEY", "")
+        .env("AWS_REGION", "")
+        .run();
+    run.ended();
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    let out = run.utf8_out();
+    assert!(out.contains(OTHER_REPO) && !out.contains(REPO), "the profile's region: {out}");
+
+    let run = sigscope(&["tree", "--ecr", "--profile", "no-such-profile"])
+        .env("AWS_CONFIG_FILE", &config)
+        .env("AWS_ACCESS_KEY_ID", "")
+        .env("AWS_SECRET_ACCESS_KEY", "")
+        .env("AWS_REGION", "")
+        .run();
+    run.ended();
+    assert!(run.failed(), "{}", run.stderr);
+    assert!(run.stderr.contains("no AWS region") || run.stderr.contains("no AWS credentials"), "{}", run.stderr);
+}

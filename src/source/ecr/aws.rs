@@ -43,7 +43,17 @@ pub async fn ecr_client(settings: &AwsSettings, region: &str) -> aws_sdk_ecr::Cl
 /// The region the chain names (`AWS_REGION`, the profile's `region`), for `--ecr` without
 /// `--region`.
 pub async fn default_region(settings: &AwsSettings) -> Option<String> {
-    loader(settings).load().await.region().map(|r| r.to_string())
+    use aws_config::meta::region::ProvideRegion as _;
+    let named = |r: Option<aws_config::Region>| r.map(|r| r.to_string()).filter(|r| !r.trim().is_empty());
+    if let Some(r) = named(loader(settings).load().await.region().cloned()) {
+        return Some(r);
+    }
+    // An empty AWS_REGION ends the SDK's region chain before the profile is read.
+    let mut profile = aws_config::profile::ProfileFileRegionProvider::builder();
+    if let Some(p) = &settings.profile {
+        profile = profile.profile_name(p);
+    }
+    named(profile.build().region().await)
 }
 
 /// How to give AWS credentials, for messages about missing ones.
