@@ -74,9 +74,13 @@ pub fn parse_host(host: &str) -> Option<EcrHost> {
         && account.bytes().all(|b| b.is_ascii_digit())
         && dkr == "dkr"
         && (ecr == "ecr" || ecr == "ecr-fips")
-        && !region.is_empty()
-        && region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        && valid_region(region);
     ok.then(|| EcrHost { account: account.to_string(), region: region.to_string() })
+}
+
+/// Lower-case letters, digits and dashes: it goes into host names and the SigV4 scope.
+fn valid_region(r: &str) -> bool {
+    !r.is_empty() && r.len() <= 40 && r.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 fn registry_host(account: &str, region: &str) -> String {
@@ -170,6 +174,12 @@ impl EcrSource {
             let _ = source.account.set(a.to_string());
         }
         if let Some(r) = region {
+            if !valid_region(r) {
+                return Err(Error::Usage(format!(
+                    "--region {:?}: an AWS region is a name like us-east-1",
+                    crate::sanitize::clip(r, 40)
+                )));
+            }
             let _ = source.region.set(r.to_string());
         }
         Ok(source)
@@ -528,6 +538,13 @@ mod tests {
             assert!(parse_host(not).is_none(), "{not}");
         }
         assert_eq!(registry_host("123456789012", "cn-north-1"), "123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn");
+        let opts = || (RegistryOptions::default(), EcrOptions::default());
+        for bad in ["", "US-EAST-1", "us east 1", "us-east-1.evil.com", "us-east-1/x"] {
+            let (base, ecr) = opts();
+            assert!(matches!(EcrSource::new(None, Some(bad), base, ecr), Err(Error::Usage(_))), "{bad:?}");
+        }
+        let (base, ecr) = opts();
+        assert!(matches!(EcrSource::new(Some("12345"), None, base, ecr), Err(Error::Usage(_))));
     }
 
     #[test]
