@@ -69,9 +69,26 @@ fn aws_env(moto: &Server, registry: &Server) -> Vec<(&'static str, String)> {
 /// with the supply chain of `common::seed` in REPO (REGION) and OTHER_REPO (OTHER_REGION):
 /// pushed to the registry, and each manifest put into moto's ECR by its true digest (moto
 /// would otherwise make one up).
+static WORLD: OnceLock<World> = OnceLock::new();
+
+/// A `static` is never dropped, so the servers of the world are stopped (and their directories
+/// removed) when the test binary exits, here.
+extern "C" fn stop_world() {
+    if let Some(w) = WORLD.get() {
+        for server in [&w._moto, &w.registry] {
+            for pid in server.pids() {
+                // SAFETY: a plain syscall on a process this binary started.
+                unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+            }
+            let _ = std::fs::remove_dir_all(server.dir.path());
+        }
+    }
+}
+
 fn world() -> &'static World {
-    static WORLD: OnceLock<World> = OnceLock::new();
     WORLD.get_or_init(|| {
+        // SAFETY: registers a function with no preconditions, once.
+        unsafe { libc::atexit(stop_world) };
         let moto = Server::moto();
         let registry = Server::moto_ecr_registry();
         for (k, v) in aws_env(&moto, &registry) {

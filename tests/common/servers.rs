@@ -290,6 +290,12 @@ impl Server {
         Server { addr, host: addr.to_string(), dir, children: vec![child] }
     }
 
+    /// The processes this server runs, for a test that keeps a server in a `static` (never
+    /// dropped) and must stop it at exit itself.
+    pub fn pids(&self) -> Vec<u32> {
+        self.children.iter().map(Child::id).collect()
+    }
+
     /// docker-registry standing in for the registry endpoint of moto's ECR: htpasswd user
     /// `AWS` with the password of moto's token.
     pub fn moto_ecr_registry() -> Server {
