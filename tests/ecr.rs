@@ -637,3 +637,20 @@ fn a_profile_gives_the_region_and_the_credentials() {
     assert!(run.failed(), "{}", run.stderr);
     assert!(run.stderr.contains("no AWS region") || run.stderr.contains("no AWS credentials"), "{}", run.stderr);
 }
+
+#[test]
+fn the_token_serves_another_accounts_registry_too() {
+    let w = world();
+    runtime().block_on(async {
+        // moto's token names the caller's registry (123456789012); ECR's token opens every
+        // registry the identity may read, so it goes to the one asked for.
+        let other = parse_host(&format!("210987654321.dkr.ecr.{REGION}.amazonaws.com")).unwrap();
+        let ecr = EcrSource::for_host(&other, test_options(), EcrOptions::default()).unwrap();
+        let m = ecr.manifest(REPO, "v1").await.unwrap();
+        assert_eq!(m.descriptor.digest, w.fixture.image.digest);
+        assert_eq!(
+            ecr.registry_host().as_deref(),
+            Some(format!("210987654321.dkr.ecr.{REGION}.amazonaws.com").as_str())
+        );
+    });
+}

@@ -350,13 +350,11 @@ impl EcrSource {
         if named.region != region {
             return Err(Error::malformed(&what, format!("the token is for {host}, not for a registry in {region}")));
         }
+        // The token opens every registry of the region the identity may read, its own (the one
+        // `proxyEndpoint` names) and other accounts' alike: it goes to the registry asked for.
         self.learn_account(&named.account);
-        if self.account.get().map(String::as_str) != Some(named.account.as_str()) {
-            return Err(Error::malformed(
-                &what,
-                format!("the token is for {host}, not for account {}", self.account.get().map_or("?", |a| a)),
-            ));
-        }
+        let account = self.account.get().cloned().unwrap_or(named.account);
+        let host = registry_host(&account, region);
         let now_unix = chrono::Utc::now().timestamp();
         let expires_in = data.expires_at().map(|t| t.secs() - now_unix);
         let min_reuse = self.opts.min_token_reuse.unwrap_or(token::MIN_TOKEN_REUSE);
