@@ -4,7 +4,6 @@
 
 use rsa::pkcs1::DecodeRsaPublicKey as _;
 use rsa::traits::PublicKeyParts as _;
-use sha2::{Digest as _, Sha256, Sha384, Sha512};
 use x509_cert::spki::SubjectPublicKeyInfoOwned;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -158,7 +157,6 @@ impl PublicKey {
 
     /// Verifies `sig` (JOSE/COSE form: PSS bytes, or fixed-length `r || s`) over `msg`.
     pub fn verify(&self, alg: Algorithm, msg: &[u8], sig: &[u8]) -> Result<(), String> {
-        use p256::ecdsa::signature::Verifier as _;
         let derived = self.algorithm();
         if alg != derived {
             return Err(format!(
@@ -168,29 +166,87 @@ impl PublicKey {
             ));
         }
         let bad = || "signature is invalid: it does not verify with the signing certificate's key".to_string();
+        // ring (already linked for TLS) for what it has: its RSA-PSS and P-256/P-384 verify run
+        // at OpenSSL's speed, several times RustCrypto's (BENCHMARKS.md). ring has no P-521.
+        use ring::signature::{self as ring_sig, UnparsedPublicKey};
         match self {
             PublicKey::Rsa(k) => {
-                // Go signs with a salt as long as the hash and verifies any salt length;
-                // the signers Notation meets use the hash length, which is what is accepted.
-                let (scheme, digest) = match alg {
-                    Algorithm::PS256 => (rsa::Pss::new::<Sha256>(), Sha256::digest(msg).to_vec()),
-                    Algorithm::PS384 => (rsa::Pss::new::<Sha384>(), Sha384::digest(msg).to_vec()),
-                    _ => (rsa::Pss::new::<Sha512>(), Sha512::digest(msg).to_vec()),
+                use rsa::pkcs1::EncodeRsaPublicKey as _;
+                // ring verifies PSS with a salt as long as the hash, which is what Go's
+                // signers (notation, AWS Signer) write; any other salt is refused.
+                let scheme = match alg {
+                    Algorithm::PS256 => &ring_sig::RSA_PSS_2048_8192_SHA256,
+                    Algorithm::PS384 => &ring_sig::RSA_PSS_2048_8192_SHA384,
+                    _ => &ring_sig::RSA_PSS_2048_8192_SHA512,
                 };
-                k.verify(scheme, &digest, sig).map_err(|_| bad())
+                let der = k.to_pkcs1_der().map_err(|e| format!("RSA public key does not encode: {e}"))?;
+                UnparsedPublicKey::new(scheme, der.as_bytes()).verify(msg, sig).map_err(|_| bad())
             }
-            PublicKey::P256(k) => {
-                let s = p256::ecdsa::Signature::from_slice(sig).map_err(|_| bad())?;
-                k.verify(msg, &s).map_err(|_| bad())
-            }
-            PublicKey::P384(k) => {
-                let s = p384::ecdsa::Signature::from_slice(sig).map_err(|_| bad())?;
-                k.verify(msg, &s).map_err(|_| bad())
-            }
+            PublicKey::P256(k) => UnparsedPublicKey::new(&ring_sig::ECDSA_P256_SHA256_FIXED, k.to_encoded_point(false))
+                .verify(msg, sig)
+                .map_err(|_| bad()),
+            PublicKey::P384(k) => UnparsedPublicKey::new(&ring_sig::ECDSA_P384_SHA384_FIXED, k.to_encoded_point(false))
+                .verify(msg, sig)
+                .map_err(|_| bad()),
             PublicKey::P521(k) => {
+                use p256::ecdsa::signature::Verifier as _;
                 let s = p521::ecdsa::Signature::from_slice(sig).map_err(|_| bad())?;
                 k.verify(msg, &s).map_err(|_| bad())
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sha2::{Digest as _, Sha256};
+
+    fn rsa_key() -> rsa::RsaPrivateKey {
+        rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).unwrap()
+    }
+
+    /// Go's signers write a salt as long as the hash; a salt of 0 (or any other length) is
+    /// refused, where RustCrypto's verifier took it.
+    #[test]
+    fn rsa_pss_needs_a_salt_as_long_as_the_hash() {
+        let k = rsa_key();
+        let public = PublicKey::Rsa(k.to_public_key());
+        let digest = Sha256::digest(b"msg");
+        let sign =
+            |salt: usize| k.sign_with_rng(&mut rsa::rand_core::OsRng, rsa::Pss::new_with_salt::<Sha256>(salt), &digest);
+        let good = sign(32).unwrap();
+        assert_eq!(public.verify(Algorithm::PS256, b"msg", &good), Ok(()));
+        assert!(public.verify(Algorithm::PS256, b"other", &good).is_err());
+        for salt in [0, 20, 64] {
+            let odd = sign(salt).unwrap();
+            assert!(public.verify(Algorithm::PS256, b"msg", &odd).is_err(), "salt {salt}");
+        }
+    }
+
+    /// ECDSA as Go verifies it: the high-S twin of a valid signature verifies too (Go does
+    /// not normalise), a flipped bit does not.
+    #[test]
+    fn p256_and_p384_verify_as_go_does() {
+        use p256::ecdsa::signature::Signer as _;
+        let k = p256::ecdsa::SigningKey::from_slice(&[7u8; 32]).unwrap();
+        let public = PublicKey::P256(*k.verifying_key());
+        let s: p256::ecdsa::Signature = k.sign(b"msg");
+        let bytes = s.to_bytes().to_vec();
+        assert_eq!(public.verify(Algorithm::ES256, b"msg", &bytes), Ok(()));
+        let (r, low_s) = s.split_scalars();
+        let high = p256::ecdsa::Signature::from_scalars(r, -*low_s).unwrap();
+        assert_eq!(public.verify(Algorithm::ES256, b"msg", &high.to_bytes()), Ok(()));
+        let mut flipped = bytes.clone();
+        flipped[40] ^= 1;
+        assert!(public.verify(Algorithm::ES256, b"msg", &flipped).is_err());
+        assert!(public.verify(Algorithm::ES256, b"msg", &bytes[..63]).is_err(), "short signature");
+
+        let k = p384::ecdsa::SigningKey::from_slice(&[9u8; 48]).unwrap();
+        let public = PublicKey::P384(*k.verifying_key());
+        let s: p384::ecdsa::Signature = k.sign(b"msg");
+        assert_eq!(public.verify(Algorithm::ES384, b"msg", &s.to_bytes()), Ok(()));
+        assert!(public.verify(Algorithm::ES384, b"msg!", &s.to_bytes()).is_err());
+        assert!(public.verify(Algorithm::ES256, b"msg", &s.to_bytes()).is_err(), "the algorithm follows the key");
     }
 }
