@@ -4,8 +4,10 @@
 # floors measured in the same run, runs interleaved:
 #   - the bare primitive: one ES256 signature (RustCrypto p256, the leaf's key, a JWS signing
 #     input of the size sigscope signs), plus the very same HTTP requests sigscope issued (its
-#     --request-log, bodies read back from the registry) replayed by curl, one process per
-#     dependency round (all upload POSTs, then everything else), connections kept alive;
+#     --request-log, bodies read back from the registry) replayed by curl on a twin registry
+#     seeded the same (so each request meets the same state: the envelope absent, no index
+#     yet), one process per dependency round (everything but the PUTs, then the PUTs),
+#     connections kept alive;
 #   - `sigscope --version`, IMAGES processes: what process start-up alone costs.
 # Also the pipeline in one process (`cargo bench --bench sign`: sign_manifest in a loop, one
 # signer and connection pool), which removes start-up, key loading and TLS/HTTP client setup.
@@ -59,15 +61,15 @@ wait_up() { for _ in $(seq 100); do curl -s -o /dev/null "http://$1/v2/" && retu
 now() { date +%s.%N; }
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-start_distribution() {
-  local port; port=$(free_port); mkdir -p "$WORK/dist"
-  printf 'version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' "$WORK/dist" "$port" > "$WORK/dist.yml"
-  docker-registry serve "$WORK/dist.yml" > "$WORK/dist.log" 2>&1 & PIDS+=($!)
+start_distribution() { # name
+  local port d=$WORK/dist-$1; port=$(free_port); mkdir -p "$d"
+  printf 'version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' "$d" "$port" > "$d.yml"
+  docker-registry serve "$d.yml" > "$d.log" 2>&1 & PIDS+=($!)
   HOST="127.0.0.1:$port"
 }
-start_ferro() {
-  local port; port=$(free_port); mkdir -p "$WORK/ferro"
-  FERRO_OCI_LISTEN=127.0.0.1:$port FERRO_OCI_STORAGE_DIR="$WORK/ferro" "$FERRO" > "$WORK/ferro.log" 2>&1 & PIDS+=($!)
+start_ferro() { # name
+  local port d=$WORK/ferro-$1; port=$(free_port); mkdir -p "$d"
+  FERRO_OCI_LISTEN=127.0.0.1:$port FERRO_OCI_STORAGE_DIR="$d" "$FERRO" > "$d.log" 2>&1 & PIDS+=($!)
   HOST="127.0.0.1:$port"
 }
 
@@ -94,22 +96,24 @@ sign_all() { # targets-file [request-log]
   done < "$1"
 }
 
-# From a request log (`METHOD URL STATUS`), two curl configs replaying it: round A the requests
-# that need no earlier answer (HEAD, GET, the upload POSTs, whose Location the PUTs need),
-# round B the PUTs, each with the bytes sigscope sent (read back from the registry by digest, or
-# the tag-schema index as it now stands, which is what was PUT last). Their bodies are fetched
-# here, outside the timing.
-replay_configs() { # log dir host
-  local log=$1 dir=$2 host=$3 n=0 method url status path repo ref hex ctype
+# From a request log (`METHOD URL STATUS`), two curl configs replaying it on the twin registry
+# (seeded the same, so it holds the same images and none of the signatures: every request
+# meets the state sigscope's met): round A the requests that need no earlier answer (HEAD, GET,
+# the upload POSTs, whose Location the PUTs need), round B the PUTs, each with the bytes sigscope
+# sent (read back from the registry by digest, or the tag-schema index as it now stands, which
+# is what was PUT last). Their bodies are fetched here, outside the timing.
+replay_configs() { # log dir host twin
+  local log=$1 dir=$2 host=$3 twin=$4 n=0 method url status path repo ref hex ctype
   mkdir -p "$dir/bodies"; : > "$dir/a.curl"; : > "$dir/b.tmpl"
   while read -r method url status; do
+    local at=http://$twin${url#http://"$host"}
     case "$method" in
       POST)
-        printf 'url = "%s"\nrequest = "POST"\ndata-binary = ""\noutput = "/dev/null"\nwrite-out = "%%{http_code} %%{time_total} %%header{location}\\n"\nnext\n' "$url" >> "$dir/a.curl" ;;
+        printf 'url = "%s"\nrequest = "POST"\ndata-binary = ""\noutput = "/dev/null"\nwrite-out = "%%{http_code} %%{time_total} %%header{location}\\n"\nnext\n' "$at" >> "$dir/a.curl" ;;
       HEAD)
-        printf 'url = "%s"\nhead\noutput = "/dev/null"\nwrite-out = "%%{http_code} %%{time_total} %%{url_effective}\\n"\nnext\n' "$url" >> "$dir/a.curl" ;;
+        printf 'url = "%s"\nhead\noutput = "/dev/null"\nwrite-out = "%%{http_code} %%{time_total} %%{url_effective}\\n"\nnext\n' "$at" >> "$dir/a.curl" ;;
       GET)
-        printf 'url = "%s"\nheader = "%s"\noutput = "/dev/null"\nwrite-out = "%%{http_code} %%{time_total} %%{url_effective}\\n"\nnext\n' "$url" "$ACCEPT" >> "$dir/a.curl" ;;
+        printf 'url = "%s"\nheader = "%s"\noutput = "/dev/null"\nwrite-out = "%%{http_code} %%{time_total} %%{url_effective}\\n"\nnext\n' "$at" "$ACCEPT" >> "$dir/a.curl" ;;
       PUT)
         n=$((n + 1)); path=${url#http://"$host"}; path=${path%%\?*}
         if [[ $path == */blobs/uploads/* ]]; then
@@ -121,7 +125,7 @@ replay_configs() { # log dir host
         else
           ref=${path##*/manifests/}; repo=${path#/v2/}; repo=${repo%/manifests/*}
           ctype=$(curl -sf -H "$ACCEPT" -o "$dir/bodies/$n" -w '%{content_type}' "http://$host/v2/$repo/manifests/$ref")
-          printf 'URL %s %s %s\n' "$url" "$dir/bodies/$n" "$ctype" >> "$dir/b.tmpl"
+          printf 'URL %s %s %s\n' "$at" "$dir/bodies/$n" "$ctype" >> "$dir/b.tmpl"
         fi ;;
       *) echo "unexpected request in the log: $method $url" >&2; exit 3 ;;
     esac
@@ -132,7 +136,7 @@ replay_configs() { # log dir host
 
 # Round A, then round B built from A's Location headers; prints the wall time of both, and
 # fails unless every request got the status sigscope's own did (2xx, or 404 for a HEAD/GET).
-replay() { # dir host
+replay() { # dir twin
   local dir=$1 host=$2 t0 t1 t2 t3
   t0=$(now); curl -s -K "$dir/a.curl" > "$dir/a.out"; t1=$(now)
   awk -v host="http://$host" '$1 == 202 {loc = $3; if (loc ~ /^\//) loc = host loc; print loc}' "$dir/a.out" > "$dir/locations"
@@ -159,12 +163,17 @@ replay() { # dir host
 
 RESULTS=()
 bench() {
-  local name=$1 host=$2
-  wait_up "$host"
+  local name=$1 host=$2 twin=$3
+  wait_up "$host"; wait_up "$twin"
   # A warm-up set, then per run one set for the processes and one for the in-process loop.
   local total=$((WARM + 2 * RUNS * IMAGES)) all=$WORK/$name.targets
   target/release/examples/seed "$host" "$total" 0 "$REPOS" 2>&1 | sed "s/^/  /" >&2
+  target/release/examples/seed "$twin" "$total" 0 "$REPOS" 2>&1 | sed "s/^/  twin: /" >&2
   targets "$host" "$total" "$all"
+  targets "$twin" "$total" "$WORK/$name.twin"
+  # The seed is deterministic: the twin must hold the very same images.
+  cmp -s <(sed 's#^[^/]*/##' "$all") <(sed 's#^[^/]*/##' "$WORK/$name.twin") ||
+    { echo "the twin registry holds other images" >&2; exit 3; }
   set_of() { sed -n "$((WARM + $1 * IMAGES + 1)),$((WARM + ($1 + 1) * IMAGES))p" "$all" > "$2"; }
   head -n "$WARM" "$all" > "$WORK/$name.warm"
   sign_all "$WORK/$name.warm"
@@ -174,8 +183,8 @@ bench() {
     set_of $((2 * r - 2)) "$cli"; set_of $((2 * r - 1)) "$inproc"
     t0=$(now); sign_all "$cli" "$log"; t1=$(now)
     s+=("$(echo "($t1 - $t0) / $IMAGES" | bc -l)")
-    replay_configs "$log" "$WORK/$name.r$r" "$host"
-    floor_s=$(replay "$WORK/$name.r$r" "$host")
+    replay_configs "$log" "$WORK/$name.r$r" "$host" "$twin"
+    floor_s=$(replay "$WORK/$name.r$r" "$twin")
     c+=("$(echo "${floor_s% *} / $IMAGES" | bc -l)")
     w+=("$(echo "${floor_s#* } / $IMAGES" | bc -l)")
     out=$("$BENCH" "$KEY" "$CERT" "$inproc")
@@ -208,7 +217,7 @@ bench() {
   echo
 }
 
-start_distribution; bench docker-registry "$HOST"
-start_ferro; bench ferro-oci-server "$HOST"
+start_distribution main; MAIN=$HOST; start_distribution twin; bench docker-registry "$MAIN" "$HOST"
+start_ferro main; MAIN=$HOST; start_ferro twin; bench ferro-oci-server "$MAIN" "$HOST"
 echo "openssl speed ecdsap256 (for reference): $(openssl speed -seconds 1 ecdsap256 2>/dev/null | awk '/nistp256/ {print $(NF-1) " sign/s"}')"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
