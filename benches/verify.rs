@@ -1,6 +1,7 @@
 //! Verifying 1,000 Notation signatures (JWS ES384, JWS PS256, COSE ES256) with the full
-//! verifier, against the bare signature primitive of the same algorithm over the same
-//! messages, measured side by side in the same run, on one core and on both.
+//! verifier, against OpenSSL's own speed for the same primitive (`openssl speed`, one core)
+//! and RustCrypto's primitive over the same messages, measured side by side in the same run,
+//! on one core and on both.
 //!
 //! `cargo bench --bench verify` prints a table; BENCHMARKS.md records the figures.
 //! Every verifier result is checked to be "verified", so the bench cannot time a failure path.
@@ -97,6 +98,8 @@ type Item = (Descriptor, Vec<u8>, Vec<u8>, Vec<u8>);
 
 struct Case {
     name: &'static str,
+    /// `openssl speed` name of the same primitive (its verify/s is the floor).
+    openssl: &'static str,
     media_type: &'static str,
     pki: Pki,
     build: fn(&Pki, &Descriptor) -> Signed,
@@ -107,22 +110,61 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
+/// One verification by OpenSSL's own `openssl speed` (one core, wall clock), run between the
+/// verifier's rounds so both see the same machine; `None` without openssl.
+fn openssl_verify(name: &str, seconds: u32) -> Option<Duration> {
+    let out = std::process::Command::new("openssl")
+        .args(["speed", "-elapsed", "-seconds", &seconds.to_string(), name])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    // The summary line ends "... sign/s verify/s": `rsa 2048 bits ... 1531.4 52036.3`,
+    // ` 256 bits ecdsa (nistp256) ... 43209.0 14302.2`.
+    let want = if let Some(bits) = name.strip_prefix("rsa") {
+        format!("rsa {bits} bits")
+    } else {
+        format!("(nist{})", name.trim_start_matches("ecdsa"))
+    };
+    let line = text.lines().rev().find(|l| l.contains(&want))?;
+    let per_second: f64 = line.split_whitespace().last()?.parse().ok()?;
+    Some(Duration::from_secs_f64(1.0 / per_second))
+}
+
 fn main() {
     // `cargo test --benches` runs this with --bench absent: keep that quick.
     let quick = !std::env::args().any(|a| a == "--bench");
     let n = if quick { 20 } else { N };
     let rounds = if quick { 1 } else { ROUNDS };
     let cases = [
-        Case { name: "JWS ES384", media_type: "application/jose+json", pki: pki(SignKey::p384(3)), build: jws },
-        Case { name: "JWS PS256", media_type: "application/jose+json", pki: pki(SignKey::rsa(2048)), build: jws },
-        Case { name: "COSE ES256", media_type: "application/cose", pki: pki(SignKey::p256(4)), build: cose },
+        Case {
+            name: "JWS ES384",
+            openssl: "ecdsap384",
+            media_type: "application/jose+json",
+            pki: pki(SignKey::p384(3)),
+            build: jws,
+        },
+        Case {
+            name: "JWS PS256",
+            openssl: "rsa2048",
+            media_type: "application/jose+json",
+            pki: pki(SignKey::rsa(2048)),
+            build: jws,
+        },
+        Case {
+            name: "COSE ES256",
+            openssl: "ecdsap256",
+            media_type: "application/cose",
+            pki: pki(SignKey::p256(4)),
+            build: cose,
+        },
     ];
     let now: DateTime<Utc> = "2026-06-01T00:00:00Z".parse().unwrap();
     println!("{n} signatures per case, median of {rounds} rounds; per-signature times\n");
     println!(
-        "| case | primitive 1 core | verifier 1 core | ratio | primitive 2 cores | verifier 2 cores | ratio | first (cold) |"
+        "| case | OpenSSL 1 core | RustCrypto 1 core | verifier 1 core | vs OpenSSL | RustCrypto 2 cores | verifier 2 cores | \
+         vs RustCrypto | first (cold) |"
     );
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|");
     for case in &cases {
         let dir = tempfile::tempdir().unwrap();
         let store = dir.path().join("truststore/x509/ca/bench");
@@ -166,7 +208,11 @@ fn main() {
         };
 
         let mut results: [Vec<Duration>; 4] = Default::default();
+        let mut openssl = Vec::new();
         for _ in 0..rounds {
+            if let Some(d) = openssl_verify(case.openssl, if quick { 1 } else { 2 }) {
+                openssl.push(d);
+            }
             let t = Instant::now();
             assert!(items.iter().all(|(_, _, m, s)| primitive(m, s)));
             results[0].push(t.elapsed());
@@ -212,12 +258,20 @@ fn main() {
         let per = |d: Duration| d / n as u32;
         let [p1, v1, p2, v2] = results.map(|r| per(median(r)));
         let us = |d: Duration| format!("{:.1} µs", d.as_secs_f64() * 1e6);
+        let (floor, vs_openssl) = match openssl.is_empty() {
+            true => ("no openssl".to_string(), "-".to_string()),
+            false => {
+                let o = median(openssl);
+                (us(o), format!("**{:.2}×**", v1.as_secs_f64() / o.as_secs_f64()))
+            }
+        };
         println!(
-            "| {} | {} | {} | {:.2}× | {} | {} | {:.2}× | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {:.2}× | {} |",
             case.name,
+            floor,
             us(p1),
             us(v1),
-            v1.as_secs_f64() / p1.as_secs_f64(),
+            vs_openssl,
             us(p2),
             us(v2),
             v2.as_secs_f64() / p2.as_secs_f64(),
