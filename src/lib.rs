@@ -14,6 +14,7 @@ pub mod fsread;
 pub mod graph;
 pub mod inspect;
 pub mod json_out;
+pub mod kyverno;
 pub mod notation;
 pub mod oci;
 pub mod open;

@@ -1,0 +1,8 @@
+//! Kyverno's side of "why was this blocked": pasted denials taken apart (`denial`, with
+//! `cause` for one rule's message), policies loaded from YAML (`policy`) and Kyverno's two ways
+//! of matching image references (`matching`). Text in, data out: no source, graph or UI.
+
+pub mod cause;
+pub mod denial;
+pub mod matching;
+pub mod policy;
