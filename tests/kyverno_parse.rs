@@ -394,3 +394,39 @@ fn pod_images_meet_the_policies_as_kyverno_matches_them() {
         }
     }
 }
+
+#[test]
+fn a_kubectl_list_of_the_policies_loads_as_the_files_do() {
+    // As `kubectl get clusterpolicy -o yaml` prints them: one List, server fields added.
+    let mut items = Vec::new();
+    let mut from_files = Vec::new();
+    for rel in [
+        "cpol-notary-image-verification/policy.yaml",
+        "cpol-cosign-keyed-tsa/policy.yaml",
+        "cpol-cosign-keyless-attestation-count/policy.yaml",
+        "policies-library/verify-image.yaml",
+    ] {
+        from_files.extend(load(rel).cluster_policies);
+        for de in serde_norway::Deserializer::from_str(&read(rel)) {
+            let mut v: Value = serde::Deserialize::deserialize(de).unwrap();
+            if v["kind"].as_str() != Some("ClusterPolicy") {
+                continue;
+            }
+            let m = v.as_mapping_mut().unwrap();
+            m.insert("status".into(), serde_norway::from_str("{ready: true, conditions: []}").unwrap());
+            let meta = m.get_mut("metadata").unwrap().as_mapping_mut().unwrap();
+            meta.insert("resourceVersion".into(), "12345".into());
+            meta.insert("uid".into(), "5d1c-…".into());
+            items.push(v);
+        }
+    }
+    let mut list = serde_norway::Mapping::new();
+    list.insert("apiVersion".into(), "v1".into());
+    list.insert("kind".into(), "List".into());
+    list.insert("items".into(), Value::Sequence(items));
+    list.insert("metadata".into(), serde_norway::from_str("{resourceVersion: ''}").unwrap());
+    let text = serde_norway::to_string(&list).unwrap();
+    let set = policy::load(&text, "kubectl").unwrap();
+    assert_eq!(set.cluster_policies, from_files);
+    assert!(set.ignored.is_empty());
+}

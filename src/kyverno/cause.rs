@@ -4,7 +4,9 @@
 //! cosign.
 
 /// What a denial says went wrong, as far as the text itself tells.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Serialised as its `slug`, the word `-o json` and the tests use.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Cause {
     NoSignature,
     SignatureMismatch,
@@ -63,7 +65,7 @@ impl Cause {
 }
 
 /// One rule message taken apart.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 pub struct RuleMessage {
     pub image: Option<String>,
     pub attestor_path: Option<String>,
@@ -216,6 +218,34 @@ pub fn classify_reason(reason: &str) -> Option<Cause> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_names_are_the_slugs() {
+        let all = [
+            Cause::NoSignature,
+            Cause::SignatureMismatch,
+            Cause::UntrustedCertificate,
+            Cause::IdentityMismatch,
+            Cause::Revoked,
+            Cause::Expired,
+            Cause::VerificationPluginUnsupported,
+            Cause::TransparencyLog,
+            Cause::RequiredButNotVerified,
+            Cause::MissingDigest,
+            Cause::DigestUpdateFailed,
+            Cause::AttestationNotFound,
+            Cause::AttestationSignatureMismatch,
+            Cause::AttestationConditionFailed,
+            Cause::ValidateDenyFailed,
+            Cause::RegistryError,
+            Cause::PolicyAuthored,
+            Cause::NotInDenial,
+            Cause::Unclassified,
+        ];
+        for c in all {
+            assert_eq!(serde_json::to_value(&c).unwrap(), c.slug(), "{c:?}");
+        }
+    }
 
     #[test]
     fn attestation_template_is_taken_apart() {

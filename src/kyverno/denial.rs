@@ -11,7 +11,8 @@ use super::cause::{Cause, RuleMessage, analyse, classify_reason, collapse};
 /// Longer than any real denial; a paste beyond it is refused rather than scanned.
 pub const MAX_DENIAL_BYTES: usize = 1 << 20;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Form {
     /// `... blocked due to the following policies` with the YAML map (ClusterPolicy, Policy).
     ClusterPolicy,
@@ -23,7 +24,7 @@ pub enum Form {
     RuleMessage,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Resource {
     pub kind: String,
     pub namespace: String,
@@ -45,7 +46,7 @@ impl Resource {
 }
 
 /// One failing rule (or one ImageValidatingPolicy) of a denial.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Entry {
     pub policy: Option<String>,
     pub rule: Option<String>,
@@ -59,7 +60,7 @@ pub struct Entry {
     pub cause_note: Option<&'static str>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Denial {
     pub form: Form,
     pub webhook: Option<String>,
@@ -538,6 +539,18 @@ mod tests {
         assert_eq!(e.image.as_deref(), Some("ghcr.io/kyverno/test-verify-image:signed-by-someone-else"));
         assert_eq!(e.attestor_path.as_deref(), Some(".attestors[0].entries[0].keys"));
         assert_eq!(e.cause, Cause::SignatureMismatch);
+    }
+
+    #[test]
+    fn a_shell_prompt_after_the_paste_is_not_part_of_the_map() {
+        let text = format!("{FOLDED}user@host:~$ kubectl get pods\n");
+        let d = parse(&text).unwrap();
+        assert_eq!(d.entries.len(), 1);
+        assert_eq!(d.entries[0].cause, Cause::SignatureMismatch);
+        let cp = format!(
+            "{FOLDED}\n\nError from server: admission webhook \"mutate.kyverno.svc-fail\" denied the request:\n"
+        );
+        assert_eq!(parse(&cp).unwrap().entries.len(), 1, "a second paste's header adds no rule");
     }
 
     #[test]

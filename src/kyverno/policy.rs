@@ -102,9 +102,47 @@ pub struct AttestorSet {
 }
 
 impl AttestorSet {
+    /// Of the entries as Kyverno counts them: call on `expand_static_keys()`'s result.
     pub fn required_count(&self) -> usize {
         self.count.unwrap_or(self.entries.len())
     }
+
+    /// Kyverno's `ExpandStaticKeys` (`pkg/engine/internal/utils.go`): a `publicKeys` holding
+    /// several PEM keys becomes one entry per key (the rest of the entry copied), before
+    /// `count` is applied, so "count: 1" with two keys in one string means either key.
+    pub fn expand_static_keys(&self) -> AttestorSet {
+        let mut entries = Vec::with_capacity(self.entries.len());
+        for e in &self.entries {
+            if let AttestorKind::Keys(k) = &e.kind {
+                let keys = split_pem(k.public_keys.as_deref().unwrap_or(""));
+                if keys.len() > 1 {
+                    for key in keys {
+                        let mut one = e.clone();
+                        if let AttestorKind::Keys(k) = &mut one.kind {
+                            k.public_keys = Some(key.to_string());
+                        }
+                        entries.push(one);
+                    }
+                    continue;
+                }
+            }
+            entries.push(e.clone());
+        }
+        AttestorSet { count: self.count, entries }
+    }
+}
+
+/// Go's `strings.SplitAfter(pem, END)` without its last piece, as Kyverno's `splitPEM`: the
+/// text after the last END line (often just a newline) is dropped.
+fn split_pem(pem: &str) -> Vec<&str> {
+    const END: &str = "-----END PUBLIC KEY-----";
+    let mut out = Vec::new();
+    let mut rest = pem;
+    while let Some(i) = rest.find(END) {
+        out.push(&rest[..i + END.len()]);
+        rest = &rest[i + END.len()..];
+    }
+    out
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -814,6 +852,35 @@ items:
         assert!(matches!(&vi.attestors[0].entries[1].kind, AttestorKind::Nested(s) if s.entries.len() == 1));
         assert_eq!(set.ignored.len(), 1);
         assert_eq!(set.ignored[0].kind, "ConfigMap");
+    }
+
+    #[test]
+    fn several_keys_in_one_string_are_several_entries() {
+        let two = "-----BEGIN PUBLIC KEY-----\nA\n-----END PUBLIC KEY-----\n-----BEGIN PUBLIC KEY-----\nB\n-----END PUBLIC KEY-----\n";
+        let keys = Keys {
+            public_keys: Some(two.into()),
+            rekor: Some(Rekor { ignore_tlog: true, ..Default::default() }),
+            ..Default::default()
+        };
+        let set = AttestorSet {
+            count: Some(1),
+            entries: vec![
+                Attestor { kind: AttestorKind::Keys(keys), repository: None, annotations: Vec::new() },
+                Attestor {
+                    kind: AttestorKind::Keys(Keys { kms: Some("awskms:///k".into()), ..Default::default() }),
+                    repository: None,
+                    annotations: Vec::new(),
+                },
+            ],
+        };
+        let expanded = set.expand_static_keys();
+        assert_eq!(expanded.entries.len(), 3);
+        let AttestorKind::Keys(second) = &expanded.entries[1].kind else { panic!() };
+        assert_eq!(second.public_keys.as_deref(), Some("\n-----BEGIN PUBLIC KEY-----\nB\n-----END PUBLIC KEY-----"));
+        assert!(second.rekor.as_ref().unwrap().ignore_tlog, "the rest of the entry is kept");
+        assert_eq!(expanded.required_count(), 1);
+        let all = AttestorSet { count: None, ..set };
+        assert_eq!(all.expand_static_keys().required_count(), 3);
     }
 
     #[test]
