@@ -221,7 +221,9 @@ fn after_denied(flat: &str) -> &str {
 }
 
 fn cluster_entries(tail: &str) -> Vec<Entry> {
-    let map = yaml_rule_map(tail).unwrap_or_else(|| lenient_rule_map(tail));
+    let map = yaml_rule_map(tail)
+        .or_else(|| Some(lenient_rule_map(tail)).filter(|m| !m.is_empty()))
+        .unwrap_or_else(|| flat_rule_map(&collapse(tail)));
     map.into_iter()
         .map(|(policy, rule, message)| {
             let analysed = analyse(&message);
@@ -295,9 +297,10 @@ fn lenient_rule_map(tail: &str) -> RuleMap {
                 joined.push_str(sep);
                 joined.push_str(line);
                 match close_quoted(&joined, double) {
-                    Some(value) => {
+                    Some((value, rest)) => {
                         flush(&mut out, &policy, &rule, value);
                         pending = Pending::None;
+                        policy_after_quote(rest, &mut policy);
                     }
                     None => pending = if double { Pending::Double(joined) } else { Pending::Single(joined) },
                 }
@@ -319,16 +322,18 @@ fn lenient_rule_map(tail: &str) -> RuleMap {
                 rule = k.to_string();
                 pending = if let Some(v) = value.strip_prefix('\'') {
                     match close_quoted(v, false) {
-                        Some(done) => {
+                        Some((done, rest)) => {
                             flush(&mut out, &policy, &rule, done);
+                            policy_after_quote(rest, &mut policy);
                             Pending::None
                         }
                         None => Pending::Single(v.to_string()),
                     }
                 } else if let Some(v) = value.strip_prefix('"') {
                     match close_quoted(v, true) {
-                        Some(done) => {
+                        Some((done, rest)) => {
                             flush(&mut out, &policy, &rule, done);
+                            policy_after_quote(rest, &mut policy);
                             Pending::None
                         }
                         None => Pending::Double(v.to_string()),
@@ -365,18 +370,19 @@ fn finish(pending: &mut Pending, out: &mut RuleMap, policy: &Option<String>, rul
     }
 }
 
-/// The value of a quoted scalar whose opening quote is already consumed, if it closes in `s`.
-fn close_quoted(s: &str, double: bool) -> Option<String> {
+/// The value of a quoted scalar whose opening quote is already consumed, and the text after
+/// its closing quote, if it closes in `s`.
+fn close_quoted(s: &str, double: bool) -> Option<(String, &str)> {
     let mut out = String::new();
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
+    let mut chars = s.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
         match (c, double) {
-            ('\'', false) if chars.peek() == Some(&'\'') => {
+            ('\'', false) if chars.peek().map(|p| p.1) == Some('\'') => {
                 chars.next();
                 out.push('\'');
             }
-            ('\'', false) | ('"', true) => return Some(out),
-            ('\\', true) => match chars.next() {
+            ('\'', false) | ('"', true) => return Some((out, &s[i + 1..])),
+            ('\\', true) => match chars.next().map(|p| p.1) {
                 Some('n') => out.push('\n'),
                 Some('t') => out.push('\t'),
                 Some(other) => out.push(other),
@@ -386,6 +392,57 @@ fn close_quoted(s: &str, double: bool) -> Option<String> {
         }
     }
     None
+}
+
+/// A policy name glued after a closing quote (`…'next-policy:`) opens that policy: some
+/// tools join the map's lines without their newlines.
+fn policy_after_quote(rest: &str, policy: &mut Option<String>) {
+    if let Some(k) = rest.trim().strip_suffix(':')
+        && is_key(k)
+    {
+        *policy = Some(k.to_string());
+    }
+}
+
+/// The map with every line break gone (`policy: rule: 'message' rule: 'message' policy: …`),
+/// as log shippers and CI tools print it. Quoted values are exact; a plain value runs to the
+/// end.
+fn flat_rule_map(flat: &str) -> RuleMap {
+    let mut out = Vec::new();
+    let mut policy: Option<String> = None;
+    let mut rest = flat.trim_start_matches(':').trim();
+    while let Some((first, after)) = take_key(rest) {
+        let (rule, after) = match take_key(after) {
+            Some((second, after2)) => {
+                policy = Some(first.to_string());
+                (second, after2)
+            }
+            None => (first, after),
+        };
+        let Some(p) = policy.clone() else { break };
+        let after = after.trim_start();
+        if let Some(q) = after.strip_prefix('\'') {
+            match close_quoted(q, false) {
+                Some((value, tail)) => {
+                    out.push((p, rule.to_string(), value));
+                    rest = tail.trim_start();
+                }
+                None => {
+                    out.push((p, rule.to_string(), q.to_string()));
+                    break;
+                }
+            }
+        } else {
+            out.push((p, rule.to_string(), after.to_string()));
+            break;
+        }
+    }
+    out
+}
+
+fn take_key(s: &str) -> Option<(&str, &str)> {
+    let (k, rest) = s.trim_start().split_once(": ")?;
+    is_key(k).then_some((k, rest))
 }
 
 fn ivp_entries(flat: &str) -> Vec<Entry> {
@@ -551,6 +608,33 @@ mod tests {
             "{FOLDED}\n\nError from server: admission webhook \"mutate.kyverno.svc-fail\" denied the request:\n"
         );
         assert_eq!(parse(&cp).unwrap().entries.len(), 1, "a second paste's header adds no rule");
+    }
+
+    #[test]
+    fn shapes_seen_in_the_wild() {
+        // Every line break gone, as a GitOps controller's status prints it.
+        let flat = "dry-run failed: admission webhook \"validate.kyverno.svc-fail\" denied the request:   resource Pod/shop/web was blocked due to the following policies   verify-images:   check-sig: 'failed to verify image ghcr.io/acme/web:1.2: .attestors[0].entries[0].keys: no signatures found'   check-att: 'unverified image ghcr.io/acme/web:1.2' other-policy:   r: 'missing digest for ghcr.io/acme/web:1.2'  ";
+        let d = parse(flat).unwrap();
+        let got: Vec<_> =
+            d.entries.iter().map(|e| (e.policy.clone().unwrap(), e.rule.clone().unwrap(), e.cause.clone())).collect();
+        assert_eq!(
+            got,
+            [
+                ("verify-images".to_string(), "check-sig".to_string(), Cause::NoSignature),
+                ("verify-images".to_string(), "check-att".to_string(), Cause::RequiredButNotVerified),
+                ("other-policy".to_string(), "r".to_string(), Cause::MissingDigest),
+            ]
+        );
+        assert_eq!(d.resource.unwrap().display(), "Pod/shop/web");
+        // A colon after "policies", no blank lines, the webhook name on the next line.
+        let d = parse("Error from server: error when creating \"web.yaml\": admission webhook\n   \"mutate.kyverno.svc-fail\" denied the request:\nresource Deployment/shop/web was blocked due to the following policies:\n  verify-images:\n    autogen-check-sig: unverified image ghcr.io/acme/web:1.2\n").unwrap();
+        assert_eq!(d.webhook.as_deref(), Some("mutate.kyverno.svc-fail"));
+        assert_eq!(d.entries[0].rule.as_deref(), Some("autogen-check-sig"));
+        assert_eq!(d.entries[0].image.as_deref(), Some("ghcr.io/acme/web:1.2"));
+        // Policies glued after the closing quote.
+        let d = parse("resource Pod/a/b was blocked due to the following policies\n\np1:\n  r1: 'unverified image x.io/a:1'p2:\n  r2: 'missing digest for x.io/b:2'\n").unwrap();
+        let got: Vec<_> = d.entries.iter().map(|e| (e.policy.clone().unwrap(), e.image.clone().unwrap())).collect();
+        assert_eq!(got, [("p1".to_string(), "x.io/a:1".to_string()), ("p2".to_string(), "x.io/b:2".to_string())]);
     }
 
     #[test]
