@@ -654,3 +654,41 @@ fn the_token_serves_another_accounts_registry_too() {
         );
     });
 }
+
+#[test]
+fn the_details_of_an_ecr_image_carry_its_record_and_scan_findings() {
+    let w = world();
+    let section = |details: &sigscope::inspect::Details| details.sections.iter().find(|s| s.title == "ECR").cloned();
+    let value = |s: &sigscope::inspect::Section, name: &str| {
+        s.fields.iter().find(|f| f.name == name).map(|f| f.value.clone()).unwrap_or_default()
+    };
+    let node = sigscope::graph::ArtifactNode {
+        repository: REPO.into(),
+        descriptor: w.fixture.image.clone(),
+        kind: sigscope::graph::ArtifactKind::Image,
+        role: sigscope::graph::Role::Root,
+        manifest: None,
+    };
+    runtime().block_on(async {
+        let ecr = ecr_source(REGION, EcrOptions::default());
+        let details = sigscope::inspect::describe(&ecr, &node, 4096).await;
+        let s = section(&details).expect("an ECR section");
+        assert!(value(&s, "pushed at").starts_with("20"), "{s:?}");
+        assert_eq!(value(&s, "manifest"), sigscope::oci::media::OCI_MANIFEST, "{s:?}");
+        assert!(value(&s, "scan").contains("never scanned"), "{s:?}");
+
+        let image = aws_sdk_ecr::types::ImageIdentifier::builder().image_digest(&w.fixture.image.digest).build();
+        ecr_api(REGION).await.start_image_scan().repository_name(REPO).image_id(image).send().await.unwrap();
+        let ecr = ecr_source(REGION, EcrOptions::default());
+        let details = sigscope::inspect::describe(&ecr, &node, 4096).await;
+        let s = section(&details).expect("an ECR section");
+        assert_eq!(value(&s, "findings"), "HIGH 1", "moto's canned finding: {s:?}");
+        let table = s.table.as_ref().expect("the findings listed");
+        assert_eq!(table.rows[0][..2], ["HIGH".to_string(), "CVE-9999-9999".to_string()]);
+
+        // The same image read from the registry itself has no ECR section.
+        let plain = sigscope::source::registry::RegistrySource::new(&w.registry.host, test_options()).unwrap();
+        let details = sigscope::inspect::describe(&plain, &node, 4096).await;
+        assert!(section(&details).is_none(), "{:?}", details.sections);
+    });
+}

@@ -73,6 +73,11 @@ const MAX_LAYERS: usize = 16;
 /// A part that cannot be fetched or decoded becomes a failed section; the rest still shows.
 pub async fn describe(source: &dyn Source, node: &ArtifactNode, preview_limit: u64) -> Details {
     let mut sections = vec![descriptor_section(node), annotations_section(node)];
+    match source.registry_facts(&node.repository, &node.descriptor.digest).await {
+        Ok(None) => {}
+        Ok(Some(f)) => sections.push(facts_section(f)),
+        Err(e) => sections.push(Section::failed("Registry", e)),
+    }
     let fetched = match &node.manifest {
         Some(m) => Some(m.clone()),
         None => match source.manifest(&node.repository, &node.descriptor.digest).await {
@@ -91,6 +96,16 @@ pub async fn describe(source: &dyn Source, node: &ArtifactNode, preview_limit: u
         Err(_) => String::from_utf8_lossy(&m.raw).into_owned(),
     });
     Details { sections, manifest }
+}
+
+/// What the registry's own API said (ECR's image record and scan findings).
+fn facts_section(f: crate::source::RegistryFacts) -> Section {
+    let mut s = Section::new(f.title);
+    for (name, value) in f.fields {
+        s = s.field(name, value);
+    }
+    s.table = f.table.map(|(headers, rows)| Table { headers, rows });
+    s
 }
 
 fn descriptor_section(node: &ArtifactNode) -> Section {

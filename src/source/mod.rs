@@ -133,6 +133,12 @@ pub trait Source: Send + Sync {
         SourceStats::default()
     }
 
+    /// What the registry's own API knows about a manifest beyond OCI (ECR's DescribeImages and
+    /// scan findings), for the details panel; `None` where there is no such API.
+    async fn registry_facts(&self, _repository: &str, _digest: &str) -> Result<Option<RegistryFacts>> {
+        Ok(None)
+    }
+
     /// Stores a referrer and makes it discoverable: its blobs, then its manifest by digest, then
     /// whatever lists it (a registry without the referrers API: the `sha256-<hex>` tag-schema
     /// index; a layout: `index.json`, replaced atomically). Nothing is left half-written: on any
@@ -140,6 +146,16 @@ pub trait Source: Send + Sync {
     async fn push_referrer(&self, _repository: &str, _referrer: &NewReferrer) -> Result<StoredReferrer> {
         Err(crate::error::Error::Unsupported { what: format!("storing signatures in {}", self.name()) })
     }
+}
+
+/// Facts a registry's own API holds about one manifest: a titled list of name/value pairs and,
+/// optionally, a table (scan findings).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RegistryFacts {
+    pub title: String,
+    pub fields: Vec<(String, String)>,
+    /// Column headers, then rows.
+    pub table: Option<(Vec<String>, Vec<Vec<String>>)>,
 }
 
 /// A referrer to store: its blobs (config and layers), its manifest bytes (already naming

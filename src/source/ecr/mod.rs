@@ -22,6 +22,7 @@ use crate::source::registry::{RegistryOptions, RegistrySource};
 use crate::source::{FetchedManifest, NewReferrer, Source, SourceStats, StoredReferrer};
 
 pub mod aws;
+pub mod facts;
 pub mod images;
 pub mod regions;
 pub mod token;
@@ -512,6 +513,16 @@ impl Source for EcrSource {
         let stored = self.registry().await?.push_referrer(repository, referrer).await.map_err(registry_error);
         self.forget_names(Some(repository));
         stored
+    }
+
+    /// DescribeImages' record of the digest and its scan findings. The listing failing fails
+    /// the whole; the findings failing (another IAM action) is said among the facts.
+    async fn registry_facts(&self, repository: &str, digest: &str) -> Result<Option<crate::source::RegistryFacts>> {
+        crate::oci::check_digest_syntax(digest)?;
+        let images = self.images(repository).await?;
+        let image = images.iter().find(|i| i.digest == digest);
+        let scan = self.scan_findings(repository, digest).await.map_err(|e| e.to_string());
+        Ok(Some(facts::facts(image, scan)))
     }
 }
 

@@ -137,4 +137,9 @@ impl Source for EcrRegions {
         let (source, name) = self.route(repository)?;
         source.push_referrer(name, referrer).await
     }
+
+    async fn registry_facts(&self, repository: &str, digest: &str) -> Result<Option<crate::source::RegistryFacts>> {
+        let (source, name) = self.route(repository)?;
+        source.registry_facts(name, digest).await
+    }
 }
