@@ -430,3 +430,40 @@ fn a_kubectl_list_of_the_policies_loads_as_the_files_do() {
     assert_eq!(set.cluster_policies, from_files);
     assert!(set.ignored.is_empty());
 }
+
+#[test]
+fn mangled_pastes_never_panic() {
+    // Deterministic mutations of every sample: cuts, doubled and dropped lines, stray quotes,
+    // multi-byte characters where indentation was.
+    let mut texts: Vec<String> = Vec::new();
+    for file in ["admission-denials.yaml", "generated-denials.yaml"] {
+        texts.extend(samples(file).iter().map(|x| s(x, "text").unwrap().to_string()));
+    }
+    let mut seed: u64 = 0x5eed;
+    let mut next = move |n: usize| {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((seed >> 33) as usize) % n.max(1)
+    };
+    let inserts = ["'", "\"", "\n", "\n\n", ":", " ", "é", "\u{3000}", "\t", "''", "|-\n", "Policy x failed: "];
+    let mut parsed = 0;
+    for round in 0..4000 {
+        let mut t: Vec<char> = texts[round % texts.len()].chars().collect();
+        for _ in 0..1 + next(6) {
+            let at = next(t.len() + 1);
+            match next(3) {
+                0 => t.truncate(at),
+                1 => t.splice(at..at, inserts[next(inserts.len())].chars()).for_each(drop),
+                _ => {
+                    if at < t.len() {
+                        t.remove(at);
+                    }
+                }
+            }
+        }
+        let text: String = t.into_iter().collect();
+        if denial::parse(&text).is_ok() {
+            parsed += 1;
+        }
+    }
+    assert!(parsed > 2000, "most mangled pastes still read as a denial ({parsed} of 4000)");
+}

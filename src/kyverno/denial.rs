@@ -251,9 +251,10 @@ fn yaml_rule_map(tail: &str) -> Option<RuleMap> {
 }
 
 fn dedent(text: &str) -> String {
-    let indent =
-        text.lines().filter(|l| !l.trim().is_empty()).map(|l| l.len() - l.trim_start().len()).min().unwrap_or(0);
-    text.lines().map(|l| if l.len() >= indent { &l[indent..] } else { l.trim_start() }).collect::<Vec<_>>().join("\n")
+    // ASCII blanks only, so every cut falls on a character boundary.
+    let blanks = |l: &str| l.bytes().take_while(|b| *b == b' ' || *b == b'\t').count();
+    let indent = text.lines().filter(|l| !l.trim().is_empty()).map(blanks).min().unwrap_or(0);
+    text.lines().map(|l| &l[blanks(l).min(indent)..]).collect::<Vec<_>>().join("\n")
 }
 
 fn is_key(s: &str) -> bool {
@@ -635,6 +636,14 @@ mod tests {
         let d = parse("resource Pod/a/b was blocked due to the following policies\n\np1:\n  r1: 'unverified image x.io/a:1'p2:\n  r2: 'missing digest for x.io/b:2'\n").unwrap();
         let got: Vec<_> = d.entries.iter().map(|e| (e.policy.clone().unwrap(), e.image.clone().unwrap())).collect();
         assert_eq!(got, [("p1".to_string(), "x.io/a:1".to_string()), ("p2".to_string(), "x.io/b:2".to_string())]);
+    }
+
+    #[test]
+    fn dedent_cuts_only_ascii_blanks() {
+        // A line of wide spaces only is skipped when finding the indentation, so it must not be
+        // cut inside its first character.
+        assert_eq!(dedent("  a:\n\u{3000}\n  b"), "a:\n\u{3000}\nb");
+        assert_eq!(dedent("    p:\n      r: x"), "p:\n  r: x");
     }
 
     #[test]

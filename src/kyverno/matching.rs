@@ -132,6 +132,9 @@ pub struct Glob {
 impl Glob {
     pub fn compile(pattern: &str) -> Result<Glob, String> {
         let chars: Vec<char> = pattern.chars().collect();
+        if chars.len() > MAX_MATCH_CHARS {
+            return Err(format!("glob longer than {MAX_MATCH_CHARS} characters"));
+        }
         let mut pos = 0;
         let tokens = parse_glob(&chars, &mut pos, 0)?;
         if pos != chars.len() {
@@ -144,6 +147,9 @@ impl Glob {
     /// hostile pattern never quietly reads as "this image is not covered".
     pub fn matches(&self, text: &str) -> Result<bool, String> {
         let t: Vec<char> = text.chars().collect();
+        if t.len() > MAX_MATCH_CHARS {
+            return Err(format!("image reference longer than {MAX_MATCH_CHARS} characters"));
+        }
         let mut budget = GLOB_STEPS;
         match glob_match(&self.tokens, &t, &mut budget) {
             Some(m) => Ok(m),
@@ -153,6 +159,10 @@ impl Glob {
 }
 
 const GLOB_STEPS: usize = 100_000;
+
+/// Longer than any image reference (registry and repository 255 each, tag 128, digest 71+);
+/// it also bounds the matcher's recursion depth.
+pub const MAX_MATCH_CHARS: usize = 1024;
 
 fn parse_glob(c: &[char], pos: &mut usize, depth: usize) -> Result<Vec<GlobToken>, String> {
     if depth > 8 {
@@ -360,6 +370,8 @@ mod tests {
         for bad in ["ghcr.io/[a", "ghcr.io/{a,b", "x\\"] {
             assert!(Glob::compile(bad).is_err(), "{bad}");
         }
+        assert!(Glob::compile(&"a".repeat(MAX_MATCH_CHARS + 1)).is_err());
+        assert!(Glob::compile("*").unwrap().matches(&"a".repeat(MAX_MATCH_CHARS + 1)).is_err());
     }
 
     #[test]
