@@ -111,6 +111,7 @@ impl Error {
             Error::Server { target, status, detail } => Error::Server { target, status, detail: add(detail) },
             Error::Malformed { what, detail } => Error::Malformed { what, detail: add(detail) },
             Error::Io { path, detail } => Error::Io { path, detail: add(detail) },
+            Error::Usage(text) => Error::Usage(add(text)),
             other => Error::Io { path: what.to_string(), detail: add(other.to_string()) },
         }
     }

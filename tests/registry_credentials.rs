@@ -57,7 +57,8 @@ impl CredentialSource for Injected {
         match &self.answer {
             Answer::Password(p) => Ok(Some(Credential::Basic { username: USER.into(), password: p.to_string() })),
             Answer::Nothing => Ok(None),
-            Answer::Fails(why) => Err(Error::Usage(format!("the injected test source failed: {why}"))),
+            // Not naming itself: the client must say which source failed.
+            Answer::Fails(why) => Err(Error::Usage(format!("failed: {why}"))),
         }
     }
 }
@@ -174,7 +175,8 @@ fn an_injected_source_that_fails_fails_the_request() {
         match rt.block_on(common::guard(source.tags(REPO))) {
             Err(e @ Error::Usage(_)) => {
                 let text = e.to_string();
-                assert!(text.contains("the injected test source failed: vault sealed"), "attempt {attempt}: {text}");
+                assert!(text.contains("failed: vault sealed"), "attempt {attempt}: {text}");
+                assert!(text.contains("from the injected test source"), "the source is named: {text}");
                 assert!(!text.contains("pass --username"), "not an anonymous try: {text}");
             }
             other => panic!("attempt {attempt}: the source's failure must fail the request, got {other:?}"),

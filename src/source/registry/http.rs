@@ -268,7 +268,12 @@ impl RegistryClient {
                 // Credential helpers are processes; keep them off the async workers.
                 tokio::task::spawn_blocking(move || {
                     for source in sources {
-                        if let Some(c) = source.credential_for(&host)? {
+                        let found = source.credential_for(&host).map_err(|e| {
+                            let name = source.name();
+                            let note = format!("while reading the credentials for {host} from {name}");
+                            e.noting(&name, &note)
+                        })?;
+                        if let Some(c) = found {
                             return Ok(Some(c));
                         }
                     }
