@@ -322,16 +322,27 @@ pub struct VerifyArgs {
 
 #[derive(Args, Debug)]
 #[command(after_help = "Exit codes: 0 signed, 2 usage, key or certificate error (nothing is stored), \
-    3 registry error.\n\nThe digest is what is signed: a tag is resolved to its digest first.")]
+    3 registry or AWS Signer error.\n\nThe digest is what is signed: a tag is resolved to its digest first.")]
+#[command(group(clap::ArgGroup::new("signer").required(true).args(["key", "aws_signer_profile"])))]
 pub struct SignArgs {
     /// One image or index: host/repo:tag, host/repo@sha256:…, or with --oci-layout PATH:tag / PATH@digest.
     pub target: String,
     /// Private key, PEM: EC P-256/P-384/P-521 or RSA 2048/3072/4096, in PKCS#8, SEC1 or PKCS#1.
-    #[arg(long, value_name = "KEY.pem")]
-    pub key: PathBuf,
+    #[arg(long, value_name = "KEY.pem", requires = "cert")]
+    pub key: Option<PathBuf>,
     /// Certificate chain, PEM: the signing certificate first, then each issuer up to the root.
-    #[arg(long, value_name = "CHAIN.pem")]
-    pub cert: PathBuf,
+    #[arg(long, value_name = "CHAIN.pem", requires = "key")]
+    pub cert: Option<PathBuf>,
+    /// Sign through AWS Signer with this signing profile (platform Notation-OCI-SHA384-ECDSA):
+    /// its name (region from --region or the AWS chain) or its ARN,
+    /// arn:aws:signer:REGION:ACCOUNT:/signing-profiles/NAME. Credentials come from the standard
+    /// AWS chain (--profile). JWS only; the profile sets the expiry.
+    #[arg(
+        long,
+        value_name = "NAME|ARN",
+        conflicts_with_all = ["key", "cert", "expiry", "timestamp_url", "timestamp_root_cert"]
+    )]
+    pub aws_signer_profile: Option<String>,
     /// Envelope format.
     #[arg(long, value_enum, default_value_t = EnvelopeArg::Jws)]
     pub envelope: EnvelopeArg,

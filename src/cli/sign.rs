@@ -1,4 +1,5 @@
-//! `sigscope sign`: Notation signing with a local key, like `notation sign`; the signature is
+//! `sigscope sign`: Notation signing with a local key, like `notation sign`, or through AWS
+//! Signer (`--aws-signer-profile`, as notation with the AWS Signer plugin); the signature is
 //! stored as an OCI 1.1 referrer of the manifest (tag schema where there is no referrers API).
 
 use std::io::Write;
@@ -37,9 +38,15 @@ pub async fn run_sign(args: SignArgs, opts: &OpenOptions) -> i32 {
     if let Some(why) = config_refusal() {
         return fail(&args.target, &why, 2);
     }
+    if let Some(profile) = &args.aws_signer_profile {
+        return run_aws_sign(&args, profile, opts, &fail).await;
+    }
     // The key and chain first: a bad key is refused before anything is asked of a registry.
     let now = chrono::Utc::now();
-    let signer = match LocalSigner::from_files_at(&args.key, &args.cert, now) {
+    let (Some(key), Some(cert)) = (&args.key, &args.cert) else {
+        return fail(&args.target, &"give --key and --cert, or --aws-signer-profile", 2);
+    };
+    let signer = match LocalSigner::from_files_at(key, cert, now) {
         Ok(s) => s,
         Err(e) => return fail(&args.target, &e, 2),
     };
@@ -56,16 +63,7 @@ pub async fn run_sign(args: SignArgs, opts: &OpenOptions) -> i32 {
         Ok(r) => r,
         Err(e) => return fail(&reference, &e, exit_code(&e, opts)),
     };
-    if let [sigscope::graph::NodeKind::Tag { tag, .. }] = opened.roots.as_slice() {
-        eprintln!(
-            "Warning: Always sign the artifact using digest(@sha256:...) rather than a tag(:{}) because tags \
-             are mutable and a tag reference can point to a different artifact than the one signed.\n\
-             Resolved tag {:?} to {}: that digest is what is signed.",
-            sanitize(tag),
-            sanitize(tag),
-            subject.digest
-        );
-    }
+    warn_tag(&opened, &subject);
     let options = SignOptions {
         format: match args.envelope {
             EnvelopeArg::Jws => EnvelopeFormat::Jws,
@@ -80,6 +78,81 @@ pub async fn run_sign(args: SignArgs, opts: &OpenOptions) -> i32 {
             Ok(s) => s,
             Err(e) => return fail(&reference, &e, exit_code(&e, opts)),
         };
+    print_signed(&signed, opened.source.repository_ref(&repository), json);
+    0
+}
+
+/// `--aws-signer-profile`: the profile checked and the region settled before anything is asked
+/// of a registry; SignPayload's answer checked before anything is stored.
+async fn run_aws_sign(
+    args: &SignArgs,
+    profile: &str,
+    opts: &OpenOptions,
+    fail: &dyn Fn(&str, &dyn std::fmt::Display, i32) -> i32,
+) -> i32 {
+    use sigscope::sign::aws_signer::{self, AwsSigner, AwsSignerSettings, ProfileRef};
+    let profile = match ProfileRef::parse(profile) {
+        Ok(p) => p,
+        Err(e) => return fail(&args.target, &e, 2),
+    };
+    let format = match args.envelope {
+        EnvelopeArg::Jws => EnvelopeFormat::Jws,
+        EnvelopeArg::Cose => EnvelopeFormat::Cose,
+    };
+    if let Err(e) = aws_signer::require_jws(format) {
+        return fail(&args.target, &e, 2);
+    }
+    let regions = &opts.ecr.regions;
+    if regions.len() > 1 {
+        return fail(&args.target, &"sign takes one --region: a signing profile lives in one region", 2);
+    }
+    let settings = AwsSignerSettings {
+        aws_profile: opts.ecr.profile.clone(),
+        region: regions.first().cloned(),
+        connect_timeout: opts.registry.connect_timeout,
+        attempt_timeout: opts.registry.request_timeout,
+    };
+    let signer = match AwsSigner::new(profile, &settings).await {
+        Ok(s) => s,
+        Err(e) => return fail(&args.target, &e, e.exit_code()),
+    };
+    let opened = match sigscope::open::open(&args.target, opts) {
+        Ok(o) => o,
+        Err(e) => return fail(&args.target, &e, exit_code(&e, opts)),
+    };
+    let reference = opened.target.clone();
+    let (repository, subject) = match sigscope::verify::resolve_target(&opened).await {
+        Ok(r) => r,
+        Err(e) => return fail(&reference, &e, exit_code(&e, opts)),
+    };
+    warn_tag(&opened, &subject);
+    // The service's errors are the service's (3, or 2 for credentials), wherever the target is.
+    let signature = match aws_signer::sign_only(&subject, &signer).await {
+        Ok(s) => s,
+        Err(e) => return fail(&reference, &e, e.exit_code()),
+    };
+    let signed = match aws_signer::store(opened.source.as_ref(), &repository, &subject, &signature).await {
+        Ok(s) => s,
+        Err(e) => return fail(&reference, &e, exit_code(&e, opts)),
+    };
+    print_signed(&signed, opened.source.repository_ref(&repository), args.output == VerifyFormat::Json);
+    0
+}
+
+fn warn_tag(opened: &sigscope::open::Opened, subject: &sigscope::oci::Descriptor) {
+    if let [sigscope::graph::NodeKind::Tag { tag, .. }] = opened.roots.as_slice() {
+        eprintln!(
+            "Warning: Always sign the artifact using digest(@sha256:...) rather than a tag(:{}) because tags \
+             are mutable and a tag reference can point to a different artifact than the one signed.\n\
+             Resolved tag {:?} to {}: that digest is what is signed.",
+            sanitize(tag),
+            sanitize(tag),
+            subject.digest
+        );
+    }
+}
+
+fn print_signed(signed: &sigscope::sign::pipeline::Signed, repository_ref: String, json: bool) {
     let mut stdout = std::io::stdout().lock();
     let written = if json {
         sigscope::json_out::to_writer_pretty(&mut stdout, &signed)
@@ -94,7 +167,7 @@ pub async fn run_sign(args: SignArgs, opts: &OpenOptions) -> i32 {
         writeln!(
             stdout,
             "Successfully signed {}@{}\nsignature {} stored at {} ({listed})",
-            sanitize(&opened.source.repository_ref(&repository)),
+            sanitize(&repository_ref),
             signed.subject.digest,
             signed.signature.descriptor.digest,
             sanitize(&signed.signature.reference),
@@ -105,7 +178,6 @@ pub async fn run_sign(args: SignArgs, opts: &OpenOptions) -> i32 {
     {
         eprintln!("sigscope sign: cannot write output: {e}");
     }
-    0
 }
 
 /// The TSA and the roots its answer must chain to, read before anything is asked of a registry.

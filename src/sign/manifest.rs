@@ -57,6 +57,9 @@ pub fn thumbprints(chain: &[Vec<u8>]) -> Vec<String> {
     chain.iter().map(|der| hex::encode(Sha256::digest(der))).collect()
 }
 
+/// The annotations [`signature_manifest`] writes itself: extra annotations may not replace them.
+pub const RESERVED_ANNOTATIONS: &[&str] = &[annotations::NOTATION_THUMBPRINT, annotations::CREATED];
+
 /// The signature manifest for `envelope` (JWS or COSE) over `subject`, ready to store with
 /// [`crate::source::Source::push_referrer`]: its blobs are the empty config and the envelope.
 ///
@@ -69,6 +72,22 @@ pub fn signature_manifest(
     chain: &[Vec<u8>],
     created: DateTime<Utc>,
 ) -> Result<NewReferrer> {
+    signature_manifest_with(subject, envelope, envelope_media_type, chain, created, &BTreeMap::new())
+}
+
+/// [`signature_manifest`] with `extra` annotations beside its own (AWS Signer's metadata, as
+/// its Notation plugin stores it); one that would replace an annotation of its own is refused.
+pub fn signature_manifest_with(
+    subject: &Descriptor,
+    envelope: Bytes,
+    envelope_media_type: &str,
+    chain: &[Vec<u8>],
+    created: DateTime<Utc>,
+    extra: &BTreeMap<String, String>,
+) -> Result<NewReferrer> {
+    if let Some(k) = extra.keys().find(|k| RESERVED_ANNOTATIONS.contains(&k.as_str())) {
+        return Err(Error::Usage(format!("the annotation {k} of a signature manifest is written by sigscope")));
+    }
     if envelope_media_type != media::JWS && envelope_media_type != media::COSE {
         return Err(Error::Usage(format!(
             "a Notation signature envelope is {} or {}, not {envelope_media_type:?}",
@@ -89,7 +108,8 @@ pub fn signature_manifest(
     let config = Descriptor::new(media::OCI_EMPTY, EMPTY_CONFIG);
     let layer = Descriptor::new(envelope_media_type, &envelope);
     let thumbprints = serde_json::to_string(&thumbprints(chain)).expect("strings serialise");
-    let annotations = BTreeMap::from([
+    let mut annotations = extra.clone();
+    annotations.extend([
         (annotations::NOTATION_THUMBPRINT.to_string(), thumbprints),
         (annotations::CREATED.to_string(), created.to_rfc3339_opts(SecondsFormat::Secs, true)),
     ]);
@@ -170,6 +190,25 @@ mod tests {
         assert_eq!(m.layers().len(), 1);
         let thumbs: Vec<String> = serde_json::from_str(&m.annotations[annotations::NOTATION_THUMBPRINT]).unwrap();
         assert_eq!(thumbs, [leaf, root]);
+    }
+
+    #[test]
+    fn extra_annotations_sit_beside_ours_and_cannot_replace_them() {
+        let chain = vec![b"leaf".to_vec()];
+        let env = Bytes::from_static(b"{}");
+        let extra = BTreeMap::from([("signingJobArn".to_string(), "arn:aws:signer:x".to_string())]);
+        let r = signature_manifest_with(&subject(), env.clone(), media::JWS, &chain, at(), &extra).unwrap();
+        let m = Manifest::parse(&r.manifest).unwrap();
+        assert_eq!(m.annotations.len(), 3);
+        assert_eq!(m.annotations["signingJobArn"], "arn:aws:signer:x");
+        let plain = signature_manifest(&subject(), env.clone(), media::JWS, &chain, at()).unwrap();
+        let none =
+            signature_manifest_with(&subject(), env.clone(), media::JWS, &chain, at(), &BTreeMap::new()).unwrap();
+        assert_eq!(plain.manifest, none.manifest);
+        for k in RESERVED_ANNOTATIONS {
+            let extra = BTreeMap::from([(k.to_string(), "x".to_string())]);
+            assert!(signature_manifest_with(&subject(), env.clone(), media::JWS, &chain, at(), &extra).is_err());
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@ use serde_json::json;
 
 use crate::oci::Descriptor;
 
+pub mod aws_signer;
 pub mod cose;
 pub mod jws;
 pub mod key;

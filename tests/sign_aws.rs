@@ -1,0 +1,256 @@
+//! `sigscope sign --aws-signer-profile` end to end, the binary as a user runs it, against the
+//! stand-in AWS Signer of `tests/aws_signer_standin` (no real Signer can run here; moto has no
+//! SignPayload) through `AWS_ENDPOINT_URL_SIGNER`: a real JWS from a test chain laid out like
+//! AWS Signer's comes back, is checked, and is stored in an OCI layout and on a real
+//! docker-registry with the service's metadata among the manifest's annotations. Each way the
+//! service can misbehave is refused with nothing stored.
+
+#[path = "aws_signer_standin/mod.rs"]
+mod aws_signer_standin;
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use aws_signer_standin::{ACCOUNT, Behaviour, PROFILE_VERSION, REGION, StandIn, profile_arn};
+use base64::Engine as _;
+use common::cmd::{Bin, sigscope};
+use common::{Server, guard, seed, test_options};
+use sigscope::source::registry::RegistryClient;
+
+const PROFILE: &str = "notation_test";
+
+fn aws_env(bin: Bin, signer: &StandIn, dir: &Path) -> Bin {
+    bin.env("AWS_ENDPOINT_URL_SIGNER", &signer.endpoint)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/nonexistent/sigscope-test-aws-config")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/sigscope-test-aws-credentials")
+        .env("AWS_REGION", "")
+        .env("AWS_PROFILE", "")
+        .env("SIGSCOPE_CONFIG", dir.join("empty.toml"))
+}
+
+struct World {
+    tmp: tempfile::TempDir,
+    layout: String,
+    signer: StandIn,
+}
+
+impl World {
+    fn new() -> World {
+        let tmp = tempfile::tempdir().unwrap();
+        sigscope::demo::export(tmp.path()).unwrap();
+        std::fs::write(tmp.path().join("empty.toml"), "").unwrap();
+        let layout = tmp.path().join("layout").to_str().unwrap().to_string();
+        World { tmp, layout, signer: StandIn::start() }
+    }
+
+    fn target(&self) -> String {
+        format!("{}:unsigned", self.layout)
+    }
+
+    fn sign(&self, profile: &str, extra: &[&str]) -> (i32, String, String) {
+        let mut bin = sigscope(&["sign", "--oci-layout", &self.target(), "--aws-signer-profile", profile]);
+        for a in extra {
+            bin = bin.arg(*a);
+        }
+        aws_env(bin, &self.signer, self.tmp.path()).output()
+    }
+
+    fn index(&self) -> Vec<u8> {
+        std::fs::read(Path::new(&self.layout).join("index.json")).unwrap()
+    }
+
+    fn blob(&self, digest: &str) -> Vec<u8> {
+        std::fs::read(Path::new(&self.layout).join("blobs/sha256").join(&digest[7..])).unwrap()
+    }
+
+    /// A Notation directory whose `signingAuthority` store holds the stand-in's root, with the
+    /// profile ARN as the trusted identity, as AWS documents the policy.
+    fn notation_dir(&self) -> PathBuf {
+        let nd = self.tmp.path().join("notation");
+        common::notary::write_store(&nd, "signingAuthority", "aws-signer-ts", &[self.signer.root()]);
+        let policy = serde_json::json!({"version": "1.0", "trustPolicies": [{
+            "name": "aws", "registryScopes": ["*"], "signatureVerification": {"level": "strict"},
+            "trustStores": ["signingAuthority:aws-signer-ts"], "trustedIdentities": [profile_arn(PROFILE)]}]});
+        std::fs::write(nd.join("trustpolicy.oci.json"), policy.to_string()).unwrap();
+        nd
+    }
+}
+
+fn json(out: &str) -> serde_json::Value {
+    serde_json::from_str(out).unwrap_or_else(|e| panic!("{e}: {out}"))
+}
+
+#[test]
+fn a_layout_image_is_signed_through_the_profile_arn_with_the_metadata_stored() {
+    let w = World::new();
+    let (code, out, err) = w.sign(&profile_arn(PROFILE), &["-o", "json"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(err.contains("Always sign the artifact using digest"), "{err}");
+    let v = json(&out);
+    assert_eq!(v["envelopeType"], "application/jose+json");
+    assert_eq!(v["signature"]["listedBy"], "layout-index");
+    // What SignPayload was asked: the Notation payload of the manifest by digest, nothing else.
+    let received = w.signer.received.lock().unwrap().clone();
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0].path, "/signing-jobs/with-payload");
+    let body = &received[0].body;
+    assert_eq!(body["profileName"], PROFILE);
+    assert_eq!(body["profileOwner"], ACCOUNT);
+    assert_eq!(body["payloadFormat"], "application/vnd.cncf.notary.payload.v1+json");
+    let payload = base64::engine::general_purpose::STANDARD.decode(body["payload"].as_str().unwrap()).unwrap();
+    let payload: serde_json::Value = serde_json::from_slice(&payload).unwrap();
+    assert_eq!(payload["targetArtifact"]["digest"], v["subject"]["digest"]);
+    assert_eq!(payload["targetArtifact"].as_object().unwrap().len(), 3, "mediaType, digest, size: {payload}");
+    let auth = received[0].authorization.as_deref().unwrap_or("");
+    assert!(auth.contains(&format!("/{REGION}/signer/aws4_request")), "SigV4 for signer in the ARN's region: {auth}");
+    // The signature manifest: the service's envelope byte for byte, its metadata as annotations.
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&w.blob(v["signature"]["descriptor"]["digest"].as_str().unwrap())).unwrap();
+    assert_eq!(manifest["artifactType"], "application/vnd.cncf.notary.signature");
+    assert_eq!(manifest["subject"]["digest"], v["subject"]["digest"]);
+    let ann = manifest["annotations"].as_object().unwrap();
+    let version = format!("{}/{PROFILE_VERSION}", profile_arn(PROFILE));
+    assert_eq!(ann["com.amazonaws.signer.signingProfileVersion"], version.as_str());
+    assert!(ann["com.amazonaws.signer.signingJob"].as_str().unwrap().contains(":/signing-jobs/0c0f6c3e-test-job-"));
+    let thumbs: Vec<String> =
+        serde_json::from_str(ann["io.cncf.notary.x509chain.thumbprint#S256"].as_str().unwrap()).unwrap();
+    assert_eq!(thumbs.len(), 4, "AWS Signer's four certificates");
+    assert!(ann.contains_key("org.opencontainers.image.created"));
+    assert_eq!(ann.len(), 4, "{ann:?}");
+    let envelope = w.blob(manifest["layers"][0]["digest"].as_str().unwrap());
+    let parsed = sigscope::notation::envelope::parse("application/jose+json", &envelope).unwrap();
+    assert_eq!(parsed.plugin.as_deref(), Some(aws_signer_standin::PLUGIN));
+    assert!(parsed.critical.iter().any(|c| c == "com.amazonaws.signer.signingJob"));
+}
+
+#[test]
+fn what_the_verifier_says_of_the_aws_signer_signature_today() {
+    let w = World::new();
+    let (code, out, err) = w.sign(&profile_arn(PROFILE), &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("Successfully signed"), "{out}");
+    let run = sigscope(&["verify", "--oci-layout", &w.target(), "-o", "json"])
+        .arg("--notation-dir")
+        .arg(w.notation_dir())
+        .output();
+    let (code, out, err) = run;
+    // The envelope names AWS Signer's verification plugin and sigscope has none registered:
+    // the verifier fails closed instead of skipping the identity and revocation the plugin owns.
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains(aws_signer_standin::PLUGIN), "the refusal names the plugin: {out}");
+}
+
+#[test]
+fn a_profile_name_takes_the_region_flag_and_sends_no_owner() {
+    let w = World::new();
+    let (code, out, err) = w.sign(PROFILE, &["--region", REGION]);
+    assert_eq!(code, 0, "{out}{err}");
+    let received = w.signer.received.lock().unwrap().clone();
+    assert_eq!(received.len(), 1);
+    assert!(received[0].body.get("profileOwner").is_none(), "{:?}", received[0].body);
+    // A region that contradicts the ARN's, and none at all, are usage errors before any request.
+    let (code, _, err) = w.sign(&profile_arn(PROFILE), &["--region", "eu-west-1"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("us-west-2") && err.contains("eu-west-1"), "{err}");
+    let (code, _, err) = w.sign(PROFILE, &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no AWS region"), "{err}");
+    assert_eq!(w.signer.requests(), 1);
+}
+
+#[test]
+fn every_misbehaviour_of_the_service_is_refused_and_nothing_is_stored() {
+    let w = World::new();
+    let before = w.index();
+    let arn = profile_arn(PROFILE);
+    for (behaviour, code, says) in [
+        (Behaviour::OtherPayload, 3, "another payload"),
+        (Behaviour::MissingJob, 3, "no signed attribute com.amazonaws.signer.signingJob"),
+        (Behaviour::OtherProfile, 3, "another_profile"),
+        (Behaviour::Garbage, 3, "the signature envelope the signer returned"),
+        (Behaviour::AccessDenied, 3, "signer:SignPayload"),
+        (Behaviour::ServerError, 3, "InternalServiceErrorException"),
+        (Behaviour::Throttled, 3, "rate"),
+    ] {
+        w.signer.set(behaviour);
+        let (got, out, err) = w.sign(&arn, &[]);
+        assert_eq!(got, code, "{behaviour:?}: {out}{err}");
+        assert!(err.to_lowercase().contains(&says.to_lowercase()), "{behaviour:?}: {err}");
+        assert!(!err.contains("Successfully"), "{err}");
+        assert_eq!(w.index(), before, "{behaviour:?}: nothing stored");
+    }
+    assert!(w.signer.requests() >= 9, "throttling and 500 were retried by the SDK: {}", w.signer.requests());
+    w.signer.set(Behaviour::Honest);
+    let (code, _, err) = w.sign(&profile_arn("missing_profile"), &[]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("ResourceNotFoundException") && err.contains("missing_profile"), "{err}");
+    assert_eq!(w.index(), before);
+}
+
+#[test]
+fn usage_errors_come_before_any_request() {
+    let w = World::new();
+    let before = w.index();
+    for (profile, extra, says) in [
+        (
+            "arn:aws:signer:us-west-2:123456789012:/signing-profiles/notation_test/IrwHQeF7XW",
+            &[][..],
+            "profile version",
+        ),
+        ("arn:aws:signer:us-west-2:12345:/signing-profiles/notation_test", &[][..], "12 digits"),
+        ("not-a-name", &[][..], "2 to 64"),
+        (PROFILE, &["--region", "us-west-2", "--envelope", "cose"][..], "JWS"),
+    ] {
+        let (code, _, err) = w.sign(profile, extra);
+        assert_eq!(code, 2, "{profile}: {err}");
+        assert!(err.contains(says), "{profile}: {err}");
+    }
+    // clap: the local key and the profile exclude each other; the profile sets the expiry.
+    let (code, _, err) = w.sign(PROFILE, &["--key", "k.pem", "--cert", "c.pem"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("cannot be used with"), "{err}");
+    let (code, _, err) = w.sign(PROFILE, &["--expiry", "1d"]);
+    assert_eq!(code, 2, "{err}");
+    // No credentials at all: a sentence that says how to give them.
+    let bin = sigscope(&["sign", "--oci-layout", &w.target(), "--aws-signer-profile", &profile_arn(PROFILE)]);
+    let (code, _, err) =
+        aws_env(bin, &w.signer, w.tmp.path()).env("AWS_ACCESS_KEY_ID", "").env("AWS_SECRET_ACCESS_KEY", "").output();
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no AWS credentials") && err.contains("AWS_ACCESS_KEY_ID"), "{err}");
+    assert_eq!(w.signer.requests(), 0);
+    assert_eq!(w.index(), before);
+}
+
+#[tokio::test]
+async fn an_image_on_docker_registry_is_signed_through_the_tag_schema() {
+    let server = Server::docker_registry();
+    let w = World::new();
+    let repo = "aws/app";
+    let fx = guard(seed(&RegistryClient::new(&server.host, test_options()).unwrap(), repo)).await;
+    let target = format!("{}/{repo}@{}", server.host, fx.image.digest);
+    let signer = w.signer.clone();
+    let dir = w.tmp.path().to_path_buf();
+    let (code, out, err) = tokio::task::spawn_blocking(move || {
+        let bin = sigscope(&["sign", &target, "-o", "json", "--aws-signer-profile", &profile_arn(PROFILE)]);
+        aws_env(bin, &signer, &dir).output()
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(!err.contains("Always sign"), "by digest, no warning: {err}");
+    let v = json(&out);
+    assert_eq!(v["signature"]["listedBy"], "tag-schema");
+    assert_eq!(v["subject"]["digest"], fx.image.digest.as_str());
+    let client = RegistryClient::new(&server.host, test_options()).unwrap();
+    let digest = v["signature"]["descriptor"]["digest"].as_str().unwrap();
+    let scope = sigscope::source::registry::auth::Scope::Pull(repo.to_string());
+    let (bytes, _, _) = client.get_manifest(repo, digest, scope).await.unwrap();
+    let manifest: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    assert!(
+        manifest["annotations"]["com.amazonaws.signer.signingJob"].as_str().is_some(),
+        "the metadata is stored on the registry: {manifest}"
+    );
+}
