@@ -13,6 +13,8 @@ command -v htpasswd >/dev/null || need_apt+=(apache2-utils)
 command -v tmux >/dev/null || need_apt+=(tmux)
 command -v openssl >/dev/null || need_apt+=(openssl)
 python3 -c 'import cryptography' 2>/dev/null || need_apt+=(python3-cryptography)
+# moto's venv (below) needs ensurepip, which Debian ships in python3-venv.
+if [ ! -x .tools/moto/bin/moto_server ]; then python3 -c 'import ensurepip' 2>/dev/null || need_apt+=(python3-venv); fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "== installing ${need_apt[*]}" >&2
   as_root apt-get update -qq
@@ -34,7 +36,8 @@ export SIGSCOPE_FERRO="$PWD/.tools/bin/ferro-oci-server"
 # moto serves the ECR API for tests/ecr.rs (a project venv: the system's moto, if any, is older).
 if [ ! -x .tools/moto/bin/moto_server ]; then
   echo "== installing moto[server] into .tools/moto" >&2
-  python3 -m venv .tools/moto || { as_root apt-get install -y -qq python3-venv >/dev/null && python3 -m venv .tools/moto; }
+  rm -rf .tools/moto
+  python3 -m venv .tools/moto
   .tools/moto/bin/pip install --quiet 'moto[server]==5.2.5'
 fi
 export SIGSCOPE_MOTO="$PWD/.tools/moto/bin/moto_server"
