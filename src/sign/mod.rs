@@ -1,7 +1,8 @@
 //! Signing: a [`Signer`] (a key and its certificate chain) and the Notation envelope writers,
 //! JWS (`jws`) and COSE_Sign1 (`cose`), with the headers notation-core-go writes (checked
-//! against its conformance vectors). The demo signs with it; a local key and AWS Signer are the
-//! next signers.
+//! against its conformance vectors). Who signs: a local key (`key`, checked by `precheck`), the
+//! demo's key, or AWS Signer's SignPayload (`aws_signer`); `pipeline` stores the result,
+//! `timestamp` asks a TSA to countersign it.
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
