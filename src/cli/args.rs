@@ -226,7 +226,7 @@ pub enum Command {
     Tree(TreeArgs),
     /// Verify the Notation signatures of one image against a trust policy (like `notation verify`).
     Verify(VerifyArgs),
-    /// Sign one image with a local key (like `notation sign`) and store the signature as a
+    /// Sign one image with a local key or through AWS Signer (like `notation sign`) and store the signature as a
     /// referrer of its manifest.
     Sign(SignArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -322,7 +322,7 @@ pub struct VerifyArgs {
 
 #[derive(Args, Debug)]
 #[command(after_help = "Exit codes: 0 signed, 2 usage, key or certificate error (nothing is stored), \
-    3 registry or AWS Signer error.\n\nThe digest is what is signed: a tag is resolved to its digest first.")]
+    3 registry, AWS Signer or timestamp authority error.\n\nThe digest is what is signed: a tag is resolved to its digest first.")]
 #[command(group(clap::ArgGroup::new("signer").required(true).args(["key", "aws_signer_profile"])))]
 pub struct SignArgs {
     /// One image or index: host/repo:tag, host/repo@sha256:…, or with --oci-layout PATH:tag / PATH@digest.
