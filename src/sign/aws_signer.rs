@@ -10,8 +10,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_config::BehaviorVersion;
-use aws_sdk_signer::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_signer::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_signer::primitives::Blob;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
@@ -148,20 +147,13 @@ pub struct AwsSignature {
     pub signing_time: DateTime<Utc>,
 }
 
-// The same client as ECR's (src/source/ecr/aws.rs): rustls with ring, the standard chain.
+/// The same SDK configuration as ECR's: one rustls (ring) client, the standard chain.
 fn loader(settings: &AwsSignerSettings) -> aws_config::ConfigLoader {
-    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
-    let http_client =
-        aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https();
-    let timeouts = aws_config::timeout::TimeoutConfig::builder()
-        .connect_timeout(settings.connect_timeout)
-        .operation_attempt_timeout(settings.attempt_timeout)
-        .build();
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(http_client).timeout_config(timeouts);
-    if let Some(p) = &settings.aws_profile {
-        loader = loader.profile_name(p);
-    }
-    loader
+    crate::source::ecr::aws::loader(&crate::source::ecr::aws::AwsSettings {
+        profile: settings.aws_profile.clone(),
+        connect_timeout: settings.connect_timeout,
+        attempt_timeout: settings.attempt_timeout,
+    })
 }
 
 impl AwsSigner {
@@ -420,36 +412,7 @@ where
             _ => Error::Server { target, status: service.raw().status().as_u16(), detail },
         };
     }
-    if is_missing_credentials(&e) {
-        return Error::Usage(format!("no AWS credentials for {target}: {CREDENTIALS_HELP}"));
-    }
-    let detail = crate::sanitize::clip(&DisplayErrorContext(&e).to_string(), 400).to_string();
-    match &e {
-        SdkError::TimeoutError(_) => Error::Timeout { target: target.clone(), detail: format!("{target} timed out") },
-        SdkError::DispatchFailure(d) if d.is_timeout() => {
-            Error::Timeout { target: target.clone(), detail: format!("{target} timed out: {detail}") }
-        }
-        SdkError::DispatchFailure(_) => Error::Network { target, detail },
-        SdkError::ResponseError(_) => Error::malformed(format!("answer to {target}"), detail),
-        _ => Error::Usage(format!("{target}: {detail}")),
-    }
-}
-
-// The chain's "no credentials" has no typed variant at this level (as for ECR).
-fn is_missing_credentials<E: std::error::Error + 'static>(e: &E) -> bool {
-    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = cur {
-        let text = err.to_string();
-        if text.contains("no providers in chain provided credentials")
-            || text.contains("the credential provider was not enabled")
-            || text.contains("failed to load credentials")
-            || text.contains("no credentials")
-        {
-            return true;
-        }
-        cur = err.source();
-    }
-    false
+    crate::source::ecr::aws::transport_error(target, &e)
 }
 
 #[cfg(test)]

@@ -19,7 +19,9 @@ pub struct AwsSettings {
     pub attempt_timeout: Duration,
 }
 
-fn loader(settings: &AwsSettings) -> aws_config::ConfigLoader {
+/// The SDK configuration every AWS client of sigscope starts from (ECR, Signer): one rustls
+/// (ring) HTTP client, the timeouts, `--profile`, the standard credential chain.
+pub fn loader(settings: &AwsSettings) -> aws_config::ConfigLoader {
     use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
     let http_client =
         aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https();
@@ -69,7 +71,6 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     let target = format!("ECR {operation} in {region}");
-    let chain = DisplayErrorContext(&e).to_string();
     if let SdkError::ServiceError(service) = &e {
         let err = service.err();
         let code = err.code().unwrap_or("unknown error");
@@ -92,11 +93,20 @@ where
             _ => Error::Server { target, status: service.raw().status().as_u16(), detail },
         };
     }
-    if is_missing_credentials(&e) {
+    transport_error(target, &e)
+}
+
+/// An SDK error that is not the service's answer (missing credentials, a timeout, the network,
+/// an answer that does not parse) as a domain error about `target`; shared by every AWS client.
+pub fn transport_error<E>(target: String, e: &SdkError<E>) -> Error
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    if is_missing_credentials(e) {
         return Error::Usage(format!("no AWS credentials for {target}: {CREDENTIALS_HELP}"));
     }
-    let detail = crate::sanitize::clip(&chain, 400).to_string();
-    match &e {
+    let detail = crate::sanitize::clip(&DisplayErrorContext(e).to_string(), 400).to_string();
+    match e {
         SdkError::TimeoutError(_) => Error::Timeout { target: target.clone(), detail: format!("{target} timed out") },
         SdkError::DispatchFailure(d) if d.is_timeout() => {
             Error::Timeout { target: target.clone(), detail: format!("{target} timed out: {detail}") }
