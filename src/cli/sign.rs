@@ -54,16 +54,11 @@ pub async fn run_sign(args: SignArgs, opts: &OpenOptions) -> i32 {
         Ok(t) => t,
         Err(e) => return fail(&args.target, &e, 2),
     };
-    let opened = match sigscope::open::open(&args.target, opts) {
-        Ok(o) => o,
-        Err(e) => return fail(&args.target, &e, exit_code(&e, opts)),
+    let (opened, repository, subject) = match resolve(&args.target, opts).await {
+        Ok(r) => r,
+        Err((reference, e)) => return fail(&reference, &e, exit_code(&e, opts)),
     };
     let reference = opened.target.clone();
-    let (repository, subject) = match sigscope::verify::resolve_target(&opened).await {
-        Ok(r) => r,
-        Err(e) => return fail(&reference, &e, exit_code(&e, opts)),
-    };
-    warn_tag(&opened, &subject);
     let options = SignOptions {
         format: match args.envelope {
             EnvelopeArg::Jws => EnvelopeFormat::Jws,
@@ -116,16 +111,11 @@ async fn run_aws_sign(
         Ok(s) => s,
         Err(e) => return fail(&args.target, &e, e.exit_code()),
     };
-    let opened = match sigscope::open::open(&args.target, opts) {
-        Ok(o) => o,
-        Err(e) => return fail(&args.target, &e, exit_code(&e, opts)),
+    let (opened, repository, subject) = match resolve(&args.target, opts).await {
+        Ok(r) => r,
+        Err((reference, e)) => return fail(&reference, &e, exit_code(&e, opts)),
     };
     let reference = opened.target.clone();
-    let (repository, subject) = match sigscope::verify::resolve_target(&opened).await {
-        Ok(r) => r,
-        Err(e) => return fail(&reference, &e, exit_code(&e, opts)),
-    };
-    warn_tag(&opened, &subject);
     // The service's errors are the service's (3, or 2 for credentials), wherever the target is.
     let signature = match aws_signer::sign_only(&subject, &signer).await {
         Ok(s) => s,
@@ -137,6 +127,19 @@ async fn run_aws_sign(
     };
     print_signed(&signed, opened.source.repository_ref(&repository), args.output == VerifyFormat::Json);
     0
+}
+
+/// TARGET opened and resolved to the manifest to sign (a tag to its digest, with notation's
+/// warning); an error comes with the reference it is about.
+async fn resolve(
+    target: &str,
+    opts: &OpenOptions,
+) -> Result<(sigscope::open::Opened, String, sigscope::oci::Descriptor), (String, sigscope::Error)> {
+    let opened = sigscope::open::open(target, opts).map_err(|e| (target.to_string(), e))?;
+    let (repository, subject) =
+        sigscope::verify::resolve_target(&opened).await.map_err(|e| (opened.target.clone(), e))?;
+    warn_tag(&opened, &subject);
+    Ok((opened, repository, subject))
 }
 
 fn warn_tag(opened: &sigscope::open::Opened, subject: &sigscope::oci::Descriptor) {
