@@ -372,13 +372,7 @@ pub async fn store(source: &dyn Source, repository: &str, subject: &Descriptor, 
         &s.metadata,
     )?;
     let stored = source.push_referrer(repository, &referrer).await?;
-    let subject = Descriptor {
-        media_type: subject.media_type.clone(),
-        digest: subject.digest.clone(),
-        size: subject.size,
-        ..Descriptor::default()
-    };
-    Ok(Signed { subject, envelope_type: media::JWS, signature: stored })
+    Ok(Signed::new(subject, media::JWS, stored))
 }
 
 /// How to give AWS credentials, for messages about missing ones.

@@ -107,13 +107,20 @@ pub async fn sign_manifest(
     let referrer =
         super::manifest::signature_manifest(subject, Bytes::from(envelope), media_type, &chain, options.signing_time)?;
     let stored = source.push_referrer(repository, &referrer).await?;
-    let subject = Descriptor {
-        media_type: subject.media_type.clone(),
-        digest: subject.digest.clone(),
-        size: subject.size,
-        ..Descriptor::default()
-    };
-    Ok(Signed { subject, envelope_type: media_type, signature: stored })
+    Ok(Signed::new(subject, media_type, stored))
+}
+
+impl Signed {
+    /// What was signed is reported as a verifier compares it: mediaType, digest and size.
+    pub fn new(subject: &Descriptor, envelope_type: &'static str, signature: StoredReferrer) -> Signed {
+        let subject = Descriptor {
+            media_type: subject.media_type.clone(),
+            digest: subject.digest.clone(),
+            size: subject.size,
+            ..Descriptor::default()
+        };
+        Signed { subject, envelope_type, signature }
+    }
 }
 
 /// The envelope countersigned by the TSA; the token is checked once more as the verifier will
