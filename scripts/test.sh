@@ -42,6 +42,8 @@ if [ ! -x .tools/moto/bin/moto_server ]; then
 fi
 export SIGSCOPE_MOTO="$PWD/.tools/moto/bin/moto_server"
 
+# A one-off build gains nothing from incremental state, which would roughly double target/.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 export NO_COLOR=1 INSTA_UPDATE=no CARGO_TERM_COLOR=never
 echo "== cargo fmt --check" >&2
 cargo fmt --all -- --check
