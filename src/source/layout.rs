@@ -246,17 +246,22 @@ impl LayoutSource {
 
     /// The current reading of `index.json`, read again first if a refresh asked for it. A
     /// failed read fails this call and is tried again on the next.
+    ///
+    /// The flag is taken and the fresh reading stored under one lock: a caller that came
+    /// between the two would otherwise be handed the old reading as current (the refresh
+    /// after a signing then listed no signature while the verification beside it saw one).
     fn current(&self) -> Result<Arc<IndexState>> {
+        let mut state = self.state.lock().expect("state lock");
         if self.stale.swap(false, Ordering::SeqCst) {
             match IndexState::read(&self.name, self.files.as_ref()) {
-                Ok(fresh) => *self.state.lock().expect("state lock") = Arc::new(fresh),
+                Ok(fresh) => *state = Arc::new(fresh),
                 Err(e) => {
                     self.stale.store(true, Ordering::SeqCst);
                     return Err(e);
                 }
             }
         }
-        Ok(self.state.lock().expect("state lock").clone())
+        Ok(state.clone())
     }
 
     /// The single repository a layout holds, named after its directory.
@@ -426,5 +431,81 @@ impl Source for LayoutSource {
         // Whatever happened, the next look reads index.json as it is now.
         self.forget_names(None);
         stored
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    /// `index.json` whose second reading (the one a refresh asks for) waits until the test
+    /// lets it finish, so another caller can arrive while it is under way.
+    struct Gated {
+        reads: Mutex<u32>,
+        entered: Mutex<mpsc::Sender<()>>,
+        go: Mutex<mpsc::Receiver<()>>,
+    }
+
+    fn index(entries: usize) -> Bytes {
+        let manifests: Vec<serde_json::Value> = (0..entries)
+            .map(|i| {
+                serde_json::json!({
+                    "mediaType": media::OCI_MANIFEST,
+                    "digest": format!("sha256:{:064x}", i),
+                    "size": 2,
+                    "annotations": { annotations::REF_NAME: format!("t{i}") },
+                })
+            })
+            .collect();
+        Bytes::from(serde_json::to_vec(&serde_json::json!({"schemaVersion": 2, "manifests": manifests})).unwrap())
+    }
+
+    impl LayoutFiles for Gated {
+        fn read(&self, rel: &str, _limit: u64) -> Result<Bytes> {
+            assert_eq!(rel, "index.json");
+            let n = {
+                let mut reads = self.reads.lock().unwrap();
+                *reads += 1;
+                *reads
+            };
+            if n == 1 {
+                return Ok(index(1));
+            }
+            self.entered.lock().unwrap().send(()).unwrap();
+            self.go.lock().unwrap().recv_timeout(Duration::from_secs(10)).unwrap();
+            Ok(index(2))
+        }
+
+        fn into_writable(self: Box<Self>) -> Box<dyn LayoutFiles> {
+            self
+        }
+    }
+
+    /// The race a refresh after signing lost: one caller takes the "read again" flag and is
+    /// reading; a second caller must wait for that reading, never be handed the old one.
+    #[test]
+    fn a_caller_during_a_fresh_reading_gets_the_fresh_reading() {
+        let (entered_tx, entered) = mpsc::channel();
+        let (go, go_rx) = mpsc::channel();
+        let files = Gated { reads: Mutex::new(0), entered: Mutex::new(entered_tx), go: Mutex::new(go_rx) };
+        let source = Arc::new(LayoutSource::open("gated".into(), "gated".into(), Box::new(files)).unwrap());
+        assert_eq!(source.current().unwrap().index.manifests.len(), 1);
+        source.forget_names(None);
+        let first = {
+            let s = source.clone();
+            std::thread::spawn(move || s.current().unwrap().index.manifests.len())
+        };
+        entered.recv_timeout(Duration::from_secs(10)).unwrap();
+        let second = {
+            let s = source.clone();
+            std::thread::spawn(move || s.current().unwrap().index.manifests.len())
+        };
+        // Give the second caller time to be answered wrongly, if it could be.
+        std::thread::sleep(Duration::from_millis(50));
+        go.send(()).unwrap();
+        assert_eq!(first.join().unwrap(), 2);
+        assert_eq!(second.join().unwrap(), 2, "the second caller was handed the reading from before the refresh");
     }
 }
