@@ -24,7 +24,9 @@ pub enum Error {
     /// `--deadline`).
     #[error("{detail}")]
     Timeout { target: String, detail: String },
-    #[error("registry error from {target}: HTTP {status}: {detail}")]
+    /// Not only registries answer with these: ECR and AWS Signer do too, so the sentence names
+    /// the server, not its kind.
+    #[error("server error from {target}: HTTP {status}: {detail}")]
     Server { target: String, status: u16, detail: String },
     #[error("unsupported: {what}")]
     Unsupported { what: String },

@@ -8,6 +8,7 @@
 //! `Signer` trait and envelope writers), `demo`; `tui` is the only module that knows ratatui and
 //! crossterm, and nothing outside it imports it. `tests/architecture.rs` checks these rules.
 
+pub mod aws;
 pub mod demo;
 pub mod error;
 pub mod fsread;

@@ -53,14 +53,27 @@ const RULES: &[Rule] = &[
         forbidden: &["ratatui", "crossterm"],
     },
     Rule {
-        what: "notation/ takes bytes, descriptors and \"now\": it never imports source/, graph/, verify or inspect/",
+        what: "notation/ takes bytes, descriptors and \"now\": it never imports source/, graph/, verify, inspect/ \
+               or aws/ (AWS Signer's revocation service is injected through a trait)",
         applies: |rel| under(rel, "notation"),
-        forbidden: &["crate::source", "crate::graph", "crate::verify", "crate::inspect", "crate::demo"],
+        forbidden: &["crate::source", "crate::graph", "crate::verify", "crate::inspect", "crate::demo", "crate::aws"],
+    },
+    Rule {
+        what: "aws/ is how AWS is reached (credentials, clients, errors): it knows no graph and no registry source",
+        applies: |rel| under(rel, "aws"),
+        forbidden: &["crate::graph", "crate::verify", "crate::inspect", "crate::source"],
     },
     Rule {
         what: "oci/ is below everything",
         applies: |rel| under(rel, "oci"),
-        forbidden: &["crate::source", "crate::graph", "crate::notation", "crate::verify", "crate::inspect"],
+        forbidden: &[
+            "crate::source",
+            "crate::graph",
+            "crate::notation",
+            "crate::verify",
+            "crate::inspect",
+            "crate::aws",
+        ],
     },
     Rule {
         what: "source/ knows no graph",

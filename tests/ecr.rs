@@ -119,12 +119,12 @@ fn world() -> &'static World {
 
 /// The ECR API as the product reaches it (the environment points it at moto).
 async fn ecr_api(region: &str) -> aws_sdk_ecr::Client {
-    let settings = sigscope::source::ecr::aws::AwsSettings {
+    let settings = sigscope::aws::AwsSettings {
         profile: None,
         connect_timeout: std::time::Duration::from_secs(5),
         attempt_timeout: std::time::Duration::from_secs(20),
     };
-    sigscope::source::ecr::aws::ecr_client(&settings, region).await
+    sigscope::aws::ecr_client(&settings, region).await
 }
 
 /// CreateRepository, then PutImage of every manifest the registry holds for the fixture: each

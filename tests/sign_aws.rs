@@ -11,7 +11,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use aws_signer_standin::{ACCOUNT, Behaviour, PROFILE_VERSION, REGION, StandIn, profile_arn};
+use aws_signer_standin::{ACCOUNT, Behaviour, PROFILE_VERSION, REGION, RevocationBehaviour, StandIn, profile_arn};
 use base64::Engine as _;
 use common::cmd::{Bin, sigscope};
 use common::{Server, guard, seed, test_options};
@@ -21,6 +21,7 @@ const PROFILE: &str = "notation_test";
 
 fn aws_env(bin: Bin, signer: &StandIn, dir: &Path) -> Bin {
     bin.env("AWS_ENDPOINT_URL_SIGNER", &signer.endpoint)
+        .env("AWS_ENDPOINT_URL_SIGNER_DATA", &signer.endpoint)
         .env("AWS_ACCESS_KEY_ID", "test")
         .env("AWS_SECRET_ACCESS_KEY", "test")
         .env("AWS_EC2_METADATA_DISABLED", "true")
@@ -35,6 +36,7 @@ struct World {
     tmp: tempfile::TempDir,
     layout: String,
     signer: StandIn,
+    dirs: std::sync::atomic::AtomicUsize,
 }
 
 impl World {
@@ -43,7 +45,7 @@ impl World {
         sigscope::demo::export(tmp.path()).unwrap();
         std::fs::write(tmp.path().join("empty.toml"), "").unwrap();
         let layout = tmp.path().join("layout").to_str().unwrap().to_string();
-        World { tmp, layout, signer: StandIn::start() }
+        World { tmp, layout, signer: StandIn::start(), dirs: Default::default() }
     }
 
     fn target(&self) -> String {
@@ -69,13 +71,27 @@ impl World {
     /// A Notation directory whose `signingAuthority` store holds the stand-in's root, with the
     /// profile ARN as the trusted identity, as AWS documents the policy.
     fn notation_dir(&self) -> PathBuf {
-        let nd = self.tmp.path().join("notation");
+        self.notation_dir_with(&[&profile_arn(PROFILE)], "strict")
+    }
+
+    fn notation_dir_with(&self, identities: &[&str], level: &str) -> PathBuf {
+        let nd =
+            self.tmp.path().join(format!("notation-{}", self.dirs.fetch_add(1, std::sync::atomic::Ordering::SeqCst)));
         common::notary::write_store(&nd, "signingAuthority", "aws-signer-ts", &[self.signer.root()]);
         let policy = serde_json::json!({"version": "1.0", "trustPolicies": [{
-            "name": "aws", "registryScopes": ["*"], "signatureVerification": {"level": "strict"},
-            "trustStores": ["signingAuthority:aws-signer-ts"], "trustedIdentities": [profile_arn(PROFILE)]}]});
+            "name": "aws", "registryScopes": ["*"], "signatureVerification": {"level": level},
+            "trustStores": ["signingAuthority:aws-signer-ts"], "trustedIdentities": identities}]});
         std::fs::write(nd.join("trustpolicy.oci.json"), policy.to_string()).unwrap();
         nd
+    }
+
+    fn verify(&self, notation_dir: &Path, extra: &[&str]) -> (i32, String, String) {
+        let mut bin =
+            sigscope(&["verify", "--oci-layout", &self.target(), "-o", "json"]).arg("--notation-dir").arg(notation_dir);
+        for a in extra {
+            bin = bin.arg(*a);
+        }
+        aws_env(bin, &self.signer, self.tmp.path()).output()
     }
 }
 
@@ -126,21 +142,129 @@ fn a_layout_image_is_signed_through_the_profile_arn_with_the_metadata_stored() {
     assert!(parsed.critical.iter().any(|c| c == "com.amazonaws.signer.signingJob"));
 }
 
+/// `sigscope verify` with the trust policy AWS documents: the built-in AWS Signer plugin
+/// takes the signing-profile ARN as the identity and asks GetRevocationStatus exactly what the
+/// upstream plugin asks.
 #[test]
-fn what_the_verifier_says_of_the_aws_signer_signature_today() {
+fn an_aws_signer_signature_verifies_natively_with_revocation_asked() {
     let w = World::new();
     let (code, out, err) = w.sign(&profile_arn(PROFILE), &[]);
     assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains("Successfully signed"), "{out}");
-    let run = sigscope(&["verify", "--oci-layout", &w.target(), "-o", "json"])
-        .arg("--notation-dir")
-        .arg(w.notation_dir())
-        .output();
-    let (code, out, err) = run;
-    // The envelope names AWS Signer's verification plugin and sigscope has none registered:
-    // the verifier fails closed instead of skipping the identity and revocation the plugin owns.
+    let (code, out, err) = w.verify(&w.notation_dir(), &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    let v = json(&out);
+    let text = v.to_string();
+    assert!(text.contains("signingAuthority:aws-signer-ts"), "the store that anchored it: {text}");
+    assert!(text.contains(&format!("which the trusted identity {} covers", profile_arn(PROFILE))), "{text}");
+    assert!(text.contains("revokes none of"), "{text}");
+    let queries = w.signer.revocation_queries();
+    assert_eq!(queries.len(), 1, "one GetRevocationStatus per signature");
+    let q = &queries[0];
+    assert_eq!(q.method, "GET");
+    let get = |k: &str| q.query.iter().filter(|(n, _)| n == k).map(|(_, v)| v.clone()).collect::<Vec<_>>();
+    assert_eq!(get("platformId"), ["Notation-OCI-SHA384-ECDSA"]);
+    assert_eq!(get("profileVersionArn"), [format!("{}/{PROFILE_VERSION}", profile_arn(PROFILE))]);
+    assert!(get("jobArn")[0].contains(":/signing-jobs/0c0f6c3e-test-job-"), "{:?}", get("jobArn"));
+    let hashes = sigscope::notation::plugin::aws_signer::certificate_hashes(&w.signer.chain).unwrap();
+    assert_eq!(get("certificateHashes"), hashes, "the plugin's hashes, leaf first");
+    assert_eq!(hashes.len(), 4);
+    let when = chrono::DateTime::parse_from_rfc3339(&get("signatureTimestamp")[0]).expect("an RFC 3339 time");
+    assert!((chrono::Utc::now() - when.to_utc()).num_minutes().abs() < 10, "the signing time: {when}");
+    let auth = q.authorization.as_deref().unwrap_or("");
+    assert!(auth.contains(&format!("/{REGION}/signer/aws4_request")), "SigV4 in the ARN's region: {auth}");
+}
+
+/// Each entity AWS Signer can revoke fails the signature, and the failure names it.
+#[test]
+fn a_revoked_profile_version_job_or_certificate_fails_naming_it() {
+    let w = World::new();
+    let (code, out, err) = w.sign(&profile_arn(PROFILE), &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    let nd = w.notation_dir();
+    let hashes = sigscope::notation::plugin::aws_signer::certificate_hashes(&w.signer.chain).unwrap();
+    let version = format!("{}/{PROFILE_VERSION}", profile_arn(PROFILE));
+    let (_, _, _) = w.verify(&nd, &[]);
+    let job = w.signer.revocation_queries()[0].query.iter().find(|(k, _)| k == "jobArn").unwrap().1.clone();
+    for (entity, named) in [
+        (version.clone(), format!("the signing profile version {version}")),
+        (job.clone(), format!("signing job {job}")),
+        (hashes[1].clone(), "certificate 2 of 4".to_string()),
+    ] {
+        w.signer.revoked.lock().unwrap().clear();
+        w.signer.revoke(&entity);
+        let (code, out, err) = w.verify(&nd, &[]);
+        assert_eq!(code, 1, "{entity}: {out}{err}");
+        assert!(out.contains("revoked by AWS Signer"), "{entity}: {out}");
+        assert!(out.contains(&named), "{named}: {out}");
+        assert!(out.contains("revocation"), "a revocation failure: {out}");
+    }
+    // An entity revoked that this signature does not involve changes nothing.
+    w.signer.revoked.lock().unwrap().clear();
+    w.signer.revoke(&format!("{}/OtherVersn", profile_arn(PROFILE)));
+    let (code, out, err) = w.verify(&nd, &[]);
+    assert_eq!(code, 0, "{out}{err}");
+}
+
+/// A revocation status that could not be learned is never "not revoked": strict fails it,
+/// saying it was not checked and why; `--offline` does not call AWS at all.
+#[test]
+fn revocation_that_cannot_be_asked_is_not_checked_and_fails_strict() {
+    let w = World::new();
+    let (code, out, err) = w.sign(&profile_arn(PROFILE), &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    let nd = w.notation_dir();
+    for (behaviour, says) in [
+        (RevocationBehaviour::AccessDenied, "signer:GetRevocationStatus"),
+        (RevocationBehaviour::ServerError, "InternalServiceErrorException"),
+        (RevocationBehaviour::Garbage, "not checked"),
+    ] {
+        *w.signer.revocation.lock().unwrap() = behaviour;
+        let (code, out, err) = w.verify(&nd, &[]);
+        assert_eq!(code, 1, "{behaviour:?}: {out}{err}");
+        assert!(out.contains("not checked") && out.contains(says), "{behaviour:?}: {out}");
+    }
+    *w.signer.revocation.lock().unwrap() = RevocationBehaviour::Honest;
+    let asked = w.signer.revocation_queries().len();
+    let (code, out, err) = w.verify(&nd, &["--offline"]);
     assert_eq!(code, 1, "{out}{err}");
-    assert!(out.contains(aws_signer_standin::PLUGIN), "the refusal names the plugin: {out}");
+    assert!(out.contains("not checked") && out.contains("--offline"), "{out}");
+    assert_eq!(w.signer.revocation_queries().len(), asked, "--offline asked AWS");
+    // No credentials: not checked, and the reason says so.
+    let bin = sigscope(&["verify", "--oci-layout", &w.target(), "-o", "json"]).arg("--notation-dir").arg(&nd);
+    let (code, out, err) =
+        aws_env(bin, &w.signer, w.tmp.path()).env("AWS_ACCESS_KEY_ID", "").env("AWS_SECRET_ACCESS_KEY", "").output();
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("not checked") && out.to_lowercase().contains("credentials"), "{out}");
+    assert_eq!(w.signer.revocation_queries().len(), asked, "asked without credentials");
+    // Under a level that only logs revocation, the same signature passes with the warning kept.
+    let permissive = w.notation_dir_with(&[profile_arn(PROFILE).as_str()], "permissive");
+    let (code, out, err) = w.verify(&permissive, &["--offline"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("not checked"), "the logged revocation says what was not done: {out}");
+}
+
+/// Identities the plugin cannot vouch for: `*` is refused outright, an x509 subject alone
+/// cannot match an AWS Signer signature, another profile does not cover this one.
+#[test]
+fn identities_other_than_this_profile_are_refused() {
+    let w = World::new();
+    let (code, out, err) = w.sign(&profile_arn(PROFILE), &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    for (identities, says) in [
+        (vec!["*"], "cannot be trusted for any identity"),
+        // The leaf's own subject: the x509 check passes, the plugin still has no profile to match.
+        (vec!["x509.subject: C=US, ST=WA, O=Sigscope Test, CN=AWS Signer"], "names no signing-profile ARN"),
+        (vec![profile_arn("other_profile").as_str()], "none of the 1 trusted signing profiles covers"),
+        (vec![format!("{}/OtherVersn", profile_arn(PROFILE)).as_str()], "none of the 1 trusted signing profiles"),
+    ]
+    .map(|(ids, says)| (ids.iter().map(|s| s.to_string()).collect::<Vec<_>>(), says))
+    {
+        let ids: Vec<&str> = identities.iter().map(String::as_str).collect();
+        let nd = w.notation_dir_with(&ids, "strict");
+        let (code, out, err) = w.verify(&nd, &[]);
+        assert_eq!(code, 1, "{identities:?}: {out}{err}");
+        assert!(out.contains(says), "{identities:?}: {out}");
+    }
 }
 
 #[test]

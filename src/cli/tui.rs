@@ -41,6 +41,7 @@ pub async fn run_tui(
         read_only,
         opened_notation_dir: None,
         demo_key: false,
+        plugins: sigscope::aws::signer_revocation::builtin_plugins(opts.aws_settings(), false),
     };
     let Some(target) = target else {
         // The demo verifies against its own policy and CA, in a private directory the user may

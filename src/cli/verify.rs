@@ -60,7 +60,11 @@ pub async fn run_verify(args: VerifyArgs, opts: &OpenOptions, notation_dir: Opti
             subject.digest
         );
     }
-    let verifier = Verifier::new(policy, dir, sigscope::notation::dir::revocation_mode(args.offline));
+    let options = sigscope::notation::verifier::VerifierOptions {
+        revocation: sigscope::notation::dir::revocation_mode(args.offline),
+        plugins: sigscope::aws::signer_revocation::builtin_plugins(opts.aws_settings(), args.offline),
+    };
+    let verifier = Verifier::in_dir(policy, dir, options);
     let now = chrono::Utc::now();
     let report =
         match sigscope::verify::verify_artifact(opened.source.as_ref(), &repository, &subject, &verifier, now).await {

@@ -149,7 +149,7 @@ pub struct AwsSignature {
 
 /// The same SDK configuration as ECR's: one rustls (ring) client, the standard chain.
 fn loader(settings: &AwsSignerSettings) -> aws_config::ConfigLoader {
-    crate::source::ecr::aws::loader(&crate::source::ecr::aws::AwsSettings {
+    crate::aws::loader(&crate::aws::AwsSettings {
         profile: settings.aws_profile.clone(),
         connect_timeout: settings.connect_timeout,
         attempt_timeout: settings.attempt_timeout,
@@ -176,7 +176,7 @@ impl AwsSigner {
             }
             (Some(a), _) | (None, Some(a)) => Some(a.clone()),
             (None, None) => {
-                crate::source::ecr::aws::default_region(&crate::source::ecr::aws::AwsSettings {
+                crate::aws::default_region(&crate::aws::AwsSettings {
                     profile: settings.aws_profile.clone(),
                     connect_timeout: settings.connect_timeout,
                     attempt_timeout: settings.attempt_timeout,
@@ -376,7 +376,7 @@ pub async fn store(source: &dyn Source, repository: &str, subject: &Descriptor, 
 }
 
 /// How to give AWS credentials, for messages about missing ones.
-pub use crate::source::ecr::aws::CREDENTIALS_HELP;
+pub use crate::aws::CREDENTIALS_HELP;
 
 /// An SDK error of a Signer operation as a sentence that says what to do.
 fn signer_error<E>(operation: &str, region: &str, profile: &str, e: SdkError<E>) -> Error
@@ -406,7 +406,7 @@ where
             _ => Error::Server { target, status: service.raw().status().as_u16(), detail },
         };
     }
-    crate::source::ecr::aws::transport_error(target, &e)
+    crate::aws::transport_error(target, &e)
 }
 
 #[cfg(test)]

@@ -20,6 +20,18 @@ pub struct ConnectOptions {
     pub ecr: EcrOptions,
 }
 
+impl ConnectOptions {
+    /// What every AWS call (ECR, AWS Signer) is made with: `--profile` and the registry's
+    /// timeouts, an attempt bounded like one registry request.
+    pub fn aws_settings(&self) -> crate::aws::AwsSettings {
+        crate::aws::AwsSettings {
+            profile: self.ecr.profile.clone(),
+            connect_timeout: self.registry.connect_timeout,
+            attempt_timeout: self.registry.request_timeout,
+        }
+    }
+}
+
 /// What a TARGET names inside its source.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Named {

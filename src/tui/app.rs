@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 use ratatui::layout::Rect;
 
 use crate::graph::{Graph, NodeId};
+use crate::notation::plugin::Plugins;
 use crate::notation::revocation::RevocationMode;
+use crate::notation::verifier::VerifierOptions;
 use crate::open::{OpenOptions, Opened};
 use crate::sanitize::{clip, sanitize};
 
@@ -101,6 +103,8 @@ pub struct AppOptions {
     /// Notation directory with the trust policy and stores; `None`: nothing is verified.
     pub notation_dir: Option<PathBuf>,
     pub revocation: RevocationMode,
+    /// The verification plugins signatures may name (sigscope's built-in AWS Signer one).
+    pub plugins: Plugins,
     /// `--read-only`: nothing outside sigscope is changed; mutating keys are unbound.
     pub read_only: bool,
     /// What `update` reads the time from (tests use a [`super::clock::ManualClock`]).
@@ -129,6 +133,7 @@ impl AppOptions {
             startup_status: None,
             notation_dir: None,
             revocation: crate::notation::dir::revocation_mode(true),
+            plugins: Plugins::default(),
             read_only: false,
             clock: Arc::new(SystemClock),
             histories: Histories::default(),
@@ -162,6 +167,7 @@ impl AppOptions {
             startup_status: status,
             notation_dir: None,
             revocation: crate::notation::dir::revocation_mode(false),
+            plugins: Plugins::default(),
             read_only: config.read_only,
             clock: Arc::new(SystemClock),
             histories: Histories::default(),
@@ -249,7 +255,10 @@ impl App {
             visits: Visits::default(),
             tree: TreeState::default(),
             details: DetailsPanel::default(),
-            vs: VerifyState::new(options.notation_dir, options.revocation),
+            vs: VerifyState::new(
+                options.notation_dir,
+                VerifierOptions { revocation: options.revocation, plugins: options.plugins },
+            ),
             notices: Notices { status: options.startup_status, ..Notices::default() },
             look: Look {
                 keymap: if options.read_only { options.keymap.without_mutations() } else { options.keymap },

@@ -54,6 +54,8 @@ pub struct TuiOptions {
     pub opened_notation_dir: Option<std::path::PathBuf>,
     /// Offer the demo's own signing key first in the sign dialog (the demo, offline).
     pub demo_key: bool,
+    /// The verification plugins signatures may name (sigscope's built-in ones).
+    pub plugins: crate::notation::plugin::Plugins,
 }
 
 /// The demo's own key, for the sign dialog: its root is in the demo's trust store, so what it
@@ -99,6 +101,7 @@ pub fn startup_options(
     options.notation_dir = opts.notation_dir.clone();
     options.read_only |= opts.read_only;
     options.opened_notation_dir = opts.opened_notation_dir.clone();
+    options.plugins = opts.plugins.clone();
     if opts.demo_key {
         options.signing_keys.insert(0, demo_signing_key());
     }

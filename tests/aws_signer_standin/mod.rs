@@ -8,6 +8,11 @@
 //! verification plugin, with the critical attributes `com.amazonaws.signer.signingProfileVersion`
 //! and `com.amazonaws.signer.signingJob`, as the AWS Signer Notation plugin receives them. It can
 //! be told to misbehave.
+//!
+//! It also answers GetRevocationStatus (`GET /revocations`, the `signer-data` service) from a
+//! list of revoked entities the test sets, the way the service does: the profile-version ARN,
+//! job ARN and certificate hashes of the question that are revoked; and ListSigningProfiles
+//! (`GET /signing-profiles`).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -45,10 +50,27 @@ pub enum Behaviour {
     ServerError,
 }
 
+/// How GetRevocationStatus is answered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RevocationBehaviour {
+    /// The revoked entities of the question, from [`StandIn::revoked`].
+    Honest,
+    /// 403 AccessDeniedException.
+    AccessDenied,
+    /// 500 InternalServiceErrorException.
+    ServerError,
+    /// 200 with a body that is not JSON.
+    Garbage,
+}
+
 /// One request as the stand-in received it.
 #[derive(Clone, Debug)]
 pub struct Received {
+    pub method: String,
+    /// Without the query.
     pub path: String,
+    /// The query's pairs, decoded, in order.
+    pub query: Vec<(String, String)>,
     pub authorization: Option<String>,
     pub body: Value,
 }
@@ -62,6 +84,9 @@ pub struct StandIn {
     pub received: Arc<Mutex<Vec<Received>>>,
     /// Profiles that exist (others: ResourceNotFoundException).
     pub profiles: Arc<Mutex<Vec<String>>>,
+    /// Entities GetRevocationStatus reports revoked when asked about them.
+    pub revoked: Arc<Mutex<Vec<String>>>,
+    pub revocation: Arc<Mutex<RevocationBehaviour>>,
 }
 
 pub fn profile_arn(name: &str) -> String {
@@ -78,7 +103,11 @@ fn pki() -> Pki {
     let int = root.intermediate("AWS Signer Code Signing Int CA G1 (test)", 2, SignKey::p384(0xa2));
     let regional = int.intermediate("AWS Signer us-west-2 Code Signing CA G1 (test)", 3, SignKey::p384(0xa3));
     let key = SignKey::p384(0xa4);
-    let leaf = regional.issue(&notary::leaf_params("AWS Signer", 4), &key);
+    // Valid around now, whenever the tests run: the stand-in signs at the current time.
+    let mut leaf = notary::leaf_params("AWS Signer", 4);
+    leaf.not_before = time::OffsetDateTime::now_utc() - time::Duration::days(30);
+    leaf.not_after = time::OffsetDateTime::now_utc() + time::Duration::days(365);
+    let leaf = regional.issue(&leaf, &key);
     Pki { key, chain: vec![leaf, regional.der.clone(), int.der.clone(), root.der.clone()] }
 }
 
@@ -93,6 +122,8 @@ impl StandIn {
             behaviour: Arc::new(Mutex::new(Behaviour::Honest)),
             received: Arc::default(),
             profiles: Arc::new(Mutex::new(vec!["notation_test".into()])),
+            revoked: Arc::default(),
+            revocation: Arc::new(Mutex::new(RevocationBehaviour::Honest)),
         };
         let me = s.clone();
         std::thread::spawn(move || {
@@ -117,6 +148,15 @@ impl StandIn {
         self.received.lock().unwrap().len()
     }
 
+    /// The GetRevocationStatus questions received so far.
+    pub fn revocation_queries(&self) -> Vec<Received> {
+        self.received.lock().unwrap().iter().filter(|r| r.path == "/revocations").cloned().collect()
+    }
+
+    pub fn revoke(&self, entity: &str) {
+        self.revoked.lock().unwrap().push(entity.to_string());
+    }
+
     fn serve(&self, conn: TcpStream, pki: &Pki) {
         let mut reader = BufReader::new(conn.try_clone().unwrap());
         let mut conn = conn;
@@ -126,7 +166,12 @@ impl StandIn {
             if reader.read_line(&mut line).unwrap_or(0) == 0 {
                 return;
             }
-            let path = line.split_whitespace().nth(1).unwrap_or("").to_string();
+            let mut words = line.split_whitespace();
+            let method = words.next().unwrap_or("").to_string();
+            let target = words.next().unwrap_or("");
+            let (path, query) = target.split_once('?').unwrap_or((target, ""));
+            let path = path.to_string();
+            let query: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
             let (mut length, mut authorization) = (0usize, None);
             loop {
                 let mut h = String::new();
@@ -149,9 +194,21 @@ impl StandIn {
                 return;
             }
             let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-            self.received.lock().unwrap().push(Received { path: path.clone(), authorization, body: body.clone() });
-            let (status, error, answer) = self.answer(&path, &body, pki);
-            let text = answer.to_string();
+            self.received.lock().unwrap().push(Received {
+                method: method.clone(),
+                path: path.clone(),
+                query: query.clone(),
+                authorization,
+                body: body.clone(),
+            });
+            let (status, error, text) = match (method.as_str(), path.as_str()) {
+                ("GET", "/revocations") => self.revocation_answer(&query),
+                ("GET", "/signing-profiles") => (200, None, self.profiles_answer(&query).to_string()),
+                _ => {
+                    let (status, error, answer) = self.answer(&path, &body, pki);
+                    (status, error, answer.to_string())
+                }
+            };
             let error = error.map(|e| format!("x-amzn-ErrorType: {e}\r\n")).unwrap_or_default();
             let head = format!(
                 "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n{error}Content-Length: {}\r\n\r\n",
@@ -161,6 +218,58 @@ impl StandIn {
                 return;
             }
         }
+    }
+
+    fn revocation_answer(&self, query: &[(String, String)]) -> (u16, Option<&'static str>, String) {
+        let fail =
+            |status, code: &'static str, message: &str| (status, Some(code), json!({"message": message}).to_string());
+        match *self.revocation.lock().unwrap() {
+            RevocationBehaviour::AccessDenied => {
+                return fail(
+                    403,
+                    "AccessDeniedException",
+                    "User is not authorized to perform: signer:GetRevocationStatus",
+                );
+            }
+            RevocationBehaviour::ServerError => return fail(500, "InternalServiceErrorException", "internal error"),
+            RevocationBehaviour::Garbage => return (200, None, "<html>not json".into()),
+            RevocationBehaviour::Honest => {}
+        }
+        for required in ["signatureTimestamp", "platformId", "profileVersionArn", "jobArn", "certificateHashes"] {
+            if !query.iter().any(|(k, _)| k == required) {
+                return fail(400, "ValidationException", &format!("{required} is required"));
+            }
+        }
+        let revoked = self.revoked.lock().unwrap();
+        let asked = query
+            .iter()
+            .filter(|(k, _)| matches!(k.as_str(), "profileVersionArn" | "jobArn" | "certificateHashes"))
+            .map(|(_, v)| v.clone());
+        let hits: Vec<String> = asked.filter(|v| revoked.contains(v)).collect();
+        (200, None, json!({"revokedEntities": hits}).to_string())
+    }
+
+    fn profiles_answer(&self, query: &[(String, String)]) -> Value {
+        let platform = query.iter().find(|(k, _)| k == "platformId").map(|(_, v)| v.as_str());
+        let profiles: Vec<Value> = self
+            .profiles
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|_| platform.is_none_or(|p| p == "Notation-OCI-SHA384-ECDSA"))
+            .map(|name| {
+                json!({
+                    "profileName": name,
+                    "profileVersion": PROFILE_VERSION,
+                    "profileVersionArn": format!("{}/{PROFILE_VERSION}", profile_arn(name)),
+                    "arn": profile_arn(name),
+                    "platformId": "Notation-OCI-SHA384-ECDSA",
+                    "platformDisplayName": "Notation for Container Registries",
+                    "status": "Active",
+                })
+            })
+            .collect();
+        json!({ "profiles": profiles })
     }
 
     fn answer(&self, path: &str, body: &Value, pki: &Pki) -> (u16, Option<&'static str>, Value) {

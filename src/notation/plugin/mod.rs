@@ -12,6 +12,7 @@
 //! identities the x509 check cannot read are), and a certificate the CRLs say is revoked stays
 //! revoked. With no plugin of that name registered, the signature fails closed.
 
+pub mod aws_signer;
 pub mod version;
 
 use std::collections::BTreeMap;

@@ -84,7 +84,12 @@ pub struct Verifier {
 impl Verifier {
     /// The usual verifier: the stores of a Notation directory, no plugins.
     pub fn new(policy: TrustPolicy, notation_dir: impl Into<PathBuf>, revocation: RevocationMode) -> Self {
-        Self::with_options(policy, Arc::new(NotationDirStores::new(notation_dir)), VerifierOptions::new(revocation))
+        Self::in_dir(policy, notation_dir, VerifierOptions::new(revocation))
+    }
+
+    /// The stores of a Notation directory, with `options`.
+    pub fn in_dir(policy: TrustPolicy, notation_dir: impl Into<PathBuf>, options: VerifierOptions) -> Self {
+        Self::with_options(policy, Arc::new(NotationDirStores::new(notation_dir)), options)
     }
 
     pub fn with_options(policy: TrustPolicy, stores: Arc<dyn TrustStores>, options: VerifierOptions) -> Self {

@@ -16,12 +16,12 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use bytes::Bytes;
 
+use crate::aws;
 use crate::error::{Error, Result};
 use crate::oci::Descriptor;
 use crate::source::registry::{RegistryOptions, RegistrySource};
 use crate::source::{FetchedManifest, NewReferrer, Source, SourceStats, StoredReferrer};
 
-pub mod aws;
 pub mod facts;
 pub mod images;
 pub mod regions;

@@ -10,8 +10,9 @@ use crossterm::event::KeyEvent;
 
 use crate::graph::{ArtifactKind, LoadState, NodeId, NodeKind, Role};
 use crate::notation::policy::{Level as PolicyLevel, PolicyError, TrustPolicy, TrustStoreRef};
-use crate::notation::revocation::RevocationMode;
-use crate::notation::verifier::{ArtifactReport, SignatureReport, SignatureVerdict, Verdict, Verifier};
+use crate::notation::verifier::{
+    ArtifactReport, SignatureReport, SignatureVerdict, Verdict, Verifier, VerifierOptions,
+};
 use crate::sanitize::{clip, sanitize};
 
 use crate::notation::dir::Snapshot;
@@ -64,12 +65,12 @@ pub struct VerifyState {
     pub results: HashMap<NodeId, NodeVerify>,
     pending: HashMap<NodeId, RequestId>,
     verifier: Option<Arc<Verifier>>,
-    revocation: RevocationMode,
+    options: VerifierOptions,
     watching: bool,
 }
 
 impl VerifyState {
-    pub fn new(dir: Option<PathBuf>, revocation: RevocationMode) -> VerifyState {
+    pub fn new(dir: Option<PathBuf>, options: VerifierOptions) -> VerifyState {
         VerifyState {
             dir,
             path: None,
@@ -83,7 +84,7 @@ impl VerifyState {
             results: HashMap::new(),
             pending: HashMap::new(),
             verifier: None,
-            revocation,
+            options,
             watching: false,
         }
     }
@@ -104,7 +105,7 @@ impl VerifyState {
 
     fn rebuild_verifier(&mut self) {
         self.verifier = match (&self.dir, self.effective()) {
-            (Some(dir), Some(policy)) => Some(Arc::new(Verifier::new(policy, dir.clone(), self.revocation.clone()))),
+            (Some(dir), Some(policy)) => Some(Arc::new(Verifier::in_dir(policy, dir.clone(), self.options.clone()))),
             _ => None,
         };
     }
@@ -161,7 +162,7 @@ impl App {
         if self.vs.dir == dir {
             return;
         }
-        self.vs = VerifyState::new(dir, self.vs.revocation.clone());
+        self.vs = VerifyState::new(dir, self.vs.options.clone());
     }
 
     pub(super) fn start_watching(&mut self) -> Vec<Effect> {

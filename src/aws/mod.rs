@@ -1,6 +1,9 @@
-//! The AWS side of ECR: one SDK configuration per region from the standard credential chain
-//! (environment, profiles, SSO, credential_process, instance roles), on one rustls (ring) HTTP
-//! client, and SDK errors turned into sentences that say what to do.
+//! What every AWS client of sigscope shares (ECR, Signer, Signer's revocation data): one SDK
+//! configuration per region from the standard credential chain (environment, profiles, SSO,
+//! credential_process, instance roles), on one rustls (ring) HTTP client, and SDK errors turned
+//! into sentences that say what to do.
+
+pub mod signer_revocation;
 
 use std::time::Duration;
 
