@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use aws_signer_standin::{ACCOUNT, Behaviour, PROFILE_VERSION, REGION, RevocationBehaviour, StandIn, profile_arn};
 use base64::Engine as _;
 use common::cmd::{Bin, sigscope};
+use common::tmux::{Tmux, have_tmux};
 use common::{Server, guard, seed, test_options};
 use sigscope::source::registry::RegistryClient;
 
@@ -377,4 +378,54 @@ async fn an_image_on_docker_registry_is_signed_through_the_tag_schema() {
         manifest["annotations"]["com.amazonaws.signer.signingJob"].as_str().is_some(),
         "the metadata is stored on the registry: {manifest}"
     );
+}
+
+/// The TUI's sign dialog through AWS Signer, the real binary in tmux: `[signing.aws_signer]`
+/// lists the stand-in's Notation profiles (ListSigningProfiles) in the dialog, Enter signs the
+/// image by digest through SignPayload, and the new signature is verified at once under the
+/// trust policy AWS documents, its revocation asked of GetRevocationStatus.
+#[test]
+fn the_tui_signs_through_a_listed_aws_signer_profile_and_verifies_it() {
+    assert!(have_tmux(), "tmux is needed for the real-terminal test: apt-get install tmux (scripts/test.sh does)");
+    let w = World::new();
+    let nd = w.notation_dir();
+    let dir = w.tmp.path().display().to_string();
+    std::fs::write(w.tmp.path().join("aws.toml"), "[signing.aws_signer]\nregion = \"us-west-2\"\n").unwrap();
+    let ep = &w.signer.endpoint;
+    let run = format!(
+        "AWS_ENDPOINT_URL_SIGNER={ep} AWS_ENDPOINT_URL_SIGNER_DATA={ep} AWS_ACCESS_KEY_ID=test \
+         AWS_SECRET_ACCESS_KEY=test AWS_EC2_METADATA_DISABLED=true AWS_REGION= AWS_PROFILE= \
+         AWS_CONFIG_FILE=/nonexistent/c AWS_SHARED_CREDENTIALS_FILE=/nonexistent/s SIGSCOPE_CONFIG={dir}/aws.toml \
+         XDG_DATA_HOME={dir}/data XDG_CACHE_HOME={dir}/cache {} --oci-layout {} --notation-dir {}",
+        env!("CARGO_BIN_EXE_sigscope"),
+        w.layout,
+        nd.display()
+    );
+    let t = Tmux::start_sized("aws-sign", &run, 100, 30);
+    let row = |s: &str, needle: &str| s.lines().find(|l| l.contains(needle)).unwrap_or_default().to_string();
+    t.wait_until("the unsigned tag", |s| row(s, "tag unsigned").contains("- "));
+    while !row(&t.screen(), "tag unsigned").contains("┃>") {
+        t.keys(&["j"]);
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    t.keys(&["s"]);
+    let dialog = t.wait_until("the profiles listed", |s| s.contains("active Notation profile(s) in us-west-2"));
+    assert!(dialog.contains("Sign this manifest?"), "{dialog}");
+    assert!(dialog.contains("notation_test: AWS Signer profile"), "the profile offered: {dialog}");
+    assert!(dialog.contains(&profile_arn(PROFILE)), "by its ARN: {dialog}");
+    assert!(dialog.contains("notation_test"), "{dialog}");
+    let listed = w.signer.received.lock().unwrap().iter().filter(|r| r.path == "/signing-profiles").count();
+    assert_eq!(listed, 1, "one ListSigningProfiles");
+    // COSE is not AWS Signer's: the dialog says so and stays.
+    t.keys(&["e"]);
+    t.wait_for("AWS Signer returns JWS envelopes only");
+    t.keys(&["Enter"]);
+    let screen = t.wait_until("the image verified with its AWS Signer signature under it", |s| {
+        let image = row(s, "image sha256:f83fbe2db5ab");
+        image.contains("✓") && image.contains("verified") && row(s, "Notation signature").contains("✓ Notation")
+    });
+    let signed = w.signer.received.lock().unwrap().iter().filter(|r| r.path == "/signing-jobs/with-payload").count();
+    assert_eq!(signed, 1, "one SignPayload:\n{screen}");
+    assert!(!w.signer.revocation_queries().is_empty(), "revocation was asked when it was verified");
+    t.keys(&["q"]);
 }

@@ -10,7 +10,7 @@ use crossterm::event::KeyCode;
 use sigscope::graph::NodeId;
 use sigscope::tui::app::{Mode, NodeVerify};
 use sigscope::tui::config::{KeySource, SigningKey};
-use sigscope::tui::demo_signing_key;
+use sigscope::tui::{Msg, demo_signing_key};
 
 use common::tui::*;
 
@@ -170,4 +170,92 @@ fn s_on_a_tag_not_loaded_yet_loads_it_and_asks_about_the_manifest_it_names() {
     h.key(KeyCode::Enter);
     h.run_effects();
     assert_eq!(word(&h, h.child(tag_node(&h, "unsigned"), 0)), "verified");
+}
+
+/// The request id of the last ListSigningProfiles the app asked for.
+fn listing_request(h: &Harness) -> u64 {
+    let last =
+        h.effects.iter().rev().find(|e| e.starts_with("ListSigningProfiles")).expect("ListSigningProfiles asked");
+    last.trim_start_matches("ListSigningProfiles { request: ").trim_end_matches(" }").parse().unwrap()
+}
+
+fn aws_demo() -> (tempfile::TempDir, Harness) {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut o = options(Some(&demo_notation(tmp.path())));
+    o.aws_signer = Some(sigscope::tui::config::AwsSignerListing { region: Some("us-west-2".into()) });
+    (tmp, verifying(sigscope::demo::opened(), o))
+}
+
+/// With `[signing.aws_signer]` and no key of its own, the dialog opens, lists AWS Signer's
+/// profiles, and signs with nothing until one is listed; a listing that fails says why in the
+/// dialog and Enter does not sign. Only active profiles are offered.
+#[test]
+fn aws_signer_profiles_are_listed_in_the_dialog_and_nothing_signs_before() {
+    use sigscope::sign::aws_signer::{ListedProfile, ProfileList};
+    let (_tmp, mut h) = aws_demo();
+    unsigned_image(&mut h);
+    h.key(KeyCode::Char('s'));
+    assert!(matches!(h.app.mode, Mode::Sign(_)), "the dialog opens without a key of its own");
+    let screen = screen_text(&h.render(100, 30));
+    assert!(screen.contains("listing Notation signing profiles in us-west-2"), "{screen}");
+    assert!(screen.contains("none yet"), "{screen}");
+    let request = listing_request(&h);
+    h.key(KeyCode::Enter);
+    let Mode::Sign(d) = &h.app.mode else { panic!("Enter without a key closed the dialog") };
+    assert!(d.note.as_deref().unwrap_or("").contains("being listed"), "{:?}", d.note);
+    assert!(!h.effects.iter().any(|e| e.starts_with("Sign {")), "nothing signed: {:?}", h.effects);
+
+    let denied = sigscope::error::Error::Denied {
+        target: "AWS Signer ListSigningProfiles in us-west-2".into(),
+        detail: "AccessDeniedException: not authorized; the IAM identity needs signer:ListSigningProfiles".into(),
+    };
+    h.send(Msg::SigningProfiles { request, result: Err(denied) });
+    let screen = screen_text(&h.render(100, 30));
+    assert!(
+        screen.contains("profiles could not be listed") && screen.contains("signer:ListSigningProfiles"),
+        "{screen}"
+    );
+    h.key(KeyCode::Enter);
+    assert!(matches!(h.app.mode, Mode::Sign(_)));
+    assert!(!h.effects.iter().any(|e| e.starts_with("Sign {")));
+    h.key(KeyCode::Esc);
+    assert!(matches!(h.app.mode, Mode::Normal));
+
+    // Opened again, the failed listing is asked again; a late answer to the old one is dropped.
+    h.key(KeyCode::Char('s'));
+    let again = listing_request(&h);
+    assert_ne!(again, request);
+    let profile = |name: &str, status: &str| ListedProfile {
+        name: name.into(),
+        arn: format!("arn:aws:signer:us-west-2:123456789012:/signing-profiles/{name}"),
+        version_arn: Some(format!("arn:aws:signer:us-west-2:123456789012:/signing-profiles/{name}/v1")),
+        status: status.into(),
+    };
+    let stale =
+        ProfileList { region: "us-west-2".into(), profiles: vec![profile("stale", "Active")], truncated: false };
+    h.send(Msg::SigningProfiles { request, result: Ok(stale) });
+    assert!(h.app.signing_keys().is_empty(), "a stale answer is dropped");
+    let list = ProfileList {
+        region: "us-west-2".into(),
+        profiles: vec![profile("gone", "Canceled"), profile("release", "Active")],
+        truncated: false,
+    };
+    h.send(Msg::SigningProfiles { request: again, result: Ok(list) });
+    let names: Vec<&str> = h.app.signing_keys().iter().map(|k| k.name.as_str()).collect();
+    assert_eq!(names, ["release"], "only the active profile is offered");
+    assert!(
+        matches!(&h.app.signing_keys()[0].source, KeySource::AwsSigner { profile, .. } if profile.ends_with("/release"))
+    );
+    let screen = screen_text(&h.render(100, 30));
+    assert!(screen.contains("1 active Notation profile(s) in us-west-2; 1 not active, not offered"), "{screen}");
+    // COSE is refused for it, in the dialog.
+    h.key(KeyCode::Char('e'));
+    let Mode::Sign(d) = &h.app.mode else { panic!() };
+    assert_eq!(d.envelope, sigscope::sign::pipeline::EnvelopeFormat::Jws);
+    assert!(d.note.as_deref().unwrap_or("").contains("JWS envelopes only"));
+    h.key(KeyCode::Esc);
+    // Listed once: opening the dialog again asks nothing.
+    let asked = h.effects.iter().filter(|e| e.starts_with("ListSigningProfiles")).count();
+    h.key(KeyCode::Char('s'));
+    assert_eq!(h.effects.iter().filter(|e| e.starts_with("ListSigningProfiles")).count(), asked);
 }

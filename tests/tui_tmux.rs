@@ -6,11 +6,11 @@ mod common;
 
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 use serde_json::json;
 
 use common::layout::{INDEX, MANIFEST, put_blob};
+use common::tmux::{Tmux, have_tmux};
 
 fn merge(mut a: serde_json::Value, b: serde_json::Value) -> serde_json::Value {
     for (k, v) in b.as_object().unwrap() {
@@ -62,72 +62,6 @@ fn write_layout(dir: &Path) {
     )
     .unwrap();
     std::fs::write(dir.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
-}
-
-struct Tmux {
-    session: String,
-}
-
-impl Tmux {
-    fn start(command: &str) -> Tmux {
-        Tmux::start_named("main", command)
-    }
-
-    fn start_named(name: &str, command: &str) -> Tmux {
-        Tmux::start_sized(name, command, 120, 30)
-    }
-
-    fn start_sized(name: &str, command: &str, width: u16, height: u16) -> Tmux {
-        let session = format!("sigscope-test-{}-{name}", std::process::id());
-        let (w, h) = (width.to_string(), height.to_string());
-        let ok = Command::new("tmux")
-            .args(["new-session", "-d", "-s", &session, "-x", &w, "-y", &h, "bash", "--norc", "--noprofile"])
-            .env("NO_COLOR", "1")
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "tmux new-session");
-        let t = Tmux { session };
-        t.keys(&[command, "Enter"]);
-        t
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", self.session.as_str()];
-        args.extend_from_slice(keys);
-        assert!(Command::new("tmux").args(&args).status().unwrap().success());
-    }
-
-    fn screen(&self) -> String {
-        let out = Command::new("tmux").args(["capture-pane", "-p", "-t", &self.session]).output().unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn wait_for(&self, needle: &str) -> String {
-        self.wait_until(needle, |s| s.contains(needle))
-    }
-
-    fn wait_until(&self, what: &str, done: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let screen = self.screen();
-            if done(&screen) {
-                return screen;
-            }
-            assert!(Instant::now() < deadline, "timed out waiting for {what}; screen:\n{screen}");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux").args(["kill-session", "-t", &self.session]).status();
-    }
-}
-
-fn have_tmux() -> bool {
-    Command::new("tmux").arg("-V").output().is_ok_and(|o| o.status.success())
 }
 
 #[test]

@@ -143,7 +143,8 @@ pub struct SourceArgs {
     #[arg(long, value_name = "REGION")]
     pub region: Vec<String>,
 
-    /// AWS profile for ECR (default: AWS_PROFILE, else the default profile).
+    /// AWS profile for ECR and AWS Signer (signing, and revocation of AWS Signer signatures)
+    /// (default: AWS_PROFILE, else the default profile).
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
 
@@ -306,8 +307,8 @@ pub struct VerifyArgs {
     /// Output format: text, or json with every check of every signature.
     #[arg(short, long, value_enum, default_value_t = VerifyFormat::Text)]
     pub output: VerifyFormat,
-    /// Do not download CRLs; use only those already cached (an unknown status then fails or
-    /// warns as the policy's revocation action says).
+    /// Do not download CRLs and do not ask AWS Signer about revocations; use only cached CRLs
+    /// (an unknown status then fails or warns as the policy's revocation action says).
     #[arg(long)]
     pub offline: bool,
     #[command(flatten)]

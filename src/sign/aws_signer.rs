@@ -119,7 +119,7 @@ impl ProfileRef {
 
 /// What the AWS side needs besides the profile: the credential chain's profile, the region
 /// (from the ARN, else `--region`, else the chain's) and the timeouts.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AwsSignerSettings {
     pub aws_profile: Option<String>,
     pub region: Option<String>,
@@ -156,39 +156,103 @@ fn loader(settings: &AwsSignerSettings) -> aws_config::ConfigLoader {
     })
 }
 
+/// The region to call: the profile ARN's (`from_arn`), else the settings', else the AWS
+/// chain's. Two that disagree, or none at all, are usage errors (nothing is sent yet).
+async fn resolve_region(from_arn: Option<&str>, settings: &AwsSignerSettings) -> Result<String> {
+    if let Some(r) = &settings.region
+        && !valid_region(r)
+    {
+        return Err(Error::Usage(format!(
+            "--region {:?}: a region name is lower-case letters, digits and dashes",
+            crate::sanitize::clip(r, 40)
+        )));
+    }
+    let region = match (from_arn, &settings.region) {
+        (Some(a), Some(b)) if a != b => {
+            return Err(Error::Usage(format!(
+                "the signing profile is in {a} but --region says {b}: a profile signs only in its own region"
+            )));
+        }
+        (Some(a), _) => Some(a.to_string()),
+        (None, Some(a)) => Some(a.clone()),
+        (None, None) => {
+            crate::aws::default_region(&crate::aws::AwsSettings {
+                profile: settings.aws_profile.clone(),
+                connect_timeout: settings.connect_timeout,
+                attempt_timeout: settings.attempt_timeout,
+            })
+            .await
+        }
+    };
+    region.filter(|r| valid_region(r)).ok_or_else(|| {
+        Error::Usage("no AWS region for the signing profile: give its ARN, or --region, or set AWS_REGION".into())
+    })
+}
+
+/// A signing profile as ListSigningProfiles describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedProfile {
+    pub name: String,
+    /// The profile ARN (what `--aws-signer-profile` and a trust policy take).
+    pub arn: String,
+    pub version_arn: Option<String>,
+    /// `Active`, `Canceled`, `Revoked`: only an active profile signs.
+    pub status: String,
+}
+
+/// The Notation signing profiles of one region.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileList {
+    pub region: String,
+    pub profiles: Vec<ListedProfile>,
+    /// More profiles than [`MAX_LISTED_PROFILES`]: the rest were not read.
+    pub truncated: bool,
+}
+
+/// Profiles read from ListSigningProfiles at most: a dialog lists a few, not an account's history.
+pub const MAX_LISTED_PROFILES: usize = 500;
+
+/// ListSigningProfiles for the Notation platform (`Notation-OCI-SHA384-ECDSA`), every page up
+/// to [`MAX_LISTED_PROFILES`], in the settings' region (else the AWS chain's).
+pub async fn list_profiles(settings: &AwsSignerSettings) -> Result<ProfileList> {
+    let region = resolve_region(None, settings).await?;
+    let conf = loader(settings).region(aws_config::Region::new(region.clone())).load().await;
+    let client = aws_sdk_signer::Client::new(&conf);
+    let mut profiles = Vec::new();
+    let mut next: Option<String> = None;
+    for _ in 0..MAX_LISTED_PROFILES {
+        let out = client
+            .list_signing_profiles()
+            .platform_id(crate::notation::plugin::aws_signer::PLATFORM)
+            .set_next_token(next.take())
+            .send()
+            .await
+            .map_err(|e| signer_error("ListSigningProfiles", &region, None, e))?;
+        for p in out.profiles() {
+            let (Some(name), Some(arn)) = (p.profile_name(), p.arn()) else { continue };
+            profiles.push(ListedProfile {
+                name: name.to_string(),
+                arn: arn.to_string(),
+                version_arn: p.profile_version_arn().map(str::to_string),
+                status: p.status().map(|s| s.as_str().to_string()).unwrap_or_else(|| "unknown".into()),
+            });
+        }
+        next = out.next_token().filter(|t| !t.is_empty()).map(str::to_string);
+        if next.is_none() || profiles.len() >= MAX_LISTED_PROFILES {
+            break;
+        }
+    }
+    let truncated = next.is_some() || profiles.len() > MAX_LISTED_PROFILES;
+    profiles.truncate(MAX_LISTED_PROFILES);
+    profiles.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(ProfileList { region, profiles, truncated })
+}
+
 impl AwsSigner {
     /// The client for `profile`. A region given twice must agree; none at all is a usage error
     /// (nothing is sent yet).
     pub async fn new(profile: ProfileRef, settings: &AwsSignerSettings) -> Result<AwsSigner> {
-        if let Some(r) = &settings.region
-            && !valid_region(r)
-        {
-            return Err(Error::Usage(format!(
-                "--region {:?}: a region name is lower-case letters, digits and dashes",
-                crate::sanitize::clip(r, 40)
-            )));
-        }
-        let region = match (&profile.region, &settings.region) {
-            (Some(a), Some(b)) if a != b => {
-                return Err(Error::Usage(format!(
-                    "the signing profile is in {a} but --region says {b}: a profile signs only in its own region"
-                )));
-            }
-            (Some(a), _) | (None, Some(a)) => Some(a.clone()),
-            (None, None) => {
-                crate::aws::default_region(&crate::aws::AwsSettings {
-                    profile: settings.aws_profile.clone(),
-                    connect_timeout: settings.connect_timeout,
-                    attempt_timeout: settings.attempt_timeout,
-                })
-                .await
-            }
-        };
-        let Some(region) = region.filter(|r| valid_region(r)) else {
-            return Err(Error::Usage(
-                "no AWS region for the signing profile: give its ARN, or --region, or set AWS_REGION".into(),
-            ));
-        };
+        let region = resolve_region(profile.region.as_deref(), settings).await?;
         let conf = loader(settings).region(aws_config::Region::new(region.clone())).load().await;
         Ok(AwsSigner { client: aws_sdk_signer::Client::new(&conf), profile, region })
     }
@@ -214,7 +278,8 @@ impl AwsSigner {
         if let Some(owner) = &self.profile.owner {
             req = req.profile_owner(owner);
         }
-        let out = req.send().await.map_err(|e| signer_error("SignPayload", &self.region, &self.profile.name, e))?;
+        let out =
+            req.send().await.map_err(|e| signer_error("SignPayload", &self.region, Some(&self.profile.name), e))?;
         let envelope = out.signature().map(|b| b.as_ref().to_vec()).unwrap_or_default();
         if envelope.is_empty() {
             return Err(Error::malformed("AWS Signer's SignPayload answer", "it has no signature"));
@@ -379,7 +444,7 @@ pub async fn store(source: &dyn Source, repository: &str, subject: &Descriptor, 
 pub use crate::aws::CREDENTIALS_HELP;
 
 /// An SDK error of a Signer operation as a sentence that says what to do.
-fn signer_error<E>(operation: &str, region: &str, profile: &str, e: SdkError<E>) -> Error
+fn signer_error<E>(operation: &str, region: &str, profile: Option<&str>, e: SdkError<E>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
@@ -392,12 +457,15 @@ where
         let detail = crate::sanitize::clip(&detail, 300).to_string();
         return match code {
             "AccessDeniedException" | "AccessDenied" => Error::Denied {
+                detail: match profile {
+                    Some(p) => format!("{detail}; the IAM identity needs signer:{operation} on the profile {p}"),
+                    None => format!("{detail}; the IAM identity needs signer:{operation}"),
+                },
                 target,
-                detail: format!("{detail}; the IAM identity needs signer:{operation} on the profile {profile}"),
             },
             "TooManyRequestsException" | "ThrottlingException" => Error::RateLimited { target, attempts: 3 },
             "ResourceNotFoundException" => Error::NotFound {
-                what: format!("{target}: no signing profile {profile} (or it is not active): {detail}"),
+                what: format!("{target}: no signing profile {} (or it is not active): {detail}", profile.unwrap_or("")),
             },
             "UnrecognizedClientException" | "InvalidSignatureException" | "ExpiredTokenException" => {
                 Error::Usage(format!("{target}: AWS rejected the credentials ({detail}); {CREDENTIALS_HELP}"))

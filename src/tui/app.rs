@@ -44,7 +44,7 @@ use loading::Requests;
 pub use notices::Notices;
 pub use notices::{LogEntry, MAX_MESSAGES, Severity, Status, Toast};
 pub use refresh::{STALE_AFTER, age_text};
-pub use signing::SignDialog;
+pub use signing::{AwsProfiles, SignDialog};
 pub use tree::{Filter, Row, TreeState};
 pub use verification::{NodeVerify, RightPanel, VerifyState, error_text, is_image, is_subject};
 pub use visits::Location;
@@ -118,6 +118,8 @@ pub struct AppOptions {
     pub stale_after: Duration,
     /// What the sign dialog offers (`[[signing.key]]`; the demo adds its own key).
     pub signing_keys: Vec<super::config::SigningKey>,
+    /// List AWS Signer's profiles in the sign dialog (`[signing.aws_signer]`, or `--ecr`).
+    pub aws_signer: Option<super::config::AwsSignerListing>,
 }
 
 impl AppOptions {
@@ -140,6 +142,7 @@ impl AppOptions {
             stale_after: refresh::STALE_AFTER,
             opened_notation_dir: None,
             signing_keys: Vec::new(),
+            aws_signer: None,
         }
     }
 
@@ -174,6 +177,7 @@ impl AppOptions {
             stale_after: refresh::STALE_AFTER,
             opened_notation_dir: None,
             signing_keys: config.signing_keys,
+            aws_signer: config.aws_signer,
         }
     }
 }
@@ -205,6 +209,8 @@ pub struct App {
     /// A tag `s` was pressed on before it was loaded: the dialog opens when it is.
     sign_when_loaded: Option<NodeId>,
     settings: Settings,
+    /// AWS Signer's profiles for the sign dialog, once asked for (`signing.rs`).
+    pub aws_profiles: AwsProfiles,
 
     pub focus: Focus,
     pub mode: Mode,
@@ -240,6 +246,7 @@ struct Settings {
     opened_notation_dir: Option<PathBuf>,
     read_only: bool,
     signing_keys: Vec<super::config::SigningKey>,
+    aws_signer: Option<super::config::AwsSignerListing>,
 }
 
 impl App {
@@ -279,7 +286,9 @@ impl App {
                 opened_notation_dir: options.opened_notation_dir,
                 read_only: options.read_only,
                 signing_keys: options.signing_keys,
+                aws_signer: options.aws_signer,
             },
+            aws_profiles: AwsProfiles::NotAsked,
             focus: Focus::Tree,
             mode: Mode::Normal,
             zoom: false,
@@ -417,6 +426,7 @@ impl App {
             Msg::PolicyLoaded(snapshot) => self.on_policy_loaded(*snapshot),
             Msg::PolicyWritten(result) => self.on_policy_written(result),
             Msg::Signed { request, node, result } => self.on_signed(request, node, result),
+            Msg::SigningProfiles { request, result } => self.on_signing_profiles(request, result),
             Msg::Described { request, node, details } => {
                 if self.requests.describe != Some((node, request)) {
                     return Vec::new();

@@ -10,6 +10,11 @@
 //! key = "/keys/release.key"
 //! cert = "/keys/release-chain.pem"
 //! envelope = "cose"  # or "jws" (the default)
+//! [[signing.key]]    # an AWS Signer profile, by name (with region) or ARN; JWS only
+//! name = "prod"
+//! aws_signer_profile = "arn:aws:signer:us-west-2:123456789012:/signing-profiles/prod"
+//! [signing.aws_signer] # list the account's Notation signing profiles in the dialog
+//! region = "us-west-2" # default: the AWS chain's (ECR targets list them in their region)
 //! [keys]
 //! down = ["j", "J"]
 //! [colors]
@@ -38,6 +43,8 @@ pub struct Config {
     pub read_only: bool,
     /// `[[signing.key]]`: the keys the sign dialog offers, in file order.
     pub signing_keys: Vec<SigningKey>,
+    /// `[signing.aws_signer]`: list AWS Signer's profiles in the sign dialog.
+    pub aws_signer: Option<AwsSignerListing>,
     pub keymap: Keymap,
     /// Token overrides applied over whichever theme is active.
     pub colors: Vec<(Token, ratatui::style::Style)>,
@@ -82,17 +89,33 @@ struct RawConfig {
 struct RawSigning {
     #[serde(default)]
     key: Vec<Spanned<RawKey>>,
+    aws_signer: Option<Spanned<RawAwsSigner>>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawKey {
     name: String,
-    key: PathBuf,
-    cert: PathBuf,
+    key: Option<PathBuf>,
+    cert: Option<PathBuf>,
+    aws_signer_profile: Option<String>,
+    region: Option<String>,
     envelope: Option<String>,
     timestamp_url: Option<String>,
     timestamp_root_cert: Option<PathBuf>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAwsSigner {
+    region: Option<String>,
+}
+
+/// Where the sign dialog lists AWS Signer's Notation profiles (ListSigningProfiles).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AwsSignerListing {
+    /// `None`: the AWS chain's region.
+    pub region: Option<String>,
 }
 
 /// A signing key the sign dialog offers: where its files are (read when it signs, off the UI
@@ -115,6 +138,12 @@ pub enum KeySource {
     },
     /// The built-in demo's signing key (its root is in the demo's trust store).
     Demo,
+    /// An AWS Signer signing profile: a name (in `region`, else the AWS chain's) or a profile
+    /// ARN, checked when it signs.
+    AwsSigner {
+        profile: String,
+        region: Option<String>,
+    },
 }
 
 /// Where to look, in order: `$SIGSCOPE_CONFIG` (a file), `$XDG_CONFIG_HOME/sigscope`,
@@ -217,7 +246,10 @@ fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
         let k = k.into_inner();
         let envelope = match k.envelope.as_deref() {
             None | Some("jws") => EnvelopeFormat::Jws,
-            Some("cose") => EnvelopeFormat::Cose,
+            Some("cose") if k.aws_signer_profile.is_none() => EnvelopeFormat::Cose,
+            Some("cose") => {
+                return Err(err(Some(span), format!("[[signing.key]] {}: AWS Signer returns JWS only", k.name)));
+            }
             Some(other) => {
                 return Err(err(Some(span), format!("[[signing.key]] {}: envelope {other:?} is jws or cose", k.name)));
             }
@@ -235,10 +267,55 @@ fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
                 return Err(err(Some(span), why));
             }
         };
-        let source = KeySource::Files { key: k.key, cert: k.cert };
+        let source = match (k.key, k.cert, k.aws_signer_profile) {
+            (Some(key), Some(cert), None) if k.region.is_none() => KeySource::Files { key, cert },
+            (None, None, Some(profile)) if timestamp.is_none() => {
+                if let Err(e) = crate::sign::aws_signer::ProfileRef::parse(&profile) {
+                    return Err(err(Some(span), format!("[[signing.key]] {}: {e}", k.name)));
+                }
+                if let Some(r) = k.region.as_deref().filter(|r| !crate::sign::aws_signer::valid_region(r)) {
+                    return Err(err(
+                        Some(span),
+                        format!("[[signing.key]] {}: region {r:?} is not a region name", k.name),
+                    ));
+                }
+                KeySource::AwsSigner { profile, region: k.region }
+            }
+            (None, None, Some(_)) => {
+                let why = format!("[[signing.key]] {}: AWS Signer profiles take no timestamp settings", k.name);
+                return Err(err(Some(span), why));
+            }
+            _ => {
+                let why = format!(
+                    "[[signing.key]] {}: give key and cert (a local key), or aws_signer_profile (with region if it \
+                     is a name)",
+                    k.name
+                );
+                return Err(err(Some(span), why));
+            }
+        };
         signing_keys.push(SigningKey { name: k.name, source, envelope, timestamp });
     }
-    Ok(Config { theme: raw.theme, mouse: raw.mouse, read_only: raw.read_only, signing_keys, keymap, colors })
+    let aws_signer = match raw.signing.aws_signer {
+        None => None,
+        Some(a) => {
+            let span = a.span();
+            let a = a.into_inner();
+            if let Some(r) = a.region.as_deref().filter(|r| !crate::sign::aws_signer::valid_region(r)) {
+                return Err(err(Some(span), format!("[signing.aws_signer] region {r:?} is not a region name")));
+            }
+            Some(AwsSignerListing { region: a.region })
+        }
+    };
+    Ok(Config {
+        theme: raw.theme,
+        mouse: raw.mouse,
+        read_only: raw.read_only,
+        signing_keys,
+        aws_signer,
+        keymap,
+        colors,
+    })
 }
 
 /// toml's messages span lines; the status bar has one.
@@ -289,6 +366,40 @@ mod tests {
         let ftp = "[[signing.key]]\nname = \"a\"\nkey = \"/k\"\ncert = \"/c\"\n\
                    timestamp_url = \"ftp://t\"\ntimestamp_root_cert = \"/r\"\n";
         assert!(load_str(p(), ftp).1.unwrap().message.contains("not an http:// or https:// URL"));
+    }
+
+    #[test]
+    fn aws_signer_keys_and_listing_and_their_errors() {
+        let arn = "arn:aws:signer:us-west-2:123456789012:/signing-profiles/prod";
+        let text = format!(
+            "[[signing.key]]\nname = \"prod\"\naws_signer_profile = \"{arn}\"\n\
+             [[signing.key]]\nname = \"dev\"\naws_signer_profile = \"dev_profile\"\nregion = \"eu-west-1\"\n\
+             [signing.aws_signer]\nregion = \"us-west-2\"\n"
+        );
+        let (c, e) = load_str(p(), &text);
+        assert_eq!(e, None);
+        assert_eq!(c.signing_keys[0].source, KeySource::AwsSigner { profile: arn.into(), region: None });
+        assert_eq!(
+            c.signing_keys[1].source,
+            KeySource::AwsSigner { profile: "dev_profile".into(), region: Some("eu-west-1".into()) }
+        );
+        assert_eq!(c.aws_signer, Some(AwsSignerListing { region: Some("us-west-2".into()) }));
+        assert_eq!(load_str(p(), "[signing.aws_signer]\n").0.aws_signer, Some(AwsSignerListing { region: None }));
+        for (bad, says) in [
+            ("aws_signer_profile = \"x\"\n", "2 to 64"),
+            ("aws_signer_profile = \"prod\"\nenvelope = \"cose\"\n", "JWS only"),
+            ("aws_signer_profile = \"prod\"\nkey = \"/k\"\ncert = \"/c\"\n", "give key and cert"),
+            ("aws_signer_profile = \"prod\"\nregion = \"US West\"\n", "not a region name"),
+            ("key = \"/k\"\n", "give key and cert"),
+            ("key = \"/k\"\ncert = \"/c\"\nregion = \"us-west-2\"\n", "give key and cert"),
+        ] {
+            let (c, e) = load_str(p(), &format!("[[signing.key]]\nname = \"k\"\n{bad}"));
+            let e = e.unwrap_or_else(|| panic!("{bad} was accepted"));
+            assert!(e.message.contains(says), "{bad}: {}", e.message);
+            assert!(c.signing_keys.is_empty());
+        }
+        let e = load_str(p(), "[signing.aws_signer]\nregion = \"\"\n").1.unwrap();
+        assert!(e.message.contains("not a region name"), "{}", e.message);
     }
 
     #[test]

@@ -64,7 +64,8 @@ impl Effects {
             e @ (Effect::Open { .. }
             | Effect::WritePolicy { .. }
             | Effect::SaveHistory { .. }
-            | Effect::Sign { .. }) => {
+            | Effect::Sign { .. }
+            | Effect::ListSigningProfiles { .. }) => {
                 tokio::spawn(async move { send(&tx, execute(e).await) });
                 None
             }
@@ -108,9 +109,13 @@ pub async fn execute(effect: Effect) -> Option<Msg> {
                     .await;
             Some(Msg::Verified { request, node, result })
         }
-        Effect::Sign { request, node, source, repository, subject, key, envelope, now } => {
-            let result = sign(&*source, &repository, &subject, &key, envelope, now).await.map(Box::new);
+        Effect::Sign { request, node, source, repository, subject, key, envelope, now, aws } => {
+            let result = sign(&*source, &repository, &subject, &key, envelope, now, &aws).await.map(Box::new);
             Some(Msg::Signed { request, node, result })
+        }
+        Effect::ListSigningProfiles { request, settings } => {
+            let result = crate::sign::aws_signer::list_profiles(&settings).await;
+            Some(Msg::SigningProfiles { request, result })
         }
         Effect::WritePolicy { path, json } => {
             let p = path.clone();
@@ -205,10 +210,20 @@ async fn sign(
     key: &super::config::SigningKey,
     envelope: crate::sign::pipeline::EnvelopeFormat,
     now: chrono::DateTime<chrono::Utc>,
+    aws: &crate::sign::aws_signer::AwsSignerSettings,
 ) -> Result<crate::sign::pipeline::Signed, Error> {
     use super::config::KeySource;
+    use crate::sign::aws_signer;
     use crate::sign::pipeline::{EnvelopeSigner, LocalEnvelopes, SignOptions, sign_manifest};
     let signer: Box<dyn EnvelopeSigner> = match &key.source {
+        KeySource::AwsSigner { profile, region } => {
+            // The service writes the envelope and its attributes; it is checked, then stored.
+            aws_signer::require_jws(envelope)?;
+            let profile = aws_signer::ProfileRef::parse(profile)?;
+            let settings = aws_signer::AwsSignerSettings { region: region.clone(), ..aws.clone() };
+            let signer = aws_signer::AwsSigner::new(profile, &settings).await?;
+            return aws_signer::sign_manifest(source, repository, subject, &signer).await;
+        }
         KeySource::Demo => Box::new(LocalEnvelopes(crate::demo::keys::demo_signer())),
         KeySource::Files { key: k, cert } => {
             let (k, cert) = (k.clone(), cert.clone());

@@ -105,6 +105,10 @@ pub fn startup_options(
     if opts.demo_key {
         options.signing_keys.insert(0, demo_signing_key());
     }
+    // On ECR the AWS credentials are there already: offer the account's signing profiles.
+    if options.aws_signer.is_none() && opts.open_options.ecr.enabled {
+        options.aws_signer = Some(config::AwsSignerListing { region: opts.open_options.ecr.regions.first().cloned() });
+    }
     if let Some(e) = error {
         options.startup_status =
             Some(app::Status { level: app::Severity::Error, text: format!("{e} (using the defaults)") });

@@ -48,6 +48,11 @@ pub enum Msg {
         result: Result<ArtifactReport, Error>,
     },
     /// A signature was made and stored (or why not).
+    /// ListSigningProfiles answered.
+    SigningProfiles {
+        request: RequestId,
+        result: Result<crate::sign::aws_signer::ProfileList, Error>,
+    },
     Signed {
         request: RequestId,
         node: NodeId,
@@ -106,6 +111,13 @@ pub enum Effect {
         key: Box<super::config::SigningKey>,
         envelope: crate::sign::pipeline::EnvelopeFormat,
         now: chrono::DateTime<chrono::Utc>,
+        /// The AWS credential profile and timeouts, for an AWS Signer key.
+        aws: Box<crate::sign::aws_signer::AwsSignerSettings>,
+    },
+    /// List AWS Signer's Notation signing profiles for the sign dialog.
+    ListSigningProfiles {
+        request: RequestId,
+        settings: Box<crate::sign::aws_signer::AwsSignerSettings>,
     },
     /// Read the Notation directory now and again whenever its policy or trust stores change.
     WatchPolicy {
@@ -136,6 +148,7 @@ impl std::fmt::Debug for Effect {
             Effect::Open { request, target, .. } => write!(f, "Open {{ request: {request}, target: {target:?} }}"),
             Effect::Verify { request, node, .. } => write!(f, "Verify {{ request: {request}, node: {node} }}"),
             Effect::Sign { request, node, .. } => write!(f, "Sign {{ request: {request}, node: {node} }}"),
+            Effect::ListSigningProfiles { request, .. } => write!(f, "ListSigningProfiles {{ request: {request} }}"),
             Effect::WatchPolicy { dir } => write!(f, "WatchPolicy {{ dir: {dir:?} }}"),
             Effect::WritePolicy { path, .. } => write!(f, "WritePolicy {{ path: {path:?} }}"),
             Effect::SaveHistory { path, .. } => write!(f, "SaveHistory {{ path: {path:?} }}"),

@@ -2,8 +2,8 @@
 //! registry servers (`servers`, with `tokenserver.py`), a hostile stand-in registry for bad
 //! answers (`hostile`), a fixture builder (`fixtures`), a stand-in file server for CRLs
 //! (`fileserver`), the test-only Notation signer and TSA (`notary`), OpenSSL's TSA behind
-//! a loopback handler (`tsa`) and the TUI harness
-//! (`tui`). Every test binary compiles all of it and uses a part: unused items are expected.
+//! a loopback handler (`tsa`), the TUI harness
+//! (`tui`) and tmux sessions for the real binary (`tmux`). Every test binary compiles all of it and uses a part: unused items are expected.
 #![allow(dead_code, unused_imports)]
 
 pub mod cmd;
@@ -13,6 +13,7 @@ pub mod hostile;
 pub mod layout;
 pub mod notary;
 pub mod servers;
+pub mod tmux;
 pub mod tsa;
 pub mod tui;
 

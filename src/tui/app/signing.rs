@@ -11,9 +11,10 @@ use crate::oci::Descriptor;
 use crate::sanitize::sanitize;
 use crate::sign::pipeline::{EnvelopeFormat, Signed};
 
-use super::super::config::SigningKey;
+use super::super::config::{KeySource, SigningKey};
 use super::super::keymap::{Answer, Key, Modal};
 use super::{App, Effect, Mode, RequestId, Severity};
+use crate::sign::aws_signer::{AwsSignerSettings, ProfileList};
 
 /// The sign dialog as shown: what will be signed, with which key and envelope.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,10 +27,22 @@ pub struct SignDialog {
     /// Index into the app's signing keys.
     pub key: usize,
     pub envelope: EnvelopeFormat,
+    /// Why the last key did nothing, shown in the dialog (the status line is under it).
+    pub note: Option<String>,
 }
 
 /// Signatures being made, by node.
 pub type Signing = HashMap<NodeId, RequestId>;
+
+/// AWS Signer's Notation profiles for the dialog: listed when the dialog first opens (again
+/// after a failure), added to the keys it offers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AwsProfiles {
+    NotAsked,
+    Listing { request: RequestId, region: Option<String> },
+    Listed { region: String, offered: usize, inactive: usize, truncated: bool },
+    Failed(String),
+}
 
 impl App {
     pub fn signing_keys(&self) -> &[SigningKey] {
@@ -76,15 +89,17 @@ impl App {
             );
             return Vec::new();
         }
-        if self.settings.signing_keys.is_empty() {
+        if self.settings.signing_keys.is_empty() && self.settings.aws_signer.is_none() {
             self.set_status(
                 Severity::Warning,
-                "no signing key: add [[signing.key]] (name, key, cert, envelope) to config.toml".into(),
+                "no signing key: add [[signing.key]] (name, key, cert — or aws_signer_profile) or [signing.aws_signer] \
+                 to config.toml"
+                    .into(),
             );
             return Vec::new();
         }
         let key = 0;
-        let envelope = self.settings.signing_keys[key].envelope;
+        let envelope = self.settings.signing_keys.get(key).map(|k| k.envelope).unwrap_or(EnvelopeFormat::Jws);
         let reference = format!("{}@{}", self.location.source.repository_ref(&a.repository), a.descriptor.digest);
         self.mode = Mode::Sign(Box::new(SignDialog {
             node: id,
@@ -93,7 +108,80 @@ impl App {
             subject: a.descriptor.clone(),
             key,
             envelope,
+            note: None,
         }));
+        self.list_aws_profiles()
+    }
+
+    /// What AWS calls are made with: `--profile`, the registry timeouts, and `region`.
+    fn aws_signer_settings(&self, region: Option<String>) -> AwsSignerSettings {
+        let a = self.settings.open_options.aws_settings();
+        AwsSignerSettings {
+            aws_profile: a.profile,
+            region,
+            connect_timeout: a.connect_timeout,
+            attempt_timeout: a.attempt_timeout,
+        }
+    }
+
+    /// ListSigningProfiles, unless listed already or under way.
+    fn list_aws_profiles(&mut self) -> Vec<Effect> {
+        let Some(listing) = self.settings.aws_signer.clone() else { return Vec::new() };
+        if matches!(self.aws_profiles, AwsProfiles::Listing { .. } | AwsProfiles::Listed { .. }) {
+            return Vec::new();
+        }
+        let request = self.request_id();
+        self.aws_profiles = AwsProfiles::Listing { request, region: listing.region.clone() };
+        vec![Effect::ListSigningProfiles { request, settings: Box::new(self.aws_signer_settings(listing.region)) }]
+    }
+
+    /// Active profiles become keys of the dialog (after the configured ones, once each).
+    pub(super) fn on_signing_profiles(
+        &mut self,
+        request: RequestId,
+        result: Result<ProfileList, crate::error::Error>,
+    ) -> Vec<Effect> {
+        if !matches!(self.aws_profiles, AwsProfiles::Listing { request: r, .. } if r == request) {
+            return Vec::new();
+        }
+        self.dirty = true;
+        let list = match result {
+            Ok(list) => list,
+            Err(e) => {
+                let why = sanitize(&e.to_string()).into_owned();
+                self.set_status(Severity::Error, format!("AWS Signer's profiles could not be listed: {why}"));
+                self.aws_profiles = AwsProfiles::Failed(why);
+                return Vec::new();
+            }
+        };
+        let had_keys = !self.settings.signing_keys.is_empty();
+        let (mut offered, mut inactive) = (0, 0);
+        for p in &list.profiles {
+            if !p.status.eq_ignore_ascii_case("Active") {
+                inactive += 1;
+                continue;
+            }
+            offered += 1;
+            let known = self.settings.signing_keys.iter().any(
+                |k| matches!(&k.source, KeySource::AwsSigner { profile, .. } if profile.eq_ignore_ascii_case(&p.arn)),
+            );
+            if !known {
+                self.settings.signing_keys.push(SigningKey {
+                    name: p.name.clone(),
+                    source: KeySource::AwsSigner { profile: p.arn.clone(), region: None },
+                    envelope: EnvelopeFormat::Jws,
+                    timestamp: None,
+                });
+            }
+        }
+        if !had_keys && let Mode::Sign(d) = &mut self.mode {
+            d.envelope = EnvelopeFormat::Jws;
+        }
+        self.set_status(
+            Severity::Info,
+            format!("AWS Signer: {offered} active Notation signing profile(s) in {}", sanitize(&list.region)),
+        );
+        self.aws_profiles = AwsProfiles::Listed { region: list.region, offered, inactive, truncated: list.truncated };
         Vec::new()
     }
 
@@ -117,7 +205,22 @@ impl App {
 
     pub(super) fn on_sign_key(&mut self, key: KeyEvent, mut dialog: Box<SignDialog>) -> Vec<Effect> {
         let keys = self.settings.signing_keys.len();
-        match Modal::Sign.answer(Key::from_event(&key)) {
+        let answer = Modal::Sign.answer(Key::from_event(&key));
+        // No key yet (AWS Signer's profiles are being listed): only cancelling does anything.
+        if keys == 0 && !matches!(answer, Some(Answer::Cancel) | None) {
+            let why = match &self.aws_profiles {
+                AwsProfiles::Failed(e) => {
+                    format!("no key to sign with: AWS Signer's profiles could not be listed ({e})")
+                }
+                AwsProfiles::Listed { region, .. } => format!("no key to sign with: no active profile in {region}"),
+                _ => "no key to sign with yet: AWS Signer's profiles are being listed".into(),
+            };
+            dialog.note = Some(why);
+            self.mode = Mode::Sign(dialog);
+            return Vec::new();
+        }
+        dialog.note = None;
+        match answer {
             Some(Answer::Accept) => {
                 self.mode = Mode::Normal;
                 self.sign(*dialog)
@@ -131,6 +234,13 @@ impl App {
             Some(Answer::ScrollUp) => {
                 dialog.key = (dialog.key + keys - 1) % keys;
                 dialog.envelope = self.settings.signing_keys[dialog.key].envelope;
+                self.mode = Mode::Sign(dialog);
+                Vec::new()
+            }
+            Some(Answer::Switch)
+                if matches!(self.settings.signing_keys[dialog.key].source, KeySource::AwsSigner { .. }) =>
+            {
+                dialog.note = Some("AWS Signer returns JWS envelopes only".into());
                 self.mode = Mode::Sign(dialog);
                 Vec::new()
             }
@@ -164,6 +274,7 @@ impl App {
             key: Box::new(key),
             envelope: d.envelope,
             now: self.clock.utc(),
+            aws: Box::new(self.aws_signer_settings(None)),
         }]
     }
 

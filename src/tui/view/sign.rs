@@ -9,7 +9,7 @@ use ratatui::widgets::{Clear, Paragraph};
 use crate::sanitize::sanitize;
 use crate::sign::pipeline::EnvelopeFormat;
 
-use super::super::app::{App, Mode};
+use super::super::app::{App, AwsProfiles, Mode};
 use super::super::config::KeySource;
 use super::super::details_doc::fold;
 use super::super::keymap::{Answer, Modal};
@@ -32,13 +32,42 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     field("digest", d.subject.digest.clone(), Token::Digest);
     field("type", sanitize(&d.subject.media_type).into_owned(), Token::Muted);
     let keys = app.signing_keys();
-    let key = &keys[d.key];
-    let from = match &key.source {
-        KeySource::Demo => "the demo's own key".to_string(),
-        KeySource::Files { key, .. } => sanitize(&key.display().to_string()).into_owned(),
+    match keys.get(d.key) {
+        Some(key) => {
+            let from = match &key.source {
+                KeySource::Demo => "the demo's own key".to_string(),
+                KeySource::Files { key, .. } => sanitize(&key.display().to_string()).into_owned(),
+                KeySource::AwsSigner { profile, region } => {
+                    let region = region.as_deref().map(|r| format!(" in {r}")).unwrap_or_default();
+                    format!("AWS Signer profile {}{region}", sanitize(profile))
+                }
+            };
+            let count = if keys.len() > 1 { format!(" ({} of {})", d.key + 1, keys.len()) } else { String::new() };
+            field("key", format!("{}{count}: {from}", sanitize(&key.name)), Token::Text);
+        }
+        None => field("key", "none yet".into(), Token::Muted),
+    }
+    let aws = match &app.aws_profiles {
+        AwsProfiles::NotAsked => None,
+        AwsProfiles::Listing { region, .. } => Some((
+            format!("listing Notation signing profiles in {}…", region.as_deref().unwrap_or("the default region")),
+            Token::Muted,
+        )),
+        AwsProfiles::Listed { region, offered, inactive, truncated } => {
+            let mut text = format!("{offered} active Notation profile(s) in {region}");
+            if *inactive > 0 {
+                text.push_str(&format!("; {inactive} not active, not offered"));
+            }
+            if *truncated {
+                text.push_str("; more not listed");
+            }
+            Some((text, Token::Muted))
+        }
+        AwsProfiles::Failed(e) => Some((format!("profiles could not be listed: {e}"), Token::Error)),
     };
-    let count = if keys.len() > 1 { format!(" ({} of {})", d.key + 1, keys.len()) } else { String::new() };
-    field("key", format!("{}{count}: {from}", sanitize(&key.name)), Token::Text);
+    if let Some((text, token)) = aws {
+        field("AWS Signer", text, token);
+    }
     let envelope = match d.envelope {
         EnvelopeFormat::Jws => "JWS (application/jose+json)",
         EnvelopeFormat::Cose => "COSE (application/cose)",
@@ -47,6 +76,11 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     all.push(Vec::new());
     for part in fold("The digest is what is signed, never a tag; the signature is stored beside it.", w) {
         all.push(vec![(Token::Muted, part)]);
+    }
+    if let Some(note) = &d.note {
+        for part in fold(&sanitize(note), w) {
+            all.push(vec![(Token::Warning, part)]);
+        }
     }
     all.push(Vec::new());
     let k = |a| Modal::Sign.keys(a, false);
