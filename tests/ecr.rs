@@ -224,6 +224,19 @@ fn the_graph_under_an_ecr_image_is_read_with_the_token() {
     }
     assert!(out.contains(&format!("{}/{REPO}@{}", host(REGION), w.fixture.image.digest)), "{out}");
     assert!(!out.contains(&w.registry.host), "references name ECR, not the stand-in address: {out}");
+    // DescribeImages' record rides along, in ECR's field names, for the image and its referrers.
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let ecr = &v["ecr"];
+    assert!(ecr["imagePushedAt"].as_str().is_some_and(|t| chrono::DateTime::parse_from_rfc3339(t).is_ok()), "{ecr}");
+    assert!(ecr["imageSizeInBytes"].as_i64().is_some_and(|n| n > 0), "{ecr}");
+    assert_eq!(ecr["imageManifestMediaType"], "application/vnd.oci.image.manifest.v1+json", "{ecr}");
+    let referrers = v["manifests"].as_array().unwrap();
+    assert!(!referrers.is_empty() && referrers.iter().all(|r| r["ecr"]["imagePushedAt"].is_string()), "{v}");
+    let run = sigscope(&["tree", &format!("{}/{REPO}:v1", host(REGION))]).run();
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    let out = run.utf8_out();
+    let image = out.lines().find(|l| l.contains("[image]")).unwrap_or_default();
+    assert!(image.contains("  ecr: pushed "), "the image's row says what ECR recorded: {out}");
 }
 
 #[test]
@@ -691,4 +704,31 @@ fn the_details_of_an_ecr_image_carry_its_record_and_scan_findings() {
         let details = sigscope::inspect::describe(&plain, &node, 4096).await;
         assert!(section(&details).is_none(), "{:?}", details.sections);
     });
+}
+
+/// The TUI's rows carry what DescribeImages recorded (pushed at), once the repository's images
+/// were listed, beside the OCI facts.
+#[test]
+fn tui_rows_of_an_ecr_repository_say_what_ecr_recorded() {
+    use common::tui::{Harness, options, screen_text};
+    let w = world();
+    let opened = sigscope::open::Opened {
+        target: format!("{}/{REPO}", host(REGION)),
+        source: std::sync::Arc::new(ecr_source(REGION, EcrOptions::default())),
+        roots: vec![sigscope::graph::NodeKind::Repository { name: REPO.into() }],
+    };
+    let mut h = Harness::with(opened, options(None));
+    h.run_effects();
+    let root = h.app.tree.graph.roots[0];
+    let tag = (0..h.app.tree.graph.node(root).children.len())
+        .map(|i| h.child(root, i))
+        .find(|&c| matches!(&h.app.tree.graph.node(c).kind, sigscope::graph::NodeKind::Tag { tag, .. } if tag == "v1"))
+        .expect("tag v1");
+    h.select(tag);
+    h.key(crossterm::event::KeyCode::Char('l'));
+    h.run_effects();
+    let screen = screen_text(&h.render(160, 30));
+    let short = &w.fixture.image.digest[7..19];
+    let row = screen.lines().find(|l| l.contains(short) && l.contains("image")).unwrap_or_default();
+    assert!(row.contains("ECR pushed 20"), "the image row: {row}\n{screen}");
 }

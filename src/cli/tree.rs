@@ -25,6 +25,7 @@ pub async fn run_tree(args: TreeArgs, opts: &OpenOptions) -> i32 {
     };
     let graph = discover(opened.source.clone(), opened.roots.clone(), &discover_opts).await;
     let roots = graph.roots.clone();
+    load_records(&graph, opened.source.as_ref()).await;
     let mut stdout = std::io::stdout().lock();
     let written = match args.output {
         TreeFormat::Json => {
@@ -60,6 +61,27 @@ pub async fn run_tree(args: TreeArgs, opts: &OpenOptions) -> i32 {
         layout_failure_code(&graph, &opened).await
     } else {
         3
+    }
+}
+
+/// The registry API's records of every repository in the graph (ECR: one DescribeImages
+/// listing each, most already made while discovering), for the report. A listing that fails
+/// leaves its manifests without a record and says so on stderr; the tree itself stands.
+async fn load_records(graph: &sigscope::graph::Graph, source: &dyn sigscope::source::Source) {
+    let mut repositories: Vec<&str> =
+        graph.nodes.iter().filter_map(|n| n.artifact().map(|a| a.repository.as_str())).collect();
+    repositories.sort_unstable();
+    repositories.dedup();
+    use futures::StreamExt;
+    let loads = repositories.iter().map(|r| async move { (*r, source.load_records(r).await) });
+    let results: Vec<_> = futures::stream::iter(loads).buffer_unordered(8).collect().await;
+    for (repository, result) in results {
+        if let Err(e) = result {
+            eprintln!(
+                "sigscope tree: the registry's records of {} could not be read: {e}",
+                sigscope::sanitize::sanitize(repository)
+            );
+        }
     }
 }
 

@@ -98,6 +98,10 @@ pub struct ArtifactReport {
     pub via_tag: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// ECR's DescribeImages record of the manifest, in ECR's field names, where the source is
+    /// ECR and listed it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ecr: Option<serde_json::Value>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub platforms: Vec<ReportNode>,
     pub manifests: Vec<ReportNode>,
@@ -182,6 +186,7 @@ fn report_at(graph: &Graph, source: &dyn Source, id: NodeId, level: usize) -> Re
                 via,
                 via_tag,
                 error: error(),
+                ecr: source.known_record(&a.repository, &d.digest).map(|r| r.json),
                 platforms,
                 manifests,
             }))
@@ -349,6 +354,10 @@ fn line(graph: &Graph, source: &dyn Source, id: NodeId, root: bool) -> String {
             }
             if !node.tags.is_empty() && root {
                 s.push_str(&format!("  tags: {}", node.tags.join(", ")));
+            }
+            if let Some(r) = source.known_record(&a.repository, &a.descriptor.digest).filter(|r| !r.summary.is_empty())
+            {
+                s.push_str(&format!("  ecr: {}", r.summary));
             }
             s
         }

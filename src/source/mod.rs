@@ -139,6 +139,19 @@ pub trait Source: Send + Sync {
         Ok(None)
     }
 
+    /// What the registry's own API has already said about this manifest in this run, without
+    /// asking it anything (ECR: DescribeImages' record, once the repository's images were
+    /// listed, by [`Source::load_records`] or by listing its tags).
+    fn known_record(&self, _repository: &str, _digest: &str) -> Option<KnownRecord> {
+        None
+    }
+
+    /// Reads what [`Source::known_record`] answers from for `repository`, where the registry
+    /// has such an API (one listing per repository and run).
+    async fn load_records(&self, _repository: &str) -> Result<()> {
+        Ok(())
+    }
+
     /// Stores a referrer and makes it discoverable: its blobs, then its manifest by digest, then
     /// whatever lists it (a registry without the referrers API: the `sha256-<hex>` tag-schema
     /// index; a layout: `index.json`, replaced atomically). Nothing is left half-written: on any
@@ -156,6 +169,14 @@ pub struct RegistryFacts {
     pub fields: Vec<(String, String)>,
     /// Column headers, then rows.
     pub table: Option<(Vec<String>, Vec<Vec<String>>)>,
+}
+
+/// A registry API's record of one manifest: as JSON in the API's own field names (for
+/// `tree -o json`), and as a line for people.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KnownRecord {
+    pub json: serde_json::Value,
+    pub summary: String,
 }
 
 /// A referrer to store: its blobs (config and layers), its manifest bytes (already naming

@@ -2,7 +2,43 @@
 //! (pushed at, size, status, media types, subject, scan status) and the scan's findings.
 
 use super::images::{EcrImage, EcrScan};
-use crate::source::RegistryFacts;
+use crate::source::{KnownRecord, RegistryFacts};
+
+/// DescribeImages' record of one image, in ECR's field names, and a line for a tree row.
+pub fn record(i: &EcrImage) -> KnownRecord {
+    let mut json = serde_json::Map::new();
+    let mut put = |k: &str, v: Option<serde_json::Value>| {
+        if let Some(v) = v {
+            json.insert(k.to_string(), v);
+        }
+    };
+    put("imagePushedAt", i.pushed_at.clone().map(Into::into));
+    put("imageSizeInBytes", i.size.map(Into::into));
+    put("imageStatus", i.image_status.clone().map(Into::into));
+    put("imageManifestMediaType", i.manifest_media_type.clone().map(Into::into));
+    put("artifactMediaType", i.artifact_media_type.clone().map(Into::into));
+    put("subjectManifestDigest", i.subject_manifest_digest.clone().map(Into::into));
+    put("imageScanStatus", i.scan_status.clone().map(Into::into));
+    if !i.scan_findings.is_empty() {
+        let counts: serde_json::Map<String, serde_json::Value> =
+            i.scan_findings.iter().map(|(sev, n)| (sev.clone(), (*n).into())).collect();
+        put("findingSeverityCounts", Some(counts.into()));
+    }
+    let mut parts = Vec::new();
+    if let Some(at) = &i.pushed_at {
+        parts.push(format!("pushed {at}"));
+    }
+    match (&i.scan_status, i.scan_findings.is_empty()) {
+        (Some(s), true) => parts.push(format!("scan {}", s.split(':').next().unwrap_or(s))),
+        (s, false) => {
+            let counts: Vec<String> = i.scan_findings.iter().map(|(sev, n)| format!("{sev} {n}")).collect();
+            let status = s.as_deref().map(|s| s.split(':').next().unwrap_or(s)).unwrap_or("findings");
+            parts.push(format!("scan {status}: {}", counts.join(", ")));
+        }
+        (None, true) => {}
+    }
+    KnownRecord { json: json.into(), summary: parts.join(" · ") }
+}
 
 /// Findings listed in the panel; the counts per severity cover all of them.
 const LISTED_FINDINGS: usize = 20;

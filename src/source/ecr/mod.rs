@@ -515,6 +515,18 @@ impl Source for EcrSource {
         stored
     }
 
+    /// The record DescribeImages gave, if the repository's images were listed in this run.
+    fn known_record(&self, repository: &str, digest: &str) -> Option<crate::source::KnownRecord> {
+        let cell = self.images.lock().expect("images lock").get(repository).cloned()?;
+        let images = cell.get()?.clone();
+        images.iter().find(|i| i.digest == digest).map(facts::record)
+    }
+
+    async fn load_records(&self, repository: &str) -> Result<()> {
+        crate::source::registry::http::check_repository(repository)?;
+        self.images(repository).await.map(|_| ())
+    }
+
     /// DescribeImages' record of the digest and its scan findings. The listing failing fails
     /// the whole; the findings failing (another IAM action) is said among the facts.
     async fn registry_facts(&self, repository: &str, digest: &str) -> Result<Option<crate::source::RegistryFacts>> {

@@ -138,6 +138,16 @@ impl Source for EcrRegions {
         source.push_referrer(name, referrer).await
     }
 
+    fn known_record(&self, repository: &str, digest: &str) -> Option<crate::source::KnownRecord> {
+        let (source, name) = self.route(repository).ok()?;
+        source.known_record(name, digest)
+    }
+
+    async fn load_records(&self, repository: &str) -> Result<()> {
+        let (source, name) = self.route(repository)?;
+        source.load_records(name).await
+    }
+
     async fn registry_facts(&self, repository: &str, digest: &str) -> Result<Option<crate::source::RegistryFacts>> {
         let (source, name) = self.route(repository)?;
         source.registry_facts(name, digest).await

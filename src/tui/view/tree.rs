@@ -138,6 +138,13 @@ fn row_line(app: &App, i: usize, width: usize) -> Line<'static> {
     if let Some(age) = app.fetched_age(row.id) {
         body.push((Token::Warning, format!(" · {}", super::super::app::age_text(age))));
     }
+    // What the registry's own API recorded (ECR: pushed at, scan), when it was listed already.
+    if let Some(a) = app.tree.graph.node(row.id).artifact()
+        && let Some(r) = app.location.source.known_record(&a.repository, &a.descriptor.digest)
+        && !r.summary.is_empty()
+    {
+        body.push((Token::Muted, format!(" · ECR {}", sanitize(&r.summary))));
+    }
     if matched {
         spans.extend(body.into_iter().map(|(_, s)| (Token::Match, s)));
     } else {
