@@ -123,6 +123,7 @@ async fn ecr_api(region: &str) -> aws_sdk_ecr::Client {
         profile: None,
         connect_timeout: std::time::Duration::from_secs(5),
         attempt_timeout: std::time::Duration::from_secs(20),
+        ..Default::default()
     };
     sigscope::aws::ecr_client(&settings, region).await
 }

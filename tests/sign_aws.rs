@@ -429,3 +429,46 @@ fn the_tui_signs_through_a_listed_aws_signer_profile_and_verifies_it() {
     assert!(!w.signer.revocation_queries().is_empty(), "revocation was asked when it was verified");
     t.keys(&["q"]);
 }
+
+/// `--ca-file` and `--deadline` reach the AWS calls as they reach the registry's: an endpoint
+/// behind a private CA is trusted only with it, and a call that outlasts the deadline is cut
+/// (revocation "not checked", failing strict) instead of holding `verify` up.
+#[test]
+fn ca_file_and_deadline_reach_the_aws_calls() {
+    let tls = Server::docker_registry_tls();
+    let w = World::new();
+    let (code, out, err) = w.sign(&profile_arn(PROFILE), &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    let nd = w.notation_dir();
+    // docker-registry speaks TLS with a private CA and knows no /revocations: with the CA the
+    // call gets as far as an HTTP answer, without it TLS refuses the server.
+    let endpoint = format!("https://127.0.0.1:{}", tls.addr.port());
+    let ca = tls.dir.path().join("ca.pem");
+    let verify = |extra: &[&str]| {
+        let mut bin = sigscope(&["verify", "--oci-layout", &w.target(), "-o", "json"]).arg("--notation-dir").arg(&nd);
+        for a in extra {
+            bin = bin.arg(*a);
+        }
+        aws_env(bin, &w.signer, w.tmp.path()).env("AWS_ENDPOINT_URL_SIGNER_DATA", &endpoint).output()
+    };
+    let (code, untrusted, err) = verify(&[]);
+    assert_eq!(code, 1, "{untrusted}{err}");
+    assert!(untrusted.contains("not checked"), "{untrusted}");
+    assert!(untrusted.contains("UnknownIssuer"), "without the CA, TLS refuses the server: {untrusted}");
+    assert!(!untrusted.contains("HTTP 404"), "{untrusted}");
+    let (code, trusted, err) = verify(&["--ca-file", ca.to_str().unwrap()]);
+    assert_eq!(code, 1, "{trusted}{err}");
+    assert!(
+        trusted.contains("not checked") && trusted.contains("HTTP 404"),
+        "with the CA, the server's answer: {trusted}"
+    );
+    // A --ca-file that is no certificate is a usage error before anything is asked.
+    let (code, _, err) = verify(&["--ca-file", w.tmp.path().join("empty.toml").to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no PEM certificates"), "{err}");
+
+    *w.signer.revocation.lock().unwrap() = RevocationBehaviour::Slow;
+    let (code, out, err) = w.verify(&nd, &["--deadline", "2"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("not checked") && out.contains("GetRevocationStatus in us-west-2 timed out"), "{out}");
+}

@@ -8,11 +8,11 @@ pub mod signer_revocation;
 use std::time::Duration;
 
 use aws_config::BehaviorVersion;
-use aws_sdk_ecr::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_ecr::error::{ProvideErrorMetadata, SdkError};
 
 use crate::error::Error;
 
-/// What `--profile` and the registry's timeouts make of the chain.
+/// What `--profile`, `--ca-file` and the registry's timeouts make of the chain.
 #[derive(Debug, Clone)]
 pub struct AwsSettings {
     pub profile: Option<String>,
@@ -20,18 +20,66 @@ pub struct AwsSettings {
     /// One attempt of one API call; the SDK's standard retry (3 attempts, with backoff for
     /// throttling) sits above it.
     pub attempt_timeout: Duration,
+    /// One API call, its retries included (`--deadline`); `None`: unbounded but per attempt.
+    pub operation_timeout: Option<Duration>,
+    /// `--ca-file`'s PEM bundle, trusted beside the system's roots (a TLS-inspecting proxy, a
+    /// private endpoint), read and checked once by [`read_ca_bundle`].
+    pub ca_bundle: Option<std::sync::Arc<Vec<u8>>>,
+}
+
+impl Default for AwsSettings {
+    /// The registry client's default timeouts, the default profile, the system's roots.
+    fn default() -> Self {
+        AwsSettings {
+            profile: None,
+            connect_timeout: Duration::from_secs(10),
+            attempt_timeout: Duration::from_secs(30),
+            operation_timeout: None,
+            ca_bundle: None,
+        }
+    }
+}
+
+/// `--ca-file` for the AWS clients: read bounded (a FIFO does not hang), at least one PEM
+/// certificate in it.
+pub fn read_ca_bundle(path: &std::path::Path) -> Result<std::sync::Arc<Vec<u8>>, Error> {
+    let pem = crate::fsread::read(path, crate::fsread::MAX_CONFIG_BYTES, crate::fsread::Symlinks::Follow)
+        .map_err(|e| Error::Usage(e.to_string()))?;
+    let certs = x509_parser::pem::Pem::iter_from_buffer(&pem)
+        .map(|p| p.map_err(|e| e.to_string()).and_then(|p| p.parse_x509().map(|_| ()).map_err(|e| e.to_string())))
+        .collect::<Result<Vec<()>, String>>()
+        .map_err(|e| Error::Usage(format!("{}: not a PEM certificate bundle ({e})", path.display())))?;
+    if certs.is_empty() {
+        return Err(Error::Usage(format!("{}: no PEM certificates found", path.display())));
+    }
+    Ok(std::sync::Arc::new(pem))
 }
 
 /// The SDK configuration every AWS client of sigscope starts from (ECR, Signer): one rustls
 /// (ring) HTTP client, the timeouts, `--profile`, the standard credential chain.
 pub fn loader(settings: &AwsSettings) -> aws_config::ConfigLoader {
-    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
-    let http_client =
-        aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https();
-    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+    use aws_smithy_http_client::tls::{Provider, TlsContext, TrustStore, rustls_provider::CryptoMode};
+    let mut tls = TlsContext::default();
+    if let Some(pem) = &settings.ca_bundle {
+        // Checked by read_ca_bundle; should rustls still refuse it, the calls fail on TLS
+        // with the system's roots alone: trust is never widened by a failure.
+        if let Ok(ctx) =
+            TlsContext::builder().with_trust_store(TrustStore::default().with_pem_certificate(pem.to_vec())).build()
+        {
+            tls = ctx;
+        }
+    }
+    let http_client = aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .tls_context(tls)
+        .build_https();
+    let mut timeouts = aws_config::timeout::TimeoutConfig::builder()
         .connect_timeout(settings.connect_timeout)
-        .operation_attempt_timeout(settings.attempt_timeout)
-        .build();
+        .operation_attempt_timeout(settings.attempt_timeout);
+    if let Some(total) = settings.operation_timeout {
+        timeouts = timeouts.operation_timeout(total);
+    }
+    let timeouts = timeouts.build();
     let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(http_client).timeout_config(timeouts);
     if let Some(p) = &settings.profile {
         loader = loader.profile_name(p);
@@ -108,7 +156,7 @@ where
     if is_missing_credentials(e) {
         return Error::Usage(format!("no AWS credentials for {target}: {CREDENTIALS_HELP}"));
     }
-    let detail = crate::sanitize::clip(&DisplayErrorContext(e).to_string(), 400).to_string();
+    let detail = crate::sanitize::clip(&error_chain(e), 400).to_string();
     match e {
         SdkError::TimeoutError(_) => Error::Timeout { target: target.clone(), detail: format!("{target} timed out") },
         SdkError::DispatchFailure(d) if d.is_timeout() => {
@@ -118,6 +166,21 @@ where
         SdkError::ResponseError(_) => Error::malformed(format!("answer to {target}"), detail),
         _ => Error::Usage(format!("{target}: {detail}")),
     }
+}
+
+/// An error and its sources in words, each said once (the SDK's own context printer adds
+/// Debug dumps of every layer).
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        let text = err.to_string();
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        cur = err.source();
+    }
+    parts.join(": ")
 }
 
 /// The chain failing to find any credentials shows up as an error whose sources include the

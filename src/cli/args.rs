@@ -109,7 +109,7 @@ pub struct SourceArgs {
     #[arg(long)]
     pub plain_http: bool,
 
-    /// PEM file of extra root certificates for a registry behind a private CA.
+    /// PEM file of extra root certificates for a registry (or an AWS endpoint) behind a private CA.
     #[arg(long, value_name = "FILE")]
     pub ca_file: Option<PathBuf>,
 
@@ -284,7 +284,8 @@ pub struct TreeArgs {
 pub struct DeadlineArg {
     /// Seconds all registry requests of the command may take together; what is not fetched by
     /// then fails with a deadline error (0: no deadline). Default: 300 for verify, none for tree
-    /// (a whole registry can legitimately take longer). Each request is also bounded by --timeout.
+    /// (a whole registry can legitimately take longer). Each request is also bounded by --timeout;
+    /// each AWS call (ECR, AWS Signer revocation) with its retries by the deadline.
     #[arg(long, value_name = "SECS")]
     pub deadline: Option<u64>,
 }

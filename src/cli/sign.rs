@@ -101,12 +101,11 @@ async fn run_aws_sign(
     if regions.len() > 1 {
         return fail(&args.target, &"sign takes one --region: a signing profile lives in one region", 2);
     }
-    let settings = AwsSignerSettings {
-        aws_profile: opts.ecr.profile.clone(),
-        region: regions.first().cloned(),
-        connect_timeout: opts.registry.connect_timeout,
-        attempt_timeout: opts.registry.request_timeout,
+    let aws = match opts.aws_settings() {
+        Ok(a) => a,
+        Err(e) => return fail(&args.target, &e, 2),
     };
+    let settings = AwsSignerSettings { aws, region: regions.first().cloned() };
     let signer = match AwsSigner::new(profile, &settings).await {
         Ok(s) => s,
         Err(e) => return fail(&args.target, &e, e.exit_code()),

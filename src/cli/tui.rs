@@ -33,6 +33,13 @@ pub async fn run_tui(
     notation_dir: Option<PathBuf>,
     read_only: bool,
 ) -> i32 {
+    let aws = match opts.aws_settings() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("sigscope: {e}");
+            return 2;
+        }
+    };
     let mut tui_opts = sigscope::tui::TuiOptions {
         theme,
         mouse,
@@ -41,7 +48,8 @@ pub async fn run_tui(
         read_only,
         opened_notation_dir: None,
         demo_key: false,
-        plugins: sigscope::aws::signer_revocation::builtin_plugins(opts.aws_settings(), false),
+        plugins: sigscope::aws::signer_revocation::builtin_plugins(aws.clone(), false),
+        aws,
     };
     let Some(target) = target else {
         // The demo verifies against its own policy and CA, in a private directory the user may

@@ -60,9 +60,13 @@ pub async fn run_verify(args: VerifyArgs, opts: &OpenOptions, notation_dir: Opti
             subject.digest
         );
     }
+    let aws = match opts.aws_settings() {
+        Ok(a) => a,
+        Err(e) => return fail(&e, 2),
+    };
     let options = sigscope::notation::verifier::VerifierOptions {
         revocation: sigscope::notation::dir::revocation_mode(args.offline),
-        plugins: sigscope::aws::signer_revocation::builtin_plugins(opts.aws_settings(), args.offline),
+        plugins: sigscope::aws::signer_revocation::builtin_plugins(aws, args.offline),
     };
     let verifier = Verifier::in_dir(policy, dir, options);
     let now = chrono::Utc::now();

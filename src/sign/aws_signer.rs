@@ -7,7 +7,6 @@
 //! the profile asked for. The response `metadata` becomes annotations of the signature manifest.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_signer::error::{ProvideErrorMetadata, SdkError};
@@ -117,15 +116,12 @@ impl ProfileRef {
     }
 }
 
-/// What the AWS side needs besides the profile: the credential chain's profile, the region
-/// (from the ARN, else `--region`, else the chain's) and the timeouts.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What the AWS side needs besides the profile: the credential chain's profile, timeouts and
+/// CA bundle, and the region (from the ARN, else `--region`, else the chain's).
+#[derive(Debug, Clone)]
 pub struct AwsSignerSettings {
-    pub aws_profile: Option<String>,
+    pub aws: crate::aws::AwsSettings,
     pub region: Option<String>,
-    pub connect_timeout: Duration,
-    /// One attempt of SignPayload; the SDK's standard retry sits above it.
-    pub attempt_timeout: Duration,
 }
 
 /// A signing profile of AWS Signer, ready to sign.
@@ -149,11 +145,7 @@ pub struct AwsSignature {
 
 /// The same SDK configuration as ECR's: one rustls (ring) client, the standard chain.
 fn loader(settings: &AwsSignerSettings) -> aws_config::ConfigLoader {
-    crate::aws::loader(&crate::aws::AwsSettings {
-        profile: settings.aws_profile.clone(),
-        connect_timeout: settings.connect_timeout,
-        attempt_timeout: settings.attempt_timeout,
-    })
+    crate::aws::loader(&settings.aws)
 }
 
 /// The region to call: the profile ARN's (`from_arn`), else the settings', else the AWS
@@ -175,14 +167,7 @@ async fn resolve_region(from_arn: Option<&str>, settings: &AwsSignerSettings) ->
         }
         (Some(a), _) => Some(a.to_string()),
         (None, Some(a)) => Some(a.clone()),
-        (None, None) => {
-            crate::aws::default_region(&crate::aws::AwsSettings {
-                profile: settings.aws_profile.clone(),
-                connect_timeout: settings.connect_timeout,
-                attempt_timeout: settings.attempt_timeout,
-            })
-            .await
-        }
+        (None, None) => crate::aws::default_region(&settings.aws).await,
     };
     region.filter(|r| valid_region(r)).ok_or_else(|| {
         Error::Usage("no AWS region for the signing profile: give its ARN, or --region, or set AWS_REGION".into())

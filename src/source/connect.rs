@@ -21,16 +21,29 @@ pub struct ConnectOptions {
 }
 
 impl ConnectOptions {
-    /// What every AWS call (ECR, AWS Signer) is made with: `--profile` and the registry's
-    /// timeouts, an attempt bounded like one registry request.
-    pub fn aws_settings(&self) -> crate::aws::AwsSettings {
-        crate::aws::AwsSettings {
-            profile: self.ecr.profile.clone(),
-            connect_timeout: self.registry.connect_timeout,
-            attempt_timeout: self.registry.request_timeout,
-        }
+    /// What every AWS call (ECR, AWS Signer) is made with: `--profile`, `--ca-file`, the
+    /// registry's timeouts (an attempt bounded like one registry request, a call with its
+    /// retries by `--deadline`).
+    pub fn aws_settings(&self) -> crate::error::Result<crate::aws::AwsSettings> {
+        aws_settings_of(&self.registry, self.ecr.profile.clone())
     }
 }
+
+/// [`ConnectOptions::aws_settings`] from the registry options and the AWS profile.
+pub fn aws_settings_of(
+    registry: &crate::source::registry::RegistryOptions,
+    profile: Option<String>,
+) -> crate::error::Result<crate::aws::AwsSettings> {
+    Ok(crate::aws::AwsSettings {
+        profile,
+        connect_timeout: registry.connect_timeout,
+        attempt_timeout: registry.request_timeout,
+        operation_timeout: registry.deadline,
+        ca_bundle: registry.ca_file.as_deref().map(crate::aws::read_ca_bundle).transpose()?,
+    })
+}
+
+impl ConnectOptions {}
 
 /// What a TARGET names inside its source.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -120,6 +120,8 @@ pub struct AppOptions {
     pub signing_keys: Vec<super::config::SigningKey>,
     /// List AWS Signer's profiles in the sign dialog (`[signing.aws_signer]`, or `--ecr`).
     pub aws_signer: Option<super::config::AwsSignerListing>,
+    /// What AWS Signer is called with (`--profile`, `--ca-file`, timeouts).
+    pub aws: crate::aws::AwsSettings,
 }
 
 impl AppOptions {
@@ -143,6 +145,7 @@ impl AppOptions {
             opened_notation_dir: None,
             signing_keys: Vec::new(),
             aws_signer: None,
+            aws: crate::aws::AwsSettings::default(),
         }
     }
 
@@ -178,6 +181,7 @@ impl AppOptions {
             opened_notation_dir: None,
             signing_keys: config.signing_keys,
             aws_signer: config.aws_signer,
+            aws: crate::aws::AwsSettings::default(),
         }
     }
 }
@@ -247,6 +251,7 @@ struct Settings {
     read_only: bool,
     signing_keys: Vec<super::config::SigningKey>,
     aws_signer: Option<super::config::AwsSignerListing>,
+    aws: crate::aws::AwsSettings,
 }
 
 impl App {
@@ -287,6 +292,7 @@ impl App {
                 read_only: options.read_only,
                 signing_keys: options.signing_keys,
                 aws_signer: options.aws_signer,
+                aws: options.aws,
             },
             aws_profiles: AwsProfiles::NotAsked,
             focus: Focus::Tree,

@@ -56,6 +56,8 @@ pub struct TuiOptions {
     pub demo_key: bool,
     /// The verification plugins signatures may name (sigscope's built-in ones).
     pub plugins: crate::notation::plugin::Plugins,
+    /// What AWS Signer is called with from the sign dialog.
+    pub aws: crate::aws::AwsSettings,
 }
 
 /// The demo's own key, for the sign dialog: its root is in the demo's trust store, so what it
@@ -102,6 +104,7 @@ pub fn startup_options(
     options.read_only |= opts.read_only;
     options.opened_notation_dir = opts.opened_notation_dir.clone();
     options.plugins = opts.plugins.clone();
+    options.aws = opts.aws.clone();
     if opts.demo_key {
         options.signing_keys.insert(0, demo_signing_key());
     }

@@ -61,6 +61,8 @@ pub enum RevocationBehaviour {
     ServerError,
     /// 200 with a body that is not JSON.
     Garbage,
+    /// The honest answer, 5 seconds late.
+    Slow,
 }
 
 /// One request as the stand-in received it.
@@ -233,6 +235,7 @@ impl StandIn {
             }
             RevocationBehaviour::ServerError => return fail(500, "InternalServiceErrorException", "internal error"),
             RevocationBehaviour::Garbage => return (200, None, "<html>not json".into()),
+            RevocationBehaviour::Slow => std::thread::sleep(std::time::Duration::from_secs(5)),
             RevocationBehaviour::Honest => {}
         }
         for required in ["signatureTimestamp", "platformId", "profileVersionArn", "jobArn", "certificateHashes"] {

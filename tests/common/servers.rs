@@ -202,7 +202,7 @@ impl Server {
         .concat());
         std::fs::write(
             d.join("ext.cnf"),
-            "subjectAltName=DNS:registry.sigscope.test\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n",
+            "subjectAltName=DNS:registry.sigscope.test,IP:127.0.0.1\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n",
         )
         .unwrap();
         run(&[

@@ -147,11 +147,7 @@ impl EcrSource {
     /// is sent yet.
     pub fn new(account: Option<&str>, region: Option<&str>, base: RegistryOptions, opts: EcrOptions) -> Result<Self> {
         let endpoint = endpoint_override(&opts)?;
-        let settings = aws::AwsSettings {
-            profile: opts.profile.clone(),
-            connect_timeout: base.connect_timeout,
-            attempt_timeout: base.request_timeout,
-        };
+        let settings = crate::source::connect::aws_settings_of(&base, opts.profile.clone())?;
         let source = EcrSource {
             region: OnceLock::new(),
             account: OnceLock::new(),

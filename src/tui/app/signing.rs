@@ -115,13 +115,7 @@ impl App {
 
     /// What AWS calls are made with: `--profile`, the registry timeouts, and `region`.
     fn aws_signer_settings(&self, region: Option<String>) -> AwsSignerSettings {
-        let a = self.settings.open_options.aws_settings();
-        AwsSignerSettings {
-            aws_profile: a.profile,
-            region,
-            connect_timeout: a.connect_timeout,
-            attempt_timeout: a.attempt_timeout,
-        }
+        AwsSignerSettings { aws: self.settings.aws.clone(), region }
     }
 
     /// ListSigningProfiles, unless listed already or under way.
