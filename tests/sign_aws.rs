@@ -419,7 +419,7 @@ fn the_tui_signs_through_a_listed_aws_signer_profile_and_verifies_it() {
     // COSE is not AWS Signer's: the dialog says so and stays.
     t.keys(&["e"]);
     t.wait_for("AWS Signer returns JWS envelopes only");
-    t.keys(&["Enter"]);
+    t.keys(&["y"]);
     let screen = t.wait_until("the image verified with its AWS Signer signature under it", |s| {
         let image = row(s, "image sha256:f83fbe2db5ab");
         image.contains("✓") && image.contains("verified") && row(s, "Notation signature").contains("✓ Notation")

@@ -1,4 +1,4 @@
-//! The sign dialog, driven like a user would: in the demo, `unsigned` → `s` → Enter turns the
+//! The sign dialog, driven like a user would: in the demo, `unsigned` → `s` → `y` turns the
 //! image into `✓ verified` (signed with the demo's key, stored in the demo's in-memory layout,
 //! found again by refreshing the image and verified like every other node). The dialog shows
 //! the exact digest signed; every key but yes cancels; `--read-only` has no sign key at all.
@@ -57,7 +57,7 @@ fn s_then_enter_signs_the_demos_unsigned_image_and_it_verifies() {
     }
     insta::assert_snapshot!("sign_dialog_80x24", screen_text(&h.render(80, 24)));
 
-    h.key(KeyCode::Enter);
+    h.key(KeyCode::Char('y'));
     assert!(matches!(h.app.mode, Mode::Normal));
     assert!(h.effects.iter().any(|e| e.starts_with("Sign {")), "{:?}", h.effects);
     h.run_effects();
@@ -83,7 +83,8 @@ fn s_then_enter_signs_the_demos_unsigned_image_and_it_verifies() {
 fn every_key_but_yes_cancels_and_nothing_is_signed() {
     let (_tmp, mut h) = demo(false, vec![demo_signing_key()]);
     let image = unsigned_image(&mut h);
-    for key in [KeyCode::Esc, KeyCode::Char('n'), KeyCode::Char('x'), KeyCode::Char('q')] {
+    // Cancel is the default: Enter, the key pressed without reading, cancels too.
+    for key in [KeyCode::Enter, KeyCode::Esc, KeyCode::Char('n'), KeyCode::Char('x'), KeyCode::Char('q')] {
         h.key(KeyCode::Char('s'));
         assert!(matches!(h.app.mode, Mode::Sign(_)));
         h.key(key);
@@ -167,7 +168,7 @@ fn s_on_a_tag_not_loaded_yet_loads_it_and_asks_about_the_manifest_it_names() {
     let Mode::Sign(d) = &h.app.mode else { panic!("no dialog: {:?}", h.app.notices.status) };
     let image = h.child(tag, 0);
     assert_eq!(Some(d.subject.digest.as_str()), h.app.tree.graph.node(image).digest());
-    h.key(KeyCode::Enter);
+    h.key(KeyCode::Char('y'));
     h.run_effects();
     assert_eq!(word(&h, h.child(tag_node(&h, "unsigned"), 0)), "verified");
 }
@@ -188,7 +189,7 @@ fn aws_demo() -> (tempfile::TempDir, Harness) {
 
 /// With `[signing.aws_signer]` and no key of its own, the dialog opens, lists AWS Signer's
 /// profiles, and signs with nothing until one is listed; a listing that fails says why in the
-/// dialog and Enter does not sign. Only active profiles are offered.
+/// dialog and yes does not sign. Only active profiles are offered.
 #[test]
 fn aws_signer_profiles_are_listed_in_the_dialog_and_nothing_signs_before() {
     use sigscope::sign::aws_signer::{ListedProfile, ProfileList};
@@ -200,8 +201,8 @@ fn aws_signer_profiles_are_listed_in_the_dialog_and_nothing_signs_before() {
     assert!(screen.contains("listing Notation signing profiles in us-west-2"), "{screen}");
     assert!(screen.contains("none yet"), "{screen}");
     let request = listing_request(&h);
-    h.key(KeyCode::Enter);
-    let Mode::Sign(d) = &h.app.mode else { panic!("Enter without a key closed the dialog") };
+    h.key(KeyCode::Char('y'));
+    let Mode::Sign(d) = &h.app.mode else { panic!("yes without a key closed the dialog") };
     assert!(d.note.as_deref().unwrap_or("").contains("being listed"), "{:?}", d.note);
     assert!(!h.effects.iter().any(|e| e.starts_with("Sign {")), "nothing signed: {:?}", h.effects);
 
@@ -215,11 +216,11 @@ fn aws_signer_profiles_are_listed_in_the_dialog_and_nothing_signs_before() {
         screen.contains("profiles could not be listed") && screen.contains("signer:ListSigningProfiles"),
         "{screen}"
     );
-    h.key(KeyCode::Enter);
+    h.key(KeyCode::Char('y'));
     assert!(matches!(h.app.mode, Mode::Sign(_)));
     assert!(!h.effects.iter().any(|e| e.starts_with("Sign {")));
-    h.key(KeyCode::Esc);
-    assert!(matches!(h.app.mode, Mode::Normal));
+    h.key(KeyCode::Enter);
+    assert!(matches!(h.app.mode, Mode::Normal), "Enter cancels");
 
     // Opened again, the failed listing is asked again; a late answer to the old one is dropped.
     h.key(KeyCode::Char('s'));

@@ -217,7 +217,7 @@ fn the_demo_at_80x24_in_tmux() {
     t.wait_until("the exit", |s| s.lines().any(|l| l.starts_with("EXIT=0")));
 }
 
-/// The demo's whole loop in a real terminal: `unsigned` → `s` → Enter signs it with the demo's
+/// The demo's whole loop in a real terminal: `unsigned` → `s` → `y` signs it with the demo's
 /// key, offline, and its image row reads `✓ verified`.
 #[test]
 fn signing_the_demos_unsigned_image_in_tmux() {
@@ -238,7 +238,7 @@ fn signing_the_demos_unsigned_image_in_tmux() {
     t.keys(&["s"]);
     let dialog = t.wait_for("Sign this manifest?");
     assert!(dialog.contains("sha256:f83fbe2db5ab"), "the dialog names the digest:\n{dialog}");
-    t.keys(&["Enter"]);
+    t.keys(&["y"]);
     t.wait_until("the image verified, with its new signature under it", |s| {
         let image = row(s, "image sha256:f83fbe2db5ab");
         image.contains("✓") && image.contains("verified") && row(s, "Notation signature").contains("✓ Notation")

@@ -92,7 +92,7 @@ const MODAL_SPECS: &[ModalSpec] = &[
     ModalSpec { modal: Modal::Confirm, answer: Answer::ScrollDown, keys: &["j", "Down"], desc: "scroll down" },
     ModalSpec { modal: Modal::Confirm, answer: Answer::ScrollUp, keys: &["k", "Up"], desc: "scroll up" },
     ModalSpec { modal: Modal::Confirm, answer: Answer::Cancel, keys: &["Esc", "n", "Ctrl-c"], desc: "no (so does any other key)" },
-    ModalSpec { modal: Modal::Sign, answer: Answer::Accept, keys: &["y", "Enter"], desc: "sign with the chosen key" },
+    ModalSpec { modal: Modal::Sign, answer: Answer::Accept, keys: &["y"], desc: "yes: sign with the chosen key (Enter cancels, like any other key)" },
     ModalSpec { modal: Modal::Sign, answer: Answer::ScrollDown, keys: &["j", "Down", "Tab"], desc: "next key" },
     ModalSpec { modal: Modal::Sign, answer: Answer::ScrollUp, keys: &["k", "Up"], desc: "previous key" },
     ModalSpec { modal: Modal::Sign, answer: Answer::Switch, keys: &["e"], desc: "JWS or COSE envelope" },

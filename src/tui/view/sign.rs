@@ -88,7 +88,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
         (Token::HintKey, format!(" {} ", k(Answer::Accept))),
         (Token::HintDesc, " sign   ".into()),
         (Token::Match, format!(" [ {} Cancel ] ", Modal::Sign.keys(Answer::Cancel, true))),
-        (Token::HintDesc, " any other key cancels".into()),
+        (Token::HintDesc, " any other key, Enter too, cancels".into()),
     ]);
     all.push(vec![
         (Token::HintKey, format!(" {} ", k(Answer::ScrollDown))),
