@@ -378,6 +378,24 @@ async fn an_image_on_docker_registry_is_signed_through_the_tag_schema() {
         manifest["annotations"]["com.amazonaws.signer.signingJob"].as_str().is_some(),
         "the metadata is stored on the registry: {manifest}"
     );
+    // Verified from the registry with the profile ARN as the identity; then the profile is
+    // revoked in the stand-in and the same signature fails revocation, naming it.
+    let nd = w.notation_dir();
+    let target = format!("{}/{repo}@{}", server.host, fx.image.digest);
+    let verify = |signer: StandIn, dir: PathBuf, nd: PathBuf, target: String| {
+        tokio::task::spawn_blocking(move || {
+            let bin = sigscope(&["verify", &target, "-o", "json"]).arg("--notation-dir").arg(&nd);
+            aws_env(bin, &signer, &dir).output()
+        })
+    };
+    let (code, out, err) =
+        verify(w.signer.clone(), w.tmp.path().to_path_buf(), nd.clone(), target.clone()).await.unwrap();
+    assert_eq!(code, 0, "{out}{err}");
+    let version = format!("{}/{PROFILE_VERSION}", profile_arn(PROFILE));
+    w.signer.revoke(&version);
+    let (code, out, err) = verify(w.signer.clone(), w.tmp.path().to_path_buf(), nd, target).await.unwrap();
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("revoked by AWS Signer") && out.contains(&version), "{out}");
 }
 
 /// The TUI's sign dialog through AWS Signer, the real binary in tmux: `[signing.aws_signer]`
@@ -427,6 +445,17 @@ fn the_tui_signs_through_a_listed_aws_signer_profile_and_verifies_it() {
     let signed = w.signer.received.lock().unwrap().iter().filter(|r| r.path == "/signing-jobs/with-payload").count();
     assert_eq!(signed, 1, "one SignPayload:\n{screen}");
     assert!(!w.signer.revocation_queries().is_empty(), "revocation was asked when it was verified");
+    // The profile is revoked: refreshing the image verifies it again, and it says so.
+    w.signer.revoke(&format!("{}/{PROFILE_VERSION}", profile_arn(PROFILE)));
+    while !row(&t.screen(), "image sha256:f83fbe2db5ab").contains("┃>") {
+        t.keys(&["j"]);
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    t.keys(&["r"]);
+    t.wait_until("the image failing revocation", |s| {
+        let image = row(s, "image sha256:f83fbe2db5ab");
+        image.contains("✗") && image.contains("failed: revoc")
+    });
     t.keys(&["q"]);
 }
 
