@@ -11,6 +11,7 @@
 pub mod aws;
 pub mod demo;
 pub mod error;
+pub mod explain;
 pub mod fsread;
 pub mod graph;
 pub mod inspect;

@@ -38,6 +38,7 @@ async fn run(cli: Cli) -> i32 {
         }
         // --read-only before `sign` is read (and refuses); the UI flags mean nothing to it.
         Command::Sign(_) => not_read.retain(|f| !["--read-only", "--theme", "--no-mouse"].contains(f)),
+        Command::Explain(_) => not_read.retain(|f| !["--read-only", "--theme", "--no-mouse"].contains(f)),
         Command::Completions { .. } | Command::Demo { .. } => not_read.extend(outer_source.given()),
     }
     if let Some(target) = &cli.target {
@@ -65,6 +66,11 @@ async fn run(cli: Cli) -> i32 {
             let opts = args.deadline.apply(&opts, 300);
             args.read_only |= cli.tui.read_only;
             cli::sign::run_sign(args, &opts).await
+        }
+        Command::Explain(args) => {
+            let Some(opts) = command_options(&args.source, outer_source) else { return 2 };
+            let opts = args.deadline.apply(&opts, 300);
+            cli::explain::run_explain(args, &opts).await
         }
         Command::Completions { shell } => {
             use clap::CommandFactory;

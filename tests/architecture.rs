@@ -64,6 +64,19 @@ const RULES: &[Rule] = &[
         forbidden: &["crate::graph", "crate::verify", "crate::inspect", "crate::source"],
     },
     Rule {
+        what: "kyverno/ is text in, data out: it never imports source/, graph/, notation/, verify or explain \
+               (signature checks are injected through replay::AttestorCheck)",
+        applies: |rel| under(rel, "kyverno"),
+        forbidden: &[
+            "crate::source",
+            "crate::graph",
+            "crate::notation",
+            "crate::verify",
+            "crate::explain",
+            "crate::aws",
+        ],
+    },
+    Rule {
         what: "oci/ is below everything",
         applies: |rel| under(rel, "oci"),
         forbidden: &[

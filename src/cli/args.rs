@@ -230,6 +230,9 @@ pub enum Command {
     /// Sign one image with a local key or through AWS Signer (like `notation sign`) and store the signature as a
     /// referrer of its manifest.
     Sign(SignArgs),
+    /// Explain Kyverno's admission decision for an image: replay its policies against the image's signatures,
+    /// or take apart a pasted denial (`--denial`).
+    Explain(ExplainArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell to write the script for.
@@ -249,10 +252,48 @@ impl Command {
             Command::Tree(_) => "tree",
             Command::Verify(_) => "verify",
             Command::Sign(_) => "sign",
+            Command::Explain(_) => "explain",
             Command::Completions { .. } => "completions",
             Command::Demo { command: DemoCommand::Export { .. } } => "demo export",
         }
     }
+}
+
+#[derive(Args, Debug)]
+#[command(after_help = "Exit codes: 0 allowed (or admitted with an audit warning), 1 would be blocked (or not \
+    decided: a rule could not be replayed), 2 usage or policy error, 3 registry error.\n\nReplayed: \
+    ClusterPolicy and Policy verifyImages rules — imageReferences and skipImageReferences as Kyverno matches \
+    them, attestor sets with count and nesting, Notary certificate attestors against the image's Notation \
+    signatures, verifyDigest/mutateDigest, Enforce and Audit. Said as not replayed: keyless, cosign keys and \
+    certificates, attestations, ImageValidatingPolicy rules.")]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["target", "denial"])))]
+pub struct ExplainArgs {
+    /// The image: host/repo:tag, host/repo@sha256:…, or with --oci-layout a layout PATH[:tag|@digest].
+    pub target: Option<String>,
+    /// Kyverno policies: a YAML file (several documents, or `kind: List` as kubectl prints it), a directory of
+    /// them, or - for stdin. Repeat for more.
+    #[arg(long = "kyverno-policy", value_name = "PATH")]
+    pub kyverno_policy: Vec<PathBuf>,
+    /// What kubectl, an event or a log said when the Pod was refused (or - for stdin): taken apart, and with
+    /// --kyverno-policy each image it names is replayed.
+    #[arg(long, value_name = "TEXT")]
+    pub denial: Option<String>,
+    /// The image as the Pod spec names it, for matching imageReferences (default: TARGET); for a layout or a
+    /// mirror whose name differs from the one deployed.
+    #[arg(long, value_name = "REFERENCE", requires = "target")]
+    pub image: Option<String>,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = VerifyFormat::Text)]
+    pub output: VerifyFormat,
+    /// Do not download CRLs (the Notary verifier's strict level then fails an unknown status).
+    #[arg(long)]
+    pub offline: bool,
+    #[command(flatten)]
+    pub deadline: DeadlineArg,
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
+    pub unused: UnusedCommonArgs,
 }
 
 #[derive(Args, Debug)]

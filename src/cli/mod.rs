@@ -1,6 +1,7 @@
 //! One file per subcommand; what they share (source options, exit codes) is here.
 
 pub mod args;
+pub mod explain;
 pub mod sign;
 pub mod tree;
 pub mod tui;

@@ -1,8 +1,10 @@
 //! Kyverno's side of "why was this blocked": pasted denials taken apart (`denial`, with
 //! `cause` for one rule's message), policies loaded from YAML (`policy`) and Kyverno's two ways
-//! of matching image references (`matching`). Text in, data out: no source, graph or UI.
+//! of matching image references (`matching`), and the admission decision replayed for one
+//! image (`replay`, its signature checks injected). Text in, data out: no source, graph or UI.
 
 pub mod cause;
 pub mod denial;
 pub mod matching;
 pub mod policy;
+pub mod replay;

@@ -1,0 +1,333 @@
+//! `sigscope explain`: why Kyverno would block an image (or did), as text or JSON.
+
+use std::io::{Read, Write};
+use std::path::Path;
+
+use serde::Serialize;
+use sigscope::kyverno::denial::Denial;
+use sigscope::kyverno::policy::PolicySet;
+use sigscope::kyverno::replay::{Admission, EntryReplay, Explanation, MatchReport, Outcome, SetReplay};
+use sigscope::open::OpenOptions;
+use sigscope::sanitize::sanitize;
+
+use super::args::{ExplainArgs, VerifyFormat};
+use super::exit_code;
+
+/// What `explain -o json` prints.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Output {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    denial: Option<Denial>,
+    explanations: Vec<ImageOutput>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ImageOutput {
+    reference: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    digest: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    explanation: Option<Explanation>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+pub async fn run_explain(args: ExplainArgs, opts: &OpenOptions) -> i32 {
+    let json = args.output == VerifyFormat::Json;
+    let fail = |e: &dyn std::fmt::Display, code: i32| {
+        let error = e.to_string();
+        eprintln!("sigscope explain: {}", sanitize(&error));
+        if json {
+            print(&Output { denial: None, explanations: Vec::new(), error: Some(error) });
+        }
+        code
+    };
+    let mut stdin_used = false;
+    let mut policies = PolicySet::default();
+    for path in &args.kyverno_policy {
+        match load_policies(path, &mut stdin_used) {
+            Ok(set) => merge(&mut policies, set),
+            Err(e) => return fail(&e, 2),
+        }
+    }
+    let denial = match &args.denial {
+        None => None,
+        Some(text) => {
+            let text = if text == "-" {
+                if stdin_used {
+                    return fail(&"--denial - and --kyverno-policy - cannot both read stdin", 2);
+                }
+                match read_stdin(sigscope::kyverno::denial::MAX_DENIAL_BYTES) {
+                    Ok(t) => t,
+                    Err(e) => return fail(&e, 2),
+                }
+            } else {
+                text.clone()
+            };
+            match sigscope::kyverno::denial::parse(&text) {
+                Ok(d) => Some(d),
+                Err(e) => return fail(&e, 2),
+            }
+        }
+    };
+    let mut images: Vec<(String, String)> = Vec::new();
+    if let Some(target) = &args.target {
+        images.push((target.clone(), args.image.clone().unwrap_or_else(|| target.clone())));
+    }
+    if let Some(d) = &denial {
+        for image in d.images() {
+            if !images.iter().any(|(_, shown)| shown == image) {
+                images.push((image.to_string(), image.to_string()));
+            }
+        }
+    }
+    let replaying = !args.kyverno_policy.is_empty();
+    if args.target.is_some() && !replaying {
+        return fail(&"nothing to replay the image against: give --kyverno-policy PATH", 2);
+    }
+    let mut explanations = Vec::new();
+    let mut code = 0;
+    if replaying {
+        for (target, shown) in &images {
+            let one = explain_image(target, shown, &policies, opts, args.offline).await;
+            code = code.max(match (&one.explanation, &one.error) {
+                (_, Some(_)) => one_error_code(&one),
+                (Some(e), None) if matches!(e.admission, Admission::Blocked | Admission::Unknown) => 1,
+                _ => 0,
+            });
+            explanations.push(one);
+        }
+    } else {
+        // The denial alone: it says the Pod was refused.
+        code = 1;
+    }
+    let out = Output { denial, explanations, error: None };
+    if json {
+        print(&out);
+    } else {
+        let mut text = render(&out, replaying);
+        if !replaying {
+            text.push_str("\nTo replay it against the image's signatures, give the policies: --kyverno-policy PATH\n");
+        }
+        let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    }
+    code
+}
+
+/// A registry error is 3, anything else that kept the image from being explained is 2.
+fn one_error_code(one: &ImageOutput) -> i32 {
+    if one.error.as_deref().is_some_and(|e| e.starts_with("usage:")) { 2 } else { 3 }
+}
+
+async fn explain_image(
+    target: &str,
+    shown: &str,
+    policies: &PolicySet,
+    opts: &OpenOptions,
+    offline: bool,
+) -> ImageOutput {
+    let mut out = ImageOutput { reference: target.to_string(), digest: None, explanation: None, error: None };
+    let t = target.to_string();
+    let o = opts.clone();
+    let opened = match tokio::task::spawn_blocking(move || sigscope::open::open(&t, &o)).await {
+        Ok(Ok(opened)) => opened,
+        Ok(Err(e)) => {
+            out.error = Some(prefixed(&e, opts));
+            return out;
+        }
+        Err(e) => {
+            out.error = Some(format!("the open task failed: {e}"));
+            return out;
+        }
+    };
+    let (repository, subject) = match sigscope::verify::resolve_target(&opened).await {
+        Ok(r) => r,
+        Err(e) => {
+            out.error = Some(prefixed(&e, opts));
+            return out;
+        }
+    };
+    out.digest = Some(subject.digest.clone());
+    let check = sigscope::explain::ImageSignatures::new(
+        opened.source.clone(),
+        repository,
+        subject,
+        chrono::Utc::now(),
+        sigscope::notation::dir::revocation_mode(offline),
+    );
+    let explanation = sigscope::kyverno::replay::replay(policies, shown, &check).await;
+    if let Some(e) = check.registry_error.lock().expect("error lock").take() {
+        out.error = Some(prefixed(&e, opts));
+    }
+    out.explanation = Some(explanation);
+    out
+}
+
+/// The error as a sentence, marked `usage:` when it is the user's to fix (exit 2).
+fn prefixed(e: &sigscope::Error, opts: &OpenOptions) -> String {
+    if exit_code(e, opts) == 2 { format!("usage: {e}") } else { e.to_string() }
+}
+
+fn merge(into: &mut PolicySet, from: PolicySet) {
+    into.cluster_policies.extend(from.cluster_policies);
+    into.image_validating.extend(from.image_validating);
+    into.ignored.extend(from.ignored);
+}
+
+fn read_stdin(limit: usize) -> Result<String, String> {
+    let mut buf = Vec::new();
+    std::io::stdin()
+        .lock()
+        .take(limit as u64 + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| format!("cannot read stdin: {e}"))?;
+    if buf.len() > limit {
+        return Err(format!("stdin holds more than {limit} bytes"));
+    }
+    String::from_utf8(buf).map_err(|_| "stdin is not UTF-8 text".to_string())
+}
+
+/// A file, every `*.yaml`/`*.yml` of a directory (in name order), or `-` for stdin.
+fn load_policies(path: &Path, stdin_used: &mut bool) -> Result<PolicySet, String> {
+    use sigscope::kyverno::policy::{MAX_POLICY_BYTES, load};
+    if path == Path::new("-") {
+        if std::mem::replace(stdin_used, true) {
+            return Err("--kyverno-policy - is given twice".into());
+        }
+        return load(&read_stdin(MAX_POLICY_BYTES)?, "stdin").map_err(|e| e.to_string());
+    }
+    let read = |p: &Path| {
+        sigscope::fsread::read(p, MAX_POLICY_BYTES as u64 + 1, sigscope::fsread::Symlinks::Follow)
+            .map_err(|e| e.to_string())
+            .and_then(|b| String::from_utf8(b).map_err(|_| format!("{}: not UTF-8 text", p.display())))
+            .and_then(|t| load(&t, &p.display().to_string()).map_err(|e| e.to_string()))
+    };
+    if !path.is_dir() {
+        return read(path);
+    }
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml") && p.is_file())
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(format!("{}: no *.yaml or *.yml files", path.display()));
+    }
+    let mut set = PolicySet::default();
+    for f in files {
+        merge(&mut set, read(&f)?);
+    }
+    Ok(set)
+}
+
+fn print(out: &Output) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = sigscope::json_out::to_writer_pretty(&mut stdout, out)
+        .map_err(sigscope::json_out::io_error)
+        .and_then(|_| writeln!(stdout));
+}
+
+fn word(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Pass => "pass",
+        Outcome::Fail => "FAIL",
+        Outcome::NotReplayed => "not replayed",
+    }
+}
+
+fn render(out: &Output, replaying: bool) -> String {
+    let mut s = String::new();
+    if let Some(d) = &out.denial {
+        s.push_str("The denial says:\n");
+        if let Some(r) = &d.resource {
+            s.push_str(&format!("  resource  {}\n", sanitize(&r.display())));
+        }
+        if let Some(w) = &d.webhook {
+            s.push_str(&format!("  webhook   {}\n", sanitize(w)));
+        }
+        for e in &d.entries {
+            let name = [e.policy.as_deref(), e.rule.as_deref()].into_iter().flatten().collect::<Vec<_>>().join("/");
+            s.push_str(&format!("  {}\n", sanitize(if name.is_empty() { "(rule not named)" } else { &name })));
+            if let Some(i) = &e.image {
+                s.push_str(&format!("    image     {}\n", sanitize(i)));
+            }
+            if let Some(p) = &e.attestor_path {
+                s.push_str(&format!("    attestor  {}\n", sanitize(p)));
+            }
+            s.push_str(&format!("    cause     {}\n", e.cause.slug()));
+            if let Some(note) = e.cause_note {
+                s.push_str(&format!("    note      {note}\n"));
+            }
+            s.push_str(&format!("    message   {}\n", sanitize(&e.message)));
+        }
+        if replaying {
+            s.push('\n');
+        }
+    }
+    for one in &out.explanations {
+        let digest = one.digest.as_deref().map(|d| format!(" ({d})")).unwrap_or_default();
+        match &one.explanation {
+            Some(e) => {
+                s.push_str(&format!("{}{digest}: {}\n", sanitize(&e.image), e.admission.word()));
+                for r in &e.rules {
+                    render_rule(&mut s, r);
+                }
+                s.push_str(&format!("\n{}\n", sanitize(&e.summary)));
+            }
+            None => s.push_str(&format!("{}: cannot be explained\n", sanitize(&one.reference))),
+        }
+        if let Some(err) = &one.error {
+            s.push_str(&format!("  error: {}\n", sanitize(err)));
+        }
+    }
+    s
+}
+
+fn render_rule(s: &mut String, r: &sigscope::kyverno::replay::RuleReplay) {
+    let head = format!("{} {} / rule {}", r.kind, r.policy, r.rule);
+    let Some(outcome) = r.outcome else {
+        s.push_str(&format!("  {}: does not apply — {}\n", sanitize(&head), sanitize(&r.reason)));
+        return;
+    };
+    s.push_str(&format!("  {} [{}, {}]: {}\n", sanitize(&head), r.failure_action, r.verifier, word(outcome)));
+    if let MatchReport::Matched { normalised, pattern } = &r.matched {
+        s.push_str(&format!("    matches   {} ← imageReferences {:?}\n", sanitize(normalised), sanitize(pattern)));
+    }
+    for set in &r.attestor_sets {
+        render_set(s, set, 4);
+    }
+    for n in &r.notes {
+        s.push_str(&format!("    {}: {} — {}\n", n.what, word(n.outcome), sanitize(&n.reason)));
+    }
+}
+
+fn render_set(s: &mut String, set: &SetReplay, indent: usize) {
+    let pad = " ".repeat(indent);
+    s.push_str(&format!(
+        "{pad}{}: {} of {} entries needed, {} passed: {}\n",
+        set.path,
+        set.required,
+        set.entries.len(),
+        set.passed,
+        word(set.outcome)
+    ));
+    for e in &set.entries {
+        render_entry(s, e, indent + 2);
+    }
+}
+
+fn render_entry(s: &mut String, e: &EntryReplay, indent: usize) {
+    let pad = " ".repeat(indent);
+    s.push_str(&format!("{pad}{}.{}: {} — {}\n", e.path, e.kind, word(e.result.outcome), sanitize(&e.result.reason)));
+    for sig in &e.result.signatures {
+        s.push_str(&format!("{pad}  {}\n", sanitize(sig)));
+    }
+    if let Some(n) = &e.nested {
+        render_set(s, n, indent + 2);
+    }
+}

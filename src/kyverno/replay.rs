@@ -1,0 +1,663 @@
+//! Replays what Kyverno's admission controller decides for one image under a set of policies,
+//! with its semantics (`pkg/engine/internal/imageverifier.go`, the Notary verifier of
+//! `pkg/image/verifiers/cpol/notary`): which ClusterPolicy/Policy rules match the image
+//! (`imageReferences` against the normalised image, `skipImageReferences`), then each attestor
+//! set — every set must pass, a set passes when `count` of its entries (all, by default) do,
+//! nested sets alike — then `verifyDigest`/`mutateDigest`, and the rule's `failureAction`.
+//!
+//! The signature checks themselves are injected ([`AttestorCheck`]): this module takes text and
+//! answers, never a source. What cannot be replayed here says so and why — keyless (Fulcio and
+//! Rekor are online services), cosign keys and certificates, attestations, ImageValidatingPolicy
+//! rules — and an unknown is never counted as a pass.
+
+use serde::Serialize;
+
+use super::matching::{ClusterMatch, Glob, cluster_policy_applies};
+use super::policy::{
+    AttestorKind, AttestorSet, ClusterPolicy, FailureAction, PolicyKind, PolicySet, VerifierType, VerifyImages,
+};
+
+/// How one check ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    Pass,
+    Fail,
+    /// Could not be decided here; the reason says why. Never a pass.
+    NotReplayed,
+}
+
+/// What checking one attestor entry found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EntryResult {
+    pub outcome: Outcome,
+    pub reason: String,
+    /// One line per signature examined: digest, signer, what it failed.
+    pub signatures: Vec<String>,
+    /// The check each failing signature failed (`authenticity`, `expiry`, …), for the advice.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failed_checks: Vec<String>,
+    /// The distinct subjects of the signing certificates found.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub signers: Vec<String>,
+}
+
+impl EntryResult {
+    pub fn not_replayed(reason: impl Into<String>) -> Self {
+        EntryResult { outcome: Outcome::NotReplayed, ..EntryResult::failed(reason) }
+    }
+
+    pub fn failed(reason: impl Into<String>) -> Self {
+        EntryResult {
+            outcome: Outcome::Fail,
+            reason: reason.into(),
+            signatures: Vec::new(),
+            failed_checks: Vec::new(),
+            signers: Vec::new(),
+        }
+    }
+}
+
+/// The signature checks of an attestor entry, done by whoever can reach the image.
+#[async_trait::async_trait]
+pub trait AttestorCheck: Send + Sync {
+    /// Kyverno's Notary verifier: the image's Notation signatures against `certs_pem` as the one
+    /// `ca:` trust store, level strict, any identity.
+    async fn notary(&self, certs_pem: &str) -> EntryResult;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EntryReplay {
+    /// `.attestors[0].entries[1]`, nested `….attestor.entries[0]`, as Kyverno writes it.
+    pub path: String,
+    /// `certificates`, `keys`, `keyless`, `attestor` (nested).
+    pub kind: &'static str,
+    pub result: EntryResult,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nested: Option<Box<SetReplay>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SetReplay {
+    pub path: String,
+    pub required: usize,
+    pub entries: Vec<EntryReplay>,
+    pub passed: usize,
+    pub outcome: Outcome,
+}
+
+/// How a rule saw the image.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "state")]
+pub enum MatchReport {
+    Matched { normalised: String, pattern: String },
+    Skipped { normalised: String, pattern: String },
+    NotMatched { normalised: String },
+    Error { reason: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RuleReplay {
+    pub policy: String,
+    /// `ClusterPolicy`, `Policy` (with its namespace), `ImageValidatingPolicy`.
+    pub kind: String,
+    pub rule: String,
+    /// Index of the `verifyImages` entry within the rule.
+    pub verify_images: usize,
+    #[serde(rename = "match")]
+    pub matched: MatchReport,
+    pub verifier: &'static str,
+    pub attestor_sets: Vec<SetReplay>,
+    /// Other parts of the rule (attestations, digest), each with its outcome.
+    pub notes: Vec<Note>,
+    pub failure_action: &'static str,
+    /// `None` for a rule that does not apply to the image.
+    pub outcome: Option<Outcome>,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Note {
+    pub what: String,
+    pub outcome: Outcome,
+    pub reason: String,
+}
+
+/// What the admission controller would say about the image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Admission {
+    Allowed,
+    /// An Enforce rule fails.
+    Blocked,
+    /// Only Audit rules fail: admitted, with a policy report entry.
+    AuditWarning,
+    /// An Enforce rule could not be replayed and none failed: it may be blocked.
+    Unknown,
+}
+
+impl Admission {
+    pub fn word(self) -> &'static str {
+        match self {
+            Admission::Allowed => "allowed",
+            Admission::Blocked => "would be blocked",
+            Admission::AuditWarning => "audit warning",
+            Admission::Unknown => "not decided",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Explanation {
+    pub image: String,
+    pub admission: Admission,
+    pub rules: Vec<RuleReplay>,
+    /// What would make the image pass, or why it passes.
+    pub summary: String,
+}
+
+/// Replays every policy of `policies` for `image` (as the Pod spec names it). `has_digest`:
+/// the reference pins a digest (else `verifyDigest` without `mutateDigest` refuses it).
+pub async fn replay(policies: &PolicySet, image: &str, check: &dyn AttestorCheck) -> Explanation {
+    let has_digest = image.contains("@sha256:") || image.contains("@sha512:");
+    let mut rules = Vec::new();
+    for policy in &policies.cluster_policies {
+        for rule in &policy.rules {
+            for (i, vi) in rule.verify_images.iter().enumerate() {
+                rules.push(replay_rule(policy, &rule.name, i, vi, image, has_digest, check).await);
+            }
+        }
+    }
+    for ivp in &policies.image_validating {
+        let matched =
+            ivp.match_image_globs.iter().find_map(|g| match Glob::compile(g).and_then(|c| c.matches(image)) {
+                Ok(true) => Some(Ok(g.clone())),
+                Ok(false) => None,
+                Err(e) => Some(Err(format!("matchImageReferences glob {g:?}: {e}"))),
+            });
+        let (matched, outcome, reason) = match matched {
+            None if ivp.match_image_expressions.is_empty() => {
+                (MatchReport::NotMatched { normalised: image.to_string() }, None, "no glob matches the image".into())
+            }
+            None => (
+                MatchReport::Error { reason: "matchImageReferences expressions (CEL) are not evaluated yet".into() },
+                Some(Outcome::NotReplayed),
+                "its matchImageReferences are CEL expressions, which sigscope does not evaluate yet".into(),
+            ),
+            Some(Err(e)) => (MatchReport::Error { reason: e.clone() }, Some(Outcome::NotReplayed), e),
+            Some(Ok(pattern)) => (
+                MatchReport::Matched { normalised: image.to_string(), pattern },
+                Some(Outcome::NotReplayed),
+                "ImageValidatingPolicy rules (CEL validations over the attestors) are not replayed yet".into(),
+            ),
+        };
+        let audit_only = !ivp.validation_actions.is_empty() && ivp.validation_actions.iter().all(|a| a != "Deny");
+        rules.push(RuleReplay {
+            policy: ivp.name.clone(),
+            kind: "ImageValidatingPolicy".into(),
+            rule: ivp.name.clone(),
+            verify_images: 0,
+            matched,
+            verifier: "Notary/Cosign",
+            attestor_sets: Vec::new(),
+            notes: Vec::new(),
+            failure_action: if audit_only { "Audit" } else { "Enforce" },
+            outcome,
+            reason,
+        });
+    }
+    let admission = admission(&rules);
+    let summary = summary(image, admission, &rules);
+    Explanation { image: image.to_string(), admission, rules, summary }
+}
+
+async fn replay_rule(
+    policy: &ClusterPolicy,
+    rule: &str,
+    index: usize,
+    vi: &VerifyImages,
+    image: &str,
+    has_digest: bool,
+    check: &dyn AttestorCheck,
+) -> RuleReplay {
+    let action = vi.failure_action.unwrap_or(policy.validation_failure_action);
+    let mut replay = RuleReplay {
+        policy: policy.name.clone(),
+        kind: match (policy.kind, &policy.namespace) {
+            (PolicyKind::ClusterPolicy, _) => "ClusterPolicy".into(),
+            (PolicyKind::Policy, Some(ns)) => format!("Policy (namespace {ns})"),
+            (PolicyKind::Policy, None) => "Policy".into(),
+        },
+        rule: rule.to_string(),
+        verify_images: index,
+        matched: MatchReport::Error { reason: String::new() },
+        verifier: match vi.verifier {
+            VerifierType::Cosign => "Cosign",
+            VerifierType::SigstoreBundle => "SigstoreBundle",
+            VerifierType::Notary => "Notary",
+        },
+        attestor_sets: Vec::new(),
+        notes: Vec::new(),
+        failure_action: match action {
+            FailureAction::Enforce => "Enforce",
+            FailureAction::Audit => "Audit",
+        },
+        outcome: None,
+        reason: String::new(),
+    };
+    match cluster_policy_applies(&vi.image_references, &vi.skip_image_references, image) {
+        Err(e) => {
+            replay.reason = format!("the image reference does not parse as Kyverno reads it: {e}");
+            replay.matched = MatchReport::Error { reason: e };
+            replay.outcome = Some(Outcome::NotReplayed);
+            return replay;
+        }
+        Ok(ClusterMatch::NotMatched { normalised }) => {
+            replay.reason = format!("no imageReferences pattern matches {normalised}");
+            replay.matched = MatchReport::NotMatched { normalised };
+            return replay;
+        }
+        Ok(ClusterMatch::Skipped { normalised, pattern }) => {
+            replay.reason = format!("{normalised} matches skipImageReferences {pattern:?}: the rule leaves it alone");
+            replay.matched = MatchReport::Skipped { normalised, pattern };
+            return replay;
+        }
+        Ok(ClusterMatch::Matched { normalised, pattern }) => {
+            replay.matched = MatchReport::Matched { normalised, pattern };
+        }
+    }
+    for (i, set) in vi.attestors.iter().enumerate() {
+        let path = format!(".attestors[{i}]");
+        replay.attestor_sets.push(replay_set(&set.expand_static_keys(), &path, vi.verifier, check).await);
+    }
+    if !vi.attestations.is_empty() {
+        let types: Vec<&str> = vi.attestations.iter().map(|a| a.predicate_type.as_str()).collect();
+        replay.notes.push(Note {
+            what: "attestations".into(),
+            outcome: Outcome::NotReplayed,
+            reason: format!("attestations ({}) are not replayed yet", types.join(", ")),
+        });
+    }
+    if vi.verify_digest && !has_digest {
+        replay.notes.push(if vi.mutate_digest {
+            Note {
+                what: "verifyDigest".into(),
+                outcome: Outcome::Pass,
+                reason: "the image is named by tag; mutateDigest rewrites it to the digest verified, so verifyDigest \
+                         passes once it is verified"
+                    .into(),
+            }
+        } else {
+            Note {
+                what: "verifyDigest".into(),
+                outcome: Outcome::Fail,
+                reason: format!(
+                    "missing digest for {image}: verifyDigest is on and mutateDigest off, so a reference by tag is \
+                     refused; name the image by digest (@sha256:…) or turn mutateDigest on"
+                ),
+            }
+        });
+    }
+    let outcomes = replay
+        .attestor_sets
+        .iter()
+        .map(|s| s.outcome)
+        .chain(replay.notes.iter().map(|n| n.outcome))
+        .collect::<Vec<_>>();
+    let outcome = if outcomes.contains(&Outcome::Fail) {
+        Outcome::Fail
+    } else if outcomes.contains(&Outcome::NotReplayed) {
+        Outcome::NotReplayed
+    } else {
+        Outcome::Pass
+    };
+    replay.reason = match outcome {
+        Outcome::Pass if vi.attestors.is_empty() => "no attestors to satisfy".into(),
+        Outcome::Pass => "every attestor set is satisfied".into(),
+        Outcome::Fail => first_failure(&replay).unwrap_or_else(|| "a check failed".into()),
+        Outcome::NotReplayed => first_unknown(&replay).unwrap_or_else(|| "a check was not replayed".into()),
+    };
+    replay.outcome = Some(outcome);
+    replay
+}
+
+fn replay_set<'a>(
+    set: &'a AttestorSet,
+    path: &'a str,
+    verifier: VerifierType,
+    check: &'a dyn AttestorCheck,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = SetReplay> + Send + 'a>> {
+    Box::pin(async move {
+        let mut entries = Vec::with_capacity(set.entries.len());
+        for (j, entry) in set.entries.iter().enumerate() {
+            let at = format!("{path}.entries[{j}]");
+            let (kind, result, nested) = match (&entry.kind, verifier) {
+                (AttestorKind::Certificates(c), VerifierType::Notary) => {
+                    let pem = [c.cert.as_deref(), c.cert_chain.as_deref()].into_iter().flatten().collect::<Vec<_>>();
+                    let result = if pem.is_empty() {
+                        EntryResult::failed("the entry has neither cert nor certChain")
+                    } else if pem.iter().any(|p| p.contains("{{")) {
+                        // Kyverno substitutes context variables (ConfigMaps, API calls) first.
+                        EntryResult::not_replayed(
+                            "the certificates come from a Kyverno variable ({{ … }}), which sigscope does not \
+                             resolve yet: put the PEM in the policy to replay it",
+                        )
+                    } else {
+                        check.notary(&pem.join("\n")).await
+                    };
+                    ("certificates", result, None)
+                }
+                (AttestorKind::Certificates(_), _) => (
+                    "certificates",
+                    EntryResult::not_replayed(
+                        "cosign signatures are not verified by sigscope yet, so a certificate attestor is not replayed",
+                    ),
+                    None,
+                ),
+                (AttestorKind::Keys(_), VerifierType::Notary) => (
+                    "keys",
+                    EntryResult::not_replayed(
+                        "a Notary rule takes certificates only: Kyverno refuses this policy (\"Keys field is not \
+                         allowed for type notary\")",
+                    ),
+                    None,
+                ),
+                (AttestorKind::Keys(k), _) => {
+                    let why = if k.kms.is_some() {
+                        "a KMS key cannot be reached offline"
+                    } else {
+                        "cosign key signatures are not verified by sigscope yet"
+                    };
+                    ("keys", EntryResult::not_replayed(why), None)
+                }
+                (AttestorKind::Keyless(_), _) => (
+                    "keyless",
+                    EntryResult::not_replayed(
+                        "keyless signatures need Fulcio's certificates and Rekor's transparency log, online services \
+                         sigscope does not ask",
+                    ),
+                    None,
+                ),
+                (AttestorKind::Nested(inner), _) => {
+                    let inner_path = format!("{at}.attestor");
+                    let nested = replay_set(inner, &inner_path, verifier, check).await;
+                    let result = EntryResult {
+                        outcome: nested.outcome,
+                        reason: format!(
+                            "{} of the nested set's {} entries passed; {} needed",
+                            nested.passed,
+                            nested.entries.len(),
+                            nested.required
+                        ),
+                        ..EntryResult::failed("")
+                    };
+                    ("attestor", result, Some(Box::new(nested)))
+                }
+            };
+            entries.push(EntryReplay { path: at, kind, result, nested });
+        }
+        // A count above the number of entries can never be met: the set fails.
+        let required = set.required_count();
+        let passed = entries.iter().filter(|e| e.result.outcome == Outcome::Pass).count();
+        let unknown = entries.iter().filter(|e| e.result.outcome == Outcome::NotReplayed).count();
+        let outcome = if passed >= required {
+            Outcome::Pass
+        } else if passed + unknown < required {
+            Outcome::Fail
+        } else {
+            Outcome::NotReplayed
+        };
+        SetReplay { path: path.to_string(), required, entries, passed, outcome }
+    })
+}
+
+fn entries_of(set: &SetReplay) -> Vec<&EntryReplay> {
+    let mut out = Vec::new();
+    for e in &set.entries {
+        match &e.nested {
+            Some(n) => out.extend(entries_of(n)),
+            None => out.push(e),
+        }
+    }
+    out
+}
+
+fn first_failure(r: &RuleReplay) -> Option<String> {
+    if let Some(set) = r.attestor_sets.iter().find(|s| s.outcome == Outcome::Fail) {
+        let failed: Vec<String> = entries_of(set)
+            .into_iter()
+            .filter(|e| e.result.outcome != Outcome::Pass)
+            .map(|e| format!("{}.{}: {}", e.path, e.kind, e.result.reason))
+            .collect();
+        let needed = if set.required == set.entries.len() {
+            String::new()
+        } else {
+            format!(
+                " ({} of {} entries of {} needed, {} passed)",
+                set.required,
+                set.entries.len(),
+                set.path,
+                set.passed
+            )
+        };
+        return Some(format!("{}{needed}", failed.join("; ")));
+    }
+    r.notes.iter().find(|n| n.outcome == Outcome::Fail).map(|n| format!("{}: {}", n.what, n.reason))
+}
+
+fn first_unknown(r: &RuleReplay) -> Option<String> {
+    for set in &r.attestor_sets {
+        if let Some(e) = entries_of(set).into_iter().find(|e| e.result.outcome == Outcome::NotReplayed) {
+            return Some(format!("{}.{}: {}", e.path, e.kind, e.result.reason));
+        }
+    }
+    r.notes.iter().find(|n| n.outcome == Outcome::NotReplayed).map(|n| format!("{}: {}", n.what, n.reason))
+}
+
+fn admission(rules: &[RuleReplay]) -> Admission {
+    let failing =
+        |action: &str, outcome: Outcome| rules.iter().any(|r| r.failure_action == action && r.outcome == Some(outcome));
+    if failing("Enforce", Outcome::Fail) {
+        Admission::Blocked
+    } else if failing("Enforce", Outcome::NotReplayed) {
+        Admission::Unknown
+    } else if failing("Audit", Outcome::Fail) {
+        Admission::AuditWarning
+    } else {
+        Admission::Allowed
+    }
+}
+
+fn summary(image: &str, admission: Admission, rules: &[RuleReplay]) -> String {
+    let applied = rules.iter().filter(|r| r.outcome.is_some()).count();
+    let name = |r: &RuleReplay| format!("{} {}/{}", r.kind, r.policy, r.rule);
+    match admission {
+        Admission::Allowed if applied == 0 => {
+            format!("{image} is allowed: no loaded policy has a rule that matches it")
+        }
+        Admission::Allowed => format!("{image} is allowed: the {applied} matching rule(s) pass"),
+        Admission::Blocked | Admission::AuditWarning => {
+            let action = if admission == Admission::Blocked { "Enforce" } else { "Audit" };
+            let r = rules.iter().find(|r| r.failure_action == action && r.outcome == Some(Outcome::Fail)).expect("one");
+            format!("{} {image}: {} fails: {}.{}", admission_verb(admission), name(r), r.reason, advice(r))
+        }
+        Admission::Unknown => {
+            let r = rules
+                .iter()
+                .find(|r| r.failure_action == "Enforce" && r.outcome == Some(Outcome::NotReplayed))
+                .expect("one");
+            format!("not decided for {image}: {} could not be replayed — {}", name(r), r.reason)
+        }
+    }
+}
+
+fn admission_verb(a: Admission) -> &'static str {
+    match a {
+        Admission::Blocked => "would block",
+        _ => "admits with an audit warning",
+    }
+}
+
+/// What would make a failing rule pass, from what its entries saw.
+fn advice(r: &RuleReplay) -> String {
+    let failing: Vec<&EntryReplay> = r
+        .attestor_sets
+        .iter()
+        .filter(|s| s.outcome == Outcome::Fail)
+        .flat_map(entries_of)
+        .filter(|e| e.result.outcome == Outcome::Fail)
+        .collect();
+    let Some(e) = failing.first() else {
+        return match r.notes.iter().find(|n| n.outcome == Outcome::Fail) {
+            Some(n) if n.what == "verifyDigest" => " To pass: deploy the image by digest.".into(),
+            _ => String::new(),
+        };
+    };
+    let at = format!("{}.{}", e.path, e.kind);
+    let checks = &e.result.failed_checks;
+    let all = |c: &str| !checks.is_empty() && checks.iter().all(|k| k == c);
+    let what = if e.result.signatures.is_empty() {
+        format!("sign the image with a key whose certificate chains to the certificates of {at}")
+    } else if all("authenticity") {
+        let by = match e.result.signers.as_slice() {
+            [] => String::new(),
+            signers => format!(" (the signatures found are signed by {})", signers.join("; ")),
+        };
+        format!(
+            "add the root certificate their signers chain to{by} to {at}, or sign with a key whose certificate \
+             chains to the certificates listed there"
+        )
+    } else if all("expiry") {
+        "sign the image again: its signatures have expired".into()
+    } else if all("revocation") {
+        "sign with a certificate that is not revoked (or let the CRL be reached: strict needs a known status)".into()
+    } else if all("integrity") {
+        "sign this very image again: the signatures found do not match it".into()
+    } else {
+        format!("make one of the signatures pass every check, or sign with a key under the certificates of {at}")
+    };
+    format!(" To pass: {what}.")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Passes the certificates named `good`, cannot tell for `unknown`, fails everything else.
+    struct Fixed;
+
+    #[async_trait::async_trait]
+    impl AttestorCheck for Fixed {
+        async fn notary(&self, certs: &str) -> EntryResult {
+            let outcome = if certs.contains("good") {
+                Outcome::Pass
+            } else if certs.contains("unknown") {
+                Outcome::NotReplayed
+            } else {
+                Outcome::Fail
+            };
+            EntryResult {
+                outcome,
+                reason: format!("checked against {certs}"),
+                signatures: if outcome == Outcome::Fail { vec!["sha256:ab by CN=other".into()] } else { vec![] },
+                failed_checks: if outcome == Outcome::Fail { vec!["authenticity".into()] } else { vec![] },
+                signers: if outcome == Outcome::Fail { vec!["CN=other".into()] } else { vec![] },
+            }
+        }
+    }
+
+    fn policies(yaml: &str) -> PolicySet {
+        super::super::policy::load(yaml, "test.yaml").unwrap()
+    }
+
+    const HEAD: &str = "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata:\n  name: check-image\nspec:\n  \
+                        validationFailureAction: Enforce\n  rules:\n  - name: check-image\n    match:\n      any:\n      - \
+                        resources:\n          kinds: [Pod]\n    verifyImages:\n    - type: Notary\n      \
+                        imageReferences: [\"ghcr.io/acme/*\"]\n";
+
+    fn with_attestors(attestors: &str) -> PolicySet {
+        policies(&format!("{HEAD}      attestors:\n{attestors}"))
+    }
+
+    fn cert(name: &str) -> String {
+        format!("      - entries:\n        - certificates:\n            cert: {name}\n")
+    }
+
+    #[tokio::test]
+    async fn one_failing_set_blocks_and_the_summary_names_the_entry() {
+        let p = with_attestors(&cert("bad"));
+        let e = replay(&p, "ghcr.io/acme/app:v1", &Fixed).await;
+        assert_eq!(e.admission, Admission::Blocked);
+        assert_eq!(e.rules[0].outcome, Some(Outcome::Fail));
+        assert!(e.summary.contains(".attestors[0].entries[0].certificates"), "{}", e.summary);
+        assert!(e.summary.contains("CN=other"), "{}", e.summary);
+        let ok = replay(&with_attestors(&cert("good")), "ghcr.io/acme/app:v1", &Fixed).await;
+        assert_eq!(ok.admission, Admission::Allowed, "{}", ok.summary);
+    }
+
+    #[tokio::test]
+    async fn count_and_nested_sets_follow_kyverno() {
+        let two = "      - count: 1\n        entries:\n        - certificates:\n            cert: bad\n        - \
+                   certificates:\n            cert: good\n";
+        assert_eq!(replay(&with_attestors(two), "ghcr.io/acme/app", &Fixed).await.admission, Admission::Allowed);
+        let all = two.replace("count: 1\n        ", "");
+        assert_eq!(replay(&with_attestors(&all), "ghcr.io/acme/app", &Fixed).await.admission, Admission::Blocked);
+        // Every set must pass.
+        let sets = format!("{}{}", cert("good"), cert("bad"));
+        assert_eq!(replay(&with_attestors(&sets), "ghcr.io/acme/app", &Fixed).await.admission, Admission::Blocked);
+    }
+
+    #[tokio::test]
+    async fn what_cannot_be_replayed_is_never_a_pass() {
+        let keyless = "      - entries:\n        - keyless:\n            subject: x\n            issuer: y\n";
+        let p = policies(&format!("{}      attestors:\n{keyless}", HEAD.replace("type: Notary", "type: Cosign")));
+        let e = replay(&p, "ghcr.io/acme/app:v1", &Fixed).await;
+        assert_eq!(e.admission, Admission::Unknown, "{e:?}");
+        assert!(e.summary.contains("Rekor"), "{}", e.summary);
+        // One unknown beside a failure that already decides the set (both needed): blocked.
+        let entry = |c: &str| format!("        - certificates:\n            cert: {c}\n");
+        let mixed = format!("      - entries:\n{}{}", entry("unknown"), entry("bad"));
+        let e = replay(&with_attestors(&mixed), "ghcr.io/acme/app:v1", &Fixed).await;
+        assert_eq!(e.admission, Admission::Blocked, "{e:?}");
+        // With one of the two enough, the unknown one could still pass it: not decided.
+        let either = mixed.replace("- entries:", "- count: 1\n        entries:");
+        let e = replay(&with_attestors(&either), "ghcr.io/acme/app:v1", &Fixed).await;
+        assert_eq!(e.admission, Admission::Unknown, "{e:?}");
+    }
+
+    #[tokio::test]
+    async fn audit_skip_and_not_matched() {
+        let audit = with_attestors(&cert("bad"));
+        let mut audit = audit.clone();
+        audit.cluster_policies[0].validation_failure_action = FailureAction::Audit;
+        assert_eq!(replay(&audit, "ghcr.io/acme/app", &Fixed).await.admission, Admission::AuditWarning);
+        let other = replay(&with_attestors(&cert("bad")), "docker.io/nginx", &Fixed).await;
+        assert_eq!(other.admission, Admission::Allowed);
+        assert!(matches!(other.rules[0].matched, MatchReport::NotMatched { .. }));
+        let skip = policies(&format!(
+            "{}      skipImageReferences: [\"ghcr.io/acme/skip*\"]\n      attestors:\n{}",
+            HEAD,
+            cert("bad")
+        ));
+        let e = replay(&skip, "ghcr.io/acme/skipped:v1", &Fixed).await;
+        assert_eq!(e.admission, Admission::Allowed);
+        assert!(matches!(e.rules[0].matched, MatchReport::Skipped { .. }));
+    }
+
+    #[tokio::test]
+    async fn a_tag_without_mutate_digest_is_refused() {
+        let p = policies(&format!(
+            "{HEAD}      mutateDigest: false\n      verifyDigest: true\n      attestors:\n{}",
+            cert("good")
+        ));
+        let e = replay(&p, "ghcr.io/acme/app:v1", &Fixed).await;
+        assert_eq!(e.admission, Admission::Blocked, "{e:?}");
+        assert!(e.summary.contains("missing digest"), "{}", e.summary);
+        let by_digest = format!("ghcr.io/acme/app@sha256:{}", "a".repeat(64));
+        assert_eq!(replay(&p, &by_digest, &Fixed).await.admission, Admission::Allowed);
+    }
+}

@@ -1,0 +1,204 @@
+//! `sigscope explain`, the binary as a user runs it: the demo's layout (real Notation
+//! signatures: good, untrusted, expired, none) under a Kyverno Notary ClusterPolicy whose
+//! attestor holds the demo's root, and real denials from Kyverno's documentation
+//! (`tests/vectors/kyverno/admission-denials.yaml`).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::cmd::sigscope;
+
+const IMAGE: &str = "ghcr.io/acme/app:v1";
+
+struct Demo {
+    tmp: tempfile::TempDir,
+}
+
+impl Demo {
+    fn new() -> Demo {
+        let tmp = tempfile::tempdir().unwrap();
+        sigscope::demo::export(tmp.path()).unwrap();
+        Demo { tmp }
+    }
+
+    fn root_pem(&self) -> String {
+        std::fs::read_to_string(self.tmp.path().join("notation/truststore/x509/ca/demo/demo-root-ca.pem")).unwrap()
+    }
+
+    /// A ClusterPolicy as Kyverno's docs write one, `attestors` given as YAML lines.
+    fn policy(&self, name: &str, extra: &str, attestors: &str) -> PathBuf {
+        let text = format!(
+            "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata:\n  name: check-image\nspec:\n  \
+             validationFailureAction: Enforce\n  rules:\n  - name: verify-notary\n    match:\n      any:\n      - \
+             resources:\n          kinds: [Pod]\n    verifyImages:\n    - type: Notary\n      imageReferences: \
+             [\"ghcr.io/acme/*\"]\n{extra}      attestors:\n{attestors}"
+        );
+        let path = self.tmp.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn cert_entry(&self, pem: &str) -> String {
+        let body: String = pem.trim().lines().map(|l| format!("              {l}\n")).collect();
+        format!("        - certificates:\n            cert: |-\n{body}")
+    }
+
+    fn root_policy(&self) -> PathBuf {
+        self.policy("root.yaml", "", &format!("      - entries:\n{}", self.cert_entry(&self.root_pem())))
+    }
+
+    fn explain(&self, tag: &str, policy: &Path, extra: &[&str]) -> (i32, String, String) {
+        let layout = format!("{}:{tag}", self.tmp.path().join("layout").display());
+        let mut bin = sigscope(&["explain", "--oci-layout", &layout, "--image", IMAGE, "--kyverno-policy"]).arg(policy);
+        for a in extra {
+            bin = bin.arg(*a);
+        }
+        bin.output()
+    }
+}
+
+fn json(out: &str) -> serde_json::Value {
+    serde_json::from_str(out).unwrap_or_else(|e| panic!("{e}: {out}"))
+}
+
+#[test]
+fn a_signature_under_the_attestors_root_is_allowed_and_the_rest_would_be_blocked() {
+    let d = Demo::new();
+    let policy = d.root_policy();
+    let (code, out, err) = d.explain("signed", &policy, &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains(&format!("{IMAGE} is allowed")), "{out}");
+    assert!(out.contains("matches   ghcr.io/acme/app:v1 ← imageReferences \"ghcr.io/acme/*\""), "{out}");
+
+    let (code, out, err) = d.explain("untrusted", &policy, &[]);
+    assert_eq!(code, 1, "{out}{err}");
+    let summary = out.lines().last().unwrap();
+    assert!(summary.starts_with(&format!("would block {IMAGE}: ClusterPolicy check-image/verify-notary")), "{out}");
+    assert!(summary.contains(".attestors[0].entries[0].certificates"), "names the entry: {summary}");
+    assert!(summary.contains("CN=untrusted example signer"), "names who signed what was found: {summary}");
+    assert!(summary.contains("To pass: add the root certificate"), "{summary}");
+
+    let (code, out, _) = d.explain("expired", &policy, &[]);
+    assert_eq!(code, 1);
+    assert!(out.contains("fails expiry") && out.contains("sign the image again"), "{out}");
+
+    let (code, out, _) = d.explain("unsigned", &policy, &["-o", "json"]);
+    assert_eq!(code, 1);
+    let v = json(&out);
+    let e = &v["explanations"][0];
+    assert!(e["digest"].as_str().unwrap().starts_with("sha256:f83fbe2db5ab"), "{v}");
+    assert_eq!(e["explanation"]["admission"], "blocked");
+    let entry = &e["explanation"]["rules"][0]["attestorSets"][0]["entries"][0];
+    assert_eq!(entry["result"]["outcome"], "fail", "{v}");
+    assert!(entry["result"]["reason"].as_str().unwrap().contains("no Notation signature"), "{v}");
+}
+
+#[test]
+fn count_audit_skip_and_digest_change_the_decision_as_in_kyverno() {
+    let d = Demo::new();
+    let root = d.cert_entry(&d.root_pem());
+    // A foreign certificate beside the demo root: both needed fails, one of two passes.
+    let other = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/kyverno/cpol-notary-image-verification/policy.yaml"),
+    )
+    .unwrap();
+    let begin = other.find("-----BEGIN CERTIFICATE-----").unwrap();
+    let end = other.find("-----END CERTIFICATE-----").unwrap() + "-----END CERTIFICATE-----".len();
+    let foreign: String = other[begin..end].lines().map(str::trim).collect::<Vec<_>>().join("\n");
+    let both = d.policy("both.yaml", "", &format!("      - entries:\n{root}{}", d.cert_entry(&foreign)));
+    let (code, out, _) = d.explain("signed", &both, &[]);
+    assert_eq!(code, 1, "both entries are needed by default: {out}");
+    assert!(out.contains(".attestors[0]: 2 of 2 entries needed, 1 passed: FAIL"), "{out}");
+    let one =
+        d.policy("one.yaml", "", &format!("      - count: 1\n        entries:\n{root}{}", d.cert_entry(&foreign)));
+    let (code, out, _) = d.explain("signed", &one, &[]);
+    assert_eq!(code, 0, "{out}");
+
+    let audit = std::fs::read_to_string(d.root_policy()).unwrap().replace("Enforce", "Audit");
+    let audit_path = d.tmp.path().join("audit.yaml");
+    std::fs::write(&audit_path, audit).unwrap();
+    let (code, out, _) = d.explain("untrusted", &audit_path, &[]);
+    assert_eq!(code, 0, "Audit admits: {out}");
+    assert!(out.contains("audit warning"), "{out}");
+
+    let skip = d.policy(
+        "skip.yaml",
+        "      skipImageReferences: [\"ghcr.io/acme/app*\"]\n",
+        &format!("      - entries:\n{root}"),
+    );
+    let (code, out, _) = d.explain("untrusted", &skip, &[]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("skipImageReferences"), "{out}");
+
+    let pinned = d.policy(
+        "pinned.yaml",
+        "      mutateDigest: false\n      verifyDigest: true\n",
+        &format!("      - entries:\n{root}"),
+    );
+    let (code, out, _) = d.explain("signed", &pinned, &[]);
+    assert_eq!(code, 1, "a tag without mutateDigest: {out}");
+    assert!(out.contains("missing digest for ghcr.io/acme/app:v1"), "{out}");
+}
+
+#[test]
+fn what_cannot_be_replayed_is_not_decided_never_allowed() {
+    let d = Demo::new();
+    // The upstream policy takes its certificate from a ConfigMap variable.
+    let upstream =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/kyverno/cpol-notary-image-verification/policy.yaml");
+    let layout = format!("{}:signed", d.tmp.path().join("layout").display());
+    let (code, out, err) = sigscope(&[
+        "explain",
+        "--oci-layout",
+        &layout,
+        "--image",
+        "ghcr.io/kyverno/test-verify-image:signed",
+        "--kyverno-policy",
+    ])
+    .arg(&upstream)
+    .output();
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("not decided"), "{out}");
+    assert!(out.contains("Kyverno variable"), "{out}");
+}
+
+#[test]
+fn a_pasted_denial_is_taken_apart() {
+    let samples: serde_json::Value = serde_norway::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/kyverno/admission-denials.yaml"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let text = samples["samples"][0]["text"].as_str().unwrap();
+    let (code, out, err) = sigscope(&["explain", "--denial", "-", "-o", "json"]).stdin(text).output();
+    assert_eq!(code, 1, "a denial says the Pod was blocked: {out}{err}");
+    let v = json(&out);
+    assert_eq!(v["denial"]["resource"]["name"], "test");
+    assert_eq!(v["denial"]["entries"][0]["policy"], "check-image-notary");
+    assert_eq!(v["denial"]["entries"][0]["cause"], "no-signature");
+    assert_eq!(v["denial"]["entries"][0]["image"], "ghcr.io/kyverno/test-verify-image:unsigned");
+    let (code, out, _) = sigscope(&["explain", "--denial", text]).output();
+    assert_eq!(code, 1);
+    assert!(out.contains("cause     no-signature") && out.contains("--kyverno-policy"), "{out}");
+}
+
+#[test]
+fn usage_and_policy_errors_are_exit_2() {
+    let d = Demo::new();
+    let layout = format!("{}:signed", d.tmp.path().join("layout").display());
+    let (code, _, err) = sigscope(&["explain", "--oci-layout", &layout]).output();
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--kyverno-policy"), "{err}");
+    let bad = d.tmp.path().join("bad.yaml");
+    std::fs::write(&bad, "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nspec: [").unwrap();
+    let (code, _, err) = d.explain("signed", &bad, &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("bad.yaml"), "the file is named: {err}");
+    let (code, _, err) = sigscope(&["explain", "--denial", "nothing to see here"]).output();
+    assert_eq!(code, 2, "{err}");
+    let (code, _, err) = sigscope(&["explain"]).output();
+    assert_eq!(code, 2, "{err}");
+}
