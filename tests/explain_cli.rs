@@ -202,3 +202,54 @@ fn usage_and_policy_errors_are_exit_2() {
     let (code, _, err) = sigscope(&["explain"]).output();
     assert_eq!(code, 2, "{err}");
 }
+
+/// `:explain` in the TUI (the harness runs its effects for real): the demo's `untrusted` tag,
+/// not loaded yet, is loaded, replayed under a policy whose attestor holds the demo's root, and
+/// the Kyverno panel says it would be blocked and why, at both sizes; `signed` is allowed.
+#[test]
+fn explain_in_the_tui_replays_the_selected_tag() {
+    use common::tui::{Harness, demo_notation, options, screen_text, tag_node};
+    use crossterm::event::KeyCode;
+    let d = Demo::new();
+    let text = std::fs::read_to_string(d.root_policy()).unwrap().replace("ghcr.io/acme/*", "docker.io/demo*");
+    let policies = sigscope::kyverno::policy::load(&text, "policy.yaml").unwrap();
+    let mut o = options(Some(&demo_notation(d.tmp.path())));
+    o.kyverno_policies = Some(std::sync::Arc::new(policies));
+    let mut h = Harness::with(sigscope::demo::opened(), o);
+    h.run_effects();
+    for (tag, says) in [("untrusted", "demo:untrusted: would be blocked"), ("signed", "demo:signed: allowed")] {
+        let id = tag_node(&h, tag);
+        h.select(id);
+        h.chars(":explain");
+        h.key(KeyCode::Enter);
+        h.run_effects();
+        for (w, ht) in [(80, 24), (120, 40)] {
+            // At 80 columns the panel is short: its title shows, the text is checked at 120.
+            let screen = screen_text(&h.render(w, ht));
+            assert!(screen.contains("Kyverno"), "the panel at {w}x{ht}:\n{screen}");
+            if w == 120 {
+                assert!(screen.contains(says), "{tag} at {w}x{ht}:\n{screen}");
+            }
+        }
+    }
+    let untrusted = tag_node(&h, "untrusted");
+    h.select(untrusted);
+    let screen = screen_text(&h.render(120, 40));
+    assert!(screen.contains("CN=untrusted example"), "the signer found is named:\n{screen}");
+    // `v` goes back to the details.
+    h.key(KeyCode::Char('v'));
+    assert!(!screen_text(&h.render(120, 40)).contains("Kyverno ·"));
+}
+
+/// Without --kyverno-policy, `:explain` says how to give them, in the panel.
+#[test]
+fn explain_in_the_tui_without_policies_says_how_to_load_them() {
+    use common::tui::{Harness, options, screen_text};
+    use crossterm::event::KeyCode;
+    let mut h = Harness::with(sigscope::demo::opened(), options(None));
+    h.run_effects();
+    h.chars(":explain");
+    h.key(KeyCode::Enter);
+    let screen = screen_text(&h.render(120, 40));
+    assert!(screen.contains("--kyverno-policy"), "{screen}");
+}

@@ -71,6 +71,10 @@ pub struct TuiArgs {
     /// Largest blob fetched for a preview (envelopes, SBOMs), in bytes [default: 8388608].
     #[arg(long, value_name = "BYTES")]
     pub preview_limit: Option<u64>,
+
+    /// Kyverno policies for `:explain` (a YAML file, a directory of them, or -); repeat for more.
+    #[arg(long = "kyverno-policy", value_name = "PATH")]
+    pub kyverno_policy: Vec<PathBuf>,
 }
 
 impl TuiArgs {
@@ -83,6 +87,7 @@ impl TuiArgs {
             (self.theme.is_some(), "--theme"),
             (self.no_mouse, "--no-mouse"),
             (self.preview_limit.is_some(), "--preview-limit"),
+            (!self.kyverno_policy.is_empty(), "--kyverno-policy"),
         ] {
             if set {
                 given.push(name);

@@ -6,7 +6,7 @@ use std::path::Path;
 use serde::Serialize;
 use sigscope::kyverno::denial::Denial;
 use sigscope::kyverno::policy::PolicySet;
-use sigscope::kyverno::replay::{Admission, EntryReplay, Explanation, MatchReport, Outcome, SetReplay};
+use sigscope::kyverno::replay::{Admission, Explanation};
 use sigscope::open::OpenOptions;
 use sigscope::sanitize::sanitize;
 
@@ -109,7 +109,7 @@ pub async fn run_explain(args: ExplainArgs, opts: &OpenOptions) -> i32 {
     if json {
         print(&out);
     } else {
-        let mut text = render(&out, replaying);
+        let mut text = render(&out);
         if !replaying {
             text.push_str("\nTo replay it against the image's signatures, give the policies: --kyverno-policy PATH\n");
         }
@@ -191,6 +191,16 @@ fn read_stdin(limit: usize) -> Result<String, String> {
     String::from_utf8(buf).map_err(|_| "stdin is not UTF-8 text".to_string())
 }
 
+/// Every `--kyverno-policy`, merged; the first that cannot be loaded is the error.
+pub fn load_all(paths: &[std::path::PathBuf]) -> Result<PolicySet, String> {
+    let mut stdin_used = false;
+    let mut policies = PolicySet::default();
+    for path in paths {
+        merge(&mut policies, load_policies(path, &mut stdin_used)?);
+    }
+    Ok(policies)
+}
+
 /// A file, every `*.yaml`/`*.yml` of a directory (in name order), or `-` for stdin.
 fn load_policies(path: &Path, stdin_used: &mut bool) -> Result<PolicySet, String> {
     use sigscope::kyverno::policy::{MAX_POLICY_BYTES, load};
@@ -232,40 +242,15 @@ fn print(out: &Output) {
         .and_then(|_| writeln!(stdout));
 }
 
-fn word(o: Outcome) -> &'static str {
-    match o {
-        Outcome::Pass => "pass",
-        Outcome::Fail => "FAIL",
-        Outcome::NotReplayed => "not replayed",
-    }
-}
-
-fn render(out: &Output, replaying: bool) -> String {
+fn render(out: &Output) -> String {
+    use sigscope::kyverno::render;
     let mut s = String::new();
     if let Some(d) = &out.denial {
-        s.push_str("The denial says:\n");
-        if let Some(r) = &d.resource {
-            s.push_str(&format!("  resource  {}\n", sanitize(&r.display())));
+        for l in render::denial_lines(d) {
+            s.push_str(&l);
+            s.push('\n');
         }
-        if let Some(w) = &d.webhook {
-            s.push_str(&format!("  webhook   {}\n", sanitize(w)));
-        }
-        for e in &d.entries {
-            let name = [e.policy.as_deref(), e.rule.as_deref()].into_iter().flatten().collect::<Vec<_>>().join("/");
-            s.push_str(&format!("  {}\n", sanitize(if name.is_empty() { "(rule not named)" } else { &name })));
-            if let Some(i) = &e.image {
-                s.push_str(&format!("    image     {}\n", sanitize(i)));
-            }
-            if let Some(p) = &e.attestor_path {
-                s.push_str(&format!("    attestor  {}\n", sanitize(p)));
-            }
-            s.push_str(&format!("    cause     {}\n", e.cause.slug()));
-            if let Some(note) = e.cause_note {
-                s.push_str(&format!("    note      {note}\n"));
-            }
-            s.push_str(&format!("    message   {}\n", sanitize(&e.message)));
-        }
-        if replaying {
+        if !out.explanations.is_empty() {
             s.push('\n');
         }
     }
@@ -273,11 +258,13 @@ fn render(out: &Output, replaying: bool) -> String {
         let digest = one.digest.as_deref().map(|d| format!(" ({d})")).unwrap_or_default();
         match &one.explanation {
             Some(e) => {
-                s.push_str(&format!("{}{digest}: {}\n", sanitize(&e.image), e.admission.word()));
-                for r in &e.rules {
-                    render_rule(&mut s, r);
+                for (i, l) in render::explanation_lines(e).into_iter().enumerate() {
+                    s.push_str(&l);
+                    if i == 0 {
+                        s.push_str(&digest);
+                    }
+                    s.push('\n');
                 }
-                s.push_str(&format!("\n{}\n", sanitize(&e.summary)));
             }
             None => s.push_str(&format!("{}: cannot be explained\n", sanitize(&one.reference))),
         }
@@ -286,48 +273,4 @@ fn render(out: &Output, replaying: bool) -> String {
         }
     }
     s
-}
-
-fn render_rule(s: &mut String, r: &sigscope::kyverno::replay::RuleReplay) {
-    let head = format!("{} {} / rule {}", r.kind, r.policy, r.rule);
-    let Some(outcome) = r.outcome else {
-        s.push_str(&format!("  {}: does not apply — {}\n", sanitize(&head), sanitize(&r.reason)));
-        return;
-    };
-    s.push_str(&format!("  {} [{}, {}]: {}\n", sanitize(&head), r.failure_action, r.verifier, word(outcome)));
-    if let MatchReport::Matched { normalised, pattern } = &r.matched {
-        s.push_str(&format!("    matches   {} ← imageReferences {:?}\n", sanitize(normalised), sanitize(pattern)));
-    }
-    for set in &r.attestor_sets {
-        render_set(s, set, 4);
-    }
-    for n in &r.notes {
-        s.push_str(&format!("    {}: {} — {}\n", n.what, word(n.outcome), sanitize(&n.reason)));
-    }
-}
-
-fn render_set(s: &mut String, set: &SetReplay, indent: usize) {
-    let pad = " ".repeat(indent);
-    s.push_str(&format!(
-        "{pad}{}: {} of {} entries needed, {} passed: {}\n",
-        set.path,
-        set.required,
-        set.entries.len(),
-        set.passed,
-        word(set.outcome)
-    ));
-    for e in &set.entries {
-        render_entry(s, e, indent + 2);
-    }
-}
-
-fn render_entry(s: &mut String, e: &EntryReplay, indent: usize) {
-    let pad = " ".repeat(indent);
-    s.push_str(&format!("{pad}{}.{}: {} — {}\n", e.path, e.kind, word(e.result.outcome), sanitize(&e.result.reason)));
-    for sig in &e.result.signatures {
-        s.push_str(&format!("{pad}  {}\n", sanitize(sig)));
-    }
-    if let Some(n) = &e.nested {
-        render_set(s, n, indent + 2);
-    }
 }

@@ -21,18 +21,24 @@ pub async fn run_tui_command(target: Option<String>, source: SourceArgs, tui: Tu
             return 2;
         }
     };
-    run_tui(target, &opts, tui.theme, !tui.no_mouse, tui.notation.dir, tui.read_only).await
+    // A policy that does not load is said in the panel; the TUI starts anyway.
+    let kyverno = (!tui.kyverno_policy.is_empty())
+        .then(|| super::explain::load_all(&tui.kyverno_policy).map(std::sync::Arc::new));
+    let look = Look { theme: tui.theme, mouse: !tui.no_mouse, read_only: tui.read_only, kyverno };
+    run_tui(target, &opts, look, tui.notation.dir).await
+}
+
+/// The TUI's own flags.
+pub struct Look {
+    pub theme: Option<String>,
+    pub mouse: bool,
+    pub read_only: bool,
+    pub kyverno: Option<Result<std::sync::Arc<sigscope::kyverno::policy::PolicySet>, String>>,
 }
 
 /// Opens the TUI on TARGET, or on the built-in demo when there is none.
-pub async fn run_tui(
-    target: Option<String>,
-    opts: &OpenOptions,
-    theme: Option<String>,
-    mouse: bool,
-    notation_dir: Option<PathBuf>,
-    read_only: bool,
-) -> i32 {
+pub async fn run_tui(target: Option<String>, opts: &OpenOptions, look: Look, notation_dir: Option<PathBuf>) -> i32 {
+    let Look { theme, mouse, read_only, kyverno } = look;
     let aws = match opts.aws_settings() {
         Ok(a) => a,
         Err(e) => {
@@ -50,6 +56,7 @@ pub async fn run_tui(
         demo_key: false,
         plugins: sigscope::aws::signer_revocation::builtin_plugins(aws.clone(), false),
         aws,
+        kyverno,
     };
     let Some(target) = target else {
         // The demo verifies against its own policy and CA, in a private directory the user may

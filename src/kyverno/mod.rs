@@ -7,4 +7,5 @@ pub mod cause;
 pub mod denial;
 pub mod matching;
 pub mod policy;
+pub mod render;
 pub mod replay;

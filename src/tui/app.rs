@@ -27,6 +27,7 @@ use super::theme::{Theme, Token};
 
 mod commands;
 mod details;
+mod explain;
 mod keys;
 mod loading;
 mod mouse;
@@ -38,6 +39,7 @@ mod verification;
 mod visits;
 pub use super::msg::{Effect, Msg, RequestId};
 pub use details::DetailsPanel;
+pub use explain::{ExplainResult, ExplainState};
 pub use keys::Prompts;
 pub use loading::EXPAND_ALL_BUDGET;
 use loading::Requests;
@@ -122,6 +124,9 @@ pub struct AppOptions {
     pub aws_signer: Option<super::config::AwsSignerListing>,
     /// What AWS Signer is called with (`--profile`, `--ca-file`, timeouts).
     pub aws: crate::aws::AwsSettings,
+    /// `--kyverno-policy`, for `:explain`; `kyverno_error` says why they could not be loaded.
+    pub kyverno_policies: Option<Arc<crate::kyverno::policy::PolicySet>>,
+    pub kyverno_error: Option<String>,
 }
 
 impl AppOptions {
@@ -146,6 +151,8 @@ impl AppOptions {
             signing_keys: Vec::new(),
             aws_signer: None,
             aws: crate::aws::AwsSettings::default(),
+            kyverno_policies: None,
+            kyverno_error: None,
         }
     }
 
@@ -182,6 +189,8 @@ impl AppOptions {
             signing_keys: config.signing_keys,
             aws_signer: config.aws_signer,
             aws: crate::aws::AwsSettings::default(),
+            kyverno_policies: None,
+            kyverno_error: None,
         }
     }
 }
@@ -215,6 +224,8 @@ pub struct App {
     settings: Settings,
     /// AWS Signer's profiles for the sign dialog, once asked for (`signing.rs`).
     pub aws_profiles: AwsProfiles,
+    /// Kyverno's policies and what `:explain` found (`explain.rs`).
+    pub explain: ExplainState,
 
     pub focus: Focus,
     pub mode: Mode,
@@ -295,6 +306,11 @@ impl App {
                 aws: options.aws,
             },
             aws_profiles: AwsProfiles::NotAsked,
+            explain: ExplainState {
+                policies: options.kyverno_policies.clone(),
+                policy_error: options.kyverno_error.clone(),
+                ..ExplainState::default()
+            },
             focus: Focus::Tree,
             mode: Mode::Normal,
             zoom: false,
@@ -433,6 +449,9 @@ impl App {
             Msg::PolicyWritten(result) => self.on_policy_written(result),
             Msg::Signed { request, node, result } => self.on_signed(request, node, result),
             Msg::SigningProfiles { request, result } => self.on_signing_profiles(request, result),
+            Msg::Explained { request, node, explanation, error } => {
+                self.on_explained(request, node, explanation, error)
+            }
             Msg::Described { request, node, details } => {
                 if self.requests.describe != Some((node, request)) {
                     return Vec::new();

@@ -65,7 +65,8 @@ impl Effects {
             | Effect::WritePolicy { .. }
             | Effect::SaveHistory { .. }
             | Effect::Sign { .. }
-            | Effect::ListSigningProfiles { .. }) => {
+            | Effect::ListSigningProfiles { .. }
+            | Effect::Explain { .. }) => {
                 tokio::spawn(async move { send(&tx, execute(e).await) });
                 None
             }
@@ -112,6 +113,12 @@ pub async fn execute(effect: Effect) -> Option<Msg> {
         Effect::Sign { request, node, source, repository, subject, key, envelope, now, aws } => {
             let result = sign(&*source, &repository, &subject, &key, envelope, now, &aws).await.map(Box::new);
             Some(Msg::Signed { request, node, result })
+        }
+        Effect::Explain { request, node, source, repository, subject, image, policies, revocation, now } => {
+            let check = crate::explain::ImageSignatures::new(source, repository, *subject, now, revocation);
+            let explanation = crate::kyverno::replay::replay(&policies, &image, &check).await;
+            let error = check.registry_error.lock().expect("error lock").take().map(|e| e.to_string());
+            Some(Msg::Explained { request, node, explanation: Box::new(explanation), error })
         }
         Effect::ListSigningProfiles { request, settings } => {
             let result = crate::sign::aws_signer::list_profiles(&settings).await;

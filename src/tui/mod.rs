@@ -58,6 +58,8 @@ pub struct TuiOptions {
     pub plugins: crate::notation::plugin::Plugins,
     /// What AWS Signer is called with from the sign dialog.
     pub aws: crate::aws::AwsSettings,
+    /// `--kyverno-policy`, loaded, for `:explain`; or why it could not be.
+    pub kyverno: Option<Result<std::sync::Arc<crate::kyverno::policy::PolicySet>, String>>,
 }
 
 /// The demo's own key, for the sign dialog: its root is in the demo's trust store, so what it
@@ -105,6 +107,11 @@ pub fn startup_options(
     options.opened_notation_dir = opts.opened_notation_dir.clone();
     options.plugins = opts.plugins.clone();
     options.aws = opts.aws.clone();
+    match &opts.kyverno {
+        Some(Ok(p)) => options.kyverno_policies = Some(p.clone()),
+        Some(Err(e)) => options.kyverno_error = Some(e.clone()),
+        None => {}
+    }
     if opts.demo_key {
         options.signing_keys.insert(0, demo_signing_key());
     }

@@ -48,6 +48,13 @@ pub enum Msg {
         result: Result<ArtifactReport, Error>,
     },
     /// A signature was made and stored (or why not).
+    /// `:explain` replayed the policies for `node`; `error` says what kept a check from running.
+    Explained {
+        request: RequestId,
+        node: NodeId,
+        explanation: Box<crate::kyverno::replay::Explanation>,
+        error: Option<String>,
+    },
     /// ListSigningProfiles answered.
     SigningProfiles {
         request: RequestId,
@@ -114,6 +121,18 @@ pub enum Effect {
         /// The AWS credential profile and timeouts, for an AWS Signer key.
         aws: Box<crate::sign::aws_signer::AwsSignerSettings>,
     },
+    /// Replay the Kyverno policies for `subject`, named `image` as a Pod would name it.
+    Explain {
+        request: RequestId,
+        node: NodeId,
+        source: DynSource,
+        repository: String,
+        subject: Box<Descriptor>,
+        image: String,
+        policies: Arc<crate::kyverno::policy::PolicySet>,
+        revocation: crate::notation::revocation::RevocationMode,
+        now: chrono::DateTime<chrono::Utc>,
+    },
     /// List AWS Signer's Notation signing profiles for the sign dialog.
     ListSigningProfiles {
         request: RequestId,
@@ -149,6 +168,7 @@ impl std::fmt::Debug for Effect {
             Effect::Verify { request, node, .. } => write!(f, "Verify {{ request: {request}, node: {node} }}"),
             Effect::Sign { request, node, .. } => write!(f, "Sign {{ request: {request}, node: {node} }}"),
             Effect::ListSigningProfiles { request, .. } => write!(f, "ListSigningProfiles {{ request: {request} }}"),
+            Effect::Explain { request, node, .. } => write!(f, "Explain {{ request: {request}, node: {node} }}"),
             Effect::WatchPolicy { dir } => write!(f, "WatchPolicy {{ dir: {dir:?} }}"),
             Effect::WritePolicy { path, .. } => write!(f, "WritePolicy {{ path: {path:?} }}"),
             Effect::SaveHistory { path, .. } => write!(f, "SaveHistory {{ path: {path:?} }}"),

@@ -152,6 +152,7 @@ impl Harness {
                     | Effect::WritePolicy { .. }
                     | Effect::Open { .. }
                     | Effect::Sign { .. }
+                    | Effect::Explain { .. }
             ) {
                 self.queue.push(e);
             }

@@ -7,7 +7,7 @@ use super::super::theme::Theme;
 use super::{App, Effect, Mode, Severity};
 
 /// What `:` knows, for Tab.
-const COMMANDS: [&str; 6] = ["open", "theme", "refresh", "refresh!", "messages", "quit"];
+const COMMANDS: [&str; 7] = ["open", "theme", "refresh", "refresh!", "explain", "messages", "quit"];
 
 impl App {
     /// Tab: command names, then theme names after `theme `.
@@ -60,11 +60,12 @@ impl App {
             },
             "refresh!" | "r!" => self.refresh_all(),
             "messages" | "mes" => self.open_messages(),
+            "explain" => self.run_explain(arg),
             other => {
                 let other = clip(&sanitize(other), 30).into_owned();
                 self.set_status(
                     Severity::Error,
-                    format!("unknown command :{other} (try :open TARGET, :theme NAME, :quit)"),
+                    format!("unknown command :{other} (try :open TARGET, :explain, :theme NAME, :quit)"),
                 );
                 Vec::new()
             }

@@ -18,8 +18,11 @@ pub struct DetailsPanel {
 impl App {
     /// Lines in the details panel of the selected node.
     pub fn details_len(&self) -> usize {
-        let Some(id) = self.selected() else { return 0 };
         let width = usize::from(self.last_frame.details.get().width);
+        if self.details.panel == RightPanel::Explain {
+            return super::super::present::explain::lines(self, self.selected(), width).len();
+        }
+        let Some(id) = self.selected() else { return 0 };
         if self.details.panel == RightPanel::Verification {
             return super::super::present::verification::lines(self, id, width).len();
         }

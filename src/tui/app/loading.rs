@@ -95,6 +95,7 @@ impl App {
         }
         effects.extend(self.after_selection());
         effects.extend(self.sign_after_load(node));
+        effects.extend(self.explain_after_load(node));
         effects
     }
 

@@ -43,6 +43,8 @@ pub enum RightPanel {
     #[default]
     Details,
     Verification,
+    /// Kyverno's decision replayed (`:explain`).
+    Explain,
 }
 
 /// The live policy and every image node's verification.
@@ -70,6 +72,11 @@ pub struct VerifyState {
 }
 
 impl VerifyState {
+    /// How CRLs are read for verification (and for `:explain`'s Notary checks).
+    pub fn revocation_mode(&self) -> crate::notation::revocation::RevocationMode {
+        self.options.revocation.clone()
+    }
+
     pub fn new(dir: Option<PathBuf>, options: VerifierOptions) -> VerifyState {
         VerifyState {
             dir,
@@ -549,7 +556,7 @@ impl App {
             Action::VerifyPanel => {
                 self.details.panel = match self.details.panel {
                     RightPanel::Details => RightPanel::Verification,
-                    RightPanel::Verification => RightPanel::Details,
+                    RightPanel::Verification | RightPanel::Explain => RightPanel::Details,
                 };
                 self.details.scroll = 0;
                 Vec::new()

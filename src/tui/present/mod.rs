@@ -2,5 +2,6 @@
 //! draws them): no ratatui here, only semantic spans, so the app never imports the view.
 
 pub mod diff;
+pub mod explain;
 pub mod help;
 pub mod verification;

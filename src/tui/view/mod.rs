@@ -14,6 +14,7 @@ use super::theme::{Theme, Token};
 
 mod breadcrumb;
 mod details;
+mod explain;
 mod help;
 mod messages;
 mod sign;
@@ -82,6 +83,7 @@ pub fn draw(app: &App, frame: &mut Frame) {
         match app.details.panel {
             RightPanel::Details => details::draw(app, frame, areas.details),
             RightPanel::Verification => verification::draw(app, frame, areas.details),
+            RightPanel::Explain => explain::draw(app, frame, areas.details),
         }
     }
     statusbar::draw(app, frame, areas.status);

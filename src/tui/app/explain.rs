@@ -1,0 +1,184 @@
+//! `:explain`: why Kyverno would block the selected image, replayed under the policies given
+//! with `--kyverno-policy`, shown in the right-hand panel; `:explain TEXT` takes a pasted denial
+//! apart first and replays the image it names when that image is in the tree.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::graph::{NodeId, NodeKind};
+use crate::kyverno::denial::Denial;
+use crate::kyverno::policy::PolicySet;
+use crate::kyverno::replay::Explanation;
+use crate::sanitize::{clip, sanitize};
+
+use super::{App, Effect, RequestId, RightPanel, Severity};
+
+/// The policies loaded at start, and what was explained.
+#[derive(Default)]
+pub struct ExplainState {
+    /// `None`: no `--kyverno-policy` was given.
+    pub policies: Option<Arc<PolicySet>>,
+    /// Why the policies could not be loaded (then `policies` is `None`).
+    pub policy_error: Option<String>,
+    pub results: HashMap<NodeId, ExplainResult>,
+    pub(super) pending: HashMap<NodeId, RequestId>,
+    /// The last pasted denial.
+    pub denial: Option<Denial>,
+    /// A tag `:explain` was asked on before it was loaded: explained when it is.
+    pub(super) when_loaded: Option<NodeId>,
+}
+
+/// One image's replay: its explanation, or why there is none.
+#[derive(Debug, Clone)]
+pub enum ExplainResult {
+    Pending,
+    Done(Box<Explanation>, Option<String>),
+}
+
+impl App {
+    /// `:explain` with nothing after it replays the selected image; with text, the text is a
+    /// denial.
+    pub(super) fn run_explain(&mut self, arg: &str) -> Vec<Effect> {
+        self.details.panel = RightPanel::Explain;
+        self.details.scroll = 0;
+        self.dirty = true;
+        if !arg.is_empty() {
+            return self.explain_denial(arg);
+        }
+        let Some(id) = self.selected() else { return Vec::new() };
+        self.explain_node(id)
+    }
+
+    fn explain_denial(&mut self, text: &str) -> Vec<Effect> {
+        let denial = match crate::kyverno::denial::parse(text) {
+            Ok(d) => d,
+            Err(e) => {
+                self.set_status(Severity::Error, format!("not a Kyverno denial: {e}"));
+                return Vec::new();
+            }
+        };
+        let images: Vec<String> = denial.images().into_iter().map(str::to_string).collect();
+        self.explain.denial = Some(denial);
+        // The image the denial names, if the tree shows it (by tag or digest).
+        let found = images.iter().find_map(|image| self.find_image(image));
+        match (found, images.first()) {
+            (Some(id), _) => {
+                self.select_node(id);
+                self.explain_node(id)
+            }
+            (None, Some(image)) => {
+                let image = clip(&sanitize(image), 80).into_owned();
+                self.set_status(
+                    Severity::Warning,
+                    format!("{image} is not in this tree: :open it, select it and :explain to replay it"),
+                );
+                Vec::new()
+            }
+            (None, None) => Vec::new(),
+        }
+    }
+
+    /// An artifact or tag whose reference is `image`, or whose digest it names.
+    fn find_image(&self, image: &str) -> Option<NodeId> {
+        let digest = image.split_once('@').map(|(_, d)| d);
+        let source = self.location.source.as_ref();
+        (0..self.tree.graph.nodes.len()).find(|&id| {
+            let node = self.tree.graph.node(id);
+            match &node.kind {
+                NodeKind::Tag { .. } => self.tree.graph.reference(source, id) == image,
+                NodeKind::Artifact(a) => digest.is_some_and(|d| d == a.descriptor.digest),
+                _ => false,
+            }
+        })
+    }
+
+    fn explain_node(&mut self, id: NodeId) -> Vec<Effect> {
+        let Some(policies) = self.explain.policies.clone() else {
+            let why = match &self.explain.policy_error {
+                Some(e) => format!("the Kyverno policies could not be loaded: {e}"),
+                None => "no Kyverno policies: start sigscope with --kyverno-policy PATH".into(),
+            };
+            self.set_status(Severity::Warning, why);
+            return Vec::new();
+        };
+        let node = self.tree.graph.node(id);
+        // A tag: the image it names, matched by the tag's reference as a Pod would name it.
+        let (image_node, shown) = match &node.kind {
+            NodeKind::Tag { .. } => match node.children.first() {
+                Some(&child) => (child, self.tree.graph.reference(self.location.source.as_ref(), id)),
+                None if node.load != crate::graph::LoadState::Loaded => {
+                    // What the tag names is known once it is loaded: load it, then explain.
+                    self.explain.when_loaded = Some(id);
+                    self.tree.open.insert(id);
+                    let effects = self.expand_node(id);
+                    self.rebuild_rows();
+                    self.set_status(Severity::Info, "loading the tag to explain the image it names…".into());
+                    return effects;
+                }
+                None => {
+                    self.set_status(Severity::Warning, "the tag names no manifest to explain".into());
+                    return Vec::new();
+                }
+            },
+            NodeKind::Artifact(_) => (id, self.tree.graph.reference(self.location.source.as_ref(), id)),
+            _ => {
+                self.set_status(Severity::Warning, "select an image (or its tag) to explain".into());
+                return Vec::new();
+            }
+        };
+        let Some((repository, subject)) =
+            self.tree.graph.node(image_node).artifact().map(|a| (a.repository.clone(), a.descriptor.clone()))
+        else {
+            return Vec::new();
+        };
+        let request = self.request_id();
+        self.explain.pending.insert(id, request);
+        self.explain.results.insert(id, ExplainResult::Pending);
+        self.set_status(Severity::Info, format!("replaying the Kyverno policies for {}…", sanitize(&shown)));
+        vec![Effect::Explain {
+            request,
+            node: id,
+            source: self.location.source.clone(),
+            repository,
+            subject: Box::new(subject),
+            image: shown,
+            policies,
+            revocation: self.vs.revocation_mode(),
+            now: self.clock.utc(),
+        }]
+    }
+
+    /// After a tag loaded for `:explain`: the explanation of the image it names.
+    pub(super) fn explain_after_load(&mut self, node: NodeId) -> Vec<Effect> {
+        if self.explain.when_loaded != Some(node) {
+            return Vec::new();
+        }
+        self.explain.when_loaded = None;
+        if self.tree.graph.node(node).children.is_empty() {
+            self.set_status(Severity::Warning, "the tag names no manifest to explain".into());
+            return Vec::new();
+        }
+        self.explain_node(node)
+    }
+
+    pub(super) fn on_explained(
+        &mut self,
+        request: RequestId,
+        node: NodeId,
+        explanation: Box<Explanation>,
+        error: Option<String>,
+    ) -> Vec<Effect> {
+        if self.explain.pending.get(&node) != Some(&request) {
+            return Vec::new();
+        }
+        self.explain.pending.remove(&node);
+        self.dirty = true;
+        let word = explanation.admission.word();
+        self.set_status(
+            if error.is_some() { Severity::Error } else { Severity::Info },
+            format!("Kyverno: {} {word}", sanitize(&explanation.image)),
+        );
+        self.explain.results.insert(node, ExplainResult::Done(explanation, error));
+        Vec::new()
+    }
+}
