@@ -253,3 +253,29 @@ fn explain_in_the_tui_without_policies_says_how_to_load_them() {
     let screen = screen_text(&h.render(120, 40));
     assert!(screen.contains("--kyverno-policy"), "{screen}");
 }
+
+/// `:explain TEXT`: the pasted denial is taken apart in the panel, and the image it names,
+/// found in the tree by its reference, is selected and replayed.
+#[test]
+fn explain_in_the_tui_takes_a_pasted_denial_apart_and_replays_its_image() {
+    use common::tui::{Harness, demo_notation, options, screen_text, tag_node};
+    use crossterm::event::KeyCode;
+    let d = Demo::new();
+    let text = std::fs::read_to_string(d.root_policy()).unwrap().replace("ghcr.io/acme/*", "docker.io/demo*");
+    let mut o = options(Some(&demo_notation(d.tmp.path())));
+    o.kyverno_policies = Some(std::sync::Arc::new(sigscope::kyverno::policy::load(&text, "p.yaml").unwrap()));
+    let mut h = Harness::with(sigscope::demo::opened(), o);
+    h.run_effects();
+    let denial = "admission webhook \"validate.kyverno.svc-fail\" denied the request: resource Pod/prod/web was \
+                  blocked due to the following policies check-image: check-image: 'failed to verify image \
+                  demo:untrusted: .attestors[0].entries[0]: failed to verify demo@sha256:2bf5ad71c534: the \
+                  signature''s certificate chain does not contain any trusted certificate'";
+    h.chars(&format!(":explain {denial}"));
+    h.key(KeyCode::Enter);
+    h.run_effects();
+    assert_eq!(h.app.selected(), Some(tag_node(&h, "untrusted")), "the denial's image is selected");
+    let screen = screen_text(&h.render(120, 40));
+    assert!(screen.contains("The denial says:") && screen.contains("Pod/prod/web"), "{screen}");
+    assert!(screen.contains("untrusted-certificate"), "the cause the text names:\n{screen}");
+    assert!(screen.contains("demo:untrusted: would be blocked"), "and the replay:\n{screen}");
+}
