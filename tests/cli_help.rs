@@ -60,8 +60,20 @@ fn each_help_lists_only_the_flags_that_command_reads() {
     assert_eq!(flags(&help(&["verify"])), verify);
 
     let mut tui = set(&SOURCE);
-    tui.extend(set(&["--version", "--notation-dir", "--read-only", "--theme", "--no-mouse", "--preview-limit"]));
+    tui.extend(set(&[
+        "--version",
+        "--notation-dir",
+        "--read-only",
+        "--theme",
+        "--no-mouse",
+        "--preview-limit",
+        "--kyverno-policy",
+    ]));
     assert_eq!(flags(&help(&[])), tui);
+
+    let mut explain = set(&SOURCE);
+    explain.extend(set(&["--kyverno-policy", "--denial", "--image", "--output", "--offline", "--deadline"]));
+    assert_eq!(flags(&help(&["explain"])), explain);
 
     for cmd in [&["completions"][..], &["demo"], &["demo", "export"]] {
         assert_eq!(flags(&help(cmd)), set(&["--help"]), "{cmd:?}");

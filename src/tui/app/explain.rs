@@ -126,15 +126,51 @@ impl App {
                 return Vec::new();
             }
         };
+        self.set_status(Severity::Info, format!("replaying the Kyverno policies for {}…", sanitize(&shown)));
+        self.start_explain(id, image_node, shown, policies)
+    }
+
+    /// Every image a tag names gets its admission verdict as soon as it is in the tree (when
+    /// policies are loaded), like its verification; `again` after a refresh.
+    pub(super) fn auto_explain(&mut self, id: NodeId, again: bool) -> Vec<Effect> {
+        use crate::graph::{ArtifactKind, Role};
+        let Some(policies) = self.explain.policies.clone() else { return Vec::new() };
+        let node = self.tree.graph.node(id);
+        let Some(a) = node.artifact() else { return Vec::new() };
+        if !matches!(a.role, Role::Root) || !matches!(a.kind, ArtifactKind::Image | ArtifactKind::Index) {
+            return Vec::new();
+        }
+        if !again && self.explain.results.contains_key(&id) {
+            return Vec::new();
+        }
+        // Matched as a Pod names it: by the tag that named it, else by digest.
+        let source = self.location.source.as_ref();
+        let shown = match node.parent {
+            Some(p) if matches!(self.tree.graph.node(p).kind, NodeKind::Tag { .. }) => {
+                self.tree.graph.reference(source, p)
+            }
+            _ => self.tree.graph.reference(source, id),
+        };
+        self.start_explain(id, id, shown, policies)
+    }
+
+    fn start_explain(
+        &mut self,
+        key: NodeId,
+        image_node: NodeId,
+        shown: String,
+        policies: Arc<PolicySet>,
+    ) -> Vec<Effect> {
         let Some((repository, subject)) =
             self.tree.graph.node(image_node).artifact().map(|a| (a.repository.clone(), a.descriptor.clone()))
         else {
             return Vec::new();
         };
+        let id = key;
         let request = self.request_id();
         self.explain.pending.insert(id, request);
         self.explain.results.insert(id, ExplainResult::Pending);
-        self.set_status(Severity::Info, format!("replaying the Kyverno policies for {}…", sanitize(&shown)));
+        self.dirty = true;
         vec![Effect::Explain {
             request,
             node: id,
@@ -173,11 +209,14 @@ impl App {
         }
         self.explain.pending.remove(&node);
         self.dirty = true;
-        let word = explanation.admission.word();
-        self.set_status(
-            if error.is_some() { Severity::Error } else { Severity::Info },
-            format!("Kyverno: {} {word}", sanitize(&explanation.image)),
-        );
+        // Said when it was asked for; the verdicts of rows arriving by themselves are not.
+        if self.details.panel == RightPanel::Explain && self.selected() == Some(node) {
+            let word = explanation.admission.word();
+            self.set_status(
+                if error.is_some() { Severity::Error } else { Severity::Info },
+                format!("Kyverno: {} {word}", sanitize(&explanation.image)),
+            );
+        }
         self.explain.results.insert(node, ExplainResult::Done(explanation, error));
         Vec::new()
     }

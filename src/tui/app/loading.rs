@@ -73,7 +73,9 @@ impl App {
         }
         for child in self.tree.graph.node(node).children.clone() {
             effects.extend(self.verify_node(child));
+            effects.extend(self.auto_explain(child, false));
         }
+        effects.extend(self.auto_explain(node, refreshed));
         // The node may now carry its manifest: what was described before is out of date.
         self.details.docs.remove(&node);
         if self.describing(node) {

@@ -122,12 +122,12 @@ fn all_lines(app: &App) -> (Vec<Spans>, std::collections::HashMap<usize, &'stati
 /// What each glyph of the tree, the panels and the status line means. Every state has a word
 /// beside its glyph on screen too; this is where the glyph alone is explained.
 const LEGEND: &[(Token, &str, &str)] = &[
-    (Token::Verified, "✓", "verified: a signature passed every enforced check"),
-    (Token::Warning, "!", "warnings: verified, but a logged check failed"),
-    (Token::Failed, "✗", "failed: a check failed, or it could not be loaded or verified"),
+    (Token::Verified, "✓", "verified: a signature passed every enforced check; after \"kyverno\": allowed"),
+    (Token::Warning, "!", "warnings: verified, but a logged check failed; after \"kyverno\": an Audit rule fails"),
+    (Token::Failed, "✗", "failed: a check failed, or it could not be loaded or verified; after \"kyverno\": blocked"),
     (Token::Warning, "-", "unsigned: a policy applies and no Notation signature does"),
     (Token::Muted, "~", "skipped: the statement's level is skip, nothing is checked"),
-    (Token::Muted, "?", "not verified: no policy applies, or verification is off"),
+    (Token::Muted, "?", "not verified: no policy applies, or verification is off; after \"kyverno\": not decided"),
     (Token::Muted, "·", "a check that did not run; in the status line, a note"),
     (Token::Pending, "⟳", "loading or verifying"),
     (Token::Muted, "○", "not loaded yet (expand loads it)"),

@@ -118,6 +118,19 @@ fn row_line(app: &App, i: usize, width: usize) -> Line<'static> {
         spans.push((Token::Match, "◆ ".into()));
     }
     let mut body = node_spans(&app.tree.graph, row.id);
+    // Kyverno's admission verdict under the loaded policies, as a glyph and a word, beside the
+    // verification's (the end of a row is the first thing a narrow panel cuts).
+    if let Some(super::super::app::ExplainResult::Done(e, _)) = app.explain.results.get(&row.id) {
+        use crate::kyverno::replay::Admission;
+        let (token, text) = match e.admission {
+            Admission::Allowed => (Token::Verified, "kyverno ✓ allowed"),
+            Admission::Blocked => (Token::Failed, "kyverno ✗ blocked"),
+            Admission::AuditWarning => (Token::Warning, "kyverno ! audit"),
+            Admission::Unknown => (Token::Warning, "kyverno ? not decided"),
+        };
+        let at = identity_len(app, row.id).min(body.len());
+        body.splice(at..at, [(Token::Text, " ·".to_string()), (token, format!(" {text}"))]);
+    }
     if let Some(word) = word.filter(|(_, w)| !w.is_empty()) {
         let mut verdict = vec![(Token::Text, " ".to_string()), word];
         if let Some(digest) = tag_digest(app, row.id) {
