@@ -288,3 +288,30 @@ fn explain_in_the_tui_takes_a_pasted_denial_apart_and_replays_its_image() {
     assert!(screen.contains("untrusted-certificate"), "the cause the text names:\n{screen}");
     assert!(screen.contains("demo:untrusted: would be blocked"), "and the replay:\n{screen}");
 }
+
+/// A denial pasted into the terminal (bracketed paste) opens `:explain` with it, its lines
+/// joined; Enter runs it.
+#[test]
+fn a_pasted_denial_opens_explain_and_enter_runs_it() {
+    use common::tui::{Harness, demo_notation, options, screen_text, tag_node};
+    use crossterm::event::KeyCode;
+    use sigscope::tui::Msg;
+    let d = Demo::new();
+    let text = std::fs::read_to_string(d.root_policy()).unwrap().replace("ghcr.io/acme/*", "docker.io/demo*");
+    let mut o = options(Some(&demo_notation(d.tmp.path())));
+    o.kyverno_policies = Some(std::sync::Arc::new(sigscope::kyverno::policy::load(&text, "p.yaml").unwrap()));
+    let mut h = Harness::with(sigscope::demo::opened(), o);
+    h.run_effects();
+    let pasted = "Error from server: admission webhook \"mutate.kyverno.svc-fail\" denied the request:\n\nresource \
+                  Pod/default/web was blocked due to the following policies\n\ncheck-image:\n  check-image: 'failed \
+                  to verify image demo:untrusted:\n    .attestors[0].entries[0]: failed to verify demo@sha256:2bf5:\n    \
+                  the signature''s certificate chain does not contain any trusted certificate'\n";
+    h.send(Msg::Paste(pasted.into()));
+    let sigscope::tui::app::Mode::Command(line) = &h.app.mode else { panic!("no prompt: {:?}", h.app.mode) };
+    assert!(line.text().starts_with("explain Error from server:") && !line.text().contains('\n'), "{}", line.text());
+    h.key(KeyCode::Enter);
+    h.run_effects();
+    assert_eq!(h.app.selected(), Some(tag_node(&h, "untrusted")));
+    let screen = screen_text(&h.render(120, 40));
+    assert!(screen.contains("Pod/default/web") && screen.contains("would be blocked"), "{screen}");
+}

@@ -434,6 +434,7 @@ impl App {
                 self.dirty = true;
                 Vec::new()
             }
+            Msg::Paste(text) => self.on_paste(&text),
             Msg::Quit => {
                 self.quit = true;
                 vec![Effect::Quit]

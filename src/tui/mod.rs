@@ -134,6 +134,7 @@ fn spawn_input(tx: UnboundedSender<Msg>) {
                 Ok(Event::Key(k)) if k.kind != KeyEventKind::Release => Msg::Key(k),
                 Ok(Event::Mouse(m)) => Msg::Mouse(m),
                 Ok(Event::Resize(w, h)) => Msg::Resize(w, h),
+                Ok(Event::Paste(text)) => Msg::Paste(text),
                 Ok(_) => continue,
                 Err(_) => break,
             };

@@ -24,6 +24,8 @@ pub enum Msg {
     Key(KeyEvent),
     Mouse(MouseEvent),
     Resize(u16, u16),
+    /// Text pasted into the terminal (bracketed paste), whole.
+    Paste(String),
     /// Spinner frame and toast expiry; sent only while something is in flight or shown.
     Tick,
     Expanded {

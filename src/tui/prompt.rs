@@ -63,6 +63,13 @@ impl Prompt {
         *self = Prompt::new(text);
     }
 
+    /// Inserts `text` at the cursor (a paste), the cursor after it.
+    pub fn insert(&mut self, text: &str) {
+        self.text.insert_str(self.cursor, text);
+        self.cursor += text.len();
+        self.completing = None;
+    }
+
     fn prev_boundary(&self, from: usize) -> usize {
         self.text[..from].char_indices().next_back().map_or(0, |(i, _)| i)
     }

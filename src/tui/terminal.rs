@@ -5,7 +5,7 @@
 use std::io::{self, Stdout, Write};
 use std::sync::Once;
 
-use crossterm::event::{DisableBracketedPaste, DisableMouseCapture, EnableMouseCapture};
+use crossterm::event::{DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture};
 use crossterm::terminal::{
     Clear, ClearType, EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
@@ -49,7 +49,8 @@ impl TerminalGuard {
         install_panic_hook();
         enable_raw_mode()?;
         let mut out = io::stdout();
-        let entered = execute!(out, EnterAlternateScreen, cursor::Hide)
+        // Bracketed paste: a pasted denial arrives whole, its newlines not taken for Enter.
+        let entered = execute!(out, EnterAlternateScreen, cursor::Hide, EnableBracketedPaste)
             .and_then(|_| if mouse { execute!(out, EnableMouseCapture) } else { Ok(()) })
             .and_then(|_| Terminal::new(CrosstermBackend::new(io::stdout())));
         match entered {
@@ -100,7 +101,7 @@ impl TerminalGuard {
     fn resume(&mut self) -> io::Result<()> {
         enable_raw_mode()?;
         let mut out = io::stdout();
-        execute!(out, EnterAlternateScreen, cursor::Hide)?;
+        execute!(out, EnterAlternateScreen, cursor::Hide, EnableBracketedPaste)?;
         if self.mouse {
             execute!(out, EnableMouseCapture)?;
         }

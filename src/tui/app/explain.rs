@@ -184,6 +184,29 @@ impl App {
         }]
     }
 
+    /// A paste: into the prompt being typed, its lines joined (a denial is one line to the
+    /// parser whatever the terminal did to it); elsewhere it opens `:explain ` with it, for the
+    /// on-call engineer to read and run.
+    pub(super) fn on_paste(&mut self, text: &str) -> Vec<Effect> {
+        let mut joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        if joined.len() > crate::kyverno::denial::MAX_DENIAL_BYTES {
+            self.set_status(Severity::Error, "the pasted text is longer than a denial can be: paste only it".into());
+            return Vec::new();
+        }
+        // Controls (an escape sequence in a log line) never reach the screen or the parser.
+        joined.retain(|c| !c.is_control());
+        self.dirty = true;
+        match &mut self.mode {
+            super::Mode::Command(line) => line.insert(&joined),
+            super::Mode::Normal => {
+                self.mode = super::Mode::Command(super::super::prompt::Prompt::new(&format!("explain {joined}")));
+                self.set_status(Severity::Info, "pasted: Enter explains it, Esc drops it".into());
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
     /// After a tag loaded for `:explain`: the explanation of the image it names.
     pub(super) fn explain_after_load(&mut self, node: NodeId) -> Vec<Effect> {
         if self.explain.when_loaded != Some(node) {
