@@ -141,26 +141,41 @@ fn count_audit_skip_and_digest_change_the_decision_as_in_kyverno() {
     assert!(out.contains("missing digest for ghcr.io/acme/app:v1"), "{out}");
 }
 
+/// The upstream policy reads its certificate from a ConfigMap through the rule's `context`
+/// (`{{ keys.data.certificate }}`); with the ConfigMap in the files given, it is replayed; without
+/// it, the rule is not decided, naming the ConfigMap to add — never allowed.
 #[test]
-fn what_cannot_be_replayed_is_not_decided_never_allowed() {
+fn configmap_variables_are_resolved_and_a_missing_one_is_not_decided() {
     let d = Demo::new();
-    // The upstream policy takes its certificate from a ConfigMap variable.
     let upstream =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/kyverno/cpol-notary-image-verification/policy.yaml");
     let layout = format!("{}:signed", d.tmp.path().join("layout").display());
-    let (code, out, err) = sigscope(&[
-        "explain",
-        "--oci-layout",
-        &layout,
-        "--image",
-        "ghcr.io/kyverno/test-verify-image:signed",
-        "--kyverno-policy",
-    ])
-    .arg(&upstream)
-    .output();
+    let run = |policy: &Path| {
+        sigscope(&[
+            "explain",
+            "--oci-layout",
+            &layout,
+            "--image",
+            "ghcr.io/kyverno/test-verify-image:signed",
+            "--kyverno-policy",
+        ])
+        .arg(policy)
+        .output()
+    };
+    let (code, out, err) = run(&upstream);
+    assert_eq!(code, 1, "{out}{err}");
+    // The certificate from the ConfigMap was used: the demo's signatures are checked against it.
+    assert!(out.contains("none of the 2 Notation signature(s) verifies against these certificates"), "{out}");
+    assert!(out.contains("would be blocked"), "{out}");
+    // The same policy without its ConfigMap.
+    let text = std::fs::read_to_string(&upstream).unwrap();
+    let without: Vec<&str> = text.split("\n---\n").filter(|doc| !doc.contains("kind: ConfigMap")).collect();
+    let alone = d.tmp.path().join("alone.yaml");
+    std::fs::write(&alone, without.join("\n---\n")).unwrap();
+    let (code, out, err) = run(&alone);
     assert_eq!(code, 1, "{out}{err}");
     assert!(out.contains("not decided"), "{out}");
-    assert!(out.contains("Kyverno variable"), "{out}");
+    assert!(out.contains("reads the ConfigMap notary-verify-images/keys"), "{out}");
 }
 
 #[test]

@@ -175,6 +175,7 @@ fn prefixed(e: &sigscope::Error, opts: &OpenOptions) -> String {
 fn merge(into: &mut PolicySet, from: PolicySet) {
     into.cluster_policies.extend(from.cluster_policies);
     into.image_validating.extend(from.image_validating);
+    into.config_maps.extend(from.config_maps);
     into.ignored.extend(from.ignored);
 }
 

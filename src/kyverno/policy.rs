@@ -26,8 +26,34 @@ pub struct PolicyError {
 pub struct PolicySet {
     pub cluster_policies: Vec<ClusterPolicy>,
     pub image_validating: Vec<ImageValidatingPolicy>,
+    /// ConfigMaps given beside the policies: what a rule's `context` can read them from.
+    pub config_maps: Vec<ConfigMap>,
     /// Documents that are not policies sigscope evaluates: (where, apiVersion, kind, name).
     pub ignored: Vec<Ignored>,
+}
+
+/// A `v1` ConfigMap's name, namespace and string data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigMap {
+    pub name: String,
+    pub namespace: Option<String>,
+    pub data: std::collections::BTreeMap<String, String>,
+}
+
+/// One entry of a rule's `context`: a ConfigMap it reads, or another source of variables
+/// (`apiCall`, `variable`, `imageRegistry`, `globalReference`) sigscope does not resolve.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContextEntry {
+    ConfigMap { name: String, config_map: String, namespace: Option<String> },
+    Other { name: String, kind: String },
+}
+
+impl ContextEntry {
+    pub fn name(&self) -> &str {
+        match self {
+            ContextEntry::ConfigMap { name, .. } | ContextEntry::Other { name, .. } => name,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,6 +92,7 @@ pub struct ClusterPolicy {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rule {
     pub name: String,
+    pub context: Vec<ContextEntry>,
     pub verify_images: Vec<VerifyImages>,
 }
 
@@ -330,6 +357,19 @@ fn load_one(node: Node, set: &mut PolicySet) -> Result<(), PolicyError> {
             let namespaced = kind.starts_with("Namespaced");
             set.image_validating.push(image_validating(&node, api_version, namespaced, name)?);
         }
+        ("v1", "ConfigMap") => {
+            let namespace = match &meta {
+                Some(m) => m.opt_str("namespace")?.map(str::to_string),
+                None => None,
+            };
+            let mut data = std::collections::BTreeMap::new();
+            if let Some(d) = node.opt("data")? {
+                for (k, v) in d.entries()? {
+                    data.insert(k, v.as_str()?.to_string());
+                }
+            }
+            set.config_maps.push(ConfigMap { name, namespace, data });
+        }
         _ => set.ignored.push(Ignored { document: node.doc.to_string(), api_version, kind, name }),
     }
     Ok(())
@@ -359,7 +399,22 @@ fn cluster_policy(
     for r in spec.seq("rules")? {
         let verify_images =
             r.opt_seq("verifyImages")?.into_iter().map(|v| verify_images(&v)).collect::<Result<_, _>>()?;
-        rules.push(Rule { name: r.req_str("name")?.to_string(), verify_images });
+        let mut context = Vec::new();
+        for c in r.opt_seq("context")? {
+            let name = c.req_str("name")?.to_string();
+            context.push(match c.opt("configMap")? {
+                Some(cm) => ContextEntry::ConfigMap {
+                    name,
+                    config_map: cm.req_str("name")?.to_string(),
+                    namespace: cm.opt_str("namespace")?.map(str::to_string),
+                },
+                None => {
+                    let kind = c.entries()?.into_iter().map(|(k, _)| k).find(|k| k != "name").unwrap_or_default();
+                    ContextEntry::Other { name, kind }
+                }
+            });
+        }
+        rules.push(Rule { name: r.req_str("name")?.to_string(), context, verify_images });
     }
     Ok(ClusterPolicy {
         kind: if namespaced { PolicyKind::Policy } else { PolicyKind::ClusterPolicy },
@@ -850,8 +905,9 @@ items:
             matches!(&vi.attestors[0].entries[0].kind, AttestorKind::Keys(k) if k.rekor.as_ref().unwrap().ignore_tlog)
         );
         assert!(matches!(&vi.attestors[0].entries[1].kind, AttestorKind::Nested(s) if s.entries.len() == 1));
-        assert_eq!(set.ignored.len(), 1);
-        assert_eq!(set.ignored[0].kind, "ConfigMap");
+        assert!(set.ignored.is_empty(), "{:?}", set.ignored);
+        assert_eq!(set.config_maps.len(), 1);
+        assert_eq!(set.config_maps[0].name, "keys");
     }
 
     #[test]

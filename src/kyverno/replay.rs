@@ -14,8 +14,73 @@ use serde::Serialize;
 
 use super::matching::{ClusterMatch, Glob, cluster_policy_applies};
 use super::policy::{
-    AttestorKind, AttestorSet, ClusterPolicy, FailureAction, PolicyKind, PolicySet, VerifierType, VerifyImages,
+    AttestorKind, AttestorSet, ClusterPolicy, ConfigMap, ContextEntry, FailureAction, PolicyKind, PolicySet, Rule,
+    VerifierType, VerifyImages,
 };
+
+/// The Kyverno variables (`{{ … }}`) one rule can use, as far as sigscope resolves them: its
+/// `context` ConfigMaps, read from the ConfigMaps loaded beside the policies.
+struct Vars<'a> {
+    rule: &'a Rule,
+    config_maps: &'a [ConfigMap],
+}
+
+impl Vars<'_> {
+    /// `text` with every `{{ NAME.data.KEY }}` of a ConfigMap context entry replaced; `Err`
+    /// names the first variable that cannot be resolved here, and why.
+    fn substitute(&self, text: &str) -> Result<String, String> {
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(start) = rest.find("{{") {
+            out.push_str(&rest[..start]);
+            let Some(len) = rest[start..].find("}}") else {
+                return Err("an unclosed {{ in the attestor".into());
+            };
+            let expr = rest[start + 2..start + len].trim();
+            out.push_str(&self.resolve(expr)?);
+            rest = &rest[start + len + 2..];
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+
+    fn resolve(&self, expr: &str) -> Result<String, String> {
+        let mut parts = expr.splitn(3, '.');
+        let (name, data, key) = (parts.next().unwrap_or(""), parts.next(), parts.next());
+        let Some(entry) = self.rule.context.iter().find(|c| c.name() == name) else {
+            return Err(format!(
+                "the variable {{{{ {expr} }}}} is not a context entry of the rule (request data and JMESPath \
+                 functions are not resolved by sigscope)"
+            ));
+        };
+        let (config_map, namespace) = match entry {
+            ContextEntry::ConfigMap { config_map, namespace, .. } => (config_map, namespace),
+            ContextEntry::Other { kind, .. } => {
+                return Err(format!(
+                    "the variable {{{{ {expr} }}}} comes from a context entry of kind {kind}, which sigscope does not \
+                     resolve"
+                ));
+            }
+        };
+        let (Some("data"), Some(key)) = (data, key.map(|k| k.trim_matches('"'))) else {
+            return Err(format!("the variable {{{{ {expr} }}}} is not NAME.data.KEY of a ConfigMap"));
+        };
+        let found = self.config_maps.iter().find(|cm| {
+            cm.name == *config_map && (namespace.is_none() || cm.namespace.is_none() || cm.namespace == *namespace)
+        });
+        let shown = match namespace {
+            Some(ns) => format!("{ns}/{config_map}"),
+            None => config_map.clone(),
+        };
+        let Some(cm) = found else {
+            return Err(format!(
+                "the variable {{{{ {expr} }}}} reads the ConfigMap {shown}, which is not among the files given: add it \
+                 (kubectl get configmap -n NAMESPACE NAME -o yaml) with --kyverno-policy"
+            ));
+        };
+        cm.data.get(key).cloned().ok_or_else(|| format!("the ConfigMap {shown} has no data key {key:?}"))
+    }
+}
 
 /// How one check ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -167,8 +232,9 @@ pub async fn replay(policies: &PolicySet, image: &str, check: &dyn AttestorCheck
     let mut rules = Vec::new();
     for policy in &policies.cluster_policies {
         for rule in &policy.rules {
+            let vars = Vars { rule, config_maps: &policies.config_maps };
             for (i, vi) in rule.verify_images.iter().enumerate() {
-                rules.push(replay_rule(policy, &rule.name, i, vi, image, has_digest, check).await);
+                rules.push(replay_rule(policy, &rule.name, i, vi, image, has_digest, &vars, check).await);
             }
         }
     }
@@ -215,6 +281,7 @@ pub async fn replay(policies: &PolicySet, image: &str, check: &dyn AttestorCheck
     Explanation { image: image.to_string(), admission, rules, summary }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn replay_rule(
     policy: &ClusterPolicy,
     rule: &str,
@@ -222,6 +289,7 @@ async fn replay_rule(
     vi: &VerifyImages,
     image: &str,
     has_digest: bool,
+    vars: &Vars<'_>,
     check: &dyn AttestorCheck,
 ) -> RuleReplay {
     let action = vi.failure_action.unwrap_or(policy.validation_failure_action);
@@ -272,7 +340,7 @@ async fn replay_rule(
     }
     for (i, set) in vi.attestors.iter().enumerate() {
         let path = format!(".attestors[{i}]");
-        replay.attestor_sets.push(replay_set(&set.expand_static_keys(), &path, vi.verifier, check).await);
+        replay.attestor_sets.push(replay_set(&set.expand_static_keys(), &path, vi.verifier, vars, check).await);
     }
     if !vi.attestations.is_empty() {
         let types: Vec<&str> = vi.attestations.iter().map(|a| a.predicate_type.as_str()).collect();
@@ -329,6 +397,7 @@ fn replay_set<'a>(
     set: &'a AttestorSet,
     path: &'a str,
     verifier: VerifierType,
+    vars: &'a Vars<'a>,
     check: &'a dyn AttestorCheck,
 ) -> std::pin::Pin<Box<dyn std::future::Future<Output = SetReplay> + Send + 'a>> {
     Box::pin(async move {
@@ -338,16 +407,14 @@ fn replay_set<'a>(
             let (kind, result, nested) = match (&entry.kind, verifier) {
                 (AttestorKind::Certificates(c), VerifierType::Notary) => {
                     let pem = [c.cert.as_deref(), c.cert_chain.as_deref()].into_iter().flatten().collect::<Vec<_>>();
+                    // Kyverno substitutes the rule's context variables (ConfigMaps…) first.
                     let result = if pem.is_empty() {
                         EntryResult::failed("the entry has neither cert nor certChain")
-                    } else if pem.iter().any(|p| p.contains("{{")) {
-                        // Kyverno substitutes context variables (ConfigMaps, API calls) first.
-                        EntryResult::not_replayed(
-                            "the certificates come from a Kyverno variable ({{ … }}), which sigscope does not \
-                             resolve yet: put the PEM in the policy to replay it",
-                        )
                     } else {
-                        check.notary(&pem.join("\n")).await
+                        match vars.substitute(&pem.join("\n")) {
+                            Ok(certs) => check.notary(&certs).await,
+                            Err(why) => EntryResult::not_replayed(why),
+                        }
                     };
                     ("certificates", result, None)
                 }
@@ -384,7 +451,7 @@ fn replay_set<'a>(
                 ),
                 (AttestorKind::Nested(inner), _) => {
                     let inner_path = format!("{at}.attestor");
-                    let nested = replay_set(inner, &inner_path, verifier, check).await;
+                    let nested = replay_set(inner, &inner_path, verifier, vars, check).await;
                     let result = EntryResult {
                         outcome: nested.outcome,
                         reason: format!(
@@ -646,6 +713,39 @@ mod tests {
         let e = replay(&skip, "ghcr.io/acme/skipped:v1", &Fixed).await;
         assert_eq!(e.admission, Admission::Allowed);
         assert!(matches!(e.rules[0].matched, MatchReport::Skipped { .. }));
+    }
+
+    #[tokio::test]
+    async fn context_variables_come_from_the_configmaps_given() {
+        let with_context = HEAD.replace(
+            "    match:\n",
+            "    context:\n    - name: keys\n      configMap:\n        name: keys\n        namespace: prod\n    \
+             - name: remote\n      apiCall:\n        urlPath: /x\n    match:\n",
+        );
+        let doc = |cert: &str| {
+            format!(
+                "{with_context}      attestors:\n      - entries:\n        - certificates:\n            cert: \"{cert}\"\n"
+            )
+        };
+        let cm =
+            "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: keys\n  namespace: prod\ndata:\n  cert: good\n";
+        let p = policies(&format!("{}{cm}", doc("{{ keys.data.cert }}")));
+        assert_eq!(replay(&p, "ghcr.io/acme/app", &Fixed).await.admission, Admission::Allowed);
+        for (cert, says) in [
+            ("{{ keys.data.other }}", "no data key"),
+            ("{{ remote.data.x }}", "of kind apiCall"),
+            ("{{ request.object.x }}", "not a context entry"),
+        ] {
+            let e = replay(&policies(&format!("{}{cm}", doc(cert))), "ghcr.io/acme/app", &Fixed).await;
+            assert_eq!(e.admission, Admission::Unknown, "{cert}");
+            assert!(e.summary.contains(says), "{cert}: {}", e.summary);
+        }
+        // The ConfigMap of another namespace is not the one the rule reads.
+        let other_ns = cm.replace("namespace: prod", "namespace: dev");
+        let e =
+            replay(&policies(&format!("{}{other_ns}", doc("{{ keys.data.cert }}"))), "ghcr.io/acme/app", &Fixed).await;
+        assert_eq!(e.admission, Admission::Unknown);
+        assert!(e.summary.contains("prod/keys"), "{}", e.summary);
     }
 
     #[tokio::test]
