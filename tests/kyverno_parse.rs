@@ -270,8 +270,20 @@ fn every_policy_file_loads() {
 fn policies_say_what_the_upstream_files_say() {
     let set = load("cpol-notary-image-verification/policy.yaml");
     let kinds: Vec<_> = set.ignored.iter().map(|i| i.kind.as_str()).collect();
-    assert_eq!(kinds, ["Namespace", "ConfigMap"]);
+    assert_eq!(kinds, ["Namespace"]);
+    // The ConfigMap the rule's context reads its certificate from is kept, with its data.
+    let cm = &set.config_maps[0];
+    assert_eq!((cm.name.as_str(), cm.namespace.as_deref()), ("keys", Some("notary-verify-images")));
+    assert!(cm.data["certificate"].starts_with("-----BEGIN CERTIFICATE-----"), "{cm:?}");
     let p = &set.cluster_policies[0];
+    assert_eq!(
+        p.rules[0].context,
+        [sigscope::kyverno::policy::ContextEntry::ConfigMap {
+            name: "keys".into(),
+            config_map: "keys".into(),
+            namespace: Some("notary-verify-images".into())
+        }]
+    );
     assert_eq!((p.name.as_str(), p.api_version.as_str()), ("check-image-notary", "kyverno.io/v2beta1"));
     let vi = &p.rules[0].verify_images[0];
     assert_eq!(vi.verifier, VerifierType::Notary);
