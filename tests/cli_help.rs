@@ -72,7 +72,15 @@ fn each_help_lists_only_the_flags_that_command_reads() {
     assert_eq!(flags(&help(&[])), tui);
 
     let mut explain = set(&SOURCE);
-    explain.extend(set(&["--kyverno-policy", "--denial", "--image", "--output", "--offline", "--deadline"]));
+    explain.extend(set(&[
+        "--kyverno-policy",
+        "--denial",
+        "--image",
+        "--namespace",
+        "--output",
+        "--offline",
+        "--deadline",
+    ]));
     assert_eq!(flags(&help(&["explain"])), explain);
 
     for cmd in [&["completions"][..], &["demo"], &["demo", "export"]] {

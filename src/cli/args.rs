@@ -287,6 +287,10 @@ pub struct ExplainArgs {
     /// mirror whose name differs from the one deployed.
     #[arg(long, value_name = "REFERENCE", requires = "target")]
     pub image: Option<String>,
+    /// The Pod's namespace, for the policies' validationFailureActionOverrides (default: the
+    /// namespace the --denial names).
+    #[arg(long, value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = VerifyFormat::Text)]
     pub output: VerifyFormat,

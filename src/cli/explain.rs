@@ -91,9 +91,13 @@ pub async fn run_explain(args: ExplainArgs, opts: &OpenOptions) -> i32 {
     }
     let mut explanations = Vec::new();
     let mut code = 0;
+    let namespace = args
+        .namespace
+        .clone()
+        .or_else(|| denial.as_ref().and_then(|d| d.resource.as_ref()).map(|r| r.namespace.clone()));
     if replaying {
         for (target, shown) in &images {
-            let one = explain_image(target, shown, &policies, opts, args.offline).await;
+            let one = explain_image(target, shown, namespace.as_deref(), &policies, opts, args.offline).await;
             code = code.max(match (&one.explanation, &one.error) {
                 (_, Some(_)) => one_error_code(&one),
                 (Some(e), None) if matches!(e.admission, Admission::Blocked | Admission::Unknown) => 1,
@@ -126,6 +130,7 @@ fn one_error_code(one: &ImageOutput) -> i32 {
 async fn explain_image(
     target: &str,
     shown: &str,
+    namespace: Option<&str>,
     policies: &PolicySet,
     opts: &OpenOptions,
     offline: bool,
@@ -159,7 +164,7 @@ async fn explain_image(
         chrono::Utc::now(),
         sigscope::notation::dir::revocation_mode(offline),
     );
-    let explanation = sigscope::kyverno::replay::replay(policies, shown, &check).await;
+    let explanation = sigscope::kyverno::replay::replay(policies, shown, namespace, &check).await;
     if let Some(e) = check.registry_error.lock().expect("error lock").take() {
         out.error = Some(prefixed(&e, opts));
     }

@@ -86,6 +86,8 @@ pub struct ClusterPolicy {
     pub validation_failure_action: FailureAction,
     /// `spec.failurePolicy`: whether a rule that errors (not fails) blocks.
     pub failure_policy_fail: bool,
+    /// `spec.validationFailureActionOverrides`: the action for namespaces matching the patterns.
+    pub action_overrides: Vec<(FailureAction, Vec<String>)>,
     pub rules: Vec<Rule>,
 }
 
@@ -395,6 +397,11 @@ fn cluster_policy(
         Some("Ignore") => false,
         Some(other) => return Err(spec.error("failurePolicy", format!("{other:?} is neither Fail nor Ignore"))),
     };
+    let mut action_overrides = Vec::new();
+    for o in spec.opt_seq("validationFailureActionOverrides")? {
+        let action = failure_action(&o.req("action")?)?;
+        action_overrides.push((action, o.str_list("namespaces")?));
+    }
     let mut rules = Vec::new();
     for r in spec.seq("rules")? {
         let verify_images =
@@ -423,6 +430,7 @@ fn cluster_policy(
         namespace,
         validation_failure_action,
         failure_policy_fail,
+        action_overrides,
         rules,
     })
 }

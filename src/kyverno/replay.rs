@@ -12,7 +12,7 @@
 
 use serde::Serialize;
 
-use super::matching::{ClusterMatch, Glob, cluster_policy_applies};
+use super::matching::{ClusterMatch, Glob, cluster_policy_applies, wildcard_match};
 use super::policy::{
     AttestorKind, AttestorSet, ClusterPolicy, ConfigMap, ContextEntry, FailureAction, PolicyKind, PolicySet, Rule,
     VerifierType, VerifyImages,
@@ -227,14 +227,20 @@ pub struct Explanation {
 
 /// Replays every policy of `policies` for `image` (as the Pod spec names it). `has_digest`:
 /// the reference pins a digest (else `verifyDigest` without `mutateDigest` refuses it).
-pub async fn replay(policies: &PolicySet, image: &str, check: &dyn AttestorCheck) -> Explanation {
+pub async fn replay(
+    policies: &PolicySet,
+    image: &str,
+    namespace: Option<&str>,
+    check: &dyn AttestorCheck,
+) -> Explanation {
     let has_digest = image.contains("@sha256:") || image.contains("@sha512:");
     let mut rules = Vec::new();
     for policy in &policies.cluster_policies {
         for rule in &policy.rules {
             let vars = Vars { rule, config_maps: &policies.config_maps };
             for (i, vi) in rule.verify_images.iter().enumerate() {
-                rules.push(replay_rule(policy, &rule.name, i, vi, image, has_digest, &vars, check).await);
+                let at = Target { image, has_digest, namespace };
+                rules.push(replay_rule(policy, &rule.name, i, vi, &at, &vars, check).await);
             }
         }
     }
@@ -281,18 +287,50 @@ pub async fn replay(policies: &PolicySet, image: &str, check: &dyn AttestorCheck
     Explanation { image: image.to_string(), admission, rules, summary }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The image as the Pod names it, and the Pod's namespace when known.
+struct Target<'a> {
+    image: &'a str,
+    has_digest: bool,
+    namespace: Option<&'a str>,
+}
+
+/// Kyverno's `failureActionForRule`: the entry's own action, else the override of the Pod's
+/// namespace, else the policy's. `Err` when an override might apply but the namespace is not
+/// known: the policy's action is used and the reason says so.
+fn rule_action(policy: &ClusterPolicy, vi: &VerifyImages, namespace: Option<&str>) -> (FailureAction, Option<String>) {
+    if let Some(a) = vi.failure_action {
+        return (a, None);
+    }
+    if policy.action_overrides.is_empty() {
+        return (policy.validation_failure_action, None);
+    }
+    match namespace {
+        Some(ns) => {
+            let hit = policy.action_overrides.iter().find(|(_, nss)| nss.iter().any(|p| wildcard_match(p, ns)));
+            (hit.map_or(policy.validation_failure_action, |(a, _)| *a), None)
+        }
+        None => (
+            policy.validation_failure_action,
+            Some(
+                "the policy's validationFailureActionOverrides depend on the Pod's namespace, which is not known \
+                 here (give --namespace, or paste the denial): its validationFailureAction is used"
+                    .into(),
+            ),
+        ),
+    }
+}
+
 async fn replay_rule(
     policy: &ClusterPolicy,
     rule: &str,
     index: usize,
     vi: &VerifyImages,
-    image: &str,
-    has_digest: bool,
+    at: &Target<'_>,
     vars: &Vars<'_>,
     check: &dyn AttestorCheck,
 ) -> RuleReplay {
-    let action = vi.failure_action.unwrap_or(policy.validation_failure_action);
+    let (image, has_digest) = (at.image, at.has_digest);
+    let (action, action_note) = rule_action(policy, vi, at.namespace);
     let mut replay = RuleReplay {
         policy: policy.name.clone(),
         kind: match (policy.kind, &policy.namespace) {
@@ -317,6 +355,9 @@ async fn replay_rule(
         outcome: None,
         reason: String::new(),
     };
+    if let Some(note) = action_note {
+        replay.notes.push(Note { what: "failureAction".into(), outcome: Outcome::Pass, reason: note });
+    }
     match cluster_policy_applies(&vi.image_references, &vi.skip_image_references, image) {
         Err(e) => {
             replay.reason = format!("the image reference does not parse as Kyverno reads it: {e}");
@@ -657,12 +698,12 @@ mod tests {
     #[tokio::test]
     async fn one_failing_set_blocks_and_the_summary_names_the_entry() {
         let p = with_attestors(&cert("bad"));
-        let e = replay(&p, "ghcr.io/acme/app:v1", &Fixed).await;
+        let e = replay(&p, "ghcr.io/acme/app:v1", None, &Fixed).await;
         assert_eq!(e.admission, Admission::Blocked);
         assert_eq!(e.rules[0].outcome, Some(Outcome::Fail));
         assert!(e.summary.contains(".attestors[0].entries[0].certificates"), "{}", e.summary);
         assert!(e.summary.contains("CN=other"), "{}", e.summary);
-        let ok = replay(&with_attestors(&cert("good")), "ghcr.io/acme/app:v1", &Fixed).await;
+        let ok = replay(&with_attestors(&cert("good")), "ghcr.io/acme/app:v1", None, &Fixed).await;
         assert_eq!(ok.admission, Admission::Allowed, "{}", ok.summary);
     }
 
@@ -670,29 +711,32 @@ mod tests {
     async fn count_and_nested_sets_follow_kyverno() {
         let two = "      - count: 1\n        entries:\n        - certificates:\n            cert: bad\n        - \
                    certificates:\n            cert: good\n";
-        assert_eq!(replay(&with_attestors(two), "ghcr.io/acme/app", &Fixed).await.admission, Admission::Allowed);
+        assert_eq!(replay(&with_attestors(two), "ghcr.io/acme/app", None, &Fixed).await.admission, Admission::Allowed);
         let all = two.replace("count: 1\n        ", "");
-        assert_eq!(replay(&with_attestors(&all), "ghcr.io/acme/app", &Fixed).await.admission, Admission::Blocked);
+        assert_eq!(replay(&with_attestors(&all), "ghcr.io/acme/app", None, &Fixed).await.admission, Admission::Blocked);
         // Every set must pass.
         let sets = format!("{}{}", cert("good"), cert("bad"));
-        assert_eq!(replay(&with_attestors(&sets), "ghcr.io/acme/app", &Fixed).await.admission, Admission::Blocked);
+        assert_eq!(
+            replay(&with_attestors(&sets), "ghcr.io/acme/app", None, &Fixed).await.admission,
+            Admission::Blocked
+        );
     }
 
     #[tokio::test]
     async fn what_cannot_be_replayed_is_never_a_pass() {
         let keyless = "      - entries:\n        - keyless:\n            subject: x\n            issuer: y\n";
         let p = policies(&format!("{}      attestors:\n{keyless}", HEAD.replace("type: Notary", "type: Cosign")));
-        let e = replay(&p, "ghcr.io/acme/app:v1", &Fixed).await;
+        let e = replay(&p, "ghcr.io/acme/app:v1", None, &Fixed).await;
         assert_eq!(e.admission, Admission::Unknown, "{e:?}");
         assert!(e.summary.contains("Rekor"), "{}", e.summary);
         // One unknown beside a failure that already decides the set (both needed): blocked.
         let entry = |c: &str| format!("        - certificates:\n            cert: {c}\n");
         let mixed = format!("      - entries:\n{}{}", entry("unknown"), entry("bad"));
-        let e = replay(&with_attestors(&mixed), "ghcr.io/acme/app:v1", &Fixed).await;
+        let e = replay(&with_attestors(&mixed), "ghcr.io/acme/app:v1", None, &Fixed).await;
         assert_eq!(e.admission, Admission::Blocked, "{e:?}");
         // With one of the two enough, the unknown one could still pass it: not decided.
         let either = mixed.replace("- entries:", "- count: 1\n        entries:");
-        let e = replay(&with_attestors(&either), "ghcr.io/acme/app:v1", &Fixed).await;
+        let e = replay(&with_attestors(&either), "ghcr.io/acme/app:v1", None, &Fixed).await;
         assert_eq!(e.admission, Admission::Unknown, "{e:?}");
     }
 
@@ -701,8 +745,8 @@ mod tests {
         let audit = with_attestors(&cert("bad"));
         let mut audit = audit.clone();
         audit.cluster_policies[0].validation_failure_action = FailureAction::Audit;
-        assert_eq!(replay(&audit, "ghcr.io/acme/app", &Fixed).await.admission, Admission::AuditWarning);
-        let other = replay(&with_attestors(&cert("bad")), "docker.io/nginx", &Fixed).await;
+        assert_eq!(replay(&audit, "ghcr.io/acme/app", None, &Fixed).await.admission, Admission::AuditWarning);
+        let other = replay(&with_attestors(&cert("bad")), "docker.io/nginx", None, &Fixed).await;
         assert_eq!(other.admission, Admission::Allowed);
         assert!(matches!(other.rules[0].matched, MatchReport::NotMatched { .. }));
         let skip = policies(&format!(
@@ -710,7 +754,7 @@ mod tests {
             HEAD,
             cert("bad")
         ));
-        let e = replay(&skip, "ghcr.io/acme/skipped:v1", &Fixed).await;
+        let e = replay(&skip, "ghcr.io/acme/skipped:v1", None, &Fixed).await;
         assert_eq!(e.admission, Admission::Allowed);
         assert!(matches!(e.rules[0].matched, MatchReport::Skipped { .. }));
     }
@@ -730,22 +774,42 @@ mod tests {
         let cm =
             "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: keys\n  namespace: prod\ndata:\n  cert: good\n";
         let p = policies(&format!("{}{cm}", doc("{{ keys.data.cert }}")));
-        assert_eq!(replay(&p, "ghcr.io/acme/app", &Fixed).await.admission, Admission::Allowed);
+        assert_eq!(replay(&p, "ghcr.io/acme/app", None, &Fixed).await.admission, Admission::Allowed);
         for (cert, says) in [
             ("{{ keys.data.other }}", "no data key"),
             ("{{ remote.data.x }}", "of kind apiCall"),
             ("{{ request.object.x }}", "not a context entry"),
         ] {
-            let e = replay(&policies(&format!("{}{cm}", doc(cert))), "ghcr.io/acme/app", &Fixed).await;
+            let e = replay(&policies(&format!("{}{cm}", doc(cert))), "ghcr.io/acme/app", None, &Fixed).await;
             assert_eq!(e.admission, Admission::Unknown, "{cert}");
             assert!(e.summary.contains(says), "{cert}: {}", e.summary);
         }
         // The ConfigMap of another namespace is not the one the rule reads.
         let other_ns = cm.replace("namespace: prod", "namespace: dev");
         let e =
-            replay(&policies(&format!("{}{other_ns}", doc("{{ keys.data.cert }}"))), "ghcr.io/acme/app", &Fixed).await;
+            replay(&policies(&format!("{}{other_ns}", doc("{{ keys.data.cert }}"))), "ghcr.io/acme/app", None, &Fixed)
+                .await;
         assert_eq!(e.admission, Admission::Unknown);
         assert!(e.summary.contains("prod/keys"), "{}", e.summary);
+    }
+
+    #[tokio::test]
+    async fn namespace_overrides_choose_the_action() {
+        let p = policies(&format!(
+            "{}      attestors:\n{}",
+            HEAD.replace(
+                "  validationFailureAction: Enforce\n",
+                "  validationFailureAction: Audit\n  validationFailureActionOverrides:\n  - action: Enforce\n    \
+                 namespaces: [\"prod-*\"]\n",
+            ),
+            cert("bad")
+        ));
+        assert_eq!(replay(&p, "ghcr.io/acme/app", Some("prod-eu"), &Fixed).await.admission, Admission::Blocked);
+        assert_eq!(replay(&p, "ghcr.io/acme/app", Some("dev"), &Fixed).await.admission, Admission::AuditWarning);
+        // Unknown namespace: the policy's own action, and the reason says what was assumed.
+        let e = replay(&p, "ghcr.io/acme/app", None, &Fixed).await;
+        assert_eq!(e.admission, Admission::AuditWarning);
+        assert!(e.rules[0].notes.iter().any(|n| n.reason.contains("--namespace")), "{e:?}");
     }
 
     #[tokio::test]
@@ -754,10 +818,10 @@ mod tests {
             "{HEAD}      mutateDigest: false\n      verifyDigest: true\n      attestors:\n{}",
             cert("good")
         ));
-        let e = replay(&p, "ghcr.io/acme/app:v1", &Fixed).await;
+        let e = replay(&p, "ghcr.io/acme/app:v1", None, &Fixed).await;
         assert_eq!(e.admission, Admission::Blocked, "{e:?}");
         assert!(e.summary.contains("missing digest"), "{}", e.summary);
         let by_digest = format!("ghcr.io/acme/app@sha256:{}", "a".repeat(64));
-        assert_eq!(replay(&p, &by_digest, &Fixed).await.admission, Admission::Allowed);
+        assert_eq!(replay(&p, &by_digest, None, &Fixed).await.admission, Admission::Allowed);
     }
 }

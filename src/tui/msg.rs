@@ -131,6 +131,8 @@ pub enum Effect {
         repository: String,
         subject: Box<Descriptor>,
         image: String,
+        /// The Pod's namespace, when a pasted denial says it (for per-namespace actions).
+        namespace: Option<String>,
         policies: Arc<crate::kyverno::policy::PolicySet>,
         revocation: crate::notation::revocation::RevocationMode,
         now: chrono::DateTime<chrono::Utc>,

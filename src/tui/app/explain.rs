@@ -64,7 +64,9 @@ impl App {
         match (found, images.first()) {
             (Some(id), _) => {
                 self.select_node(id);
-                self.explain_node(id)
+                let namespace =
+                    self.explain.denial.as_ref().and_then(|d| d.resource.as_ref()).map(|r| r.namespace.clone());
+                self.explain_node_in(id, namespace)
             }
             (None, Some(image)) => {
                 let image = clip(&sanitize(image), 80).into_owned();
@@ -93,6 +95,11 @@ impl App {
     }
 
     fn explain_node(&mut self, id: NodeId) -> Vec<Effect> {
+        self.explain_node_in(id, None)
+    }
+
+    /// `namespace`: the Pod's, when known, for the policies' per-namespace actions.
+    fn explain_node_in(&mut self, id: NodeId, namespace: Option<String>) -> Vec<Effect> {
         let Some(policies) = self.explain.policies.clone() else {
             let why = match &self.explain.policy_error {
                 Some(e) => format!("the Kyverno policies could not be loaded: {e}"),
@@ -127,7 +134,7 @@ impl App {
             }
         };
         self.set_status(Severity::Info, format!("replaying the Kyverno policies for {}…", sanitize(&shown)));
-        self.start_explain(id, image_node, shown, policies)
+        self.start_explain(id, image_node, shown, namespace, policies)
     }
 
     /// Every image a tag names gets its admission verdict as soon as it is in the tree (when
@@ -151,7 +158,7 @@ impl App {
             }
             _ => self.tree.graph.reference(source, id),
         };
-        self.start_explain(id, id, shown, policies)
+        self.start_explain(id, id, shown, None, policies)
     }
 
     fn start_explain(
@@ -159,6 +166,7 @@ impl App {
         key: NodeId,
         image_node: NodeId,
         shown: String,
+        namespace: Option<String>,
         policies: Arc<PolicySet>,
     ) -> Vec<Effect> {
         let Some((repository, subject)) =
@@ -178,6 +186,7 @@ impl App {
             repository,
             subject: Box::new(subject),
             image: shown,
+            namespace,
             policies,
             revocation: self.vs.revocation_mode(),
             now: self.clock.utc(),
