@@ -33,6 +33,8 @@ pub struct ImageSignatures {
     pub now: chrono::DateTime<chrono::Utc>,
     pub revocation: RevocationMode,
     signatures: OnceCell<Result<Vec<SignatureInput>, String>>,
+    /// The cosign signatures: (signature manifest digest, payload, base64 signature).
+    cosign: OnceCell<Result<Vec<CosignSignature>, String>>,
     /// Set when a registry error kept a check from being made.
     pub registry_error: std::sync::Mutex<Option<crate::error::Error>>,
 }
@@ -52,6 +54,7 @@ impl ImageSignatures {
             now,
             revocation,
             signatures: OnceCell::new(),
+            cosign: OnceCell::new(),
             registry_error: std::sync::Mutex::new(None),
         }
     }
@@ -76,8 +79,110 @@ impl ImageSignatures {
     }
 }
 
+/// One cosign signature layer: its payload and its signature annotation.
+#[derive(Clone)]
+struct CosignSignature {
+    manifest: String,
+    payload: Result<Vec<u8>, String>,
+    signature: Option<String>,
+}
+
+/// Payloads above this are not cosign's simple signing.
+const MAX_COSIGN_PAYLOAD: u64 = 64 * 1024;
+
+impl ImageSignatures {
+    /// The layers of the `sha256-<hex>.sig` tag, as cosign and Kyverno's Cosign verifier read
+    /// them; no such tag is no signature.
+    async fn cosign_signatures(&self) -> Result<Vec<CosignSignature>, String> {
+        self.cosign
+            .get_or_init(|| async {
+                let tag = format!("{}.sig", crate::oci::digest_tag(&self.subject.digest));
+                let manifest = match self.source.manifest(&self.repository, &tag).await {
+                    Ok(m) => m,
+                    Err(crate::error::Error::NotFound { .. }) => return Ok(Vec::new()),
+                    Err(e) => {
+                        let text = e.to_string();
+                        *self.registry_error.lock().expect("error lock") = Some(e);
+                        return Err(text);
+                    }
+                };
+                let mut out = Vec::new();
+                for layer in manifest.manifest.layers().iter().take(MAX_SIGNATURE_ATTEMPTS) {
+                    if layer.media_type != crate::oci::media::COSIGN_SIMPLESIGNING {
+                        continue;
+                    }
+                    let payload = self
+                        .source
+                        .blob(&self.repository, layer, MAX_COSIGN_PAYLOAD)
+                        .await
+                        .map(|b| b.to_vec())
+                        .map_err(|e| e.to_string());
+                    out.push(CosignSignature {
+                        manifest: manifest.descriptor.digest.clone(),
+                        payload,
+                        signature: layer.annotations.get(crate::oci::annotations::COSIGN_SIGNATURE).cloned(),
+                    });
+                }
+                Ok(out)
+            })
+            .await
+            .clone()
+    }
+}
+
 #[async_trait::async_trait]
 impl AttestorCheck for ImageSignatures {
+    async fn cosign_key(&self, public_key_pem: &str, ignore_tlog: bool) -> EntryResult {
+        let key = match crate::cosign::PublicKey::from_pem(public_key_pem) {
+            Ok(k) => k,
+            Err(e) => return EntryResult::failed(format!("the attestor's public key: {e}")),
+        };
+        let signatures = match self.cosign_signatures().await {
+            Ok(s) => s,
+            Err(e) => return EntryResult::not_replayed(format!("the cosign signatures could not be read: {e}")),
+        };
+        if signatures.is_empty() {
+            return EntryResult::failed(format!(
+                "no cosign signature: the tag {}.sig holds no simple-signing layer",
+                crate::oci::digest_tag(&self.subject.digest)
+            ));
+        }
+        let mut lines = Vec::new();
+        let mut failed_checks = Vec::new();
+        let mut verified = false;
+        for s in &signatures {
+            let result = match (&s.payload, &s.signature) {
+                (Err(e), _) => Err(format!("its payload could not be read: {e}")),
+                (_, None) => Err("the layer has no signature annotation".into()),
+                (Ok(p), Some(sig)) => crate::cosign::verify(&key, p, sig, &self.subject.digest),
+            };
+            match result {
+                Ok(()) => {
+                    verified = true;
+                    lines.push(format!("cosign signature in {} verifies with the key", short_digest(&s.manifest)));
+                }
+                Err(e) => {
+                    failed_checks
+                        .push(if e.contains("another image") { "integrity" } else { "authenticity" }.to_string());
+                    lines.push(format!("cosign signature in {} fails: {}", short_digest(&s.manifest), sanitize(&e)));
+                }
+            }
+        }
+        let (outcome, reason) = match (verified, ignore_tlog) {
+            (true, true) => (Outcome::Pass, "a cosign signature verifies with the key".to_string()),
+            (true, false) => (
+                Outcome::NotReplayed,
+                "a cosign signature verifies with the key, but Kyverno also requires its Rekor transparency-log \
+                 entry (rekor.ignoreTlog is not set), which sigscope does not check"
+                    .to_string(),
+            ),
+            (false, _) => {
+                (Outcome::Fail, format!("none of the {} cosign signature(s) verifies with the key", signatures.len()))
+            }
+        };
+        EntryResult { outcome, reason, signatures: lines, failed_checks, signers: Vec::new() }
+    }
+
     async fn notary(&self, certs_pem: &str) -> EntryResult {
         let fail = EntryResult::failed;
         let mut stores = MemoryStores::new();

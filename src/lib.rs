@@ -9,6 +9,7 @@
 //! crossterm, and nothing outside it imports it. `tests/architecture.rs` checks these rules.
 
 pub mod aws;
+pub mod cosign;
 pub mod demo;
 pub mod error;
 pub mod explain;

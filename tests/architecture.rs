@@ -77,6 +77,18 @@ const RULES: &[Rule] = &[
         ],
     },
     Rule {
+        what: "cosign/ is bytes in, verdict out: it never imports source/, graph/, notation/, kyverno/ or the use cases",
+        applies: |rel| under(rel, "cosign"),
+        forbidden: &[
+            "crate::source",
+            "crate::graph",
+            "crate::notation",
+            "crate::kyverno",
+            "crate::verify",
+            "crate::explain",
+        ],
+    },
+    Rule {
         what: "oci/ is below everything",
         applies: |rel| under(rel, "oci"),
         forbidden: &[

@@ -330,3 +330,83 @@ fn a_pasted_denial_opens_explain_and_enter_runs_it() {
     let screen = screen_text(&h.render(120, 40));
     assert!(screen.contains("Pod/default/web") && screen.contains("would be blocked"), "{screen}");
 }
+
+/// Adds a cosign signature of the layout's `tag` image, signed by `seed`'s P-256 key, as cosign
+/// stores it (the `sha256-<hex>.sig` tag, a simple-signing layer with its signature annotation);
+/// returns the public key's PEM of `pem_seed`.
+fn cosign_sign(layout: &Path, tag: &str, seed: u8, pem_seed: u8) -> String {
+    use base64::Engine as _;
+    use p256::ecdsa::SigningKey;
+    use p256::ecdsa::signature::Signer;
+    use p256::pkcs8::EncodePublicKey;
+    let index: serde_json::Value = serde_json::from_slice(&std::fs::read(layout.join("index.json")).unwrap()).unwrap();
+    let digest = index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["annotations"]["org.opencontainers.image.ref.name"] == tag)
+        .unwrap()["digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let payload =
+        serde_json::to_vec(&serde_json::json!({"critical": {"identity": {"docker-reference": "ghcr.io/acme/app"},
+        "image": {"docker-manifest-digest": digest}, "type": "cosign container image signature"}, "optional": null}))
+        .unwrap();
+    let sk = SigningKey::from_slice(&[seed; 32]).unwrap();
+    let sig: p256::ecdsa::Signature = sk.sign(&payload);
+    let layer = common::layout::put_blob(layout, &payload);
+    let config = common::layout::put_blob(layout, b"{}");
+    let manifest = serde_json::to_vec(&serde_json::json!({"schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config["digest"], "size": config["size"]},
+        "layers": [{"mediaType": "application/vnd.dev.cosign.simplesigning.v1+json", "digest": layer["digest"],
+            "size": layer["size"], "annotations": {"dev.cosignproject.cosign/signature":
+            base64::engine::general_purpose::STANDARD.encode(sig.to_der().as_bytes())}}]}))
+    .unwrap();
+    let m = common::layout::put_blob(layout, &manifest);
+    let mut index = index;
+    index["manifests"].as_array_mut().unwrap().push(serde_json::json!({
+        "mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": m["digest"], "size": m["size"],
+        "annotations": {"org.opencontainers.image.ref.name": format!("{}.sig", digest.replace(':', "-"))}}));
+    std::fs::write(layout.join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
+    let pk = SigningKey::from_slice(&[pem_seed; 32]).unwrap();
+    pk.verifying_key().to_public_key_pem(p256::pkcs8::LineEnding::LF).unwrap()
+}
+
+/// Kyverno's Cosign verifier with a static key: a cosign signature by the attestor's key passes
+/// (with `rekor.ignoreTlog`), another key's fails, and without ignoreTlog the transparency log
+/// Kyverno would also ask for is said as not replayed.
+#[test]
+fn cosign_static_keys_are_replayed() {
+    let d = Demo::new();
+    let layout = d.tmp.path().join("layout");
+    // `signed` has the demo's own cosign signature already; these tags have none.
+    let good = cosign_sign(&layout, "expired", 21, 21);
+    let policy = |name: &str, pem: &str, tlog: &str| {
+        let body: String = pem.trim().lines().map(|l| format!("              {l}\n")).collect();
+        let text = std::fs::read_to_string(d.policy(
+            name,
+            "",
+            &format!("      - entries:\n        - keys:\n            publicKeys: |-\n{body}{tlog}"),
+        ))
+        .unwrap()
+        .replace("type: Notary", "type: Cosign");
+        std::fs::write(d.tmp.path().join(name), text).unwrap();
+        d.tmp.path().join(name)
+    };
+    let ignore = "            rekor:\n              ignoreTlog: true\n";
+    let (code, out, err) = d.explain("expired", &policy("k.yaml", &good, ignore), &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("verifies with the key"), "{out}");
+    let other = cosign_sign(&layout, "untrusted", 22, 23);
+    let (code, out, _) = d.explain("untrusted", &policy("o.yaml", &other, ignore), &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("does not verify with the key") && out.contains("cosign sign --key"), "{out}");
+    let (code, out, _) = d.explain("unsigned", &policy("u.yaml", &good, ignore), &[]);
+    assert_eq!(code, 1);
+    assert!(out.contains("no cosign signature"), "{out}");
+    let (code, out, _) = d.explain("expired", &policy("t.yaml", &good, ""), &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("not decided") && out.contains("Rekor"), "{out}");
+}

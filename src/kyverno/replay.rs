@@ -129,6 +129,11 @@ pub trait AttestorCheck: Send + Sync {
     /// Kyverno's Notary verifier: the image's Notation signatures against `certs_pem` as the one
     /// `ca:` trust store, level strict, any identity.
     async fn notary(&self, certs_pem: &str) -> EntryResult;
+
+    /// Kyverno's Cosign verifier with a static key: the image's cosign signatures (the
+    /// `sha256-<hex>.sig` tag) against `public_key_pem`; `ignore_tlog` is `rekor.ignoreTlog`
+    /// (without it Kyverno also requires the signature's transparency-log entry).
+    async fn cosign_key(&self, public_key_pem: &str, ignore_tlog: bool) -> EntryResult;
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -474,11 +479,22 @@ fn replay_set<'a>(
                     ),
                     None,
                 ),
+                (AttestorKind::Keys(k), VerifierType::Cosign) if k.kms.is_none() && k.secret.is_none() => {
+                    let ignore_tlog = k.rekor.as_ref().is_some_and(|r| r.ignore_tlog);
+                    let result = match k.public_keys.as_deref().map(|p| vars.substitute(p)) {
+                        None => EntryResult::failed("the entry has no publicKeys"),
+                        Some(Err(why)) => EntryResult::not_replayed(why),
+                        Some(Ok(pem)) => check.cosign_key(&pem, ignore_tlog).await,
+                    };
+                    ("keys", result, None)
+                }
                 (AttestorKind::Keys(k), _) => {
                     let why = if k.kms.is_some() {
                         "a KMS key cannot be reached offline"
+                    } else if k.secret.is_some() {
+                        "a key in a Kubernetes Secret cannot be read from here: put the PEM in publicKeys"
                     } else {
-                        "cosign key signatures are not verified by sigscope yet"
+                        "SigstoreBundle key attestors are not replayed yet"
                     };
                     ("keys", EntryResult::not_replayed(why), None)
                 }
@@ -627,6 +643,11 @@ fn advice(r: &RuleReplay) -> String {
     };
     let at = format!("{}.{}", e.path, e.kind);
     let checks = &e.result.failed_checks;
+    if e.kind == "keys" {
+        return format!(
+            " To pass: sign the image by digest with the private key whose public key is in {at} (cosign sign --key)."
+        );
+    }
     let all = |c: &str| !checks.is_empty() && checks.iter().all(|k| k == c);
     let what = if e.result.signatures.is_empty() {
         format!("sign the image with a key whose certificate chains to the certificates of {at}")
@@ -675,6 +696,14 @@ mod tests {
                 failed_checks: if outcome == Outcome::Fail { vec!["authenticity".into()] } else { vec![] },
                 signers: if outcome == Outcome::Fail { vec!["CN=other".into()] } else { vec![] },
             }
+        }
+
+        async fn cosign_key(&self, key: &str, ignore_tlog: bool) -> EntryResult {
+            let mut r = self.notary(key).await;
+            if r.outcome == Outcome::Pass && !ignore_tlog {
+                r.outcome = Outcome::NotReplayed;
+            }
+            r
         }
     }
 
