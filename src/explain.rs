@@ -239,9 +239,35 @@ impl AttestorCheck for ImageSignatures {
                 _ => None,
             })
             .collect();
+        // notation-go trusts any certificate of the chain found in the store; sigscope only the
+        // chain's root. Where the attestor lists a certificate inside a chain, the two differ.
+        let (outcome, reason) = match (outcome, intermediate_in_store(certs_pem, &signatures)) {
+            (Outcome::Fail, Some(digest)) => (
+                Outcome::NotReplayed,
+                format!(
+                    "{reason}; but a certificate of the attestor is inside the chain of signature {} (not its root): \
+                     notation-go, and so Kyverno, takes that as trusted where sigscope trusts roots only, so whether \
+                     Kyverno admits the image is not decided here",
+                    short_digest(&digest)
+                ),
+            ),
+            (o, _) => (o, reason),
+        };
         let mut signers: Vec<String> =
             report.signatures.iter().filter_map(|s| s.signer.as_deref().map(|d| sanitize(d).into_owned())).collect();
         signers.dedup();
         EntryResult { outcome, reason, signatures: lines, failed_checks, signers }
     }
+}
+
+/// The digest of a signature whose chain holds one of `certs_pem`'s certificates other than
+/// as its root.
+fn intermediate_in_store(certs_pem: &str, signatures: &[SignatureInput]) -> Option<String> {
+    let store = crate::notation::truststore::split_certificates(certs_pem.as_bytes()).ok()?;
+    signatures.iter().find_map(|s| {
+        let bytes = s.envelope.as_ref().ok()?;
+        let env = crate::notation::envelope::parse(&s.media_type, bytes).ok()?;
+        let inner = env.chain.len().saturating_sub(1);
+        env.chain[..inner].iter().any(|c| store.contains(c)).then(|| s.digest.clone())
+    })
 }

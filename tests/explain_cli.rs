@@ -410,3 +410,60 @@ fn cosign_static_keys_are_replayed() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("not decided") && out.contains("Rekor"), "{out}");
 }
+
+/// An attestor that lists an intermediate CA of the signature's chain, not its root:
+/// notation-go, and so Kyverno, trusts a chain certificate found in the store, sigscope only the
+/// root; the replay says it cannot decide instead of claiming a block Kyverno would not make.
+/// The leaf itself in the attestor is refused by both (not a CA, not self-signed).
+#[test]
+fn an_attestor_holding_an_intermediate_is_not_decided() {
+    use common::notary::{Attrs, Ca, SignKey, Signer, der_to_pem, jws, leaf_params};
+    let d = Demo::new();
+    let layout = d.tmp.path().join("layout");
+    // A signature of `unsigned` by root → intermediate → leaf, valid now.
+    let root = Ca::root("explain test root", 1, SignKey::p256(71));
+    let int = root.intermediate("explain test intermediate", 2, SignKey::p256(72));
+    let key = SignKey::p256(73);
+    let mut params = leaf_params("explain test signer", 3);
+    params.not_before = time::OffsetDateTime::now_utc() - time::Duration::days(1);
+    params.not_after = time::OffsetDateTime::now_utc() + time::Duration::days(30);
+    let leaf = int.issue(&params, &key);
+    let index: serde_json::Value = serde_json::from_slice(&std::fs::read(layout.join("index.json")).unwrap()).unwrap();
+    let entry = index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["annotations"]["org.opencontainers.image.ref.name"] == "unsigned")
+        .unwrap()
+        .clone();
+    let subject: sigscope::oci::Descriptor = serde_json::from_value(serde_json::json!({
+        "mediaType": entry["mediaType"], "digest": entry["digest"], "size": entry["size"]}))
+    .unwrap();
+    let signer = Signer { key, chain: vec![leaf.clone(), int.der.clone(), root.der.clone()] };
+    let envelope = jws(&signer, &subject, &Attrs::x509(chrono::Utc::now(), None)).bytes();
+    let layer = common::layout::put_blob(&layout, &envelope);
+    let empty = common::layout::put_blob(&layout, b"{}");
+    let manifest = serde_json::to_vec(&serde_json::json!({"schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json", "artifactType": "application/vnd.cncf.notary.signature",
+        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": empty["digest"], "size": empty["size"]},
+        "layers": [{"mediaType": "application/jose+json", "digest": layer["digest"], "size": layer["size"]}],
+        "subject": {"mediaType": subject.media_type, "digest": subject.digest, "size": subject.size}}))
+    .unwrap();
+    let m = common::layout::put_blob(&layout, &manifest);
+    let mut index = index;
+    index["manifests"].as_array_mut().unwrap().push(serde_json::json!({
+        "mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": m["digest"], "size": m["size"],
+        "artifactType": "application/vnd.cncf.notary.signature"}));
+    std::fs::write(layout.join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
+
+    let with =
+        |name: &str, der: &[u8]| d.policy(name, "", &format!("      - entries:\n{}", d.cert_entry(&der_to_pem(der))));
+    let (code, out, err) = d.explain("unsigned", &with("root.yaml", &root.der), &[]);
+    assert_eq!(code, 0, "the root decides it: {out}{err}");
+    let (code, out, _) = d.explain("unsigned", &with("int.yaml", &int.der), &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("not decided") && out.contains("inside the chain of signature"), "{out}");
+    let (code, out, _) = d.explain("unsigned", &with("leaf.yaml", &leaf), &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("would be blocked") && out.contains("cannot be a trust anchor"), "{out}");
+}
