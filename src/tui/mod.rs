@@ -109,7 +109,16 @@ pub fn startup_options(
     options.aws = opts.aws.clone();
     match &opts.kyverno {
         Some(Ok(p)) => options.kyverno_policies = Some(p.clone()),
-        Some(Err(e)) => options.kyverno_error = Some(e.clone()),
+        Some(Err(e)) => {
+            options.kyverno_error = Some(e.clone());
+            // Said at once, not only when :explain is asked (a config error keeps its place).
+            if options.startup_status.is_none() {
+                options.startup_status = Some(app::Status {
+                    level: app::Severity::Error,
+                    text: format!("--kyverno-policy: {e} (:explain has no policies)"),
+                });
+            }
+        }
         None => {}
     }
     if opts.demo_key {
