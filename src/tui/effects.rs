@@ -46,7 +46,8 @@ impl Effects {
                 self.watching = Some(tokio::spawn(watch_policy(dir, tx)).abort_handle());
                 None
             }
-            e @ (Effect::Expand { .. } | Effect::Verify { .. }) => {
+            // Replays come with every image when Kyverno policies are loaded: bounded like loads.
+            e @ (Effect::Expand { .. } | Effect::Verify { .. } | Effect::Explain { .. }) => {
                 let limit = self.limit.clone();
                 tokio::spawn(async move {
                     let _permit = limit.acquire_owned().await;
@@ -65,8 +66,7 @@ impl Effects {
             | Effect::WritePolicy { .. }
             | Effect::SaveHistory { .. }
             | Effect::Sign { .. }
-            | Effect::ListSigningProfiles { .. }
-            | Effect::Explain { .. }) => {
+            | Effect::ListSigningProfiles { .. }) => {
                 tokio::spawn(async move { send(&tx, execute(e).await) });
                 None
             }
