@@ -48,6 +48,17 @@ impl Demo {
         self.policy("root.yaml", "", &format!("      - entries:\n{}", self.cert_entry(&self.root_pem())))
     }
 
+    /// The TUI on the demo (verified with its own policy), with [`Demo::root_policy`] matching
+    /// the demo's references (`docker.io/demo*`) loaded for `:explain`, loaded and started.
+    fn tui_with_root_policy(&self) -> common::tui::Harness {
+        let text = std::fs::read_to_string(self.root_policy()).unwrap().replace("ghcr.io/acme/*", "docker.io/demo*");
+        let mut o = common::tui::options(Some(&common::tui::demo_notation(self.tmp.path())));
+        o.kyverno_policies = Some(std::sync::Arc::new(sigscope::kyverno::policy::load(&text, "policy.yaml").unwrap()));
+        let mut h = common::tui::Harness::with(sigscope::demo::opened(), o);
+        h.run_effects();
+        h
+    }
+
     fn explain(&self, tag: &str, policy: &Path, extra: &[&str]) -> (i32, String, String) {
         let layout = format!("{}:{tag}", self.tmp.path().join("layout").display());
         let mut bin = sigscope(&["explain", "--oci-layout", &layout, "--image", IMAGE, "--kyverno-policy"]).arg(policy);
@@ -223,15 +234,10 @@ fn usage_and_policy_errors_are_exit_2() {
 /// the Kyverno panel says it would be blocked and why, at both sizes; `signed` is allowed.
 #[test]
 fn explain_in_the_tui_replays_the_selected_tag() {
-    use common::tui::{Harness, demo_notation, options, screen_text, tag_node};
+    use common::tui::{screen_text, tag_node};
     use crossterm::event::KeyCode;
     let d = Demo::new();
-    let text = std::fs::read_to_string(d.root_policy()).unwrap().replace("ghcr.io/acme/*", "docker.io/demo*");
-    let policies = sigscope::kyverno::policy::load(&text, "policy.yaml").unwrap();
-    let mut o = options(Some(&demo_notation(d.tmp.path())));
-    o.kyverno_policies = Some(std::sync::Arc::new(policies));
-    let mut h = Harness::with(sigscope::demo::opened(), o);
-    h.run_effects();
+    let mut h = d.tui_with_root_policy();
     for (tag, says) in [("untrusted", "demo:untrusted: would be blocked"), ("signed", "demo:signed: allowed")] {
         let id = tag_node(&h, tag);
         h.select(id);
@@ -282,14 +288,10 @@ fn explain_in_the_tui_without_policies_says_how_to_load_them() {
 /// found in the tree by its reference, is selected and replayed.
 #[test]
 fn explain_in_the_tui_takes_a_pasted_denial_apart_and_replays_its_image() {
-    use common::tui::{Harness, demo_notation, options, screen_text, tag_node};
+    use common::tui::{screen_text, tag_node};
     use crossterm::event::KeyCode;
     let d = Demo::new();
-    let text = std::fs::read_to_string(d.root_policy()).unwrap().replace("ghcr.io/acme/*", "docker.io/demo*");
-    let mut o = options(Some(&demo_notation(d.tmp.path())));
-    o.kyverno_policies = Some(std::sync::Arc::new(sigscope::kyverno::policy::load(&text, "p.yaml").unwrap()));
-    let mut h = Harness::with(sigscope::demo::opened(), o);
-    h.run_effects();
+    let mut h = d.tui_with_root_policy();
     let denial = "admission webhook \"validate.kyverno.svc-fail\" denied the request: resource Pod/prod/web was \
                   blocked due to the following policies check-image: check-image: 'failed to verify image \
                   demo:untrusted: .attestors[0].entries[0]: failed to verify demo@sha256:2bf5ad71c534: the \
@@ -308,15 +310,11 @@ fn explain_in_the_tui_takes_a_pasted_denial_apart_and_replays_its_image() {
 /// joined; Enter runs it.
 #[test]
 fn a_pasted_denial_opens_explain_and_enter_runs_it() {
-    use common::tui::{Harness, demo_notation, options, screen_text, tag_node};
+    use common::tui::{screen_text, tag_node};
     use crossterm::event::KeyCode;
     use sigscope::tui::Msg;
     let d = Demo::new();
-    let text = std::fs::read_to_string(d.root_policy()).unwrap().replace("ghcr.io/acme/*", "docker.io/demo*");
-    let mut o = options(Some(&demo_notation(d.tmp.path())));
-    o.kyverno_policies = Some(std::sync::Arc::new(sigscope::kyverno::policy::load(&text, "p.yaml").unwrap()));
-    let mut h = Harness::with(sigscope::demo::opened(), o);
-    h.run_effects();
+    let mut h = d.tui_with_root_policy();
     let pasted = "Error from server: admission webhook \"mutate.kyverno.svc-fail\" denied the request:\n\nresource \
                   Pod/default/web was blocked due to the following policies\n\ncheck-image:\n  check-image: 'failed \
                   to verify image demo:untrusted:\n    .attestors[0].entries[0]: failed to verify demo@sha256:2bf5:\n    \

@@ -114,6 +114,27 @@ pub const CREDENTIALS_HELP: &str = "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_
     naming a profile in ~/.aws/config or ~/.aws/credentials (for SSO: `aws sso login` first), or run where an \
     instance or task role is available";
 
+/// What a service said when it refused a call: its error code, "code: message" clipped for a
+/// message, and the HTTP status. `None` for an error that is not the service's answer.
+pub struct ServiceFailure {
+    pub code: String,
+    pub detail: String,
+    pub status: u16,
+}
+
+pub fn service_failure<E: ProvideErrorMetadata>(e: &SdkError<E>) -> Option<ServiceFailure> {
+    let SdkError::ServiceError(service) = e else { return None };
+    let err = service.err();
+    let code = err.code().unwrap_or("unknown error");
+    let message = err.message().unwrap_or("");
+    let detail = if message.is_empty() { code.to_string() } else { format!("{code}: {message}") };
+    Some(ServiceFailure {
+        code: code.to_string(),
+        detail: crate::sanitize::clip(&detail, 300).to_string(),
+        status: service.raw().status().as_u16(),
+    })
+}
+
 /// An SDK error of `operation` in `region` as a domain error. Missing credentials are a
 /// configuration error that says how to configure them; AccessDenied names the operation (the
 /// IAM action that is missing); throttling that outlasted the SDK's retries is rate limiting.
@@ -122,13 +143,8 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     let target = format!("ECR {operation} in {region}");
-    if let SdkError::ServiceError(service) = &e {
-        let err = service.err();
-        let code = err.code().unwrap_or("unknown error");
-        let message = err.message().unwrap_or("");
-        let detail = if message.is_empty() { code.to_string() } else { format!("{code}: {message}") };
-        let detail = crate::sanitize::clip(&detail, 300).to_string();
-        return match code {
+    if let Some(ServiceFailure { code, detail, status }) = service_failure(&e) {
+        return match code.as_str() {
             "AccessDeniedException" | "AccessDenied" | "UnauthorizedOperation" => {
                 Error::Denied { target, detail: format!("{detail}; the IAM identity needs ecr:{operation}") }
             }
@@ -141,7 +157,7 @@ where
             "RepositoryNotFoundException" | "ImageNotFoundException" | "RegistryNotFoundException" => {
                 Error::NotFound { what: format!("{target}: {detail}") }
             }
-            _ => Error::Server { target, status: service.raw().status().as_u16(), detail },
+            _ => Error::Server { target, status, detail },
         };
     }
     transport_error(target, &e)

@@ -12,7 +12,7 @@ use crate::error::Error;
 use crate::notation::plugin::Plugins;
 use crate::notation::plugin::aws_signer::{AwsSignerPlugin, NotAsked, RevocationQuery, RevocationService};
 
-use super::{AwsSettings, CREDENTIALS_HELP, loader, transport_error};
+use super::{AwsSettings, CREDENTIALS_HELP, ServiceFailure, loader, service_failure, transport_error};
 
 pub struct SignerRevocation {
     settings: AwsSettings,
@@ -72,13 +72,8 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     let target = format!("AWS Signer GetRevocationStatus in {region}");
-    if let SdkError::ServiceError(service) = &e {
-        let err = service.err();
-        let code = err.code().unwrap_or("unknown error");
-        let message = err.message().unwrap_or("");
-        let detail = if message.is_empty() { code.to_string() } else { format!("{code}: {message}") };
-        let detail = crate::sanitize::clip(&detail, 300).to_string();
-        return match code {
+    if let Some(ServiceFailure { code, detail, status }) = service_failure(&e) {
+        return match code.as_str() {
             "AccessDeniedException" | "AccessDenied" => {
                 Error::Denied { target, detail: format!("{detail}; the IAM identity needs signer:GetRevocationStatus") }
             }
@@ -86,7 +81,7 @@ where
             "UnrecognizedClientException" | "InvalidSignatureException" | "ExpiredTokenException" => {
                 Error::Usage(format!("{target}: AWS rejected the credentials ({detail}); {CREDENTIALS_HELP}"))
             }
-            _ => Error::Server { target, status: service.raw().status().as_u16(), detail },
+            _ => Error::Server { target, status, detail },
         };
     }
     transport_error(target, &e)

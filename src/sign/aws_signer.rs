@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::aws::{ServiceFailure, service_failure};
 use async_trait::async_trait;
 use aws_sdk_signer::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_signer::primitives::Blob;
@@ -434,13 +435,8 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     let target = format!("AWS Signer {operation} in {region}");
-    if let SdkError::ServiceError(service) = &e {
-        let err = service.err();
-        let code = err.code().unwrap_or("unknown error");
-        let message = err.message().unwrap_or("");
-        let detail = if message.is_empty() { code.to_string() } else { format!("{code}: {message}") };
-        let detail = crate::sanitize::clip(&detail, 300).to_string();
-        return match code {
+    if let Some(ServiceFailure { code, detail, status }) = service_failure(&e) {
+        return match code.as_str() {
             "AccessDeniedException" | "AccessDenied" => Error::Denied {
                 detail: match profile {
                     Some(p) => format!("{detail}; the IAM identity needs signer:{operation} on the profile {p}"),
@@ -456,7 +452,7 @@ where
                 Error::Usage(format!("{target}: AWS rejected the credentials ({detail}); {CREDENTIALS_HELP}"))
             }
             "ValidationException" => Error::Usage(format!("{target} refused the request: {detail}")),
-            _ => Error::Server { target, status: service.raw().status().as_u16(), detail },
+            _ => Error::Server { target, status, detail },
         };
     }
     crate::aws::transport_error(target, &e)
