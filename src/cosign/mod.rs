@@ -2,7 +2,10 @@
 //! (`application/vnd.dev.cosign.simplesigning.v1+json`) signed as it is stored, its signature in
 //! the layer's `dev.cosignproject.cosign/signature` annotation (base64 of an ASN.1 DER ECDSA
 //! signature, or PKCS#1 v1.5 for RSA keys), SHA-256 over the payload as cosign signs it; and the
-//! payload naming the image (`critical.image.docker-manifest-digest`). Bytes in, verdict out.
+//! payload naming the image (`critical.image.docker-manifest-digest`); and cosign's
+//! attestations, DSSE envelopes (`application/vnd.dsse.envelope.v1+json` layers of the
+//! `sha256-<hex>.att` tag) whose signature covers the PAE of an in-toto statement naming the
+//! image among its subjects. Bytes in, verdict out.
 
 use base64::Engine as _;
 use sha2::Sha256;
@@ -72,6 +75,94 @@ pub fn verify(key: &PublicKey, payload: &[u8], signature_b64: &str, digest: &str
     }
 }
 
+/// The payload type cosign requires of an attestation's envelope.
+pub const IN_TOTO_PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
+
+/// DSSE's pre-authentication encoding, what an envelope's signatures cover:
+/// `"DSSEv1" SP len(type) SP type SP len(payload) SP payload`.
+pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
+    let mut out = format!("DSSEv1 {} {payload_type} {} ", payload_type.len(), payload.len()).into_bytes();
+    out.extend_from_slice(payload);
+    out
+}
+
+/// Why one attestation envelope does not count for an image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DsseError {
+    /// Not a DSSE envelope, or not an in-toto statement inside.
+    Malformed(String),
+    /// No signature of the envelope verifies with the key.
+    Signature(String),
+    /// Signed with the key, but the statement is about other artifacts.
+    Subject(String),
+}
+
+impl std::fmt::Display for DsseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DsseError::Malformed(s) | DsseError::Signature(s) | DsseError::Subject(s) => f.write_str(s),
+        }
+    }
+}
+
+/// Verifies one cosign attestation of the manifest `digest` as cosign's
+/// `VerifyImageAttestations` does with a static key: the payload type is in-toto, one of the
+/// envelope's signatures verifies over the PAE, and the statement names `digest` among its
+/// subjects (`subject[].digest.sha256`). Returns the statement.
+pub fn verify_attestation(key: &PublicKey, envelope: &[u8], digest: &str) -> Result<serde_json::Value, DsseError> {
+    use base64::engine::general_purpose::STANDARD;
+    let env: serde_json::Value =
+        serde_json::from_slice(envelope).map_err(|e| DsseError::Malformed(format!("not a DSSE envelope ({e})")))?;
+    let payload_type = env["payloadType"].as_str().unwrap_or_default();
+    if payload_type != IN_TOTO_PAYLOAD_TYPE {
+        return Err(DsseError::Malformed(format!(
+            "invalid payloadType {payload_type:?} on the envelope, expected {IN_TOTO_PAYLOAD_TYPE}"
+        )));
+    }
+    let payload = env["payload"]
+        .as_str()
+        .ok_or_else(|| DsseError::Malformed("the envelope has no payload".into()))
+        .and_then(|p| {
+            STANDARD.decode(p).map_err(|e| DsseError::Malformed(format!("the envelope's payload is not base64 ({e})")))
+        })?;
+    let signatures = env["signatures"].as_array().map(Vec::as_slice).unwrap_or_default();
+    if signatures.is_empty() {
+        return Err(DsseError::Signature("the envelope carries no signature".into()));
+    }
+    let signed = pae(payload_type, &payload);
+    let mut last = String::new();
+    let verified = signatures.iter().any(|s| {
+        let result = s["sig"]
+            .as_str()
+            .ok_or_else(|| "a signature without sig".to_string())
+            .and_then(|b| STANDARD.decode(b.trim()).map_err(|e| format!("a signature that is not base64 ({e})")))
+            .and_then(|raw| key.verify(&signed, &raw));
+        if let Err(e) = &result {
+            last = e.clone();
+        }
+        result.is_ok()
+    });
+    if !verified {
+        return Err(DsseError::Signature(last));
+    }
+    let statement: serde_json::Value = serde_json::from_slice(&payload)
+        .map_err(|e| DsseError::Malformed(format!("the signed payload is not an in-toto statement ({e})")))?;
+    if !statement.is_object() {
+        return Err(DsseError::Malformed("the signed payload is not a JSON object".into()));
+    }
+    let hex = digest.strip_prefix("sha256:").unwrap_or(digest);
+    let subjects = statement["subject"].as_array().map(Vec::as_slice).unwrap_or_default();
+    if subjects.iter().any(|s| s["digest"]["sha256"].as_str() == Some(hex)) {
+        return Ok(statement);
+    }
+    let named: Vec<&str> = subjects.iter().filter_map(|s| s["digest"]["sha256"].as_str()).collect();
+    Err(DsseError::Subject(if named.is_empty() {
+        "the statement names no sha256 subject digest".into()
+    } else {
+        format!("no matching subject digest found: the statement is about sha256:{}", named.join(", sha256:"))
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,5 +204,37 @@ mod tests {
         assert!(verify(&k, &tampered, &sig, DIGEST).is_err());
         assert!(verify(&k, &payload, "not base64!", DIGEST).is_err());
         assert!(PublicKey::from_pem("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----").is_err());
+    }
+
+    #[test]
+    fn an_attestation_verifies_over_its_pae_for_its_subject_only() {
+        use base64::engine::general_purpose::STANDARD;
+        let (sk, pem) = key(9);
+        let k = PublicKey::from_pem(&pem).unwrap();
+        let hex = DIGEST.strip_prefix("sha256:").unwrap();
+        let statement = serde_json::json!({"_type": "https://in-toto.io/Statement/v1",
+            "subject": [{"name": "x", "digest": {"sha256": hex}}], "predicateType": "p", "predicate": {"a": 1}});
+        let payload = serde_json::to_vec(&statement).unwrap();
+        let envelope = |ptype: &str, sig: &str| {
+            serde_json::to_vec(&serde_json::json!({"payloadType": ptype, "payload": STANDARD.encode(&payload),
+                "signatures": [{"keyid": "", "sig": sig}]}))
+            .unwrap()
+        };
+        let good = signed(&sk, &pae(IN_TOTO_PAYLOAD_TYPE, &payload));
+        assert_eq!(verify_attestation(&k, &envelope(IN_TOTO_PAYLOAD_TYPE, &good), DIGEST).unwrap(), statement);
+        // The signature covers the PAE, not the bare payload.
+        let bare = signed(&sk, &payload);
+        let e = verify_attestation(&k, &envelope(IN_TOTO_PAYLOAD_TYPE, &bare), DIGEST).unwrap_err();
+        assert!(matches!(e, DsseError::Signature(_)), "{e:?}");
+        let e = verify_attestation(&k, &envelope("text/plain", &good), DIGEST).unwrap_err();
+        assert!(matches!(e, DsseError::Malformed(_)), "{e:?}");
+        let (_, other) = key(10);
+        let e =
+            verify_attestation(&PublicKey::from_pem(&other).unwrap(), &envelope(IN_TOTO_PAYLOAD_TYPE, &good), DIGEST)
+                .unwrap_err();
+        assert!(matches!(e, DsseError::Signature(_)), "{e:?}");
+        let e = verify_attestation(&k, &envelope(IN_TOTO_PAYLOAD_TYPE, &good), "sha256:00").unwrap_err();
+        assert!(matches!(&e, DsseError::Subject(s) if s.contains(hex)), "{e:?}");
+        assert_eq!(pae("t", b"ab"), b"DSSEv1 1 t 2 ab");
     }
 }
