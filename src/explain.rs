@@ -2,13 +2,15 @@
 //! (`kyverno::replay`), its Notary attestors checked against the image's real signatures the
 //! way Kyverno's Notary verifier checks them — the attestor's certificates as the one `ca:`
 //! trust store of an in-memory trust policy, level strict, any identity, no verification
-//! plugin (so an AWS Signer signature fails, as it does in Kyverno).
+//! plugin (so an AWS Signer signature fails, as it does in Kyverno). Attestations alike: the
+//! image's `.att` DSSE envelopes verified with a cosign key, and its referrers of an
+//! attestation's `artifactType`, each with its own Notation signature, for Notary.
 
 use std::sync::Arc;
 
 use tokio::sync::OnceCell;
 
-use crate::kyverno::replay::{AttestorCheck, EntryResult, Outcome};
+use crate::kyverno::replay::{AttestationFetch, AttestorCheck, EntryResult, FoundStatement, Outcome};
 use crate::notation::policy::TrustPolicy;
 use crate::notation::revocation::RevocationMode;
 use crate::notation::truststore::MemoryStores;
@@ -35,6 +37,10 @@ pub struct ImageSignatures {
     signatures: OnceCell<Result<Vec<SignatureInput>, String>>,
     /// The cosign signatures: (signature manifest digest, payload, base64 signature).
     cosign: OnceCell<Result<Vec<CosignSignature>, String>>,
+    /// The cosign attestations: the `.att` tag's DSSE layers.
+    attestations: OnceCell<Result<Vec<CosignAttestation>, String>>,
+    /// The image's referrers (API, then tag schema), for Notary attestations.
+    referrers: OnceCell<Result<Vec<Descriptor>, String>>,
     /// Set when a registry error kept a check from being made.
     pub registry_error: std::sync::Mutex<Option<crate::error::Error>>,
 }
@@ -55,6 +61,8 @@ impl ImageSignatures {
             revocation,
             signatures: OnceCell::new(),
             cosign: OnceCell::new(),
+            attestations: OnceCell::new(),
+            referrers: OnceCell::new(),
             registry_error: std::sync::Mutex::new(None),
         }
     }
@@ -130,6 +138,188 @@ impl ImageSignatures {
     }
 }
 
+/// One layer of the `.att` tag: the manifest holding it, its index, its envelope.
+#[derive(Clone)]
+struct CosignAttestation {
+    manifest: String,
+    layer: usize,
+    envelope: Result<Vec<u8>, String>,
+}
+
+/// Envelopes and referrer contents above this are refused, as Kyverno's Notary verifier refuses
+/// predicates over 10 MB.
+const MAX_ATTESTATION_BYTES: u64 = 10 * 1024 * 1024;
+
+/// Kyverno's `maxReferrersCount` for Notary attestations.
+const MAX_REFERRERS: usize = 50;
+
+/// Layers of the `.att` tag examined at most.
+const MAX_ATTESTATION_LAYERS: usize = 50;
+
+impl ImageSignatures {
+    fn record(&self, e: crate::error::Error) -> String {
+        let text = e.to_string();
+        *self.registry_error.lock().expect("error lock") = Some(e);
+        text
+    }
+
+    async fn cosign_attestations(&self) -> Result<Vec<CosignAttestation>, String> {
+        self.attestations
+            .get_or_init(|| async {
+                let tag = format!("{}.att", crate::oci::digest_tag(&self.subject.digest));
+                let manifest = match self.source.manifest(&self.repository, &tag).await {
+                    Ok(m) => m,
+                    Err(crate::error::Error::NotFound { .. }) => return Ok(Vec::new()),
+                    Err(e) => return Err(self.record(e)),
+                };
+                let mut out = Vec::new();
+                for (i, layer) in manifest.manifest.layers().iter().enumerate().take(MAX_ATTESTATION_LAYERS) {
+                    if layer.media_type != crate::oci::media::DSSE {
+                        continue;
+                    }
+                    let envelope = self
+                        .source
+                        .blob(&self.repository, layer, MAX_ATTESTATION_BYTES)
+                        .await
+                        .map(|b| b.to_vec())
+                        .map_err(|e| e.to_string());
+                    out.push(CosignAttestation { manifest: manifest.descriptor.digest.clone(), layer: i, envelope });
+                }
+                Ok(out)
+            })
+            .await
+            .clone()
+    }
+
+    async fn referrers(&self) -> Result<Vec<Descriptor>, String> {
+        self.referrers
+            .get_or_init(|| async {
+                let digest = &self.subject.digest;
+                let from_api = match self.source.referrers_api(&self.repository, digest, None).await {
+                    Ok(r) => r,
+                    Err(e) => return Err(self.record(e)),
+                };
+                let mut all = from_api.clone().unwrap_or_default();
+                match crate::source::referrers::tag_schema(self.source.as_ref(), &self.repository, digest, None).await {
+                    Ok(extra) => all.extend(extra.into_iter().map(|r| r.descriptor)),
+                    // Without the API the tag schema is the only route: its failure is the answer.
+                    Err(e) if from_api.is_none() => return Err(self.record(e)),
+                    Err(_) => {}
+                }
+                let mut seen = std::collections::HashSet::new();
+                all.retain(|d| seen.insert(d.digest.clone()));
+                Ok(all)
+            })
+            .await
+            .clone()
+    }
+
+    /// The Notation check of `subject`'s signatures against `certs_pem`, as [`AttestorCheck::notary`].
+    async fn notary_of(&self, certs_pem: &str, subject: &Descriptor, signatures: &[SignatureInput]) -> EntryResult {
+        let fail = EntryResult::failed;
+        let mut stores = MemoryStores::new();
+        if let Err(e) = stores.add("ca:kyverno", certs_pem.as_bytes()) {
+            return fail(format!("the attestor's certificates cannot be a trust store: {e}"));
+        }
+        let policy = match TrustPolicy::parse(KYVERNO_POLICY) {
+            Ok(p) => p,
+            Err(e) => return EntryResult::not_replayed(format!("internal trust policy: {e}")),
+        };
+        let verifier = Verifier::with_options(policy, Arc::new(stores), VerifierOptions::new(self.revocation.clone()));
+        let scope = self.source.repository_ref(&self.repository);
+        let report = verifier.verify_artifact(&scope, subject, signatures, self.now).await;
+        let lines: Vec<String> = report
+            .signatures
+            .iter()
+            .map(|s| {
+                let who = s.signer.as_deref().map(|d| format!(" signed by {}", sanitize(d))).unwrap_or_default();
+                let what = match &s.verdict {
+                    crate::notation::verifier::SignatureVerdict::Failed { check, reason } => {
+                        format!("fails {}: {}", check.name(), sanitize(reason))
+                    }
+                    _ => "verifies".into(),
+                };
+                format!("{}{who} {what}", short_digest(&s.digest))
+            })
+            .collect();
+        let (outcome, reason) = match &report.verdict {
+            Verdict::Verified | Verdict::VerifiedWithWarnings { .. } => {
+                (Outcome::Pass, "a Notation signature verifies against these certificates".to_string())
+            }
+            Verdict::NoSignature => (Outcome::Fail, format!("no Notation signature of {}", subject.digest)),
+            Verdict::Failed { reason, .. } => (
+                Outcome::Fail,
+                format!(
+                    "none of the {} Notation signature(s) verifies against these certificates: {}",
+                    report.signatures.len(),
+                    sanitize(reason)
+                ),
+            ),
+            Verdict::Skipped | Verdict::NotEvaluated { .. } => {
+                (Outcome::NotReplayed, format!("not evaluated: {}", report.verdict.word()))
+            }
+        };
+        let failed_checks = report
+            .signatures
+            .iter()
+            .filter_map(|s| match &s.verdict {
+                crate::notation::verifier::SignatureVerdict::Failed { check, .. } => Some(check.name().to_string()),
+                _ => None,
+            })
+            .collect();
+        // notation-go trusts any certificate of the chain found in the store; sigscope only the
+        // chain's root. Where the attestor lists a certificate inside a chain, the two differ.
+        let (outcome, reason) = match (outcome, intermediate_in_store(certs_pem, signatures)) {
+            (Outcome::Fail, Some(digest)) => (
+                Outcome::NotReplayed,
+                format!(
+                    "{reason}; but a certificate of the attestor is inside the chain of signature {} (not its root): \
+                     notation-go, and so Kyverno, takes that as trusted where sigscope trusts roots only, so whether \
+                     Kyverno admits the image is not decided here",
+                    short_digest(&digest)
+                ),
+            ),
+            (o, _) => (o, reason),
+        };
+        let mut signers: Vec<String> =
+            report.signatures.iter().filter_map(|s| s.signer.as_deref().map(|d| sanitize(d).into_owned())).collect();
+        signers.dedup();
+        EntryResult { outcome, reason, signatures: lines, failed_checks, signers }
+    }
+
+    /// Kyverno's `extractStatement`: the referrer's manifest as a map, its `type` the
+    /// artifactType, its `predicate` the one layer's JSON.
+    async fn referrer_statement(
+        &self,
+        referrer: &Descriptor,
+        artifact_type: &str,
+    ) -> Result<serde_json::Value, String> {
+        let fetched = self.source.manifest(&self.repository, &referrer.digest).await.map_err(|e| e.to_string())?;
+        let layers = fetched.manifest.layers();
+        let layer = match layers {
+            [] => return Err("no predicate found: the referrer has no layer".into()),
+            [one] => one,
+            _ => return Err(format!("multiple layers in predicate not supported ({} layers)", layers.len())),
+        };
+        if layer.size > MAX_ATTESTATION_BYTES {
+            return Err(format!("predicate size {} exceeds {MAX_ATTESTATION_BYTES}", layer.size));
+        }
+        let bytes =
+            self.source.blob(&self.repository, layer, MAX_ATTESTATION_BYTES).await.map_err(|e| e.to_string())?;
+        let predicate: serde_json::Value =
+            serde_json::from_slice(&bytes).map_err(|e| format!("the referrer's content is not JSON ({e})"))?;
+        if !predicate.is_object() {
+            return Err("the referrer's content is not a JSON object".into());
+        }
+        let mut data: serde_json::Value = serde_json::from_slice(&fetched.raw).map_err(|e| e.to_string())?;
+        if let Some(m) = data.as_object_mut() {
+            m.entry("type").or_insert_with(|| artifact_type.into());
+            m.entry("predicate").or_insert(predicate);
+        }
+        Ok(data)
+    }
+}
+
 #[async_trait::async_trait]
 impl AttestorCheck for ImageSignatures {
     async fn cosign_key(&self, public_key_pem: &str, ignore_tlog: bool) -> EntryResult {
@@ -184,79 +374,141 @@ impl AttestorCheck for ImageSignatures {
     }
 
     async fn notary(&self, certs_pem: &str) -> EntryResult {
-        let fail = EntryResult::failed;
-        let mut stores = MemoryStores::new();
-        if let Err(e) = stores.add("ca:kyverno", certs_pem.as_bytes()) {
-            return fail(format!("the attestor's certificates cannot be a trust store: {e}"));
-        }
-        let policy = match TrustPolicy::parse(KYVERNO_POLICY) {
-            Ok(p) => p,
-            Err(e) => return EntryResult::not_replayed(format!("internal trust policy: {e}")),
-        };
         let signatures = match self.signatures().await {
             Ok(s) => s,
             Err(e) => return EntryResult::not_replayed(format!("the signatures could not be read: {e}")),
         };
-        let verifier = Verifier::with_options(policy, Arc::new(stores), VerifierOptions::new(self.revocation.clone()));
-        let scope = self.source.repository_ref(&self.repository);
-        let report = verifier.verify_artifact(&scope, &self.subject, &signatures, self.now).await;
-        let lines: Vec<String> = report
-            .signatures
-            .iter()
-            .map(|s| {
-                let who = s.signer.as_deref().map(|d| format!(" signed by {}", sanitize(d))).unwrap_or_default();
-                let what = match &s.verdict {
-                    crate::notation::verifier::SignatureVerdict::Failed { check, reason } => {
-                        format!("fails {}: {}", check.name(), sanitize(reason))
+        self.notary_of(certs_pem, &self.subject, &signatures).await
+    }
+
+    async fn notary_attestations(
+        &self,
+        certs_pem: &str,
+        artifact_type: &str,
+    ) -> Result<Vec<AttestationFetch>, EntryResult> {
+        let referrers = match self.referrers().await {
+            Ok(r) => r,
+            Err(e) => return Err(EntryResult::not_replayed(format!("the referrers could not be read: {e}"))),
+        };
+        if referrers.len() > MAX_REFERRERS {
+            return Err(EntryResult::failed(format!(
+                "failed to fetch referrers: too many referrers found, max limit is {MAX_REFERRERS}"
+            )));
+        }
+        let mut out = Vec::new();
+        for r in referrers.iter().filter(|r| r.artifact_type.as_deref() == Some(artifact_type)) {
+            let subject = Descriptor {
+                media_type: r.media_type.clone(),
+                digest: r.digest.clone(),
+                size: r.size,
+                ..Default::default()
+            };
+            let signatures =
+                match crate::verify::notation_signatures(self.source.as_ref(), &self.repository, &subject).await {
+                    Ok(mut s) => {
+                        s.truncate(MAX_SIGNATURE_ATTEMPTS);
+                        s
                     }
-                    _ => "verifies".into(),
+                    Err(e) => {
+                        let text = self.record(e);
+                        out.push(AttestationFetch {
+                            from: format!("referrer {}", short_digest(&r.digest)),
+                            signature: EntryResult::not_replayed(format!(
+                                "the signatures of referrer {} could not be read: {text}",
+                                short_digest(&r.digest)
+                            )),
+                            statements: Vec::new(),
+                        });
+                        continue;
+                    }
                 };
-                format!("{}{who} {what}", short_digest(&s.digest))
-            })
-            .collect();
-        let (outcome, reason) = match &report.verdict {
-            Verdict::Verified | Verdict::VerifiedWithWarnings { .. } => {
-                (Outcome::Pass, "a Notation signature verifies against these certificates".to_string())
+            let mut signature = self.notary_of(certs_pem, &subject, &signatures).await;
+            let mut statements = Vec::new();
+            if signature.outcome == Outcome::Pass {
+                match self.referrer_statement(r, artifact_type).await {
+                    Ok(statement) => statements
+                        .push(FoundStatement { from: format!("referrer {}", short_digest(&r.digest)), statement }),
+                    Err(e) => {
+                        signature.outcome = Outcome::Fail;
+                        signature.reason = format!("referrer {}: {}", short_digest(&r.digest), sanitize(&e));
+                    }
+                }
+            } else {
+                signature.reason = format!("referrer {}: {}", short_digest(&r.digest), signature.reason);
             }
-            Verdict::NoSignature => (Outcome::Fail, format!("no Notation signature of {}", self.subject.digest)),
-            Verdict::Failed { reason, .. } => (
+            out.push(AttestationFetch { from: format!("referrer {}", short_digest(&r.digest)), signature, statements });
+        }
+        Ok(out)
+    }
+
+    async fn cosign_key_attestations(&self, public_key_pem: &str, ignore_tlog: bool) -> AttestationFetch {
+        let tag = format!("{}.att", crate::oci::digest_tag(&self.subject.digest));
+        let fetch = |signature| AttestationFetch { from: tag.clone(), signature, statements: Vec::new() };
+        let key = match crate::cosign::PublicKey::from_pem(public_key_pem) {
+            Ok(k) => k,
+            Err(e) => return fetch(EntryResult::failed(format!("the attestor's public key: {e}"))),
+        };
+        let layers = match self.cosign_attestations().await {
+            Ok(l) => l,
+            Err(e) => {
+                return fetch(EntryResult::not_replayed(format!("the cosign attestations could not be read: {e}")));
+            }
+        };
+        if layers.is_empty() {
+            return fetch(EntryResult::failed(format!("no cosign attestation: the tag {tag} holds no DSSE layer")));
+        }
+        let mut lines = Vec::new();
+        let mut failed_checks = Vec::new();
+        let mut statements = Vec::new();
+        for l in &layers {
+            let from = format!("layer {} of {tag} ({})", l.layer, short_digest(&l.manifest));
+            let result = match &l.envelope {
+                Err(e) => Err(crate::cosign::DsseError::Malformed(format!("it could not be read: {e}"))),
+                Ok(bytes) => crate::cosign::verify_attestation(&key, bytes, &self.subject.digest),
+            };
+            match result {
+                Ok(mut statement) => {
+                    let t = statement["predicateType"].clone();
+                    let shown = t.as_str().map(sanitize).unwrap_or_default().into_owned();
+                    lines.push(format!("{from}: verifies with the key, predicateType {shown}"));
+                    // Kyverno's decodeStatement: the statement's `type` is its predicateType.
+                    statement["type"] = t;
+                    statements.push(FoundStatement { from, statement });
+                }
+                Err(e) => {
+                    failed_checks.push(
+                        match e {
+                            crate::cosign::DsseError::Subject(_) => "integrity",
+                            crate::cosign::DsseError::Signature(_) => "authenticity",
+                            crate::cosign::DsseError::Malformed(_) => "format",
+                        }
+                        .to_string(),
+                    );
+                    lines.push(format!("{from}: fails: {}", sanitize(&e.to_string())));
+                }
+            }
+        }
+        let (outcome, reason) = match (statements.is_empty(), ignore_tlog) {
+            (true, _) => (
                 Outcome::Fail,
                 format!(
-                    "none of the {} Notation signature(s) verifies against these certificates: {}",
-                    report.signatures.len(),
-                    sanitize(reason)
+                    "no matching attestations: none of the {} in {tag} verifies with the key for this image",
+                    layers.len()
                 ),
             ),
-            Verdict::Skipped | Verdict::NotEvaluated { .. } => {
-                (Outcome::NotReplayed, format!("not evaluated: {}", report.verdict.word()))
-            }
-        };
-        let failed_checks = report
-            .signatures
-            .iter()
-            .filter_map(|s| match &s.verdict {
-                crate::notation::verifier::SignatureVerdict::Failed { check, .. } => Some(check.name().to_string()),
-                _ => None,
-            })
-            .collect();
-        // notation-go trusts any certificate of the chain found in the store; sigscope only the
-        // chain's root. Where the attestor lists a certificate inside a chain, the two differ.
-        let (outcome, reason) = match (outcome, intermediate_in_store(certs_pem, &signatures)) {
-            (Outcome::Fail, Some(digest)) => (
+            (false, true) => (Outcome::Pass, format!("{} attestation(s) verify with the key", statements.len())),
+            (false, false) => (
                 Outcome::NotReplayed,
-                format!(
-                    "{reason}; but a certificate of the attestor is inside the chain of signature {} (not its root): \
-                     notation-go, and so Kyverno, takes that as trusted where sigscope trusts roots only, so whether \
-                     Kyverno admits the image is not decided here",
-                    short_digest(&digest)
-                ),
+                "attestations verify with the key, but Kyverno also requires their Rekor transparency-log entries \
+                 (rekor.ignoreTlog is not set), which sigscope does not check"
+                    .to_string(),
             ),
-            (o, _) => (o, reason),
         };
-        let mut signers: Vec<String> =
-            report.signatures.iter().filter_map(|s| s.signer.as_deref().map(|d| sanitize(d).into_owned())).collect();
-        signers.dedup();
-        EntryResult { outcome, reason, signatures: lines, failed_checks, signers }
+        AttestationFetch {
+            from: tag,
+            signature: EntryResult { outcome, reason, signatures: lines, failed_checks, signers: Vec::new() },
+            statements,
+        }
     }
 }
 

@@ -3,7 +3,9 @@
 //! of matching image references (`matching`), and the admission decision replayed for one
 //! image (`replay`, its signature checks injected). Text in, data out: no source, graph or UI.
 
+pub mod attestations;
 pub mod cause;
+pub mod conditions;
 pub mod denial;
 pub mod matching;
 pub mod policy;

@@ -3,6 +3,8 @@
 
 use crate::sanitize::sanitize;
 
+use super::attestations::AttestationReplay;
+use super::conditions::ConditionsReport;
 use super::denial::Denial;
 use super::replay::{EntryReplay, Explanation, MatchReport, Outcome, RuleReplay, SetReplay};
 
@@ -66,10 +68,13 @@ fn rule_lines(s: &mut Vec<String>, r: &RuleReplay) {
     for set in &r.attestor_sets {
         set_lines(s, set, 4);
     }
+    for a in &r.attestations {
+        attestation_lines(s, a);
+    }
     for n in &r.notes {
         s.push(format!("    {}: {} — {}", n.what, word(n.outcome), sanitize(&n.reason)));
     }
-    if r.attestor_sets.is_empty() && r.notes.is_empty() {
+    if r.attestor_sets.is_empty() && r.attestations.is_empty() && r.notes.is_empty() {
         s.push(format!("    {}", sanitize(&r.reason)));
     }
 }
@@ -97,5 +102,80 @@ fn entry_lines(s: &mut Vec<String>, e: &EntryReplay, indent: usize) {
     }
     if let Some(n) = &e.nested {
         set_lines(s, n, indent + 2);
+    }
+}
+
+/// One attestation: its sets and entries, the signature check, each statement found and each
+/// condition with the value found beside the value expected.
+fn attestation_lines(s: &mut Vec<String>, a: &AttestationReplay) {
+    let name = a.name.as_deref().map(|n| format!(" (name {})", sanitize(n))).unwrap_or_default();
+    s.push(format!(
+        "    {} type {}{name}: {} — {}",
+        a.path,
+        sanitize(&a.attestation_type),
+        word(a.outcome),
+        sanitize(&a.reason)
+    ));
+    for set in &a.sets {
+        s.push(format!(
+            "      {}: {} of {} entries needed, {} passed: {}",
+            set.path,
+            set.required,
+            set.entries.len(),
+            set.passed,
+            word(set.outcome)
+        ));
+        for e in &set.entries {
+            s.push(format!("        {}.{}: {} — {}", e.path, e.kind, word(e.outcome), sanitize(&e.reason)));
+            // Notary's referrers carry their own signature lines below.
+            if e.statements.iter().all(|st| st.signature.is_none()) {
+                s.push(format!(
+                    "          signature: {} — {}",
+                    word(e.signature.outcome),
+                    sanitize(&e.signature.reason)
+                ));
+                for line in &e.signature.signatures {
+                    s.push(format!("            {}", sanitize(line)));
+                }
+            }
+            for st in &e.statements {
+                let verdict = match st.outcome {
+                    Some(o) => word(o),
+                    None => "other type, not checked",
+                };
+                s.push(format!("          {} (type {}): {verdict}", sanitize(&st.from), sanitize(&st.statement_type)));
+                if let Some(sig) = &st.signature {
+                    s.push(format!("            signature: {} — {}", word(sig.outcome), sanitize(&sig.reason)));
+                    for line in &sig.signatures {
+                        s.push(format!("              {}", sanitize(line)));
+                    }
+                }
+                if let Some(c) = &st.conditions {
+                    condition_lines(s, c);
+                }
+            }
+        }
+    }
+}
+
+fn condition_lines(s: &mut Vec<String>, c: &ConditionsReport) {
+    for r in &c.conditions {
+        let shown = |v: &serde_json::Value| match v {
+            serde_json::Value::String(t) => t.clone(),
+            other => other.to_string(),
+        };
+        let found = r.found.as_ref().map_or_else(|| "?".to_string(), |v| v.to_string());
+        let expected = r.expected.as_ref().map_or_else(|| shown(&r.value), |v| v.to_string());
+        let why = if r.reason.is_empty() { String::new() } else { format!(" — {}", r.reason) };
+        s.push(format!(
+            "            {}: {} — key {} found {found}, {} {expected}{why}",
+            r.at,
+            word(r.outcome),
+            sanitize(&shown(&r.key)),
+            sanitize(&r.operator),
+        ));
+    }
+    if c.outcome != Outcome::Pass || c.conditions.is_empty() {
+        s.push(format!("            conditions: {} — {}", word(c.outcome), sanitize(&c.reason)));
     }
 }

@@ -7,11 +7,13 @@
 //!
 //! The signature checks themselves are injected ([`AttestorCheck`]): this module takes text and
 //! answers, never a source. What cannot be replayed here says so and why — keyless (Fulcio and
-//! Rekor are online services), cosign keys and certificates, attestations, ImageValidatingPolicy
-//! rules — and an unknown is never counted as a pass.
+//! Rekor are online services), cosign certificates, `validate.deny`, ImageValidatingPolicy
+//! rules — and an unknown is never counted as a pass. Attestations are replayed in
+//! [`super::attestations`].
 
 use serde::Serialize;
 
+pub use super::attestations::{AttestationFetch, AttestationReplay, FoundStatement};
 use super::matching::{ClusterMatch, Glob, cluster_policy_applies, wildcard_match};
 use super::policy::{
     AttestorKind, AttestorSet, ClusterPolicy, ConfigMap, ContextEntry, FailureAction, PolicyKind, PolicySet, Rule,
@@ -20,15 +22,40 @@ use super::policy::{
 
 /// The Kyverno variables (`{{ … }}`) one rule can use, as far as sigscope resolves them: its
 /// `context` ConfigMaps, read from the ConfigMaps loaded beside the policies.
-struct Vars<'a> {
+pub(super) struct Vars<'a> {
     rule: &'a Rule,
     config_maps: &'a [ConfigMap],
 }
 
 impl Vars<'_> {
+    /// The rule's context as JMESPath sees it (each ConfigMap entry found, as `{data, metadata}`),
+    /// and the names of the entries sigscope could not fill.
+    pub(super) fn context_root(&self) -> (serde_json::Value, Vec<String>) {
+        let mut root = serde_json::Map::new();
+        let mut opaque = Vec::new();
+        for entry in &self.rule.context {
+            let found = match entry {
+                ContextEntry::ConfigMap { config_map, namespace, .. } => self.config_maps.iter().find(|cm| {
+                    cm.name == *config_map
+                        && (namespace.is_none() || cm.namespace.is_none() || cm.namespace == *namespace)
+                }),
+                ContextEntry::Other { .. } => None,
+            };
+            match found {
+                Some(cm) => {
+                    let v =
+                        serde_json::json!({"data": cm.data, "metadata": {"name": cm.name, "namespace": cm.namespace}});
+                    root.insert(entry.name().to_string(), v);
+                }
+                None => opaque.push(entry.name().to_string()),
+            }
+        }
+        (serde_json::Value::Object(root), opaque)
+    }
+
     /// `text` with every `{{ NAME.data.KEY }}` of a ConfigMap context entry replaced; `Err`
     /// names the first variable that cannot be resolved here, and why.
-    fn substitute(&self, text: &str) -> Result<String, String> {
+    pub(super) fn substitute(&self, text: &str) -> Result<String, String> {
         let mut out = String::with_capacity(text.len());
         let mut rest = text;
         while let Some(start) = rest.find("{{") {
@@ -134,6 +161,29 @@ pub trait AttestorCheck: Send + Sync {
     /// `sha256-<hex>.sig` tag) against `public_key_pem`; `ignore_tlog` is `rekor.ignoreTlog`
     /// (without it Kyverno also requires the signature's transparency-log entry).
     async fn cosign_key(&self, public_key_pem: &str, ignore_tlog: bool) -> EntryResult;
+
+    /// Kyverno's Notary verifier fetching attestations: the image's referrers whose
+    /// `artifactType` is `artifact_type`, in the registry's order, each with its own Notation
+    /// signature checked against `certs_pem` and its content as the statement's `predicate`.
+    /// `Err` is the entry's result when the referrers cannot be listed (or are too many).
+    async fn notary_attestations(
+        &self,
+        _certs_pem: &str,
+        _artifact_type: &str,
+    ) -> Result<Vec<AttestationFetch>, EntryResult> {
+        Err(EntryResult::not_replayed("Notary attestations cannot be fetched here"))
+    }
+
+    /// Kyverno's Cosign verifier fetching attestations with a static key: the image's
+    /// `sha256-<hex>.att` DSSE envelopes whose signature verifies with the key and whose
+    /// statement names the image.
+    async fn cosign_key_attestations(&self, _public_key_pem: &str, _ignore_tlog: bool) -> AttestationFetch {
+        AttestationFetch {
+            from: String::new(),
+            signature: EntryResult::not_replayed("cosign attestations cannot be fetched here"),
+            statements: Vec::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -181,7 +231,10 @@ pub struct RuleReplay {
     pub matched: MatchReport,
     pub verifier: &'static str,
     pub attestor_sets: Vec<SetReplay>,
-    /// Other parts of the rule (attestations, digest), each with its outcome.
+    /// The rule's `attestations`, each replayed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attestations: Vec<AttestationReplay>,
+    /// Other parts of the rule (validate, digest), each with its outcome.
     pub notes: Vec<Note>,
     pub failure_action: &'static str,
     /// `None` for a rule that does not apply to the image.
@@ -281,6 +334,7 @@ pub async fn replay(
             matched,
             verifier: "Notary/Cosign",
             attestor_sets: Vec::new(),
+            attestations: Vec::new(),
             notes: Vec::new(),
             failure_action: if audit_only { "Audit" } else { "Enforce" },
             outcome,
@@ -352,6 +406,7 @@ async fn replay_rule(
             VerifierType::Notary => "Notary",
         },
         attestor_sets: Vec::new(),
+        attestations: Vec::new(),
         notes: Vec::new(),
         failure_action: match action {
             FailureAction::Enforce => "Enforce",
@@ -388,12 +443,17 @@ async fn replay_rule(
         let path = format!(".attestors[{i}]");
         replay.attestor_sets.push(replay_set(&set.expand_static_keys(), &path, vi.verifier, vars, check).await);
     }
-    if !vi.attestations.is_empty() {
-        let types: Vec<&str> = vi.attestations.iter().map(|a| a.predicate_type.as_str()).collect();
+    let named = match &replay.matched {
+        MatchReport::Matched { normalised, .. } => normalised.clone(),
+        _ => image.to_string(),
+    };
+    replay.attestations = super::attestations::replay(vi, &named, vars, check).await;
+    if vi.validate.is_some() {
         replay.notes.push(Note {
-            what: "attestations".into(),
+            what: "validate".into(),
             outcome: Outcome::NotReplayed,
-            reason: format!("attestations ({}) are not replayed yet", types.join(", ")),
+            reason: "validate.deny (conditions across the attestations, with their messages) is not replayed yet"
+                .into(),
         });
     }
     if vi.verify_digest && !has_digest {
@@ -420,6 +480,7 @@ async fn replay_rule(
         .attestor_sets
         .iter()
         .map(|s| s.outcome)
+        .chain(replay.attestations.iter().map(|a| a.outcome))
         .chain(replay.notes.iter().map(|n| n.outcome))
         .collect::<Vec<_>>();
     let outcome = if outcomes.contains(&Outcome::Fail) {
@@ -430,8 +491,9 @@ async fn replay_rule(
         Outcome::Pass
     };
     replay.reason = match outcome {
-        Outcome::Pass if vi.attestors.is_empty() => "no attestors to satisfy".into(),
-        Outcome::Pass => "every attestor set is satisfied".into(),
+        Outcome::Pass if vi.attestors.is_empty() && vi.attestations.is_empty() => "no attestors to satisfy".into(),
+        Outcome::Pass if vi.attestations.is_empty() => "every attestor set is satisfied".into(),
+        Outcome::Pass => "every attestor set and attestation is satisfied".into(),
         Outcome::Fail => first_failure(&replay).unwrap_or_else(|| "a check failed".into()),
         Outcome::NotReplayed => first_unknown(&replay).unwrap_or_else(|| "a check was not replayed".into()),
     };
@@ -570,6 +632,9 @@ fn first_failure(r: &RuleReplay) -> Option<String> {
         };
         return Some(format!("{}{needed}", failed.join("; ")));
     }
+    if let Some(a) = r.attestations.iter().find(|a| a.outcome == Outcome::Fail) {
+        return Some(format!("{} ({}): {}", a.path, a.attestation_type, a.reason));
+    }
     r.notes.iter().find(|n| n.outcome == Outcome::Fail).map(|n| format!("{}: {}", n.what, n.reason))
 }
 
@@ -578,6 +643,9 @@ fn first_unknown(r: &RuleReplay) -> Option<String> {
         if let Some(e) = entries_of(set).into_iter().find(|e| e.result.outcome == Outcome::NotReplayed) {
             return Some(format!("{}.{}: {}", e.path, e.kind, e.result.reason));
         }
+    }
+    if let Some(a) = r.attestations.iter().find(|a| a.outcome == Outcome::NotReplayed) {
+        return Some(format!("{} ({}): {}", a.path, a.attestation_type, a.reason));
     }
     r.notes.iter().find(|n| n.outcome == Outcome::NotReplayed).map(|n| format!("{}: {}", n.what, n.reason))
 }
@@ -636,6 +704,9 @@ fn advice(r: &RuleReplay) -> String {
         .filter(|e| e.result.outcome == Outcome::Fail)
         .collect();
     let Some(e) = failing.first() else {
+        if let Some(a) = r.attestations.iter().find(|a| a.outcome == Outcome::Fail) {
+            return super::attestations::advice(a, r.verifier);
+        }
         return match r.notes.iter().find(|n| n.outcome == Outcome::Fail) {
             Some(n) if n.what == "verifyDigest" => " To pass: deploy the image by digest.".into(),
             _ => String::new(),
