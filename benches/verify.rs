@@ -1,7 +1,9 @@
-//! Verifying 1,000 Notation signatures (JWS ES384, JWS PS256, COSE ES256) with the full
-//! verifier, against OpenSSL's own speed for the same primitive (`openssl speed`, one core)
-//! and RustCrypto's primitive over the same messages, measured side by side in the same run,
-//! on one core and on both.
+//! Verifying 1,000 Notation signatures (JWS ES384, JWS PS256, JWS PS384 over RSA-3072, COSE
+//! ES256) with the full verifier, against OpenSSL's own speed for the same primitive
+//! (`openssl speed`, one core), ring's bare primitive (the library the verifier uses for these
+//! algorithms: the verifier's own overhead is the difference) and RustCrypto's primitive over
+//! the same messages, measured side by side in the same run, on one core and on both.
+//! `SIGSCOPE_BENCH_CASES=PS256,ES384` runs only the cases whose names contain one of those.
 //!
 //! `cargo bench --bench verify` prints a table; BENCHMARKS.md records the figures.
 //! Every verifier result is checked to be "verified", so the bench cannot time a failure path.
@@ -38,11 +40,39 @@ fn primitive(key: &SignKey) -> impl Fn(&[u8], &[u8]) -> bool + Sync + use<> {
             let s = p384::ecdsa::Signature::from_slice(sig).unwrap();
             k.verifying_key().verify(msg, &s).is_ok()
         }
+        SignKey::Rsa(k) if common::signer::rsa_bits(k) >= 3072 => {
+            let digest = sha2::Sha384::digest(msg);
+            k.to_public_key().verify(rsa::Pss::new::<sha2::Sha384>(), &digest, sig).is_ok()
+        }
         SignKey::Rsa(k) => {
             let digest = Sha256::digest(msg);
             k.to_public_key().verify(rsa::Pss::new::<Sha256>(), &digest, sig).is_ok()
         }
     }
+}
+
+/// ring's primitive with the key parsed once, as a caller that keeps keys would use it.
+fn ring_primitive(key: &SignKey) -> impl Fn(&[u8], &[u8]) -> bool + Sync + use<> {
+    use ring::signature as r;
+    let (alg, public): (&'static dyn r::VerificationAlgorithm, Vec<u8>) = match key {
+        SignKey::P256(k) => {
+            (&r::ECDSA_P256_SHA256_FIXED, k.verifying_key().to_encoded_point(false).as_bytes().to_vec())
+        }
+        SignKey::P384(k) => {
+            (&r::ECDSA_P384_SHA384_FIXED, k.verifying_key().to_encoded_point(false).as_bytes().to_vec())
+        }
+        SignKey::Rsa(k) => {
+            use rsa::pkcs1::EncodeRsaPublicKey as _;
+            let der = k.to_public_key().to_pkcs1_der().expect("PKCS#1").as_bytes().to_vec();
+            let alg: &'static dyn r::VerificationAlgorithm = if common::signer::rsa_bits(k) >= 3072 {
+                &r::RSA_PSS_2048_8192_SHA384
+            } else {
+                &r::RSA_PSS_2048_8192_SHA256
+            };
+            (alg, der)
+        }
+    };
+    move |msg: &[u8], sig: &[u8]| r::UnparsedPublicKey::new(alg, &public).verify(msg, sig).is_ok()
 }
 
 struct Pki {
@@ -151,6 +181,13 @@ fn main() {
             build: jws,
         },
         Case {
+            name: "JWS PS384 (RSA-3072)",
+            openssl: "rsa3072",
+            media_type: "application/jose+json",
+            pki: pki(SignKey::rsa(3072)),
+            build: jws,
+        },
+        Case {
             name: "COSE ES256",
             openssl: "ecdsap256",
             media_type: "application/cose",
@@ -158,14 +195,17 @@ fn main() {
             build: cose,
         },
     ];
+    let wanted: Vec<String> = std::env::var("SIGSCOPE_BENCH_CASES")
+        .map(|v| v.split(',').map(str::to_string).filter(|s| !s.is_empty()).collect())
+        .unwrap_or_default();
     let now: DateTime<Utc> = "2026-06-01T00:00:00Z".parse().unwrap();
     println!("{n} signatures per case, median of {rounds} rounds; per-signature times\n");
     println!(
-        "| case | OpenSSL 1 core | RustCrypto 1 core | verifier 1 core | vs OpenSSL | RustCrypto 2 cores | verifier 2 cores | \
-         vs RustCrypto | first (cold) |"
+        "| case | OpenSSL 1 core | ring 1 core | RustCrypto 1 core | verifier 1 core | vs OpenSSL | vs ring | \
+         RustCrypto 2 cores | verifier 2 cores | vs RustCrypto | first (cold) |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|");
-    for case in &cases {
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    for case in cases.iter().filter(|c| wanted.is_empty() || wanted.iter().any(|w| c.name.contains(w.as_str()))) {
         let dir = tempfile::tempdir().unwrap();
         let store = dir.path().join("truststore/x509/ca/bench");
         std::fs::create_dir_all(&store).unwrap();
@@ -185,6 +225,7 @@ fn main() {
             .collect();
         let items = Arc::new(items);
         let primitive = primitive(&case.pki.signer.key);
+        let ring_primitive = ring_primitive(&case.pki.signer.key);
         let cache = dir.path().join("crl");
 
         let fresh = || {
@@ -207,7 +248,7 @@ fn main() {
             t.elapsed()
         };
 
-        let mut results: [Vec<Duration>; 4] = Default::default();
+        let mut results: [Vec<Duration>; 5] = Default::default();
         let mut openssl = Vec::new();
         for _ in 0..rounds {
             if let Some(d) = openssl_verify(case.openssl, if quick { 1 } else { 2 }) {
@@ -254,9 +295,13 @@ fn main() {
                 }
             });
             results[3].push(t.elapsed());
+
+            let t = Instant::now();
+            assert!(items.iter().all(|(_, _, m, s)| ring_primitive(m, s)));
+            results[4].push(t.elapsed());
         }
         let per = |d: Duration| d / n as u32;
-        let [p1, v1, p2, v2] = results.map(|r| per(median(r)));
+        let [p1, v1, p2, v2, r1] = results.map(|r| per(median(r)));
         let us = |d: Duration| format!("{:.1} µs", d.as_secs_f64() * 1e6);
         let (floor, vs_openssl) = match openssl.is_empty() {
             true => ("no openssl".to_string(), "-".to_string()),
@@ -266,12 +311,14 @@ fn main() {
             }
         };
         println!(
-            "| {} | {} | {} | {} | {} | {} | {} | {:.2}× | {} |",
+            "| {} | {} | {} | {} | {} | {} | {:.2}× | {} | {} | {:.2}× | {} |",
             case.name,
             floor,
+            us(r1),
             us(p1),
             us(v1),
             vs_openssl,
+            v1.as_secs_f64() / r1.as_secs_f64(),
             us(p2),
             us(v2),
             v2.as_secs_f64() / p2.as_secs_f64(),

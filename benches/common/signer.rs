@@ -163,6 +163,11 @@ pub fn leaf_params(cn: &str, serial: u64) -> CertificateParams {
     p
 }
 
+pub fn rsa_bits(k: &rsa::RsaPrivateKey) -> usize {
+    use rsa::traits::PublicKeyParts as _;
+    k.n().bits()
+}
+
 /// A signer: a key and its chain, leaf first.
 #[derive(Clone)]
 pub struct Signer {
@@ -172,22 +177,25 @@ pub struct Signer {
 
 impl sigscope::sign::Signer for Signer {
     fn jws_alg(&self) -> &'static str {
-        match self.key {
+        match &self.key {
             SignKey::P256(_) => "ES256",
             SignKey::P384(_) => "ES384",
+            SignKey::Rsa(k) if rsa_bits(k) >= 3072 => "PS384",
             SignKey::Rsa(_) => "PS256",
         }
     }
 
     fn cose_alg(&self) -> coset::iana::Algorithm {
-        match self.key {
+        match &self.key {
             SignKey::P256(_) => coset::iana::Algorithm::ES256,
             SignKey::P384(_) => coset::iana::Algorithm::ES384,
+            SignKey::Rsa(k) if rsa_bits(k) >= 3072 => coset::iana::Algorithm::PS384,
             SignKey::Rsa(_) => coset::iana::Algorithm::PS256,
         }
     }
 
-    /// Fixed-length `r || s`, or RSASSA-PSS with SHA-256 and a 32-byte salt.
+    /// Fixed-length `r || s`, or RSASSA-PSS with a salt as long as the hash: SHA-256 for
+    /// RSA-2048, SHA-384 for RSA-3072, as the key decides the algorithm in Notation.
     fn sign(&self, msg: &[u8]) -> Vec<u8> {
         use p256::ecdsa::signature::Signer as _;
         match &self.key {
@@ -198,6 +206,10 @@ impl sigscope::sign::Signer for Signer {
             SignKey::P384(k) => {
                 let s: p384::ecdsa::Signature = k.sign(msg);
                 s.to_bytes().to_vec()
+            }
+            SignKey::Rsa(k) if rsa_bits(k) >= 3072 => {
+                let hashed = sha2::Sha384::digest(msg);
+                k.sign_with_rng(&mut SeedRng(99), rsa::Pss::new::<sha2::Sha384>(), &hashed).expect("PSS sign")
             }
             SignKey::Rsa(k) => {
                 let hashed = sha2::Sha256::digest(msg);

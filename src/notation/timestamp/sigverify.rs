@@ -261,12 +261,87 @@ pub fn issued_by(
             child.tbs_certificate.subject, child.tbs_certificate.signature.oid, child.signature_algorithm.oid
         ));
     }
-    let tbs = signed_part(child_der)?;
-    let sig = child.signature.as_bytes().ok_or("certificate signature is not whole bytes")?;
-    verify(&issuer.tbs_certificate.subject_public_key_info, &child.signature_algorithm, None, &tbs, sig).map_err(|e| {
+    let spki = &issuer.tbs_certificate.subject_public_key_info;
+    let key = memo_key(child_der, spki)?;
+    let known = verified().lock().expect("signature memo").get(&key).cloned();
+    let result = match known {
+        Some(known) => known,
+        None => {
+            let tbs = signed_part(child_der)?;
+            let sig = child.signature.as_bytes().ok_or("certificate signature is not whole bytes")?;
+            let result = verify(spki, &child.signature_algorithm, None, &tbs, sig);
+            let mut memo = verified().lock().expect("signature memo");
+            if memo.len() >= MEMO_ENTRIES {
+                memo.clear();
+            }
+            memo.insert(key, result.clone());
+            result
+        }
+    };
+    result.map_err(|e| {
         format!(
             "certificate {} is not signed by {}: {e}",
             child.tbs_certificate.subject, issuer.tbs_certificate.subject
         )
     })
+}
+
+/// Certificate signatures already checked in this process. One run checks the same few again
+/// and again — a trust-store root's self-signature when the store is read and again when a
+/// chain ends in it, each P-384 check costing more than the rest of a cold `verify` — and the
+/// answer depends only on the certificate's bytes and the key checking it, which the key of
+/// the memo covers whole (SHA-256 of both, length-prefixed).
+fn verified() -> &'static std::sync::Mutex<std::collections::HashMap<[u8; 32], Result<(), String>>> {
+    static MEMO: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<[u8; 32], Result<(), String>>>> =
+        std::sync::OnceLock::new();
+    MEMO.get_or_init(Default::default)
+}
+
+/// Bounds the memo: a registry of many signers cannot grow it without limit.
+const MEMO_ENTRIES: usize = 4096;
+
+fn memo_key(child_der: &[u8], spki: &SubjectPublicKeyInfoOwned) -> Result<[u8; 32], String> {
+    let spki_der = spki.to_der().map_err(|e| format!("issuer public key does not encode: {e}"))?;
+    let mut h = Sha256::new();
+    h.update((child_der.len() as u64).to_be_bytes());
+    h.update(child_der);
+    h.update((spki_der.len() as u64).to_be_bytes());
+    h.update(&spki_der);
+    Ok(h.finalize().into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
+
+    fn params(cn: &str, ca: bool) -> CertificateParams {
+        let mut p = CertificateParams::default();
+        p.distinguished_name.push(DnType::CommonName, cn);
+        p.is_ca = if ca { IsCa::Ca(BasicConstraints::Unconstrained) } else { IsCa::ExplicitNoCa };
+        p
+    }
+
+    fn cert(der: &[u8]) -> x509_cert::Certificate {
+        x509_cert::Certificate::from_der(der).unwrap()
+    }
+
+    /// The memo answers only for the very bytes and key it checked: after a good answer, a
+    /// copy with one flipped signature bit, and the same names under another key, still fail.
+    #[test]
+    fn a_remembered_signature_vouches_for_nothing_else() {
+        let root = CertifiedIssuer::self_signed(params("Memo Root", true), KeyPair::generate().unwrap()).unwrap();
+        let leaf = params("Memo Leaf", false).signed_by(&KeyPair::generate().unwrap(), &root).unwrap();
+        let (root_der, leaf_der) = (root.der().to_vec(), leaf.der().to_vec());
+        for _ in 0..2 {
+            assert_eq!(issued_by(&leaf_der, &cert(&leaf_der), &cert(&root_der)), Ok(()));
+        }
+        let mut tampered = leaf_der.clone();
+        let last = tampered.len() - 1;
+        tampered[last] ^= 1;
+        assert!(issued_by(&tampered, &cert(&tampered), &cert(&root_der)).is_err(), "tampered signature");
+        let impostor = CertifiedIssuer::self_signed(params("Memo Root", true), KeyPair::generate().unwrap()).unwrap();
+        assert!(issued_by(&leaf_der, &cert(&leaf_der), &cert(impostor.der())).is_err(), "same name, other key");
+        assert_eq!(issued_by(&leaf_der, &cert(&leaf_der), &cert(&root_der)), Ok(()), "the good answer stays");
+    }
 }
