@@ -291,11 +291,12 @@ pub fn issued_by(
 /// chain ends in it, each P-384 check costing more than the rest of a cold `verify` — and the
 /// answer depends only on the certificate's bytes and the key checking it, which the key of
 /// the memo covers whole (SHA-256 of both, length-prefixed).
-fn verified() -> &'static std::sync::Mutex<std::collections::HashMap<[u8; 32], Result<(), String>>> {
-    static MEMO: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<[u8; 32], Result<(), String>>>> =
-        std::sync::OnceLock::new();
+fn verified() -> &'static Memo {
+    static MEMO: std::sync::OnceLock<Memo> = std::sync::OnceLock::new();
     MEMO.get_or_init(Default::default)
 }
+
+type Memo = std::sync::Mutex<std::collections::HashMap<[u8; 32], Result<(), String>>>;
 
 /// Bounds the memo: a registry of many signers cannot grow it without limit.
 const MEMO_ENTRIES: usize = 4096;
