@@ -416,6 +416,19 @@ fn a_tsa_that_misbehaves_is_refused_naming_what_was_wrong_and_nothing_is_stored(
         &["--timestamp-url", "ftp://x", "--timestamp-root-cert", root.to_str().unwrap()],
     );
     assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--timestamp-url \"ftp://x\""), "{err}");
+    // A FIFO as the root file is refused at once, not waited on (nothing would ever write it).
+    let fifo = pki.path("tsa-root.fifo");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let started = std::time::Instant::now();
+    let (code, _, err) = sign(
+        &pki,
+        &["--oci-layout", &target],
+        &["--timestamp-url", &tsa.url, "--timestamp-root-cert", fifo.to_str().unwrap()],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("not a regular file"), "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(30), "refused, not waited on");
     assert_eq!(tsa.request_count(), requests, "usage errors ask no TSA");
     assert_eq!(index(), before);
 }

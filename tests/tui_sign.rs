@@ -41,7 +41,7 @@ fn word(h: &Harness, id: NodeId) -> String {
 }
 
 #[test]
-fn s_then_enter_signs_the_demos_unsigned_image_and_it_verifies() {
+fn s_then_y_signs_the_demos_unsigned_image_and_it_verifies() {
     let (_tmp, mut h) = demo(false, vec![demo_signing_key()]);
     let image = unsigned_image(&mut h);
     assert_eq!(word(&h, image), "unsigned");
@@ -119,6 +119,59 @@ fn the_dialog_switches_keys_and_envelopes_and_a_bad_key_fails_with_nothing_store
     let status = h.app.notices.status.clone().unwrap();
     assert!(status.text.contains("signing failed") && status.text.contains("/nonexistent/k.pem"), "{status:?}");
     assert_eq!(word(&h, image), "unsigned", "nothing was stored");
+    // The failure is on the node too, not only in the status line that the next message replaces.
+    let digest = h.app.tree.graph.node(image).digest().unwrap().to_string();
+    let row = |h: &mut Harness| {
+        let screen = screen_text(&h.render(120, 40));
+        screen.lines().find(|l| l.contains(&format!("image {}", &digest[..19]))).unwrap_or_default().to_string()
+    };
+    let failed = row(&mut h);
+    assert!(failed.contains("✗") && failed.contains("not signed: cannot read"), "{failed}");
+    // Refreshed, the row shows the image as it is now: still unsigned, the old failure gone.
+    h.select(image);
+    h.key(KeyCode::Char('r'));
+    h.run_effects();
+    let image = h.child(tag_node(&h, "unsigned"), 0);
+    assert!(h.app.sign_failure(image).is_none());
+    let now = row(&mut h);
+    assert!(!now.contains("not signed") && now.contains("unsigned"), "{now}");
+}
+
+#[test]
+fn the_sign_command_opens_the_dialog_and_refuses_under_read_only_saying_why() {
+    let (_tmp, mut h) = demo(false, vec![demo_signing_key()]);
+    unsigned_image(&mut h);
+    h.key(KeyCode::Char(':'));
+    h.chars("sign");
+    h.key(KeyCode::Enter);
+    assert!(matches!(h.app.mode, Mode::Sign(_)), ":sign opens the dialog: {:?}", h.app.mode);
+    h.key(KeyCode::Esc);
+
+    let (_tmp, mut h) = demo(true, vec![demo_signing_key()]);
+    unsigned_image(&mut h);
+    h.key(KeyCode::Char(':'));
+    h.chars("sign");
+    h.key(KeyCode::Enter);
+    assert!(matches!(h.app.mode, Mode::Normal));
+    assert!(!h.effects.iter().any(|e| e.starts_with("Sign {")));
+    let status = h.app.notices.status.clone().unwrap();
+    assert!(status.text.contains("refused") && status.text.contains("read-only"), "{status:?}");
+}
+
+#[test]
+fn a_config_that_does_not_parse_makes_the_session_read_only() {
+    use sigscope::tui::{TuiOptions, config, startup_options};
+    let path = std::path::Path::new("/home/u/.config/sigscope/config.toml");
+    for (text, read_only) in [("read_only = tru\n", true), ("read_only = true\n", true), ("theme = \"light\"\n", false)]
+    {
+        let opts = TuiOptions { mouse: true, ..Default::default() };
+        let options = startup_options(config::load_str(path, text), &opts, true);
+        assert_eq!(options.read_only, read_only, "{text:?}");
+        if text.contains("tru\n") {
+            let status = options.startup_status.clone().expect("said");
+            assert!(status.text.contains("read-only until it is fixed"), "{}", status.text);
+        }
+    }
 }
 
 #[test]
@@ -136,6 +189,13 @@ fn read_only_has_no_sign_key_in_help_hints_or_the_tree() {
     }
     assert!(!help.contains("Sign the selected"), "{help}");
     assert!(!help.contains("sign dialog"), "{help}");
+    h.key(KeyCode::Esc);
+    let hints = |h: &mut Harness| {
+        let t = h.render(200, 40);
+        row_text(&t, 39)
+    };
+    let read_only_hints = hints(&mut h);
+    assert!(!read_only_hints.contains("s sign"), "no sign hint under --read-only: {read_only_hints}");
     // Without --read-only, help lists it.
     let (_tmp2, mut h) = demo(false, vec![demo_signing_key()]);
     h.key(KeyCode::Char('?'));
@@ -145,6 +205,10 @@ fn read_only_has_no_sign_key_in_help_hints_or_the_tree() {
         h.key(KeyCode::PageDown);
     }
     assert!(help.contains("Sign the selected"), "{help}");
+    h.key(KeyCode::Esc);
+    unsigned_image(&mut h);
+    let writable_hints = hints(&mut h);
+    assert!(writable_hints.contains("s sign"), "the hint is there when signing is on: {writable_hints}");
 }
 
 #[test]

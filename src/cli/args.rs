@@ -130,8 +130,9 @@ pub struct SourceArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: Option<u16>,
 
-    /// Seconds one registry request may take, from connecting to the last byte of the answer
-    /// (token requests and each page of a listing count as requests of their own) [default: 30].
+    /// Seconds one request may take — to a registry, or from `sign` to the timestamp authority —
+    /// from connecting to the last byte of the answer (token requests and each page of a listing
+    /// count as requests of their own) [default: 30].
     #[arg(long, value_name = "SECS")]
     pub timeout: Option<u64>,
 
@@ -335,8 +336,8 @@ pub struct TreeArgs {
 #[derive(Args, Debug, Clone, Copy)]
 pub struct DeadlineArg {
     /// Seconds all registry requests of the command may take together; what is not fetched by
-    /// then fails with a deadline error (0: no deadline). Default: 300 for verify, none for tree
-    /// (a whole registry can legitimately take longer). Each request is also bounded by --timeout;
+    /// then fails with a deadline error (0: no deadline). Default: 300 for verify, sign and explain,
+    /// none for tree (a whole registry can legitimately take longer). Each request is also bounded by --timeout;
     /// each AWS call (ECR, AWS Signer revocation) with its retries by the deadline.
     #[arg(long, value_name = "SECS")]
     pub deadline: Option<u64>,
@@ -378,6 +379,9 @@ pub struct VerifyArgs {
 #[command(after_help = "Exit codes: 0 signed, 2 usage, key or certificate error (nothing is stored), \
     3 registry, AWS Signer or timestamp authority error.\n\nThe digest is what is signed: a tag is resolved to its digest first.")]
 #[command(group(clap::ArgGroup::new("signer").required(true).args(["key", "aws_signer_profile"])))]
+// A TARGET names the one image signed: the ECR browsing flags mean nothing here (--region and
+// --profile stay: AWS Signer reads them).
+#[command(mut_arg("ecr", |a| a.hide(true)), mut_arg("registry_id", |a| a.hide(true)))]
 pub struct SignArgs {
     /// One image or index: host/repo:tag, host/repo@sha256:…, or with --oci-layout PATH:tag / PATH@digest.
     pub target: String,

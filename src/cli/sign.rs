@@ -187,17 +187,10 @@ fn timestamp_options(args: &SignArgs, opts: &OpenOptions) -> Result<Option<Times
     let (Some(url), Some(root)) = (&args.timestamp_url, &args.timestamp_root_cert) else {
         return Ok(None);
     };
-    if !(url.starts_with("http://") || url.starts_with("https://")) {
-        return Err(format!("--timestamp-url {url:?} is not an http:// or https:// URL"));
-    }
-    let text = std::fs::read_to_string(root)
-        .map_err(|e| format!("--timestamp-root-cert {}: cannot read it: {e}", root.display()))?;
-    let roots = sigscope::inspect::x509::pem_certs(&text)
-        .map_err(|e| format!("--timestamp-root-cert {}: {e}", root.display()))?;
-    if roots.is_empty() {
-        return Err(format!("--timestamp-root-cert {}: no PEM certificate in it", root.display()));
-    }
-    Ok(Some(TimestampOptions { url: url.clone(), roots, timeout: opts.registry.request_timeout }))
+    let settings = ("--timestamp-url", "--timestamp-root-cert");
+    TimestampOptions::from_files(url, root, opts.registry.request_timeout, settings)
+        .map(Some)
+        .map_err(|e| e.to_string())
 }
 
 /// Why config.toml forbids signing, if it does: `read_only = true` holds for the command line

@@ -26,6 +26,32 @@ pub struct TimestampOptions {
     pub timeout: Duration,
 }
 
+/// A TSA's root certificates come in a small PEM file; anything far larger is not one.
+const MAX_ROOT_FILE: u64 = 1 << 20;
+
+impl TimestampOptions {
+    /// The TSA at `url` and the roots in the PEM file `root`, checked before anything is asked
+    /// of a registry: an http(s) URL, a regular file (a FIFO or device is refused, not waited
+    /// on) with at least one certificate. `settings` names the two settings in messages
+    /// (`--timestamp-url` and `--timestamp-root-cert`, or a `[[signing.key]]`'s). Reads a file:
+    /// call it off the UI thread.
+    pub fn from_files(url: &str, root: &std::path::Path, timeout: Duration, settings: (&str, &str)) -> Result<Self> {
+        let usage = |detail: String| Error::Usage(detail);
+        let (what_url, what) = settings;
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(usage(format!("{what_url} {url:?} is not an http:// or https:// URL")));
+        }
+        let text = crate::fsread::read_to_string(root, MAX_ROOT_FILE, crate::fsread::Symlinks::Follow)
+            .map_err(|e| usage(format!("{what}: cannot read it: {e}")))?;
+        let roots =
+            crate::inspect::x509::pem_certs(&text).map_err(|e| usage(format!("{what} {}: {e}", root.display())))?;
+        if roots.is_empty() {
+            return Err(usage(format!("{what} {}: no PEM certificate in it", root.display())));
+        }
+        Ok(TimestampOptions { url: url.to_string(), roots, timeout })
+    }
+}
+
 #[derive(Clone, Copy)]
 enum Hash {
     Sha256,

@@ -293,7 +293,7 @@ impl App {
             prompts: Prompts { histories: options.histories, ..Prompts::default() },
             requests: Requests { next: 1, ..Requests::default() },
             refreshing: HashMap::new(),
-            signing: HashMap::new(),
+            signing: signing::Signing::default(),
             sign_when_loaded: None,
             settings: Settings {
                 open_options: options.open_options,

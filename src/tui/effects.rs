@@ -188,25 +188,22 @@ async fn watch_policy(dir: PathBuf, tx: UnboundedSender<Msg>) {
     }
 }
 
-/// The TSA of a configured key, its root file read on the blocking pool.
+/// The TSA of a configured key, its root file read on the blocking pool, with the same checks
+/// as `sign --timestamp-url` and one request's timeout.
 async fn tsa_options(
     name: &str,
     url: &str,
     root: &std::path::Path,
+    timeout: std::time::Duration,
 ) -> Result<crate::sign::timestamp::TimestampOptions, Error> {
-    let path = root.to_path_buf();
-    let io = |detail: String| Error::Io { path: root.display().to_string(), detail };
-    let text = tokio::task::spawn_blocking(move || std::fs::read_to_string(path))
-        .await
-        .map_err(|e| io(format!("the read task failed: {e}")))?
-        .map_err(|e| io(format!("[[signing.key]] {name}: timestamp_root_cert: {e}")))?;
-    let roots = crate::inspect::x509::pem_certs(&text)
-        .map_err(|e| io(format!("[[signing.key]] {name}: timestamp_root_cert: {e}")))?;
-    Ok(crate::sign::timestamp::TimestampOptions {
-        url: url.to_string(),
-        roots,
-        timeout: std::time::Duration::from_secs(30),
+    let (url, root) = (url.to_string(), root.to_path_buf());
+    let settings =
+        (format!("[[signing.key]] {name}: timestamp_url"), format!("[[signing.key]] {name}: timestamp_root_cert"));
+    tokio::task::spawn_blocking(move || {
+        crate::sign::timestamp::TimestampOptions::from_files(&url, &root, timeout, (&settings.0, &settings.1))
     })
+    .await
+    .map_err(|e| Error::Io { path: name.to_string(), detail: format!("the read task failed: {e}") })?
 }
 
 /// Loads the key (files are read on the blocking pool) and runs the signing pipeline.
@@ -243,7 +240,7 @@ async fn sign(
     };
     let timestamp = match &key.timestamp {
         None => None,
-        Some((url, root)) => Some(tsa_options(&key.name, url, root).await?),
+        Some((url, root)) => Some(tsa_options(&key.name, url, root, aws.aws.attempt_timeout).await?),
     };
     let options = SignOptions { format: envelope, signing_time: now, expiry: None, timestamp };
     sign_manifest(source, repository, subject, signer.as_ref(), &options).await

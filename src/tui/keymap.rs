@@ -209,7 +209,7 @@ const SPECS: &[Spec] = &[
     Spec { action: Action::WhatIfIdentity, name: "what_if_identity", desc: "What-if: identity * or the signer's subject", context: Context::Global, keys: &["I"], fixed: &[], hint: None },
     Spec { action: Action::WhatIfReset, name: "what_if_reset", desc: "What-if: reset to the policy file", context: Context::Global, keys: &["X"], fixed: &[], hint: None },
     Spec { action: Action::WritePolicy, name: "write_policy", desc: "Write the what-if policy (diff, then confirm)", context: Context::Global, keys: &["W"], fixed: &[], hint: None },
-    Spec { action: Action::Sign, name: "sign", desc: "Sign the selected image or index (asks first)", context: Context::Tree, keys: &["s"], fixed: &[], hint: None },
+    Spec { action: Action::Sign, name: "sign", desc: "Sign the selected image or index (asks first)", context: Context::Tree, keys: &["s"], fixed: &[], hint: Some("sign") },
     Spec { action: Action::CopyDigest, name: "copy_digest", desc: "Copy the digest (OSC 52)", context: Context::Global, keys: &["y"], fixed: &[], hint: Some("copy") },
     Spec { action: Action::CopyReference, name: "copy_reference", desc: "Copy host/repo@digest (OSC 52)", context: Context::Global, keys: &["Y"], fixed: &[], hint: None },
     Spec { action: Action::Filter, name: "filter", desc: "Filter the tree (smart-case)", context: Context::Global, keys: &["/"], fixed: &[], hint: Some("filter") },

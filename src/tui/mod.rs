@@ -93,8 +93,8 @@ pub async fn run(opened: Opened, opts: TuiOptions) -> anyhow::Result<()> {
     result
 }
 
-/// App options from the loaded config and the command line. A bad config keeps the defaults
-/// and says why (file:line) in the status line.
+/// App options from the loaded config and the command line. A bad config keeps the defaults,
+/// says why (file:line) in the status line, and makes the session read-only.
 pub fn startup_options(
     (config, error): (config::Config, Option<config::ConfigError>),
     opts: &TuiOptions,
@@ -129,8 +129,13 @@ pub fn startup_options(
         options.aws_signer = Some(config::AwsSignerListing { region: opts.open_options.ecr.regions.first().cloned() });
     }
     if let Some(e) = error {
-        options.startup_status =
-            Some(app::Status { level: app::Severity::Error, text: format!("{e} (using the defaults)") });
+        // The file might have said read_only = true: a file that cannot be read forbids writing,
+        // as `sigscope sign` refuses then too (fail closed).
+        options.read_only = true;
+        options.startup_status = Some(app::Status {
+            level: app::Severity::Error,
+            text: format!("{e} (using the defaults, read-only until it is fixed)"),
+        });
     }
     options
 }

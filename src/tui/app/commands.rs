@@ -7,14 +7,22 @@ use super::super::theme::Theme;
 use super::{App, Effect, Mode, Severity};
 
 /// What `:` knows, for Tab.
-const COMMANDS: [&str; 7] = ["open", "theme", "refresh", "refresh!", "explain", "messages", "quit"];
+const COMMANDS: [&str; 8] = ["open", "theme", "refresh", "refresh!", "explain", "sign", "messages", "quit"];
 
 impl App {
     /// Tab: command names, then theme names after `theme `.
     pub(super) fn complete_command(&mut self, line: &mut Prompt) {
         let text = line.text().to_string();
         let (prefix_len, candidates): (usize, Vec<String>) = match text.split_once(' ') {
-            None => (0, COMMANDS.iter().map(|c| c.to_string()).collect()),
+            // Under --read-only there is nothing to sign with: not offered.
+            None => (
+                0,
+                COMMANDS
+                    .iter()
+                    .filter(|c| !(self.settings.read_only && **c == "sign"))
+                    .map(|c| c.to_string())
+                    .collect(),
+            ),
             Some(("theme", _)) => (6, super::super::theme::BUILTIN.iter().map(|(n, _)| n.to_string()).collect()),
             Some(_) => return,
         };
@@ -61,6 +69,7 @@ impl App {
             "refresh!" | "r!" => self.refresh_all(),
             "messages" | "mes" => self.open_messages(),
             "explain" => self.run_explain(arg),
+            "sign" => self.open_sign_dialog(),
             other => {
                 let other = clip(&sanitize(other), 30).into_owned();
                 self.set_status(

@@ -47,6 +47,7 @@ fn identity(app: &App, id: NodeId) -> String {
 impl App {
     /// `r`: the selected node and everything below it.
     pub(super) fn refresh(&mut self, id: NodeId) -> Vec<Effect> {
+        self.signing.forget_failure(id);
         let repository = self.tree.graph.node(id).repository().map(str::to_string);
         self.location.source.forget_names(repository.as_deref());
         self.refresh_subtree(id, true)
@@ -54,6 +55,7 @@ impl App {
 
     /// `R`: every root, from a source that forgot everything it learned by name.
     pub(super) fn refresh_all(&mut self) -> Vec<Effect> {
+        self.signing.forget_failures();
         self.location.source.forget_names(None);
         let mut effects = Vec::new();
         for root in self.tree.graph.roots.clone() {

@@ -31,8 +31,28 @@ pub struct SignDialog {
     pub note: Option<String>,
 }
 
-/// Signatures being made, by node.
-pub type Signing = HashMap<NodeId, RequestId>;
+/// Signatures being made, and the last signing of a node that failed (shown on its row until
+/// the node is signed again or refreshed), by node.
+#[derive(Debug, Default)]
+pub struct Signing {
+    in_flight: HashMap<NodeId, RequestId>,
+    failed: HashMap<NodeId, String>,
+}
+
+impl Signing {
+    pub(super) fn len(&self) -> usize {
+        self.in_flight.len()
+    }
+
+    /// A refresh shows the node as it is now: an old failure is no longer what it says.
+    pub(super) fn forget_failure(&mut self, id: NodeId) {
+        self.failed.remove(&id);
+    }
+
+    pub(super) fn forget_failures(&mut self) {
+        self.failed.clear();
+    }
+}
 
 /// AWS Signer's Notation profiles for the dialog: listed when the dialog first opens (again
 /// after a failure), added to the keys it offers.
@@ -51,13 +71,22 @@ impl App {
 
     /// Whether a signature of `id` is being made.
     pub fn is_signing(&self, id: NodeId) -> bool {
-        self.signing.contains_key(&id)
+        self.signing.in_flight.contains_key(&id)
+    }
+
+    /// Why the last signing of `id` failed, until it is signed again or refreshed.
+    pub fn sign_failure(&self, id: NodeId) -> Option<&str> {
+        self.signing.failed.get(&id).map(String::as_str)
     }
 
     /// `s`: the dialog for the selected image, index or platform manifest (a tag: its image).
     pub(super) fn open_sign_dialog(&mut self) -> Vec<Effect> {
         if self.settings.read_only {
-            self.set_status(Severity::Error, "--read-only: signing is off".into());
+            self.set_status(
+                Severity::Error,
+                "refused: read-only (--read-only, or read_only = true or an unreadable config.toml): signing is off"
+                    .into(),
+            );
             return Vec::new();
         }
         let Some(mut id) = self.selected() else { return Vec::new() };
@@ -256,7 +285,8 @@ impl App {
 
     fn sign(&mut self, d: SignDialog) -> Vec<Effect> {
         let request = self.request_id();
-        self.signing.insert(d.node, request);
+        self.signing.in_flight.insert(d.node, request);
+        self.signing.failed.remove(&d.node);
         let key = self.settings.signing_keys[d.key].clone();
         self.set_status(Severity::Info, format!("signing {} with {}…", sanitize(&d.reference), sanitize(&key.name)));
         vec![Effect::Sign {
@@ -278,10 +308,10 @@ impl App {
         node: NodeId,
         result: Result<Box<Signed>, crate::error::Error>,
     ) -> Vec<Effect> {
-        if self.signing.get(&node) != Some(&request) {
+        if self.signing.in_flight.get(&node) != Some(&request) {
             return Vec::new();
         }
-        self.signing.remove(&node);
+        self.signing.in_flight.remove(&node);
         self.dirty = true;
         match result {
             Ok(signed) => {
@@ -296,9 +326,11 @@ impl App {
             }
             Err(e) => {
                 // Whether anything was stored is the error's to say: a manifest stored but not listed is.
-                let text = format!("signing failed: {}", sanitize(&e.to_string()));
+                let reason = sanitize(&e.to_string()).into_owned();
+                let text = format!("signing failed: {reason}");
                 self.show_toast(text.clone());
                 self.set_status(Severity::Error, text);
+                self.signing.failed.insert(node, reason);
                 Vec::new()
             }
         }

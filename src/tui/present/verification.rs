@@ -49,6 +49,9 @@ pub fn badge(app: &App, id: NodeId) -> Option<(Token, String)> {
     if app.is_signing(id) {
         return Some((Token::Pending, "⟳ signing…".into()));
     }
+    if let Some(why) = app.sign_failure(id) {
+        return Some((Token::Failed, format!("✗ not signed: {}", clip(why, 40))));
+    }
     if super::super::app::is_image(app, id) {
         return app.node_verify(id).map(state);
     }
