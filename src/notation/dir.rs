@@ -159,25 +159,9 @@ pub fn fingerprint(dir: &Path) -> Vec<(PathBuf, u64, Option<SystemTime>)> {
     out
 }
 
-/// Writes `contents` to `path` atomically: a temporary file beside it, then a rename.
+/// Writes the policy back to `path` atomically ([`crate::fswrite`]): a temporary file beside
+/// it, synced, keeping the old file's permissions, then a rename.
 pub fn write_atomic(path: &Path, contents: &str) -> std::io::Result<()> {
-    use std::io::Write as _;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("trustpolicy.oci.json");
-    let tmp = dir.join(format!(".{name}.sigscope-{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(contents.as_bytes())?;
-        f.sync_all()?;
-        // The new file keeps the old one's permissions.
-        if let Ok(meta) = std::fs::metadata(path) {
-            std::fs::set_permissions(&tmp, meta.permissions())?;
-        }
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    use crate::fswrite::WriteOptions;
+    crate::fswrite::write_atomic(path, contents.as_bytes(), WriteOptions { sync: true, keep_permissions: true })
 }
