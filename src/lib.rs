@@ -14,6 +14,7 @@ pub mod demo;
 pub mod error;
 pub mod explain;
 pub mod fsread;
+pub mod fswrite;
 pub mod graph;
 pub mod inspect;
 pub mod json_out;

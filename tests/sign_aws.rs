@@ -1,18 +1,17 @@
 //! `sigscope sign --aws-signer-profile` end to end, the binary as a user runs it, against the
-//! stand-in AWS Signer of `tests/aws_signer_standin` (no real Signer can run here; moto has no
+//! stand-in AWS Signer of `tests/common/aws_signer_standin.rs` (no real Signer can run here; moto has no
 //! SignPayload) through `AWS_ENDPOINT_URL_SIGNER`: a real JWS from a test chain laid out like
 //! AWS Signer's comes back, is checked, and is stored in an OCI layout and on a real
 //! docker-registry with the service's metadata among the manifest's annotations. Each way the
 //! service can misbehave is refused with nothing stored.
 
-#[path = "aws_signer_standin/mod.rs"]
-mod aws_signer_standin;
 mod common;
 
 use std::path::{Path, PathBuf};
 
 use aws_signer_standin::{ACCOUNT, Behaviour, PROFILE_VERSION, REGION, RevocationBehaviour, StandIn, profile_arn};
 use base64::Engine as _;
+use common::aws_signer_standin;
 use common::cmd::{Bin, sigscope};
 use common::tmux::{Tmux, have_tmux};
 use common::{Server, guard, seed, test_options};

@@ -1,8 +1,8 @@
 //! `sigscope demo export DIR`: the demo as an OCI layout plus a Notation config directory laid
 //! out as notation expects, so notation itself could verify the demo.
 
-use crate::notation::dir::trust_store_dir;
-use crate::notation::policy::{OCI_POLICY_FILE, TrustStoreKind};
+use crate::notation::dir::{OCI_POLICY_FILE, trust_store_dir};
+use crate::notation::policy::TrustStoreKind;
 use std::path::Path;
 
 use serde_json::json;

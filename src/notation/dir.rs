@@ -6,10 +6,15 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use crate::notation::policy::{
-    LEGACY_POLICY_FILE, OCI_POLICY_FILE, PolicyError, TrustPolicy, TrustStoreKind, TrustStoreRef,
-};
+use crate::notation::policy::{PolicyError, TrustPolicy, TrustStoreKind, TrustStoreRef};
 use crate::notation::revocation::RevocationMode;
+
+/// The trust policy file of a Notation directory.
+pub const OCI_POLICY_FILE: &str = "trustpolicy.oci.json";
+/// Read only when the OCI file is absent, as Notation does; Notation warns it is deprecated.
+pub const LEGACY_POLICY_FILE: &str = "trustpolicy.json";
+/// The policy files in Notation's order: the first one present is the policy in force.
+pub const POLICY_FILES: [&str; 2] = [OCI_POLICY_FILE, LEGACY_POLICY_FILE];
 
 /// Every trust store of a Notation directory lives under this.
 pub const TRUST_STORE_ROOT: &str = "truststore";
@@ -68,9 +73,26 @@ pub struct Snapshot {
 
 /// `trustpolicy.oci.json` if present, else a present legacy `trustpolicy.json`, else the OCI name.
 pub fn policy_path(dir: &Path) -> PathBuf {
-    let oci = dir.join(OCI_POLICY_FILE);
-    let legacy = dir.join(LEGACY_POLICY_FILE);
-    if !oci.exists() && legacy.exists() { legacy } else { oci }
+    POLICY_FILES.iter().map(|name| dir.join(name)).find(|p| p.exists()).unwrap_or_else(|| dir.join(OCI_POLICY_FILE))
+}
+
+/// Reads the policy in force ([`POLICY_FILES`]: the OCI file, else the legacy one): what
+/// [`TrustPolicy::load`] does. A file that is there but cannot be read (a symlink, a directory,
+/// a FIFO, too big, not UTF-8) is an error, never a reason to fall back to the other name.
+pub fn load_policy(notation_dir: &Path) -> Result<TrustPolicy, PolicyError> {
+    use crate::fsread::{MAX_CONFIG_BYTES, Symlinks, read_optional};
+    for name in POLICY_FILES {
+        let path = notation_dir.join(name);
+        // Checked on the opened file (a FIFO is refused without blocking, a device or a
+        // sparse giant without being read), so no swap between a check and the read helps.
+        let io = |detail: String| PolicyError::Io { path: path.display().to_string(), detail };
+        let Some(bytes) = read_optional(&path, MAX_CONFIG_BYTES, Symlinks::Refuse).map_err(|e| io(e.reason()))? else {
+            continue;
+        };
+        let text = String::from_utf8(bytes).map_err(|e| io(format!("not UTF-8 text ({})", e.utf8_error())))?;
+        return TrustPolicy::parse(&text).map_err(|e| e.in_file(&path));
+    }
+    Err(PolicyError::Missing { dir: notation_dir.display().to_string() })
 }
 
 /// Reads the policy and lists the stores (disk I/O: effect tasks only).
@@ -130,32 +152,16 @@ pub fn fingerprint(dir: &Path) -> Vec<(PathBuf, u64, Option<SystemTime>)> {
         }
     }
     let mut out = Vec::new();
-    for name in [OCI_POLICY_FILE, LEGACY_POLICY_FILE] {
+    for name in POLICY_FILES {
         walk(&dir.join(name), 6, &mut out);
     }
     walk(&dir.join(TRUST_STORE_ROOT), 0, &mut out);
     out
 }
 
-/// Writes `contents` to `path` atomically: a temporary file beside it, then a rename.
+/// Writes the policy back to `path` atomically ([`crate::fswrite`]): a temporary file beside
+/// it, synced, keeping the old file's permissions, then a rename.
 pub fn write_atomic(path: &Path, contents: &str) -> std::io::Result<()> {
-    use std::io::Write as _;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("trustpolicy.oci.json");
-    let tmp = dir.join(format!(".{name}.sigscope-{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(contents.as_bytes())?;
-        f.sync_all()?;
-        // The new file keeps the old one's permissions.
-        if let Ok(meta) = std::fs::metadata(path) {
-            std::fs::set_permissions(&tmp, meta.permissions())?;
-        }
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    use crate::fswrite::WriteOptions;
+    crate::fswrite::write_atomic(path, contents.as_bytes(), WriteOptions { sync: true, keep_permissions: true })
 }

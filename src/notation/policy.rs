@@ -10,11 +10,8 @@ use std::path::Path;
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
+use super::dir::{LEGACY_POLICY_FILE, OCI_POLICY_FILE};
 use super::dn::{Dn, DnError};
-
-pub const OCI_POLICY_FILE: &str = "trustpolicy.oci.json";
-/// Read only when the OCI file is absent, as Notation does; Notation warns it is deprecated.
-pub const LEGACY_POLICY_FILE: &str = "trustpolicy.json";
 
 /// The field of a statement an error is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,7 +68,7 @@ pub enum PolicyError {
 
 impl PolicyError {
     /// The error of a policy read from `path`, saying so.
-    fn in_file(self, path: &Path) -> PolicyError {
+    pub(super) fn in_file(self, path: &Path) -> PolicyError {
         let path = path.display().to_string();
         match self {
             PolicyError::Malformed { detail, .. } => PolicyError::Malformed { detail, file: Some(path) },
@@ -367,24 +364,12 @@ pub(crate) fn reject_duplicate_keys(json: &[u8]) -> Result<(), serde_json::Error
 }
 
 impl TrustPolicy {
-    /// Reads `trustpolicy.oci.json` from a Notation configuration directory, else the
-    /// legacy `trustpolicy.json`. Symlinks and directories are refused, as Notation does,
-    /// so that the policy in force is the file the user sees.
+    /// Reads the policy in force in a Notation configuration directory: `trustpolicy.oci.json`,
+    /// else the legacy `trustpolicy.json` ([`super::dir::load_policy`], which knows the files).
+    /// Symlinks and directories are refused, as Notation does, so that the policy in force is
+    /// the file the user sees.
     pub fn load(notation_dir: &Path) -> Result<TrustPolicy, PolicyError> {
-        use crate::fsread::{MAX_CONFIG_BYTES, Symlinks, read_optional};
-        for name in [OCI_POLICY_FILE, LEGACY_POLICY_FILE] {
-            let path = notation_dir.join(name);
-            // Checked on the opened file (a FIFO is refused without blocking, a device or a
-            // sparse giant without being read), so no swap between a check and the read helps.
-            let io = |detail: String| PolicyError::Io { path: path.display().to_string(), detail };
-            let Some(bytes) = read_optional(&path, MAX_CONFIG_BYTES, Symlinks::Refuse).map_err(|e| io(e.reason()))?
-            else {
-                continue;
-            };
-            let text = String::from_utf8(bytes).map_err(|e| io(format!("not UTF-8 text ({})", e.utf8_error())))?;
-            return TrustPolicy::parse(&text).map_err(|e| e.in_file(&path));
-        }
-        Err(PolicyError::Missing { dir: notation_dir.display().to_string() })
+        super::dir::load_policy(notation_dir)
     }
 
     pub fn parse(json: &str) -> Result<TrustPolicy, PolicyError> {

@@ -673,18 +673,9 @@ async fn download(
     Ok(body)
 }
 
-/// Written beside and renamed into place so a concurrent reader never sees half a file;
-/// the temporary name is unique per process and per write so two writers never share it.
+/// Written beside and renamed into place so a concurrent reader never sees half a file
+/// ([`crate::fswrite`]: a temporary name unique per process and per write, never written
+/// through); not synced: a cache entry lost in a crash only costs a refetch.
 fn store(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let tmp = path.with_extension(format!("tmp{}-{n}", std::process::id()));
-    // create_new: never write through something already at the temporary name (a symlink).
-    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(&tmp)?;
-    std::io::Write::write_all(&mut file, bytes)?;
-    drop(file);
-    std::fs::rename(&tmp, path)
+    crate::fswrite::write_atomic(path, bytes, crate::fswrite::WriteOptions::default())
 }

@@ -24,10 +24,9 @@ use super::pipeline::{EnvelopeFormat, EnvelopeSigner, Signed, check_envelope};
 
 /// The `payloadFormat` of a Notation payload, the only one SignPayload documents.
 pub const PAYLOAD_FORMAT: &str = media::NOTATION_PAYLOAD;
-/// Signed attribute naming the signing-profile version ARN.
-pub const ATTR_PROFILE_VERSION: &str = "com.amazonaws.signer.signingProfileVersion";
-/// Signed attribute naming the signing-job ARN.
-pub const ATTR_JOB: &str = "com.amazonaws.signer.signingJob";
+/// The signed attributes naming the signing-profile version ARN and the signing-job ARN,
+/// declared once by the verifier's AWS Signer plugin.
+pub use crate::notation::plugin::aws_signer::{ATTR_JOB, ATTR_PROFILE_VERSION};
 /// SignPayload takes at most this many payload bytes.
 const MAX_PAYLOAD: usize = 4096;
 /// Bounds on the metadata copied into the manifest: a service answer does not grow it unbounded.

@@ -463,7 +463,6 @@ mod imp {
 
 #[cfg(not(unix))]
 mod imp {
-    use std::io::Write as _;
     use std::path::Path;
 
     pub(super) fn write_file(root: &Path, dirs: &[&str], name: &str, bytes: &[u8]) -> Result<(), String> {
@@ -473,14 +472,8 @@ mod imp {
         if !resolved.starts_with(root) {
             return Err(format!("resolves to {}, outside the layout; refusing to write there", resolved.display()));
         }
-        let temp = resolved.join(format!(".{name}.sigscope-{}.tmp", std::process::id()));
-        let mut f = std::fs::File::create(&temp).map_err(|e| e.to_string())?;
-        f.write_all(bytes).and_then(|_| f.sync_all()).map_err(|e| e.to_string())?;
-        drop(f);
-        std::fs::rename(&temp, resolved.join(name)).map_err(|e| {
-            let _ = std::fs::remove_file(&temp);
-            e.to_string()
-        })
+        let options = crate::fswrite::WriteOptions { sync: true, keep_permissions: false };
+        crate::fswrite::write_atomic(&resolved.join(name), bytes, options).map_err(|e| e.to_string())
     }
 }
 

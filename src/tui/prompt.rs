@@ -286,12 +286,10 @@ fn one_line(s: &str) -> String {
     s.replace(['\n', '\r'], " ")
 }
 
-/// Writes the history file, creating its directory.
+/// Writes the history file atomically, creating its directory.
 pub fn save(path: &Path, text: &str) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    crate::notation::dir::write_atomic(path, text)
+    use crate::fswrite::WriteOptions;
+    crate::fswrite::write_atomic(path, text.as_bytes(), WriteOptions { sync: true, keep_permissions: true })
 }
 
 #[cfg(test)]

@@ -1,11 +1,13 @@
 //! The one test support module of the integration tests (`mod common;` in each): real
 //! registry servers (`servers`, with `tokenserver.py`), a hostile stand-in registry for bad
 //! answers (`hostile`), a fixture builder (`fixtures`), a stand-in file server for CRLs
-//! (`fileserver`), the test-only Notation signer and TSA (`notary`), OpenSSL's TSA behind
-//! a loopback handler (`tsa`), the TUI harness
-//! (`tui`) and tmux sessions for the real binary (`tmux`). Every test binary compiles all of it and uses a part: unused items are expected.
+//! (`fileserver`), the test-only Notation signer and TSA (`notary`), a stand-in AWS Signer
+//! (`aws_signer_standin`), OpenSSL's TSA behind a loopback handler (`tsa`), the TUI harness
+//! (`tui`) and tmux sessions for the real binary (`tmux`). Every test binary compiles all of it
+//! and uses a part: unused items are expected.
 #![allow(dead_code, unused_imports)]
 
+pub mod aws_signer_standin;
 pub mod cmd;
 pub mod fileserver;
 pub mod fixtures;
