@@ -164,7 +164,7 @@ impl PrivateKey {
             PrivateKey::P256(k) => PublicKey::P256(*k.verifying_key()),
             PrivateKey::P384(k) => PublicKey::P384(*k.verifying_key()),
             PrivateKey::P521(k) => PublicKey::P521(p521::ecdsa::VerifyingKey::from(k)),
-            PrivateKey::Rsa(k, _) => PublicKey::Rsa(k.to_public_key()),
+            PrivateKey::Rsa(k, _) => PublicKey::Rsa(crate::notation::envelope::crypto::RsaKey::new(k.to_public_key())),
         }
     }
 }
