@@ -10,8 +10,17 @@ use sigscope::source::referrers::ExploreOptions;
 use super::args::{TreeArgs, TreeFormat};
 use super::exit_code;
 
+/// Manifests, referrer listings and blobs a walk keeps after reading them. It reads each once,
+/// and an artifact's manifest right after its tag's, so a few hundred cover what is asked again
+/// soon after (an image under two neighbouring tags, a platform image also tagged); something
+/// asked again later is fetched again (by digest: the same bytes, so the same output). At
+/// 2,048 the kept entries were most of the walk's memory at 10,000 nodes (BENCHMARKS.md).
+const WALK_CACHE_ENTRIES: usize = 512;
+
 pub async fn run_tree(args: TreeArgs, opts: &OpenOptions) -> i32 {
-    let opened = match sigscope::open::open(&args.target, opts) {
+    let mut walk_opts = opts.clone();
+    walk_opts.registry.cache_limit = Some(WALK_CACHE_ENTRIES);
+    let opened = match sigscope::open::open(&args.target, &walk_opts) {
         Ok(o) => o,
         Err(e) => {
             eprintln!("sigscope tree: {e}");
