@@ -23,6 +23,7 @@ fn digest_root(repository: &str, digest: &str) -> NodeKind {
         kind: ArtifactKind::Image,
         role: Role::Root,
         manifest: None,
+        listed: Default::default(),
     })
 }
 

@@ -41,8 +41,11 @@ fn children_of_kind(g: &Graph, id: NodeId, kind: ArtifactKind) -> Vec<NodeId> {
     g.node(id).children.iter().copied().filter(|&c| artifact(g, c).kind == kind).collect()
 }
 
-fn layer(g: &Graph, id: NodeId) -> Descriptor {
-    artifact(g, id).manifest.as_ref().expect("loaded").manifest.layers[0].clone()
+/// The first layer of a node's manifest, read from the source (the graph keeps no manifests).
+async fn layer(source: &dyn Source, g: &Graph, id: NodeId) -> Descriptor {
+    let a = artifact(g, id);
+    assert!(a.manifest.is_some(), "loaded");
+    source.manifest(&a.repository, &a.descriptor.digest).await.unwrap().manifest.layers[0].clone()
 }
 
 #[test]
@@ -81,7 +84,10 @@ async fn walking_the_demo_finds_every_artifact() {
 
     let signed = tagged(&g, tags::SIGNED);
     let sigs = children_of_kind(&g, signed, ArtifactKind::NotationSignature);
-    let mut envelopes: Vec<String> = sigs.iter().map(|&s| layer(&g, s).media_type).collect();
+    let mut envelopes = Vec::new();
+    for &s in &sigs {
+        envelopes.push(layer(&source, &g, s).await.media_type);
+    }
     envelopes.sort();
     assert_eq!(envelopes, ["application/cose", "application/jose+json"]);
     let spdx = children_of_kind(&g, signed, ArtifactKind::SpdxSbom);
@@ -118,11 +124,11 @@ async fn envelope_of(tag: &str) -> (serde_json::Value, Descriptor) {
     let source = demo::source();
     let g = walk(&source).await;
     let image = tagged(&g, tag);
-    let l = children_of_kind(&g, image, ArtifactKind::NotationSignature)
-        .into_iter()
-        .map(|s| layer(&g, s))
-        .find(|l| l.media_type == "application/jose+json")
-        .expect("a JWS signature");
+    let mut layers = Vec::new();
+    for s in children_of_kind(&g, image, ArtifactKind::NotationSignature) {
+        layers.push(layer(&source, &g, s).await);
+    }
+    let l = layers.into_iter().find(|l| l.media_type == "application/jose+json").expect("a JWS signature");
     let raw = source.blob(tags::REPOSITORY, &l, 1 << 20).await.unwrap();
     (serde_json::from_slice(&raw).unwrap(), artifact(&g, image).descriptor.clone())
 }
@@ -305,7 +311,9 @@ async fn notation_signature_manifests_are_well_formed() {
             continue;
         };
         count += 1;
-        let m = &a.manifest.as_ref().unwrap().manifest;
+        assert!(a.manifest.is_some(), "loaded");
+        let fetched = source.manifest(&a.repository, &a.descriptor.digest).await.unwrap();
+        let m = &fetched.manifest;
         assert_eq!(m.artifact_type.as_deref(), Some("application/vnd.cncf.notary.signature"));
         let config = m.config.as_ref().unwrap();
         assert_eq!((config.media_type.as_str(), config.size), ("application/vnd.oci.empty.v1+json", 2));

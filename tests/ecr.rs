@@ -682,6 +682,7 @@ fn the_details_of_an_ecr_image_carry_its_record_and_scan_findings() {
         kind: sigscope::graph::ArtifactKind::Image,
         role: sigscope::graph::Role::Root,
         manifest: None,
+        listed: Default::default(),
     };
     runtime().block_on(async {
         let ecr = ecr_source(REGION, EcrOptions::default());

@@ -152,6 +152,7 @@ async fn each_digest_is_fetched_once_under_concurrency() {
         kind: sigscope::graph::ArtifactKind::Image,
         role: sigscope::graph::Role::Root,
         manifest: None,
+        listed: Default::default(),
     });
     let req = ExpandRequest { kind: root, expected_subject: None };
     let mut tasks = Vec::new();

@@ -299,6 +299,7 @@ fn the_tui_stops_expanding_at_the_depth_limit() {
         kind: ArtifactKind::Image,
         role: Role::Root,
         manifest: None,
+        listed: Default::default(),
     });
     let mut h = Harness::new(vec![root]);
     let mut node = h.app.tree.graph.roots[0];

@@ -67,6 +67,7 @@ pub fn big_tree(referrers: u64, per_referrer: u64) -> Tree {
         kind: ArtifactKind::Image,
         role: Role::Root,
         manifest: None,
+        listed: Default::default(),
     });
     let opened =
         Opened { target: "registry.example/app:v1".into(), source: Arc::new(empty_layout()), roots: vec![root] };

@@ -10,8 +10,17 @@ use sigscope::source::referrers::ExploreOptions;
 use super::args::{TreeArgs, TreeFormat};
 use super::exit_code;
 
+/// Manifests, referrer listings and blobs a walk keeps after reading them. It reads each once,
+/// and an artifact's manifest right after its tag's, so a few hundred cover what is asked again
+/// soon after (an image under two neighbouring tags, a platform image also tagged); something
+/// asked again later is fetched again (by digest: the same bytes, so the same output). At
+/// 2,048 the kept entries were most of the walk's memory at 10,000 nodes (BENCHMARKS.md).
+const WALK_CACHE_ENTRIES: usize = 512;
+
 pub async fn run_tree(args: TreeArgs, opts: &OpenOptions) -> i32 {
-    let opened = match sigscope::open::open(&args.target, opts) {
+    let mut walk_opts = opts.clone();
+    walk_opts.registry.cache_limit = Some(WALK_CACHE_ENTRIES);
+    let opened = match sigscope::open::open(&args.target, &walk_opts) {
         Ok(o) => o,
         Err(e) => {
             eprintln!("sigscope tree: {e}");
@@ -26,19 +35,23 @@ pub async fn run_tree(args: TreeArgs, opts: &OpenOptions) -> i32 {
     let graph = discover(opened.source.clone(), opened.roots.clone(), &discover_opts).await;
     let roots = graph.roots.clone();
     load_records(&graph, opened.source.as_ref()).await;
-    let mut stdout = std::io::stdout().lock();
+    // Written as it is made, through one buffer: one syscall per 64 KiB, not per line, and no
+    // copy of the whole output in memory.
+    let mut stdout = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
+    let source = opened.source.as_ref();
     let written = match args.output {
         TreeFormat::Json => {
-            let reports: Vec<_> = roots.iter().map(|&r| report::report(&graph, opened.source.as_ref(), r)).collect();
-            // Escapes C1, DEL and bidi controls too, and writes through one buffer.
+            let reports: Vec<_> = roots.iter().map(|&r| report::report(&graph, source, r)).collect();
+            // Escapes C1, DEL and bidi controls too.
             let written = match reports.as_slice() {
                 [one] => sigscope::json_out::to_writer_pretty(&mut stdout, one),
                 all => sigscope::json_out::to_writer_pretty(&mut stdout, all),
             };
             written.map_err(sigscope::json_out::io_error).and_then(|_| writeln!(stdout))
         }
-        TreeFormat::Tree => stdout.write_all(report::render_text(&graph, opened.source.as_ref(), &roots).as_bytes()),
-    };
+        TreeFormat::Tree => report::write_text(&graph, source, &roots, &mut stdout),
+    }
+    .and_then(|_| stdout.flush());
     match written {
         // The reader went away (`| head`): nothing left to say.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return 0,

@@ -153,7 +153,16 @@ pub async fn discover(source: DynSource, roots: Vec<NodeKind>, opts: &DiscoverOp
         graph.apply(id, result);
         let wanted: Vec<NodeId> =
             graph.node(id).children.iter().copied().filter(|&c| wants_expansion(&graph, c, opts)).collect();
-        pending.extend(wanted);
+        if matches!(graph.node(id).kind, NodeKind::Tag { .. }) {
+            // The artifact a tag names goes next, while the source still holds the manifest
+            // just read for the tag: after every other tag it might have been let go (a
+            // source may keep only the last few thousand) and be fetched again by digest.
+            for c in wanted.into_iter().rev() {
+                pending.push_front(c);
+            }
+        } else {
+            pending.extend(wanted);
+        }
     }
     graph
 }

@@ -1,18 +1,21 @@
 //! The supply-chain graph: nodes, artifact kinds, load state. The TUI and `sigscope tree` share it.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::Serialize;
 
+pub mod compact;
 pub mod discover;
 pub mod expand;
 pub mod report;
+
+pub use compact::{Annotations, ManifestFacts};
 
 pub use crate::source::referrers::Via;
 
 use crate::oci::{Descriptor, Manifest, annotations, media};
 use crate::source::FetchedManifest;
+use compact::Interner;
 
 /// What an artifact is, classified from artifactType, config mediaType and layer mediaTypes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -165,17 +168,25 @@ impl LoadState {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ArtifactNode {
     pub repository: String,
+    /// As the parent listed it (or as fetched, for a root). Once the node is in a [`Graph`]
+    /// its `annotations` are empty: the graph moves them to [`Self::listed`], which takes a
+    /// tenth of the memory; [`Self::annotations`] reads them.
     pub descriptor: Descriptor,
     pub kind: ArtifactKind,
     pub role: Role,
-    /// Present once the node has been expanded.
-    pub manifest: Option<Arc<FetchedManifest>>,
+    /// What the manifest said, once the node has been expanded (the manifest itself stays
+    /// with the source).
+    pub manifest: Option<Box<ManifestFacts>>,
+    /// The annotations of [`Self::descriptor`], once the node is in a graph.
+    pub listed: Annotations,
 }
 
 impl ArtifactNode {
     pub fn created(&self) -> Option<&str> {
-        let from_manifest = self.manifest.as_ref().and_then(|m| m.manifest.annotations.get(annotations::CREATED));
-        from_manifest.or_else(|| self.descriptor.annotations.get(annotations::CREATED)).map(String::as_str)
+        let from_manifest = self.manifest.as_ref().and_then(|m| m.annotations.get(annotations::CREATED));
+        from_manifest
+            .or_else(|| self.listed.get(annotations::CREATED))
+            .or_else(|| self.descriptor.annotations.get(annotations::CREATED).map(String::as_str))
     }
 
     /// The kind as a reader names it: the label of a known kind, and for anything else the
@@ -188,7 +199,7 @@ impl ArtifactNode {
         let declared = self
             .manifest
             .as_ref()
-            .and_then(|m| m.manifest.effective_artifact_type())
+            .and_then(|m| m.effective_artifact_type.as_deref())
             .or(self.descriptor.artifact_type.as_deref())
             .filter(|t| !t.is_empty() && *t != media::OCI_EMPTY);
         match declared {
@@ -198,10 +209,10 @@ impl ArtifactNode {
     }
 
     /// Annotations of the manifest when loaded, else those the parent's descriptor carried.
-    pub fn annotations(&self) -> &BTreeMap<String, String> {
+    pub fn annotations(&self) -> &Annotations {
         match &self.manifest {
-            Some(m) if !m.manifest.annotations.is_empty() => &m.manifest.annotations,
-            _ => &self.descriptor.annotations,
+            Some(m) if !m.annotations.is_empty() => &m.annotations,
+            _ => &self.listed,
         }
     }
 }
@@ -230,7 +241,8 @@ pub struct Node {
     /// Edges between this node and its root (a root is 0); never over [`MAX_DEPTH`].
     pub depth: usize,
     /// Why this node is never loaded, when it is not (its `load` says it in words too).
-    pub stop: Option<Stop>,
+    /// Boxed: nearly every node has none.
+    pub stop: Option<Box<Stop>>,
 }
 
 /// Why a node is kept but never loaded.
@@ -270,7 +282,7 @@ impl Node {
     }
 
     fn is_cycle(&self) -> bool {
-        matches!(self.stop, Some(Stop::Cycle { .. }))
+        matches!(self.stop.as_deref(), Some(Stop::Cycle { .. }))
     }
 }
 
@@ -311,6 +323,7 @@ pub fn depth_limit_reason() -> String {
 pub struct Graph {
     pub nodes: Vec<Node>,
     pub roots: Vec<NodeId>,
+    strings: Interner,
 }
 
 impl Graph {
@@ -328,7 +341,12 @@ impl Graph {
         id
     }
 
-    fn push(&mut self, kind: NodeKind, parent: Option<NodeId>, tags: Vec<String>) -> NodeId {
+    fn push(&mut self, mut kind: NodeKind, parent: Option<NodeId>, tags: Vec<String>) -> NodeId {
+        if let NodeKind::Artifact(a) = &mut kind
+            && !a.descriptor.annotations.is_empty()
+        {
+            a.listed = Annotations::new(std::mem::take(&mut a.descriptor.annotations), &mut self.strings);
+        }
         let depth = parent.map_or(0, |p| self.nodes[p].depth + 1);
         self.nodes.push(Node {
             kind,
@@ -368,7 +386,7 @@ impl Graph {
                     if a.descriptor.media_type.is_empty() {
                         a.descriptor.media_type = m.descriptor.media_type.clone();
                     }
-                    a.manifest = Some(m);
+                    a.manifest = Some(Box::new(ManifestFacts::of(&m, &mut self.strings)));
                 }
                 let mut children = Vec::with_capacity(expansion.children.len());
                 for spec in expansion.children {
@@ -391,7 +409,8 @@ impl Graph {
                     Role::Referrer(Via::CosignTag(tag)) if tag.ends_with(".att") => ArtifactKind::CosignAttestation,
                     _ => classify_descriptor(&descriptor),
                 };
-                (NodeKind::Artifact(ArtifactNode { repository, descriptor, kind, role, manifest: None }), tags)
+                let listed = Annotations::default();
+                (NodeKind::Artifact(ArtifactNode { repository, descriptor, kind, role, manifest: None, listed }), tags)
             }
         };
         let id = self.push(kind, Some(parent), tags);
@@ -399,10 +418,10 @@ impl Graph {
             && self.ancestors(id).any(|a| self.nodes[a].digest() == Some(d.as_str()))
         {
             self.nodes[id].load = LoadState::Failed(format!("cycle: {d} refers back to an ancestor"));
-            self.nodes[id].stop = Some(Stop::Cycle { digest: d });
+            self.nodes[id].stop = Some(Box::new(Stop::Cycle { digest: d }));
         } else if self.nodes[id].depth >= MAX_DEPTH {
             self.nodes[id].load = LoadState::Failed(depth_limit_reason());
-            self.nodes[id].stop = Some(Stop::DepthLimit);
+            self.nodes[id].stop = Some(Box::new(Stop::DepthLimit));
         }
         id
     }
@@ -504,6 +523,7 @@ mod tests {
             kind: ArtifactKind::Image,
             role: Role::Root,
             manifest: None,
+            listed: Annotations::default(),
         }));
         let b = desc(media::OCI_MANIFEST, Some(media::NOTATION_SIGNATURE), 2);
         let spec = |d: &Descriptor| ChildSpec::Artifact {
@@ -530,6 +550,7 @@ mod tests {
             kind: ArtifactKind::Image,
             role: Role::Root,
             manifest: None,
+            listed: Annotations::default(),
         }));
         let link = |n: u8| ChildSpec::Artifact {
             repository: "r".into(),

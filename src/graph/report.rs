@@ -14,46 +14,52 @@
 //!   `via` how a referrer was found (`referrers-api`, `tag-schema`, `cosign-tag`), `viaTag` the
 //!   cosign tag for `cosign-tag`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::io::{self, Write};
 
 use serde::Serialize;
+use serde::ser::SerializeSeq;
 
-use crate::graph::{ArtifactKind, Graph, LoadState, MAX_DEPTH, NodeId, NodeKind, Role, Via};
+use crate::graph::{Annotations, ArtifactKind, Graph, LoadState, MAX_DEPTH, NodeId, NodeKind, Role, Via};
 use crate::oci::Platform;
 use crate::sanitize::sanitize;
 use crate::source::Source;
 
-#[derive(Debug, Clone, Serialize)]
+/// One node of the report, borrowing from the graph. Its children are made as they are
+/// written ([`Children`]), so a report never exists whole in memory — only the nodes on the
+/// path being written do — and writing it costs no second copy of the graph.
+#[derive(Serialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
-pub enum ReportNode {
-    Registry(RegistryReport),
-    Repository(RepositoryReport),
-    Artifact(Box<ArtifactReport>),
+pub enum ReportNode<'a> {
+    Registry(RegistryReport<'a>),
+    Repository(RepositoryReport<'a>),
+    Artifact(Box<ArtifactReport<'a>>),
     /// A tag that could not be resolved (a resolved one is reported as its artifact).
-    Tag(TagReport),
+    Tag(TagReport<'a>),
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct RegistryReport {
-    pub registry: String,
-    pub repositories: Vec<ReportNode>,
+#[derive(Serialize)]
+pub struct RegistryReport<'a> {
+    pub registry: &'a str,
+    pub repositories: Children<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
+    pub error: Option<Cow<'a, str>>,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct RepositoryReport {
+#[derive(Serialize)]
+pub struct RepositoryReport<'a> {
     pub repository: String,
-    pub tags: Vec<ReportNode>,
+    pub tags: Children<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
+    pub error: Option<Cow<'a, str>>,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct TagReport {
+#[derive(Serialize)]
+pub struct TagReport<'a> {
     pub reference: String,
-    pub tag: String,
-    pub error: String,
+    pub tag: &'a str,
+    pub error: Cow<'a, str>,
 }
 
 /// How a referrer was found, as a token; the cosign tag is [`ArtifactReport::via_tag`].
@@ -66,97 +72,141 @@ pub enum ViaToken {
 }
 
 impl ViaToken {
-    fn of(via: &Via) -> (ViaToken, Option<String>) {
+    fn of(via: &Via) -> (ViaToken, Option<&str>) {
         match via {
             Via::ReferrersApi => (ViaToken::ReferrersApi, None),
             Via::TagSchema => (ViaToken::TagSchema, None),
-            Via::CosignTag(tag) => (ViaToken::CosignTag, Some(tag.clone())),
+            Via::CosignTag(tag) => (ViaToken::CosignTag, Some(tag.as_str())),
         }
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+fn no_tags(tags: &&[String]) -> bool {
+    tags.is_empty()
+}
+
+#[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ArtifactReport {
+pub struct ArtifactReport<'a> {
     pub reference: String,
-    pub media_type: String,
-    pub digest: String,
+    pub media_type: &'a str,
+    pub digest: &'a str,
     pub size: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub artifact_type: Option<String>,
-    pub annotations: BTreeMap<String, String>,
+    pub artifact_type: Option<&'a str>,
+    pub annotations: &'a Annotations,
     /// A stable token for scripts (kebab-case), where [`Self::label`] is for people.
     pub kind: ArtifactKind,
     pub label: String,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub tags: Vec<String>,
+    #[serde(skip_serializing_if = "no_tags")]
+    pub tags: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub platform: Option<Platform>,
+    pub platform: Option<&'a Platform>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub via: Option<ViaToken>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub via_tag: Option<String>,
+    pub via_tag: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
+    pub error: Option<Cow<'a, str>>,
     /// ECR's DescribeImages record of the manifest, in ECR's field names, where the source is
     /// ECR and listed it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ecr: Option<serde_json::Value>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub platforms: Vec<ReportNode>,
-    pub manifests: Vec<ReportNode>,
+    #[serde(skip_serializing_if = "Children::is_empty")]
+    pub platforms: Children<'a>,
+    pub manifests: Children<'a>,
 }
 
-fn error_of(load: &LoadState) -> Option<String> {
+/// Which children of an artifact a list holds: its index entries, or its referrers.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Pick {
+    All,
+    Platforms,
+    Referrers,
+}
+
+/// The children of a report node, turned into report nodes one at a time as they are written.
+pub struct Children<'a> {
+    graph: &'a Graph,
+    source: &'a dyn Source,
+    ids: &'a [NodeId],
+    level: usize,
+    pick: Pick,
+}
+
+impl<'a> Children<'a> {
+    fn picked(&self) -> impl Iterator<Item = NodeId> + '_ {
+        self.ids.iter().copied().filter(|&c| {
+            let platform = matches!(self.graph.node(c).artifact().map(|a| &a.role), Some(Role::Platform));
+            match self.pick {
+                Pick::All => true,
+                Pick::Platforms => platform,
+                Pick::Referrers => !platform,
+            }
+        })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.picked().next().is_none()
+    }
+}
+
+impl Serialize for Children<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(Some(self.picked().count()))?;
+        for c in self.picked() {
+            seq.serialize_element(&report_at(self.graph, self.source, c, self.level + 1))?;
+        }
+        seq.end()
+    }
+}
+
+fn error_of(load: &LoadState) -> Option<Cow<'_, str>> {
     match load {
-        LoadState::Failed(r) => Some(r.clone()),
+        LoadState::Failed(r) => Some(Cow::Borrowed(r)),
         _ => None,
     }
 }
 
-/// Builds the report of the subtree at `id`. `host` prefixes references (`host/repo@digest`).
-/// It nests as deep as the graph and no deeper than [`MAX_DEPTH`] levels: serialising it
+/// The report of the subtree at `id`. `host` prefixes references (`host/repo@digest`).
+/// It nests as deep as the graph and no deeper than [`MAX_DEPTH`] levels: writing it
 /// recurses once per level.
-pub fn report(graph: &Graph, source: &dyn Source, id: NodeId) -> ReportNode {
+pub fn report<'a>(graph: &'a Graph, source: &'a dyn Source, id: NodeId) -> ReportNode<'a> {
     report_at(graph, source, id, 0)
 }
 
-fn report_at(graph: &Graph, source: &dyn Source, id: NodeId, level: usize) -> ReportNode {
+fn report_at<'a>(graph: &'a Graph, source: &'a dyn Source, id: NodeId, level: usize) -> ReportNode<'a> {
     let node = graph.node(id);
     // A graph grown through `Graph::apply` never gets here; one assembled by hand might.
     let cut = (level >= MAX_DEPTH && !node.children.is_empty()).then(|| cut_reason(graph, id));
-    let children = || match cut {
-        Some(_) => Vec::new(),
-        None => node.children.iter().map(|&c| report_at(graph, source, c, level + 1)).collect::<Vec<_>>(),
+    let children = |pick| Children {
+        graph,
+        source,
+        ids: if cut.is_some() { &[][..] } else { node.children.as_slice() },
+        level,
+        pick,
     };
-    let error = || cut.clone().or_else(|| error_of(&node.load));
+    let error = || cut.clone().map(Cow::Owned).or_else(|| error_of(&node.load));
     match &node.kind {
-        NodeKind::Registry { host } => {
-            ReportNode::Registry(RegistryReport { registry: host.clone(), repositories: children(), error: error() })
-        }
+        NodeKind::Registry { host } => ReportNode::Registry(RegistryReport {
+            registry: host.as_str(),
+            repositories: children(Pick::All),
+            error: error(),
+        }),
         NodeKind::Repository { name } => ReportNode::Repository(RepositoryReport {
             repository: source.repository_ref(name),
-            tags: children(),
+            tags: children(Pick::All),
             error: error(),
         }),
         NodeKind::Tag { tag, .. } => match (node.children.first(), &cut) {
             (Some(&child), None) => report_at(graph, source, child, level + 1),
             _ => ReportNode::Tag(TagReport {
                 reference: graph.reference(source, id),
-                tag: tag.clone(),
-                error: error().unwrap_or_else(|| "not loaded".into()),
+                tag: tag.as_str(),
+                error: error().unwrap_or(Cow::Borrowed("not loaded")),
             }),
         },
         NodeKind::Artifact(a) => {
-            let mut platforms = Vec::new();
-            let mut manifests = Vec::new();
-            if cut.is_none() {
-                for &c in &node.children {
-                    let is_platform = matches!(graph.node(c).artifact().map(|a| &a.role), Some(Role::Platform));
-                    let r = report_at(graph, source, c, level + 1);
-                    if is_platform { platforms.push(r) } else { manifests.push(r) }
-                }
-            }
             let d = &a.descriptor;
             let (via, via_tag) = match &a.role {
                 Role::Referrer(v) => {
@@ -166,29 +216,29 @@ fn report_at(graph: &Graph, source: &dyn Source, id: NodeId, level: usize) -> Re
                 _ => (None, None),
             };
             let media_type = match (&a.manifest, d.media_type.is_empty()) {
-                (Some(m), true) => m.descriptor.media_type.clone(),
-                _ => d.media_type.clone(),
+                (Some(m), true) => &*m.media_type,
+                _ => d.media_type.as_str(),
             };
             ReportNode::Artifact(Box::new(ArtifactReport {
                 reference: graph.reference(source, id),
                 media_type,
-                digest: d.digest.clone(),
-                size: a.manifest.as_ref().map(|m| m.descriptor.size).unwrap_or(d.size),
+                digest: d.digest.as_str(),
+                size: a.manifest.as_ref().map(|m| m.size).unwrap_or(d.size),
                 artifact_type: d
                     .artifact_type
-                    .clone()
-                    .or_else(|| a.manifest.as_ref().and_then(|m| m.manifest.artifact_type.clone())),
-                annotations: a.annotations().clone(),
+                    .as_deref()
+                    .or_else(|| a.manifest.as_ref().and_then(|m| m.artifact_type.as_deref())),
+                annotations: a.annotations(),
                 kind: a.kind,
                 label: a.kind_label(),
-                tags: node.tags.clone(),
-                platform: d.platform.clone(),
+                tags: &node.tags,
+                platform: d.platform.as_ref(),
                 via,
                 via_tag,
                 error: error(),
                 ecr: source.known_record(&a.repository, &d.digest).map(|r| r.json),
-                platforms,
-                manifests,
+                platforms: children(Pick::Platforms),
+                manifests: children(Pick::Referrers),
             }))
         }
     }
@@ -275,13 +325,20 @@ pub fn failures(graph: &Graph, source: &dyn Source, id: NodeId, out: &mut Vec<St
 /// The text tree: one line per node, sanitised, with `├──`/`└──` guides. Iterative, and no
 /// deeper than [`MAX_DEPTH`] levels (the graph itself is no deeper).
 pub fn render_text(graph: &Graph, source: &dyn Source, roots: &[NodeId]) -> String {
-    let mut out = String::new();
+    let mut out = Vec::new();
+    write_text(graph, source, roots, &mut out).expect("writing to memory cannot fail");
+    String::from_utf8(out).expect("every line is a String")
+}
+
+/// [`render_text`] written line by line into `out` (which should be buffered), so the text is
+/// never held whole.
+pub fn write_text(graph: &Graph, source: &dyn Source, roots: &[NodeId], out: &mut dyn Write) -> io::Result<()> {
     for &r in roots {
-        out.push_str(&line(graph, source, r, true));
-        out.push('\n');
-        render_children(graph, source, r, &mut out);
+        out.write_all(line(graph, source, r, true).as_bytes())?;
+        out.write_all(b"\n")?;
+        write_children(graph, source, r, out)?;
     }
-    out
+    Ok(())
 }
 
 /// A line still to print: the node, the guides of its parent, whether it is the last child.
@@ -299,7 +356,7 @@ fn push_children(stack: &mut Vec<Pending>, children: &[NodeId], prefix: std::rc:
     }
 }
 
-fn render_children(graph: &Graph, source: &dyn Source, root: NodeId, out: &mut String) {
+fn write_children(graph: &Graph, source: &dyn Source, root: NodeId, out: &mut dyn Write) -> io::Result<()> {
     let mut stack = Vec::new();
     push_children(&mut stack, &graph.node(root).children, "".into(), 1);
     while let Some(Pending { id, prefix, last, level }) = stack.pop() {
@@ -310,22 +367,23 @@ fn render_children(graph: &Graph, source: &dyn Source, root: NodeId, out: &mut S
             }
             _ => (id, line(graph, source, id, false)),
         };
-        out.push_str(&prefix);
-        out.push_str(if last { "└── " } else { "├── " });
-        out.push_str(&label);
-        out.push('\n');
+        out.write_all(prefix.as_bytes())?;
+        out.write_all(if last { "└── " } else { "├── " }.as_bytes())?;
+        out.write_all(label.as_bytes())?;
+        out.write_all(b"\n")?;
         let next: std::rc::Rc<str> = format!("{prefix}{}", if last { "    " } else { "│   " }).into();
         let children = &graph.node(shown).children;
         if level >= MAX_DEPTH && !children.is_empty() {
             // Only a graph assembled by hand is deeper than the limit.
-            out.push_str(&next);
-            out.push_str("└── ");
-            out.push_str(&cut_reason(graph, shown));
-            out.push('\n');
+            out.write_all(next.as_bytes())?;
+            out.write_all("└── ".as_bytes())?;
+            out.write_all(cut_reason(graph, shown).as_bytes())?;
+            out.write_all(b"\n")?;
             continue;
         }
         push_children(&mut stack, children, next, level + 1);
     }
+    Ok(())
 }
 
 fn line(graph: &Graph, source: &dyn Source, id: NodeId, root: bool) -> String {
@@ -384,6 +442,7 @@ mod tests {
                 kind: ArtifactKind::Image,
                 role: if i == 0 { Role::Root } else { Role::Referrer(Via::ReferrersApi) },
                 manifest: None,
+                listed: Default::default(),
             });
             let children = if i + 1 < n { vec![i + 1] } else { Vec::new() };
             g.nodes.push(Node {
@@ -502,6 +561,7 @@ mod tests {
                 kind: ArtifactKind::SpdxSbom,
                 role,
                 manifest: None,
+                listed: Default::default(),
             })
         };
         let registry = push(NodeKind::Registry { host: "r.example".into() }, None, LoadState::Loaded);

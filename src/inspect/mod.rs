@@ -78,15 +78,14 @@ pub async fn describe(source: &dyn Source, node: &ArtifactNode, preview_limit: u
         Ok(Some(f)) => sections.push(facts_section(f)),
         Err(e) => sections.push(Section::failed("Registry", e)),
     }
-    let fetched = match &node.manifest {
-        Some(m) => Some(m.clone()),
-        None => match source.manifest(&node.repository, &node.descriptor.digest).await {
-            Ok(m) => Some(m),
-            Err(e) => {
-                sections.push(Section::failed("Manifest", e));
-                None
-            }
-        },
+    // The graph keeps only what its lines show of a manifest; the source has the rest, by
+    // digest (content-addressed, so never stale), and usually cached from the expansion.
+    let fetched = match source.manifest(&node.repository, &node.descriptor.digest).await {
+        Ok(m) => Some(m),
+        Err(e) => {
+            sections.push(Section::failed("Manifest", e));
+            None
+        }
     };
     if let Some(m) = &fetched {
         sections.extend(content_sections(source, node, m, preview_limit).await);
@@ -116,8 +115,10 @@ fn descriptor_section(node: &ArtifactNode) -> Section {
         .field("digest", d.digest.clone())
         .field("size", d.size.to_string());
     // Only a declared artifactType: an image's config mediaType is not one.
-    let artifact_type =
-        d.artifact_type.clone().or_else(|| node.manifest.as_ref().and_then(|m| m.manifest.artifact_type.clone()));
+    let artifact_type = d
+        .artifact_type
+        .clone()
+        .or_else(|| node.manifest.as_ref().and_then(|m| m.artifact_type.as_deref().map(str::to_string)));
     if let Some(at) = artifact_type {
         s = s.field("artifactType", at);
     }
@@ -138,8 +139,8 @@ fn descriptor_section(node: &ArtifactNode) -> Section {
 
 fn annotations_section(node: &ArtifactNode) -> Section {
     let mut ann = Section::new("Annotations");
-    for (k, v) in node.annotations() {
-        ann = ann.field(k.clone(), v.clone());
+    for (k, v) in node.annotations().iter() {
+        ann = ann.field(k.to_string(), v.to_string());
     }
     ann
 }

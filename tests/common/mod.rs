@@ -53,6 +53,7 @@ pub fn artifact(repo: &str, d: &sigscope::oci::Descriptor, role: sigscope::graph
         kind: sigscope::graph::ArtifactKind::Image,
         role,
         manifest: None,
+        listed: Default::default(),
     })
 }
 

@@ -66,6 +66,11 @@ pub struct RegistryOptions {
     pub resolve: Vec<(String, std::net::SocketAddr)>,
     /// Appends `METHOD URL STATUS` for every request (benchmarks replay the GETs with curl).
     pub request_log: Option<PathBuf>,
+    /// Most manifests, referrer listings and blobs kept once read, the oldest dropped first;
+    /// `None` keeps them all. The TUI comes back to what it showed, so it keeps everything;
+    /// `tree` reads each artifact once, and keeping every manifest of a 100,000-node walk
+    /// took several times the memory of the graph itself (issue 13).
+    pub cache_limit: Option<usize>,
 }
 
 // Hand-written so the password never reaches a log or a panic message.
@@ -88,6 +93,7 @@ impl std::fmt::Debug for RegistryOptions {
             .field("page_size", &self.page_size)
             .field("resolve", &self.resolve)
             .field("request_log", &self.request_log)
+            .field("cache_limit", &self.cache_limit)
             .finish()
     }
 }
@@ -111,23 +117,43 @@ impl Default for RegistryOptions {
             page_size: 1000,
             resolve: Vec::new(),
             request_log: None,
+            cache_limit: None,
         }
     }
 }
 
-/// One fetch per key shared by concurrent callers. Successes stay for the run; failures are
-/// shared with whoever waited on them, then dropped so a later retry fetches again.
+/// One fetch per key shared by concurrent callers. Successes stay for the run (or, with a
+/// limit, until that many newer ones were kept); failures are shared with whoever waited on
+/// them, then dropped so a later retry fetches again.
 struct SingleFlight<K, V> {
     cells: Mutex<HashMap<K, Arc<OnceCell<Result<V>>>>>,
+    /// With a limit: the keys of kept successes, oldest first.
+    kept: Mutex<std::collections::VecDeque<K>>,
+    limit: Option<usize>,
 }
 
 impl<K, V> Default for SingleFlight<K, V> {
     fn default() -> Self {
-        SingleFlight { cells: Mutex::default() }
+        SingleFlight { cells: Mutex::default(), kept: Mutex::default(), limit: None }
     }
 }
 
 impl<K: Eq + Hash + Clone, V: Clone> SingleFlight<K, V> {
+    fn with_limit(limit: Option<usize>) -> Self {
+        SingleFlight { limit, ..Self::default() }
+    }
+
+    /// Counts a new success against the limit, dropping the oldest beyond it.
+    fn count_kept(&self, key: &K) {
+        let Some(limit) = self.limit else { return };
+        let mut kept = self.kept.lock().expect("cache lock");
+        kept.push_back(key.clone());
+        while kept.len() > limit {
+            let Some(old) = kept.pop_front() else { break };
+            self.cells.lock().expect("cache lock").remove(&old);
+        }
+    }
+
     async fn get<F, Fut>(&self, key: K, client: &RegistryClient, fetch: F) -> Result<V>
     where
         F: FnOnce() -> Fut,
@@ -149,23 +175,43 @@ impl<K: Eq + Hash + Clone, V: Clone> SingleFlight<K, V> {
         }
         // Every error leaving the source passes here: the last place to scrub secrets from
         // server text quoted anywhere (parsers, status errors), with every token known by now.
-        let result = cell.get_or_init(fetch).await.clone().map_err(|e| client.scrub_error(e));
+        let mut fetched = false;
+        let result = cell
+            .get_or_init(|| {
+                fetched = true;
+                fetch()
+            })
+            .await
+            .clone()
+            .map_err(|e| client.scrub_error(e));
         if result.is_err() {
             let mut cells = self.cells.lock().expect("cache lock");
             if cells.get(&key).is_some_and(|c| Arc::ptr_eq(c, &cell)) {
                 cells.remove(&key);
             }
+        } else if fetched {
+            self.count_kept(&key);
         }
         result
     }
 
     fn insert(&self, key: K, value: V) {
         let cell = Arc::new(OnceCell::new_with(Some(Ok(value))));
-        self.cells.lock().expect("cache lock").entry(key).or_insert(cell);
+        let new = {
+            let mut cells = self.cells.lock().expect("cache lock");
+            let new = !cells.contains_key(&key);
+            cells.entry(key.clone()).or_insert(cell);
+            new
+        };
+        if new {
+            self.count_kept(&key);
+        }
     }
 
     fn retain(&self, keep: impl Fn(&K) -> bool) {
         self.cells.lock().expect("cache lock").retain(|k, _| keep(k));
+        // A key forgotten here and fetched again must not be dropped for its older reading.
+        self.kept.lock().expect("cache lock").retain(|k| keep(k));
     }
 }
 
@@ -193,13 +239,16 @@ impl RegistrySource {
     }
 
     pub fn with_client(client: Arc<RegistryClient>) -> Self {
+        let limit = client.options().cache_limit;
         RegistrySource {
             client,
-            manifests: SingleFlight::default(),
-            tagged: SingleFlight::default(),
-            blobs: SingleFlight::default(),
+            manifests: SingleFlight::with_limit(limit),
+            tagged: SingleFlight::with_limit(limit),
+            blobs: SingleFlight::with_limit(limit),
+            // Tag lists are asked again for every artifact of their repository (is its
+            // `sha256-<hex>` tag there?), and hold a name per tag: kept whatever the limit.
             tags: SingleFlight::default(),
-            referrers: SingleFlight::default(),
+            referrers: SingleFlight::with_limit(limit),
             referrers_api_state: Mutex::default(),
             repositories: SingleFlight::default(),
             notes: Mutex::default(),
@@ -486,6 +535,26 @@ impl Source for RegistrySource {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_limited_cache_lets_the_oldest_go_and_counts_a_key_once() {
+        let cache: SingleFlight<u32, u32> = SingleFlight::with_limit(Some(2));
+        for k in [1, 2, 2, 3] {
+            cache.insert(k, k * 10);
+        }
+        let kept = |k| cache.cells.lock().unwrap().contains_key(&k);
+        assert!(!kept(1) && kept(2) && kept(3), "1 went first; 2 inserted twice is one entry");
+        // Forgotten, then read again: its new reading is not dropped for the old one.
+        cache.retain(|&k| k != 2);
+        cache.insert(2, 21);
+        cache.insert(4, 40);
+        assert!(kept(2) && kept(4) && !kept(3), "the oldest kept reading went");
+        let unlimited: SingleFlight<u32, u32> = SingleFlight::default();
+        for k in 0..100 {
+            unlimited.insert(k, k);
+        }
+        assert_eq!(unlimited.cells.lock().unwrap().len(), 100);
+    }
 
     #[test]
     fn options_debug_hides_the_password() {

@@ -1,0 +1,137 @@
+//! How the graph keeps what it knows of an artifact in little memory. A tree of 100,000
+//! nodes is held whole (the TUI, `sigscope tree`), so a few hundred bytes per node are tens of
+//! megabytes: a `BTreeMap` allocates a node of eleven slots (over 500 bytes) for a single
+//! annotation, and the same few annotation keys and media types repeat on every node.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde::ser::SerializeMap;
+
+use crate::oci::media;
+use crate::source::FetchedManifest;
+
+/// One copy of each distinct string the graph repeats (annotation keys, media and artifact
+/// types). It lives as long as its graph, which never drops nodes either, so it grows no
+/// further than the graph's own text does.
+#[derive(Debug, Clone, Default)]
+pub struct Interner {
+    strings: HashSet<Arc<str>>,
+}
+
+impl Interner {
+    pub fn intern(&mut self, s: &str) -> Arc<str> {
+        if let Some(known) = self.strings.get(s) {
+            return known.clone();
+        }
+        let new: Arc<str> = s.into();
+        self.strings.insert(new.clone());
+        new
+    }
+}
+
+/// Annotations in key order (the order of the `BTreeMap` they come from, and of the JSON
+/// report), keys shared through the graph's [`Interner`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Annotations {
+    entries: Box<[(Arc<str>, Box<str>)]>,
+}
+
+impl Annotations {
+    pub fn new(map: BTreeMap<String, String>, interner: &mut Interner) -> Self {
+        let entries = map.into_iter().map(|(k, v)| (interner.intern(&k), v.into_boxed_str())).collect();
+        Annotations { entries }
+    }
+
+    /// Without an interner: for nodes built outside a graph (tests, hand-made roots).
+    pub fn from_map(map: &BTreeMap<String, String>) -> Self {
+        Annotations { entries: map.iter().map(|(k, v)| (Arc::from(k.as_str()), v.as_str().into())).collect() }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&str> {
+        // Sorted by key: a binary search, as the map it replaces would do.
+        let i = self.entries.binary_search_by(|(k, _)| (**k).cmp(key)).ok()?;
+        Some(&*self.entries[i].1)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.entries.iter().map(|(k, v)| (&**k, &**v))
+    }
+
+    /// The map again, for code that wants one.
+    pub fn to_map(&self) -> BTreeMap<String, String> {
+        self.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+}
+
+impl Serialize for Annotations {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.entries.len()))?;
+        for (k, v) in self.iter() {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+/// What the graph keeps of a node's fetched manifest: what its line, its report and its
+/// details header show. Not the bytes, layers or entries: those are read again from the
+/// source (which caches by digest) when the details panel decodes them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManifestFacts {
+    /// mediaType of the manifest as fetched (its own field, else the response's Content-Type).
+    pub media_type: Arc<str>,
+    /// Bytes of the manifest as fetched.
+    pub size: u64,
+    /// The manifest's own `artifactType`.
+    pub artifact_type: Option<Arc<str>>,
+    /// The manifest's `artifactType`, else its config's mediaType (what the referrers API lists).
+    pub effective_artifact_type: Option<Arc<str>>,
+    pub annotations: Annotations,
+}
+
+impl ManifestFacts {
+    pub fn of(fetched: &FetchedManifest, interner: &mut Interner) -> Self {
+        let m = &fetched.manifest;
+        ManifestFacts {
+            media_type: interner.intern(&fetched.descriptor.media_type),
+            size: fetched.descriptor.size,
+            artifact_type: m.artifact_type.as_deref().map(|t| interner.intern(t)),
+            effective_artifact_type: m.effective_artifact_type().map(|t| interner.intern(t)),
+            annotations: Annotations::new(m.annotations.clone(), interner),
+        }
+    }
+
+    /// The declared type worth naming beside "artifact": not empty, not the empty config.
+    pub fn declared_type(&self) -> Option<&str> {
+        self.effective_artifact_type.as_deref().filter(|t| !t.is_empty() && *t != media::OCI_EMPTY)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn annotations_keep_key_order_lookups_and_share_keys() {
+        let mut interner = Interner::default();
+        let map: BTreeMap<String, String> =
+            [("b", "2"), ("a", "1"), ("c", "3")].into_iter().map(|(k, v)| (k.into(), v.into())).collect();
+        let one = Annotations::new(map.clone(), &mut interner);
+        let two = Annotations::new(map.clone(), &mut interner);
+        assert_eq!(one.iter().collect::<Vec<_>>(), [("a", "1"), ("b", "2"), ("c", "3")]);
+        assert_eq!((one.get("b"), one.get("z")), (Some("2"), None));
+        assert!(Arc::ptr_eq(&one.entries[0].0, &two.entries[0].0), "one copy of each key");
+        assert_eq!(one.to_map(), map);
+        assert_eq!(serde_json::to_string(&one).unwrap(), serde_json::to_string(&map).unwrap());
+    }
+}
