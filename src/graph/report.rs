@@ -28,7 +28,7 @@ use crate::source::Source;
 pub enum ReportNode {
     Registry(RegistryReport),
     Repository(RepositoryReport),
-    Artifact(Box<ArtifactReport>),
+    Artifact(Box<TreeArtifact>),
     /// A tag that could not be resolved (a resolved one is reported as its artifact).
     Tag(TagReport),
 }
@@ -56,7 +56,7 @@ pub struct TagReport {
     pub error: String,
 }
 
-/// How a referrer was found, as a token; the cosign tag is [`ArtifactReport::via_tag`].
+/// How a referrer was found, as a token; the cosign tag is [`TreeArtifact::via_tag`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ViaToken {
@@ -77,7 +77,7 @@ impl ViaToken {
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ArtifactReport {
+pub struct TreeArtifact {
     pub reference: String,
     pub media_type: String,
     pub digest: String,
@@ -169,7 +169,7 @@ fn report_at(graph: &Graph, source: &dyn Source, id: NodeId, level: usize) -> Re
                 (Some(m), true) => m.descriptor.media_type.clone(),
                 _ => d.media_type.clone(),
             };
-            ReportNode::Artifact(Box::new(ArtifactReport {
+            ReportNode::Artifact(Box::new(TreeArtifact {
                 reference: graph.reference(source, id),
                 media_type,
                 digest: d.digest.clone(),

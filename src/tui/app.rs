@@ -48,7 +48,7 @@ pub use notices::{LogEntry, MAX_MESSAGES, Severity, Status, Toast};
 pub use refresh::{STALE_AFTER, age_text};
 pub use signing::{AwsProfiles, SignDialog};
 pub use tree::{Filter, Row, TreeState};
-pub use verification::{NodeVerify, RightPanel, VerifyState, error_text, is_image, is_subject};
+pub use verification::{NodeVerify, RightPanel, VerifyState, error_text, is_subject};
 pub use visits::Location;
 use visits::Visits;
 

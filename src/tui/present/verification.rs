@@ -49,7 +49,7 @@ pub fn badge(app: &App, id: NodeId) -> Option<(Token, String)> {
     if app.is_signing(id) {
         return Some((Token::Pending, "⟳ signing…".into()));
     }
-    if super::super::app::is_image(app, id) {
+    if super::super::app::is_subject(app, id) {
         return app.node_verify(id).map(state);
     }
     if matches!(app.tree.graph.node(id).kind, crate::graph::NodeKind::Tag { .. }) {
