@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use tokio::sync::OnceCell;
 
-use crate::kyverno::replay::{AttestationFetch, AttestorCheck, EntryResult, FoundStatement, Outcome};
+use crate::kyverno::replay::{AttestationFetch, AttestorCheck, EntryResult, FoundStatement, ReplayOutcome};
 use crate::notation::policy::TrustPolicy;
 use crate::notation::revocation::RevocationMode;
 use crate::notation::truststore::MemoryStores;
@@ -244,11 +244,11 @@ impl ImageSignatures {
             .collect();
         let (outcome, reason) = match &report.verdict {
             Verdict::Verified | Verdict::VerifiedWithWarnings { .. } => {
-                (Outcome::Pass, "a Notation signature verifies against these certificates".to_string())
+                (ReplayOutcome::Pass, "a Notation signature verifies against these certificates".to_string())
             }
-            Verdict::NoSignature => (Outcome::Fail, format!("no Notation signature of {}", subject.digest)),
+            Verdict::NoSignature => (ReplayOutcome::Fail, format!("no Notation signature of {}", subject.digest)),
             Verdict::Failed { reason, .. } => (
-                Outcome::Fail,
+                ReplayOutcome::Fail,
                 format!(
                     "none of the {} Notation signature(s) verifies against these certificates: {}",
                     report.signatures.len(),
@@ -256,7 +256,7 @@ impl ImageSignatures {
                 ),
             ),
             Verdict::Skipped | Verdict::NotEvaluated { .. } => {
-                (Outcome::NotReplayed, format!("not evaluated: {}", report.verdict.word()))
+                (ReplayOutcome::NotReplayed, format!("not evaluated: {}", report.verdict.word()))
             }
         };
         let failed_checks = report
@@ -270,8 +270,8 @@ impl ImageSignatures {
         // notation-go trusts any certificate of the chain found in the store; sigscope only the
         // chain's root. Where the attestor lists a certificate inside a chain, the two differ.
         let (outcome, reason) = match (outcome, intermediate_in_store(certs_pem, signatures)) {
-            (Outcome::Fail, Some(digest)) => (
-                Outcome::NotReplayed,
+            (ReplayOutcome::Fail, Some(digest)) => (
+                ReplayOutcome::NotReplayed,
                 format!(
                     "{reason}; but a certificate of the attestor is inside the chain of signature {} (not its root): \
                      notation-go, and so Kyverno, takes that as trusted where sigscope trusts roots only, so whether \
@@ -323,7 +323,7 @@ impl ImageSignatures {
 #[async_trait::async_trait]
 impl AttestorCheck for ImageSignatures {
     async fn cosign_key(&self, public_key_pem: &str, ignore_tlog: bool) -> EntryResult {
-        let key = match crate::cosign::PublicKey::from_pem(public_key_pem) {
+        let key = match crate::cosign::CosignKey::from_pem(public_key_pem) {
             Ok(k) => k,
             Err(e) => return EntryResult::failed(format!("the attestor's public key: {e}")),
         };
@@ -359,16 +359,17 @@ impl AttestorCheck for ImageSignatures {
             }
         }
         let (outcome, reason) = match (verified, ignore_tlog) {
-            (true, true) => (Outcome::Pass, "a cosign signature verifies with the key".to_string()),
+            (true, true) => (ReplayOutcome::Pass, "a cosign signature verifies with the key".to_string()),
             (true, false) => (
-                Outcome::NotReplayed,
+                ReplayOutcome::NotReplayed,
                 "a cosign signature verifies with the key, but Kyverno also requires its Rekor transparency-log \
                  entry (rekor.ignoreTlog is not set), which sigscope does not check"
                     .to_string(),
             ),
-            (false, _) => {
-                (Outcome::Fail, format!("none of the {} cosign signature(s) verifies with the key", signatures.len()))
-            }
+            (false, _) => (
+                ReplayOutcome::Fail,
+                format!("none of the {} cosign signature(s) verifies with the key", signatures.len()),
+            ),
         };
         EntryResult { outcome, reason, signatures: lines, failed_checks, signers: Vec::new() }
     }
@@ -424,12 +425,12 @@ impl AttestorCheck for ImageSignatures {
                 };
             let mut signature = self.notary_of(certs_pem, &subject, &signatures).await;
             let mut statements = Vec::new();
-            if signature.outcome == Outcome::Pass {
+            if signature.outcome == ReplayOutcome::Pass {
                 match self.referrer_statement(r, artifact_type).await {
                     Ok(statement) => statements
                         .push(FoundStatement { from: format!("referrer {}", short_digest(&r.digest)), statement }),
                     Err(e) => {
-                        signature.outcome = Outcome::Fail;
+                        signature.outcome = ReplayOutcome::Fail;
                         signature.reason = format!("referrer {}: {}", short_digest(&r.digest), sanitize(&e));
                     }
                 }
@@ -444,7 +445,7 @@ impl AttestorCheck for ImageSignatures {
     async fn cosign_key_attestations(&self, public_key_pem: &str, ignore_tlog: bool) -> AttestationFetch {
         let tag = format!("{}.att", crate::oci::digest_tag(&self.subject.digest));
         let fetch = |signature| AttestationFetch { from: tag.clone(), signature, statements: Vec::new() };
-        let key = match crate::cosign::PublicKey::from_pem(public_key_pem) {
+        let key = match crate::cosign::CosignKey::from_pem(public_key_pem) {
             Ok(k) => k,
             Err(e) => return fetch(EntryResult::failed(format!("the attestor's public key: {e}"))),
         };
@@ -490,15 +491,15 @@ impl AttestorCheck for ImageSignatures {
         }
         let (outcome, reason) = match (statements.is_empty(), ignore_tlog) {
             (true, _) => (
-                Outcome::Fail,
+                ReplayOutcome::Fail,
                 format!(
                     "no matching attestations: none of the {} in {tag} verifies with the key for this image",
                     layers.len()
                 ),
             ),
-            (false, true) => (Outcome::Pass, format!("{} attestation(s) verify with the key", statements.len())),
+            (false, true) => (ReplayOutcome::Pass, format!("{} attestation(s) verify with the key", statements.len())),
             (false, false) => (
-                Outcome::NotReplayed,
+                ReplayOutcome::NotReplayed,
                 "attestations verify with the key, but Kyverno also requires their Rekor transparency-log entries \
                  (rekor.ignoreTlog is not set), which sigscope does not check"
                     .to_string(),

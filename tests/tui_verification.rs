@@ -150,7 +150,7 @@ fn multiarch_platforms_are_verified_each() {
         .children
         .iter()
         .copied()
-        .filter(|&c| sigscope::tui::app::is_image(&h.app, c))
+        .filter(|&c| sigscope::tui::app::is_subject(&h.app, c))
         .collect();
     assert_eq!(platforms.len(), 2);
     for p in platforms {

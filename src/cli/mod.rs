@@ -1,6 +1,9 @@
-//! One file per subcommand; what they share (source options, exit codes) is here.
+//! One file per subcommand; what they share (source options, the flags given before the
+//! subcommand, exit codes) is here.
 
 pub mod args;
+pub mod completions;
+pub mod demo;
 pub mod explain;
 pub mod sign;
 pub mod tree;
@@ -8,12 +11,13 @@ pub mod tui;
 pub mod verify;
 
 use std::io::Read;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use sigscope::open::OpenOptions;
 use sigscope::source::registry::RegistryOptions;
 
-use args::SourceArgs;
+use args::{Command, DeadlineArg, SourceArgs, TuiArgs};
 
 pub fn open_options(source: &SourceArgs, preview_limit: Option<u64>) -> anyhow::Result<OpenOptions> {
     let credentials = match (&source.username, source.password_stdin) {
@@ -66,6 +70,47 @@ pub fn command_options(own: &SourceArgs, outer: SourceArgs) -> Option<OpenOption
             eprintln!("sigscope: {e}");
             None
         }
+    }
+}
+
+/// The flags given before the subcommand (`sigscope [FLAGS] SUBCOMMAND …`) that it reads,
+/// to be merged into its own.
+pub struct Outer {
+    source: SourceArgs,
+    pub notation_dir: Option<PathBuf>,
+    pub read_only: bool,
+}
+
+impl Outer {
+    /// Keeps the flags before `command` that it reads; any other, or a TARGET before the
+    /// subcommand, is a usage error (the exit code).
+    pub fn take(command: &Command, target: Option<&str>, source: SourceArgs, tui: TuiArgs) -> Result<Outer, i32> {
+        let mut not_read = tui.given();
+        match command {
+            // Neither writes anything nor draws a UI: the contract's common flags are accepted.
+            Command::Tree(_) => not_read.retain(|f| !["--read-only", "--theme", "--no-mouse"].contains(f)),
+            Command::Verify(_) => {
+                not_read.retain(|f| !["--read-only", "--theme", "--no-mouse", "--notation-dir"].contains(f))
+            }
+            // --read-only before `sign` is read (and refuses); the UI flags mean nothing to it.
+            Command::Sign(_) => not_read.retain(|f| !["--read-only", "--theme", "--no-mouse"].contains(f)),
+            Command::Explain(_) => not_read.retain(|f| !["--read-only", "--theme", "--no-mouse"].contains(f)),
+            Command::Completions { .. } | Command::Demo { .. } => not_read.extend(source.given()),
+        }
+        if let Some(target) = target {
+            eprintln!("sigscope: the TARGET goes after the subcommand: sigscope {} … {target}", command.name());
+            return Err(2);
+        }
+        if !not_read.is_empty() {
+            return Err(refuse_flags(command.name(), &not_read));
+        }
+        Ok(Outer { source, notation_dir: tui.notation.dir, read_only: tui.read_only })
+    }
+
+    /// The subcommand's open options ([`command_options`]: its own source flags, these filling
+    /// in) with its `--deadline`, `default_secs` when not given; `None` when they are refused.
+    pub fn options(&self, own: &SourceArgs, deadline: DeadlineArg, default_secs: u64) -> Option<OpenOptions> {
+        command_options(own, self.source.clone()).map(|opts| deadline.apply(&opts, default_secs))
     }
 }
 

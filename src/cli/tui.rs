@@ -24,12 +24,12 @@ pub async fn run_tui_command(target: Option<String>, source: SourceArgs, tui: Tu
     // A policy that does not load is said in the panel; the TUI starts anyway.
     let kyverno = (!tui.kyverno_policy.is_empty())
         .then(|| super::explain::load_all(&tui.kyverno_policy).map(std::sync::Arc::new));
-    let look = Look { theme: tui.theme, mouse: !tui.no_mouse, read_only: tui.read_only, kyverno };
-    run_tui(target, &opts, look, tui.notation.dir).await
+    let flags = TuiFlags { theme: tui.theme, mouse: !tui.no_mouse, read_only: tui.read_only, kyverno };
+    run_tui(target, &opts, flags, tui.notation.dir).await
 }
 
 /// The TUI's own flags.
-pub struct Look {
+pub struct TuiFlags {
     pub theme: Option<String>,
     pub mouse: bool,
     pub read_only: bool,
@@ -37,8 +37,13 @@ pub struct Look {
 }
 
 /// Opens the TUI on TARGET, or on the built-in demo when there is none.
-pub async fn run_tui(target: Option<String>, opts: &OpenOptions, look: Look, notation_dir: Option<PathBuf>) -> i32 {
-    let Look { theme, mouse, read_only, kyverno } = look;
+pub async fn run_tui(
+    target: Option<String>,
+    opts: &OpenOptions,
+    flags: TuiFlags,
+    notation_dir: Option<PathBuf>,
+) -> i32 {
+    let TuiFlags { theme, mouse, read_only, kyverno } = flags;
     let aws = match opts.aws_settings() {
         Ok(a) => a,
         Err(e) => {

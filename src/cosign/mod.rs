@@ -11,25 +11,25 @@ use base64::Engine as _;
 use sha2::Sha256;
 
 /// A public key as cosign's `--key` and Kyverno's `publicKeys` give one (PEM SPKI).
-pub enum PublicKey {
+pub enum CosignKey {
     P256(p256::ecdsa::VerifyingKey),
     P384(p384::ecdsa::VerifyingKey),
     Rsa(rsa::pkcs1v15::VerifyingKey<Sha256>),
 }
 
-impl PublicKey {
-    pub fn from_pem(pem: &str) -> Result<PublicKey, String> {
+impl CosignKey {
+    pub fn from_pem(pem: &str) -> Result<CosignKey, String> {
         use rsa::traits::PublicKeyParts as _;
         use spki::DecodePublicKey;
         let pem = pem.trim();
         if let Ok(k) = p256::ecdsa::VerifyingKey::from_public_key_pem(pem) {
-            return Ok(PublicKey::P256(k));
+            return Ok(CosignKey::P256(k));
         }
         if let Ok(k) = p384::ecdsa::VerifyingKey::from_public_key_pem(pem) {
-            return Ok(PublicKey::P384(k));
+            return Ok(CosignKey::P384(k));
         }
         match rsa::RsaPublicKey::from_public_key_pem(pem) {
-            Ok(k) if k.size() >= 256 => Ok(PublicKey::Rsa(rsa::pkcs1v15::VerifyingKey::new(k))),
+            Ok(k) if k.size() >= 256 => Ok(CosignKey::Rsa(rsa::pkcs1v15::VerifyingKey::new(k))),
             Ok(k) => Err(format!("an RSA key of {} bits is too small (2048 at least)", k.size() * 8)),
             Err(_) => Err("not a PEM public key sigscope verifies (ECDSA P-256 or P-384, RSA)".into()),
         }
@@ -39,17 +39,17 @@ impl PublicKey {
         use p256::ecdsa::signature::Verifier as _;
         let bad = |e: p256::ecdsa::signature::Error| format!("the signature does not verify with the key ({e})");
         match self {
-            PublicKey::P256(k) => {
+            CosignKey::P256(k) => {
                 let s = p256::ecdsa::Signature::from_der(signature)
                     .map_err(|e| format!("not a DER ECDSA signature ({e})"))?;
                 k.verify(payload, &s).map_err(bad)
             }
-            PublicKey::P384(k) => {
+            CosignKey::P384(k) => {
                 let s = p384::ecdsa::Signature::from_der(signature)
                     .map_err(|e| format!("not a DER ECDSA signature ({e})"))?;
                 k.verify(payload, &s).map_err(bad)
             }
-            PublicKey::Rsa(k) => {
+            CosignKey::Rsa(k) => {
                 use rsa::signature::Verifier as _;
                 let s =
                     rsa::pkcs1v15::Signature::try_from(signature).map_err(|e| format!("not an RSA signature ({e})"))?;
@@ -61,7 +61,7 @@ impl PublicKey {
 
 /// Verifies one cosign signature of the manifest `digest`: the signature over `payload`, then
 /// the payload's claim. `Err` says which failed.
-pub fn verify(key: &PublicKey, payload: &[u8], signature_b64: &str, digest: &str) -> Result<(), String> {
+pub fn verify(key: &CosignKey, payload: &[u8], signature_b64: &str, digest: &str) -> Result<(), String> {
     let signature = base64::engine::general_purpose::STANDARD
         .decode(signature_b64.trim())
         .map_err(|e| format!("the signature annotation is not base64 ({e})"))?;
@@ -109,7 +109,7 @@ impl std::fmt::Display for DsseError {
 /// `VerifyImageAttestations` does with a static key: the payload type is in-toto, one of the
 /// envelope's signatures verifies over the PAE, and the statement names `digest` among its
 /// subjects (`subject[].digest.sha256`). Returns the statement.
-pub fn verify_attestation(key: &PublicKey, envelope: &[u8], digest: &str) -> Result<serde_json::Value, DsseError> {
+pub fn verify_attestation(key: &CosignKey, envelope: &[u8], digest: &str) -> Result<serde_json::Value, DsseError> {
     use base64::engine::general_purpose::STANDARD;
     let env: serde_json::Value =
         serde_json::from_slice(envelope).map_err(|e| DsseError::Malformed(format!("not a DSSE envelope ({e})")))?;
@@ -191,26 +191,26 @@ mod tests {
         ))
         .unwrap();
         let (sk, pem) = key(7);
-        let k = PublicKey::from_pem(&pem).unwrap();
+        let k = CosignKey::from_pem(&pem).unwrap();
         let sig = signed(&sk, &payload);
         verify(&k, &payload, &sig, DIGEST).unwrap();
         let other = verify(&k, &payload, &sig, "sha256:00").unwrap_err();
         assert!(other.contains("for another image"), "{other}");
         let (_, wrong) = key(8);
-        let e = verify(&PublicKey::from_pem(&wrong).unwrap(), &payload, &sig, DIGEST).unwrap_err();
+        let e = verify(&CosignKey::from_pem(&wrong).unwrap(), &payload, &sig, DIGEST).unwrap_err();
         assert!(e.contains("does not verify"), "{e}");
         let mut tampered = payload.clone();
         tampered[10] ^= 1;
         assert!(verify(&k, &tampered, &sig, DIGEST).is_err());
         assert!(verify(&k, &payload, "not base64!", DIGEST).is_err());
-        assert!(PublicKey::from_pem("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----").is_err());
+        assert!(CosignKey::from_pem("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----").is_err());
     }
 
     #[test]
     fn an_attestation_verifies_over_its_pae_for_its_subject_only() {
         use base64::engine::general_purpose::STANDARD;
         let (sk, pem) = key(9);
-        let k = PublicKey::from_pem(&pem).unwrap();
+        let k = CosignKey::from_pem(&pem).unwrap();
         let hex = DIGEST.strip_prefix("sha256:").unwrap();
         let statement = serde_json::json!({"_type": "https://in-toto.io/Statement/v1",
             "subject": [{"name": "x", "digest": {"sha256": hex}}], "predicateType": "p", "predicate": {"a": 1}});
@@ -230,7 +230,7 @@ mod tests {
         assert!(matches!(e, DsseError::Malformed(_)), "{e:?}");
         let (_, other) = key(10);
         let e =
-            verify_attestation(&PublicKey::from_pem(&other).unwrap(), &envelope(IN_TOTO_PAYLOAD_TYPE, &good), DIGEST)
+            verify_attestation(&CosignKey::from_pem(&other).unwrap(), &envelope(IN_TOTO_PAYLOAD_TYPE, &good), DIGEST)
                 .unwrap_err();
         assert!(matches!(e, DsseError::Signature(_)), "{e:?}");
         let e = verify_attestation(&k, &envelope(IN_TOTO_PAYLOAD_TYPE, &good), "sha256:00").unwrap_err();

@@ -26,17 +26,17 @@ pub fn pem_to_der(text: &str) -> Vec<u8> {
 
 /// A signing key of either curve the demo uses; the curve decides the JWS/COSE algorithm.
 #[derive(Clone)]
-pub enum Key {
+pub enum DemoKey {
     P256(p256::ecdsa::SigningKey),
     P384(p384::ecdsa::SigningKey),
 }
 
-impl Key {
+impl DemoKey {
     /// JOSE algorithm name.
     pub fn jws_alg(&self) -> &'static str {
         match self {
-            Key::P256(_) => "ES256",
-            Key::P384(_) => "ES384",
+            DemoKey::P256(_) => "ES256",
+            DemoKey::P384(_) => "ES384",
         }
     }
 
@@ -44,11 +44,11 @@ impl Key {
     pub fn sign_raw(&self, msg: &[u8]) -> Vec<u8> {
         use p256::ecdsa::signature::Signer as _;
         match self {
-            Key::P256(k) => {
+            DemoKey::P256(k) => {
                 let s: p256::ecdsa::Signature = k.sign(msg);
                 s.to_bytes().to_vec()
             }
-            Key::P384(k) => {
+            DemoKey::P384(k) => {
                 let s: p384::ecdsa::Signature = k.sign(msg);
                 s.to_bytes().to_vec()
             }
@@ -59,11 +59,11 @@ impl Key {
     pub fn sign_der(&self, msg: &[u8]) -> Vec<u8> {
         use p256::ecdsa::signature::Signer as _;
         match self {
-            Key::P256(k) => {
+            DemoKey::P256(k) => {
                 let s: p256::ecdsa::Signature = k.sign(msg);
                 s.to_der().as_bytes().to_vec()
             }
-            Key::P384(k) => {
+            DemoKey::P384(k) => {
                 let s: p384::ecdsa::Signature = k.sign(msg);
                 s.to_der().as_bytes().to_vec()
             }
@@ -74,7 +74,7 @@ impl Key {
 /// A signer: its key and its certificate chain, leaf first, ending with the root.
 #[derive(Clone)]
 pub struct Identity {
-    pub key: Key,
+    pub key: DemoKey,
     pub chain: Vec<Vec<u8>>,
 }
 
@@ -85,8 +85,8 @@ impl crate::sign::Signer for Identity {
 
     fn cose_alg(&self) -> coset::iana::Algorithm {
         match self.key {
-            Key::P256(_) => coset::iana::Algorithm::ES256,
-            Key::P384(_) => coset::iana::Algorithm::ES384,
+            DemoKey::P256(_) => coset::iana::Algorithm::ES256,
+            DemoKey::P384(_) => coset::iana::Algorithm::ES384,
         }
     }
 
@@ -124,14 +124,14 @@ pub fn der_to_pem(der: &[u8]) -> String {
 /// The trusted demo signer: P-256 leaf under the demo root CA.
 pub fn demo_signer() -> Identity {
     let key = p256::ecdsa::SigningKey::from_pkcs8_pem(pem_block(LEAF_KEY)).expect("demo leaf key is PKCS#8");
-    Identity { key: Key::P256(key), chain: vec![pem_to_der(LEAF_PEM), pem_to_der(ROOT_CA_PEM)] }
+    Identity { key: DemoKey::P256(key), chain: vec![pem_to_der(LEAF_PEM), pem_to_der(ROOT_CA_PEM)] }
 }
 
 /// A signer whose root is not in the demo trust store: P-384 leaf under the untrusted root.
 pub fn untrusted_signer() -> Identity {
     let key =
         p384::ecdsa::SigningKey::from_pkcs8_pem(pem_block(UNTRUSTED_LEAF_KEY)).expect("untrusted leaf key is PKCS#8");
-    Identity { key: Key::P384(key), chain: vec![pem_to_der(UNTRUSTED_LEAF_PEM), pem_to_der(UNTRUSTED_ROOT_PEM)] }
+    Identity { key: DemoKey::P384(key), chain: vec![pem_to_der(UNTRUSTED_LEAF_PEM), pem_to_der(UNTRUSTED_ROOT_PEM)] }
 }
 
 #[cfg(test)]
@@ -144,8 +144,8 @@ mod tests {
             let (_, cert) = x509_parser::parse_x509_certificate(&id.chain[0]).unwrap();
             let spki = cert.public_key().subject_public_key.data.to_vec();
             let ours = match &id.key {
-                Key::P256(k) => k.verifying_key().to_encoded_point(false).as_bytes().to_vec(),
-                Key::P384(k) => k.verifying_key().to_encoded_point(false).as_bytes().to_vec(),
+                DemoKey::P256(k) => k.verifying_key().to_encoded_point(false).as_bytes().to_vec(),
+                DemoKey::P384(k) => k.verifying_key().to_encoded_point(false).as_bytes().to_vec(),
             };
             assert_eq!(spki, ours);
             assert_eq!(id.thumbprints().len(), 2);

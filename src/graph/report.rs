@@ -34,7 +34,7 @@ use crate::source::Source;
 pub enum ReportNode<'a> {
     Registry(RegistryReport<'a>),
     Repository(RepositoryReport<'a>),
-    Artifact(Box<ArtifactReport<'a>>),
+    Artifact(Box<TreeArtifact<'a>>),
     /// A tag that could not be resolved (a resolved one is reported as its artifact).
     Tag(TagReport<'a>),
 }
@@ -62,7 +62,7 @@ pub struct TagReport<'a> {
     pub error: Cow<'a, str>,
 }
 
-/// How a referrer was found, as a token; the cosign tag is [`ArtifactReport::via_tag`].
+/// How a referrer was found, as a token; the cosign tag is [`TreeArtifact::via_tag`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ViaToken {
@@ -87,7 +87,7 @@ fn no_tags(tags: &&[String]) -> bool {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ArtifactReport<'a> {
+pub struct TreeArtifact<'a> {
     pub reference: String,
     pub media_type: &'a str,
     pub digest: &'a str,
@@ -219,7 +219,7 @@ fn report_at<'a>(graph: &'a Graph, source: &'a dyn Source, id: NodeId, level: us
                 (Some(m), true) => &*m.media_type,
                 _ => d.media_type.as_str(),
             };
-            ReportNode::Artifact(Box::new(ArtifactReport {
+            ReportNode::Artifact(Box::new(TreeArtifact {
                 reference: graph.reference(source, id),
                 media_type,
                 digest: d.digest.as_str(),

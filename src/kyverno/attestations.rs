@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use super::conditions::{self, ConditionsReport};
 use super::policy::{Attestation, AttestorKind, VerifierType, VerifyImages};
-use super::replay::{AttestorCheck, EntryResult, Outcome, Vars};
+use super::replay::{AttestorCheck, EntryResult, ReplayOutcome, Vars};
 
 /// One statement an entry's verifier found, Kyverno's map of it: `type` (the in-toto
 /// `predicateType`, or the referrer's `artifactType`) and `predicate` (for Notary, the
@@ -53,7 +53,7 @@ pub struct StatementReplay {
     pub conditions: Option<ConditionsReport>,
     /// `None` for a statement of another type (not considered).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub outcome: Option<Outcome>,
+    pub outcome: Option<ReplayOutcome>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -63,7 +63,7 @@ pub struct AttestationEntryReplay {
     /// repeats the attestation's index there).
     pub path: String,
     pub kind: &'static str,
-    pub outcome: Outcome,
+    pub outcome: ReplayOutcome,
     pub reason: String,
     /// What failed: `missing` (no statement of the type), `signature`, `subject` (signed, but for
     /// another image), `predicate`, `conditions`.
@@ -80,7 +80,7 @@ pub struct AttestationSetReplay {
     pub path: String,
     pub required: usize,
     pub passed: usize,
-    pub outcome: Outcome,
+    pub outcome: ReplayOutcome,
     pub entries: Vec<AttestationEntryReplay>,
 }
 
@@ -94,7 +94,7 @@ pub struct AttestationReplay {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     pub sets: Vec<AttestationSetReplay>,
-    pub outcome: Outcome,
+    pub outcome: ReplayOutcome,
     /// Kyverno's rule message for a failure (`image attestations verification failed, …`), or
     /// what is not replayed and why.
     pub reason: String,
@@ -132,7 +132,7 @@ async fn one(
         attestation_type: a.predicate_type.clone(),
         name: a.name.clone(),
         sets: Vec::new(),
-        outcome: Outcome::NotReplayed,
+        outcome: ReplayOutcome::NotReplayed,
         reason: String::new(),
     };
     if a.attestors.is_empty() {
@@ -152,29 +152,29 @@ async fn one(
             let at = format!("{set_path}.entries[{k}]");
             entries.push(entry_replay(verifier, a, &entry.kind, &at, image, vars, named, check).await);
         }
-        let passed = entries.iter().filter(|e| e.outcome == Outcome::Pass).count();
-        let unknown = entries.iter().filter(|e| e.outcome == Outcome::NotReplayed).count();
+        let passed = entries.iter().filter(|e| e.outcome == ReplayOutcome::Pass).count();
+        let unknown = entries.iter().filter(|e| e.outcome == ReplayOutcome::NotReplayed).count();
         let outcome = if passed >= required {
-            Outcome::Pass
+            ReplayOutcome::Pass
         } else if passed + unknown < required {
-            Outcome::Fail
+            ReplayOutcome::Fail
         } else {
-            Outcome::NotReplayed
+            ReplayOutcome::NotReplayed
         };
         replay.sets.push(AttestationSetReplay { path: set_path, required, passed, outcome, entries });
     }
-    let failed = replay.sets.iter().find(|s| s.outcome == Outcome::Fail);
-    let unknown = replay.sets.iter().find(|s| s.outcome == Outcome::NotReplayed);
+    let failed = replay.sets.iter().find(|s| s.outcome == ReplayOutcome::Fail);
+    let unknown = replay.sets.iter().find(|s| s.outcome == ReplayOutcome::NotReplayed);
     (replay.outcome, replay.reason) = match (failed, unknown) {
         (Some(s), _) => {
             let errors: Vec<String> = s
                 .entries
                 .iter()
-                .filter(|e| e.outcome != Outcome::Pass)
+                .filter(|e| e.outcome != ReplayOutcome::Pass)
                 .map(|e| format!("{}{}: {}", e.path, kyverno_sub_path(verifier, e.kind), e.reason))
                 .collect();
             (
-                Outcome::Fail,
+                ReplayOutcome::Fail,
                 format!(
                     "image attestations verification failed, verifiedCount: {}, requiredCount: {}, error: {}",
                     s.passed,
@@ -184,10 +184,10 @@ async fn one(
             )
         }
         (None, Some(s)) => {
-            let e = s.entries.iter().find(|e| e.outcome == Outcome::NotReplayed).expect("an unknown entry");
-            (Outcome::NotReplayed, format!("{}.{}: {}", e.path, e.kind, e.reason))
+            let e = s.entries.iter().find(|e| e.outcome == ReplayOutcome::NotReplayed).expect("an unknown entry");
+            (ReplayOutcome::NotReplayed, format!("{}.{}: {}", e.path, e.kind, e.reason))
         }
-        (None, None) => (Outcome::Pass, format!("verified image attestations of type {}", a.predicate_type)),
+        (None, None) => (ReplayOutcome::Pass, format!("verified image attestations of type {}", a.predicate_type)),
     };
     replay
 }
@@ -214,7 +214,7 @@ async fn entry_replay(
     let not_replayed = |kind: &'static str, why: String| AttestationEntryReplay {
         path: at.to_string(),
         kind,
-        outcome: Outcome::NotReplayed,
+        outcome: ReplayOutcome::NotReplayed,
         reason: why.clone(),
         cause: None,
         signature: EntryResult::not_replayed(why),
@@ -243,7 +243,7 @@ async fn entry_replay(
                         kind: "certificates",
                         outcome: result.outcome,
                         reason: result.reason.clone(),
-                        cause: (result.outcome == Outcome::Fail).then_some("signature"),
+                        cause: (result.outcome == ReplayOutcome::Fail).then_some("signature"),
                         signature: result,
                         statements: Vec::new(),
                     };
@@ -259,7 +259,7 @@ async fn entry_replay(
                     return AttestationEntryReplay {
                         path: at.to_string(),
                         kind: "keys",
-                        outcome: Outcome::Fail,
+                        outcome: ReplayOutcome::Fail,
                         reason: r.reason.clone(),
                         cause: Some("signature"),
                         signature: r,
@@ -317,7 +317,7 @@ fn check_statement(
     let c = a.conditions.as_ref().filter(|c| !c.is_null() && c.as_array().is_none_or(|l| !l.is_empty()))?;
     let Some(predicate) = s.get("predicate").and_then(Value::as_object) else {
         return Some(ConditionsReport {
-            outcome: Outcome::Fail,
+            outcome: ReplayOutcome::Fail,
             reason: "failed to check attestations: failed to extract predicate from statement".into(),
             conditions: Vec::new(),
         });
@@ -350,8 +350,8 @@ fn merge(into: &mut Value, from: &Value) {
 }
 
 /// The outcome of one statement of the attestation's type.
-fn statement_outcome(conditions: Option<&ConditionsReport>) -> Outcome {
-    conditions.map_or(Outcome::Pass, |c| c.outcome)
+fn statement_outcome(conditions: Option<&ConditionsReport>) -> ReplayOutcome {
+    conditions.map_or(ReplayOutcome::Pass, |c| c.outcome)
 }
 
 fn cosign_entry(
@@ -371,7 +371,7 @@ fn cosign_entry(
         signature: fetched.signature.clone(),
         statements: Vec::new(),
     };
-    if fetched.signature.outcome == Outcome::Fail {
+    if fetched.signature.outcome == ReplayOutcome::Fail {
         let checks = &fetched.signature.failed_checks;
         e.cause = Some(if fetched.signature.signatures.is_empty() {
             "missing"
@@ -387,7 +387,7 @@ fn cosign_entry(
             named.insert(name.clone(), p.clone());
         }
     } else {
-        e.outcome = Outcome::Fail;
+        e.outcome = ReplayOutcome::Fail;
         e.reason = "predicate not found in any statement".into();
         e.cause = Some("predicate");
         return e;
@@ -411,18 +411,18 @@ fn cosign_entry(
             outcome,
         });
     }
-    let rekor = fetched.signature.outcome == Outcome::NotReplayed;
+    let rekor = fetched.signature.outcome == ReplayOutcome::NotReplayed;
     e.cause = if outcomes.is_empty() {
         Some("missing")
-    } else if outcomes.iter().any(|(o, _)| *o == Outcome::Fail) {
+    } else if outcomes.iter().any(|(o, _)| *o == ReplayOutcome::Fail) {
         Some("conditions")
     } else {
         None
     };
     (e.outcome, e.reason) = if outcomes.is_empty() {
         // Fewer statements with Rekor consulted, never more: no statement of the type either way.
-        (Outcome::Fail, format!("attestions not found for predicate type {}", a.predicate_type))
-    } else if let Some((_, why)) = outcomes.iter().find(|(o, _)| *o == Outcome::Fail) {
+        (ReplayOutcome::Fail, format!("attestions not found for predicate type {}", a.predicate_type))
+    } else if let Some((_, why)) = outcomes.iter().find(|(o, _)| *o == ReplayOutcome::Fail) {
         let msg = format!(
             "attestation checks failed for {image} and predicate {}: {}",
             a.predicate_type,
@@ -432,20 +432,20 @@ fn cosign_entry(
             // Kyverno keeps only the statements whose Rekor entry it finds: the failing one may
             // not be among them.
             (
-                Outcome::NotReplayed,
+                ReplayOutcome::NotReplayed,
                 format!(
                     "{msg}; but Kyverno also requires each attestation's Rekor entry (rekor.ignoreTlog is not set), so which statements it evaluates is not known here"
                 ),
             )
         } else {
-            (Outcome::Fail, msg)
+            (ReplayOutcome::Fail, msg)
         }
-    } else if let Some((_, why)) = outcomes.iter().find(|(o, _)| *o == Outcome::NotReplayed) {
-        (Outcome::NotReplayed, why.clone().unwrap_or_default())
+    } else if let Some((_, why)) = outcomes.iter().find(|(o, _)| *o == ReplayOutcome::NotReplayed) {
+        (ReplayOutcome::NotReplayed, why.clone().unwrap_or_default())
     } else if rekor {
-        (Outcome::NotReplayed, fetched.signature.reason.clone())
+        (ReplayOutcome::NotReplayed, fetched.signature.reason.clone())
     } else {
-        (Outcome::Pass, format!("every {} statement verifies and satisfies the conditions", a.predicate_type))
+        (ReplayOutcome::Pass, format!("every {} statement verifies and satisfies the conditions", a.predicate_type))
     };
     e
 }
@@ -461,7 +461,7 @@ fn notary_entry(
     let mut e = AttestationEntryReplay {
         path: at.to_string(),
         kind: "certificates",
-        outcome: Outcome::Fail,
+        outcome: ReplayOutcome::Fail,
         reason: String::new(),
         cause: Some("missing"),
         signature: EntryResult::failed(""),
@@ -478,23 +478,23 @@ fn notary_entry(
     for f in fetched {
         let s = f.statements.first();
         let (conditions, outcome, why) = match (f.signature.outcome, s) {
-            (Outcome::Pass, Some(s)) => {
+            (ReplayOutcome::Pass, Some(s)) => {
                 let c = check_statement(a, &s.statement, vars, named);
                 let o = statement_outcome(c.as_ref());
                 let why = match &c {
-                    Some(c) if o == Outcome::Fail => format!(
+                    Some(c) if o == ReplayOutcome::Fail => format!(
                         "attestation checks failed for {image} and predicate {}: {}",
                         a.predicate_type, c.reason
                     ),
-                    Some(c) if o == Outcome::NotReplayed => c.reason.clone(),
+                    Some(c) if o == ReplayOutcome::NotReplayed => c.reason.clone(),
                     _ => "the referrer's signature verifies and its content satisfies the conditions".to_string(),
                 };
                 (c, o, why)
             }
-            (Outcome::Pass, None) => (None, Outcome::Fail, "failed to fetch attestations".to_string()),
+            (ReplayOutcome::Pass, None) => (None, ReplayOutcome::Fail, "failed to fetch attestations".to_string()),
             (o, _) => (None, o, f.signature.reason.clone()),
         };
-        if (outcome == Outcome::Pass || outcomes.is_empty())
+        if (outcome == ReplayOutcome::Pass || outcomes.is_empty())
             && let (Some(name), Some(p)) = (&a.name, s.and_then(|s| s.statement.get("predicate")))
         {
             named.entry(name.clone()).or_insert_with(|| p.clone());
@@ -511,16 +511,16 @@ fn notary_entry(
     let first = outcomes[0].clone();
     e.signature = fetched[0].signature.clone();
     e.cause = match (first.0, e.signature.outcome, &e.statements[0].conditions) {
-        (Outcome::Fail, Outcome::Fail, _) => Some("signature"),
-        (Outcome::Fail, _, Some(c)) if c.outcome == Outcome::Fail => Some("conditions"),
-        (Outcome::Fail, _, _) => Some("predicate"),
+        (ReplayOutcome::Fail, ReplayOutcome::Fail, _) => Some("signature"),
+        (ReplayOutcome::Fail, _, Some(c)) if c.outcome == ReplayOutcome::Fail => Some("conditions"),
+        (ReplayOutcome::Fail, _, _) => Some("predicate"),
         _ => None,
     };
     (e.outcome, e.reason) = if outcomes.iter().all(|(o, _)| *o == first.0) {
         first
     } else {
         (
-            Outcome::NotReplayed,
+            ReplayOutcome::NotReplayed,
             format!(
                 "the {} referrers of type {} do not agree ({}); Kyverno checks only the first the registry lists, \
                  and that order is the registry's",
@@ -538,9 +538,9 @@ pub(super) fn advice(a: &AttestationReplay, verifier: &str) -> String {
     let Some(e) = a
         .sets
         .iter()
-        .filter(|s| s.outcome == Outcome::Fail)
+        .filter(|s| s.outcome == ReplayOutcome::Fail)
         .flat_map(|s| &s.entries)
-        .find(|e| e.outcome == Outcome::Fail)
+        .find(|e| e.outcome == ReplayOutcome::Fail)
     else {
         return String::new();
     };
@@ -571,7 +571,7 @@ pub(super) fn advice(a: &AttestationReplay, verifier: &str) -> String {
                 .iter()
                 .filter_map(|s| s.conditions.as_ref())
                 .flat_map(|c| &c.conditions)
-                .find(|c| c.outcome == Outcome::Fail);
+                .find(|c| c.outcome == ReplayOutcome::Fail);
             match failed {
                 Some(c) => format!(
                     "make the {t} predicate satisfy {}: {} is {}, and {} {} does not hold",

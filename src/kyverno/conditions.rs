@@ -9,7 +9,7 @@
 //!
 //! Fail closed: what sigscope cannot evaluate the way Kyverno does — one of Kyverno's own
 //! JMESPath functions, a variable of the admission request, a JMESPath extension, a semver or a
-//! range value — is [`Outcome::NotReplayed`] with the reason, never a pass. What Kyverno itself
+//! range value — is [`ReplayOutcome::NotReplayed`] with the reason, never a pass. What Kyverno itself
 //! would refuse (a missing key along a path, an unknown operator) fails, as it does there.
 
 use jmespath::ast::Ast;
@@ -17,7 +17,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::matching::wildcard_match;
-use super::replay::Outcome;
+use super::replay::ReplayOutcome;
 
 /// Names Kyverno's context holds beside the document (the admission request, the images, the
 /// service account, loop variables): an expression reading one cannot be replayed here.
@@ -80,7 +80,7 @@ pub struct ConditionResult {
     /// The value once substituted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expected: Option<Value>,
-    pub outcome: Outcome,
+    pub outcome: ReplayOutcome,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     #[serde(skip_serializing_if = "String::is_empty")]
@@ -91,7 +91,7 @@ pub struct ConditionResult {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ConditionsReport {
-    pub outcome: Outcome,
+    pub outcome: ReplayOutcome,
     /// Why, in a sentence; for a failure Kyverno's message (the false conditions' `message`s).
     pub reason: String,
     /// The conditions Kyverno evaluates, in its order (it stops at the first that decides a block).
@@ -116,7 +116,9 @@ pub fn evaluate(conditions: &Value, root: &Value, opaque: &[String]) -> Conditio
     let blocks = match conditions {
         Value::Array(b) => b.as_slice(),
         Value::Null => &[],
-        _ => return report(Outcome::NotReplayed, "conditions is not a list of any/all blocks".into(), Vec::new()),
+        _ => {
+            return report(ReplayOutcome::NotReplayed, "conditions is not a list of any/all blocks".into(), Vec::new());
+        }
     };
     // Kyverno substitutes every condition before evaluating any: one error anywhere decides.
     let mut parsed = Vec::new();
@@ -124,16 +126,24 @@ pub fn evaluate(conditions: &Value, root: &Value, opaque: &[String]) -> Conditio
     let mut error: Option<String> = None;
     for (i, block) in blocks.iter().enumerate() {
         let Some(map) = block.as_object() else {
-            return report(Outcome::NotReplayed, format!("conditions[{i}] is not an any/all block"), Vec::new());
+            return report(ReplayOutcome::NotReplayed, format!("conditions[{i}] is not an any/all block"), Vec::new());
         };
         if let Some(k) = map.keys().find(|k| *k != "any" && *k != "all") {
-            return report(Outcome::NotReplayed, format!("conditions[{i}] has {k:?}, not any or all"), Vec::new());
+            return report(
+                ReplayOutcome::NotReplayed,
+                format!("conditions[{i}] has {k:?}, not any or all"),
+                Vec::new(),
+            );
         }
         let mut groups = Vec::new();
         for group in ["any", "all"] {
             let Some(list) = map.get(group) else { continue };
             let Some(list) = list.as_array() else {
-                return report(Outcome::NotReplayed, format!("conditions[{i}].{group} is not a list"), Vec::new());
+                return report(
+                    ReplayOutcome::NotReplayed,
+                    format!("conditions[{i}].{group} is not a list"),
+                    Vec::new(),
+                );
             };
             let mut items = Vec::new();
             for (j, c) in list.iter().enumerate() {
@@ -149,7 +159,7 @@ pub fn evaluate(conditions: &Value, root: &Value, opaque: &[String]) -> Conditio
                     value: value.clone(),
                     found: None,
                     expected: None,
-                    outcome: Outcome::NotReplayed,
+                    outcome: ReplayOutcome::NotReplayed,
                     message: message.clone(),
                     reason: String::new(),
                 };
@@ -190,10 +200,10 @@ pub fn evaluate(conditions: &Value, root: &Value, opaque: &[String]) -> Conditio
     let all: Vec<ConditionResult> = parsed.iter().flatten().flat_map(|(_, items)| items.clone()).collect();
     if let Some(e) = error {
         let reason = format!("failed to substitute variables in attestation conditions: {e}");
-        return report(Outcome::Fail, reason, all.into_iter().filter(|c| !c.reason.is_empty()).collect());
+        return report(ReplayOutcome::Fail, reason, all.into_iter().filter(|c| !c.reason.is_empty()).collect());
     }
     if let Some(e) = unknown {
-        return report(Outcome::NotReplayed, e, all.into_iter().filter(|c| !c.reason.is_empty()).collect());
+        return report(ReplayOutcome::NotReplayed, e, all.into_iter().filter(|c| !c.reason.is_empty()).collect());
     }
 
     let mut shown = Vec::new();
@@ -216,15 +226,15 @@ pub fn evaluate(conditions: &Value, root: &Value, opaque: &[String]) -> Conditio
                     Eval::Error(e) => {
                         c.reason.clone_from(&e);
                         shown.push(c);
-                        return report(Outcome::Fail, format!("failed to check attestations: {e}"), shown);
+                        return report(ReplayOutcome::Fail, format!("failed to check attestations: {e}"), shown);
                     }
                     Eval::Unknown(e) => {
                         c.reason.clone_from(&e);
                         shown.push(c);
-                        return report(Outcome::NotReplayed, e, shown);
+                        return report(ReplayOutcome::NotReplayed, e, shown);
                     }
                 };
-                c.outcome = if outcome { Outcome::Pass } else { Outcome::Fail };
+                c.outcome = if outcome { ReplayOutcome::Pass } else { ReplayOutcome::Fail };
                 let message = c.message.clone();
                 shown.push(c);
                 if group == "any" && outcome {
@@ -241,13 +251,13 @@ pub fn evaluate(conditions: &Value, root: &Value, opaque: &[String]) -> Conditio
             }
         }
         if !(any_ok && all_ok) {
-            return report(Outcome::Fail, false_messages.join("; "), shown);
+            return report(ReplayOutcome::Fail, false_messages.join("; "), shown);
         }
     }
-    report(Outcome::Pass, "every condition holds".into(), shown)
+    report(ReplayOutcome::Pass, "every condition holds".into(), shown)
 }
 
-fn report(outcome: Outcome, reason: String, conditions: Vec<ConditionResult>) -> ConditionsReport {
+fn report(outcome: ReplayOutcome, reason: String, conditions: Vec<ConditionResult>) -> ConditionsReport {
     ConditionsReport { outcome, reason, conditions }
 }
 
@@ -937,7 +947,7 @@ mod tests {
         evaluate(&json!([{"all": [{"key": key, "operator": op, "value": value, "message": "m"}]}]), &doc, &[])
     }
 
-    fn holds(key: Value, op: &str, value: Value) -> Outcome {
+    fn holds(key: Value, op: &str, value: Value) -> ReplayOutcome {
         one(key, op, value, json!({})).outcome
     }
 
@@ -945,58 +955,65 @@ mod tests {
     fn the_upstream_notary_conditions() {
         let sbom = json!({"components": [{"licenses": [{"expression": "GPL-3.0"}]}, {"licenses": [{"expression": "GPL-3.0"}]}]});
         let r = one(json!("{{ components[].licenses[].expression }}"), "AllIn", json!(["GPL-3.0"]), sbom);
-        assert_eq!(r.outcome, Outcome::Pass, "{r:?}");
+        assert_eq!(r.outcome, ReplayOutcome::Pass, "{r:?}");
         assert_eq!(r.conditions[0].found, Some(json!(["GPL-3.0", "GPL-3.0"])));
         let mixed =
             json!({"components": [{"licenses": [{"expression": "MIT"}]}, {"licenses": [{"expression": "GPL-3.0"}]}]});
         let r = one(json!("{{ components[].licenses[].expression }}"), "AllIn", json!(["GPL-3.0"]), mixed);
-        assert_eq!(r.outcome, Outcome::Fail);
+        assert_eq!(r.outcome, ReplayOutcome::Fail);
         assert_eq!(r.reason, "m");
         let scan = json!({"source": {"type": "image"}});
-        assert_eq!(one(json!("{{ source.type }}"), "Equals", json!("image"), scan.clone()).outcome, Outcome::Pass);
-        assert_eq!(one(json!("{{ source.type }}"), "Equals", json!("repo"), scan).outcome, Outcome::Fail);
+        assert_eq!(
+            one(json!("{{ source.type }}"), "Equals", json!("image"), scan.clone()).outcome,
+            ReplayOutcome::Pass
+        );
+        assert_eq!(one(json!("{{ source.type }}"), "Equals", json!("repo"), scan).outcome, ReplayOutcome::Fail);
     }
 
     #[test]
     fn equals_has_kyvernos_wildcards_durations_and_quantities() {
-        assert_eq!(holds(json!("ghcr.io/acme/app"), "Equals", json!("ghcr.io/*")), Outcome::Pass);
+        assert_eq!(holds(json!("ghcr.io/acme/app"), "Equals", json!("ghcr.io/*")), ReplayOutcome::Pass);
         assert_eq!(
             holds(json!("ghcr.io/*"), "Equals", json!("ghcr.io/acme")),
-            Outcome::Fail,
+            ReplayOutcome::Fail,
             "the value is the pattern"
         );
-        assert_eq!(holds(json!("1h"), "Equals", json!("60m")), Outcome::Pass);
-        assert_eq!(holds(json!("1Ki"), "Equals", json!("1024")), Outcome::Pass);
-        assert_eq!(holds(json!("100m"), "Equals", json!("0.1")), Outcome::Pass);
-        assert_eq!(holds(json!(3), "Equals", json!("3")), Outcome::Pass);
-        assert_eq!(holds(json!(true), "Equals", json!("true")), Outcome::Fail, "a bool needs a bool");
-        assert_eq!(holds(json!("a"), "NotEquals", json!("b")), Outcome::Pass);
-        assert_eq!(holds(json!({"a": 1}), "Equals", json!({"a": 1})), Outcome::Pass);
+        assert_eq!(holds(json!("1h"), "Equals", json!("60m")), ReplayOutcome::Pass);
+        assert_eq!(holds(json!("1Ki"), "Equals", json!("1024")), ReplayOutcome::Pass);
+        assert_eq!(holds(json!("100m"), "Equals", json!("0.1")), ReplayOutcome::Pass);
+        assert_eq!(holds(json!(3), "Equals", json!("3")), ReplayOutcome::Pass);
+        assert_eq!(holds(json!(true), "Equals", json!("true")), ReplayOutcome::Fail, "a bool needs a bool");
+        assert_eq!(holds(json!("a"), "NotEquals", json!("b")), ReplayOutcome::Pass);
+        assert_eq!(holds(json!({"a": 1}), "Equals", json!({"a": 1})), ReplayOutcome::Pass);
     }
 
     #[test]
     fn the_in_family() {
-        assert_eq!(holds(json!("b"), "In", json!(["a", "b"])), Outcome::Pass);
-        assert_eq!(holds(json!("b"), "NotIn", json!(["a", "b"])), Outcome::Fail);
-        assert_eq!(holds(json!(["a", "b"]), "AllIn", json!(["a", "b", "c"])), Outcome::Pass);
-        assert_eq!(holds(json!(["a", "x"]), "AllIn", json!(["a", "b"])), Outcome::Fail);
-        assert_eq!(holds(json!(["a", "x"]), "AnyIn", json!(["a*"])), Outcome::Pass);
-        assert_eq!(holds(json!(["a", "x"]), "AnyNotIn", json!(["a"])), Outcome::Pass);
-        assert_eq!(holds(json!(["a", "x"]), "AllNotIn", json!(["a"])), Outcome::Fail);
-        assert_eq!(holds(json!(["y", "x"]), "AllNotIn", json!(["a"])), Outcome::Pass);
-        assert_eq!(holds(json!([1, 2]), "AllIn", json!([1, 2, 3])), Outcome::Pass, "numbers as fmt.Sprint prints them");
-        assert_eq!(holds(json!("a"), "In", json!("[\"a\", \"b\"]")), Outcome::Pass, "a JSON list in a string");
-        assert_eq!(holds(json!("5"), "AnyIn", json!("1-10")), Outcome::NotReplayed, "ranges are not replayed");
+        assert_eq!(holds(json!("b"), "In", json!(["a", "b"])), ReplayOutcome::Pass);
+        assert_eq!(holds(json!("b"), "NotIn", json!(["a", "b"])), ReplayOutcome::Fail);
+        assert_eq!(holds(json!(["a", "b"]), "AllIn", json!(["a", "b", "c"])), ReplayOutcome::Pass);
+        assert_eq!(holds(json!(["a", "x"]), "AllIn", json!(["a", "b"])), ReplayOutcome::Fail);
+        assert_eq!(holds(json!(["a", "x"]), "AnyIn", json!(["a*"])), ReplayOutcome::Pass);
+        assert_eq!(holds(json!(["a", "x"]), "AnyNotIn", json!(["a"])), ReplayOutcome::Pass);
+        assert_eq!(holds(json!(["a", "x"]), "AllNotIn", json!(["a"])), ReplayOutcome::Fail);
+        assert_eq!(holds(json!(["y", "x"]), "AllNotIn", json!(["a"])), ReplayOutcome::Pass);
+        assert_eq!(
+            holds(json!([1, 2]), "AllIn", json!([1, 2, 3])),
+            ReplayOutcome::Pass,
+            "numbers as fmt.Sprint prints them"
+        );
+        assert_eq!(holds(json!("a"), "In", json!("[\"a\", \"b\"]")), ReplayOutcome::Pass, "a JSON list in a string");
+        assert_eq!(holds(json!("5"), "AnyIn", json!("1-10")), ReplayOutcome::NotReplayed, "ranges are not replayed");
     }
 
     #[test]
     fn numeric_operators() {
-        assert_eq!(holds(json!(5), "GreaterThan", json!(3)), Outcome::Pass);
-        assert_eq!(holds(json!("5"), "LessThanOrEquals", json!("5")), Outcome::Pass);
-        assert_eq!(holds(json!("2h"), "GreaterThan", json!("90m")), Outcome::Pass);
-        assert_eq!(holds(json!("1Gi"), "GreaterThanOrEquals", json!("1000Mi")), Outcome::Pass);
-        assert_eq!(holds(json!("abc"), "GreaterThan", json!(1)), Outcome::Fail);
-        assert_eq!(holds(json!("1.2.3"), "GreaterThan", json!("1.2.0")), Outcome::NotReplayed);
+        assert_eq!(holds(json!(5), "GreaterThan", json!(3)), ReplayOutcome::Pass);
+        assert_eq!(holds(json!("5"), "LessThanOrEquals", json!("5")), ReplayOutcome::Pass);
+        assert_eq!(holds(json!("2h"), "GreaterThan", json!("90m")), ReplayOutcome::Pass);
+        assert_eq!(holds(json!("1Gi"), "GreaterThanOrEquals", json!("1000Mi")), ReplayOutcome::Pass);
+        assert_eq!(holds(json!("abc"), "GreaterThan", json!(1)), ReplayOutcome::Fail);
+        assert_eq!(holds(json!("1.2.3"), "GreaterThan", json!("1.2.0")), ReplayOutcome::NotReplayed);
     }
 
     #[test]
@@ -1006,18 +1023,18 @@ mod tests {
             json!([{"any": [{"key": "{{ a }}", "operator": "Equals", "value": a, "message": "not a"},
                              {"key": "{{ b }}", "operator": "Equals", "value": b, "message": "not b"}]}])
         };
-        assert_eq!(evaluate(&c("x", "no"), &doc, &[]).outcome, Outcome::Pass);
+        assert_eq!(evaluate(&c("x", "no"), &doc, &[]).outcome, ReplayOutcome::Pass);
         // `any` stops at its first true condition: the second is not evaluated.
         assert_eq!(evaluate(&c("x", "no"), &doc, &[]).conditions.len(), 1);
         let r = evaluate(&c("no", "no"), &doc, &[]);
-        assert_eq!((r.outcome, r.reason.as_str()), (Outcome::Fail, "not a; not b"));
+        assert_eq!((r.outcome, r.reason.as_str()), (ReplayOutcome::Fail, "not a; not b"));
         // Every block must pass.
         let two = json!([{"all": [{"key": "{{ a }}", "operator": "Equals", "value": "x"}]},
                          {"all": [{"key": "{{ b }}", "operator": "Equals", "value": "x", "message": "b"}]}]);
-        assert_eq!(evaluate(&two, &doc, &[]).outcome, Outcome::Fail);
+        assert_eq!(evaluate(&two, &doc, &[]).outcome, ReplayOutcome::Fail);
         // An empty any never passes.
-        assert_eq!(evaluate(&json!([{"any": []}]), &doc, &[]).outcome, Outcome::Fail);
-        assert_eq!(evaluate(&json!([]), &doc, &[]).outcome, Outcome::Pass);
+        assert_eq!(evaluate(&json!([{"any": []}]), &doc, &[]).outcome, ReplayOutcome::Fail);
+        assert_eq!(evaluate(&json!([]), &doc, &[]).outcome, ReplayOutcome::Pass);
     }
 
     #[test]
@@ -1029,22 +1046,22 @@ mod tests {
             json!(true),
             doc.clone(),
         );
-        assert_eq!(r.outcome, Outcome::NotReplayed);
+        assert_eq!(r.outcome, ReplayOutcome::NotReplayed);
         assert!(r.reason.contains("time_after()"), "{}", r.reason);
         let r = one(json!("{{ request.object.metadata.name }}"), "Equals", json!("x"), doc.clone());
-        assert_eq!(r.outcome, Outcome::NotReplayed);
+        assert_eq!(r.outcome, ReplayOutcome::NotReplayed);
         assert!(r.reason.contains("admission context"), "{}", r.reason);
         let r = one(json!("{{ a.b }}"), "Frobnicates", json!(1), doc.clone());
-        assert_eq!(r.outcome, Outcome::Fail, "Kyverno refuses an unknown operator");
+        assert_eq!(r.outcome, ReplayOutcome::Fail, "Kyverno refuses an unknown operator");
         // A key missing along a path is Kyverno's "Unknown key" error: a failure, not null.
         let r = one(json!("{{ a.c }}"), "Equals", json!(null), doc.clone());
-        assert_eq!(r.outcome, Outcome::Fail);
+        assert_eq!(r.outcome, ReplayOutcome::Fail);
         assert!(r.reason.contains("Unknown key \"c\""), "{}", r.reason);
         // Inside a projection a missing key is null, as in Kyverno.
         let r = one(json!("{{ a.x[].y }}"), "Equals", json!(null), doc.clone());
         assert_ne!(r.reason, "", "{r:?}");
         let r = one(json!("{{ a.b + 1 }}"), "Equals", json!(2), doc);
-        assert_eq!(r.outcome, Outcome::NotReplayed, "{r:?}");
+        assert_eq!(r.outcome, ReplayOutcome::NotReplayed, "{r:?}");
     }
 
     #[test]
@@ -1053,9 +1070,9 @@ mod tests {
         let r = one(json!("{{ n }}"), "Equals", json!(3), doc.clone());
         assert_eq!(r.conditions[0].found, Some(json!(3)));
         let r = one(json!("v{{ n }}-{{s}}"), "Equals", json!("v3-x"), doc.clone());
-        assert_eq!(r.outcome, Outcome::Pass, "{r:?}");
+        assert_eq!(r.outcome, ReplayOutcome::Pass, "{r:?}");
         let r = one(json!("{{ l }}!"), "Equals", json!("[\"a\"]!"), doc.clone());
-        assert_eq!(r.outcome, Outcome::Pass, "{r:?}");
+        assert_eq!(r.outcome, ReplayOutcome::Pass, "{r:?}");
         let r = one(json!("\\{{ s }}"), "Equals", json!("{{ s }}"), doc);
         assert_eq!(r.conditions[0].found, Some(json!("{{ s }}")));
         assert_eq!(find_variable("a{{ b }}c"), Some((1, 8)));

@@ -14,7 +14,7 @@ pub const MAX_POLICY_BYTES: usize = 4 << 20;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{document}: {field}: {reason}")]
-pub struct PolicyError {
+pub struct KyvernoPolicyError {
     /// "document 3" or "document 1, item 2 of the List", with the policy's name when known.
     pub document: String,
     /// The field's path inside that document, e.g. `spec.rules[0].verifyImages[0].required`.
@@ -298,9 +298,9 @@ const CEL_UNSUPPORTED: &str =
     "not supported yet: ImageValidatingPolicy validations are CEL expressions, which sigscope does not evaluate";
 
 /// Reads every document of `text`; `source` names the file in errors ("policy.yaml").
-pub fn load(text: &str, source: &str) -> Result<PolicySet, PolicyError> {
+pub fn load(text: &str, source: &str) -> Result<PolicySet, KyvernoPolicyError> {
     if text.len() > MAX_POLICY_BYTES {
-        return Err(PolicyError {
+        return Err(KyvernoPolicyError {
             document: source.into(),
             field: "(file)".into(),
             reason: format!("longer than {MAX_POLICY_BYTES} bytes"),
@@ -309,7 +309,7 @@ pub fn load(text: &str, source: &str) -> Result<PolicySet, PolicyError> {
     let mut set = PolicySet::default();
     for (i, de) in serde_norway::Deserializer::from_str(text).enumerate() {
         let document = format!("{source}: document {}", i + 1);
-        let value: Value = serde::Deserialize::deserialize(de).map_err(|e| PolicyError {
+        let value: Value = serde::Deserialize::deserialize(de).map_err(|e| KyvernoPolicyError {
             document: document.clone(),
             field: "(document)".into(),
             reason: format!("not valid YAML: {e}"),
@@ -330,7 +330,7 @@ pub fn load(text: &str, source: &str) -> Result<PolicySet, PolicyError> {
     Ok(set)
 }
 
-fn load_one(node: Node, set: &mut PolicySet) -> Result<(), PolicyError> {
+fn load_one(node: Node, set: &mut PolicySet) -> Result<(), KyvernoPolicyError> {
     node.mapping()?;
     let api_version = node.opt_str("apiVersion")?.unwrap_or("").to_string();
     let kind = node.req_str("kind")?.to_string();
@@ -383,7 +383,7 @@ fn cluster_policy(
     namespaced: bool,
     name: String,
     namespace: Option<String>,
-) -> Result<ClusterPolicy, PolicyError> {
+) -> Result<ClusterPolicy, KyvernoPolicyError> {
     if name.is_empty() {
         return Err(node.error("metadata.name", "missing".into()));
     }
@@ -435,7 +435,7 @@ fn cluster_policy(
     })
 }
 
-fn failure_action(n: &Node) -> Result<FailureAction, PolicyError> {
+fn failure_action(n: &Node) -> Result<FailureAction, KyvernoPolicyError> {
     match n.as_str()? {
         "Enforce" | "enforce" => Ok(FailureAction::Enforce),
         "Audit" | "audit" => Ok(FailureAction::Audit),
@@ -467,7 +467,7 @@ const VERIFY_IMAGES_FIELDS: &[&str] = &[
     "imageRegistryCredentials",
 ];
 
-fn verify_images(n: &Node) -> Result<VerifyImages, PolicyError> {
+fn verify_images(n: &Node) -> Result<VerifyImages, KyvernoPolicyError> {
     n.only(VERIFY_IMAGES_FIELDS)?;
     let verifier = match n.opt_str("type")? {
         None | Some("Cosign") => VerifierType::Cosign,
@@ -531,7 +531,7 @@ fn single(kind: AttestorKind) -> AttestorSet {
     AttestorSet { count: None, entries: vec![Attestor { kind, repository: None, annotations: Vec::new() }] }
 }
 
-fn attestor_set(n: &Node) -> Result<AttestorSet, PolicyError> {
+fn attestor_set(n: &Node) -> Result<AttestorSet, KyvernoPolicyError> {
     n.only(&["count", "entries"])?;
     let entries = n.seq("entries")?.into_iter().map(|e| attestor(&e)).collect::<Result<Vec<_>, _>>()?;
     let count = match n.opt("count")? {
@@ -546,7 +546,7 @@ fn attestor_set(n: &Node) -> Result<AttestorSet, PolicyError> {
     Ok(AttestorSet { count, entries })
 }
 
-fn attestor(n: &Node) -> Result<Attestor, PolicyError> {
+fn attestor(n: &Node) -> Result<Attestor, KyvernoPolicyError> {
     n.only(&["keys", "certificates", "keyless", "attestor", "repository", "annotations", "signatureAlgorithm"])?;
     let present: Vec<&str> = ["keys", "certificates", "keyless", "attestor"].into_iter().filter(|k| n.has(k)).collect();
     if present.len() != 1 {
@@ -622,13 +622,13 @@ fn attestor(n: &Node) -> Result<Attestor, PolicyError> {
             .entries()?
             .into_iter()
             .map(|(k, v)| Ok((k, v.as_str()?.to_string())))
-            .collect::<Result<_, PolicyError>>()?,
+            .collect::<Result<_, KyvernoPolicyError>>()?,
         None => Vec::new(),
     };
     Ok(Attestor { kind, repository: n.opt_str("repository")?.map(str::to_string), annotations })
 }
 
-fn rekor(n: &Node) -> Result<Option<Rekor>, PolicyError> {
+fn rekor(n: &Node) -> Result<Option<Rekor>, KyvernoPolicyError> {
     let Some(r) = n.opt("rekor")? else { return Ok(None) };
     r.only(&["url", "pubkey", "ignoreTlog"])?;
     Ok(Some(Rekor {
@@ -638,7 +638,7 @@ fn rekor(n: &Node) -> Result<Option<Rekor>, PolicyError> {
     }))
 }
 
-fn ctlog(n: &Node) -> Result<Option<CtLog>, PolicyError> {
+fn ctlog(n: &Node) -> Result<Option<CtLog>, KyvernoPolicyError> {
     let Some(c) = n.opt("ctlog")? else { return Ok(None) };
     c.only(&["ignoreSCT", "pubkey", "tsaCertChain"])?;
     Ok(Some(CtLog {
@@ -648,7 +648,7 @@ fn ctlog(n: &Node) -> Result<Option<CtLog>, PolicyError> {
     }))
 }
 
-fn attestation(n: &Node) -> Result<Attestation, PolicyError> {
+fn attestation(n: &Node) -> Result<Attestation, KyvernoPolicyError> {
     n.only(&["type", "predicateType", "name", "attestors", "conditions"])?;
     let predicate_type = match (n.opt_str("type")?, n.opt_str("predicateType")?) {
         (Some(t), _) | (None, Some(t)) => t.to_string(),
@@ -667,7 +667,7 @@ fn image_validating(
     api_version: String,
     namespaced: bool,
     name: String,
-) -> Result<ImageValidatingPolicy, PolicyError> {
+) -> Result<ImageValidatingPolicy, KyvernoPolicyError> {
     if name.is_empty() {
         return Err(node.error("metadata.name", "missing".into()));
     }
@@ -731,7 +731,7 @@ fn image_validating(
                 support: Support::Unsupported(CEL_UNSUPPORTED),
             })
         })
-        .collect::<Result<_, PolicyError>>()?;
+        .collect::<Result<_, KyvernoPolicyError>>()?;
     Ok(ImageValidatingPolicy {
         api_version,
         namespaced,
@@ -749,7 +749,7 @@ fn image_validating(
 }
 
 /// IVP's `StringOrExpression`: `{value: …}` or `{expression: …}` (kept as the CEL text).
-fn string_or_value(n: &Node, key: &str) -> Result<Option<String>, PolicyError> {
+fn string_or_value(n: &Node, key: &str) -> Result<Option<String>, KyvernoPolicyError> {
     let Some(v) = n.opt(key)? else { return Ok(None) };
     if let Some(s) = v.v.as_str() {
         return Ok(Some(s.to_string()));
@@ -766,14 +766,14 @@ struct Node<'a> {
 }
 
 impl<'a> Node<'a> {
-    fn error(&self, key: &str, reason: String) -> PolicyError {
+    fn error(&self, key: &str, reason: String) -> KyvernoPolicyError {
         let field = match (self.path.is_empty(), key.is_empty()) {
             (true, true) => "(document)".to_string(),
             (true, false) => key.to_string(),
             (false, true) => self.path.clone(),
             (false, false) => format!("{}.{key}", self.path),
         };
-        PolicyError { document: self.doc.to_string(), field, reason }
+        KyvernoPolicyError { document: self.doc.to_string(), field, reason }
     }
 
     fn child(&self, key: &str, v: &'a Value) -> Node<'a> {
@@ -781,7 +781,7 @@ impl<'a> Node<'a> {
         Node { v, path, doc: self.doc }
     }
 
-    fn mapping(&self) -> Result<&'a serde_norway::Mapping, PolicyError> {
+    fn mapping(&self) -> Result<&'a serde_norway::Mapping, KyvernoPolicyError> {
         self.v.as_mapping().ok_or_else(|| self.error("", format!("expected a mapping, found {}", kind_of(self.v))))
     }
 
@@ -789,27 +789,27 @@ impl<'a> Node<'a> {
         self.v.as_mapping().and_then(|m| m.get(key)).is_some_and(|v| !v.is_null())
     }
 
-    fn opt(&self, key: &str) -> Result<Option<Node<'a>>, PolicyError> {
+    fn opt(&self, key: &str) -> Result<Option<Node<'a>>, KyvernoPolicyError> {
         Ok(self.mapping()?.get(key).filter(|v| !v.is_null()).map(|v| self.child(key, v)))
     }
 
-    fn req(&self, key: &str) -> Result<Node<'a>, PolicyError> {
+    fn req(&self, key: &str) -> Result<Node<'a>, KyvernoPolicyError> {
         self.opt(key)?.ok_or_else(|| self.error(key, "missing".into()))
     }
 
-    fn as_str(&self) -> Result<&'a str, PolicyError> {
+    fn as_str(&self) -> Result<&'a str, KyvernoPolicyError> {
         self.v.as_str().ok_or_else(|| self.error("", format!("expected a string, found {}", kind_of(self.v))))
     }
 
-    fn opt_str(&self, key: &str) -> Result<Option<&'a str>, PolicyError> {
+    fn opt_str(&self, key: &str) -> Result<Option<&'a str>, KyvernoPolicyError> {
         self.opt(key)?.map(|n| n.as_str()).transpose()
     }
 
-    fn req_str(&self, key: &str) -> Result<&'a str, PolicyError> {
+    fn req_str(&self, key: &str) -> Result<&'a str, KyvernoPolicyError> {
         self.req(key)?.as_str()
     }
 
-    fn bool_or(&self, key: &str, default: bool) -> Result<bool, PolicyError> {
+    fn bool_or(&self, key: &str, default: bool) -> Result<bool, KyvernoPolicyError> {
         match self.opt(key)? {
             None => Ok(default),
             Some(n) => {
@@ -818,22 +818,22 @@ impl<'a> Node<'a> {
         }
     }
 
-    fn opt_seq(&self, key: &str) -> Result<Vec<Node<'a>>, PolicyError> {
+    fn opt_seq(&self, key: &str) -> Result<Vec<Node<'a>>, KyvernoPolicyError> {
         let Some(n) = self.opt(key)? else { return Ok(Vec::new()) };
         let seq = n.v.as_sequence().ok_or_else(|| n.error("", format!("expected a list, found {}", kind_of(n.v))))?;
         Ok(seq.iter().enumerate().map(|(i, v)| Node { v, path: format!("{}[{i}]", n.path), doc: self.doc }).collect())
     }
 
-    fn seq(&self, key: &str) -> Result<Vec<Node<'a>>, PolicyError> {
+    fn seq(&self, key: &str) -> Result<Vec<Node<'a>>, KyvernoPolicyError> {
         self.req(key)?;
         self.opt_seq(key)
     }
 
-    fn str_list(&self, key: &str) -> Result<Vec<String>, PolicyError> {
+    fn str_list(&self, key: &str) -> Result<Vec<String>, KyvernoPolicyError> {
         self.opt_seq(key)?.iter().map(|n| n.as_str().map(str::to_string)).collect()
     }
 
-    fn entries(&self) -> Result<Vec<(String, Node<'a>)>, PolicyError> {
+    fn entries(&self) -> Result<Vec<(String, Node<'a>)>, KyvernoPolicyError> {
         self.mapping()?
             .iter()
             .map(|(k, v)| {
@@ -844,7 +844,7 @@ impl<'a> Node<'a> {
     }
 
     /// Refuses fields this version does not know, naming the first.
-    fn only(&self, known: &[&str]) -> Result<(), PolicyError> {
+    fn only(&self, known: &[&str]) -> Result<(), KyvernoPolicyError> {
         for (k, _) in self.mapping()? {
             let key = k.as_str().ok_or_else(|| self.error("", "keys must be strings".into()))?;
             if !known.contains(&key) {

@@ -6,13 +6,13 @@ use crate::sanitize::sanitize;
 use super::attestations::AttestationReplay;
 use super::conditions::ConditionsReport;
 use super::denial::Denial;
-use super::replay::{EntryReplay, Explanation, MatchReport, Outcome, RuleReplay, SetReplay};
+use super::replay::{EntryReplay, Explanation, MatchReport, ReplayOutcome, RuleReplay, SetReplay};
 
-fn word(o: Outcome) -> &'static str {
+fn word(o: ReplayOutcome) -> &'static str {
     match o {
-        Outcome::Pass => "pass",
-        Outcome::Fail => "FAIL",
-        Outcome::NotReplayed => "not replayed",
+        ReplayOutcome::Pass => "pass",
+        ReplayOutcome::Fail => "FAIL",
+        ReplayOutcome::NotReplayed => "not replayed",
     }
 }
 
@@ -175,7 +175,7 @@ fn condition_lines(s: &mut Vec<String>, c: &ConditionsReport) {
             sanitize(&r.operator),
         ));
     }
-    if c.outcome != Outcome::Pass || c.conditions.is_empty() {
+    if c.outcome != ReplayOutcome::Pass || c.conditions.is_empty() {
         s.push(format!("            conditions: {} — {}", word(c.outcome), sanitize(&c.reason)));
     }
 }

@@ -112,7 +112,7 @@ impl Vars<'_> {
 /// How one check ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Outcome {
+pub enum ReplayOutcome {
     Pass,
     Fail,
     /// Could not be decided here; the reason says why. Never a pass.
@@ -122,7 +122,7 @@ pub enum Outcome {
 /// What checking one attestor entry found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EntryResult {
-    pub outcome: Outcome,
+    pub outcome: ReplayOutcome,
     pub reason: String,
     /// One line per signature examined: digest, signer, what it failed.
     pub signatures: Vec<String>,
@@ -136,12 +136,12 @@ pub struct EntryResult {
 
 impl EntryResult {
     pub fn not_replayed(reason: impl Into<String>) -> Self {
-        EntryResult { outcome: Outcome::NotReplayed, ..EntryResult::failed(reason) }
+        EntryResult { outcome: ReplayOutcome::NotReplayed, ..EntryResult::failed(reason) }
     }
 
     pub fn failed(reason: impl Into<String>) -> Self {
         EntryResult {
-            outcome: Outcome::Fail,
+            outcome: ReplayOutcome::Fail,
             reason: reason.into(),
             signatures: Vec::new(),
             failed_checks: Vec::new(),
@@ -205,7 +205,7 @@ pub struct SetReplay {
     pub required: usize,
     pub entries: Vec<EntryReplay>,
     pub passed: usize,
-    pub outcome: Outcome,
+    pub outcome: ReplayOutcome,
 }
 
 /// How a rule saw the image.
@@ -238,14 +238,14 @@ pub struct RuleReplay {
     pub notes: Vec<Note>,
     pub failure_action: &'static str,
     /// `None` for a rule that does not apply to the image.
-    pub outcome: Option<Outcome>,
+    pub outcome: Option<ReplayOutcome>,
     pub reason: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Note {
     pub what: String,
-    pub outcome: Outcome,
+    pub outcome: ReplayOutcome,
     pub reason: String,
 }
 
@@ -315,13 +315,13 @@ pub async fn replay(
             }
             None => (
                 MatchReport::Error { reason: "matchImageReferences expressions (CEL) are not evaluated yet".into() },
-                Some(Outcome::NotReplayed),
+                Some(ReplayOutcome::NotReplayed),
                 "its matchImageReferences are CEL expressions, which sigscope does not evaluate yet".into(),
             ),
-            Some(Err(e)) => (MatchReport::Error { reason: e.clone() }, Some(Outcome::NotReplayed), e),
+            Some(Err(e)) => (MatchReport::Error { reason: e.clone() }, Some(ReplayOutcome::NotReplayed), e),
             Some(Ok(pattern)) => (
                 MatchReport::Matched { normalised: image.to_string(), pattern },
-                Some(Outcome::NotReplayed),
+                Some(ReplayOutcome::NotReplayed),
                 "ImageValidatingPolicy rules (CEL validations over the attestors) are not replayed yet".into(),
             ),
         };
@@ -416,13 +416,13 @@ async fn replay_rule(
         reason: String::new(),
     };
     if let Some(note) = action_note {
-        replay.notes.push(Note { what: "failureAction".into(), outcome: Outcome::Pass, reason: note });
+        replay.notes.push(Note { what: "failureAction".into(), outcome: ReplayOutcome::Pass, reason: note });
     }
     match cluster_policy_applies(&vi.image_references, &vi.skip_image_references, image) {
         Err(e) => {
             replay.reason = format!("the image reference does not parse as Kyverno reads it: {e}");
             replay.matched = MatchReport::Error { reason: e };
-            replay.outcome = Some(Outcome::NotReplayed);
+            replay.outcome = Some(ReplayOutcome::NotReplayed);
             return replay;
         }
         Ok(ClusterMatch::NotMatched { normalised }) => {
@@ -451,7 +451,7 @@ async fn replay_rule(
     if vi.validate.is_some() {
         replay.notes.push(Note {
             what: "validate".into(),
-            outcome: Outcome::NotReplayed,
+            outcome: ReplayOutcome::NotReplayed,
             reason: "validate.deny (conditions across the attestations, with their messages) is not replayed yet"
                 .into(),
         });
@@ -460,7 +460,7 @@ async fn replay_rule(
         replay.notes.push(if vi.mutate_digest {
             Note {
                 what: "verifyDigest".into(),
-                outcome: Outcome::Pass,
+                outcome: ReplayOutcome::Pass,
                 reason: "the image is named by tag; mutateDigest rewrites it to the digest verified, so verifyDigest \
                          passes once it is verified"
                     .into(),
@@ -468,7 +468,7 @@ async fn replay_rule(
         } else {
             Note {
                 what: "verifyDigest".into(),
-                outcome: Outcome::Fail,
+                outcome: ReplayOutcome::Fail,
                 reason: format!(
                     "missing digest for {image}: verifyDigest is on and mutateDigest off, so a reference by tag is \
                      refused; name the image by digest (@sha256:…) or turn mutateDigest on"
@@ -483,19 +483,21 @@ async fn replay_rule(
         .chain(replay.attestations.iter().map(|a| a.outcome))
         .chain(replay.notes.iter().map(|n| n.outcome))
         .collect::<Vec<_>>();
-    let outcome = if outcomes.contains(&Outcome::Fail) {
-        Outcome::Fail
-    } else if outcomes.contains(&Outcome::NotReplayed) {
-        Outcome::NotReplayed
+    let outcome = if outcomes.contains(&ReplayOutcome::Fail) {
+        ReplayOutcome::Fail
+    } else if outcomes.contains(&ReplayOutcome::NotReplayed) {
+        ReplayOutcome::NotReplayed
     } else {
-        Outcome::Pass
+        ReplayOutcome::Pass
     };
     replay.reason = match outcome {
-        Outcome::Pass if vi.attestors.is_empty() && vi.attestations.is_empty() => "no attestors to satisfy".into(),
-        Outcome::Pass if vi.attestations.is_empty() => "every attestor set is satisfied".into(),
-        Outcome::Pass => "every attestor set and attestation is satisfied".into(),
-        Outcome::Fail => first_failure(&replay).unwrap_or_else(|| "a check failed".into()),
-        Outcome::NotReplayed => first_unknown(&replay).unwrap_or_else(|| "a check was not replayed".into()),
+        ReplayOutcome::Pass if vi.attestors.is_empty() && vi.attestations.is_empty() => {
+            "no attestors to satisfy".into()
+        }
+        ReplayOutcome::Pass if vi.attestations.is_empty() => "every attestor set is satisfied".into(),
+        ReplayOutcome::Pass => "every attestor set and attestation is satisfied".into(),
+        ReplayOutcome::Fail => first_failure(&replay).unwrap_or_else(|| "a check failed".into()),
+        ReplayOutcome::NotReplayed => first_unknown(&replay).unwrap_or_else(|| "a check was not replayed".into()),
     };
     replay.outcome = Some(outcome);
     replay
@@ -588,14 +590,14 @@ fn replay_set<'a>(
         }
         // A count above the number of entries can never be met: the set fails.
         let required = set.required_count();
-        let passed = entries.iter().filter(|e| e.result.outcome == Outcome::Pass).count();
-        let unknown = entries.iter().filter(|e| e.result.outcome == Outcome::NotReplayed).count();
+        let passed = entries.iter().filter(|e| e.result.outcome == ReplayOutcome::Pass).count();
+        let unknown = entries.iter().filter(|e| e.result.outcome == ReplayOutcome::NotReplayed).count();
         let outcome = if passed >= required {
-            Outcome::Pass
+            ReplayOutcome::Pass
         } else if passed + unknown < required {
-            Outcome::Fail
+            ReplayOutcome::Fail
         } else {
-            Outcome::NotReplayed
+            ReplayOutcome::NotReplayed
         };
         SetReplay { path: path.to_string(), required, entries, passed, outcome }
     })
@@ -613,10 +615,10 @@ fn entries_of(set: &SetReplay) -> Vec<&EntryReplay> {
 }
 
 fn first_failure(r: &RuleReplay) -> Option<String> {
-    if let Some(set) = r.attestor_sets.iter().find(|s| s.outcome == Outcome::Fail) {
+    if let Some(set) = r.attestor_sets.iter().find(|s| s.outcome == ReplayOutcome::Fail) {
         let failed: Vec<String> = entries_of(set)
             .into_iter()
-            .filter(|e| e.result.outcome != Outcome::Pass)
+            .filter(|e| e.result.outcome != ReplayOutcome::Pass)
             .map(|e| format!("{}.{}: {}", e.path, e.kind, e.result.reason))
             .collect();
         let needed = if set.required == set.entries.len() {
@@ -632,32 +634,33 @@ fn first_failure(r: &RuleReplay) -> Option<String> {
         };
         return Some(format!("{}{needed}", failed.join("; ")));
     }
-    if let Some(a) = r.attestations.iter().find(|a| a.outcome == Outcome::Fail) {
+    if let Some(a) = r.attestations.iter().find(|a| a.outcome == ReplayOutcome::Fail) {
         return Some(format!("{} ({}): {}", a.path, a.attestation_type, a.reason));
     }
-    r.notes.iter().find(|n| n.outcome == Outcome::Fail).map(|n| format!("{}: {}", n.what, n.reason))
+    r.notes.iter().find(|n| n.outcome == ReplayOutcome::Fail).map(|n| format!("{}: {}", n.what, n.reason))
 }
 
 fn first_unknown(r: &RuleReplay) -> Option<String> {
     for set in &r.attestor_sets {
-        if let Some(e) = entries_of(set).into_iter().find(|e| e.result.outcome == Outcome::NotReplayed) {
+        if let Some(e) = entries_of(set).into_iter().find(|e| e.result.outcome == ReplayOutcome::NotReplayed) {
             return Some(format!("{}.{}: {}", e.path, e.kind, e.result.reason));
         }
     }
-    if let Some(a) = r.attestations.iter().find(|a| a.outcome == Outcome::NotReplayed) {
+    if let Some(a) = r.attestations.iter().find(|a| a.outcome == ReplayOutcome::NotReplayed) {
         return Some(format!("{} ({}): {}", a.path, a.attestation_type, a.reason));
     }
-    r.notes.iter().find(|n| n.outcome == Outcome::NotReplayed).map(|n| format!("{}: {}", n.what, n.reason))
+    r.notes.iter().find(|n| n.outcome == ReplayOutcome::NotReplayed).map(|n| format!("{}: {}", n.what, n.reason))
 }
 
 fn admission(rules: &[RuleReplay]) -> Admission {
-    let failing =
-        |action: &str, outcome: Outcome| rules.iter().any(|r| r.failure_action == action && r.outcome == Some(outcome));
-    if failing("Enforce", Outcome::Fail) {
+    let failing = |action: &str, outcome: ReplayOutcome| {
+        rules.iter().any(|r| r.failure_action == action && r.outcome == Some(outcome))
+    };
+    if failing("Enforce", ReplayOutcome::Fail) {
         Admission::Blocked
-    } else if failing("Enforce", Outcome::NotReplayed) {
+    } else if failing("Enforce", ReplayOutcome::NotReplayed) {
         Admission::Unknown
-    } else if failing("Audit", Outcome::Fail) {
+    } else if failing("Audit", ReplayOutcome::Fail) {
         Admission::AuditWarning
     } else {
         Admission::Allowed
@@ -674,13 +677,16 @@ fn summary(image: &str, admission: Admission, rules: &[RuleReplay]) -> String {
         Admission::Allowed => format!("{image} is allowed: the {applied} matching rule(s) pass"),
         Admission::Blocked | Admission::AuditWarning => {
             let action = if admission == Admission::Blocked { "Enforce" } else { "Audit" };
-            let r = rules.iter().find(|r| r.failure_action == action && r.outcome == Some(Outcome::Fail)).expect("one");
+            let r = rules
+                .iter()
+                .find(|r| r.failure_action == action && r.outcome == Some(ReplayOutcome::Fail))
+                .expect("one");
             format!("{} {image}: {} fails: {}.{}", admission_verb(admission), name(r), r.reason, advice(r))
         }
         Admission::Unknown => {
             let r = rules
                 .iter()
-                .find(|r| r.failure_action == "Enforce" && r.outcome == Some(Outcome::NotReplayed))
+                .find(|r| r.failure_action == "Enforce" && r.outcome == Some(ReplayOutcome::NotReplayed))
                 .expect("one");
             format!("not decided for {image}: {} could not be replayed — {}", name(r), r.reason)
         }
@@ -699,15 +705,15 @@ fn advice(r: &RuleReplay) -> String {
     let failing: Vec<&EntryReplay> = r
         .attestor_sets
         .iter()
-        .filter(|s| s.outcome == Outcome::Fail)
+        .filter(|s| s.outcome == ReplayOutcome::Fail)
         .flat_map(entries_of)
-        .filter(|e| e.result.outcome == Outcome::Fail)
+        .filter(|e| e.result.outcome == ReplayOutcome::Fail)
         .collect();
     let Some(e) = failing.first() else {
-        if let Some(a) = r.attestations.iter().find(|a| a.outcome == Outcome::Fail) {
+        if let Some(a) = r.attestations.iter().find(|a| a.outcome == ReplayOutcome::Fail) {
             return super::attestations::advice(a, r.verifier);
         }
-        return match r.notes.iter().find(|n| n.outcome == Outcome::Fail) {
+        return match r.notes.iter().find(|n| n.outcome == ReplayOutcome::Fail) {
             Some(n) if n.what == "verifyDigest" => " To pass: deploy the image by digest.".into(),
             _ => String::new(),
         };
@@ -754,25 +760,25 @@ mod tests {
     impl AttestorCheck for Fixed {
         async fn notary(&self, certs: &str) -> EntryResult {
             let outcome = if certs.contains("good") {
-                Outcome::Pass
+                ReplayOutcome::Pass
             } else if certs.contains("unknown") {
-                Outcome::NotReplayed
+                ReplayOutcome::NotReplayed
             } else {
-                Outcome::Fail
+                ReplayOutcome::Fail
             };
             EntryResult {
                 outcome,
                 reason: format!("checked against {certs}"),
-                signatures: if outcome == Outcome::Fail { vec!["sha256:ab by CN=other".into()] } else { vec![] },
-                failed_checks: if outcome == Outcome::Fail { vec!["authenticity".into()] } else { vec![] },
-                signers: if outcome == Outcome::Fail { vec!["CN=other".into()] } else { vec![] },
+                signatures: if outcome == ReplayOutcome::Fail { vec!["sha256:ab by CN=other".into()] } else { vec![] },
+                failed_checks: if outcome == ReplayOutcome::Fail { vec!["authenticity".into()] } else { vec![] },
+                signers: if outcome == ReplayOutcome::Fail { vec!["CN=other".into()] } else { vec![] },
             }
         }
 
         async fn cosign_key(&self, key: &str, ignore_tlog: bool) -> EntryResult {
             let mut r = self.notary(key).await;
-            if r.outcome == Outcome::Pass && !ignore_tlog {
-                r.outcome = Outcome::NotReplayed;
+            if r.outcome == ReplayOutcome::Pass && !ignore_tlog {
+                r.outcome = ReplayOutcome::NotReplayed;
             }
             r
         }
@@ -800,7 +806,7 @@ mod tests {
         let p = with_attestors(&cert("bad"));
         let e = replay(&p, "ghcr.io/acme/app:v1", None, &Fixed).await;
         assert_eq!(e.admission, Admission::Blocked);
-        assert_eq!(e.rules[0].outcome, Some(Outcome::Fail));
+        assert_eq!(e.rules[0].outcome, Some(ReplayOutcome::Fail));
         assert!(e.summary.contains(".attestors[0].entries[0].certificates"), "{}", e.summary);
         assert!(e.summary.contains("CN=other"), "{}", e.summary);
         let ok = replay(&with_attestors(&cert("good")), "ghcr.io/acme/app:v1", None, &Fixed).await;

@@ -20,7 +20,7 @@ use x509_cert::Certificate;
 use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage, SubjectKeyIdentifier};
 
 use sigverify::HashAlg;
-use token::{Cert, SignedAttrs, SignerInfo, Token};
+use token::{Cert, SignedAttrs, SignerInfo, TimestampToken};
 
 const ID_CT_TSTINFO: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.1.4");
 const ID_CONTENT_TYPE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.3");
@@ -59,7 +59,7 @@ pub fn verify_timestamp(
     tsa_roots: &[Vec<u8>],
     now: DateTime<Utc>,
 ) -> Result<TimestampInfo, String> {
-    let token = Token::parse(token_der)?;
+    let token = TimestampToken::parse(token_der)?;
     let tst = TstInfo::parse(token.tst_der).map_err(|e| format!("invalid TSTInfo: {e}"))?;
 
     let imprint_hash = HashAlg::from_oid(&tst.imprint_alg.oid).map_err(|e| format!("TSTInfo message imprint: {e}"))?;
@@ -114,7 +114,7 @@ pub fn verify_timestamp(
 /// the one it sent; a verifier has no use for it). Read with the verifier's own token parser,
 /// which takes what real TSAs send (OpenSSL's lists its certificate twice).
 pub fn token_nonce(token_der: &[u8]) -> Result<Option<u64>, String> {
-    let token = Token::parse(token_der)?;
+    let token = TimestampToken::parse(token_der)?;
     let tst = AnyRef::from_der(token.tst_der).map_err(|e| format!("TSTInfo: {e}"))?;
     let mut r = SliceReader::new(tst.value()).map_err(|e| e.to_string())?;
     // version, policy, messageImprint, serialNumber, genTime; then accuracy and ordering are
@@ -165,7 +165,7 @@ fn within_validity(cert: &Certificate, earliest: DateTime<Utc>, latest: DateTime
 /// Checks the one SignerInfo end to end; returns the validated TSA chain, leaf first.
 fn verify_signer(
     signer: &SignerInfo<'_>,
-    token: &Token<'_>,
+    token: &TimestampToken<'_>,
     roots: &[Cert],
     earliest: DateTime<Utc>,
     latest: DateTime<Utc>,
@@ -257,7 +257,7 @@ fn matches_sid(cert: &Certificate, sid: &SignerIdentifier) -> bool {
 fn signer_certificate<'t>(
     value: AnyRef<'_>,
     signer: &SignerInfo<'_>,
-    token: &'t Token<'_>,
+    token: &'t TimestampToken<'_>,
 ) -> Result<&'t Cert, String> {
     let bad = |e: der::Error| format!("signingCertificateV2 attribute does not parse: {e}");
     let mut r = SliceReader::new(value.value()).map_err(bad)?;

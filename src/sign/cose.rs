@@ -70,7 +70,7 @@ mod tests {
         let env = envelope(&id, b"{}", &Attrs { signing_time: t, expiry: Some(t), extended: &[], signing_agent: "t" });
         let s = CoseSign1::from_tagged_slice(&env).unwrap();
         assert_eq!(s.protected.header.crit.len(), 2);
-        let crate::demo::keys::Key::P256(k) = &id.key else { unreachable!() };
+        let crate::demo::keys::DemoKey::P256(k) = &id.key else { unreachable!() };
         let vk = k.verifying_key();
         s.verify_signature(b"", |sig, data| {
             use p256::ecdsa::signature::Verifier as _;

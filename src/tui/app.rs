@@ -23,7 +23,7 @@ use super::details_doc::DetailsDoc;
 use super::keymap::{Focus, Keymap};
 use super::present::diff::DiffLine;
 use super::prompt::{Histories, Prompt};
-use super::theme::{Theme, Token};
+use super::theme::{Theme, ThemeToken};
 
 mod commands;
 mod details;
@@ -48,7 +48,7 @@ pub use notices::{LogEntry, MAX_MESSAGES, Severity, Status, Toast};
 pub use refresh::{STALE_AFTER, age_text};
 pub use signing::{AwsProfiles, SignDialog};
 pub use tree::{Filter, Row, TreeState};
-pub use verification::{NodeVerify, RightPanel, VerifyState, error_text, is_image, is_subject};
+pub use verification::{NodeVerify, RightPanel, VerifyState, error_text, is_subject};
 pub use visits::Location;
 use visits::Visits;
 
@@ -96,7 +96,7 @@ pub struct AppOptions {
     pub keymap: Keymap,
     pub theme: Theme,
     /// Token overrides from the config, re-applied on `:theme`.
-    pub colors: Vec<(Token, ratatui::style::Style)>,
+    pub colors: Vec<(ThemeToken, ratatui::style::Style)>,
     pub no_color: bool,
     pub mouse: bool,
     pub open_options: OpenOptions,
@@ -247,7 +247,7 @@ pub struct Look {
     pub keymap: Keymap,
     pub theme: Theme,
     /// Token overrides from the config, re-applied on `:theme`.
-    pub(super) colors: Vec<(Token, ratatui::style::Style)>,
+    pub(super) colors: Vec<(ThemeToken, ratatui::style::Style)>,
     pub(super) no_color: bool,
     pub mouse: bool,
 }

@@ -30,7 +30,7 @@ use toml::Spanned;
 use crate::sign::pipeline::EnvelopeFormat;
 
 use super::keymap::{Key, Keymap};
-use super::theme::{Token, parse_style};
+use super::theme::{ThemeToken, parse_style};
 
 pub const FILE_NAME: &str = "config.toml";
 pub const ENV_FILE: &str = "SIGSCOPE_CONFIG";
@@ -47,7 +47,7 @@ pub struct Config {
     pub aws_signer: Option<AwsSignerListing>,
     pub keymap: Keymap,
     /// Token overrides applied over whichever theme is active.
-    pub colors: Vec<(Token, ratatui::style::Style)>,
+    pub colors: Vec<(ThemeToken, ratatui::style::Style)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -235,7 +235,7 @@ fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
     }
     let mut colors = Vec::new();
     for (name, spec) in &raw.colors {
-        let token = Token::from_name(name.get_ref())
+        let token = ThemeToken::from_name(name.get_ref())
             .ok_or_else(|| err(Some(name.span()), format!("[colors] unknown token {:?}", name.get_ref())))?;
         let style = parse_style(spec.get_ref()).map_err(|m| err(Some(spec.span()), format!("[colors] {m}")))?;
         colors.push((token, style));

@@ -10,7 +10,7 @@ use crate::inspect::{Details, Section, Table};
 use crate::sanitize::{sanitize, sanitize_lines};
 
 use super::label::{Spans, human_size, kind_token, short_time};
-use super::theme::Token;
+use super::theme::ThemeToken;
 
 /// Section errors are folded at this width at most, even in a wide panel.
 const FOLD: usize = 60;
@@ -64,10 +64,10 @@ fn render(details: &Details, width: usize) -> Vec<Spans> {
         push_section(&mut lines, section, width);
     }
     if let Some(manifest) = &details.manifest {
-        lines.push(vec![(Token::Heading, "Manifest".into())]);
+        lines.push(vec![(ThemeToken::Heading, "Manifest".into())]);
         for l in sanitize_lines(manifest) {
             for piece in wrap_code(&format!("  {l}"), width) {
-                lines.push(vec![(Token::Text, piece)]);
+                lines.push(vec![(ThemeToken::Text, piece)]);
             }
         }
     }
@@ -112,27 +112,27 @@ fn push_fields(lines: &mut Vec<Spans>, pairs: &[(String, String)], width: usize,
         if name.width() <= name_width {
             let pad = name_width - name.width();
             lines.push(vec![
-                (Token::FieldName, format!("{lead}{name}{}  ", " ".repeat(pad))),
-                (Token::Text, pieces[0].clone()),
+                (ThemeToken::FieldName, format!("{lead}{name}{}  ", " ".repeat(pad))),
+                (ThemeToken::Text, pieces[0].clone()),
             ]);
             rest = &pieces[1..];
         } else {
             for part in fold(name, width.saturating_sub(lead.width()).max(1)) {
-                lines.push(vec![(Token::FieldName, format!("{lead}{part}"))]);
+                lines.push(vec![(ThemeToken::FieldName, format!("{lead}{part}"))]);
             }
         }
         for more in rest {
-            lines.push(vec![(Token::Text, format!("{}{more}", " ".repeat(gutter)))]);
+            lines.push(vec![(ThemeToken::Text, format!("{}{more}", " ".repeat(gutter)))]);
         }
     }
 }
 
 fn push_section(lines: &mut Vec<Spans>, section: &Section, width: usize) {
-    lines.push(vec![(Token::Heading, sanitize(&section.title).into_owned())]);
+    lines.push(vec![(ThemeToken::Heading, sanitize(&section.title).into_owned())]);
     if let Some(err) = &section.error {
         for (i, chunk) in fold(&sanitize(err), FOLD.min(width.saturating_sub(11).max(12))).into_iter().enumerate() {
             let lead = if i == 0 { "  ✗ error: " } else { "           " };
-            lines.push(vec![(Token::Error, lead.into()), (Token::Error, chunk)]);
+            lines.push(vec![(ThemeToken::Error, lead.into()), (ThemeToken::Error, chunk)]);
         }
     }
     let pairs: Vec<(String, String)> =
@@ -142,7 +142,7 @@ fn push_section(lines: &mut Vec<Spans>, section: &Section, width: usize) {
         push_table(lines, table, width);
     }
     if section.fields.is_empty() && section.table.is_none() && section.error.is_none() {
-        lines.push(vec![(Token::Muted, "  (none)".into())]);
+        lines.push(vec![(ThemeToken::Muted, "  (none)".into())]);
     }
 }
 
@@ -164,7 +164,7 @@ fn push_table(lines: &mut Vec<Spans>, table: &Table, width: usize) {
             let pairs: Vec<(String, String)> = (0..columns)
                 .map(|i| (headers.get(i).cloned().unwrap_or_default(), r.get(i).cloned().unwrap_or_default()))
                 .collect();
-            lines.push(vec![(Token::Muted, format!("  [{}]", n + 1))]);
+            lines.push(vec![(ThemeToken::Muted, format!("  [{}]", n + 1))]);
             push_fields(lines, &pairs, width, "    ");
         }
         return;
@@ -179,10 +179,10 @@ fn push_table(lines: &mut Vec<Spans>, table: &Table, width: usize) {
         format!("  {}", cells.join("  ").trim_end())
     };
     if !headers.is_empty() {
-        lines.push(vec![(Token::FieldName, render(&headers))]);
+        lines.push(vec![(ThemeToken::FieldName, render(&headers))]);
     }
     for r in &rows {
-        lines.push(vec![(Token::Text, render(r))]);
+        lines.push(vec![(ThemeToken::Text, render(r))]);
     }
 }
 
@@ -239,7 +239,7 @@ fn field(lines: &mut Vec<Spans>, name: &str, value: impl Into<String>, width: us
     let room = width.saturating_sub(lead.width()).max(1);
     for (i, piece) in fold(&value.into(), room).into_iter().enumerate() {
         let l = if i == 0 { lead.clone() } else { " ".repeat(lead.width()) };
-        lines.push(vec![(Token::FieldName, l), (Token::Text, piece)]);
+        lines.push(vec![(ThemeToken::FieldName, l), (ThemeToken::Text, piece)]);
     }
 }
 
@@ -259,7 +259,7 @@ pub fn node_header(graph: &Graph, source: &dyn crate::source::Source, id: NodeId
             Role::Referrer(via) => format!("Referrer: {} (found via {via})", a.kind.label()),
         },
     };
-    let title_token = node.artifact().map(|a| kind_token(a.kind)).unwrap_or(Token::Heading);
+    let title_token = node.artifact().map(|a| kind_token(a.kind)).unwrap_or(ThemeToken::Heading);
     for part in fold(&sanitize(&title), width.max(1)) {
         lines.push(vec![(title_token, part)]);
     }
@@ -286,12 +286,12 @@ pub fn node_header(graph: &Graph, source: &dyn crate::source::Source, id: NodeId
             } else {
                 "✗ failed"
             };
-            lines.push(vec![(Token::FieldName, format!("  {:<9} ", "state")), (Token::Failed, glyph.into())]);
+            lines.push(vec![(ThemeToken::FieldName, format!("  {:<9} ", "state")), (ThemeToken::Failed, glyph.into())]);
             for chunk in fold(&sanitize(reason), width.saturating_sub(4).max(20)) {
-                lines.push(vec![(Token::Failed, format!("    {chunk}"))]);
+                lines.push(vec![(ThemeToken::Failed, format!("    {chunk}"))]);
             }
             if graph.expandable(id) {
-                lines.push(vec![(Token::Muted, "    press r to retry".into())]);
+                lines.push(vec![(ThemeToken::Muted, "    press r to retry".into())]);
             }
         }
         LoadState::Loading => field(&mut lines, "state", "⟳ loading", width),

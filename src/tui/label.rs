@@ -6,41 +6,41 @@ use crate::graph::{ArtifactKind, Graph, LoadState, NodeId, NodeKind, Role, Via};
 use crate::oci::short_digest;
 use crate::sanitize::{clip, sanitize};
 
-use super::theme::Token;
+use super::theme::ThemeToken;
 
-pub type Spans = Vec<(Token, String)>;
+pub type Spans = Vec<(ThemeToken, String)>;
 
 /// Longest failure reason shown inline; the details panel has the whole sentence.
 const REASON_WIDTH: usize = 40;
 /// Longest declared artifact type shown inline (`artifact application/vnd.…`).
 const KIND_WIDTH: usize = 60;
 
-pub fn kind_token(kind: ArtifactKind) -> Token {
+pub fn kind_token(kind: ArtifactKind) -> ThemeToken {
     match kind {
-        k if k.is_signature() => Token::KindSignature,
-        k if k.is_sbom() => Token::KindSbom,
-        ArtifactKind::CosignAttestation | ArtifactKind::InTotoAttestation => Token::KindAttestation,
-        ArtifactKind::Image | ArtifactKind::Index => Token::KindImage,
-        _ => Token::KindOther,
+        k if k.is_signature() => ThemeToken::KindSignature,
+        k if k.is_sbom() => ThemeToken::KindSbom,
+        ArtifactKind::CosignAttestation | ArtifactKind::InTotoAttestation => ThemeToken::KindAttestation,
+        ArtifactKind::Image | ArtifactKind::Index => ThemeToken::KindImage,
+        _ => ThemeToken::KindOther,
     }
 }
 
 /// Glyph and word of a load state; `None` once loaded (the children say it).
-pub fn state_badge(graph: &Graph, id: NodeId) -> Option<(Token, String)> {
+pub fn state_badge(graph: &Graph, id: NodeId) -> Option<(ThemeToken, String)> {
     let node = graph.node(id);
     match &node.load {
         LoadState::Loaded => None,
-        LoadState::NotLoaded => Some((Token::Muted, "○ not loaded".into())),
-        LoadState::Loading => Some((Token::Pending, "⟳ loading".into())),
+        LoadState::NotLoaded => Some((ThemeToken::Muted, "○ not loaded".into())),
+        LoadState::Loading => Some((ThemeToken::Pending, "⟳ loading".into())),
         LoadState::Failed(_) if graph.is_cycle(id) => {
             let short = node.digest().map(short_digest).unwrap_or_default();
-            Some((Token::Failed, format!("↻ cycle: {short} refers back to an ancestor")))
+            Some((ThemeToken::Failed, format!("↻ cycle: {short} refers back to an ancestor")))
         }
         LoadState::Failed(_) if graph.is_depth_limited(id) => {
-            Some((Token::Failed, format!("⊘ depth limit {} reached: not loaded", crate::graph::MAX_DEPTH)))
+            Some((ThemeToken::Failed, format!("⊘ depth limit {} reached: not loaded", crate::graph::MAX_DEPTH)))
         }
         LoadState::Failed(reason) => {
-            Some((Token::Failed, format!("✗ failed: {}", clip(&sanitize(reason), REASON_WIDTH))))
+            Some((ThemeToken::Failed, format!("✗ failed: {}", clip(&sanitize(reason), REASON_WIDTH))))
         }
     }
 }
@@ -84,54 +84,54 @@ pub fn node_spans(graph: &Graph, id: NodeId) -> Spans {
     let badge = state_badge(graph, id);
     let quiet = matches!(node.load, LoadState::NotLoaded);
     let (loud, quiet_badge) = if quiet { (None, badge) } else { (badge, None) };
-    let push_loud = |out: &mut Spans, loud: Option<(Token, String)>| {
+    let push_loud = |out: &mut Spans, loud: Option<(ThemeToken, String)>| {
         if let Some(b) = loud {
-            out.push((Token::Text, " ".into()));
+            out.push((ThemeToken::Text, " ".into()));
             out.push(b);
         }
     };
     match &node.kind {
         NodeKind::Registry { host } => {
-            out.push((Token::Muted, "registry ".into()));
-            out.push((Token::Text, sanitize(host).into_owned()));
+            out.push((ThemeToken::Muted, "registry ".into()));
+            out.push((ThemeToken::Text, sanitize(host).into_owned()));
             push_loud(&mut out, loud);
         }
         NodeKind::Repository { name } => {
-            out.push((Token::Muted, "repo ".into()));
-            out.push((Token::Text, sanitize(name).into_owned()));
+            out.push((ThemeToken::Muted, "repo ".into()));
+            out.push((ThemeToken::Text, sanitize(name).into_owned()));
             push_loud(&mut out, loud);
         }
         NodeKind::Tag { tag, .. } => {
-            out.push((Token::Muted, "tag ".into()));
-            out.push((Token::Tag, sanitize(tag).into_owned()));
+            out.push((ThemeToken::Muted, "tag ".into()));
+            out.push((ThemeToken::Tag, sanitize(tag).into_owned()));
             push_loud(&mut out, loud);
         }
         NodeKind::Artifact(a) => {
             out.push((kind_token(a.kind), clip(&sanitize(&a.kind_label()), KIND_WIDTH).into_owned()));
-            out.push((Token::Text, " ".into()));
-            out.push((Token::Digest, sanitize(&short_digest(&a.descriptor.digest)).into_owned()));
+            out.push((ThemeToken::Text, " ".into()));
+            out.push((ThemeToken::Digest, sanitize(&short_digest(&a.descriptor.digest)).into_owned()));
             push_loud(&mut out, loud);
             if !node.tags.is_empty() {
                 let tags: Vec<String> = node.tags.iter().map(|t| sanitize(t).into_owned()).collect();
-                out.push((Token::Text, " ".into()));
-                out.push((Token::Tag, tags.join(",")));
+                out.push((ThemeToken::Text, " ".into()));
+                out.push((ThemeToken::Tag, tags.join(",")));
             }
             if let Some(p) = &a.descriptor.platform {
-                out.push((Token::Text, format!(" {}", sanitize(&p.to_string()))));
+                out.push((ThemeToken::Text, format!(" {}", sanitize(&p.to_string()))));
             }
             if a.descriptor.size > 0 {
-                out.push((Token::Muted, format!(" {}", human_size(a.descriptor.size))));
+                out.push((ThemeToken::Muted, format!(" {}", human_size(a.descriptor.size))));
             }
             if let Some(created) = a.created() {
-                out.push((Token::Muted, format!(" {}", short_time(created))));
+                out.push((ThemeToken::Muted, format!(" {}", short_time(created))));
             }
             if let Role::Referrer(via) = &a.role {
-                out.push((Token::Muted, format!(" {}", via_word(via))));
+                out.push((ThemeToken::Muted, format!(" {}", via_word(via))));
             }
         }
     }
     if let Some(b) = quiet_badge {
-        out.push((Token::Text, " ".into()));
+        out.push((ThemeToken::Text, " ".into()));
         out.push(b);
     }
     out

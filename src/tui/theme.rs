@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 /// What a piece of text *means*; the theme decides how it looks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Token {
+pub enum ThemeToken {
     Text,
     Muted,
     Verified,
@@ -39,41 +39,41 @@ pub enum Token {
 }
 
 /// Every token with its name in theme files, in declaration order.
-pub const TOKENS: [(Token, &str); 26] = [
-    (Token::Text, "text"),
-    (Token::Muted, "muted"),
-    (Token::Verified, "verified"),
-    (Token::Failed, "failed"),
-    (Token::Pending, "pending"),
-    (Token::KindImage, "kind_image"),
-    (Token::KindSignature, "kind_signature"),
-    (Token::KindSbom, "kind_sbom"),
-    (Token::KindAttestation, "kind_attestation"),
-    (Token::KindOther, "kind_other"),
-    (Token::Digest, "digest"),
-    (Token::Tag, "tag"),
-    (Token::Selection, "selection"),
-    (Token::Match, "match"),
-    (Token::BorderFocused, "border_focused"),
-    (Token::BorderUnfocused, "border_unfocused"),
-    (Token::Title, "title"),
-    (Token::Heading, "heading"),
-    (Token::FieldName, "field_name"),
-    (Token::Breadcrumb, "breadcrumb"),
-    (Token::HintKey, "hint_key"),
-    (Token::HintDesc, "hint_desc"),
-    (Token::Statusbar, "statusbar"),
-    (Token::Error, "error"),
-    (Token::Warning, "warning"),
-    (Token::Toast, "toast"),
+pub const TOKENS: [(ThemeToken, &str); 26] = [
+    (ThemeToken::Text, "text"),
+    (ThemeToken::Muted, "muted"),
+    (ThemeToken::Verified, "verified"),
+    (ThemeToken::Failed, "failed"),
+    (ThemeToken::Pending, "pending"),
+    (ThemeToken::KindImage, "kind_image"),
+    (ThemeToken::KindSignature, "kind_signature"),
+    (ThemeToken::KindSbom, "kind_sbom"),
+    (ThemeToken::KindAttestation, "kind_attestation"),
+    (ThemeToken::KindOther, "kind_other"),
+    (ThemeToken::Digest, "digest"),
+    (ThemeToken::Tag, "tag"),
+    (ThemeToken::Selection, "selection"),
+    (ThemeToken::Match, "match"),
+    (ThemeToken::BorderFocused, "border_focused"),
+    (ThemeToken::BorderUnfocused, "border_unfocused"),
+    (ThemeToken::Title, "title"),
+    (ThemeToken::Heading, "heading"),
+    (ThemeToken::FieldName, "field_name"),
+    (ThemeToken::Breadcrumb, "breadcrumb"),
+    (ThemeToken::HintKey, "hint_key"),
+    (ThemeToken::HintDesc, "hint_desc"),
+    (ThemeToken::Statusbar, "statusbar"),
+    (ThemeToken::Error, "error"),
+    (ThemeToken::Warning, "warning"),
+    (ThemeToken::Toast, "toast"),
 ];
 
-impl Token {
+impl ThemeToken {
     pub fn name(self) -> &'static str {
         TOKENS[self as usize].1
     }
 
-    pub fn from_name(name: &str) -> Option<Token> {
+    pub fn from_name(name: &str) -> Option<ThemeToken> {
         TOKENS.iter().find(|(_, n)| *n == name).map(|(t, _)| *t)
     }
 }
@@ -133,7 +133,7 @@ impl Theme {
         let mut styles = [Style::new(); TOKENS.len()];
         let mut seen = [false; TOKENS.len()];
         for (name, spec) in &file.tokens {
-            let token = Token::from_name(name).ok_or_else(|| invalid(format!("unknown token {name:?}")))?;
+            let token = ThemeToken::from_name(name).ok_or_else(|| invalid(format!("unknown token {name:?}")))?;
             styles[token as usize] = parse_style(spec).map_err(|e| invalid(format!("token {name}: {e}")))?;
             seen[token as usize] = true;
         }
@@ -143,11 +143,11 @@ impl Theme {
         Ok(Theme { name: file.name, styles })
     }
 
-    pub fn style(&self, token: Token) -> Style {
+    pub fn style(&self, token: ThemeToken) -> Style {
         self.styles[token as usize]
     }
 
-    pub fn set(&mut self, token: Token, style: Style) {
+    pub fn set(&mut self, token: ThemeToken, style: Style) {
         self.styles[token as usize] = style;
     }
 }
@@ -196,7 +196,7 @@ mod tests {
     fn token_table_matches_the_enum() {
         for (i, (token, name)) in TOKENS.iter().enumerate() {
             assert_eq!(*token as usize, i, "{name}");
-            assert_eq!(Token::from_name(name), Some(*token));
+            assert_eq!(ThemeToken::from_name(name), Some(*token));
         }
     }
 
@@ -209,7 +209,7 @@ mod tests {
         }
         for (name, _) in BUILTIN {
             let t = Theme::builtin(name).unwrap();
-            let sel = t.style(Token::Selection);
+            let sel = t.style(ThemeToken::Selection);
             assert!(sel.add_modifier.contains(Modifier::REVERSED) || sel.bg.is_some(), "{name}");
         }
     }

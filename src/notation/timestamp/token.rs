@@ -38,7 +38,7 @@ impl Cert {
     }
 }
 
-pub(crate) struct Token<'a> {
+pub(crate) struct TimestampToken<'a> {
     /// The eContent: the DER TSTInfo, the one the signer's messageDigest must cover.
     pub tst_der: &'a [u8],
     /// Embedded certificates that parse, each once, in token order.
@@ -77,7 +77,7 @@ fn peek(r: &SliceReader<'_>) -> Option<Tag> {
     if r.is_finished() { None } else { r.peek_tag().ok() }
 }
 
-impl<'a> Token<'a> {
+impl<'a> TimestampToken<'a> {
     /// ContentInfo ::= SEQUENCE { contentType, [0] EXPLICIT SignedData }, nothing after.
     pub fn parse(der: &'a [u8]) -> Result<Self, String> {
         let info = AnyRef::from_der(der).map_err(|e| format!("timestamp token is not a CMS ContentInfo: {e}"))?;
@@ -122,7 +122,7 @@ impl<'a> Token<'a> {
             let any: AnyRef<'a> = next(&mut set, "SignerInfo")?;
             signers.push(SignerInfo::parse(any).map_err(|e| format!("SignerInfo #{n}: {e}"))?);
         }
-        Ok(Token { tst_der, certs, signers })
+        Ok(TimestampToken { tst_der, certs, signers })
     }
 
     /// EncapsulatedContentInfo ::= SEQUENCE { id-ct-TSTInfo, [0] EXPLICIT OCTET STRING }.

@@ -323,7 +323,7 @@ impl EcrSource {
     }
 
     /// A token for the registry: GetAuthorizationToken, checked to be for this registry.
-    async fn fetch_token(&self) -> Result<token::Token> {
+    async fn fetch_token(&self) -> Result<token::EcrToken> {
         let (client, region) = self.client().await?;
         let answer = client
             .get_authorization_token()
@@ -356,7 +356,7 @@ impl EcrSource {
         let expires_in = data.expires_at().map(|t| t.secs() - now_unix);
         let min_reuse = self.opts.min_token_reuse.unwrap_or(token::MIN_TOKEN_REUSE);
         self.tokens_fetched.fetch_add(1, Ordering::Relaxed);
-        Ok(token::Token { host, credential, refresh_at: token::refresh_at(Instant::now(), expires_in, min_reuse) })
+        Ok(token::EcrToken { host, credential, refresh_at: token::refresh_at(Instant::now(), expires_in, min_reuse) })
     }
 
     fn current_registry(&self) -> Option<Arc<RegistrySource>> {

@@ -19,7 +19,7 @@ pub const MIN_TOKEN_REUSE: Duration = Duration::from_secs(5 * 60);
 
 /// One token, for one registry host.
 #[derive(Clone)]
-pub struct Token {
+pub struct EcrToken {
     /// `ACCOUNT.dkr.ecr.REGION.amazonaws.com`, from `proxyEndpoint`.
     pub host: String,
     pub credential: Credential,
@@ -27,9 +27,9 @@ pub struct Token {
     pub refresh_at: Instant,
 }
 
-impl std::fmt::Debug for Token {
+impl std::fmt::Debug for EcrToken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Token({}, {:?}, <redacted>)", self.host, self.refresh_at)
+        write!(f, "EcrToken({}, {:?}, <redacted>)", self.host, self.refresh_at)
     }
 }
 
@@ -73,7 +73,7 @@ fn clip(s: &str) -> String {
 
 /// The token as a [`CredentialSource`] for the registry client: it answers for its own host
 /// only, so the token never goes to another registry.
-pub struct TokenCredential(pub Token);
+pub struct TokenCredential(pub EcrToken);
 
 impl CredentialSource for TokenCredential {
     fn name(&self) -> String {
@@ -97,7 +97,7 @@ mod tests {
         let (host, cred) = parse(&raw, "https://123456789012.dkr.ecr.us-east-1.amazonaws.com").unwrap();
         assert_eq!(host, "123456789012.dkr.ecr.us-east-1.amazonaws.com");
         assert_eq!(cred, Credential::Basic { username: "AWS".into(), password: "secret-password".into() });
-        let source = TokenCredential(Token { host, credential: cred, refresh_at: Instant::now() });
+        let source = TokenCredential(EcrToken { host, credential: cred, refresh_at: Instant::now() });
         assert!(source.credential_for("123456789012.dkr.ecr.us-east-1.amazonaws.com").unwrap().is_some());
         assert!(source.credential_for("123456789012.DKR.ecr.us-east-1.amazonaws.com:443").unwrap().is_some());
         assert!(source.credential_for("evil.example.com").unwrap().is_none());

@@ -103,14 +103,14 @@ fn parse_params(s: &str) -> Vec<(String, String)> {
 pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
 
 #[derive(Clone)]
-pub struct Token {
+pub struct BearerToken {
     pub value: String,
     pub expires: Instant,
 }
 
-impl std::fmt::Debug for Token {
+impl std::fmt::Debug for BearerToken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Token(<redacted>)")
+        f.write_str("BearerToken(<redacted>)")
     }
 }
 
@@ -134,17 +134,17 @@ impl TokenReply {
         [&self.token, &self.access_token, &self.refresh_token].into_iter().flatten().map(String::as_str)
     }
 
-    pub fn into_token(self) -> Option<Token> {
+    pub fn into_token(self) -> Option<BearerToken> {
         let value = self.token.filter(|t| !t.is_empty()).or(self.access_token.filter(|t| !t.is_empty()))?;
         // The distribution spec's default lifetime is 60 s; renew a little early. The server's
         // number is capped: `Instant + u64::MAX seconds` overflows (a panic), and a token the
         // registry stops honouring earlier is refused with a 401 and fetched again anyway.
         let secs = self.expires_in.unwrap_or(60).clamp(10, MAX_TOKEN_LIFETIME.as_secs());
-        Some(Token { value, expires: Instant::now() + Duration::from_secs(secs) - Duration::from_secs(5) })
+        Some(BearerToken { value, expires: Instant::now() + Duration::from_secs(secs) - Duration::from_secs(5) })
     }
 }
 
-type TokenCell = Arc<OnceCell<Token>>;
+type TokenCell = Arc<OnceCell<BearerToken>>;
 
 /// Bearer tokens by scope; one token request per scope even under concurrent callers.
 #[derive(Default)]

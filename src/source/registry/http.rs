@@ -411,7 +411,7 @@ impl RegistryClient {
     async fn authorization(
         &self,
         scope: &Scope,
-    ) -> Result<(Option<String>, Option<Arc<OnceCell<super::auth::Token>>>)> {
+    ) -> Result<(Option<String>, Option<Arc<OnceCell<super::auth::BearerToken>>>)> {
         let challenge = self.challenge.lock().expect("challenge lock").clone();
         match challenge {
             None => Ok((None, None)),
@@ -424,7 +424,7 @@ impl RegistryClient {
         }
     }
 
-    async fn fetch_token(&self, realm: &str, service: Option<&str>, scope: &Scope) -> Result<super::auth::Token> {
+    async fn fetch_token(&self, realm: &str, service: Option<&str>, scope: &Scope) -> Result<super::auth::BearerToken> {
         let mut url = Url::parse(realm).map_err(|e| Error::malformed("token realm", e))?;
         let realm_host = url.host_str().unwrap_or("").to_string();
         let plain_ok = self.opts.plain_http || is_loopback(&realm_host);

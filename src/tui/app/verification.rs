@@ -147,11 +147,6 @@ pub fn is_subject(app: &App, id: NodeId) -> bool {
         && !unreadable_referrer
 }
 
-/// The former name of [`is_subject`], kept while the view moves over.
-pub fn is_image(app: &App, id: NodeId) -> bool {
-    is_subject(app, id)
-}
-
 /// Whether a node gets a verification of its own: a subject, or a tag (verified through the
 /// manifest it names, so tags carry a verdict before anyone opens them).
 fn verifies_itself(app: &App, id: NodeId) -> bool {

@@ -8,7 +8,7 @@ use crate::kyverno::replay::Admission;
 use super::super::app::{App, ExplainResult};
 use super::super::details_doc::fold;
 use super::super::label::Spans;
-use super::super::theme::Token;
+use super::super::theme::ThemeToken;
 
 /// The explanation that covers `id`: its own, its tag's, or its image's.
 fn result_for(app: &App, id: NodeId) -> Option<&ExplainResult> {
@@ -24,7 +24,7 @@ pub fn lines(app: &App, id: Option<NodeId>, width: usize) -> Vec<Spans> {
     let width = width.max(20);
     let mut out: Vec<Spans> = Vec::new();
     // Folded under its own indentation, so nesting stays readable.
-    let mut push = |text: &str, token: Token| {
+    let mut push = |text: &str, token: ThemeToken| {
         let body = text.trim_start();
         let indent = (text.len() - body.len()).min(width / 3);
         for part in fold(body, width - indent) {
@@ -33,40 +33,40 @@ pub fn lines(app: &App, id: Option<NodeId>, width: usize) -> Vec<Spans> {
     };
     if let Some(d) = &app.explain.denial {
         for l in denial_lines(d) {
-            push(&l, if l.starts_with("The denial") { Token::Heading } else { Token::Text });
+            push(&l, if l.starts_with("The denial") { ThemeToken::Heading } else { ThemeToken::Text });
         }
-        push("", Token::Text);
+        push("", ThemeToken::Text);
     }
     match id.and_then(|id| result_for(app, id)) {
-        Some(ExplainResult::Pending) => push("⟳ replaying the Kyverno policies…", Token::Pending),
+        Some(ExplainResult::Pending) => push("⟳ replaying the Kyverno policies…", ThemeToken::Pending),
         Some(ExplainResult::Done(e, error)) => {
             let verdict = match e.admission {
-                Admission::Allowed => Token::Verified,
-                Admission::Blocked => Token::Failed,
-                Admission::AuditWarning | Admission::Unknown => Token::Warning,
+                Admission::Allowed => ThemeToken::Verified,
+                Admission::Blocked => ThemeToken::Failed,
+                Admission::AuditWarning | Admission::Unknown => ThemeToken::Warning,
             };
             for (i, l) in explanation_lines(e).into_iter().enumerate() {
                 let token = if i == 0 {
                     verdict
                 } else if l.contains(": FAIL") || l.contains(" FAIL — ") {
-                    Token::Failed
+                    ThemeToken::Failed
                 } else if l.contains("not replayed") {
-                    Token::Warning
+                    ThemeToken::Warning
                 } else {
-                    Token::Text
+                    ThemeToken::Text
                 };
                 push(&l, token);
             }
             if let Some(err) = error {
-                push(&format!("error: {err}"), Token::Error);
+                push(&format!("error: {err}"), ThemeToken::Error);
             }
         }
         None => match (&app.explain.policies, &app.explain.policy_error) {
-            (_, Some(e)) => push(&format!("The Kyverno policies could not be loaded: {e}"), Token::Error),
+            (_, Some(e)) => push(&format!("The Kyverno policies could not be loaded: {e}"), ThemeToken::Error),
             (None, None) => push(
                 "No Kyverno policies loaded: start sigscope with --kyverno-policy PATH (a file, a directory or -), \
                  select an image and type :explain; :explain TEXT takes a pasted denial apart.",
-                Token::Muted,
+                ThemeToken::Muted,
             ),
             (Some(p), None) => push(
                 &format!(
@@ -75,7 +75,7 @@ pub fn lines(app: &App, id: Option<NodeId>, width: usize) -> Vec<Spans> {
                     p.cluster_policies.len(),
                     p.image_validating.len()
                 ),
-                Token::Muted,
+                ThemeToken::Muted,
             ),
         },
     }

@@ -4,7 +4,7 @@
 use super::super::app::App;
 use super::super::keymap::{Context, Modal};
 use super::super::label::Spans;
-use super::super::theme::Token;
+use super::super::theme::ThemeToken;
 
 /// The help lines, or with a search (`/` in help) the lines holding it (smart-case), each under
 /// its section heading; a heading that holds it brings its whole section. Nothing found is
@@ -23,7 +23,7 @@ pub fn lines(app: &App) -> Vec<Spans> {
     let mut heading: Option<Spans> = None;
     let mut whole_section = false;
     for (i, l) in all.into_iter().enumerate() {
-        if l.first().is_some_and(|(t, _)| *t == Token::Heading) {
+        if l.first().is_some_and(|(t, _)| *t == ThemeToken::Heading) {
             whole_section = holds(&text(&l));
             if whole_section {
                 out.push(l);
@@ -46,7 +46,7 @@ pub fn lines(app: &App) -> Vec<Spans> {
     }
     if out.is_empty() {
         out.push(vec![(
-            Token::Muted,
+            ThemeToken::Muted,
             format!("nothing in help holds {:?} (Esc clears the search)", crate::sanitize::sanitize(query)),
         )]);
     }
@@ -65,16 +65,19 @@ fn all_lines(app: &App) -> (Vec<Spans>, std::collections::HashMap<usize, &'stati
         if !out.is_empty() {
             out.push(Vec::new());
         }
-        out.push(vec![(Token::Heading, context.title().to_string())]);
+        out.push(vec![(ThemeToken::Heading, context.title().to_string())]);
         for b in bindings {
-            out.push(vec![(Token::HintKey, format!("  {:<18}", b.keys_text())), (Token::HintDesc, b.desc.to_string())]);
+            out.push(vec![
+                (ThemeToken::HintKey, format!("  {:<18}", b.keys_text())),
+                (ThemeToken::HintDesc, b.desc.to_string()),
+            ]);
             // The config name is searched too: it is what `[keys]` in config.toml takes.
             names.insert(out.len() - 1, b.name);
         }
     }
     for modal in [Modal::Prompt, Modal::Confirm, Modal::Sign, Modal::Overlay] {
         out.push(Vec::new());
-        out.push(vec![(Token::Heading, modal.title().to_string())]);
+        out.push(vec![(ThemeToken::Heading, modal.title().to_string())]);
         if modal == Modal::Prompt {
             continue; // its answers go with its editing keys, below
         }
@@ -84,7 +87,7 @@ fn all_lines(app: &App) -> (Vec<Spans>, std::collections::HashMap<usize, &'stati
             continue; // --read-only: no signing, so no dialog to explain
         }
         for (keys, what) in modal.rows() {
-            out.push(vec![(Token::HintKey, format!("  {keys:<18}")), (Token::HintDesc, what.to_string())]);
+            out.push(vec![(ThemeToken::HintKey, format!("  {keys:<18}")), (ThemeToken::HintDesc, what.to_string())]);
         }
     }
     // The prompts section, back at its heading: answers from the table, then line editing.
@@ -92,7 +95,9 @@ fn all_lines(app: &App) -> (Vec<Spans>, std::collections::HashMap<usize, &'stati
     let mut prompt_rows: Vec<Spans> = Modal::Prompt
         .rows()
         .into_iter()
-        .map(|(keys, what)| vec![(Token::HintKey, format!("  {keys:<18}")), (Token::HintDesc, what.to_string())])
+        .map(|(keys, what)| {
+            vec![(ThemeToken::HintKey, format!("  {keys:<18}")), (ThemeToken::HintDesc, what.to_string())]
+        })
         .collect();
     for (keys, what) in [
         ("Left/Right", "move the cursor (also Ctrl-b / Ctrl-f)"),
@@ -104,16 +109,17 @@ fn all_lines(app: &App) -> (Vec<Spans>, std::collections::HashMap<usize, &'stati
         ("Tab", "complete a command or a theme name"),
         ("/ (in help)", "search the help"),
     ] {
-        prompt_rows.push(vec![(Token::HintKey, format!("  {keys:<18}")), (Token::HintDesc, what.to_string())]);
+        prompt_rows
+            .push(vec![(ThemeToken::HintKey, format!("  {keys:<18}")), (ThemeToken::HintDesc, what.to_string())]);
     }
     out.splice(at..at, prompt_rows);
     out.push(Vec::new());
-    out.push(vec![(Token::Heading, "Legend (every glyph on the screen)".to_string())]);
+    out.push(vec![(ThemeToken::Heading, "Legend (every glyph on the screen)".to_string())]);
     for (token, glyph, meaning) in LEGEND {
         out.push(vec![
-            (Token::Text, "  ".into()),
+            (ThemeToken::Text, "  ".into()),
             (*token, format!("{glyph:<2}")),
-            (Token::HintDesc, meaning.to_string()),
+            (ThemeToken::HintDesc, meaning.to_string()),
         ]);
     }
     (out, names)
@@ -121,26 +127,30 @@ fn all_lines(app: &App) -> (Vec<Spans>, std::collections::HashMap<usize, &'stati
 
 /// What each glyph of the tree, the panels and the status line means. Every state has a word
 /// beside its glyph on screen too; this is where the glyph alone is explained.
-const LEGEND: &[(Token, &str, &str)] = &[
-    (Token::Verified, "✓", "verified: a signature passed every enforced check; after \"kyverno\": allowed"),
-    (Token::Warning, "!", "warnings: verified, but a logged check failed; after \"kyverno\": an Audit rule fails"),
-    (Token::Failed, "✗", "failed: a check failed, or it could not be loaded or verified; after \"kyverno\": blocked"),
-    (Token::Warning, "-", "unsigned: a policy applies and no Notation signature does"),
-    (Token::Muted, "~", "skipped: the statement's level is skip, nothing is checked"),
-    (Token::Muted, "?", "not verified: no policy applies, or verification is off; after \"kyverno\": not decided"),
-    (Token::Muted, "·", "a check that did not run; in the status line, a note"),
-    (Token::Pending, "⟳", "loading or verifying"),
-    (Token::Muted, "○", "not loaded yet (expand loads it)"),
-    (Token::Failed, "↻", "cycle: refers back to an ancestor, not expanded again"),
-    (Token::Failed, "⊘", "depth limit reached: not loaded"),
-    (Token::Match, "◆", "a filter match; WHAT-IF: the policy is edited on screen"),
-    (Token::Muted, "▶", "closed: has or may have children"),
-    (Token::Muted, "▼", "open: its children are below it"),
-    (Token::Muted, "→", "the digest a tag's verdict is for (what it resolves to)"),
-    (Token::Muted, "…", "cut to fit: the details panel has the whole text"),
-    (Token::Muted, "›", "breadcrumb: registry › repository › tag › digest"),
-    (Token::Title, "▸", "the focused panel (also a thick border)"),
-    (Token::Muted, ">", "the selected row"),
-    (Token::Text, "█", "the cursor of the / and : prompts"),
-    (Token::Pending, "⠋", "requests in flight (status line, bottom right)"),
+const LEGEND: &[(ThemeToken, &str, &str)] = &[
+    (ThemeToken::Verified, "✓", "verified: a signature passed every enforced check; after \"kyverno\": allowed"),
+    (ThemeToken::Warning, "!", "warnings: verified, but a logged check failed; after \"kyverno\": an Audit rule fails"),
+    (
+        ThemeToken::Failed,
+        "✗",
+        "failed: a check failed, or it could not be loaded or verified; after \"kyverno\": blocked",
+    ),
+    (ThemeToken::Warning, "-", "unsigned: a policy applies and no Notation signature does"),
+    (ThemeToken::Muted, "~", "skipped: the statement's level is skip, nothing is checked"),
+    (ThemeToken::Muted, "?", "not verified: no policy applies, or verification is off; after \"kyverno\": not decided"),
+    (ThemeToken::Muted, "·", "a check that did not run; in the status line, a note"),
+    (ThemeToken::Pending, "⟳", "loading or verifying"),
+    (ThemeToken::Muted, "○", "not loaded yet (expand loads it)"),
+    (ThemeToken::Failed, "↻", "cycle: refers back to an ancestor, not expanded again"),
+    (ThemeToken::Failed, "⊘", "depth limit reached: not loaded"),
+    (ThemeToken::Match, "◆", "a filter match; WHAT-IF: the policy is edited on screen"),
+    (ThemeToken::Muted, "▶", "closed: has or may have children"),
+    (ThemeToken::Muted, "▼", "open: its children are below it"),
+    (ThemeToken::Muted, "→", "the digest a tag's verdict is for (what it resolves to)"),
+    (ThemeToken::Muted, "…", "cut to fit: the details panel has the whole text"),
+    (ThemeToken::Muted, "›", "breadcrumb: registry › repository › tag › digest"),
+    (ThemeToken::Title, "▸", "the focused panel (also a thick border)"),
+    (ThemeToken::Muted, ">", "the selected row"),
+    (ThemeToken::Text, "█", "the cursor of the / and : prompts"),
+    (ThemeToken::Pending, "⠋", "requests in flight (status line, bottom right)"),
 ];

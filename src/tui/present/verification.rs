@@ -15,44 +15,44 @@ use super::super::app::NodeVerify;
 use super::super::details_doc::fold;
 use super::super::keymap::Action;
 use super::super::label::Spans;
-use super::super::theme::Token;
+use super::super::theme::ThemeToken;
 
-fn verdict_badge(v: &Verdict) -> (Token, String) {
+fn verdict_badge(v: &Verdict) -> (ThemeToken, String) {
     match v {
-        Verdict::Verified => (Token::Verified, "✓ verified".into()),
-        Verdict::VerifiedWithWarnings { .. } => (Token::Warning, "! warnings".into()),
-        Verdict::Failed { check: Some(c), .. } => (Token::Failed, format!("✗ failed: {}", c.name())),
-        Verdict::Failed { check: None, .. } => (Token::Failed, "✗ failed".into()),
-        Verdict::Skipped => (Token::Muted, "~ skipped".into()),
-        Verdict::NoSignature => (Token::Warning, "- unsigned".into()),
-        Verdict::NotEvaluated { .. } => (Token::Muted, "? no policy".into()),
+        Verdict::Verified => (ThemeToken::Verified, "✓ verified".into()),
+        Verdict::VerifiedWithWarnings { .. } => (ThemeToken::Warning, "! warnings".into()),
+        Verdict::Failed { check: Some(c), .. } => (ThemeToken::Failed, format!("✗ failed: {}", c.name())),
+        Verdict::Failed { check: None, .. } => (ThemeToken::Failed, "✗ failed".into()),
+        Verdict::Skipped => (ThemeToken::Muted, "~ skipped".into()),
+        Verdict::NoSignature => (ThemeToken::Warning, "- unsigned".into()),
+        Verdict::NotEvaluated { .. } => (ThemeToken::Muted, "? no policy".into()),
     }
 }
 
-fn signature_badge(v: &SignatureVerdict) -> (Token, String) {
+fn signature_badge(v: &SignatureVerdict) -> (ThemeToken, String) {
     match v {
-        SignatureVerdict::Verified => (Token::Verified, "✓ verified".into()),
-        SignatureVerdict::VerifiedWithWarnings => (Token::Warning, "! warnings".into()),
-        SignatureVerdict::Failed { check, .. } => (Token::Failed, format!("✗ failed: {}", check.name())),
+        SignatureVerdict::Verified => (ThemeToken::Verified, "✓ verified".into()),
+        SignatureVerdict::VerifiedWithWarnings => (ThemeToken::Warning, "! warnings".into()),
+        SignatureVerdict::Failed { check, .. } => (ThemeToken::Failed, format!("✗ failed: {}", check.name())),
     }
 }
 
 const PENDING: &str = "⟳ verifying…";
 
 /// The verification state of a tree row, glyph and word: images and Notation signatures.
-pub fn badge(app: &App, id: NodeId) -> Option<(Token, String)> {
+pub fn badge(app: &App, id: NodeId) -> Option<(ThemeToken, String)> {
     let state = |n: &NodeVerify| match n {
-        NodeVerify::Pending => (Token::Pending, PENDING.to_string()),
+        NodeVerify::Pending => (ThemeToken::Pending, PENDING.to_string()),
         NodeVerify::Done(r) => verdict_badge(&r.verdict),
-        NodeVerify::Error(e) => (Token::Failed, format!("✗ not verified: {}", clip(&sanitize(e), 30))),
+        NodeVerify::Error(e) => (ThemeToken::Failed, format!("✗ not verified: {}", clip(&sanitize(e), 30))),
     };
     if app.is_signing(id) {
-        return Some((Token::Pending, "⟳ signing…".into()));
+        return Some((ThemeToken::Pending, "⟳ signing…".into()));
     }
     if let Some(why) = app.sign_failure(id) {
-        return Some((Token::Failed, format!("✗ not signed: {}", clip(why, 40))));
+        return Some((ThemeToken::Failed, format!("✗ not signed: {}", clip(why, 40))));
     }
-    if super::super::app::is_image(app, id) {
+    if super::super::app::is_subject(app, id) {
         return app.node_verify(id).map(state);
     }
     if matches!(app.tree.graph.node(id).kind, crate::graph::NodeKind::Tag { .. }) {
@@ -73,7 +73,7 @@ pub fn badge(app: &App, id: NodeId) -> Option<(Token, String)> {
         return Some(signature_badge(&sig.verdict));
     }
     match app.node_verify(image)? {
-        NodeVerify::Pending => Some((Token::Pending, PENDING.to_string())),
+        NodeVerify::Pending => Some((ThemeToken::Pending, PENDING.to_string())),
         NodeVerify::Done(r) if matches!(r.verdict, Verdict::Skipped | Verdict::NotEvaluated { .. }) => {
             Some(verdict_badge(&r.verdict))
         }
@@ -81,13 +81,13 @@ pub fn badge(app: &App, id: NodeId) -> Option<(Token, String)> {
     }
 }
 
-fn outcome_glyph(o: Outcome) -> (Token, &'static str) {
+fn outcome_glyph(o: Outcome) -> (ThemeToken, &'static str) {
     match o {
-        Outcome::Pass => (Token::Verified, "✓"),
-        Outcome::FailEnforced => (Token::Failed, "✗"),
-        Outcome::FailLogged => (Token::Warning, "!"),
-        Outcome::Skipped => (Token::Muted, "~"),
-        Outcome::NotRun => (Token::Muted, "·"),
+        Outcome::Pass => (ThemeToken::Verified, "✓"),
+        Outcome::FailEnforced => (ThemeToken::Failed, "✗"),
+        Outcome::FailLogged => (ThemeToken::Warning, "!"),
+        Outcome::Skipped => (ThemeToken::Muted, "~"),
+        Outcome::NotRun => (ThemeToken::Muted, "·"),
     }
 }
 
@@ -101,22 +101,22 @@ impl Doc {
         if !self.lines.is_empty() {
             self.lines.push(Vec::new());
         }
-        self.lines.push(vec![(Token::Heading, text.into())]);
+        self.lines.push(vec![(ThemeToken::Heading, text.into())]);
     }
 
     /// `  name       value`, the value sanitised and folded under itself.
-    fn field(&mut self, name: &str, value: &str, token: Token) {
+    fn field(&mut self, name: &str, value: &str, token: ThemeToken) {
         let lead = format!("  {name:<12} ");
         let room = self.width.saturating_sub(lead.width()).max(12);
         let pieces = fold(&sanitize(value), room);
         for (i, p) in pieces.into_iter().enumerate() {
             let l = if i == 0 { lead.clone() } else { " ".repeat(lead.width()) };
-            self.lines.push(vec![(Token::FieldName, l), (token, p)]);
+            self.lines.push(vec![(ThemeToken::FieldName, l), (token, p)]);
         }
     }
 
     /// Text folded at the width, every line after `indent` spaces.
-    fn para(&mut self, indent: usize, text: &str, token: Token) {
+    fn para(&mut self, indent: usize, text: &str, token: ThemeToken) {
         for p in fold(&sanitize(text), self.width.saturating_sub(indent).max(12)) {
             self.lines.push(vec![(token, format!("{}{p}", " ".repeat(indent)))]);
         }
@@ -130,26 +130,28 @@ fn time(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
 fn policy_section(app: &App, doc: &mut Doc) {
     doc.heading("Trust policy");
     match (&app.vs.dir, &app.vs.path) {
-        (None, _) => doc.field("file", "none: start with --notation-dir DIR", Token::Muted),
-        (Some(_), Some(p)) => doc.field("file", &p.display().to_string(), Token::Text),
-        (Some(d), None) => doc.field("file", &format!("reading {}…", d.display()), Token::Pending),
+        (None, _) => doc.field("file", "none: start with --notation-dir DIR", ThemeToken::Muted),
+        (Some(_), Some(p)) => doc.field("file", &p.display().to_string(), ThemeToken::Text),
+        (Some(d), None) => doc.field("file", &format!("reading {}…", d.display()), ThemeToken::Pending),
     }
     if let Some(e) = &app.vs.error {
-        doc.field("state", &format!("✗ not in force: {e}"), Token::Error);
+        doc.field("state", &format!("✗ not in force: {e}"), ThemeToken::Error);
         if app.vs.base.is_some() {
-            doc.para(15, "the last good policy is still in force", Token::Warning);
+            doc.para(15, "the last good policy is still in force", ThemeToken::Warning);
         }
     } else if app.vs.base.is_some() {
-        doc.field("state", "✓ valid, watched for changes", Token::Verified);
+        doc.field("state", "✓ valid, watched for changes", ThemeToken::Verified);
     }
     if app.vs.what_if.is_active() {
-        doc.lines
-            .push(vec![(Token::Match, "  ◆ WHAT-IF: edited on screen, not in the file (X resets, W writes)".into())]);
+        doc.lines.push(vec![(
+            ThemeToken::Match,
+            "  ◆ WHAT-IF: edited on screen, not in the file (X resets, W writes)".into(),
+        )]);
         let fold_room = doc.width;
         if let Some(last) = doc.lines.pop() {
             let text: String = last.iter().map(|(_, s)| s.as_str()).collect();
             for p in fold(&text, fold_room) {
-                doc.lines.push(vec![(Token::Match, p)]);
+                doc.lines.push(vec![(ThemeToken::Match, p)]);
             }
         }
     }
@@ -158,13 +160,13 @@ fn policy_section(app: &App, doc: &mut Doc) {
 fn statement_section(app: &App, doc: &mut Doc, report: &ArtifactReport) {
     let Some(applied) = &report.statement else { return };
     doc.heading("Statement");
-    doc.field("name", &applied.name, Token::Text);
+    doc.field("name", &applied.name, ThemeToken::Text);
     let scope = &report.scope;
     let why = match applied.matched {
         MatchKind::Exact => format!("exact registry scope {scope}"),
         MatchKind::Wildcard => format!("the \"*\" statement (no statement names {scope})"),
     };
-    doc.field("applies by", &why, Token::Text);
+    doc.field("applies by", &why, ThemeToken::Text);
     let effective = app.vs.effective();
     let statement = effective.as_ref().and_then(|p| p.statement(&applied.name));
     let file_level = app.vs.base.as_ref().and_then(|p| p.statement(&applied.name)).map(|s| s.level);
@@ -172,13 +174,13 @@ fn statement_section(app: &App, doc: &mut Doc, report: &ArtifactReport) {
     if file_level.is_some_and(|l| l != applied.level) {
         level.push_str(&format!("  ◆ what-if (file: {})", file_level.map_or("?", |l| l.name())));
     }
-    doc.field("level", &level, Token::Text);
+    doc.field("level", &level, ThemeToken::Text);
     if let Some(s) = statement {
         let stores: Vec<String> = s.trust_stores.iter().map(|t| t.to_string()).collect();
         let ids: Vec<String> = s.trusted_identities.iter().map(|t| t.to_string()).collect();
         let or_none = |v: Vec<String>, sep: &str| if v.is_empty() { "none".to_string() } else { v.join(sep) };
-        doc.field("trust stores", &or_none(stores, ", "), Token::Text);
-        doc.field("identities", &or_none(ids, "; "), Token::Text);
+        doc.field("trust stores", &or_none(stores, ", "), ThemeToken::Text);
+        doc.field("identities", &or_none(ids, "; "), ThemeToken::Text);
     }
 }
 
@@ -186,12 +188,12 @@ fn signature_section(doc: &mut Doc, sig: &SignatureReport, n: usize, of: usize) 
     let short = sanitize(&short_digest(&sig.digest)).into_owned();
     doc.heading(if of > 1 { format!("Signature {n} of {of} · {short}") } else { format!("Signature {short}") });
     let (token, word) = signature_badge(&sig.verdict);
-    doc.lines.push(vec![(Token::FieldName, format!("  {:<12} ", "verdict")), (token, word)]);
+    doc.lines.push(vec![(ThemeToken::FieldName, format!("  {:<12} ", "verdict")), (token, word)]);
     // Checks: a table when there is room for the reason beside it, else the reason below.
     const NAME: usize = 19;
     const OUTCOME: usize = 16;
     let wide = doc.width >= 4 + NAME + OUTCOME + 20;
-    doc.lines.push(vec![(Token::Muted, format!("  {:<w$}{}", "check", "outcome", w = NAME + 2))]);
+    doc.lines.push(vec![(ThemeToken::Muted, format!("  {:<w$}{}", "check", "outcome", w = NAME + 2))]);
     // Failures first (the style guide's rule for this panel), otherwise in evaluation order.
     let mut checks: Vec<_> = sig.checks.iter().collect();
     checks.sort_by_key(|c| match c.outcome {
@@ -203,7 +205,7 @@ fn signature_section(doc: &mut Doc, sig: &SignatureReport, n: usize, of: usize) 
         let (token, glyph) = outcome_glyph(c.outcome);
         let head = vec![
             (token, format!("  {glyph} ")),
-            (Token::Text, format!("{:<NAME$}", c.check.name())),
+            (ThemeToken::Text, format!("{:<NAME$}", c.check.name())),
             (token, format!("{:<OUTCOME$}", c.outcome.word())),
         ];
         let reason = sanitize(&c.reason).into_owned();
@@ -211,29 +213,29 @@ fn signature_section(doc: &mut Doc, sig: &SignatureReport, n: usize, of: usize) 
             let indent = 4 + NAME + OUTCOME;
             let pieces = fold(&reason, doc.width - indent);
             let mut first = head;
-            first.push((Token::Muted, pieces[0].clone()));
+            first.push((ThemeToken::Muted, pieces[0].clone()));
             doc.lines.push(first);
             for p in &pieces[1..] {
-                doc.lines.push(vec![(Token::Muted, format!("{}{p}", " ".repeat(indent)))]);
+                doc.lines.push(vec![(ThemeToken::Muted, format!("{}{p}", " ".repeat(indent)))]);
             }
         } else {
             doc.lines.push(head);
             if !reason.is_empty() {
-                doc.para(6, &reason, Token::Muted);
+                doc.para(6, &reason, ThemeToken::Muted);
             }
         }
     }
     let what = sig.envelope_summary();
     if !what.is_empty() {
-        doc.field("envelope", &what.join(" · "), Token::Text);
+        doc.field("envelope", &what.join(" · "), ThemeToken::Text);
     }
     if let Some(s) = &sig.signer {
-        doc.field("signer", s, Token::Text);
+        doc.field("signer", s, ThemeToken::Text);
     }
-    doc.field("signed", &time(sig.signing_time), Token::Text);
-    doc.field("expires", &time(sig.expiry), Token::Text);
+    doc.field("signed", &time(sig.signing_time), ThemeToken::Text);
+    doc.field("expires", &time(sig.expiry), ThemeToken::Text);
     if sig.timestamp.is_some() {
-        doc.field("timestamp", &time(sig.timestamp), Token::Text);
+        doc.field("timestamp", &time(sig.timestamp), ThemeToken::Text);
     }
 }
 
@@ -241,22 +243,26 @@ fn signature_section(doc: &mut Doc, sig: &SignatureReport, n: usize, of: usize) 
 pub fn lines(app: &App, id: NodeId, width: usize) -> Vec<Spans> {
     let mut doc = Doc { lines: Vec::new(), width: width.max(20) };
     let Some(image) = app.report_node(id) else {
-        doc.para(0, "Select an image, its tag or one of its Notation signatures to see how it verifies.", Token::Muted);
+        doc.para(
+            0,
+            "Select an image, its tag or one of its Notation signatures to see how it verifies.",
+            ThemeToken::Muted,
+        );
         policy_section(app, &mut doc);
         return doc.lines;
     };
     let only_signature = (image != id && !app.tree.graph.node(id).children.contains(&image)).then_some(id);
     match app.node_verify(image) {
         None if app.vs.dir.is_none() => {
-            doc.lines.push(vec![(Token::Muted, "? not verified".into())]);
-            doc.para(2, "verification is off: no Notation directory (start with --notation-dir DIR)", Token::Text);
+            doc.lines.push(vec![(ThemeToken::Muted, "? not verified".into())]);
+            doc.para(2, "verification is off: no Notation directory (start with --notation-dir DIR)", ThemeToken::Text);
         }
         None | Some(NodeVerify::Pending) => {
-            doc.lines.push(vec![(Token::Pending, PENDING.into())]);
+            doc.lines.push(vec![(ThemeToken::Pending, PENDING.into())]);
         }
         Some(NodeVerify::Error(e)) => {
-            doc.lines.push(vec![(Token::Failed, "✗ not verified".into())]);
-            doc.para(2, e, Token::Text);
+            doc.lines.push(vec![(ThemeToken::Failed, "✗ not verified".into())]);
+            doc.para(2, e, ThemeToken::Text);
         }
         Some(NodeVerify::Done(report)) => {
             let sig = only_signature.and_then(|s| app.signature_report(s));
@@ -265,20 +271,22 @@ pub fn lines(app: &App, id: NodeId, width: usize) -> Vec<Spans> {
                 None => verdict_badge(&report.verdict),
             };
             let what = if sig.is_some() { "signature" } else { "image" };
-            doc.lines.push(vec![(Token::Heading, format!("Verdict ({what}) ")), (token, word)]);
+            doc.lines.push(vec![(ThemeToken::Heading, format!("Verdict ({what}) ")), (token, word)]);
             if sig.is_none() {
                 match &report.verdict {
                     Verdict::Verified => {}
                     Verdict::VerifiedWithWarnings { warnings } => {
                         for w in warnings {
-                            doc.para(2, &format!("warning: {w}"), Token::Warning);
+                            doc.para(2, &format!("warning: {w}"), ThemeToken::Warning);
                         }
                     }
                     Verdict::Failed { reason, .. } | Verdict::NotEvaluated { reason } => {
-                        doc.para(2, reason, Token::Text)
+                        doc.para(2, reason, ThemeToken::Text)
                     }
-                    Verdict::Skipped => doc.para(2, "the statement's level is skip: nothing is checked", Token::Text),
-                    Verdict::NoSignature => doc.para(2, "no Notation signature refers to this image", Token::Text),
+                    Verdict::Skipped => {
+                        doc.para(2, "the statement's level is skip: nothing is checked", ThemeToken::Text)
+                    }
+                    Verdict::NoSignature => doc.para(2, "no Notation signature refers to this image", ThemeToken::Text),
                 }
             }
             statement_section(app, &mut doc, report);
@@ -308,7 +316,7 @@ pub fn lines(app: &App, id: NodeId, width: usize) -> Vec<Spans> {
             key(Action::WhatIfIdentity),
             key(Action::WhatIfReset),
         ),
-        Token::HintDesc,
+        ThemeToken::HintDesc,
     );
     doc.lines
 }

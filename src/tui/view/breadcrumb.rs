@@ -10,7 +10,7 @@ use crate::sanitize::sanitize;
 
 use super::super::app::App;
 use super::super::label::crumb;
-use super::super::theme::Token;
+use super::super::theme::ThemeToken;
 use super::line;
 
 const SEP: &str = " › ";
@@ -61,16 +61,16 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     let width = usize::from(area.width.saturating_sub(1));
     let (first, cut) = fit(&all, width);
     let parts: Vec<String> = all.into_iter().skip(first).collect();
-    let mut spans = vec![(Token::Muted, " ".to_string())];
+    let mut spans = vec![(ThemeToken::Muted, " ".to_string())];
     if cut {
-        spans.push((Token::Muted, format!("…{SEP}")));
+        spans.push((ThemeToken::Muted, format!("…{SEP}")));
     }
     let last = parts.len() - 1;
     for (i, p) in parts.into_iter().enumerate() {
         if i > 0 {
-            spans.push((Token::Muted, SEP.to_string()));
+            spans.push((ThemeToken::Muted, SEP.to_string()));
         }
-        spans.push((if i == last { Token::Title } else { Token::Breadcrumb }, p));
+        spans.push((if i == last { ThemeToken::Title } else { ThemeToken::Breadcrumb }, p));
     }
     frame.render_widget(Paragraph::new(line(&app.look.theme, spans)), area);
 }

@@ -10,7 +10,7 @@ use unicode_width::UnicodeWidthStr;
 use super::super::app::{App, Mode};
 use super::super::details_doc::node_header;
 use super::super::keymap::Focus;
-use super::super::theme::Token;
+use super::super::theme::ThemeToken;
 use super::{line, line_ref, panel};
 
 /// Columns inside the panel's border.
@@ -28,7 +28,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
         node_header(&app.tree.graph, app.location.source.as_ref(), id, usize::from(area.width.saturating_sub(2)));
     let doc = app.details.docs.get(&id);
     let pending =
-        if app.describing(id) { Some(vec![(Token::Pending, "⟳ loading details".to_string())]) } else { None };
+        if app.describing(id) { Some(vec![(ThemeToken::Pending, "⟳ loading details".to_string())]) } else { None };
     let total = header.len() + doc.map_or(usize::from(pending.is_some()), |d| d.lines(doc_width(area)).len());
     let height = usize::from(area.height.saturating_sub(2));
     let scroll = app.details.scroll.min(total.saturating_sub(height));

@@ -11,7 +11,7 @@ use crate::sanitize::sanitize;
 use super::super::app::{App, LogEntry, Severity};
 use super::super::details_doc::fold;
 use super::super::label::Spans;
-use super::super::theme::Token;
+use super::super::theme::ThemeToken;
 use super::{line, panel};
 
 /// The lines of `entries` at `width` columns: `12:00:01 ✗ text`, the text folded under itself.
@@ -19,15 +19,15 @@ pub fn lines(entries: &[LogEntry], width: usize) -> Vec<Spans> {
     let mut out = Vec::new();
     for e in entries {
         let (token, glyph) = match e.status.level {
-            Severity::Error => (Token::Error, "✗"),
-            Severity::Warning => (Token::Warning, "!"),
-            Severity::Info => (Token::Text, "·"),
+            Severity::Error => (ThemeToken::Error, "✗"),
+            Severity::Warning => (ThemeToken::Warning, "!"),
+            Severity::Info => (ThemeToken::Text, "·"),
         };
         let lead = format!("{} {glyph} ", e.at.format("%H:%M:%S"));
         let room = width.saturating_sub(lead.width()).max(1);
         for (i, piece) in fold(&sanitize(&e.status.text), room).into_iter().enumerate() {
             let l = if i == 0 { lead.clone() } else { " ".repeat(lead.width()) };
-            out.push(vec![(Token::Muted, l), (token, piece)]);
+            out.push(vec![(ThemeToken::Muted, l), (token, piece)]);
         }
     }
     out

@@ -10,7 +10,7 @@ use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 use super::app::{App, Mode, RightPanel};
 use super::keymap::Focus;
 use super::label::Spans;
-use super::theme::{Theme, Token};
+use super::theme::{Theme, ThemeToken};
 
 mod breadcrumb;
 mod details;
@@ -118,7 +118,7 @@ fn too_small(app: &App, frame: &mut Frame) {
     let lines = super::details_doc::fold(&text, usize::from(area.width));
     let top = usize::from(area.height).saturating_sub(lines.len()) / 2;
     let mut shown: Vec<Line<'_>> = vec![Line::from(""); top];
-    shown.extend(lines.into_iter().map(|l| Line::from(Span::styled(l, app.look.theme.style(Token::Warning)))));
+    shown.extend(lines.into_iter().map(|l| Line::from(Span::styled(l, app.look.theme.style(ThemeToken::Warning)))));
     frame.render_widget(Paragraph::new(shown).alignment(Alignment::Center), area);
 }
 
@@ -157,7 +157,7 @@ pub fn fit(spans: Spans, width: usize) -> Spans {
 }
 
 /// Semantic spans to a styled line.
-pub fn line<'a>(theme: &Theme, spans: impl IntoIterator<Item = (Token, String)>) -> Line<'a> {
+pub fn line<'a>(theme: &Theme, spans: impl IntoIterator<Item = (ThemeToken, String)>) -> Line<'a> {
     Line::from(spans.into_iter().map(|(t, s)| Span::styled(s, theme.style(t))).collect::<Vec<_>>())
 }
 
@@ -169,15 +169,15 @@ pub fn line_ref<'a>(theme: &Theme, spans: &'a Spans) -> Line<'a> {
 /// only as colour. A title too long for the frame ends in `…`.
 pub fn panel<'a>(theme: &Theme, title: String, focused: bool, width: u16) -> Block<'a> {
     let (border, token, mark) = if focused {
-        (BorderType::Thick, Token::BorderFocused, " ▸ ")
+        (BorderType::Thick, ThemeToken::BorderFocused, " ▸ ")
     } else {
-        (BorderType::Plain, Token::BorderUnfocused, " ")
+        (BorderType::Plain, ThemeToken::BorderUnfocused, " ")
     };
     // The corners and the spaces around the title.
     let room = usize::from(width).saturating_sub(2 + mark.width() + 1);
-    let title: String = fit(vec![(Token::Title, title)], room).into_iter().map(|(_, s)| s).collect();
+    let title: String = fit(vec![(ThemeToken::Title, title)], room).into_iter().map(|(_, s)| s).collect();
     Block::bordered()
         .border_type(border)
         .border_style(theme.style(token))
-        .title(Span::styled(format!("{mark}{title} "), theme.style(Token::Title)))
+        .title(Span::styled(format!("{mark}{title} "), theme.style(ThemeToken::Title)))
 }

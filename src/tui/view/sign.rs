@@ -14,7 +14,7 @@ use super::super::config::KeySource;
 use super::super::details_doc::fold;
 use super::super::keymap::{Answer, Modal};
 use super::super::label::Spans;
-use super::super::theme::Token;
+use super::super::theme::ThemeToken;
 use super::{line, panel};
 
 pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
@@ -22,15 +22,15 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     let width = area.width.saturating_sub(4).min(90);
     let w = usize::from(width.saturating_sub(2));
     let mut all: Vec<Spans> = Vec::new();
-    let mut field = |name: &str, value: String, token: Token| {
+    let mut field = |name: &str, value: String, token: ThemeToken| {
         for (i, part) in fold(&value, w.saturating_sub(11)).into_iter().enumerate() {
             let label = if i == 0 { format!("{name:<10} ") } else { " ".repeat(11) };
-            all.push(vec![(Token::Muted, label), (token, part)]);
+            all.push(vec![(ThemeToken::Muted, label), (token, part)]);
         }
     };
-    field("sign", sanitize(&d.reference).into_owned(), Token::Text);
-    field("digest", d.subject.digest.clone(), Token::Digest);
-    field("type", sanitize(&d.subject.media_type).into_owned(), Token::Muted);
+    field("sign", sanitize(&d.reference).into_owned(), ThemeToken::Text);
+    field("digest", d.subject.digest.clone(), ThemeToken::Digest);
+    field("type", sanitize(&d.subject.media_type).into_owned(), ThemeToken::Muted);
     let keys = app.signing_keys();
     match keys.get(d.key) {
         Some(key) => {
@@ -43,15 +43,15 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
                 }
             };
             let count = if keys.len() > 1 { format!(" ({} of {})", d.key + 1, keys.len()) } else { String::new() };
-            field("key", format!("{}{count}: {from}", sanitize(&key.name)), Token::Text);
+            field("key", format!("{}{count}: {from}", sanitize(&key.name)), ThemeToken::Text);
         }
-        None => field("key", "none yet".into(), Token::Muted),
+        None => field("key", "none yet".into(), ThemeToken::Muted),
     }
     let aws = match &app.aws_profiles {
         AwsProfiles::NotAsked => None,
         AwsProfiles::Listing { region, .. } => Some((
             format!("listing Notation signing profiles in {}…", region.as_deref().unwrap_or("the default region")),
-            Token::Muted,
+            ThemeToken::Muted,
         )),
         AwsProfiles::Listed { region, offered, inactive, truncated } => {
             let mut text = format!("{offered} active Notation profile(s) in {region}");
@@ -61,9 +61,9 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
             if *truncated {
                 text.push_str("; more not listed");
             }
-            Some((text, Token::Muted))
+            Some((text, ThemeToken::Muted))
         }
-        AwsProfiles::Failed(e) => Some((format!("profiles could not be listed: {e}"), Token::Error)),
+        AwsProfiles::Failed(e) => Some((format!("profiles could not be listed: {e}"), ThemeToken::Error)),
     };
     if let Some((text, token)) = aws {
         field("AWS Signer", text, token);
@@ -72,29 +72,29 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
         EnvelopeFormat::Jws => "JWS (application/jose+json)",
         EnvelopeFormat::Cose => "COSE (application/cose)",
     };
-    field("envelope", envelope.into(), Token::Text);
+    field("envelope", envelope.into(), ThemeToken::Text);
     all.push(Vec::new());
     for part in fold("The digest is what is signed, never a tag; the signature is stored beside it.", w) {
-        all.push(vec![(Token::Muted, part)]);
+        all.push(vec![(ThemeToken::Muted, part)]);
     }
     if let Some(note) = &d.note {
         for part in fold(&sanitize(note), w) {
-            all.push(vec![(Token::Warning, part)]);
+            all.push(vec![(ThemeToken::Warning, part)]);
         }
     }
     all.push(Vec::new());
     let k = |a| Modal::Sign.keys(a, false);
     all.push(vec![
-        (Token::HintKey, format!(" {} ", k(Answer::Accept))),
-        (Token::HintDesc, " sign   ".into()),
-        (Token::Match, format!(" [ {} Cancel ] ", Modal::Sign.keys(Answer::Cancel, true))),
-        (Token::HintDesc, " any other key, Enter too, cancels".into()),
+        (ThemeToken::HintKey, format!(" {} ", k(Answer::Accept))),
+        (ThemeToken::HintDesc, " sign   ".into()),
+        (ThemeToken::Match, format!(" [ {} Cancel ] ", Modal::Sign.keys(Answer::Cancel, true))),
+        (ThemeToken::HintDesc, " any other key, Enter too, cancels".into()),
     ]);
     all.push(vec![
-        (Token::HintKey, format!(" {} ", k(Answer::ScrollDown))),
-        (Token::HintDesc, " next key   ".into()),
-        (Token::HintKey, format!(" {} ", k(Answer::Switch))),
-        (Token::HintDesc, " JWS / COSE".into()),
+        (ThemeToken::HintKey, format!(" {} ", k(Answer::ScrollDown))),
+        (ThemeToken::HintDesc, " next key   ".into()),
+        (ThemeToken::HintKey, format!(" {} ", k(Answer::Switch))),
+        (ThemeToken::HintDesc, " JWS / COSE".into()),
     ]);
     let height = (all.len() as u16 + 2).min(area.height);
     let popup = Rect { x: area.x + (area.width - width) / 2, y: area.y + (area.height - height) / 2, width, height };

@@ -12,7 +12,7 @@ use super::super::app::{App, Mode, Severity};
 use super::super::keymap::{Action, Answer, Modal};
 use super::super::label::Spans;
 use super::super::prompt::Prompt;
-use super::super::theme::Token;
+use super::super::theme::ThemeToken;
 use super::{fit, line};
 
 const CURSOR: &str = "█";
@@ -33,7 +33,7 @@ fn piece(keep: u8, spans: Spans) -> Piece {
 }
 
 fn key_hint(keep: u8, key: impl Into<String>, desc: impl Into<String>) -> Piece {
-    piece(keep, vec![(Token::HintKey, key.into()), (Token::HintDesc, format!(" {}", desc.into()))])
+    piece(keep, vec![(ThemeToken::HintKey, key.into()), (ThemeToken::HintDesc, format!(" {}", desc.into()))])
 }
 
 /// The line being typed with the cursor where it is. Too long for `room`, it loses its start
@@ -42,7 +42,7 @@ fn prompt(prefix: &str, input: &Prompt, room: usize) -> Piece {
     let (before, after) = input.split();
     let (mut before, after) = (sanitize(before).into_owned(), sanitize(after).into_owned());
     let fixed = prefix.width() + CURSOR.width();
-    let mut spans = vec![(Token::HintKey, prefix.to_string())];
+    let mut spans = vec![(ThemeToken::HintKey, prefix.to_string())];
     if fixed + before.width() > room {
         let keep = room.saturating_sub(fixed + 1);
         let mut tail: Vec<char> = Vec::new();
@@ -55,9 +55,9 @@ fn prompt(prefix: &str, input: &Prompt, room: usize) -> Piece {
             tail.push(c);
         }
         before = tail.into_iter().rev().collect();
-        spans.push((Token::Muted, "…".into()));
+        spans.push((ThemeToken::Muted, "…".into()));
     }
-    spans.extend([(Token::Text, before), (Token::Text, CURSOR.into()), (Token::Text, after)]);
+    spans.extend([(ThemeToken::Text, before), (ThemeToken::Text, CURSOR.into()), (ThemeToken::Text, after)]);
     piece(ALWAYS, spans)
 }
 
@@ -67,14 +67,14 @@ fn left(app: &App, room: usize) -> Vec<Piece> {
             let n = app.tree.filter.matches.len();
             vec![
                 prompt("/", &app.prompts.filter, room),
-                piece(20, vec![(Token::Muted, format!("{n} match{}", if n == 1 { "" } else { "es" }))]),
+                piece(20, vec![(ThemeToken::Muted, format!("{n} match{}", if n == 1 { "" } else { "es" }))]),
                 key_hint(10, Modal::Prompt.keys(Answer::Accept, true), "keep"),
                 key_hint(9, Modal::Prompt.keys(Answer::Cancel, true), "clear"),
             ]
         }
         Mode::Command(cmd) => vec![
             prompt(":", cmd, room),
-            piece(10, vec![(Token::HintDesc, "open TARGET · theme NAME · quit".into())]),
+            piece(10, vec![(ThemeToken::HintDesc, "open TARGET · theme NAME · quit".into())]),
             key_hint(20, Modal::Prompt.keys(Answer::Accept, true), "run"),
             key_hint(19, Modal::Prompt.keys(Answer::Cancel, true), "cancel"),
         ],
@@ -117,9 +117,9 @@ fn left(app: &App, room: usize) -> Vec<Piece> {
         Mode::Normal => match &app.notices.status {
             Some(s) => {
                 let (token, glyph) = match s.level {
-                    Severity::Error => (Token::Error, "✗ "),
-                    Severity::Warning => (Token::Warning, "! "),
-                    Severity::Info => (Token::Text, "· "),
+                    Severity::Error => (ThemeToken::Error, "✗ "),
+                    Severity::Warning => (ThemeToken::Warning, "! "),
+                    Severity::Info => (ThemeToken::Text, "· "),
                 };
                 let text = format!("{glyph}{}", s.text);
                 // Cut to fit, it says where the whole text is: the message log.
@@ -162,7 +162,7 @@ fn fit_pieces(mut pieces: Vec<Piece>, room: usize) -> Spans {
     let mut spans = Vec::new();
     for (i, p) in pieces.into_iter().enumerate() {
         if i > 0 {
-            spans.push((Token::Statusbar, SEP.to_string()));
+            spans.push((ThemeToken::Statusbar, SEP.to_string()));
         }
         spans.extend(p.spans);
     }
@@ -172,23 +172,23 @@ fn fit_pieces(mut pieces: Vec<Piece>, room: usize) -> Spans {
 fn right(app: &App) -> Spans {
     let mut spans = Vec::new();
     if !app.tree.filter.query.is_empty() && app.mode == Mode::Normal {
-        spans.push((Token::Match, format!(" /{} (n/N) ", clip(&sanitize(&app.tree.filter.query), 16))));
+        spans.push((ThemeToken::Match, format!(" /{} (n/N) ", clip(&sanitize(&app.tree.filter.query), 16))));
     }
     if app.vs.what_if.is_active() {
-        spans.push((Token::Match, " ◆ WHAT-IF ".into()));
+        spans.push((ThemeToken::Match, " ◆ WHAT-IF ".into()));
     }
     // A missing file with nothing loaded before is the usual state without notation set up:
     // the rows say "no policy" already.
     if app.vs.error.is_some() && (app.vs.base.is_some() || !app.vs.missing) {
         let what = if app.vs.missing { " ✗ policy file missing " } else { " ✗ policy invalid " };
-        spans.push((Token::Error, what.into()));
+        spans.push((ThemeToken::Error, what.into()));
     }
     if !app.look.mouse {
-        spans.push((Token::Muted, " mouse off ".into()));
+        spans.push((ThemeToken::Muted, " mouse off ".into()));
     }
     let n = app.in_flight();
     if n > 0 {
-        spans.push((Token::Pending, format!(" {} {n} in flight ", app.spinner_frame())));
+        spans.push((ThemeToken::Pending, format!(" {} {n} in flight ", app.spinner_frame())));
     }
     spans
 }
@@ -200,12 +200,12 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     let room = usize::from(area.width).saturating_sub(right_width + 2);
     let left = fit_pieces(left(app, room), room);
     let used = 1 + left.iter().map(|(_, s)| s.width()).sum::<usize>();
-    let mut spans = vec![(Token::Statusbar, " ".to_string())];
+    let mut spans = vec![(ThemeToken::Statusbar, " ".to_string())];
     spans.extend(left);
-    spans.push((Token::Statusbar, " ".repeat(usize::from(area.width).saturating_sub(used + right_width))));
+    spans.push((ThemeToken::Statusbar, " ".repeat(usize::from(area.width).saturating_sub(used + right_width))));
     spans.extend(right);
     frame.render_widget(
-        Paragraph::new(line(&app.look.theme, spans)).style(app.look.theme.style(Token::Statusbar)),
+        Paragraph::new(line(&app.look.theme, spans)).style(app.look.theme.style(ThemeToken::Statusbar)),
         area,
     );
 }

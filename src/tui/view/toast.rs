@@ -9,7 +9,7 @@ use unicode_width::UnicodeWidthStr;
 
 use super::super::app::App;
 use super::super::details_doc::fold;
-use super::super::theme::Token;
+use super::super::theme::ThemeToken;
 use super::fit;
 
 pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
@@ -25,12 +25,12 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     if lines.len() > max {
         lines.truncate(max);
         if let Some(last) = lines.last_mut() {
-            *last = fit(vec![(Token::Toast, format!("{last} …"))], room).into_iter().map(|(_, s)| s).collect();
+            *last = fit(vec![(ThemeToken::Toast, format!("{last} …"))], room).into_iter().map(|(_, s)| s).collect();
         }
     }
     let height = lines.len() as u16 + 2;
     let rect = Rect { x: area.right() - width, y: area.bottom() - height, width, height };
-    let style = app.look.theme.style(Token::Toast);
+    let style = app.look.theme.style(ThemeToken::Toast);
     frame.render_widget(Clear, rect);
     let text: Vec<Line<'_>> = lines.into_iter().map(Line::from).collect();
     frame.render_widget(

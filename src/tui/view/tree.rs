@@ -17,7 +17,7 @@ use super::super::app::NodeVerify;
 use super::super::app::{App, Mode};
 use super::super::keymap::Focus;
 use super::super::label::node_spans;
-use super::super::theme::Token;
+use super::super::theme::ThemeToken;
 use super::{fit, line, panel};
 
 const SELECTED_MARK: &str = "> ";
@@ -59,7 +59,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     if app.tree.rows.is_empty() {
         let text =
             if app.tree.filter.query.is_empty() { "(empty)" } else { "no node matches the filter (Esc clears it)" };
-        frame.render_widget(Paragraph::new(line(&app.look.theme, [(Token::Muted, text.to_string())])), inner);
+        frame.render_widget(Paragraph::new(line(&app.look.theme, [(ThemeToken::Muted, text.to_string())])), inner);
         return;
     }
     let height = usize::from(inner.height);
@@ -77,7 +77,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     };
     let tree = tree
         .highlight_symbol(SELECTED_MARK)
-        .highlight_style(app.look.theme.style(Token::Selection))
+        .highlight_style(app.look.theme.style(ThemeToken::Selection))
         .node_closed_symbol("")
         .node_open_symbol("")
         .node_no_children_symbol("");
@@ -102,7 +102,7 @@ fn row_line(app: &App, i: usize, width: usize) -> Line<'static> {
     } else {
         "  "
     };
-    let mut spans = vec![(Token::Muted, format!("{}{fold}", "  ".repeat(usize::from(row.depth))))];
+    let mut spans = vec![(ThemeToken::Muted, format!("{}{fold}", "  ".repeat(usize::from(row.depth))))];
     let badge = super::verify_badge(app, row.id);
     // Every row keeps the column, so kind words line up whether a row has a verdict or not.
     let (glyph, word) = match &badge {
@@ -110,12 +110,12 @@ fn row_line(app: &App, i: usize, width: usize) -> Line<'static> {
             let (glyph, word) = text.split_once(' ').unwrap_or((text.as_str(), ""));
             ((*token, format!("{glyph} ")), Some((*token, word.to_string())))
         }
-        None => ((Token::Text, "  ".to_string()), None),
+        None => ((ThemeToken::Text, "  ".to_string()), None),
     };
     spans.push(glyph);
     let matched = app.tree.filter.matches.contains(&row.id);
     if matched {
-        spans.push((Token::Match, "◆ ".into()));
+        spans.push((ThemeToken::Match, "◆ ".into()));
     }
     let mut body = node_spans(&app.tree.graph, row.id);
     // Kyverno's admission verdict under the loaded policies, as a glyph and a word, beside the
@@ -123,19 +123,19 @@ fn row_line(app: &App, i: usize, width: usize) -> Line<'static> {
     if let Some(super::super::app::ExplainResult::Done(e, _)) = app.explain.results.get(&row.id) {
         use crate::kyverno::replay::Admission;
         let (token, text) = match e.admission {
-            Admission::Allowed => (Token::Verified, "kyverno ✓ allowed"),
-            Admission::Blocked => (Token::Failed, "kyverno ✗ blocked"),
-            Admission::AuditWarning => (Token::Warning, "kyverno ! audit"),
-            Admission::Unknown => (Token::Warning, "kyverno ? not decided"),
+            Admission::Allowed => (ThemeToken::Verified, "kyverno ✓ allowed"),
+            Admission::Blocked => (ThemeToken::Failed, "kyverno ✗ blocked"),
+            Admission::AuditWarning => (ThemeToken::Warning, "kyverno ! audit"),
+            Admission::Unknown => (ThemeToken::Warning, "kyverno ? not decided"),
         };
         let at = identity_len(app, row.id).min(body.len());
-        body.splice(at..at, [(Token::Text, " ·".to_string()), (token, format!(" {text}"))]);
+        body.splice(at..at, [(ThemeToken::Text, " ·".to_string()), (token, format!(" {text}"))]);
     }
     if let Some(word) = word.filter(|(_, w)| !w.is_empty()) {
-        let mut verdict = vec![(Token::Text, " ".to_string()), word];
+        let mut verdict = vec![(ThemeToken::Text, " ".to_string()), word];
         if let Some(digest) = tag_digest(app, row.id) {
-            verdict.push((Token::Muted, " → ".into()));
-            verdict.push((Token::Digest, digest));
+            verdict.push((ThemeToken::Muted, " → ".into()));
+            verdict.push((ThemeToken::Digest, digest));
         }
         let at = identity_len(app, row.id).min(body.len());
         // One space on each side, whatever separators the label has after the identity.
@@ -143,23 +143,23 @@ fn row_line(app: &App, i: usize, width: usize) -> Line<'static> {
             body.remove(at);
         }
         if body.get(at).is_some_and(|(_, next)| !next.starts_with(' ')) {
-            verdict.push((Token::Text, " ".into()));
+            verdict.push((ThemeToken::Text, " ".into()));
         }
         body.splice(at..at, verdict);
     }
     // What is shown was fetched a while ago: say how long, so nobody mistakes it for now.
     if let Some(age) = app.fetched_age(row.id) {
-        body.push((Token::Warning, format!(" · {}", super::super::app::age_text(age))));
+        body.push((ThemeToken::Warning, format!(" · {}", super::super::app::age_text(age))));
     }
     // What the registry's own API recorded (ECR: pushed at, scan), when it was listed already.
     if let Some(a) = app.tree.graph.node(row.id).artifact()
         && let Some(r) = app.location.source.known_record(&a.repository, &a.descriptor.digest)
         && !r.summary.is_empty()
     {
-        body.push((Token::Muted, format!(" · ECR {}", sanitize(&r.summary))));
+        body.push((ThemeToken::Muted, format!(" · ECR {}", sanitize(&r.summary))));
     }
     if matched {
-        spans.extend(body.into_iter().map(|(_, s)| (Token::Match, s)));
+        spans.extend(body.into_iter().map(|(_, s)| (ThemeToken::Match, s)));
     } else {
         spans.extend(body);
     }

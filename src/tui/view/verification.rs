@@ -14,7 +14,7 @@ use super::super::details_doc::fold;
 use super::super::keymap::{Action, Focus};
 use super::super::label::Spans;
 use super::super::present::verification::{first_key, lines};
-use super::super::theme::Token;
+use super::super::theme::ThemeToken;
 use super::{line, panel};
 
 pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
@@ -53,7 +53,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     let mut block = panel(&app.look.theme, title, focused, area.width);
     let room = usize::from(area.width).saturating_sub(2);
     if let Some(k) = [keys, short].into_iter().find(|k| k.width() <= room) {
-        block = block.title_bottom(ratatui::text::Span::styled(k, app.look.theme.style(Token::HintDesc)));
+        block = block.title_bottom(ratatui::text::Span::styled(k, app.look.theme.style(ThemeToken::HintDesc)));
     }
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -77,14 +77,14 @@ pub fn draw_confirm(app: &App, frame: &mut Frame, area: Rect) {
     let w = usize::from(inner.width);
     let mut all: Vec<Spans> = Vec::new();
     for p in fold(&format!("{} will be replaced (atomically) by:", sanitize(&path.display().to_string())), w) {
-        all.push(vec![(Token::Text, p)]);
+        all.push(vec![(ThemeToken::Text, p)]);
     }
-    all.push(vec![(Token::Muted, "- removed  + added".into())]);
+    all.push(vec![(ThemeToken::Muted, "- removed  + added".into())]);
     for (mark, text) in diff {
         let token = match mark {
-            '+' => Token::Verified,
-            '-' => Token::Failed,
-            _ => Token::Muted,
+            '+' => ThemeToken::Verified,
+            '-' => ThemeToken::Failed,
+            _ => ThemeToken::Muted,
         };
         all.push(vec![(token, clip(&format!("{mark} {}", sanitize(text)), w).into_owned())]);
     }
