@@ -28,7 +28,8 @@ struct Pki {
 
 const EXTENSIONS: &str = "[ca_ext]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n\
     [leaf_ext]\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=codeSigning\n\
-    [noeku_ext]\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n";
+    [noeku_ext]\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n\
+    [nods_ext]\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,nonRepudiation\nextendedKeyUsage=codeSigning\n";
 
 fn openssl(dir: &Path, args: &[&str]) {
     let out = Command::new("openssl")
@@ -201,6 +202,11 @@ fn refusals_store_nothing_and_say_why() {
     let (code, _, err) = run("leaf.key", "noeku.pem", &[]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("extended key usage") && err.contains("ServerAuth"), "{err}");
+    // A code-signing leaf whose key usage lacks digitalSignature (notation's signer refuses it).
+    pki.issue("leaf", "nods_ext", "nods.pem");
+    let (code, _, err) = run("leaf.key", "nods.pem", &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.to_lowercase().contains("digital") && err.contains("key usage"), "{err}");
     // The root's key with the leaf's chain: the key does not match the signing certificate.
     let (code, _, err) = run("ca.key", "chain.pem", &[]);
     assert_eq!(code, 2, "{err}");
@@ -468,5 +474,145 @@ fn every_key_type_with_each_envelope_signs_through_the_binary_and_verifies() {
             // The pair made with this key (JWS first, then COSE) and nothing signed by another root.
             assert_eq!(verified, if envelope == "jws" { 1 } else { 2 }, "{kind} {envelope}: {out}");
         }
+    }
+}
+
+/// Every key type with each envelope, on both registries: the signature is listed the
+/// registry's way, verifies with its own root, fails authenticity with another root, and
+/// the fixture's earlier signature (another signer's) is still listed beside it.
+#[tokio::test]
+async fn every_key_type_with_each_envelope_round_trips_on_both_registries() {
+    let kinds = [
+        ("ec:P-256", "ES256"),
+        ("ec:P-384", "ES384"),
+        ("ec:P-521", "ES512"),
+        ("rsa:2048", "PS256"),
+        ("rsa:3072", "PS384"),
+        ("rsa:4096", "PS512"),
+    ];
+    let pkis: Vec<Arc<Pki>> = kinds.iter().map(|(k, _)| Arc::new(Pki::new(&format!("Root {k}"), k))).collect();
+    for (server, listed) in [(Server::docker_registry(), "tag-schema"), (Server::ferro(), "referrers-api")] {
+        let repo = "roundtrip/app";
+        let fx = guard(seed(&RegistryClient::new(&server.host, test_options()).unwrap(), repo)).await;
+        let target = format!("{}/{repo}@{}", server.host, fx.image.digest);
+        for (i, (kind, alg)) in kinds.iter().enumerate() {
+            for envelope in ["jws", "cose"] {
+                let (pki, other) = (pkis[i].clone(), pkis[(i + 1) % pkis.len()].clone());
+                let t = target.clone();
+                let (signed, mine, theirs) = tokio::task::spawn_blocking(move || {
+                    let signed = sign(&pki, &[&t], &["--envelope", envelope, "-o", "json"]);
+                    (
+                        signed,
+                        verify(&pki.notation_dir(), &[&t, "-o", "json"]),
+                        verify(&other.notation_dir(), &[&t, "-o", "json"]),
+                    )
+                })
+                .await
+                .unwrap();
+                let what = format!("{} {kind} {envelope}", server.host);
+                let (code, out, err) = signed;
+                assert_eq!(code, 0, "{what}: {out}{err}");
+                let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+                assert_eq!(v["signature"]["listedBy"], listed, "{what}: {out}");
+                let digest = v["signature"]["descriptor"]["digest"].clone();
+                let find = |report: &str| -> serde_json::Value {
+                    let r: serde_json::Value = serde_json::from_str(report).unwrap();
+                    let sigs = r["signatures"].as_array().unwrap().clone();
+                    assert!(sigs.len() >= 2, "{what}: the fixture's own signature is still listed: {report}");
+                    sigs.into_iter()
+                        .find(|s| s["digest"] == digest)
+                        .unwrap_or_else(|| panic!("{what}: not listed: {report}"))
+                };
+                let (code, out, err) = mine;
+                assert_eq!(code, 0, "{what}: {out}{err}");
+                let s = find(&out);
+                assert_eq!(s["verdict"]["state"], "verified", "{what}: {s}");
+                assert_eq!(s["algorithm"], *alg, "{what}");
+                let (_, out, _) = theirs;
+                let s = find(&out);
+                assert_ne!(s["verdict"]["state"], "verified", "{what}: another root must not verify it: {s}");
+                assert!(s.to_string().contains("authenticity"), "{what}: it fails authenticity: {s}");
+            }
+        }
+    }
+}
+
+/// A signature notation itself made (notation-go's test envelope over the upstream alpine
+/// layout) is still there, and still verifies with its own anchor, after sigscope signs the
+/// same image in the same layout.
+#[test]
+fn a_signature_notation_made_is_kept_and_still_verifies_after_signing() {
+    use common::layout::put_blob;
+    let tmp = tempfile::tempdir().unwrap();
+    let layout = tmp.path().join("alpine");
+    let vectors = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/notation");
+    let copied = Command::new("cp").arg("-r").arg(vectors.join("oci-layout-alpine")).arg(&layout).status().unwrap();
+    assert!(copied.success());
+    // notation-go's JWS over manifest sha256:19dbd2e4…, stored as notation stores it.
+    let envelope = std::fs::read(vectors.join("jws_signature.sig")).unwrap();
+    let parsed = sigscope::notation::envelope::parse("application/jose+json", &envelope).unwrap();
+    let layer = put_blob(&layout, &envelope);
+    let config = put_blob(&layout, b"{}");
+    let subject = serde_json::json!({"mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "digest": "sha256:19dbd2e48e921426ee8ace4dc892edfb2ecdc1d1a72d5416c83670c30acecef0", "size": 481});
+    let manifest = serde_json::json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "artifactType": "application/vnd.cncf.notary.signature",
+        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": config["digest"], "size": 2},
+        "layers": [{"mediaType": "application/jose+json", "digest": layer["digest"], "size": layer["size"]}],
+        "subject": subject});
+    let bytes = serde_json::to_vec(&manifest).unwrap();
+    let stored = put_blob(&layout, &bytes);
+    let index_path = layout.join("index.json");
+    let mut index: serde_json::Value = serde_json::from_slice(&std::fs::read(&index_path).unwrap()).unwrap();
+    index["manifests"].as_array_mut().unwrap().push(serde_json::json!({
+        "mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": stored["digest"], "size": stored["size"],
+        "artifactType": "application/vnd.cncf.notary.signature"}));
+    std::fs::write(&index_path, serde_json::to_vec_pretty(&index).unwrap()).unwrap();
+    let notations = stored["digest"].as_str().unwrap().to_string();
+
+    // A trust store holding notation's self-signed leaf as its anchor, and sigscope's root.
+    let pki = Pki::new("Sign Root", "ec:P-256");
+    let nd = pki.notation_dir();
+    let pem = sigscope::demo::keys::der_to_pem(parsed.chain.last().unwrap());
+    std::fs::write(nd.join("truststore/x509/ca/test/alpine.pem"), pem).unwrap();
+    let target = format!("{}:v2", layout.display());
+    let (code, out, err) = sign(&pki, &["--oci-layout", &target], &["-o", "json"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = verify(&nd, &["--oci-layout", &target, "-o", "json"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let sigs = report["signatures"].as_array().unwrap();
+    assert_eq!(sigs.len(), 2, "notation's and sigscope's: {out}");
+    let theirs = sigs.iter().find(|s| s["digest"] == notations.as_str()).expect("notation's signature is still listed");
+    assert_eq!(theirs["verdict"]["state"], "verified", "{theirs}");
+    assert!(sigs.iter().all(|s| s["verdict"]["state"] == "verified"), "{out}");
+}
+
+/// What a registry refuses reaches the user through the binary as exit 3 naming the step, and
+/// a tag the registry does not have is exit 3 too (a registry answer, not a usage error).
+#[tokio::test]
+async fn registry_refusals_through_the_binary_are_exit_3_and_name_what_was_refused() {
+    let pki = Arc::new(Pki::new("Sign Root", "ec:P-256"));
+    let server = Server::docker_registry();
+    let fx = guard(seed(&RegistryClient::new(&server.host, test_options()).unwrap(), "refuse/app")).await;
+    let _ = fx;
+    let h = common::hostile::Hostile::start();
+    let c = RegistryClient::new(&h.host, test_options()).unwrap();
+    let (image, _, _) = guard(common::fixtures::push_image(&c, "store/app", "v1", "amd64")).await;
+    let mut cases = vec![(format!("{}/refuse/app:no-such-tag", server.host), "no-such-tag".to_string())];
+    for (fault, step) in [
+        ("store-blob403", "blob upload"),
+        ("store-blob500", "blob upload"),
+        ("store-manifest401", "manifest upload"),
+        ("store-manifest403", "manifest upload"),
+    ] {
+        cases.push((format!("{}/{fault}/app@{}", h.host, image.digest), step.to_string()));
+    }
+    for (target, says) in cases {
+        let p = pki.clone();
+        let t = target.clone();
+        let (code, out, err) = tokio::task::spawn_blocking(move || sign(&p, &[&t], &[])).await.unwrap();
+        assert_eq!(code, 3, "{target}: {out}{err}");
+        assert!(err.contains(&says), "{target}: the error names it ({says}): {err}");
     }
 }
