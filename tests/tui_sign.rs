@@ -96,6 +96,32 @@ fn every_key_but_yes_cancels_and_nothing_is_signed() {
     assert_eq!(word(&h, image), "unsigned");
 }
 
+/// Cancel has the focus when the dialog opens, so Enter cancels; moved to Sign (→), Enter
+/// signs; moved back, Enter cancels again.
+#[test]
+fn enter_presses_the_focused_button_and_cancel_has_the_focus_at_first() {
+    let (_tmp, mut h) = demo(false, vec![demo_signing_key()]);
+    unsigned_image(&mut h);
+    h.key(KeyCode::Char('s'));
+    let Mode::Sign(d) = &h.app.mode else { panic!("no dialog") };
+    assert!(!d.sign_focused, "Cancel is focused at first");
+    h.key(KeyCode::Right);
+    h.key(KeyCode::Left);
+    h.key(KeyCode::Enter);
+    assert!(matches!(h.app.mode, Mode::Normal), "focus back on Cancel: Enter cancels");
+    assert!(!h.effects.iter().any(|e| e.starts_with("Sign {")), "{:?}", h.effects);
+
+    h.key(KeyCode::Char('s'));
+    h.key(KeyCode::Right);
+    let screen = screen_text(&h.render(80, 24));
+    assert!(screen.contains("Sign ]") && screen.contains("Cancel ]"), "{screen}");
+    h.key(KeyCode::Enter);
+    assert!(matches!(h.app.mode, Mode::Normal));
+    assert!(h.effects.iter().any(|e| e.starts_with("Sign {")), "Enter on Sign signs: {:?}", h.effects);
+    h.run_effects();
+    assert_eq!(word(&h, h.child(tag_node(&h, "unsigned"), 0)), "verified");
+}
+
 #[test]
 fn the_dialog_switches_keys_and_envelopes_and_a_bad_key_fails_with_nothing_stored() {
     let missing = SigningKey {

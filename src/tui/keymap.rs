@@ -65,7 +65,8 @@ pub enum Modal {
     Prompt,
     /// Help and the message log.
     Overlay,
-    /// The sign dialog: yes signs, every other key cancels.
+    /// The sign dialog: its two buttons, Cancel focused; Enter presses the focused one, yes
+    /// signs, every other key cancels.
     Sign,
 }
 
@@ -77,6 +78,10 @@ pub enum Answer {
     ScrollUp,
     /// Switch an option of the dialog (the envelope format).
     Switch,
+    /// Move the focus between the dialog's buttons.
+    Focus,
+    /// Press the focused button.
+    Press,
 }
 
 struct ModalSpec {
@@ -92,7 +97,9 @@ const MODAL_SPECS: &[ModalSpec] = &[
     ModalSpec { modal: Modal::Confirm, answer: Answer::ScrollDown, keys: &["j", "Down"], desc: "scroll down" },
     ModalSpec { modal: Modal::Confirm, answer: Answer::ScrollUp, keys: &["k", "Up"], desc: "scroll up" },
     ModalSpec { modal: Modal::Confirm, answer: Answer::Cancel, keys: &["Esc", "n", "Ctrl-c"], desc: "no (so does any other key)" },
-    ModalSpec { modal: Modal::Sign, answer: Answer::Accept, keys: &["y"], desc: "yes: sign with the chosen key (Enter cancels, like any other key)" },
+    ModalSpec { modal: Modal::Sign, answer: Answer::Accept, keys: &["y"], desc: "yes: sign with the chosen key" },
+    ModalSpec { modal: Modal::Sign, answer: Answer::Press, keys: &["Enter"], desc: "press the focused button (Cancel, until the focus moves to Sign)" },
+    ModalSpec { modal: Modal::Sign, answer: Answer::Focus, keys: &["Left", "Right", "h", "l"], desc: "focus Sign / Cancel" },
     ModalSpec { modal: Modal::Sign, answer: Answer::ScrollDown, keys: &["j", "Down", "Tab"], desc: "next key" },
     ModalSpec { modal: Modal::Sign, answer: Answer::ScrollUp, keys: &["k", "Up"], desc: "previous key" },
     ModalSpec { modal: Modal::Sign, answer: Answer::Switch, keys: &["e"], desc: "JWS or COSE envelope" },

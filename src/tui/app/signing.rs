@@ -1,5 +1,6 @@
 //! The sign dialog (`s`): the exact reference and digest that will be signed, the configured
-//! keys and the envelope format; yes signs, every other key cancels. Signing runs as an effect;
+//! keys and the envelope format, and two buttons with Cancel focused: Enter presses the focused
+//! one, ←/→ move the focus, yes signs, every other key cancels. Signing runs as an effect;
 //! the new signature shows up under the image by refreshing it, and is verified like any other.
 
 use std::collections::HashMap;
@@ -29,6 +30,9 @@ pub struct SignDialog {
     pub envelope: EnvelopeFormat,
     /// Why the last key did nothing, shown in the dialog (the status line is under it).
     pub note: Option<String>,
+    /// Whether the Sign button has the focus; Cancel has it when the dialog opens, so Enter
+    /// pressed without reading cancels.
+    pub sign_focused: bool,
 }
 
 /// Signatures being made, and the last signing of a node that failed (shown on its row until
@@ -138,6 +142,7 @@ impl App {
             key,
             envelope,
             note: None,
+            sign_focused: false,
         }));
         self.list_aws_profiles()
     }
@@ -228,7 +233,12 @@ impl App {
 
     pub(super) fn on_sign_key(&mut self, key: KeyEvent, mut dialog: Box<SignDialog>) -> Vec<Effect> {
         let keys = self.settings.signing_keys.len();
-        let answer = Modal::Sign.answer(Key::from_event(&key));
+        let answer = match Modal::Sign.answer(Key::from_event(&key)) {
+            // Enter presses what has the focus: Cancel, unless it was moved to Sign.
+            Some(Answer::Press) if dialog.sign_focused => Some(Answer::Accept),
+            Some(Answer::Press) => Some(Answer::Cancel),
+            other => other,
+        };
         // No key yet (AWS Signer's profiles are being listed): only cancelling does anything.
         if keys == 0 && !matches!(answer, Some(Answer::Cancel) | None) {
             let why = match &self.aws_profiles {
@@ -247,6 +257,11 @@ impl App {
             Some(Answer::Accept) => {
                 self.mode = Mode::Normal;
                 self.sign(*dialog)
+            }
+            Some(Answer::Focus) => {
+                dialog.sign_focused = !dialog.sign_focused;
+                self.mode = Mode::Sign(dialog);
+                Vec::new()
             }
             Some(Answer::ScrollDown) => {
                 dialog.key = (dialog.key + 1) % keys;
@@ -275,7 +290,7 @@ impl App {
                 self.mode = Mode::Sign(dialog);
                 Vec::new()
             }
-            Some(Answer::Cancel) | None => {
+            Some(Answer::Cancel | Answer::Press) | None => {
                 self.mode = Mode::Normal;
                 self.set_status(Severity::Info, "not signed".into());
                 Vec::new()

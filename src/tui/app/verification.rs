@@ -587,7 +587,7 @@ impl App {
                 self.mode = Mode::Confirm { path, json, diff, scroll: scroll.saturating_sub(1) };
                 Vec::new()
             }
-            Some(Answer::Cancel | Answer::Switch) | None => {
+            Some(Answer::Cancel | Answer::Switch | Answer::Focus | Answer::Press) | None => {
                 self.mode = Mode::Normal;
                 self.set_status(Severity::Info, "not written: the file is unchanged".into());
                 Vec::new()

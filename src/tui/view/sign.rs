@@ -84,17 +84,21 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     }
     all.push(Vec::new());
     let k = |a| Modal::Sign.keys(a, false);
+    // The focused button is drawn as a selection; Cancel has it until ←/→ moves it.
+    let button = |focused: bool| if focused { ThemeToken::Match } else { ThemeToken::HintDesc };
     all.push(vec![
-        (ThemeToken::HintKey, format!(" {} ", k(Answer::Accept))),
-        (ThemeToken::HintDesc, " sign   ".into()),
-        (ThemeToken::Match, format!(" [ {} Cancel ] ", Modal::Sign.keys(Answer::Cancel, true))),
-        (ThemeToken::HintDesc, " any other key, Enter too, cancels".into()),
+        (button(d.sign_focused), format!(" [ {} Sign ] ", k(Answer::Accept))),
+        (ThemeToken::HintDesc, "  ".into()),
+        (button(!d.sign_focused), format!(" [ {} Cancel ] ", Modal::Sign.keys(Answer::Cancel, true))),
+        (ThemeToken::HintDesc, " Enter presses the focused one".into()),
     ]);
     all.push(vec![
         (ThemeToken::HintKey, format!(" {} ", k(Answer::ScrollDown))),
         (ThemeToken::HintDesc, " next key   ".into()),
         (ThemeToken::HintKey, format!(" {} ", k(Answer::Switch))),
-        (ThemeToken::HintDesc, " JWS / COSE".into()),
+        (ThemeToken::HintDesc, " JWS / COSE   ".into()),
+        (ThemeToken::HintKey, format!(" {} ", k(Answer::Focus))),
+        (ThemeToken::HintDesc, " focus".into()),
     ]);
     let height = (all.len() as u16 + 2).min(area.height);
     let popup = Rect { x: area.x + (area.width - width) / 2, y: area.y + (area.height - height) / 2, width, height };

@@ -93,6 +93,7 @@ fn left(app: &App, room: usize) -> Vec<Piece> {
         Mode::Sign(_) => vec![
             key_hint(ALWAYS, Modal::Sign.keys(Answer::Accept, true), "sign"),
             key_hint(ALWAYS, Modal::Sign.keys(Answer::Cancel, true), "cancel (any other key)"),
+            key_hint(8, Modal::Sign.keys(Answer::Press, true), "press the focused button"),
             key_hint(10, Modal::Sign.keys(Answer::ScrollDown, true), "next key"),
             key_hint(9, Modal::Sign.keys(Answer::Switch, true), "envelope"),
         ],
