@@ -465,3 +465,84 @@ fn an_attestor_holding_an_intermediate_is_not_decided() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("would be blocked") && out.contains("cannot be a trust anchor"), "{out}");
 }
+
+/// The policies change on disk while the TUI runs: every verdict shown goes and is replayed
+/// under the new policies; an edit that no longer loads leaves no verdict (none is true any
+/// more) and says why, until the file is fixed.
+#[test]
+fn edited_policies_are_replayed_and_one_that_no_longer_loads_leaves_no_verdicts() {
+    use common::tui::{screen_text, tag_node};
+    use sigscope::kyverno::policy::load;
+    use sigscope::tui::Msg;
+    let d = Demo::new();
+    let path = d.tmp.path().join("watched.yaml");
+    let text = std::fs::read_to_string(d.root_policy()).unwrap().replace("ghcr.io/acme/*", "docker.io/demo*");
+    std::fs::write(&path, &text).unwrap();
+    let mut o = common::tui::options(Some(&common::tui::demo_notation(d.tmp.path())));
+    o.kyverno_policies = Some(std::sync::Arc::new(load(&text, "watched.yaml").unwrap()));
+    o.kyverno_paths = vec![path.clone()];
+    let mut h = common::tui::Harness::with(sigscope::demo::opened(), o);
+    h.run_effects();
+    assert!(h.effects.iter().any(|e| e.starts_with("WatchKyverno")), "the files are watched: {:?}", h.effects);
+    for tag in ["untrusted", "signed"] {
+        let id = tag_node(&h, tag);
+        h.select(id);
+        h.key(crossterm::event::KeyCode::Char('l'));
+        h.run_effects();
+    }
+    let row = |h: &mut common::tui::Harness, tag: &str| {
+        let image = h.child(tag_node(h, tag), 0);
+        let short = h.app.tree.graph.node(image).digest().unwrap()[7..19].to_string();
+        let wide = screen_text(&h.render(200, 40));
+        wide.lines().find(|l| l.contains(&short) && l.contains("image")).unwrap_or_default().to_string()
+    };
+    assert!(row(&mut h, "untrusted").contains("kyverno ✗ blocked"), "{}", row(&mut h, "untrusted"));
+
+    let audit = text.replace("validationFailureAction: Enforce", "validationFailureAction: Audit");
+    h.send(Msg::KyvernoLoaded(Ok(std::sync::Arc::new(load(&audit, "watched.yaml").unwrap()))));
+    assert!(!row(&mut h, "untrusted").contains("✗ blocked"), "the old verdict is gone at once");
+    h.run_effects();
+    assert!(row(&mut h, "untrusted").contains("kyverno ! audit"), "{}", row(&mut h, "untrusted"));
+    assert!(row(&mut h, "signed").contains("kyverno ✓ allowed"), "{}", row(&mut h, "signed"));
+
+    h.send(Msg::KyvernoLoaded(Err("watched.yaml: document 1: spec.rules: not a list".into())));
+    h.run_effects();
+    for tag in ["untrusted", "signed"] {
+        assert!(
+            !row(&mut h, tag).contains("kyverno"),
+            "no verdict from policies that no longer load: {}",
+            row(&mut h, tag)
+        );
+    }
+    let status = h.app.notices.status.clone().unwrap();
+    assert!(status.text.contains("no longer load") && status.text.contains("not a list"), "{status:?}");
+}
+
+/// The same with the real binary and the real watcher: the file is rewritten while sigscope
+/// runs in a terminal, and the row's verdict follows within the poll.
+#[test]
+fn the_running_tui_follows_an_edited_policy_file() {
+    use common::tmux::{Tmux, have_tmux};
+    assert!(have_tmux(), "tmux is needed for the real-terminal test: apt-get install tmux (scripts/test.sh does)");
+    let d = Demo::new();
+    let path = d.tmp.path().join("watched.yaml");
+    let text = std::fs::read_to_string(d.root_policy()).unwrap().replace("ghcr.io/acme/*", "docker.io/demo*");
+    std::fs::write(&path, &text).unwrap();
+    let dir = d.tmp.path().display();
+    let run = format!(
+        "SIGSCOPE_CONFIG=/dev/null XDG_DATA_HOME={dir}/data XDG_CACHE_HOME={dir}/cache {} --kyverno-policy {}",
+        env!("CARGO_BIN_EXE_sigscope"),
+        path.display()
+    );
+    let t = Tmux::start_sized("kyverno-watch", &run, 200, 40);
+    t.wait_for("tag untrusted");
+    // Everything below the repository, loaded: every image gets its verdict.
+    t.keys(&["E"]);
+    t.wait_until("the untrusted image's verdict", |s| s.contains("kyverno ✗ blocked"));
+    std::fs::write(&path, text.replace("validationFailureAction: Enforce", "validationFailureAction: Audit")).unwrap();
+    let screen = t.wait_until("the verdict under the edited policy", |s| s.contains("kyverno ! audit"));
+    assert!(!screen.contains("kyverno ✗ blocked"), "no row keeps the old verdict:\n{screen}");
+    std::fs::write(&path, "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nspec: [\n").unwrap();
+    let screen = t.wait_until("the broken file said", |s| s.contains("no longer load"));
+    assert!(!screen.contains("kyverno ! audit") && !screen.contains("kyverno ✓"), "no verdict is left:\n{screen}");
+}

@@ -73,6 +73,7 @@ pub struct TuiArgs {
     pub preview_limit: Option<u64>,
 
     /// Kyverno policies for `:explain` (a YAML file, a directory of them, or -); repeat for more.
+    /// Files and directories are watched: an edit is replayed at once.
     #[arg(long = "kyverno-policy", value_name = "PATH")]
     pub kyverno_policy: Vec<PathBuf>,
 }

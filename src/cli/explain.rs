@@ -50,7 +50,7 @@ pub async fn run_explain(args: ExplainArgs, opts: &OpenOptions) -> i32 {
     let mut policies = PolicySet::default();
     for path in &args.kyverno_policy {
         match load_policies(path, &mut stdin_used) {
-            Ok(set) => merge(&mut policies, set),
+            Ok(set) => sigscope::kyverno::files::merge(&mut policies, set),
             Err(e) => return fail(&e, 2),
         }
     }
@@ -177,13 +177,6 @@ fn prefixed(e: &sigscope::Error, opts: &OpenOptions) -> String {
     if exit_code(e, opts) == 2 { format!("usage: {e}") } else { e.to_string() }
 }
 
-fn merge(into: &mut PolicySet, from: PolicySet) {
-    into.cluster_policies.extend(from.cluster_policies);
-    into.image_validating.extend(from.image_validating);
-    into.config_maps.extend(from.config_maps);
-    into.ignored.extend(from.ignored);
-}
-
 fn read_stdin(limit: usize) -> Result<String, String> {
     let mut buf = Vec::new();
     std::io::stdin()
@@ -202,7 +195,7 @@ pub fn load_all(paths: &[std::path::PathBuf]) -> Result<PolicySet, String> {
     let mut stdin_used = false;
     let mut policies = PolicySet::default();
     for path in paths {
-        merge(&mut policies, load_policies(path, &mut stdin_used)?);
+        sigscope::kyverno::files::merge(&mut policies, load_policies(path, &mut stdin_used)?);
     }
     Ok(policies)
 }
@@ -216,29 +209,7 @@ fn load_policies(path: &Path, stdin_used: &mut bool) -> Result<PolicySet, String
         }
         return load(&read_stdin(MAX_POLICY_BYTES)?, "stdin").map_err(|e| e.to_string());
     }
-    let read = |p: &Path| {
-        sigscope::fsread::read(p, MAX_POLICY_BYTES as u64 + 1, sigscope::fsread::Symlinks::Follow)
-            .map_err(|e| e.to_string())
-            .and_then(|b| String::from_utf8(b).map_err(|_| format!("{}: not UTF-8 text", p.display())))
-            .and_then(|t| load(&t, &p.display().to_string()).map_err(|e| e.to_string()))
-    };
-    if !path.is_dir() {
-        return read(path);
-    }
-    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(path)
-        .map_err(|e| format!("{}: {e}", path.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml") && p.is_file())
-        .collect();
-    files.sort();
-    if files.is_empty() {
-        return Err(format!("{}: no *.yaml or *.yml files", path.display()));
-    }
-    let mut set = PolicySet::default();
-    for f in files {
-        merge(&mut set, read(&f)?);
-    }
-    Ok(set)
+    sigscope::kyverno::files::load_path(path)
 }
 
 fn print(out: &Output) {

@@ -24,7 +24,12 @@ pub async fn run_tui_command(target: Option<String>, source: SourceArgs, tui: Tu
     // A policy that does not load is said in the panel; the TUI starts anyway.
     let kyverno = (!tui.kyverno_policy.is_empty())
         .then(|| super::explain::load_all(&tui.kyverno_policy).map(std::sync::Arc::new));
-    let flags = TuiFlags { theme: tui.theme, mouse: !tui.no_mouse, read_only: tui.read_only, kyverno };
+    // Files and directories are watched for edits; stdin cannot be read twice.
+    let kyverno_paths = match tui.kyverno_policy.iter().any(|p| p.as_os_str() == "-") {
+        true => Vec::new(),
+        false => tui.kyverno_policy.clone(),
+    };
+    let flags = TuiFlags { theme: tui.theme, mouse: !tui.no_mouse, read_only: tui.read_only, kyverno, kyverno_paths };
     run_tui(target, &opts, flags, tui.notation.dir).await
 }
 
@@ -34,6 +39,7 @@ pub struct TuiFlags {
     pub mouse: bool,
     pub read_only: bool,
     pub kyverno: Option<Result<std::sync::Arc<sigscope::kyverno::policy::PolicySet>, String>>,
+    pub kyverno_paths: Vec<PathBuf>,
 }
 
 /// Opens the TUI on TARGET, or on the built-in demo when there is none.
@@ -43,7 +49,7 @@ pub async fn run_tui(
     flags: TuiFlags,
     notation_dir: Option<PathBuf>,
 ) -> i32 {
-    let TuiFlags { theme, mouse, read_only, kyverno } = flags;
+    let TuiFlags { theme, mouse, read_only, kyverno, kyverno_paths } = flags;
     let aws = match opts.aws_settings() {
         Ok(a) => a,
         Err(e) => {
@@ -62,6 +68,7 @@ pub async fn run_tui(
         plugins: sigscope::aws::signer_revocation::builtin_plugins(aws.clone(), false),
         aws,
         kyverno,
+        kyverno_paths,
     };
     let Some(target) = target else {
         // The demo verifies against its own policy and CA, in a private directory the user may

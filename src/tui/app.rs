@@ -127,6 +127,9 @@ pub struct AppOptions {
     /// `--kyverno-policy`, for `:explain`; `kyverno_error` says why they could not be loaded.
     pub kyverno_policies: Option<Arc<crate::kyverno::policy::PolicySet>>,
     pub kyverno_error: Option<String>,
+    /// The `--kyverno-policy` files and directories, watched: an edit reloads them (empty when
+    /// one of them was stdin, which cannot be read again).
+    pub kyverno_paths: Vec<PathBuf>,
 }
 
 impl AppOptions {
@@ -153,6 +156,7 @@ impl AppOptions {
             aws: crate::aws::AwsSettings::default(),
             kyverno_policies: None,
             kyverno_error: None,
+            kyverno_paths: Vec::new(),
         }
     }
 
@@ -191,6 +195,7 @@ impl AppOptions {
             aws: crate::aws::AwsSettings::default(),
             kyverno_policies: None,
             kyverno_error: None,
+            kyverno_paths: Vec::new(),
         }
     }
 }
@@ -309,6 +314,7 @@ impl App {
             explain: ExplainState {
                 policies: options.kyverno_policies.clone(),
                 policy_error: options.kyverno_error.clone(),
+                paths: options.kyverno_paths.clone(),
                 ..ExplainState::default()
             },
             focus: Focus::Tree,
@@ -356,6 +362,7 @@ impl App {
     /// The effects to run at start (and after `:open`): load every root and describe the first.
     pub fn start(&mut self) -> Vec<Effect> {
         let mut effects = self.start_watching();
+        effects.extend(self.watch_kyverno());
         for root in self.tree.graph.roots.clone() {
             self.tree.open.insert(root);
             effects.extend(self.expand_node(root));
@@ -447,6 +454,7 @@ impl App {
             Msg::Expanded { request, node, result } => self.on_expanded(request, node, result),
             Msg::Verified { request, node, result } => self.on_verified(request, node, result),
             Msg::PolicyLoaded(snapshot) => self.on_policy_loaded(*snapshot),
+            Msg::KyvernoLoaded(result) => self.on_kyverno_loaded(result),
             Msg::PolicyWritten(result) => self.on_policy_written(result),
             Msg::Signed { request, node, result } => self.on_signed(request, node, result),
             Msg::SigningProfiles { request, result } => self.on_signing_profiles(request, result),

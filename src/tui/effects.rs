@@ -25,11 +25,19 @@ pub struct Effects {
     describing: Option<AbortHandle>,
     /// One Notation directory is watched at a time.
     watching: Option<AbortHandle>,
+    /// And one set of Kyverno policy files.
+    watching_kyverno: Option<AbortHandle>,
 }
 
 impl Effects {
     pub fn new(tx: UnboundedSender<Msg>) -> Self {
-        Effects { tx, limit: Arc::new(Semaphore::new(MAX_TASKS)), describing: None, watching: None }
+        Effects {
+            tx,
+            limit: Arc::new(Semaphore::new(MAX_TASKS)),
+            describing: None,
+            watching: None,
+            watching_kyverno: None,
+        }
     }
 
     /// Starts a network or file effect on a task; hands back the ones that belong to the
@@ -44,6 +52,13 @@ impl Effects {
                     previous.abort();
                 }
                 self.watching = Some(tokio::spawn(watch_policy(dir, tx)).abort_handle());
+                None
+            }
+            Effect::WatchKyverno { paths } => {
+                if let Some(previous) = self.watching_kyverno.take() {
+                    previous.abort();
+                }
+                self.watching_kyverno = Some(tokio::spawn(watch_kyverno(paths, tx)).abort_handle());
                 None
             }
             // Replays come with every image when Kyverno policies are loaded: bounded like loads.
@@ -144,7 +159,12 @@ pub async fn execute(effect: Effect) -> Option<Msg> {
                 Err(e) => Some(Msg::EffectFailed(format!("the history task failed: {e}"))),
             }
         }
-        Effect::WatchPolicy { .. } | Effect::Copy(_) | Effect::SetMouse(_) | Effect::Suspend | Effect::Quit => None,
+        Effect::WatchPolicy { .. }
+        | Effect::WatchKyverno { .. }
+        | Effect::Copy(_)
+        | Effect::SetMouse(_)
+        | Effect::Suspend
+        | Effect::Quit => None,
     }
 }
 
@@ -184,6 +204,27 @@ async fn watch_policy(dir: PathBuf, tx: UnboundedSender<Msg>) {
             }
             last = Some(print);
         }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// Polls the Kyverno policy files (sizes and modification times, a directory's files too) and
+/// reads them again after each change; the first look only takes the fingerprint, as the
+/// policies were read at start. Ends with the app.
+async fn watch_kyverno(paths: Vec<PathBuf>, tx: UnboundedSender<Msg>) {
+    use crate::kyverno::files;
+    let mut last = None;
+    loop {
+        let p = paths.clone();
+        let Ok(print) = tokio::task::spawn_blocking(move || files::fingerprint(&p)).await else { return };
+        if last.is_some() && last.as_ref() != Some(&print) {
+            let p = paths.clone();
+            let Ok(loaded) = tokio::task::spawn_blocking(move || files::load_paths(&p)).await else { return };
+            if tx.send(Msg::KyvernoLoaded(loaded.map(Arc::new))).is_err() {
+                return;
+            }
+        }
+        last = Some(print);
         tokio::time::sleep(POLL).await;
     }
 }

@@ -60,6 +60,8 @@ pub struct TuiOptions {
     pub aws: crate::aws::AwsSettings,
     /// `--kyverno-policy`, loaded, for `:explain`; or why it could not be.
     pub kyverno: Option<Result<std::sync::Arc<crate::kyverno::policy::PolicySet>, String>>,
+    /// The `--kyverno-policy` files and directories to watch for edits (none for stdin).
+    pub kyverno_paths: Vec<std::path::PathBuf>,
 }
 
 /// The demo's own key, for the sign dialog: its root is in the demo's trust store, so what it
@@ -107,6 +109,7 @@ pub fn startup_options(
     options.opened_notation_dir = opts.opened_notation_dir.clone();
     options.plugins = opts.plugins.clone();
     options.aws = opts.aws.clone();
+    options.kyverno_paths = opts.kyverno_paths.clone();
     match &opts.kyverno {
         Some(Ok(p)) => options.kyverno_policies = Some(p.clone()),
         Some(Err(e)) => {

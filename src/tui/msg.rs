@@ -69,6 +69,8 @@ pub enum Msg {
     },
     /// The policy watcher read the Notation directory (at start, and after every change).
     PolicyLoaded(Box<Snapshot>),
+    /// The `--kyverno-policy` files changed and were read again (or why they could not be).
+    KyvernoLoaded(Result<Arc<crate::kyverno::policy::PolicySet>, String>),
     /// The what-if policy was written (or why not).
     PolicyWritten(Result<PathBuf, Error>),
     /// Something the loop did itself (clipboard, mouse switch) failed; the text says what.
@@ -146,6 +148,10 @@ pub enum Effect {
     WatchPolicy {
         dir: PathBuf,
     },
+    /// Read the `--kyverno-policy` files again whenever one changes.
+    WatchKyverno {
+        paths: Vec<PathBuf>,
+    },
     /// Write a policy file atomically (temporary file + rename).
     WritePolicy {
         path: PathBuf,
@@ -174,6 +180,7 @@ impl std::fmt::Debug for Effect {
             Effect::ListSigningProfiles { request, .. } => write!(f, "ListSigningProfiles {{ request: {request} }}"),
             Effect::Explain { request, node, .. } => write!(f, "Explain {{ request: {request}, node: {node} }}"),
             Effect::WatchPolicy { dir } => write!(f, "WatchPolicy {{ dir: {dir:?} }}"),
+            Effect::WatchKyverno { paths } => write!(f, "WatchKyverno {{ paths: {paths:?} }}"),
             Effect::WritePolicy { path, .. } => write!(f, "WritePolicy {{ path: {path:?} }}"),
             Effect::SaveHistory { path, .. } => write!(f, "SaveHistory {{ path: {path:?} }}"),
             Effect::Copy(t) => write!(f, "Copy({t:?})"),

@@ -26,6 +26,9 @@ pub struct ExplainState {
     pub denial: Option<Denial>,
     /// A tag `:explain` was asked on before it was loaded: explained when it is.
     pub(super) when_loaded: Option<NodeId>,
+    /// The policy files, watched once the app starts (none: nothing to watch).
+    pub paths: Vec<std::path::PathBuf>,
+    pub(super) watching: bool,
 }
 
 /// One image's replay: its explanation, or why there is none.
@@ -214,6 +217,80 @@ impl App {
             _ => {}
         }
         Vec::new()
+    }
+
+    /// Once: watch the policy files, so an edit is replayed without a restart.
+    pub(super) fn watch_kyverno(&mut self) -> Vec<Effect> {
+        if self.explain.paths.is_empty() || self.explain.watching {
+            return Vec::new();
+        }
+        self.explain.watching = true;
+        vec![Effect::WatchKyverno { paths: self.explain.paths.clone() }]
+    }
+
+    /// The policy files changed: what was replayed under the old ones is no longer what they
+    /// say, so every verdict goes and is replayed under the new ones. A file that no longer
+    /// loads leaves no policies (and no verdicts) until it is fixed, said in the status line.
+    pub(super) fn on_kyverno_loaded(&mut self, result: Result<Arc<PolicySet>, String>) -> Vec<Effect> {
+        let mut explained: Vec<NodeId> = self.explain.results.keys().copied().collect();
+        explained.sort_unstable();
+        self.explain.results.clear();
+        self.explain.pending.clear();
+        self.dirty = true;
+        match result {
+            Ok(policies) => {
+                let n = policies.cluster_policies.len() + policies.image_validating.len();
+                self.explain.policies = Some(policies);
+                self.explain.policy_error = None;
+                self.set_status(Severity::Info, format!("Kyverno policies changed on disk: {n} reloaded, replaying"));
+                let mut effects = Vec::new();
+                for id in explained {
+                    effects.extend(self.replay_again(id));
+                }
+                effects
+            }
+            Err(e) => {
+                self.explain.policies = None;
+                self.set_status(
+                    Severity::Error,
+                    format!(
+                        "Kyverno policies changed on disk and no longer load: {} (no verdicts until fixed)",
+                        sanitize(&e)
+                    ),
+                );
+                self.explain.policy_error = Some(e);
+                Vec::new()
+            }
+        }
+    }
+
+    /// A node explained before, under the new policies: an image row as it arrived, a tag as
+    /// `:explain` asked for it.
+    fn replay_again(&mut self, id: NodeId) -> Vec<Effect> {
+        if id >= self.tree.graph.nodes.len() {
+            return Vec::new();
+        }
+        let Some(policies) = self.explain.policies.clone() else { return Vec::new() };
+        let node = self.tree.graph.node(id);
+        match &node.kind {
+            NodeKind::Tag { .. } => match node.children.first() {
+                Some(&child) => {
+                    let shown = self.tree.graph.reference(self.location.source.as_ref(), id);
+                    self.start_explain(id, child, shown, None, policies)
+                }
+                None => Vec::new(),
+            },
+            NodeKind::Artifact(_) => {
+                let auto = self.auto_explain(id, true);
+                if auto.is_empty() {
+                    let shown = self.tree.graph.reference(self.location.source.as_ref(), id);
+                    self.start_explain(id, id, shown, None, policies)
+                } else {
+                    auto
+                }
+            }
+            _ => Vec::new(),
+        }
     }
 
     /// After a tag loaded for `:explain`: the explanation of the image it names.
