@@ -121,6 +121,8 @@ pub struct VerifyImages {
     pub failure_action: Option<FailureAction>,
     /// `validate.deny` kept as data (JMESPath conditions are not evaluated here).
     pub validate: Option<serde_json::Value>,
+    /// `cosignOCI11`: cosign signatures stored as OCI 1.1 referrers, not in `.sig` tags.
+    pub cosign_oci11: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -514,6 +516,7 @@ fn verify_images(n: &Node) -> Result<VerifyImages, KyvernoPolicyError> {
         use_cache: n.bool_or("useCache", true)?,
         failure_action,
         validate: n.opt("validate")?.map(|v| v.json()),
+        cosign_oci11: n.bool_or("cosignOCI11", false)?,
     };
     if vi.verifier == VerifierType::Notary
         && vi

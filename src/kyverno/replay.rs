@@ -439,6 +439,25 @@ async fn replay_rule(
             replay.matched = MatchReport::Matched { normalised, pattern };
         }
     }
+    // Where Kyverno looks is not where sigscope looks: what is found here decides nothing,
+    // either way (signatures here may be absent there, and the reverse).
+    let elsewhere = match (&vi.repository, vi.cosign_oci11 && vi.verifier == VerifierType::Cosign) {
+        (Some(repo), _) => Some(format!(
+            "the rule's repository {repo:?} holds the signatures and attestations Kyverno reads; sigscope reads the \
+             image's own repository, so the rule is not replayed"
+        )),
+        (None, true) => Some(
+            "cosignOCI11: Kyverno reads cosign signatures stored as OCI 1.1 referrers, which sigscope does not \
+             replay yet (it reads the .sig and .att tags)"
+                .into(),
+        ),
+        (None, false) => None,
+    };
+    if let Some(reason) = elsewhere {
+        replay.reason = reason;
+        replay.outcome = Some(ReplayOutcome::NotReplayed);
+        return replay;
+    }
     for (i, set) in vi.attestors.iter().enumerate() {
         let path = format!(".attestors[{i}]");
         replay.attestor_sets.push(replay_set(&set.expand_static_keys(), &path, vi.verifier, vars, check).await);
@@ -811,6 +830,30 @@ mod tests {
         assert!(e.summary.contains("CN=other"), "{}", e.summary);
         let ok = replay(&with_attestors(&cert("good")), "ghcr.io/acme/app:v1", None, &Fixed).await;
         assert_eq!(ok.admission, Admission::Allowed, "{}", ok.summary);
+    }
+
+    /// Where Kyverno would read signatures elsewhere (the rule's `repository`, or OCI 1.1
+    /// referrers with cosignOCI11), what sigscope finds decides nothing: a signature that
+    /// passes here is no allowance, one missing here no block.
+    #[tokio::test]
+    async fn signatures_read_elsewhere_leave_the_rule_not_decided() {
+        for extra in ["      repository: ghcr.io/acme/signatures\n", ""] {
+            let p = policies(&format!("{HEAD}{extra}      attestors:\n{}", cert("good")));
+            let e = replay(&p, "ghcr.io/acme/app:v1", None, &Fixed).await;
+            if extra.is_empty() {
+                assert_eq!(e.admission, Admission::Allowed, "{}", e.summary);
+            } else {
+                assert_eq!(e.rules[0].outcome, Some(ReplayOutcome::NotReplayed), "{}", e.summary);
+                assert_ne!(e.admission, Admission::Allowed, "{}", e.summary);
+                assert!(e.rules[0].reason.contains("ghcr.io/acme/signatures"), "{}", e.rules[0].reason);
+            }
+        }
+        let cosign = HEAD.replace("type: Notary", "type: Cosign\n      cosignOCI11: true");
+        let keys = "      - entries:\n        - keys:\n            publicKeys: good\n            rekor:\n              ignoreTlog: true\n";
+        let e =
+            replay(&policies(&format!("{cosign}      attestors:\n{keys}")), "ghcr.io/acme/app:v1", None, &Fixed).await;
+        assert_eq!(e.rules[0].outcome, Some(ReplayOutcome::NotReplayed), "{}", e.summary);
+        assert!(e.rules[0].reason.contains("cosignOCI11"), "{}", e.rules[0].reason);
     }
 
     #[tokio::test]
