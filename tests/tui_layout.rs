@@ -310,6 +310,108 @@ fn under_100_columns_the_panels_stack() {
     }
 }
 
+/// A repository of 60 tags, `t00`…`t59`: more rows than any panel here shows.
+fn tall_tree() -> Harness {
+    let mut h = Harness::new(vec![NodeKind::Repository { name: "app".into() }]);
+    let repo = h.app.tree.graph.roots[0];
+    let children = (0..60).map(|i| ChildSpec::Tag { repository: "app".into(), tag: format!("t{i:02}") }).collect();
+    h.expanded(repo, Ok(Expansion { manifest: None, children }));
+    h
+}
+
+/// The tag a tree row shows (`tag t07` → `t07`), or `None` for the repository's row.
+fn shown_tag(line: &str) -> Option<String> {
+    let at = line.find("tag t")?;
+    Some(line[at + 4..at + 7].to_string())
+}
+
+fn selected_tag(h: &Harness) -> Option<String> {
+    match &h.app.tree.graph.node(h.app.selected()?).kind {
+        NodeKind::Tag { tag, .. } => Some(tag.clone()),
+        _ => None,
+    }
+}
+
+#[test]
+fn pages_scroll_clamps_and_clicks_are_measured_on_the_frame_the_view_draws() {
+    // update() measures with `App::areas`, the view draws with `layout::areas` of the frame:
+    // at both common sizes the numbers update uses are the ones on screen.
+    for (w, ht) in [(80, 24), (120, 40)] {
+        let mut h = tall_tree();
+        let t = h.render(w, ht);
+        let rows = h.app.areas().tree_rows;
+        let buf = t.backend().buffer();
+        // The tree's border is drawn right around the rectangle update hit-tests and pages by.
+        assert!(["┏", "┌"].contains(&buf[(rows.x - 1, rows.y - 1)].symbol()), "at {w}×{ht}:\n{}", screen_text(&t));
+        assert!(["┛", "┘"].contains(&buf[(rows.right(), rows.bottom())].symbol()), "at {w}×{ht}:\n{}", screen_text(&t));
+
+        // PageDown moves one row less than the panel shows, and the cursor is drawn where the
+        // window update keeps says.
+        h.key(KeyCode::PageDown);
+        assert_eq!(h.app.tree.cursor, usize::from(rows.height) - 1, "at {w}×{ht}");
+        for _ in 0..3 {
+            h.key(KeyCode::PageDown);
+        }
+        let t = h.render(w, ht);
+        let start = h.app.areas().tree_start;
+        let y = rows.y + u16::try_from(h.app.tree.cursor - start).unwrap();
+        assert!(row_text(&t, y).contains("> "), "the cursor's row at {w}×{ht}:\n{}", screen_text(&t));
+        assert_eq!(shown_tag(&row_text(&t, y)), selected_tag(&h), "at {w}×{ht}:\n{}", screen_text(&t));
+        assert!(shown_tag(&row_text(&t, rows.y)).is_some(), "the window scrolled at {w}×{ht}");
+
+        // A click selects the row drawn under it, top, middle and bottom line.
+        for y in [rows.y, rows.y + rows.height / 2, rows.bottom() - 1] {
+            let t = h.render(w, ht);
+            let drawn = shown_tag(&row_text(&t, y));
+            assert!(drawn.is_some(), "a tag on line {y} at {w}×{ht}:\n{}", screen_text(&t));
+            if drawn != selected_tag(&h) {
+                h.send(click(y, rows.x + 8));
+            }
+            assert_eq!(selected_tag(&h), drawn, "click on line {y} at {w}×{ht}:\n{}", screen_text(&t));
+        }
+
+        // Help: its last page is the last one drawn, and scrolling stops there.
+        h.key(KeyCode::Char('?'));
+        h.render(w, ht);
+        h.key(KeyCode::Char('G'));
+        let Mode::Help { scroll } = h.app.mode else { panic!("help open") };
+        let help = h.app.areas().help_text;
+        let all = view::help_lines(&h.app);
+        assert_eq!(scroll + usize::from(help.height), all.len(), "at {w}×{ht}");
+        let t = h.render(w, ht);
+        let last: String = all.last().unwrap().iter().map(|(_, s)| s.as_str()).collect();
+        let bottom = row_text(&t, help.bottom() - 1);
+        assert!(
+            bottom.contains(last.trim().get(..12).unwrap_or(last.trim())),
+            "{last:?} at {w}×{ht}:\n{}",
+            screen_text(&t)
+        );
+        h.key(KeyCode::Esc);
+    }
+
+    // The details panel: `G` scrolls to where the view's last line is the document's last.
+    for (w, ht) in [(80, 24), (120, 40)] {
+        let mut h = described(&KEYS);
+        h.key(KeyCode::Tab);
+        h.render(w, ht);
+        h.key(KeyCode::Char('G'));
+        let t = h.render(w, ht);
+        let text = h.app.areas().details_text;
+        let title = row_text(&t, text.y - 1);
+        let scroll = h.app.details.scroll;
+        match title.split_once("Details · ").and_then(|(_, p)| p.split_once(' ')).map(|(p, _)| p.to_string()) {
+            Some(position) if position.contains('/') => {
+                let (range, total) = position.split_once('/').unwrap();
+                let (first, last) = range.split_once('-').unwrap();
+                assert_eq!(first.parse::<usize>().unwrap(), scroll + 1, "{title:?} at {w}×{ht}");
+                assert_eq!(last, total, "the last line is on screen: {title:?} at {w}×{ht}");
+                assert_eq!(total.parse::<usize>().unwrap(), scroll + usize::from(text.height), "{title:?}");
+            }
+            _ => assert_eq!(scroll, 0, "all of it fits: no scrolling at {w}×{ht}: {title:?}"),
+        }
+    }
+}
+
 #[test]
 fn a_terminal_too_small_says_so() {
     let mut sc = supply_chain();
