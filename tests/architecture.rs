@@ -113,6 +113,39 @@ const RULES: &[Rule] = &[
         applies: |rel| under(rel, "tui/app"),
         forbidden: &["super::view", "super::super::view", "crate::tui::view", "view::"],
     },
+    Rule {
+        what: "the view only reads the app: a draw takes `&App`, and nothing in the app can be written through \
+               it (no cells), so drawing leaves no state behind for update() to read",
+        applies: |rel| under(rel, "tui/view"),
+        forbidden: &[
+            "mut App",
+            "mut super::super::app::App",
+            "mut crate::tui::app::App",
+            "std::cell",
+            "core::cell",
+            "RefCell",
+            "UnsafeCell",
+            "last_frame",
+            "LastFrame",
+        ],
+    },
+    Rule {
+        what: "update() measures the screen with tui/layout.rs from the terminal size it was sent, never by \
+               what a draw recorded: the app holds no cells for the view to fill",
+        applies: |rel| under(rel, "tui/app"),
+        forbidden: &["std::cell", "core::cell", "Cell", "RefCell", "UnsafeCell", "last_frame", "LastFrame"],
+    },
+    Rule {
+        what: "panels are placed in one function, tui/layout.rs, which update() and the view both call: neither \
+               lays out panels on its own",
+        applies: |rel| under(rel, "tui/app") || under(rel, "tui/view"),
+        forbidden: &["Layout::horizontal", "Layout::vertical", "Layout::new", "Layout::default"],
+    },
+    Rule {
+        what: "the layout is a pure function of the size and the app: it draws nothing and never imports the view",
+        applies: |rel| rel == "tui/layout.rs",
+        forbidden: &["Frame", "mut App", "std::cell", "super::view", "crate::tui::view", "view::"],
+    },
 ];
 
 /// A file's text with comments, string and character literals blanked out (newlines kept, so
@@ -362,14 +395,7 @@ fn breaches_in(rel: &str, text: &str) -> Vec<String> {
     for rule in RULES.iter().filter(|r| (r.applies)(rel)) {
         for (n, code) in code_lines(text) {
             for bad in rule.forbidden {
-                let hit = code.match_indices(bad).any(|(at, _)| {
-                    // A whole path segment: `crate::tui` but not `crate::tuition`.
-                    let before = code[..at].chars().next_back();
-                    let after = code[at + bad.len()..].chars().next();
-                    !before.is_some_and(|c| c.is_alphanumeric() || c == '_')
-                        && !after.is_some_and(|c| c.is_alphanumeric() || c == '_')
-                });
-                if hit && seen.insert((n, *bad)) {
+                if names(&code, bad) && seen.insert((n, *bad)) {
                     found.push(format!("src/{rel}:{n}: names {bad} — {}\n    {}", rule.what, code.trim()));
                 }
             }
@@ -387,6 +413,16 @@ fn breaches_in(rel: &str, text: &str) -> Vec<String> {
         }
     }
     found
+}
+
+/// Whether `code` names `bad` as whole path segments: `crate::tui` but not `crate::tuition`.
+fn names(code: &str, bad: &str) -> bool {
+    code.match_indices(bad).any(|(at, _)| {
+        let before = code[..at].chars().next_back();
+        let after = code[at + bad.len()..].chars().next();
+        !before.is_some_and(|c| c.is_alphanumeric() || c == '_')
+            && !after.is_some_and(|c| c.is_alphanumeric() || c == '_')
+    })
 }
 
 fn breaches() -> Vec<String> {
@@ -465,4 +501,17 @@ fn the_checker_sees_a_breach() {
         let found = breaches_in(rel, text);
         assert!(found.is_empty(), "{rel}: {text:?}: {found:?}");
     }
+    // A draw that could write the app, or an app with a cell a draw could fill, is caught.
+    let rule = |start: &str| RULES.iter().find(|r| r.what.starts_with(start)).unwrap();
+    let (view_rule, update_rule) = (rule("the view only reads"), rule("update() measures"));
+    assert!((view_rule.applies)("tui/view/tree.rs") && !(view_rule.applies)("tui/app/tree.rs"));
+    assert!((update_rule.applies)("tui/app.rs") && (update_rule.applies)("tui/app/mouse.rs"));
+    let hits = |rule: &Rule, code: &str| rule.forbidden.iter().any(|bad| names(code, bad));
+    assert!(hits(view_rule, "pub fn draw(app: &mut App, frame: &mut Frame, area: Rect) {"));
+    assert!(hits(view_rule, "    app.last_frame.tree.set(inner);"));
+    assert!(!hits(view_rule, "pub fn draw(app: &App, frame: &mut Frame, areas: &Areas) {"));
+    assert!(hits(update_rule, "    pub tree: Cell<Rect>,"));
+    assert!(hits(update_rule, "use std::cell::Cell;"));
+    assert!(!hits(update_rule, "let areas = self.areas();"));
+    assert!(names("crate::tui::x", "crate::tui") && !names("crate::tuition", "crate::tui"));
 }

@@ -258,12 +258,12 @@ fn explain_in_the_tui_replays_the_selected_tag() {
     let screen = screen_text(&h.render(120, 40));
     assert!(screen.contains("CN=untrusted example"), "the signer found is named:\n{screen}");
     // Every image a tag names carries its verdict on its row, as a glyph and a word.
+    let wide = screen_text(&h.render(200, 40));
     let row = |s: &str, tag: &str| {
         let image = h.child(tag_node(&h, tag), 0);
         let short = &h.app.tree.graph.node(image).digest().unwrap()[7..19];
         s.lines().find(|l| l.contains(short) && l.contains("image")).unwrap_or_default().to_string()
     };
-    let wide = screen_text(&h.render(200, 40));
     assert!(row(&wide, "untrusted").contains("kyverno ✗ blocked"), "{wide}");
     assert!(row(&wide, "signed").contains("kyverno ✓ allowed"), "{wide}");
     // `v` goes back to the details.

@@ -25,7 +25,7 @@ const LONG_TAG: &str = "release-candidate-2024-05-01-build-1234567890-linux-amd6
 
 /// The text of tree line `y` inside the tree panel (as the last frame placed it).
 fn inside(h: &Harness, t: &Terminal<TestBackend>, y: u16) -> String {
-    let tree = h.app.last_frame.tree.get();
+    let tree = h.app.areas().tree_rows;
     let buf = t.backend().buffer();
     (tree.x..tree.right()).map(|x| buf[(x, y)].symbol()).collect::<String>().trim_end().to_string()
 }
@@ -70,7 +70,7 @@ fn help_and_quit_are_the_last_hints_to_go() {
 #[test]
 fn hints_make_room_for_the_right_hand_side() {
     // One request in flight: the spinner on the right takes columns from the hints.
-    let h = Harness::new(vec![NodeKind::Tag { repository: "app".into(), tag: "v1".into() }]);
+    let mut h = Harness::new(vec![NodeKind::Tag { repository: "app".into(), tag: "v1".into() }]);
     for width in [50, 80, 100] {
         let bottom = row_text(&h.render(width, 24), 23);
         assert!(bottom.contains("1 in flight"), "{bottom:?}");
@@ -124,7 +124,7 @@ fn rows() -> Rows {
 
 #[test]
 fn a_long_row_keeps_its_verdict_glyph_and_ends_cut_text_with_an_ellipsis() {
-    let r = rows();
+    let mut r = rows();
     assert!(r.h.app.tree.rows.iter().any(|row| row.id == r.long));
     for (w, ht) in [(80, 24), (120, 40)] {
         let t = r.h.render(w, ht);
@@ -144,7 +144,7 @@ fn a_long_row_keeps_its_verdict_glyph_and_ends_cut_text_with_an_ellipsis() {
 
 #[test]
 fn a_tag_row_names_the_digest_its_verdict_is_for() {
-    let r = rows();
+    let mut r = rows();
     for (w, ht) in [(80, 24), (120, 40)] {
         let t = r.h.render(w, ht);
         let (y, row) = line_with(&t, "tag v1 ");
@@ -161,18 +161,18 @@ fn a_tag_row_names_the_digest_its_verdict_is_for() {
 
 #[test]
 fn at_any_width_a_row_that_reaches_the_border_ends_in_an_ellipsis() {
-    let tree_lines = |h: &Harness, w: u16| {
+    let tree_lines = |h: &mut Harness, w: u16| {
         let t = h.render(w, 24);
-        let tree = h.app.last_frame.tree.get();
+        let tree = h.app.areas().tree_rows;
         let buf = t.backend().buffer();
         let lines: Vec<String> = (tree.y..tree.bottom())
             .map(|y| (tree.x..tree.right()).map(|x| buf[(x, y)].symbol()).collect::<String>())
             .collect();
         (lines, screen_text(&t))
     };
-    let sc = supply_chain();
-    let r = rows();
-    for h in [&sc.h, &r.h] {
+    let mut sc = supply_chain();
+    let mut r = rows();
+    for h in [&mut sc.h, &mut r.h] {
         let (whole, _) = tree_lines(h, 250);
         for w in [40, 55, 79, 80, 99, 100, 101, 140] {
             let (lines, screen) = tree_lines(h, w);
@@ -259,12 +259,12 @@ fn long_annotation_keys_are_shown_whole_and_distinct() {
 
 #[test]
 fn the_reference_and_title_wrap_instead_of_being_cut() {
-    let h = described(&KEYS);
+    let mut h = described(&KEYS);
     let id = h.app.selected().unwrap();
     let reference = h.app.tree.graph.reference(h.app.location.source.as_ref(), id);
     for (w, ht) in [(80, 24), (120, 40)] {
         let t = h.render(w, ht);
-        let details = h.app.last_frame.details.get();
+        let details = h.app.areas().details_text;
         let buf = t.backend().buffer();
         let text: String = (details.y..details.bottom())
             .flat_map(|y| (details.x..details.right()).map(move |x| (x, y)))
@@ -283,7 +283,7 @@ fn the_reference_and_title_wrap_instead_of_being_cut() {
 fn under_100_columns_the_panels_stack() {
     let mut sc = supply_chain();
     let t = sc.h.render(80, 24);
-    let (tree, details) = (sc.h.app.last_frame.tree.get(), sc.h.app.last_frame.details.get());
+    let (tree, details) = (sc.h.app.areas().tree_rows, sc.h.app.areas().details_text);
     assert!(tree.bottom() <= details.y, "tree above details: {tree:?} {details:?}\n{}", screen_text(&t));
     assert_eq!((tree.width, details.width), (78, 78), "both full width inside their borders");
     assert!(row_text(&t, 1).contains("Tree"), "{}", screen_text(&t));
@@ -299,14 +299,116 @@ fn under_100_columns_the_panels_stack() {
     // The verification panel stacks the same way, without moving the split.
     sc.h.key(KeyCode::Char('v'));
     sc.h.render(80, 24);
-    assert_eq!(sc.h.app.last_frame.tree.get(), tree);
-    assert_eq!(sc.h.app.last_frame.details.get(), details);
+    assert_eq!(sc.h.app.areas().tree_rows, tree);
+    assert_eq!(sc.h.app.areas().details_text, details);
 
     // From 100 columns on, side by side.
     for w in [100, 120] {
         sc.h.render(w, 40);
-        let (tree, details) = (sc.h.app.last_frame.tree.get(), sc.h.app.last_frame.details.get());
+        let (tree, details) = (sc.h.app.areas().tree_rows, sc.h.app.areas().details_text);
         assert!(tree.right() <= details.x && tree.y == details.y, "at {w}: {tree:?} {details:?}");
+    }
+}
+
+/// A repository of 60 tags, `t00`…`t59`: more rows than any panel here shows.
+fn tall_tree() -> Harness {
+    let mut h = Harness::new(vec![NodeKind::Repository { name: "app".into() }]);
+    let repo = h.app.tree.graph.roots[0];
+    let children = (0..60).map(|i| ChildSpec::Tag { repository: "app".into(), tag: format!("t{i:02}") }).collect();
+    h.expanded(repo, Ok(Expansion { manifest: None, children }));
+    h
+}
+
+/// The tag a tree row shows (`tag t07` → `t07`), or `None` for the repository's row.
+fn shown_tag(line: &str) -> Option<String> {
+    let at = line.find("tag t")?;
+    Some(line[at + 4..at + 7].to_string())
+}
+
+fn selected_tag(h: &Harness) -> Option<String> {
+    match &h.app.tree.graph.node(h.app.selected()?).kind {
+        NodeKind::Tag { tag, .. } => Some(tag.clone()),
+        _ => None,
+    }
+}
+
+#[test]
+fn pages_scroll_clamps_and_clicks_are_measured_on_the_frame_the_view_draws() {
+    // update() measures with `App::areas`, the view draws with `layout::areas` of the frame:
+    // at both common sizes the numbers update uses are the ones on screen.
+    for (w, ht) in [(80, 24), (120, 40)] {
+        let mut h = tall_tree();
+        let t = h.render(w, ht);
+        let rows = h.app.areas().tree_rows;
+        let buf = t.backend().buffer();
+        // The tree's border is drawn right around the rectangle update hit-tests and pages by.
+        assert!(["┏", "┌"].contains(&buf[(rows.x - 1, rows.y - 1)].symbol()), "at {w}×{ht}:\n{}", screen_text(&t));
+        assert!(["┛", "┘"].contains(&buf[(rows.right(), rows.bottom())].symbol()), "at {w}×{ht}:\n{}", screen_text(&t));
+
+        // PageDown moves one row less than the panel shows, and the cursor is drawn where the
+        // window update keeps says.
+        h.key(KeyCode::PageDown);
+        assert_eq!(h.app.tree.cursor, usize::from(rows.height) - 1, "at {w}×{ht}");
+        for _ in 0..3 {
+            h.key(KeyCode::PageDown);
+        }
+        let t = h.render(w, ht);
+        let start = h.app.areas().tree_start;
+        let y = rows.y + u16::try_from(h.app.tree.cursor - start).unwrap();
+        assert!(row_text(&t, y).contains("> "), "the cursor's row at {w}×{ht}:\n{}", screen_text(&t));
+        assert_eq!(shown_tag(&row_text(&t, y)), selected_tag(&h), "at {w}×{ht}:\n{}", screen_text(&t));
+        assert!(shown_tag(&row_text(&t, rows.y)).is_some(), "the window scrolled at {w}×{ht}");
+
+        // A click selects the row drawn under it, top, middle and bottom line.
+        for y in [rows.y, rows.y + rows.height / 2, rows.bottom() - 1] {
+            let t = h.render(w, ht);
+            let drawn = shown_tag(&row_text(&t, y));
+            assert!(drawn.is_some(), "a tag on line {y} at {w}×{ht}:\n{}", screen_text(&t));
+            if drawn != selected_tag(&h) {
+                h.send(click(y, rows.x + 8));
+            }
+            assert_eq!(selected_tag(&h), drawn, "click on line {y} at {w}×{ht}:\n{}", screen_text(&t));
+        }
+
+        // Help: its last page is the last one drawn, and scrolling stops there.
+        h.key(KeyCode::Char('?'));
+        h.render(w, ht);
+        h.key(KeyCode::Char('G'));
+        let Mode::Help { scroll } = h.app.mode else { panic!("help open") };
+        let help = h.app.areas().help_text;
+        let all = view::help_lines(&h.app);
+        assert_eq!(scroll + usize::from(help.height), all.len(), "at {w}×{ht}");
+        let t = h.render(w, ht);
+        let last: String = all.last().unwrap().iter().map(|(_, s)| s.as_str()).collect();
+        let bottom = row_text(&t, help.bottom() - 1);
+        assert!(
+            bottom.contains(last.trim().get(..12).unwrap_or(last.trim())),
+            "{last:?} at {w}×{ht}:\n{}",
+            screen_text(&t)
+        );
+        h.key(KeyCode::Esc);
+    }
+
+    // The details panel: `G` scrolls to where the view's last line is the document's last.
+    for (w, ht) in [(80, 24), (120, 40)] {
+        let mut h = described(&KEYS);
+        h.key(KeyCode::Tab);
+        h.render(w, ht);
+        h.key(KeyCode::Char('G'));
+        let t = h.render(w, ht);
+        let text = h.app.areas().details_text;
+        let title = row_text(&t, text.y - 1);
+        let scroll = h.app.details.scroll;
+        match title.split_once("Details · ").and_then(|(_, p)| p.split_once(' ')).map(|(p, _)| p.to_string()) {
+            Some(position) if position.contains('/') => {
+                let (range, total) = position.split_once('/').unwrap();
+                let (first, last) = range.split_once('-').unwrap();
+                assert_eq!(first.parse::<usize>().unwrap(), scroll + 1, "{title:?} at {w}×{ht}");
+                assert_eq!(last, total, "the last line is on screen: {title:?} at {w}×{ht}");
+                assert_eq!(total.parse::<usize>().unwrap(), scroll + usize::from(text.height), "{title:?}");
+            }
+            _ => assert_eq!(scroll, 0, "all of it fits: no scrolling at {w}×{ht}: {title:?}"),
+        }
     }
 }
 
@@ -321,8 +423,8 @@ fn a_terminal_too_small_says_so() {
         assert!(joined.contains("need at least 40×10"), "at {w}×{ht}:\n{screen}");
         assert!(!screen.contains("Tree"), "nothing garbled behind it:\n{screen}");
         // Nothing to click: the panels are not on screen.
-        assert_eq!(sc.h.app.last_frame.tree.get().area(), 0);
-        assert_eq!(sc.h.app.last_frame.details.get().area(), 0);
+        assert_eq!(sc.h.app.areas().tree_rows.area(), 0);
+        assert_eq!(sc.h.app.areas().details_text.area(), 0);
     }
     let before = sc.h.app.selected();
     sc.h.render(30, 8);
@@ -420,7 +522,7 @@ fn long_panel_titles_end_in_an_ellipsis() {
     let t = sc.h.render(60, 24);
     let top = row_text(&t, 1);
     assert!(top.contains("Tree · filter") && top.contains('…'), "{top:?}");
-    let tree = sc.h.app.last_frame.tree.get();
+    let tree = sc.h.app.areas().tree_rows;
     assert!(["┓", "┐"].contains(&t.backend().buffer()[(tree.right(), 1)].symbol()), "the corner is intact: {top:?}");
 }
 
@@ -439,21 +541,21 @@ fn zoom_gives_the_focused_panel_the_whole_main_area() {
         press(&mut sc.h, Action::Zoom);
         assert!(sc.h.app.zoom);
         let t = sc.h.render(w, ht);
-        let tree = sc.h.app.last_frame.tree.get();
+        let tree = sc.h.app.areas().tree_rows;
         assert_eq!((tree.width, tree.height), (w - 2, ht - 4), "{}", screen_text(&t));
-        assert_eq!(sc.h.app.last_frame.details.get().area(), 0);
+        assert_eq!(sc.h.app.areas().details_text.area(), 0);
         assert!(!screen_text(&t).contains("Details"), "{}", screen_text(&t));
         // The zoomed tree shows rows the stacked one had no room for.
         assert!(screen_text(&t).contains("in-toto attestation"));
         sc.h.key(KeyCode::Tab);
         let t = sc.h.render(w, ht);
-        let details = sc.h.app.last_frame.details.get();
+        let details = sc.h.app.areas().details_text;
         assert_eq!((details.width, details.height), (w - 2, ht - 4), "{}", screen_text(&t));
-        assert_eq!(sc.h.app.last_frame.tree.get().area(), 0);
+        assert_eq!(sc.h.app.areas().tree_rows.area(), 0);
         sc.h.key(KeyCode::Tab);
         press(&mut sc.h, Action::Zoom);
         sc.h.render(w, ht);
-        assert!(sc.h.app.last_frame.details.get().area() > 0 && sc.h.app.last_frame.tree.get().area() > 0);
+        assert!(sc.h.app.areas().details_text.area() > 0 && sc.h.app.areas().tree_rows.area() > 0);
     }
 }
 

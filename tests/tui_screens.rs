@@ -14,7 +14,7 @@ use sigscope::tui::keymap::Focus;
 
 use common::tui::*;
 
-fn snap(name: &str, h: &Harness) {
+fn snap(name: &str, h: &mut Harness) {
     for (w, ht) in [(80, 24), (120, 40)] {
         let terminal = h.render(w, ht);
         insta::assert_snapshot!(format!("{name}_{w}x{ht}"), terminal.backend());
@@ -31,17 +31,17 @@ fn line_of(terminal: &ratatui::Terminal<ratatui::backend::TestBackend>, needle: 
 
 #[test]
 fn start_shows_the_root_loading() {
-    let h = Harness::new(vec![NodeKind::Tag { repository: "app".into(), tag: "v1".into() }]);
+    let mut h = Harness::new(vec![NodeKind::Tag { repository: "app".into(), tag: "v1".into() }]);
     assert_eq!(h.app.in_flight(), 1);
     let t = h.render(80, 24);
     assert!(line_of(&t, "tag v1").contains("⟳ loading"));
     assert!(row_text(&t, 23).contains("1 in flight"));
-    snap("start", &h);
+    snap("start", &mut h);
 }
 
 #[test]
 fn expanded_tree_with_several_kinds() {
-    let sc = supply_chain();
+    let mut sc = supply_chain();
     let t = sc.h.render(160, 40);
     let screen = screen_text(&t);
     let short = |n| sigscope::oci::short_digest(&digest(n));
@@ -55,12 +55,12 @@ fn expanded_tree_with_several_kinds() {
     ] {
         assert!(screen.contains(&expected), "missing {expected:?} in\n{screen}");
     }
-    snap("expanded_tree", &sc.h);
+    snap("expanded_tree", &mut sc.h);
 }
 
 #[test]
 fn failed_and_cycle_nodes_say_so_in_words() {
-    let sc = supply_chain();
+    let mut sc = supply_chain();
     assert!(matches!(sc.h.app.tree.graph.node(sc.sbom).load, LoadState::Failed(_)));
     assert!(sc.h.app.tree.graph.is_cycle(sc.cycle));
     let t = sc.h.render(200, 40);
@@ -73,7 +73,7 @@ fn failed_and_cycle_nodes_say_so_in_words() {
 
     let mut h = sc.h;
     h.select(sc.sbom);
-    snap("error_node", &h);
+    snap("error_node", &mut h);
     let t = h.render(120, 40);
     assert!(screen_text(&t).contains("internal error"), "details carry the whole reason");
 }
@@ -111,7 +111,7 @@ fn details_of_an_artifact() {
         ),
     };
     sc.h.send(Msg::Described { request, node: sc.notation, details });
-    snap("details", &sc.h);
+    snap("details", &mut sc.h);
 
     // With focus on details, j scrolls the document and G goes to its end.
     sc.h.key(KeyCode::Tab);
@@ -133,7 +133,7 @@ fn help_overlay_comes_from_the_keymap() {
     let screen = screen_text(&t);
     assert!(screen.contains("l/Enter/→"), "{screen}");
     assert!(screen.contains("Copy host/repo@digest"));
-    snap("help", &sc.h);
+    snap("help", &mut sc.h);
     sc.h.key(KeyCode::Esc);
     assert_eq!(sc.h.app.mode, Mode::Normal);
     sc.h.send(Msg::Key(KeyEvent::new(KeyCode::F(1), KeyModifiers::NONE)));
@@ -150,7 +150,7 @@ fn filter_prompt_with_matches() {
     assert!(row_text(&t, 23).contains("/signature█  3 matches"));
     assert!(line_of(&t, "cosign signature").contains("◆"));
     assert!(!screen_text(&t).contains("SPDX SBOM"), "non-matching leaves are hidden");
-    snap("filter_prompt", &sc.h);
+    snap("filter_prompt", &mut sc.h);
 
     // Enter keeps the filter; n/N walk the matches; Esc clears it.
     sc.h.key(KeyCode::Enter);
@@ -178,7 +178,7 @@ fn command_line() {
     let mut sc = supply_chain();
     sc.h.key(KeyCode::Char(':'));
     sc.h.chars("open registry.example/other:v2");
-    snap("command_line", &sc.h);
+    snap("command_line", &mut sc.h);
     sc.h.key(KeyCode::Enter);
     assert!(sc.h.effects.last().unwrap().starts_with("Open"), "{:?}", sc.h.effects.last());
     assert_eq!(sc.h.app.in_flight(), 1);
@@ -317,14 +317,14 @@ fn copy_digest_and_reference() {
     assert!(sc.h.app.notices.toast.as_ref().unwrap().text.starts_with("Sent to the terminal's clipboard: sha256:"));
     sc.h.key(KeyCode::Char('Y'));
     assert_eq!(sc.h.effects.last().unwrap(), &format!("Copy(\"registry.example/app@{}\")", digest(10)));
-    snap("toast", &sc.h);
+    snap("toast", &mut sc.h);
 }
 
 #[test]
 fn mouse_click_selects_and_toggles_and_can_be_turned_off() {
     let mut sc = supply_chain();
     sc.h.render(80, 24);
-    let tree = sc.h.app.last_frame.tree.get();
+    let tree = sc.h.app.areas().tree_rows;
     sc.h.send(click(tree.y + 1, tree.x + 12));
     assert_eq!(sc.h.app.selected(), Some(sc.index));
     sc.h.send(click(tree.y + 1, tree.x + 12)); // again: toggles it closed
@@ -412,7 +412,7 @@ fn help_scrolls_within_bounds() {
     }
     let Mode::Help { scroll: bottom } = sc.h.app.mode else { panic!("help closed") };
     let all = sigscope::tui::view::help_lines(&sc.h.app).len();
-    assert_eq!(bottom, all - usize::from(sc.h.app.last_frame.help_height.get()), "stops at the last page");
+    assert_eq!(bottom, all - usize::from(sc.h.app.areas().help_text.height), "stops at the last page");
     let t = sc.h.render(80, 24);
     assert!(screen_text(&t).contains("requests in flight"), "the last help line is reachable");
     sc.h.key(KeyCode::Char('k'));

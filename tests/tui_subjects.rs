@@ -35,7 +35,7 @@ fn word(h: &Harness, id: NodeId) -> String {
     }
 }
 
-fn line_with(h: &Harness, needle: &str) -> String {
+fn line_with(h: &mut Harness, needle: &str) -> String {
     let screen = screen_text(&h.render(200, 50));
     screen.lines().find(|l| l.contains(needle)).unwrap_or_else(|| panic!("no line with {needle:?}:\n{screen}")).into()
 }
@@ -55,7 +55,7 @@ fn a_signed_sbom_gets_its_own_verdict_in_the_row_and_the_panel() {
     assert_eq!(word(&h, spdx), "verified", "the SPDX SBOM carries its own Notation signature");
     assert_eq!(word(&h, cyclonedx), "unsigned");
     let short = sigscope::oci::short_digest(h.app.tree.graph.node(spdx).digest().unwrap());
-    assert!(line_with(&h, &short).contains("✓"), "the SBOM row shows its verdict");
+    assert!(line_with(&mut h, &short).contains("✓"), "the SBOM row shows its verdict");
 
     // v on the SBOM, and on the SBOM's signature, explain it like for an image.
     h.select(spdx);
@@ -137,7 +137,7 @@ fn artifacts_get_verdicts_and_rows_name_their_type() {
         let artifact = h.child(id, 0);
         assert_eq!(word(&h, artifact), "unsigned", "{tag}: the artifact has its own verdict");
         let short = sigscope::oci::short_digest(h.app.tree.graph.node(artifact).digest().unwrap());
-        let row = line_with(&h, &short);
+        let row = line_with(&mut h, &short);
         assert!(row.contains(kind), "{tag}: {row}");
         assert!(row.contains("unsigned"), "{tag}: {row}");
         assert!(!row.contains("other"), "{tag}: {row}");

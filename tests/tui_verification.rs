@@ -71,7 +71,7 @@ fn snap_panel(name: &str, h: &mut Harness, dir: &ShownNotationDir) {
 }
 
 /// The tree row of `id` (found by its short digest) on a wide screen.
-fn row_of(h: &Harness, id: NodeId) -> String {
+fn row_of(h: &mut Harness, id: NodeId) -> String {
     let short = sigscope::oci::short_digest(&h.app.tree.graph.node(id).artifact().unwrap().descriptor.digest);
     let screen = screen_text(&h.render(200, 40));
     let row = screen.lines().skip(1).find(|l| l.contains(&format!("{short} ")));
@@ -85,7 +85,7 @@ fn shows(row: &str, badge: &str) -> bool {
     row.lines().any(|l| l.contains(&format!("{glyph} ")) && l.contains(word))
 }
 
-fn line_of(h: &Harness, width: u16, needle: &str) -> String {
+fn line_of(h: &mut Harness, width: u16, needle: &str) -> String {
     screen_text(&h.render(width, 40))
         .lines()
         .find(|l| l.contains(needle))
@@ -206,7 +206,7 @@ fn a_signature_node_shows_its_own_checks() {
     h.key(KeyCode::Char('v'));
     let screen = screen_text(&h.render(120, 40));
     assert!(screen.contains("Verdict (signature) ✗ failed: expiry"), "{screen}");
-    assert!(shows(&row_of(&h, sig), "✗ failed: expiry"), "{}", row_of(&h, sig));
+    assert!(shows(&row_of(&mut h, sig), "✗ failed: expiry"), "{}", row_of(&mut h, sig));
 }
 
 #[test]
@@ -221,7 +221,8 @@ fn stale_results_are_dropped() {
         .remove(h.queue.iter().position(|e| matches!(e, Effect::Verify { node, .. } if *node == image)).unwrap());
     assert!(matches!(h.app.node_verify(image), Some(NodeVerify::Pending)));
     assert!(
-        shows(&line_of(&h, 160, "expired"), "⟳ verifying…") || shows(&screen_text(&h.render(160, 40)), "⟳ verifying…")
+        shows(&line_of(&mut h, 160, "expired"), "⟳ verifying…")
+            || shows(&screen_text(&h.render(160, 40)), "⟳ verifying…")
     );
     // The policy changes to permissive before the strict answer arrives.
     set_level(&dir, "\"strict\"", "\"permissive\"");
@@ -277,7 +278,7 @@ fn what_if_changes_verdicts_and_resets() {
     assert!(matches!(verdict(&h, expired), Verdict::VerifiedWithWarnings { .. }));
     let screen = screen_text(&h.render(120, 40));
     assert!(screen.contains("◆ WHAT-IF"), "{screen}");
-    assert!(shows(&row_of(&h, expired), "! warnings"));
+    assert!(shows(&row_of(&mut h, expired), "! warnings"));
     // audit: authenticity is only logged, so the untrusted signer passes with warnings.
     h.key(KeyCode::Char('L'));
     h.run_effects();
@@ -434,7 +435,7 @@ fn an_invalid_policy_at_start_evaluates_nothing_and_says_why() {
         Verdict::NotEvaluated { reason } => assert!(reason.contains("lenient"), "{reason}"),
         v => panic!("{v:?}"),
     }
-    assert!(shows(&row_of(&h, image), "? no policy"));
+    assert!(shows(&row_of(&mut h, image), "? no policy"));
     assert!(screen_text(&h.render(120, 40)).contains("✗ policy invalid"));
     // What-if needs a policy: it says so instead of doing something.
     h.select(image);
@@ -456,7 +457,7 @@ fn a_closed_tag_shows_its_images_verdict() {
     h.select(tag);
     h.key(KeyCode::Char('h'));
     assert!(!h.app.tree.open.contains(&tag));
-    assert!(shows(&line_of(&h, 160, "tag tampered"), "✗ failed: integrity"));
+    assert!(shows(&line_of(&mut h, 160, "tag tampered"), "✗ failed: integrity"));
 }
 
 #[test]

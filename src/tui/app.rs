@@ -2,13 +2,12 @@
 //! `update` changes the state synchronously and returns the [`Effect`]s to run. It never awaits,
 //! so the screen can always be redrawn and the whole UI can be tested without a terminal.
 
-use std::cell::Cell;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ratatui::layout::Rect;
+use ratatui::layout::Size;
 
 use crate::graph::{Graph, NodeId};
 use crate::notation::plugin::Plugins;
@@ -21,6 +20,7 @@ use super::clock::{Clock, SystemClock};
 use super::config::Config;
 use super::details_doc::DetailsDoc;
 use super::keymap::{Focus, Keymap};
+use super::layout::{self, Areas};
 use super::present::diff::DiffLine;
 use super::prompt::{Histories, Prompt};
 use super::theme::{Theme, ThemeToken};
@@ -78,16 +78,6 @@ pub enum Mode {
         diff: Vec<DiffLine>,
         scroll: usize,
     },
-}
-
-/// Where the last frame put things, for mouse hits and page sizes. Written by the view.
-#[derive(Debug, Default)]
-pub struct LastFrame {
-    pub tree: Cell<Rect>,
-    pub tree_offset: Cell<usize>,
-    pub details: Cell<Rect>,
-    /// Lines the help overlay can show at once.
-    pub help_height: Cell<u16>,
 }
 
 /// What `App::new` needs besides the opened target.
@@ -237,7 +227,9 @@ pub struct App {
     /// The focused panel fills the screen (`z`).
     pub zoom: bool,
     pub spinner: usize,
-    pub last_frame: LastFrame,
+    /// The terminal's size as last reported (`Msg::Resize`); zero until then, which lays out
+    /// nothing: no panel to click or page through.
+    screen: Size,
     /// `q` was pressed once with unwritten what-if edits.
     quit_armed: bool,
     /// Rows say their age: redraw now and then even when nothing happens.
@@ -321,7 +313,7 @@ impl App {
             mode: Mode::Normal,
             zoom: false,
             spinner: 0,
-            last_frame: LastFrame::default(),
+            screen: Size::ZERO,
             quit_armed: false,
             next_age_tick: options.clock.now() + AGE_TICK,
             quit: false,
@@ -420,7 +412,22 @@ impl App {
         FRAMES[self.spinner % FRAMES.len()]
     }
 
+    /// Where everything is on the terminal as last reported: what keys page by and clicks hit,
+    /// computed by the same function the view places its widgets with.
+    pub fn areas(&self) -> Areas {
+        layout::areas(self.screen, self)
+    }
+
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        let effects = self.handle(msg);
+        // The tree's window follows the cursor here, after every change, rather than when a
+        // frame happens to be drawn: the rows on screen are state `update` owns, and the next
+        // click or page is measured from them.
+        self.tree.offset = self.areas().tree_start;
+        effects
+    }
+
+    fn handle(&mut self, msg: Msg) -> Vec<Effect> {
         match msg {
             Msg::Tick => {
                 if self.in_flight() > 0 {
@@ -437,7 +444,8 @@ impl App {
                 }
                 Vec::new()
             }
-            Msg::Resize(..) => {
+            Msg::Resize(width, height) => {
+                self.screen = Size { width, height };
                 self.dirty = true;
                 Vec::new()
             }

@@ -23,6 +23,7 @@ pub mod details_doc;
 pub mod effects;
 pub mod keymap;
 pub mod label;
+pub mod layout;
 pub mod msg;
 pub mod present;
 pub mod prompt;
@@ -188,6 +189,9 @@ async fn event_loop(app: &mut App, guard: &mut terminal::TerminalGuard) -> anyho
     spawn_input(tx.clone());
     spawn_signals(tx.clone())?;
     let mut runner = effects::Effects::new(tx);
+    // The app lays out from the size it was told: the first one, then every `Event::Resize`.
+    let size = guard.terminal.size()?;
+    handle(app, &mut runner, guard, Msg::Resize(size.width, size.height));
     let first = app.start();
     perform(app, &mut runner, guard, first);
 

@@ -23,6 +23,8 @@ pub type RequestId = u64;
 pub enum Msg {
     Key(KeyEvent),
     Mouse(MouseEvent),
+    /// The terminal's size in columns and rows: sent once at start and on every change; the
+    /// app lays out from it (`tui::layout`) to page, clamp scrolling and hit-test clicks.
     Resize(u16, u16),
     /// Text pasted into the terminal (bracketed paste), whole.
     Paste(String),

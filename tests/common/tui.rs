@@ -197,7 +197,10 @@ impl Harness {
         self.app.tree.graph.node(parent).children[i]
     }
 
-    pub fn render(&self, width: u16, height: u16) -> Terminal<TestBackend> {
+    /// A frame at `width`×`height`, after telling the app that size as a terminal would
+    /// (`Msg::Resize`), so the keys and clicks that follow are measured on this frame.
+    pub fn render(&mut self, width: u16, height: u16) -> Terminal<TestBackend> {
+        self.send(Msg::Resize(width, height));
         let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
         terminal.draw(|f| view::draw(&self.app, f)).unwrap();
         terminal

@@ -18,7 +18,7 @@ pub struct DetailsPanel {
 impl App {
     /// Lines in the details panel of the selected node.
     pub fn details_len(&self) -> usize {
-        let width = usize::from(self.last_frame.details.get().width);
+        let width = usize::from(self.areas().details_text.width);
         if self.details.panel == RightPanel::Explain {
             return super::super::present::explain::lines(self, self.selected(), width).len();
         }

@@ -73,9 +73,8 @@ impl App {
             self.mode = Mode::Help { scroll: 0 };
             return;
         }
-        let max = super::super::present::help::lines(self)
-            .len()
-            .saturating_sub(usize::from(self.last_frame.help_height.get()));
+        let max =
+            super::super::present::help::lines(self).len().saturating_sub(usize::from(self.areas().help_text.height));
         let scroll = scroll.min(max);
         let action = self.look.keymap.lookup(Key::from_event(&key), self.focus);
         self.mode = match (closes, action) {

@@ -14,8 +14,9 @@ impl App {
             return Vec::new();
         }
         let at = ratatui::layout::Position { x: ev.column, y: ev.row };
-        let tree = self.last_frame.tree.get();
-        let details = self.last_frame.details.get();
+        // Measured before anything moves: the click is on the screen as it is.
+        let areas = self.areas();
+        let (tree, details) = (areas.tree_rows, areas.details_text);
         self.dirty = true;
         match ev.kind {
             MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
@@ -36,7 +37,7 @@ impl App {
             }
             MouseEventKind::Down(MouseButton::Left) if tree.contains(at) => {
                 self.focus = Focus::Tree;
-                let index = self.last_frame.tree_offset.get() + usize::from(at.y - tree.y);
+                let index = areas.tree_start + usize::from(at.y - tree.y);
                 let Some(row) = self.tree.rows.get(index).copied() else { return Vec::new() };
                 // The fold glyph sits after the two-column selection marker and the indent.
                 let fold_x = tree.x + 2 + row.depth * 2;

@@ -21,6 +21,9 @@ pub struct TreeState {
     pub open: HashSet<NodeId>,
     pub rows: Vec<Row>,
     pub cursor: usize,
+    /// The row at the top of the panel; kept by `update` as the cursor moves
+    /// (`layout::window_start`), read by the view through `layout::areas`.
+    pub offset: usize,
     pub filter: Filter,
     pub(super) texts: TextCache,
     /// When each node's last expansion answered.
@@ -139,9 +142,10 @@ impl App {
     }
 
     pub(super) fn page(&self) -> usize {
+        let areas = self.areas();
         let h = match self.focus {
-            Focus::Tree => self.last_frame.tree.get().height,
-            Focus::Details => self.last_frame.details.get().height,
+            Focus::Tree => areas.tree_rows.height,
+            Focus::Details => areas.details_text.height,
         };
         usize::from(h.max(2)) - 1
     }

@@ -1,17 +1,16 @@
 //! The help overlay, drawn from the lines `present::help` builds.
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
 use ratatui::widgets::{Clear, Paragraph};
 
 use super::super::app::App;
+use super::super::layout::Areas;
 use super::super::present::help::lines;
 use super::{fit, line, panel};
 
-pub fn draw(app: &App, frame: &mut Frame, area: Rect, scroll: usize) {
-    let width = area.width.saturating_sub(4).min(72);
-    let height = area.height.saturating_sub(2);
-    let popup = Rect { x: area.x + (area.width - width) / 2, y: area.y + (area.height - height) / 2, width, height };
+pub fn draw(app: &App, frame: &mut Frame, areas: &Areas, scroll: usize) {
+    // Where `update` clamps the scrolling by, too.
+    let (popup, inner) = (areas.help, areas.help_text);
     frame.render_widget(Clear, popup);
     let title = match (app.prompts.help_search.text(), app.prompts.help_typing) {
         ("", false) => "Help · / searches · Esc closes · config.toml [keys] remaps".to_string(),
@@ -22,9 +21,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect, scroll: usize) {
         }
     };
     let block = panel(&app.look.theme, title, true, popup.width);
-    let inner = block.inner(popup);
     frame.render_widget(block, popup);
-    app.last_frame.help_height.set(inner.height);
     let all = lines(app);
     let scroll = scroll.min(all.len().saturating_sub(usize::from(inner.height)));
     let width = usize::from(inner.width);

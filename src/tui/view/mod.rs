@@ -1,15 +1,15 @@
-//! Pure draw functions: they read the [`App`] and write a frame, nothing else (the only state
-//! they leave behind is where things landed, for mouse hits).
+//! Pure draw functions: they read the [`App`] and write a frame, nothing else. Where things go
+//! comes from [`layout::areas`], which `update` asks too, so nothing needs reporting back.
 
 use ratatui::Frame;
-use ratatui::layout::{Alignment, Constraint, Layout, Rect};
+use ratatui::layout::Alignment;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Paragraph};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::app::{App, Mode, RightPanel};
-use super::keymap::Focus;
 use super::label::Spans;
+use super::layout::{self, MIN_HEIGHT, MIN_WIDTH};
 use super::theme::{Theme, ThemeToken};
 
 mod breadcrumb;
@@ -26,64 +26,24 @@ mod verification;
 pub use super::present::help::lines as help_lines;
 pub use super::present::verification::{badge as verify_badge, lines as verify_lines};
 
-pub struct Areas {
-    pub breadcrumb: Rect,
-    pub tree: Rect,
-    pub details: Rect,
-    pub status: Rect,
-}
-
-/// Below this the panels cannot show a row and its verdict: a notice says so instead.
-pub const MIN_WIDTH: u16 = 40;
-pub const MIN_HEIGHT: u16 = 10;
-/// Narrower than this, side by side leaves each panel too thin to read: tree above details.
-pub const STACK_BELOW: u16 = 100;
-
-/// The tree's share of the width when the panels sit side by side, in percent.
-const TREE_SHARE: u16 = 55;
-
-/// Where the panels go, or `None` when the terminal is below the minimum size. `zoom` gives the
-/// whole main area to that panel; the other gets an empty rectangle (nothing drawn or clicked).
-pub fn layout(area: Rect, zoom: Option<Focus>) -> Option<Areas> {
-    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
-        return None;
-    }
-    let [breadcrumb, main, status] =
-        Layout::vertical([Constraint::Length(1), Constraint::Min(3), Constraint::Length(1)]).areas(area);
-    let [tree, details] = match zoom {
-        Some(Focus::Tree) => [main, Rect::default()],
-        Some(Focus::Details) => [Rect::default(), main],
-        // One split for both right-hand panels, so `v` does not move the tree.
-        None if area.width < STACK_BELOW => {
-            Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(main)
-        }
-        // The same split for details and verification too: `v` must not make the tree jump.
-        // 55/45 leaves the tree its long rows and the check table room for its reasons.
-        None => Layout::horizontal([Constraint::Percentage(TREE_SHARE), Constraint::Percentage(100 - TREE_SHARE)])
-            .areas(main),
-    };
-    Some(Areas { breadcrumb, tree, details, status })
-}
-
 pub fn draw(app: &App, frame: &mut Frame) {
-    let Some(areas) = layout(frame.area(), app.zoom.then_some(app.focus)) else {
+    // The same layout `update` pages and hit-tests by, from the size of this very frame.
+    let areas = layout::areas(frame.area().as_size(), app);
+    if !areas.fits {
         too_small(app, frame);
         return;
-    };
-    breadcrumb::draw(app, frame, areas.breadcrumb);
-    // A zoomed-out panel is not on screen: nothing there to click or page through.
-    if areas.tree.is_empty() {
-        app.last_frame.tree.set(Rect::default());
-    } else {
-        tree::draw(app, frame, areas.tree);
     }
-    if areas.details.is_empty() {
-        app.last_frame.details.set(Rect::default());
-    } else {
+    breadcrumb::draw(app, frame, areas.breadcrumb);
+    // A zoomed-out panel is not on screen: nothing drawn there.
+    if !areas.tree.is_empty() {
+        tree::draw(app, frame, &areas);
+    }
+    if !areas.details.is_empty() {
+        let (area, inner) = (areas.details, areas.details_text);
         match app.details.panel {
-            RightPanel::Details => details::draw(app, frame, areas.details),
-            RightPanel::Verification => verification::draw(app, frame, areas.details),
-            RightPanel::Explain => explain::draw(app, frame, areas.details),
+            RightPanel::Details => details::draw(app, frame, area, inner),
+            RightPanel::Verification => verification::draw(app, frame, area, inner),
+            RightPanel::Explain => explain::draw(app, frame, area, inner),
         }
     }
     statusbar::draw(app, frame, areas.status);
@@ -97,7 +57,7 @@ pub fn draw(app: &App, frame: &mut Frame) {
         toast::draw(app, frame, panels);
     }
     match &app.mode {
-        Mode::Help { scroll } => help::draw(app, frame, frame.area(), *scroll),
+        Mode::Help { scroll } => help::draw(app, frame, &areas, *scroll),
         Mode::Messages { back } => messages::draw(app, frame, frame.area(), *back),
         Mode::Confirm { .. } => verification::draw_confirm(app, frame, frame.area()),
         Mode::Sign(_) => sign::draw(app, frame, frame.area()),
@@ -105,11 +65,8 @@ pub fn draw(app: &App, frame: &mut Frame) {
     }
 }
 
-/// The whole screen is a notice; no panel is on it, so no click or page size refers to one.
+/// The whole screen is a notice; no panel is on it (the layout gives none to click or page).
 fn too_small(app: &App, frame: &mut Frame) {
-    app.last_frame.tree.set(Rect::default());
-    app.last_frame.details.set(Rect::default());
-    app.last_frame.help_height.set(0);
     let area = frame.area();
     let text = format!(
         "terminal too small (need at least {MIN_WIDTH}×{MIN_HEIGHT}, this one is {}×{}): make it larger, or q quits",

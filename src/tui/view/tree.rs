@@ -2,7 +2,6 @@
 //! items, so a frame costs the same for ten nodes as for a hundred thousand.
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
 use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 use tui_tree_widget::{Tree, TreeItem, TreeState};
@@ -17,21 +16,11 @@ use super::super::app::NodeVerify;
 use super::super::app::{App, Mode};
 use super::super::keymap::Focus;
 use super::super::label::node_spans;
+use super::super::layout::Areas;
 use super::super::theme::ThemeToken;
 use super::{fit, line, panel};
 
 const SELECTED_MARK: &str = "> ";
-
-/// First visible row: the previous offset, moved just enough to keep the cursor in view.
-fn window_start(previous: usize, cursor: usize, height: usize, rows: usize) -> usize {
-    let mut start = previous.min(rows.saturating_sub(height));
-    if cursor < start {
-        start = cursor;
-    } else if cursor >= start + height {
-        start = cursor + 1 - height;
-    }
-    start
-}
 
 /// The panel title: where the cursor is among the rows (`12/340`), then the target or filter.
 /// The position comes first so a narrow title keeps it.
@@ -50,12 +39,11 @@ fn title(app: &App) -> String {
     }
 }
 
-pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
+pub fn draw(app: &App, frame: &mut Frame, areas: &Areas) {
+    let (area, inner) = (areas.tree, areas.tree_rows);
     let focused = app.focus == Focus::Tree && matches!(app.mode, Mode::Normal | Mode::Filter);
     let block = panel(&app.look.theme, title(app), focused, area.width);
-    let inner = block.inner(area);
     frame.render_widget(block, area);
-    app.last_frame.tree.set(inner);
     if app.tree.rows.is_empty() {
         let text =
             if app.tree.filter.query.is_empty() { "(empty)" } else { "no node matches the filter (Esc clears it)" };
@@ -63,8 +51,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
         return;
     }
     let height = usize::from(inner.height);
-    let start = window_start(app.last_frame.tree_offset.get(), app.tree.cursor, height, app.tree.rows.len());
-    app.last_frame.tree_offset.set(start);
+    let start = areas.tree_start;
     let end = (start + height).min(app.tree.rows.len());
     // The tree widget puts the selection marker (or as many spaces) before every row.
     let width = usize::from(inner.width).saturating_sub(SELECTED_MARK.width());
@@ -182,18 +169,4 @@ fn tag_digest(app: &App, id: NodeId) -> Option<String> {
     }
     let NodeVerify::Done(report) = app.node_verify(app.report_node(id)?)? else { return None };
     (!report.digest.is_empty()).then(|| sanitize(&short_digest(&report.digest)).into_owned())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::window_start;
-
-    #[test]
-    fn window_follows_the_cursor() {
-        assert_eq!(window_start(0, 5, 10, 100), 0);
-        assert_eq!(window_start(0, 10, 10, 100), 1);
-        assert_eq!(window_start(50, 10, 10, 100), 10);
-        assert_eq!(window_start(95, 99, 10, 100), 90);
-        assert_eq!(window_start(3, 0, 10, 4), 0);
-    }
 }

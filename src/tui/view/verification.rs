@@ -17,7 +17,8 @@ use super::super::present::verification::{first_key, lines};
 use super::super::theme::ThemeToken;
 use super::{line, panel};
 
-pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
+/// The panel at `area`, its text at `inner` (inside the border, as the layout gives it).
+pub fn draw(app: &App, frame: &mut Frame, area: Rect, inner: Rect) {
     let focused = app.focus == Focus::Details && app.mode == Mode::Normal;
     let mut title = "Verification · v: details".to_string();
     if app.vs.what_if.is_active() {
@@ -27,8 +28,8 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
         frame.render_widget(panel(&app.look.theme, title, focused, area.width), area);
         return;
     };
-    let all = lines(app, id, usize::from(area.width.saturating_sub(2)));
-    let height = usize::from(area.height.saturating_sub(2));
+    let all = lines(app, id, usize::from(inner.width));
+    let height = usize::from(inner.height);
     let scroll = app.details.scroll.min(all.len().saturating_sub(height));
     if all.len() > height {
         title.push_str(&format!(" · {}-{}/{}", scroll + 1, (scroll + height).min(all.len()), all.len()));
@@ -55,9 +56,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     if let Some(k) = [keys, short].into_iter().find(|k| k.width() <= room) {
         block = block.title_bottom(ratatui::text::Span::styled(k, app.look.theme.style(ThemeToken::HintDesc)));
     }
-    let inner = block.inner(area);
     frame.render_widget(block, area);
-    app.last_frame.details.set(inner);
     let shown: Vec<Line<'_>> =
         all.into_iter().skip(scroll).take(usize::from(inner.height)).map(|l| line(&app.look.theme, l)).collect();
     frame.render_widget(Paragraph::new(shown), inner);
