@@ -273,6 +273,21 @@ async fn two_signers_at_once_both_end_in_the_tag_schema_index() {
 
 /// A registry whose uploads are refused at one step: the typed error names the step, and the
 /// tag-schema index (and the repository's tags) are as they were.
+/// A 500 to the index PUT (distribution answers so when two writers of one tag race) is asked
+/// again, the index read anew: the signature ends listed, not "stored but not listed".
+#[tokio::test]
+async fn a_server_error_on_the_index_update_is_retried_and_the_signature_is_listed() {
+    let h = Hostile::start();
+    let c = client(&h.host, test_options());
+    let (image, _, _) = guard(common::fixtures::push_image(&c, "store-tagflaky/app", "v1", "amd64")).await;
+    let referrer = signature(&image, "flaky", media::JWS);
+    let stored = guard(source(&h.host, test_options()).push_referrer("store-tagflaky/app", &referrer)).await.unwrap();
+    assert_eq!(stored.listed_by, ListedBy::TagSchema);
+    let index = tag_schema_bytes(&c, "store-tagflaky/app", &image.digest).await.expect("the index exists");
+    let index: serde_json::Value = serde_json::from_slice(&index).unwrap();
+    assert!(index.to_string().contains(&stored.descriptor.digest), "listed after the retry: {index}");
+}
+
 #[tokio::test]
 async fn refused_uploads_are_typed_errors_and_leave_the_index_untouched() {
     let h = Hostile::start();

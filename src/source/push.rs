@@ -359,7 +359,7 @@ pub async fn add_to_tag_schema(
     let _guard = client.tag_schema_lock.lock().await;
     let tag = digest_tag(subject);
     let entry_json = serde_json::to_vec(&entry).expect("descriptor serialises");
-    for _ in 0..TAG_SCHEMA_ATTEMPTS {
+    for attempt in 0..TAG_SCHEMA_ATTEMPTS {
         let started = Instant::now();
         let current = read_tag_schema(client, repository, &tag).await?;
         if lists(&current, &entry.digest) {
@@ -377,7 +377,17 @@ pub async fn add_to_tag_schema(
             }
             .to_json(),
         };
-        push_manifest(client, repository, &tag, Bytes::from(updated), media::OCI_INDEX).await?;
+        match push_manifest(client, repository, &tag, Bytes::from(updated), media::OCI_INDEX).await {
+            Ok(_) => {}
+            // Two writers of one tag at once can make distribution answer 500 to one of them
+            // (its tag files are written without a lock): the index is read again and the
+            // entry spliced in anew, as after any other writer — within the same bound.
+            Err(e) if e.is_transient() && attempt + 1 < TAG_SCHEMA_ATTEMPTS => {
+                tokio::time::sleep(SETTLE_MIN * (attempt + 1)).await;
+                continue;
+            }
+            Err(e) => return Err(e),
+        }
         let took = started.elapsed();
         if !lists(&read_tag_schema(client, repository, &tag).await?, &entry.digest) {
             continue;

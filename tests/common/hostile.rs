@@ -45,6 +45,7 @@
 //! | store-manifest401/403/500 | a manifest PUT by digest answers 401, 403 or 500 (tags are still taken) |
 //! | store-stall          | a PATCH or PUT of blob data is read and never answered |
 //! | store-tag403         | a PUT of a `sha256-…` tag (the referrers tag-schema index) answers 403 |
+//! | store-tagflaky       | the first PUT of a `sha256-…` tag answers 500, as distribution can when two writers race; later ones are taken |
 //! | store-clobber        | a PUT of a `sha256-…` tag answers 201 and is dropped, as if another writer replaced it at once |
 //!
 //! `/token` answers `{"token": TOKEN}`. Requests that arrive under the name `localhost` (another
@@ -114,6 +115,8 @@ struct StoreRepo {
     manifests: HashMap<String, (String, Vec<u8>)>,
     tags: std::collections::BTreeMap<String, String>,
     uploads: HashMap<String, Vec<u8>>,
+    /// `store-tagflaky`: the first `sha256-…` tag PUT was refused.
+    tag_refused_once: bool,
 }
 
 impl Hostile {
@@ -686,6 +689,10 @@ fn store(st: &State, fault: &str, tail: &str, query: &str, req: &Req) -> Option<
                 && let Some(status) = fault_status("tag")
             {
                 return Some(failing(status));
+            }
+            if reference.starts_with("sha256-") && fault == "store-tagflaky" && !repo.tag_refused_once {
+                repo.tag_refused_once = true;
+                return Some(failing(500));
             }
             let digest = sigscope::oci::sha256_digest(&req.body);
             if by_digest && digest != reference {
