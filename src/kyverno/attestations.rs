@@ -154,13 +154,7 @@ async fn one(
         }
         let passed = entries.iter().filter(|e| e.outcome == ReplayOutcome::Pass).count();
         let unknown = entries.iter().filter(|e| e.outcome == ReplayOutcome::NotReplayed).count();
-        let outcome = if passed >= required {
-            ReplayOutcome::Pass
-        } else if passed + unknown < required {
-            ReplayOutcome::Fail
-        } else {
-            ReplayOutcome::NotReplayed
-        };
+        let outcome = super::replay::count_outcome(passed, unknown, required);
         replay.sets.push(AttestationSetReplay { path: set_path, required, passed, outcome, entries });
     }
     let failed = replay.sets.iter().find(|s| s.outcome == ReplayOutcome::Fail);

@@ -379,6 +379,19 @@ fn rule_action(policy: &ClusterPolicy, vi: &VerifyImages, namespace: Option<&str
     }
 }
 
+/// An attestor set's outcome, as Kyverno counts: `required` entries passing pass it; when even
+/// the entries that could not be replayed passing would not reach it, it fails; otherwise it is
+/// not decided.
+pub(super) fn count_outcome(passed: usize, unknown: usize, required: usize) -> ReplayOutcome {
+    if passed >= required {
+        ReplayOutcome::Pass
+    } else if passed + unknown < required {
+        ReplayOutcome::Fail
+    } else {
+        ReplayOutcome::NotReplayed
+    }
+}
+
 async fn replay_rule(
     policy: &ClusterPolicy,
     rule: &str,
@@ -611,13 +624,7 @@ fn replay_set<'a>(
         let required = set.required_count();
         let passed = entries.iter().filter(|e| e.result.outcome == ReplayOutcome::Pass).count();
         let unknown = entries.iter().filter(|e| e.result.outcome == ReplayOutcome::NotReplayed).count();
-        let outcome = if passed >= required {
-            ReplayOutcome::Pass
-        } else if passed + unknown < required {
-            ReplayOutcome::Fail
-        } else {
-            ReplayOutcome::NotReplayed
-        };
+        let outcome = count_outcome(passed, unknown, required);
         SetReplay { path: path.to_string(), required, entries, passed, outcome }
     })
 }
