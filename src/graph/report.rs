@@ -232,7 +232,7 @@ fn report_at<'a>(graph: &'a Graph, source: &'a dyn Source, id: NodeId, level: us
                 kind: a.kind,
                 label: a.kind_label(),
                 tags: &node.tags,
-                platform: d.platform.as_ref(),
+                platform: d.platform.as_deref(),
                 via,
                 via_tag,
                 error: error(),
