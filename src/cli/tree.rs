@@ -81,8 +81,7 @@ pub async fn run_tree(args: TreeArgs, opts: &OpenOptions) -> i32 {
 /// listing each, most already made while discovering), for the report. A listing that fails
 /// leaves its manifests without a record and says so on stderr; the tree itself stands.
 async fn load_records(graph: &sigscope::graph::Graph, source: &dyn sigscope::source::Source) {
-    let mut repositories: Vec<&str> =
-        graph.nodes.iter().filter_map(|n| n.artifact().map(|a| a.repository.as_str())).collect();
+    let mut repositories: Vec<&str> = graph.nodes.iter().filter_map(|n| n.artifact().map(|a| &*a.repository)).collect();
     repositories.sort_unstable();
     repositories.dedup();
     use futures::StreamExt;
