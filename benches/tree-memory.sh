@@ -5,9 +5,11 @@
 # JSON (one "type" member each: registry, repositories, artifacts). "Above one image" subtracts
 # the peak of the same binary walking a single image, i.e. what the process costs before any
 # graph. BEFORE=path/to/another/sigscope runs that binary too, on the same registry in the same
-# run, and compares both outputs (-o json and -o tree) byte for byte.
+# run, and compares both outputs (-o json and -o tree) byte for byte. HOST=host:port measures
+# against a registry already seeded with IMAGES x REFERRERS (seeding 2,500 images takes minutes
+# on a small machine; one seeding can then serve several runs).
 #
-# usage: [BEFORE=bin] benches/tree-memory.sh [IMAGES=10000] [REFERRERS=3]
+# usage: [BEFORE=bin] [HOST=host:port] benches/tree-memory.sh [IMAGES=10000] [REFERRERS=3]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 IMAGES=${1:-10000}; REFERRERS=${2:-3}
@@ -23,12 +25,16 @@ trap 'kill ${PIDS[@]+"${PIDS[@]}"} 2>/dev/null || true; rm -rf "$WORK"' EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_up() { for _ in $(seq 100); do curl -s -o /dev/null "http://$1/v2/" && return 0; sleep 0.1; done; echo "server $1 did not start" >&2; exit 3; }
 
-port=$(free_port); mkdir -p "$WORK/dist"
-printf 'version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' "$WORK/dist" "$port" > "$WORK/dist.yml"
-docker-registry serve "$WORK/dist.yml" > "$WORK/dist.log" 2>&1 & PIDS+=($!)
-HOST="127.0.0.1:$port"
-wait_up "$HOST"
-target/release/examples/seed "$HOST" "$IMAGES" "$REFERRERS" 50 2>&1 | sed "s/^/  /" >&2
+if [ -z "${HOST:-}" ]; then
+  port=$(free_port); mkdir -p "$WORK/dist"
+  printf 'version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' "$WORK/dist" "$port" > "$WORK/dist.yml"
+  docker-registry serve "$WORK/dist.yml" > "$WORK/dist.log" 2>&1 & PIDS+=($!)
+  HOST="127.0.0.1:$port"
+  wait_up "$HOST"
+  target/release/examples/seed "$HOST" "$IMAGES" "$REFERRERS" 50 2>&1 | sed "s/^/  /" >&2
+else
+  wait_up "$HOST"
+fi
 
 # Peak resident KiB of one run; its stdout goes to $2.
 peak() {

@@ -17,14 +17,8 @@ pub struct Opened {
 
 /// A root artifact known only by digest: the descriptor is completed when it loads.
 fn digest_root(repository: &str, digest: &str) -> NodeKind {
-    NodeKind::Artifact(ArtifactNode {
-        repository: repository.to_string(),
-        descriptor: Descriptor { digest: digest.to_string(), ..Default::default() },
-        kind: ArtifactKind::Image,
-        role: Role::Root,
-        manifest: None,
-        listed: Default::default(),
-    })
+    let descriptor = Descriptor { digest: digest.to_string(), ..Default::default() };
+    NodeKind::Artifact(ArtifactNode::new(repository, descriptor, ArtifactKind::Image, Role::Root))
 }
 
 /// The root of what a TARGET names.

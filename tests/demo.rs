@@ -130,7 +130,7 @@ async fn envelope_of(tag: &str) -> (serde_json::Value, Descriptor) {
     }
     let l = layers.into_iter().find(|l| l.media_type == "application/jose+json").expect("a JWS signature");
     let raw = source.blob(tags::REPOSITORY, &l, 1 << 20).await.unwrap();
-    (serde_json::from_slice(&raw).unwrap(), artifact(&g, image).descriptor.clone())
+    (serde_json::from_slice(&raw).unwrap(), artifact(&g, image).descriptor.to_oci())
 }
 
 fn jws_part(env: &serde_json::Value, name: &str) -> Vec<u8> {

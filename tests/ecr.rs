@@ -676,14 +676,12 @@ fn the_details_of_an_ecr_image_carry_its_record_and_scan_findings() {
     let value = |s: &sigscope::inspect::Section, name: &str| {
         s.fields.iter().find(|f| f.name == name).map(|f| f.value.clone()).unwrap_or_default()
     };
-    let node = sigscope::graph::ArtifactNode {
-        repository: REPO.into(),
-        descriptor: w.fixture.image.clone(),
-        kind: sigscope::graph::ArtifactKind::Image,
-        role: sigscope::graph::Role::Root,
-        manifest: None,
-        listed: Default::default(),
-    };
+    let node = sigscope::graph::ArtifactNode::new(
+        REPO,
+        w.fixture.image.clone(),
+        sigscope::graph::ArtifactKind::Image,
+        sigscope::graph::Role::Root,
+    );
     runtime().block_on(async {
         let ecr = ecr_source(REGION, EcrOptions::default());
         let details = sigscope::inspect::describe(&ecr, &node, 4096).await;

@@ -146,14 +146,12 @@ async fn a_referrers_endpoint_answering_with_the_image_means_no_api() {
 async fn each_digest_is_fetched_once_under_concurrency() {
     let h = Hostile::start();
     let s = Arc::new(source(&h.host, opts()));
-    let root = sigscope::graph::NodeKind::Artifact(sigscope::graph::ArtifactNode {
-        repository: "slow".into(),
-        descriptor: sigscope::oci::Descriptor { digest: h.image.digest.clone(), ..Default::default() },
-        kind: sigscope::graph::ArtifactKind::Image,
-        role: sigscope::graph::Role::Root,
-        manifest: None,
-        listed: Default::default(),
-    });
+    let root = sigscope::graph::NodeKind::Artifact(sigscope::graph::ArtifactNode::new(
+        "slow",
+        sigscope::oci::Descriptor { digest: h.image.digest.clone(), ..Default::default() },
+        sigscope::graph::ArtifactKind::Image,
+        sigscope::graph::Role::Root,
+    ));
     let req = ExpandRequest { kind: root, expected_subject: None };
     let mut tasks = Vec::new();
     for _ in 0..8 {

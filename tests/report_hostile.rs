@@ -293,14 +293,8 @@ fn the_tui_stops_expanding_at_the_depth_limit() {
     use crossterm::event::KeyCode;
     use sigscope::graph::{ArtifactKind, ArtifactNode, Expansion, NodeKind, Role, Via};
 
-    let root = NodeKind::Artifact(ArtifactNode {
-        repository: "app".into(),
-        descriptor: desc(0, MANIFEST, None, 10),
-        kind: ArtifactKind::Image,
-        role: Role::Root,
-        manifest: None,
-        listed: Default::default(),
-    });
+    let root =
+        NodeKind::Artifact(ArtifactNode::new("app", desc(0, MANIFEST, None, 10), ArtifactKind::Image, Role::Root));
     let mut h = Harness::new(vec![root]);
     let mut node = h.app.tree.graph.roots[0];
     h.select(node);

@@ -61,14 +61,8 @@ fn referrer(n: u64, artifact_type: Option<&str>, size: u64) -> ChildSpec {
 /// A root image with `referrers` signatures, each with `per_referrer` referrers of its own
 /// (`1 + referrers * (1 + per_referrer)` nodes), every node open, the cursor in the middle.
 pub fn big_tree(referrers: u64, per_referrer: u64) -> Tree {
-    let root = NodeKind::Artifact(ArtifactNode {
-        repository: "app".into(),
-        descriptor: Descriptor { digest: digest(0), ..Default::default() },
-        kind: ArtifactKind::Image,
-        role: Role::Root,
-        manifest: None,
-        listed: Default::default(),
-    });
+    let descriptor = Descriptor { digest: digest(0), ..Default::default() };
+    let root = NodeKind::Artifact(ArtifactNode::new("app", descriptor, ArtifactKind::Image, Role::Root));
     let opened =
         Opened { target: "registry.example/app:v1".into(), source: Arc::new(empty_layout()), roots: vec![root] };
     let mut options = AppOptions::new(Theme::resolve(None, true).unwrap());

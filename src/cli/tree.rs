@@ -10,16 +10,20 @@ use sigscope::source::referrers::ExploreOptions;
 use super::args::{TreeArgs, TreeFormat};
 use super::exit_code;
 
-/// Manifests, referrer listings and blobs a walk keeps after reading them. It reads each once,
-/// and an artifact's manifest right after its tag's, so a few hundred cover what is asked again
-/// soon after (an image under two neighbouring tags, a platform image also tagged); something
-/// asked again later is fetched again (by digest: the same bytes, so the same output). At
-/// 2,048 the kept entries were most of the walk's memory at 10,000 nodes (BENCHMARKS.md).
-const WALK_CACHE_ENTRIES: usize = 512;
+/// Manifests, referrer listings and blobs a walk keeps after reading them, per expansion in
+/// flight. It reads each once, and an artifact's manifest right after its tag's (the artifact
+/// is started as soon as the tag's expansion is taken in): in between, at most the other
+/// expansions in flight finish, each keeping one or two new entries (its manifest, a
+/// tag-schema index), so four per expansion keep what is asked again soon with room to spare.
+/// Something asked again later is fetched again (by digest: the same bytes, the same output).
+/// A fixed 512 was a third of the walk's memory at 10,000 nodes (BENCHMARKS.md); at the
+/// default concurrency (16, so 32 expansions in flight) this keeps 128.
+const WALK_CACHE_PER_EXPANSION: usize = 4;
 
 pub async fn run_tree(args: TreeArgs, opts: &OpenOptions) -> i32 {
+    let max_in_flight = opts.registry.concurrency * 2;
     let mut walk_opts = opts.clone();
-    walk_opts.registry.cache_limit = Some(WALK_CACHE_ENTRIES);
+    walk_opts.registry.cache_limit = Some(WALK_CACHE_PER_EXPANSION * max_in_flight.max(1));
     let opened = match sigscope::open::open(&args.target, &walk_opts) {
         Ok(o) => o,
         Err(e) => {
@@ -30,7 +34,7 @@ pub async fn run_tree(args: TreeArgs, opts: &OpenOptions) -> i32 {
     let discover_opts = DiscoverOptions {
         depth: args.depth,
         explore: ExploreOptions { artifact_type: args.artifact_type },
-        max_in_flight: opts.registry.concurrency * 2,
+        max_in_flight,
     };
     let graph = discover(opened.source.clone(), opened.roots.clone(), &discover_opts).await;
     let roots = graph.roots.clone();
@@ -81,8 +85,7 @@ pub async fn run_tree(args: TreeArgs, opts: &OpenOptions) -> i32 {
 /// listing each, most already made while discovering), for the report. A listing that fails
 /// leaves its manifests without a record and says so on stderr; the tree itself stands.
 async fn load_records(graph: &sigscope::graph::Graph, source: &dyn sigscope::source::Source) {
-    let mut repositories: Vec<&str> =
-        graph.nodes.iter().filter_map(|n| n.artifact().map(|a| a.repository.as_str())).collect();
+    let mut repositories: Vec<&str> = graph.nodes.iter().filter_map(|n| n.artifact().map(|a| &*a.repository)).collect();
     repositories.sort_unstable();
     repositories.dedup();
     use futures::StreamExt;

@@ -188,7 +188,7 @@ pub fn build() -> MemFiles {
     for arch in ["amd64", "arm64"] {
         let mut d = demo.image("multiarch", arch);
         demo.notation(&d, Envelope::Jws, &signer, valid);
-        d.platform = Some(Platform { architecture: arch.into(), os: "linux".into(), ..Default::default() });
+        d.platform = Some(Box::new(Platform { architecture: arch.into(), os: "linux".into(), ..Default::default() }));
         platforms.push(d);
     }
     let index = Manifest {

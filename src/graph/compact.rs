@@ -1,7 +1,8 @@
 //! How the graph keeps what it knows of an artifact in little memory. A tree of 100,000
 //! nodes is held whole (the TUI, `sigscope tree`), so a few hundred bytes per node are tens of
 //! megabytes: a `BTreeMap` allocates a node of eleven slots (over 500 bytes) for a single
-//! annotation, and the same few annotation keys and media types repeat on every node.
+//! annotation, and the same few annotation keys, media types and repository names repeat on
+//! every node.
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
@@ -9,7 +10,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde::ser::SerializeMap;
 
-use crate::oci::media;
+use crate::oci::{Descriptor, Platform, media};
 use crate::source::FetchedManifest;
 
 /// One copy of each distinct string the graph repeats (annotation keys, media and artifact
@@ -28,6 +29,61 @@ impl Interner {
         let new: Arc<str> = s.into();
         self.strings.insert(new.clone());
         new
+    }
+}
+
+/// What a node keeps of the descriptor its parent listed (or of the manifest fetched for a
+/// root): [`Descriptor`] without its annotations (the node holds them as [`Annotations`]), its
+/// media and artifact types shared through the graph's [`Interner`] (a handful of distinct
+/// values over a whole registry, where each node owned a copy of two, 100 bytes with their
+/// headers) and its platform boxed (only index entries have one).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NodeDescriptor {
+    pub media_type: Arc<str>,
+    pub digest: String,
+    pub size: u64,
+    pub artifact_type: Option<Arc<str>>,
+    pub platform: Option<Box<Platform>>,
+}
+
+impl NodeDescriptor {
+    /// The descriptor, and its annotations for the node to keep beside it.
+    pub fn of(d: Descriptor, interner: &mut Interner) -> (Self, BTreeMap<String, String>) {
+        let compact = NodeDescriptor {
+            media_type: interner.intern(&d.media_type),
+            digest: d.digest,
+            size: d.size,
+            artifact_type: d.artifact_type.as_deref().map(|t| interner.intern(t)),
+            platform: d.platform,
+        };
+        (compact, d.annotations)
+    }
+
+    /// Only a digest: a root named by digest, completed when its manifest is read.
+    pub fn digest_only(digest: &str) -> Self {
+        NodeDescriptor { digest: digest.to_string(), ..Default::default() }
+    }
+
+    /// The wire descriptor again, without annotations (as the node's descriptor has been since
+    /// annotations moved to [`Annotations`]): what a signature's subject or a verification is
+    /// given.
+    pub fn to_oci(&self) -> Descriptor {
+        Descriptor {
+            media_type: self.media_type.to_string(),
+            digest: self.digest.clone(),
+            size: self.size,
+            artifact_type: self.artifact_type.as_deref().map(str::to_string),
+            annotations: BTreeMap::new(),
+            platform: self.platform.clone(),
+        }
+    }
+
+    /// The same strings taken from `interner`, for a node made outside the graph.
+    pub(crate) fn share(&mut self, interner: &mut Interner) {
+        self.media_type = interner.intern(&self.media_type);
+        if let Some(t) = &mut self.artifact_type {
+            *t = interner.intern(t);
+        }
     }
 }
 

@@ -125,7 +125,7 @@ pub async fn expand(source: &dyn Source, req: &ExpandRequest, opts: &ExploreOpti
                 .manifests
                 .iter()
                 .map(|d| ChildSpec::Artifact {
-                    repository: a.repository.clone(),
+                    repository: a.repository.to_string(),
                     descriptor: d.clone(),
                     role: Role::Platform,
                     tags: Vec::new(),
@@ -137,7 +137,7 @@ pub async fn expand(source: &dyn Source, req: &ExpandRequest, opts: &ExploreOpti
             // order found within a kind.
             referrers.sort_by_key(|r| kind_group(crate::graph::classify_descriptor(&r.descriptor)));
             children.extend(referrers.into_iter().map(|r| ChildSpec::Artifact {
-                repository: a.repository.clone(),
+                repository: a.repository.to_string(),
                 descriptor: r.descriptor,
                 role: Role::Referrer(r.via),
                 tags: Vec::new(),

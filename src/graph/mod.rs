@@ -9,7 +9,7 @@ pub mod discover;
 pub mod expand;
 pub mod report;
 
-pub use compact::{Annotations, ManifestFacts};
+pub use compact::{Annotations, ManifestFacts, NodeDescriptor};
 
 pub use crate::source::referrers::Via;
 
@@ -167,26 +167,33 @@ impl LoadState {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ArtifactNode {
-    pub repository: String,
-    /// As the parent listed it (or as fetched, for a root). Once the node is in a [`Graph`]
-    /// its `annotations` are empty: the graph moves them to [`Self::listed`], which takes a
-    /// tenth of the memory; [`Self::annotations`] reads them.
-    pub descriptor: Descriptor,
+    /// Shared by every node of the repository within a graph (see [`compact::Interner`]).
+    pub repository: Arc<str>,
+    /// As the parent listed it (or as fetched, for a root), less its annotations:
+    /// [`Self::annotations`] reads those.
+    pub descriptor: NodeDescriptor,
     pub kind: ArtifactKind,
     pub role: Role,
     /// What the manifest said, once the node has been expanded (the manifest itself stays
     /// with the source).
     pub manifest: Option<Box<ManifestFacts>>,
-    /// The annotations of [`Self::descriptor`], once the node is in a graph.
+    /// The annotations the parent listed. Emptied once the manifest is read if they are the
+    /// manifest's own (as a referrers listing copies them): [`Self::annotations`] and
+    /// [`Self::created`] read the manifest's first, so one copy is enough.
     pub listed: Annotations,
 }
 
 impl ArtifactNode {
+    /// A node as its parent (or a TARGET) describes it, before it is in a graph.
+    pub fn new(repository: &str, descriptor: Descriptor, kind: ArtifactKind, role: Role) -> Self {
+        let listed = Annotations::from_map(&descriptor.annotations);
+        let (descriptor, _) = NodeDescriptor::of(descriptor, &mut Interner::default());
+        ArtifactNode { repository: repository.into(), descriptor, kind, role, manifest: None, listed }
+    }
+
     pub fn created(&self) -> Option<&str> {
         let from_manifest = self.manifest.as_ref().and_then(|m| m.annotations.get(annotations::CREATED));
-        from_manifest
-            .or_else(|| self.listed.get(annotations::CREATED))
-            .or_else(|| self.descriptor.annotations.get(annotations::CREATED).map(String::as_str))
+        from_manifest.or_else(|| self.listed.get(annotations::CREATED))
     }
 
     /// The kind as a reader names it: the label of a known kind, and for anything else the
@@ -342,10 +349,10 @@ impl Graph {
     }
 
     fn push(&mut self, mut kind: NodeKind, parent: Option<NodeId>, tags: Vec<String>) -> NodeId {
-        if let NodeKind::Artifact(a) = &mut kind
-            && !a.descriptor.annotations.is_empty()
-        {
-            a.listed = Annotations::new(std::mem::take(&mut a.descriptor.annotations), &mut self.strings);
+        // Made outside the graph (a root): its strings become the graph's shared ones.
+        if let NodeKind::Artifact(a) = &mut kind {
+            a.repository = self.strings.intern(&a.repository);
+            a.descriptor.share(&mut self.strings);
         }
         let depth = parent.map_or(0, |p| self.nodes[p].depth + 1);
         self.nodes.push(Node {
@@ -384,9 +391,13 @@ impl Graph {
                 if let (Some(m), NodeKind::Artifact(a)) = (expansion.manifest, &mut self.nodes[id].kind) {
                     a.kind = classify_manifest(&m.manifest);
                     if a.descriptor.media_type.is_empty() {
-                        a.descriptor.media_type = m.descriptor.media_type.clone();
+                        a.descriptor.media_type = self.strings.intern(&m.descriptor.media_type);
                     }
-                    a.manifest = Some(Box::new(ManifestFacts::of(&m, &mut self.strings)));
+                    let facts = ManifestFacts::of(&m, &mut self.strings);
+                    if a.listed == facts.annotations {
+                        a.listed = Annotations::default();
+                    }
+                    a.manifest = Some(Box::new(facts));
                 }
                 let mut children = Vec::with_capacity(expansion.children.len());
                 for spec in expansion.children {
@@ -409,7 +420,9 @@ impl Graph {
                     Role::Referrer(Via::CosignTag(tag)) if tag.ends_with(".att") => ArtifactKind::CosignAttestation,
                     _ => classify_descriptor(&descriptor),
                 };
-                let listed = Annotations::default();
+                let (descriptor, annotations) = NodeDescriptor::of(descriptor, &mut self.strings);
+                let listed = Annotations::new(annotations, &mut self.strings);
+                let repository = self.strings.intern(&repository);
                 (NodeKind::Artifact(ArtifactNode { repository, descriptor, kind, role, manifest: None, listed }), tags)
             }
         };
@@ -517,14 +530,7 @@ mod tests {
     fn detects_cycles_on_the_path() {
         let mut g = Graph::new();
         let a = desc(media::OCI_MANIFEST, None, 1);
-        let root = g.add_root(NodeKind::Artifact(ArtifactNode {
-            repository: "r".into(),
-            descriptor: a.clone(),
-            kind: ArtifactKind::Image,
-            role: Role::Root,
-            manifest: None,
-            listed: Annotations::default(),
-        }));
+        let root = g.add_root(NodeKind::Artifact(ArtifactNode::new("r", a.clone(), ArtifactKind::Image, Role::Root)));
         let b = desc(media::OCI_MANIFEST, Some(media::NOTATION_SIGNATURE), 2);
         let spec = |d: &Descriptor| ChildSpec::Artifact {
             repository: "r".into(),
@@ -544,14 +550,12 @@ mod tests {
     #[test]
     fn stops_at_the_depth_limit() {
         let mut g = Graph::new();
-        let mut id = g.add_root(NodeKind::Artifact(ArtifactNode {
-            repository: "r".into(),
-            descriptor: desc(media::OCI_MANIFEST, None, 0),
-            kind: ArtifactKind::Image,
-            role: Role::Root,
-            manifest: None,
-            listed: Annotations::default(),
-        }));
+        let mut id = g.add_root(NodeKind::Artifact(ArtifactNode::new(
+            "r",
+            desc(media::OCI_MANIFEST, None, 0),
+            ArtifactKind::Image,
+            Role::Root,
+        )));
         let link = |n: u8| ChildSpec::Artifact {
             repository: "r".into(),
             descriptor: desc(media::OCI_MANIFEST, Some("application/x"), n),

@@ -217,7 +217,7 @@ fn report_at<'a>(graph: &'a Graph, source: &'a dyn Source, id: NodeId, level: us
             };
             let media_type = match (&a.manifest, d.media_type.is_empty()) {
                 (Some(m), true) => &*m.media_type,
-                _ => d.media_type.as_str(),
+                _ => &*d.media_type,
             };
             ReportNode::Artifact(Box::new(TreeArtifact {
                 reference: graph.reference(source, id),
@@ -232,7 +232,7 @@ fn report_at<'a>(graph: &'a Graph, source: &'a dyn Source, id: NodeId, level: us
                 kind: a.kind,
                 label: a.kind_label(),
                 tags: &node.tags,
-                platform: d.platform.as_ref(),
+                platform: d.platform.as_deref(),
                 via,
                 via_tag,
                 error: error(),
@@ -436,14 +436,9 @@ mod tests {
     fn hand_built_chain(n: usize) -> Graph {
         let mut g = Graph::new();
         for i in 0..n {
-            let kind = NodeKind::Artifact(ArtifactNode {
-                repository: "r".into(),
-                descriptor: Descriptor { digest: format!("sha256:{i:064x}"), ..Default::default() },
-                kind: ArtifactKind::Image,
-                role: if i == 0 { Role::Root } else { Role::Referrer(Via::ReferrersApi) },
-                manifest: None,
-                listed: Default::default(),
-            });
+            let descriptor = Descriptor { digest: format!("sha256:{i:064x}"), ..Default::default() };
+            let role = if i == 0 { Role::Root } else { Role::Referrer(Via::ReferrersApi) };
+            let kind = NodeKind::Artifact(ArtifactNode::new("r", descriptor, ArtifactKind::Image, role));
             let children = if i + 1 < n { vec![i + 1] } else { Vec::new() };
             g.nodes.push(Node {
                 kind,
@@ -555,14 +550,8 @@ mod tests {
             id
         };
         let artifact = |i: usize, role: Role| {
-            NodeKind::Artifact(ArtifactNode {
-                repository: "app".into(),
-                descriptor: Descriptor { digest: format!("sha256:{i:064x}"), ..Default::default() },
-                kind: ArtifactKind::SpdxSbom,
-                role,
-                manifest: None,
-                listed: Default::default(),
-            })
+            let descriptor = Descriptor { digest: format!("sha256:{i:064x}"), ..Default::default() };
+            NodeKind::Artifact(ArtifactNode::new("app", descriptor, ArtifactKind::SpdxSbom, role))
         };
         let registry = push(NodeKind::Registry { host: "r.example".into() }, None, LoadState::Loaded);
         let repo = push(NodeKind::Repository { name: "app".into() }, Some(registry), LoadState::Loaded);

@@ -111,14 +111,15 @@ fn descriptor_section(node: &ArtifactNode) -> Section {
     let d = &node.descriptor;
     let mut s = Section::new("Descriptor")
         .field("kind", node.kind_label())
-        .field("mediaType", d.media_type.clone())
+        .field("mediaType", d.media_type.to_string())
         .field("digest", d.digest.clone())
         .field("size", d.size.to_string());
     // Only a declared artifactType: an image's config mediaType is not one.
     let artifact_type = d
         .artifact_type
-        .clone()
-        .or_else(|| node.manifest.as_ref().and_then(|m| m.artifact_type.as_deref().map(str::to_string)));
+        .as_deref()
+        .or_else(|| node.manifest.as_ref().and_then(|m| m.artifact_type.as_deref()))
+        .map(str::to_string);
     if let Some(at) = artifact_type {
         s = s.field("artifactType", at);
     }

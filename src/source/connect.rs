@@ -130,7 +130,7 @@ pub fn connect(target: &str, opts: &ConnectOptions) -> Result<Connected> {
     let shown = parsed.to_string();
     let (source, named): (DynSource, Named) = match parsed {
         Target::Layout { path, tag, digest } => {
-            let source = LayoutSource::open_dir(&path)?;
+            let source = LayoutSource::open_dir(&path)?.with_cache_limit(opts.registry.cache_limit);
             let repository = source.repository().to_string();
             let named = match (tag, digest) {
                 (None, None) => Named::Repository { repository },

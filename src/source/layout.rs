@@ -1,6 +1,6 @@
 //! OCI image layout (a directory, or the built-in demo held in memory).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -116,11 +116,47 @@ pub struct LayoutSource {
     /// a fresh look, so a layout changed on disk shows as it is now.
     state: Mutex<Arc<IndexState>>,
     stale: AtomicBool,
-    cache: Mutex<HashMap<String, Arc<FetchedManifest>>>,
+    cache: Mutex<ManifestCache>,
     stats: Mutex<SourceStats>,
     /// Serialises this process's writes, so two signings of one layout do not take each other
     /// for a foreign writer.
     writing: Mutex<()>,
+}
+
+/// Manifests read, by digest. Finding referrers reads every manifest of the layout, so without
+/// a limit all of them stay: what the TUI wants, as it comes back to what it showed. With one
+/// (`tree`, which reads each artifact once) only the newest `limit` stay, the oldest dropped
+/// first; a manifest asked for again later is read again from its blob and checked against its
+/// digest, so it is the same content or a failure, never another manifest.
+#[derive(Default)]
+struct ManifestCache {
+    by_digest: HashMap<String, Arc<FetchedManifest>>,
+    /// With a limit: the digests kept, oldest first.
+    order: VecDeque<String>,
+    limit: Option<usize>,
+}
+
+impl ManifestCache {
+    fn get(&self, digest: &str) -> Option<Arc<FetchedManifest>> {
+        self.by_digest.get(digest).cloned()
+    }
+
+    fn insert(&mut self, digest: &str, fetched: Arc<FetchedManifest>) {
+        if self.by_digest.insert(digest.to_string(), fetched).is_some() {
+            return;
+        }
+        let Some(limit) = self.limit else { return };
+        self.order.push_back(digest.to_string());
+        while self.order.len() > limit {
+            let Some(old) = self.order.pop_front() else { break };
+            self.by_digest.remove(&old);
+        }
+    }
+
+    fn clear(&mut self) {
+        self.by_digest.clear();
+        self.order.clear();
+    }
 }
 
 /// One reading of `index.json` and what is derived from it.
@@ -229,6 +265,12 @@ impl LayoutSource {
         Self::open(name, repository, Box::new(files))
     }
 
+    /// Keeps at most `limit` manifests once read (see [`ManifestCache`]); `None` keeps all.
+    pub fn with_cache_limit(self, limit: Option<usize>) -> Self {
+        self.cache.lock().expect("cache lock").limit = limit;
+        self
+    }
+
     pub fn open(name: String, repository: String, files: Box<dyn LayoutFiles>) -> Result<Self> {
         let files = files.into_writable();
         let state = IndexState::read(&name, files.as_ref())?;
@@ -299,7 +341,7 @@ impl LayoutSource {
     fn load(&self, digest: &str) -> Result<Arc<FetchedManifest>> {
         if let Some(m) = self.cache.lock().expect("cache lock").get(digest) {
             self.stats.lock().expect("stats lock").cache_hits += 1;
-            return Ok(m.clone());
+            return Ok(m);
         }
         let raw = self.files.read(&blob_path(digest)?, MAX_MANIFEST_BYTES)?;
         let fetched = Arc::new(FetchedManifest::from_bytes(raw, None, Some(digest), digest)?);
@@ -308,7 +350,7 @@ impl LayoutSource {
             s.requests += 1;
             s.manifests_fetched += 1;
         }
-        self.cache.lock().expect("cache lock").insert(digest.to_string(), fetched.clone());
+        self.cache.lock().expect("cache lock").insert(digest, fetched.clone());
         Ok(fetched)
     }
 
@@ -480,6 +522,32 @@ mod tests {
 
         fn into_writable(self: Box<Self>) -> Box<dyn LayoutFiles> {
             self
+        }
+    }
+
+    /// With a limit the oldest manifests go first; one asked for again is read again (the
+    /// same bytes, checked against its digest), and the walk's result does not change.
+    #[tokio::test]
+    async fn a_limited_cache_reads_an_evicted_manifest_again() {
+        let unlimited = crate::demo::source();
+        let limited = crate::demo::source().with_cache_limit(Some(2));
+        let repo = limited.repository().to_string();
+        let tags = limited.tags(&repo).await.unwrap();
+        let digests: Vec<String> = {
+            let mut d = Vec::new();
+            for t in tags.iter().take(3) {
+                d.push(limited.manifest(&repo, t).await.unwrap().descriptor.digest.clone());
+            }
+            d
+        };
+        assert_eq!(limited.cache.lock().unwrap().by_digest.len(), 2.min(digests.len()));
+        let before = limited.stats().manifests_fetched;
+        let again = limited.manifest(&repo, &digests[0]).await.unwrap();
+        assert_eq!(limited.stats().manifests_fetched, before + 1, "the oldest was dropped, so read again");
+        let kept = limited.manifest(&repo, &digests[2]).await.unwrap();
+        assert_eq!(limited.stats().manifests_fetched, before + 1, "the newest is kept");
+        for (m, d) in [(again, &digests[0]), (kept, &digests[2])] {
+            assert_eq!(&m.raw, &unlimited.manifest(&repo, d).await.unwrap().raw);
         }
     }
 

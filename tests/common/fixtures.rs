@@ -94,8 +94,11 @@ pub async fn seed(c: &RegistryClient, repo: &str) -> Fixture {
     for (d, arch) in [(&amd, "amd64"), (&arm, "arm64")] {
         let mut p = d.clone();
         p.annotations.clear();
-        p.platform =
-            Some(sigscope::oci::Platform { architecture: arch.into(), os: "linux".into(), ..Default::default() });
+        p.platform = Some(Box::new(sigscope::oci::Platform {
+            architecture: arch.into(),
+            os: "linux".into(),
+            ..Default::default()
+        }));
         platforms.push(p);
     }
     let idx = json!({

@@ -47,14 +47,12 @@ pub async fn guard<T>(f: impl std::future::Future<Output = T>) -> T {
 
 /// An artifact node to expand, known by its descriptor.
 pub fn artifact(repo: &str, d: &sigscope::oci::Descriptor, role: sigscope::graph::Role) -> sigscope::graph::NodeKind {
-    sigscope::graph::NodeKind::Artifact(sigscope::graph::ArtifactNode {
-        repository: repo.into(),
-        descriptor: d.clone(),
-        kind: sigscope::graph::ArtifactKind::Image,
+    sigscope::graph::NodeKind::Artifact(sigscope::graph::ArtifactNode::new(
+        repo,
+        d.clone(),
+        sigscope::graph::ArtifactKind::Image,
         role,
-        manifest: None,
-        listed: Default::default(),
-    })
+    ))
 }
 
 /// (digest, role) of each artifact child: the edges of the graph.

@@ -69,7 +69,7 @@ pub fn created(mut d: Descriptor, when: &str) -> Descriptor {
 }
 
 pub fn platform(mut d: Descriptor, os: &str, arch: &str) -> Descriptor {
-    d.platform = Some(Platform { os: os.into(), architecture: arch.into(), ..Default::default() });
+    d.platform = Some(Box::new(Platform { os: os.into(), architecture: arch.into(), ..Default::default() }));
     d
 }
 

@@ -67,7 +67,7 @@ pub struct RegistryOptions {
     /// Appends `METHOD URL STATUS` for every request (benchmarks replay the GETs with curl).
     pub request_log: Option<PathBuf>,
     /// Most manifests, referrer listings and blobs kept once read, the oldest dropped first;
-    /// `None` keeps them all. The TUI comes back to what it showed, so it keeps everything;
+    /// `None` keeps them all. An OCI layout opened with these options keeps as many manifests. The TUI comes back to what it showed, so it keeps everything;
     /// `tree` reads each artifact once, and keeping every manifest of a 100,000-node walk
     /// took several times the memory of the graph itself (issue 13).
     pub cache_limit: Option<usize>,

@@ -173,7 +173,7 @@ impl App {
         policies: Arc<PolicySet>,
     ) -> Vec<Effect> {
         let Some((repository, subject)) =
-            self.tree.graph.node(image_node).artifact().map(|a| (a.repository.clone(), a.descriptor.clone()))
+            self.tree.graph.node(image_node).artifact().map(|a| (a.repository.to_string(), a.descriptor.to_oci()))
         else {
             return Vec::new();
         };

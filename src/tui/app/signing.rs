@@ -137,8 +137,8 @@ impl App {
         self.mode = Mode::Sign(Box::new(SignDialog {
             node: id,
             reference,
-            repository: a.repository.clone(),
-            subject: a.descriptor.clone(),
+            repository: a.repository.to_string(),
+            subject: a.descriptor.to_oci(),
             key,
             envelope,
             note: None,

@@ -218,7 +218,7 @@ impl App {
             return Vec::new();
         };
         let (repository, subject, tag) = match &self.tree.graph.node(id).kind {
-            NodeKind::Artifact(a) => (a.repository.clone(), Box::new(a.descriptor.clone()), None),
+            NodeKind::Artifact(a) => (a.repository.to_string(), Box::new(a.descriptor.to_oci()), None),
             NodeKind::Tag { repository, tag } => (repository.clone(), Box::default(), Some(tag.clone())),
             _ => return Vec::new(),
         };
