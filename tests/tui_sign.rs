@@ -185,6 +185,13 @@ fn the_sign_command_opens_the_dialog_and_refuses_under_read_only_saying_why() {
 }
 
 #[test]
+fn dev_null_is_an_empty_config_not_an_error() {
+    let (config, error) = sigscope::tui::config::load_file(std::path::Path::new("/dev/null"));
+    assert!(error.is_none(), "{error:?}");
+    assert!(!config.read_only);
+}
+
+#[test]
 fn a_config_that_does_not_parse_makes_the_session_read_only() {
     use sigscope::tui::{TuiOptions, config, startup_options};
     let path = std::path::Path::new("/home/u/.config/sigscope/config.toml");

@@ -198,6 +198,11 @@ fn unreadable(path: &Path, why: String) -> ConfigError {
 /// blocking or reading, and the file is bounded: a bad config never stops the TUI.
 fn read(path: &Path) -> Result<Option<String>, ConfigError> {
     use crate::fsread::{MAX_CONFIG_BYTES, Symlinks, read_optional};
+    // `SIGSCOPE_CONFIG=/dev/null` is the usual way to say "no configuration": an empty file,
+    // not a device refused (which would leave the session read-only).
+    if path == Path::new("/dev/null") {
+        return Ok(Some(String::new()));
+    }
     // Symlinks are followed: dotfile managers link config files into place.
     let Some(bytes) =
         read_optional(path, MAX_CONFIG_BYTES, Symlinks::Follow).map_err(|e| unreadable(path, e.reason()))?
