@@ -2,7 +2,8 @@
 //!
 //! One room per concept (see `docs/architecture.md`): `oci` (wire types, references) below
 //! everything; `source` (registries, layouts, ECR; no graph) → `graph` (arena, expansion,
-//! discovery, reports) → `inspect` (display decoders); `open` (a TARGET → its source and root
+//! discovery, reports) → `inspect` (display decoders, bytes in) and `describe` (what an
+//! artifact holds, fetched from its source and decoded by `inspect`, for the details panel); `open` (a TARGET → its source and root
 //! nodes); `notation` (the Notary Project spec: policy, stores, envelopes, chains, timestamps,
 //! revocation, plugins, the verifier; takes bytes and "now"), `verify` (finds an artifact's
 //! signatures on a source and runs the verifier), `sign` (the `Signer` trait, envelope writers,
@@ -21,6 +22,7 @@
 pub mod aws;
 pub mod cosign;
 pub mod demo;
+pub mod describe;
 pub mod error;
 pub mod explain;
 pub mod fsread;

@@ -80,6 +80,12 @@ const RULES: &[Rule] = &[
         ],
     },
     Rule {
+        what: "inspect/ decodes bytes it is given: it never fetches (no source/; fetching for the details panel is \
+               describe.rs's) and never reaches the use cases",
+        applies: |rel| under(rel, "inspect"),
+        forbidden: &["crate::source", "crate::describe", "crate::verify", "crate::explain", "crate::tui"],
+    },
+    Rule {
         what: "cosign/ is bytes in, verdict out: it never imports source/, graph/, notation/, kyverno/ or the use cases",
         applies: |rel| under(rel, "cosign"),
         forbidden: &[

@@ -3,9 +3,10 @@
 use std::collections::BTreeMap;
 
 use sigscope::demo::{self, tags};
+use sigscope::describe::describe;
 use sigscope::graph::expand::{ExpandRequest, ExploreOptions, expand};
 use sigscope::graph::{ArtifactKind, ArtifactNode, Graph, NodeKind};
-use sigscope::inspect::{Details, Section, cosign, describe, notation};
+use sigscope::inspect::{Details, Section, cosign, notation};
 use sigscope::source::DEFAULT_PREVIEW_LIMIT;
 
 async fn demo_graph(source: &dyn sigscope::source::Source) -> Graph {

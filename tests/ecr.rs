@@ -684,7 +684,7 @@ fn the_details_of_an_ecr_image_carry_its_record_and_scan_findings() {
     );
     runtime().block_on(async {
         let ecr = ecr_source(REGION, EcrOptions::default());
-        let details = sigscope::inspect::describe(&ecr, &node, 4096).await;
+        let details = sigscope::describe::describe(&ecr, &node, 4096).await;
         let s = section(&details).expect("an ECR section");
         assert!(value(&s, "pushed at").starts_with("20"), "{s:?}");
         assert_eq!(value(&s, "manifest"), sigscope::oci::media::OCI_MANIFEST, "{s:?}");
@@ -693,7 +693,7 @@ fn the_details_of_an_ecr_image_carry_its_record_and_scan_findings() {
         let image = aws_sdk_ecr::types::ImageIdentifier::builder().image_digest(&w.fixture.image.digest).build();
         ecr_api(REGION).await.start_image_scan().repository_name(REPO).image_id(image).send().await.unwrap();
         let ecr = ecr_source(REGION, EcrOptions::default());
-        let details = sigscope::inspect::describe(&ecr, &node, 4096).await;
+        let details = sigscope::describe::describe(&ecr, &node, 4096).await;
         let s = section(&details).expect("an ECR section");
         assert_eq!(value(&s, "findings"), "HIGH 1", "moto's canned finding: {s:?}");
         let table = s.table.as_ref().expect("the findings listed");
@@ -701,7 +701,7 @@ fn the_details_of_an_ecr_image_carry_its_record_and_scan_findings() {
 
         // The same image read from the registry itself has no ECR section.
         let plain = sigscope::source::registry::RegistrySource::new(&w.registry.host, test_options()).unwrap();
-        let details = sigscope::inspect::describe(&plain, &node, 4096).await;
+        let details = sigscope::describe::describe(&plain, &node, 4096).await;
         assert!(section(&details).is_none(), "{:?}", details.sections);
     });
 }

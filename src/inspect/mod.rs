@@ -3,14 +3,12 @@
 //!
 //! Every decoder returns plain [`Details`]: titled sections of fields and tables. The TUI draws
 //! them and `-o json` prints them; strings are raw here and sanitised by whoever displays them.
-
-use std::sync::Arc;
+//! Bytes in, sections out: what to fetch, and fetching it, is [`crate::describe`]'s.
 
 use serde::Serialize;
 
 use crate::graph::{ArtifactKind, ArtifactNode, Role};
 use crate::oci::{Descriptor, media};
-use crate::source::{FetchedManifest, Source};
 
 pub mod cosign;
 pub mod intoto;
@@ -66,48 +64,9 @@ impl Section {
 }
 
 /// Layers decoded per artifact at most: a cosign `.sig` may pile up signatures.
-const MAX_LAYERS: usize = 16;
+pub const MAX_LAYERS: usize = 16;
 
-/// Describes an artifact node for the details panel and `-o json`: descriptor, annotations,
-/// the pretty-printed manifest, and what its blobs decode to (fetched within `preview_limit`).
-/// A part that cannot be fetched or decoded becomes a failed section; the rest still shows.
-pub async fn describe(source: &dyn Source, node: &ArtifactNode, preview_limit: u64) -> Details {
-    let mut sections = vec![descriptor_section(node), annotations_section(node)];
-    match source.registry_facts(&node.repository, &node.descriptor.digest).await {
-        Ok(None) => {}
-        Ok(Some(f)) => sections.push(facts_section(f)),
-        Err(e) => sections.push(Section::failed("Registry", e)),
-    }
-    // The graph keeps only what its lines show of a manifest; the source has the rest, by
-    // digest (content-addressed, so never stale), and usually cached from the expansion.
-    let fetched = match source.manifest(&node.repository, &node.descriptor.digest).await {
-        Ok(m) => Some(m),
-        Err(e) => {
-            sections.push(Section::failed("Manifest", e));
-            None
-        }
-    };
-    if let Some(m) = &fetched {
-        sections.extend(content_sections(source, node, m, preview_limit).await);
-    }
-    let manifest = fetched.map(|m| match serde_json::from_slice::<serde_json::Value>(&m.raw) {
-        Ok(v) => serde_json::to_string_pretty(&v).unwrap_or_default(),
-        Err(_) => String::from_utf8_lossy(&m.raw).into_owned(),
-    });
-    Details { sections, manifest }
-}
-
-/// What the registry's own API said (ECR's image record and scan findings).
-fn facts_section(f: crate::source::RegistryFacts) -> Section {
-    let mut s = Section::new(f.title);
-    for (name, value) in f.fields {
-        s = s.field(name, value);
-    }
-    s.table = f.table.map(|(headers, rows)| Table { headers, rows });
-    s
-}
-
-fn descriptor_section(node: &ArtifactNode) -> Section {
+pub fn descriptor_section(node: &ArtifactNode) -> Section {
     let d = &node.descriptor;
     let mut s = Section::new("Descriptor")
         .field("kind", node.kind_label())
@@ -138,7 +97,7 @@ fn descriptor_section(node: &ArtifactNode) -> Section {
     s
 }
 
-fn annotations_section(node: &ArtifactNode) -> Section {
+pub fn annotations_section(node: &ArtifactNode) -> Section {
     let mut ann = Section::new("Annotations");
     for (k, v) in node.annotations().iter() {
         ann = ann.field(k.to_string(), v.to_string());
@@ -149,7 +108,7 @@ fn annotations_section(node: &ArtifactNode) -> Section {
 /// Which decoder a layer needs: by its media type first (authoritative for the bytes), then by
 /// what the artifact was classified as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Decoder {
+pub enum Decoder {
     Notation,
     SimpleSigning,
     Bundle,
@@ -158,7 +117,7 @@ enum Decoder {
     CycloneDx,
 }
 
-fn decoder_for(layer: &Descriptor, kind: ArtifactKind) -> Option<Decoder> {
+pub fn decoder_for(layer: &Descriptor, kind: ArtifactKind) -> Option<Decoder> {
     let mt = layer.media_type.to_ascii_lowercase();
     let mt = mt.split(';').next().unwrap_or("").trim();
     Some(match mt {
@@ -178,7 +137,7 @@ fn decoder_for(layer: &Descriptor, kind: ArtifactKind) -> Option<Decoder> {
     })
 }
 
-fn decoder_title(d: Decoder) -> &'static str {
+pub fn decoder_title(d: Decoder) -> &'static str {
     match d {
         Decoder::Notation => notation::TITLE,
         Decoder::SimpleSigning => cosign::SIMPLE_TITLE,
@@ -189,51 +148,25 @@ fn decoder_title(d: Decoder) -> &'static str {
     }
 }
 
-async fn content_sections(
-    source: &dyn Source,
-    node: &ArtifactNode,
-    fetched: &Arc<FetchedManifest>,
-    limit: u64,
-) -> Vec<Section> {
-    let m = &fetched.manifest;
-    let kind = crate::graph::classify_manifest(m);
-    if m.is_index() {
-        return vec![index_section(&m.manifests)];
+/// What one layer decodes to with `decoder`.
+pub fn decode_layer(decoder: Decoder, layer: &Descriptor, bytes: &[u8]) -> Vec<Section> {
+    match decoder {
+        Decoder::Notation => notation::decode(&layer.media_type, bytes),
+        Decoder::SimpleSigning => cosign::simple_signing(bytes, &layer.annotations),
+        Decoder::Bundle => cosign::bundle(bytes),
+        Decoder::InToto => intoto::decode(bytes),
+        Decoder::Spdx => sbom::spdx(bytes),
+        Decoder::CycloneDx => sbom::cyclonedx(bytes),
     }
-    if kind == ArtifactKind::Image {
-        return vec![image_section(source, node, m, limit).await];
-    }
-    let mut out = Vec::new();
-    let layers = m.layers();
-    for layer in layers.iter().take(MAX_LAYERS) {
-        let Some(decoder) = decoder_for(layer, kind) else {
-            continue;
-        };
-        let bytes = match source.blob(&node.repository, layer, limit).await {
-            Ok(b) => b,
-            Err(e) => {
-                out.push(Section::failed(decoder_title(decoder), e));
-                continue;
-            }
-        };
-        out.extend(match decoder {
-            Decoder::Notation => notation::decode(&layer.media_type, &bytes),
-            Decoder::SimpleSigning => cosign::simple_signing(&bytes, &layer.annotations),
-            Decoder::Bundle => cosign::bundle(&bytes),
-            Decoder::InToto => intoto::decode(&bytes),
-            Decoder::Spdx => sbom::spdx(&bytes),
-            Decoder::CycloneDx => sbom::cyclonedx(&bytes),
-        });
-    }
-    if layers.len() > MAX_LAYERS {
-        out.push(
-            Section::new("Layers").field("note", format!("… {} more layers not decoded", layers.len() - MAX_LAYERS)),
-        );
-    }
-    out
 }
 
-fn index_section(entries: &[Descriptor]) -> Section {
+/// The note for layers past [`MAX_LAYERS`], when there are any.
+pub fn layers_not_decoded(layers: usize) -> Option<Section> {
+    (layers > MAX_LAYERS)
+        .then(|| Section::new("Layers").field("note", format!("… {} more layers not decoded", layers - MAX_LAYERS)))
+}
+
+pub fn index_section(entries: &[Descriptor]) -> Section {
     let mut s = Section::new("Index").field("manifests", entries.len().to_string());
     s.table = Some(Table {
         headers: vec!["platform".into(), "mediaType".into(), "digest".into(), "size".into()],
@@ -253,24 +186,24 @@ fn index_section(entries: &[Descriptor]) -> Section {
     s
 }
 
-/// An image: its config's platform and creation time, and its layers.
-async fn image_section(source: &dyn Source, node: &ArtifactNode, m: &crate::oci::Manifest, limit: u64) -> Section {
+/// An image: its config's platform and creation time (`config`: the config blob as fetched, or
+/// why not; `None` when the manifest names none), and its layers.
+pub fn image_section(m: &crate::oci::Manifest, config: Option<Result<impl AsRef<[u8]>, String>>) -> Section {
     const TITLE: &str = "Image";
     let mut s = Section::new(TITLE);
-    if let Some(config) = &m.config {
-        match source.blob(&node.repository, config, limit).await {
-            Ok(b) => match serde_json::from_slice::<serde_json::Value>(&b) {
-                Ok(v) => {
-                    let text = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("").to_string();
-                    s = s.field("platform", format!("{}/{}", text("os"), text("architecture")));
-                    if !text("created").is_empty() {
-                        s = s.field("config created", text("created"));
-                    }
+    match config {
+        None => {}
+        Some(Ok(b)) => match serde_json::from_slice::<serde_json::Value>(b.as_ref()) {
+            Ok(v) => {
+                let text = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("").to_string();
+                s = s.field("platform", format!("{}/{}", text("os"), text("architecture")));
+                if !text("created").is_empty() {
+                    s = s.field("config created", text("created"));
                 }
-                Err(e) => s = s.field("config", format!("not JSON: {e}")),
-            },
-            Err(e) => s = s.field("config", format!("not fetched: {e}")),
-        }
+            }
+            Err(e) => s = s.field("config", format!("not JSON: {e}")),
+        },
+        Some(Err(e)) => s = s.field("config", format!("not fetched: {e}")),
     }
     let total: u64 = m.layers().iter().map(|l| l.size).sum();
     s = s.field("layers", m.layers().len().to_string()).field("layers size", total.to_string());

@@ -107,7 +107,7 @@ pub async fn execute(effect: Effect) -> Option<Msg> {
             Some(Msg::Expanded { request, node, result })
         }
         Effect::Describe { request, node, source, artifact, preview_limit } => {
-            let details = crate::inspect::describe(&*source, &artifact, preview_limit).await;
+            let details = crate::describe::describe(&*source, &artifact, preview_limit).await;
             Some(Msg::Described { request, node, details })
         }
         Effect::Open { request, target, options } => {
