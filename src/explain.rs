@@ -104,38 +104,62 @@ impl ImageSignatures {
     async fn cosign_signatures(&self) -> Result<Vec<CosignSignature>, String> {
         self.cosign
             .get_or_init(|| async {
-                let tag = format!("{}.sig", crate::oci::digest_tag(&self.subject.digest));
-                let manifest = match self.source.manifest(&self.repository, &tag).await {
-                    Ok(m) => m,
-                    Err(crate::error::Error::NotFound { .. }) => return Ok(Vec::new()),
-                    Err(e) => {
-                        let text = e.to_string();
-                        *self.registry_error.lock().expect("error lock") = Some(e);
-                        return Err(text);
-                    }
-                };
-                let mut out = Vec::new();
-                for layer in manifest.manifest.layers().iter().take(MAX_SIGNATURE_ATTEMPTS) {
-                    if layer.media_type != crate::oci::media::COSIGN_SIMPLESIGNING {
-                        continue;
-                    }
-                    let payload = self
-                        .source
-                        .blob(&self.repository, layer, MAX_COSIGN_PAYLOAD)
-                        .await
-                        .map(|b| b.to_vec())
-                        .map_err(|e| e.to_string());
-                    out.push(CosignSignature {
-                        manifest: manifest.descriptor.digest.clone(),
-                        payload,
-                        signature: layer.annotations.get(crate::oci::annotations::COSIGN_SIGNATURE).cloned(),
-                    });
-                }
-                Ok(out)
+                let layers = self
+                    .cosign_tag_layers(
+                        "sig",
+                        crate::oci::media::COSIGN_SIMPLESIGNING,
+                        MAX_SIGNATURE_ATTEMPTS,
+                        MAX_COSIGN_PAYLOAD,
+                    )
+                    .await?;
+                Ok(layers
+                    .into_iter()
+                    .map(|l| CosignSignature {
+                        manifest: l.manifest,
+                        payload: l.bytes,
+                        signature: l.layer.annotations.get(crate::oci::annotations::COSIGN_SIGNATURE).cloned(),
+                    })
+                    .collect())
             })
             .await
             .clone()
     }
+
+    /// The layers of media type `media_type` among the first `max_layers` of the
+    /// `sha256-<hex>.SUFFIX` tag, each with its bytes (at most `limit`, or why not); no such tag
+    /// is no layer. A registry error is recorded for the caller to report.
+    async fn cosign_tag_layers(
+        &self,
+        suffix: &str,
+        media_type: &str,
+        max_layers: usize,
+        limit: u64,
+    ) -> Result<Vec<TagLayer>, String> {
+        let tag = format!("{}.{suffix}", crate::oci::digest_tag(&self.subject.digest));
+        let manifest = match self.source.manifest(&self.repository, &tag).await {
+            Ok(m) => m,
+            Err(crate::error::Error::NotFound { .. }) => return Ok(Vec::new()),
+            Err(e) => return Err(self.record(e)),
+        };
+        let mut out = Vec::new();
+        for (index, layer) in manifest.manifest.layers().iter().enumerate().take(max_layers) {
+            if layer.media_type != media_type {
+                continue;
+            }
+            let bytes =
+                self.source.blob(&self.repository, layer, limit).await.map(|b| b.to_vec()).map_err(|e| e.to_string());
+            out.push(TagLayer { manifest: manifest.descriptor.digest.clone(), index, layer: layer.clone(), bytes });
+        }
+        Ok(out)
+    }
+}
+
+/// One layer of a cosign tag (`.sig`, `.att`): the manifest holding it, its index, the layer.
+struct TagLayer {
+    manifest: String,
+    index: usize,
+    layer: Descriptor,
+    bytes: Result<Vec<u8>, String>,
 }
 
 /// One layer of the `.att` tag: the manifest holding it, its index, its envelope.
@@ -166,26 +190,13 @@ impl ImageSignatures {
     async fn cosign_attestations(&self) -> Result<Vec<CosignAttestation>, String> {
         self.attestations
             .get_or_init(|| async {
-                let tag = format!("{}.att", crate::oci::digest_tag(&self.subject.digest));
-                let manifest = match self.source.manifest(&self.repository, &tag).await {
-                    Ok(m) => m,
-                    Err(crate::error::Error::NotFound { .. }) => return Ok(Vec::new()),
-                    Err(e) => return Err(self.record(e)),
-                };
-                let mut out = Vec::new();
-                for (i, layer) in manifest.manifest.layers().iter().enumerate().take(MAX_ATTESTATION_LAYERS) {
-                    if layer.media_type != crate::oci::media::DSSE {
-                        continue;
-                    }
-                    let envelope = self
-                        .source
-                        .blob(&self.repository, layer, MAX_ATTESTATION_BYTES)
-                        .await
-                        .map(|b| b.to_vec())
-                        .map_err(|e| e.to_string());
-                    out.push(CosignAttestation { manifest: manifest.descriptor.digest.clone(), layer: i, envelope });
-                }
-                Ok(out)
+                let layers = self
+                    .cosign_tag_layers("att", crate::oci::media::DSSE, MAX_ATTESTATION_LAYERS, MAX_ATTESTATION_BYTES)
+                    .await?;
+                Ok(layers
+                    .into_iter()
+                    .map(|l| CosignAttestation { manifest: l.manifest, layer: l.index, envelope: l.bytes })
+                    .collect())
             })
             .await
             .clone()

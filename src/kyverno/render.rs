@@ -79,16 +79,14 @@ fn rule_lines(s: &mut Vec<String>, r: &RuleReplay) {
     }
 }
 
+/// An attestor set's line, for image attestors and attestations alike.
+fn set_header(pad: &str, path: &str, required: usize, entries: usize, passed: usize, outcome: ReplayOutcome) -> String {
+    format!("{pad}{path}: {required} of {entries} entries needed, {passed} passed: {}", word(outcome))
+}
+
 fn set_lines(s: &mut Vec<String>, set: &SetReplay, indent: usize) {
     let pad = " ".repeat(indent);
-    s.push(format!(
-        "{pad}{}: {} of {} entries needed, {} passed: {}",
-        set.path,
-        set.required,
-        set.entries.len(),
-        set.passed,
-        word(set.outcome)
-    ));
+    s.push(set_header(&pad, &set.path, set.required, set.entries.len(), set.passed, set.outcome));
     for e in &set.entries {
         entry_lines(s, e, indent + 2);
     }
@@ -117,14 +115,7 @@ fn attestation_lines(s: &mut Vec<String>, a: &AttestationReplay) {
         sanitize(&a.reason)
     ));
     for set in &a.sets {
-        s.push(format!(
-            "      {}: {} of {} entries needed, {} passed: {}",
-            set.path,
-            set.required,
-            set.entries.len(),
-            set.passed,
-            word(set.outcome)
-        ));
+        s.push(set_header("      ", &set.path, set.required, set.entries.len(), set.passed, set.outcome));
         for e in &set.entries {
             s.push(format!("        {}.{}: {} — {}", e.path, e.kind, word(e.outcome), sanitize(&e.reason)));
             // Notary's referrers carry their own signature lines below.
