@@ -5,6 +5,8 @@
 //! the referrers API, and the tag-schema index as well (registries that gained the API
 //! keep old signatures there), deduplicated by digest.
 
+pub mod cosign;
+
 use std::collections::HashSet;
 
 use crate::error::Result;

@@ -355,7 +355,9 @@ impl DeadlineArg {
 
 #[derive(Args, Debug)]
 #[command(after_help = "Exit codes: 0 verified (or skipped by policy), 1 not verified, 2 usage or policy error, \
-    3 registry error.")]
+    3 registry error.\n\nWith --cosign-key, a cosign signature by one of the keys is required too (found in the \
+    sha256-<hex>.sig tag, or as an OCI 1.1 referrer: cosign's simple signing or a Sigstore bundle); Rekor is \
+    not consulted. Where no Notation trust policy is found or applies, the cosign signature alone decides.")]
 pub struct VerifyArgs {
     /// One image: host/repo:tag, host/repo@sha256:…, or with --oci-layout PATH:tag / PATH@digest.
     pub target: String,
@@ -366,6 +368,10 @@ pub struct VerifyArgs {
     /// (an unknown status then fails or warns as the policy's revocation action says).
     #[arg(long)]
     pub offline: bool,
+    /// A cosign public key (PEM: ECDSA P-256/P-384 or RSA), as `cosign verify --key`; repeat for
+    /// more. The image then needs a cosign signature that verifies with one of them.
+    #[arg(long = "cosign-key", value_name = "KEY.pub")]
+    pub cosign_key: Vec<PathBuf>,
     #[command(flatten)]
     pub notation: NotationDirArg,
     #[command(flatten)]

@@ -10,53 +10,115 @@
 use base64::Engine as _;
 use sha2::Sha256;
 
+pub mod bundle;
+
 /// A public key as cosign's `--key` and Kyverno's `publicKeys` give one (PEM SPKI).
-pub enum CosignKey {
+pub struct CosignKey {
+    kind: KeyKind,
+    /// The DER SubjectPublicKeyInfo, to compare with a certificate's and to name the key.
+    spki: Vec<u8>,
+}
+
+enum KeyKind {
     P256(p256::ecdsa::VerifyingKey),
     P384(p384::ecdsa::VerifyingKey),
     Rsa(rsa::pkcs1v15::VerifyingKey<Sha256>),
+}
+
+/// A public-key PEM block with its base64 wrapped at 64 columns. Go's PEM decoder, which cosign
+/// and Kyverno use, takes any line length (npm's published keys are one long line); the strict
+/// RFC 7468 parser here does not. `None` when there is no such block.
+fn rewrap_pem(pem: &str) -> Option<String> {
+    const BEGIN: &str = "-----BEGIN PUBLIC KEY-----";
+    const END: &str = "-----END PUBLIC KEY-----";
+    let start = pem.find(BEGIN)? + BEGIN.len();
+    let end = start + pem[start..].find(END)?;
+    let body: String = pem[start..end].chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    let mut out = String::from(BEGIN);
+    for line in body.as_bytes().chunks(64) {
+        out.push('\n');
+        out.push_str(std::str::from_utf8(line).ok()?);
+    }
+    out.push('\n');
+    out.push_str(END);
+    Some(out)
+}
+
+fn der(k: &impl spki::EncodePublicKey) -> Result<Vec<u8>, String> {
+    k.to_public_key_der().map(|d| d.into_vec()).map_err(|e| e.to_string())
 }
 
 impl CosignKey {
     pub fn from_pem(pem: &str) -> Result<CosignKey, String> {
         use rsa::traits::PublicKeyParts as _;
         use spki::DecodePublicKey;
-        let pem = pem.trim();
+        let rewrapped = rewrap_pem(pem);
+        let pem = rewrapped.as_deref().unwrap_or(pem.trim());
         if let Ok(k) = p256::ecdsa::VerifyingKey::from_public_key_pem(pem) {
-            return Ok(CosignKey::P256(k));
+            return Ok(CosignKey { spki: der(&k)?, kind: KeyKind::P256(k) });
         }
         if let Ok(k) = p384::ecdsa::VerifyingKey::from_public_key_pem(pem) {
-            return Ok(CosignKey::P384(k));
+            return Ok(CosignKey { spki: der(&k)?, kind: KeyKind::P384(k) });
         }
         match rsa::RsaPublicKey::from_public_key_pem(pem) {
-            Ok(k) if k.size() >= 256 => Ok(CosignKey::Rsa(rsa::pkcs1v15::VerifyingKey::new(k))),
+            Ok(k) if k.size() >= 256 => {
+                Ok(CosignKey { spki: der(&k)?, kind: KeyKind::Rsa(rsa::pkcs1v15::VerifyingKey::new(k)) })
+            }
             Ok(k) => Err(format!("an RSA key of {} bits is too small (2048 at least)", k.size() * 8)),
             Err(_) => Err("not a PEM public key sigscope verifies (ECDSA P-256 or P-384, RSA)".into()),
         }
     }
 
+    /// The key's DER SubjectPublicKeyInfo.
+    pub fn spki_der(&self) -> &[u8] {
+        &self.spki
+    }
+
+    /// `SHA256:` and the unpadded base64 of SHA-256 over the SPKI, as ssh and Sigstore name keys
+    /// (the form cosign puts in a bundle's public-key hint, padded there).
+    pub fn fingerprint(&self) -> String {
+        use base64::engine::general_purpose::STANDARD_NO_PAD;
+        use sha2::Digest as _;
+        format!("SHA256:{}", STANDARD_NO_PAD.encode(Sha256::digest(&self.spki)))
+    }
+
     fn verify(&self, payload: &[u8], signature: &[u8]) -> Result<(), String> {
         use p256::ecdsa::signature::Verifier as _;
         let bad = |e: p256::ecdsa::signature::Error| format!("the signature does not verify with the key ({e})");
-        match self {
-            CosignKey::P256(k) => {
-                let s = p256::ecdsa::Signature::from_der(signature)
-                    .map_err(|e| format!("not a DER ECDSA signature ({e})"))?;
-                k.verify(payload, &s).map_err(bad)
-            }
-            CosignKey::P384(k) => {
-                let s = p384::ecdsa::Signature::from_der(signature)
-                    .map_err(|e| format!("not a DER ECDSA signature ({e})"))?;
-                k.verify(payload, &s).map_err(bad)
-            }
-            CosignKey::Rsa(k) => {
+        match &self.kind {
+            KeyKind::P256(k) => k.verify(payload, &p256_der(signature)?).map_err(bad),
+            KeyKind::P384(k) => k.verify(payload, &p384_der(signature)?).map_err(bad),
+            KeyKind::Rsa(k) => {
                 use rsa::signature::Verifier as _;
-                let s =
-                    rsa::pkcs1v15::Signature::try_from(signature).map_err(|e| format!("not an RSA signature ({e})"))?;
-                k.verify(payload, &s).map_err(|e| format!("the signature does not verify with the key ({e})"))
+                k.verify(payload, &rsa_signature(signature)?).map_err(bad)
             }
         }
     }
+
+    /// Verifies a signature over a message of which only the SHA-256 `digest` is given (a
+    /// Sigstore bundle's message signature). A P-384 key signs with SHA-384 in cosign, so a
+    /// SHA-256 digest cannot be its message: refused rather than checked truncated.
+    fn verify_sha256_prehash(&self, digest: &[u8; 32], signature: &[u8]) -> Result<(), String> {
+        use p256::ecdsa::signature::hazmat::PrehashVerifier as _;
+        let bad = |e: p256::ecdsa::signature::Error| format!("the signature does not verify with the key ({e})");
+        match &self.kind {
+            KeyKind::P256(k) => k.verify_prehash(digest, &p256_der(signature)?).map_err(bad),
+            KeyKind::P384(_) => Err("a SHA-256 message digest signed by a P-384 key is not cosign's form".into()),
+            KeyKind::Rsa(k) => k.verify_prehash(digest, &rsa_signature(signature)?).map_err(bad),
+        }
+    }
+}
+
+fn p256_der(signature: &[u8]) -> Result<p256::ecdsa::Signature, String> {
+    p256::ecdsa::Signature::from_der(signature).map_err(|e| format!("not a DER ECDSA signature ({e})"))
+}
+
+fn p384_der(signature: &[u8]) -> Result<p384::ecdsa::Signature, String> {
+    p384::ecdsa::Signature::from_der(signature).map_err(|e| format!("not a DER ECDSA signature ({e})"))
+}
+
+fn rsa_signature(signature: &[u8]) -> Result<rsa::pkcs1v15::Signature, String> {
+    rsa::pkcs1v15::Signature::try_from(signature).map_err(|e| format!("not an RSA signature ({e})"))
 }
 
 /// Verifies one cosign signature of the manifest `digest`: the signature over `payload`, then
@@ -68,11 +130,33 @@ pub fn verify(key: &CosignKey, payload: &[u8], signature_b64: &str, digest: &str
     key.verify(payload, &signature)?;
     let claim: serde_json::Value =
         serde_json::from_slice(payload).map_err(|e| format!("the signed payload is not JSON ({e})"))?;
-    match claim["critical"]["image"]["docker-manifest-digest"].as_str() {
+    let claimed = member(&claim, "critical")
+        .and_then(|c| c.map_or(Ok(None), |c| member(c, "image")))
+        .and_then(|i| i.map_or(Ok(None), |i| member(i, "docker-manifest-digest")))?;
+    match claimed.and_then(serde_json::Value::as_str) {
         Some(d) if d == digest => Ok(()),
         Some(d) => Err(format!("the signature is valid but for another image: it signs {d}")),
         None => Err("the signed payload names no critical.image.docker-manifest-digest".into()),
     }
+}
+
+/// The member `name` of a JSON object matched as Go's decoder matches a struct field, ignoring
+/// case (producers write `Docker-manifest-digest` too). Two spellings with different values are
+/// refused: which one cosign would read is not something to guess in a signature check.
+fn member<'a>(value: &'a serde_json::Value, name: &str) -> Result<Option<&'a serde_json::Value>, String> {
+    let Some(object) = value.as_object() else { return Ok(None) };
+    let mut found: Option<&serde_json::Value> = None;
+    for (k, v) in object {
+        if k.eq_ignore_ascii_case(name) {
+            match found {
+                Some(f) if f != v => {
+                    return Err(format!("the signed payload spells {name} twice with different values"));
+                }
+                _ => found = Some(v),
+            }
+        }
+    }
+    Ok(found)
 }
 
 /// The payload type cosign requires of an attestation's envelope.
@@ -204,6 +288,35 @@ mod tests {
         assert!(verify(&k, &tampered, &sig, DIGEST).is_err());
         assert!(verify(&k, &payload, "not base64!", DIGEST).is_err());
         assert!(CosignKey::from_pem("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----").is_err());
+    }
+
+    /// Go's decoder reads `Docker-manifest-digest` as the field too; two spellings that disagree
+    /// are refused rather than one of them picked.
+    #[test]
+    fn the_claimed_digest_is_read_as_cosign_reads_it() {
+        let (sk, pem) = key(11);
+        let k = CosignKey::from_pem(&pem).unwrap();
+        let claim = |image: serde_json::Value| {
+            let payload = serde_json::to_vec(&serde_json::json!({"Critical": {"Image": image}})).unwrap();
+            let sig = signed(&sk, &payload);
+            verify(&k, &payload, &sig, DIGEST)
+        };
+        claim(serde_json::json!({"Docker-manifest-digest": DIGEST})).unwrap();
+        let e = claim(serde_json::json!({"docker-manifest-digest": "sha256:00", "Docker-manifest-digest": DIGEST}))
+            .unwrap_err();
+        assert!(e.contains("twice"), "{e}");
+        claim(serde_json::json!({"docker-manifest-digest": DIGEST, "DOCKER-MANIFEST-DIGEST": DIGEST})).unwrap();
+        assert!(claim(serde_json::json!({"docker_manifest_digest": DIGEST})).is_err());
+    }
+
+    /// Go's PEM decoder takes a key on one long line (as npm publishes them); so does this.
+    #[test]
+    fn a_key_on_one_long_line_reads() {
+        let (_, pem) = key(12);
+        let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+        let one_line = format!("-----BEGIN PUBLIC KEY-----\n{body}\n-----END PUBLIC KEY-----\n");
+        let k = CosignKey::from_pem(&one_line).unwrap();
+        assert_eq!(k.spki_der(), CosignKey::from_pem(&pem).unwrap().spki_der());
     }
 
     #[test]

@@ -12,7 +12,7 @@ use crate::oci::annotations;
 pub const SIMPLE_TITLE: &str = "cosign simple signing (decoded, not verified)";
 pub const BUNDLE_TITLE: &str = "Sigstore bundle (decoded, not verified)";
 const CHAIN_ANNOTATION: &str = "dev.sigstore.cosign/chain";
-const BUNDLE_ANNOTATION: &str = "dev.sigstore.cosign/bundle";
+const BUNDLE_ANNOTATION: &str = crate::oci::annotations::COSIGN_BUNDLE;
 const RFC3161_ANNOTATION: &str = "dev.sigstore.cosign/rfc3161timestamp";
 
 /// A `.sig` layer: the payload blob plus the signature material in the layer's annotations.

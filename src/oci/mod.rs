@@ -62,6 +62,8 @@ pub mod annotations {
     pub const NOTATION_THUMBPRINT: &str = "io.cncf.notary.x509chain.thumbprint#S256";
     pub const COSIGN_SIGNATURE: &str = "dev.cosignproject.cosign/signature";
     pub const COSIGN_CERTIFICATE: &str = "dev.sigstore.cosign/certificate";
+    /// The Rekor bundle (SET) cosign attaches to a signature layer.
+    pub const COSIGN_BUNDLE: &str = "dev.sigstore.cosign/bundle";
     pub const PREDICATE_TYPE: &str = "predicateType";
     pub const BUILDKIT_REFERENCE_TYPE: &str = "vnd.docker.reference.type";
 }
