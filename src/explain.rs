@@ -353,8 +353,8 @@ impl AttestorCheck for ImageSignatures {
         let mut verified = false;
         for s in &signatures {
             let result = match (&s.payload, &s.signature) {
-                (Err(e), _) => Err(format!("its payload could not be read: {e}")),
-                (_, None) => Err("the layer has no signature annotation".into()),
+                (Err(e), _) => Err(crate::cosign::DsseError::Malformed(format!("its payload could not be read: {e}"))),
+                (_, None) => Err(crate::cosign::DsseError::Malformed("the layer has no signature annotation".into())),
                 (Ok(p), Some(sig)) => crate::cosign::verify(&key, p, sig, &self.subject.digest),
             };
             match result {
@@ -363,8 +363,13 @@ impl AttestorCheck for ImageSignatures {
                     lines.push(format!("cosign signature in {} verifies with the key", short_digest(&s.manifest)));
                 }
                 Err(e) => {
-                    failed_checks
-                        .push(if e.contains("another image") { "integrity" } else { "authenticity" }.to_string());
+                    let check = match e {
+                        crate::cosign::DsseError::Subject(_) => "integrity",
+                        crate::cosign::DsseError::Signature(_) => "authenticity",
+                        crate::cosign::DsseError::Malformed(_) => "format",
+                    };
+                    failed_checks.push(check.to_string());
+                    let e = e.to_string();
                     lines.push(format!("cosign signature in {} fails: {}", short_digest(&s.manifest), sanitize(&e)));
                 }
             }

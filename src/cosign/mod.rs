@@ -123,20 +123,21 @@ fn rsa_signature(signature: &[u8]) -> Result<rsa::pkcs1v15::Signature, String> {
 
 /// Verifies one cosign signature of the manifest `digest`: the signature over `payload`, then
 /// the payload's claim. `Err` says which failed.
-pub fn verify(key: &CosignKey, payload: &[u8], signature_b64: &str, digest: &str) -> Result<(), String> {
+pub fn verify(key: &CosignKey, payload: &[u8], signature_b64: &str, digest: &str) -> Result<(), DsseError> {
     let signature = base64::engine::general_purpose::STANDARD
         .decode(signature_b64.trim())
-        .map_err(|e| format!("the signature annotation is not base64 ({e})"))?;
-    key.verify(payload, &signature)?;
-    let claim: serde_json::Value =
-        serde_json::from_slice(payload).map_err(|e| format!("the signed payload is not JSON ({e})"))?;
+        .map_err(|e| DsseError::Signature(format!("the signature annotation is not base64 ({e})")))?;
+    key.verify(payload, &signature).map_err(DsseError::Signature)?;
+    let claim: serde_json::Value = serde_json::from_slice(payload)
+        .map_err(|e| DsseError::Malformed(format!("the signed payload is not JSON ({e})")))?;
     let claimed = member(&claim, "critical")
         .and_then(|c| c.map_or(Ok(None), |c| member(c, "image")))
-        .and_then(|i| i.map_or(Ok(None), |i| member(i, "docker-manifest-digest")))?;
+        .and_then(|i| i.map_or(Ok(None), |i| member(i, "docker-manifest-digest")))
+        .map_err(DsseError::Malformed)?;
     match claimed.and_then(serde_json::Value::as_str) {
         Some(d) if d == digest => Ok(()),
-        Some(d) => Err(format!("the signature is valid but for another image: it signs {d}")),
-        None => Err("the signed payload names no critical.image.docker-manifest-digest".into()),
+        Some(d) => Err(DsseError::Subject(format!("the signature is valid but for another image: it signs {d}"))),
+        None => Err(DsseError::Malformed("the signed payload names no critical.image.docker-manifest-digest".into())),
     }
 }
 
@@ -170,14 +171,14 @@ pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Why one attestation envelope does not count for an image.
+/// Why one signature or attestation envelope does not count for an image.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DsseError {
-    /// Not a DSSE envelope, or not an in-toto statement inside.
+    /// Not a DSSE envelope or not an in-toto statement inside; a payload that names no image.
     Malformed(String),
-    /// No signature of the envelope verifies with the key.
+    /// The signature (or none of the envelope's) verifies with the key.
     Signature(String),
-    /// Signed with the key, but the statement is about other artifacts.
+    /// Signed with the key, but about other artifacts.
     Subject(String),
 }
 
@@ -279,10 +280,10 @@ mod tests {
         let sig = signed(&sk, &payload);
         verify(&k, &payload, &sig, DIGEST).unwrap();
         let other = verify(&k, &payload, &sig, "sha256:00").unwrap_err();
-        assert!(other.contains("for another image"), "{other}");
+        assert!(matches!(&other, DsseError::Subject(s) if s.contains("for another image")), "{other}");
         let (_, wrong) = key(8);
         let e = verify(&CosignKey::from_pem(&wrong).unwrap(), &payload, &sig, DIGEST).unwrap_err();
-        assert!(e.contains("does not verify"), "{e}");
+        assert!(matches!(&e, DsseError::Signature(s) if s.contains("does not verify")), "{e}");
         let mut tampered = payload.clone();
         tampered[10] ^= 1;
         assert!(verify(&k, &tampered, &sig, DIGEST).is_err());
@@ -304,7 +305,7 @@ mod tests {
         claim(serde_json::json!({"Docker-manifest-digest": DIGEST})).unwrap();
         let e = claim(serde_json::json!({"docker-manifest-digest": "sha256:00", "Docker-manifest-digest": DIGEST}))
             .unwrap_err();
-        assert!(e.contains("twice"), "{e}");
+        assert!(e.to_string().contains("twice"), "{e}");
         claim(serde_json::json!({"docker-manifest-digest": DIGEST, "DOCKER-MANIFEST-DIGEST": DIGEST})).unwrap();
         assert!(claim(serde_json::json!({"docker_manifest_digest": DIGEST})).is_err());
     }

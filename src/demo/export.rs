@@ -13,9 +13,10 @@ use crate::error::{Error, Result};
 /// Name of the trust store and policy statement in the exported notation dir.
 pub const TRUST_STORE: &str = "demo";
 
-/// Writes `DIR/layout/` (byte-identical to [`super::files`]) and `DIR/notation/`
-/// (`trustpolicy.oci.json`, `truststore/x509/ca/demo/demo-root-ca.pem`). Refuses a non-empty
-/// DIR rather than mix the demo with other content.
+/// Writes `DIR/layout/` (byte-identical to [`super::files`]), `DIR/notation/`
+/// (`trustpolicy.oci.json`, `truststore/x509/ca/demo/demo-root-ca.pem`) and `DIR/cosign.pub`
+/// (the key of the demo's cosign signature). Refuses a non-empty DIR rather than mix the demo
+/// with other content.
 pub fn export(dir: &Path) -> Result<()> {
     if dir.exists() {
         let mut entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
@@ -33,8 +34,12 @@ pub fn export(dir: &Path) -> Result<()> {
     write(&notation.join(OCI_POLICY_FILE), &trust_policy())?;
     let store = trust_store_dir(&notation, TrustStoreKind::Ca, TRUST_STORE).join("demo-root-ca.pem");
     write(&store, keys::pem_block(keys::ROOT_CA_PEM).as_bytes())?;
+    write(&dir.join(COSIGN_KEY_FILE), keys::demo_signer().public_key_pem().as_bytes())?;
     Ok(())
 }
+
+/// The exported public key of the demo's cosign signature, beside `layout/` and `notation/`.
+pub const COSIGN_KEY_FILE: &str = "cosign.pub";
 
 /// Writes the demo's policy and trust store into `dir` (the notation part of [`export`]).
 pub fn write_notation(dir: &Path) -> Result<()> {

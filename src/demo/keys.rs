@@ -108,6 +108,16 @@ impl Identity {
     pub fn leaf_pem(&self) -> String {
         der_to_pem(&self.chain[0])
     }
+
+    /// The signing key's public half as a PEM SPKI, the form `cosign verify --key` reads.
+    pub fn public_key_pem(&self) -> String {
+        use p256::pkcs8::{EncodePublicKey as _, LineEnding};
+        match &self.key {
+            DemoKey::P256(k) => k.verifying_key().to_public_key_pem(LineEnding::LF),
+            DemoKey::P384(k) => k.verifying_key().to_public_key_pem(LineEnding::LF),
+        }
+        .expect("a demo key encodes")
+    }
 }
 
 pub fn der_to_pem(der: &[u8]) -> String {

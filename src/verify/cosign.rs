@@ -57,7 +57,7 @@ pub struct CosignReport {
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-#[serde(tag = "outcome", rename_all = "camelCase")]
+#[serde(tag = "state", rename_all = "camelCase")]
 pub enum CosignVerdict {
     /// A signature verifies with one of the keys and names this artifact.
     Verified { reason: String },
@@ -180,11 +180,14 @@ fn check(f: &Found, keys: &[NamedKey], digest: &str) -> (CosignSignatureReport, 
             report.format = "simple-signing".into();
             report.transparency_log =
                 if *rekor { "a Rekor bundle is attached, not checked (offline)" } else { "none attached" }.into();
-            let mut last = String::from("no key was given");
+            let mut worst = Worst::default();
             for k in keys {
                 let result = match signature {
-                    None => Err("the layer has no dev.cosignproject.cosign/signature annotation".to_string()),
+                    None => Err(DsseError::Malformed(
+                        "the layer has no dev.cosignproject.cosign/signature annotation".into(),
+                    )),
                     Some(sig) => certificate_is_key(certificate.as_deref(), &k.key)
+                        .map_err(DsseError::Signature)
                         .and_then(|()| crate::cosign::verify(&k.key, bytes, sig, digest)),
                 };
                 match result {
@@ -194,10 +197,10 @@ fn check(f: &Found, keys: &[NamedKey], digest: &str) -> (CosignSignatureReport, 
                         report.reason = format!("verifies with {}", sanitize(&k.name));
                         return (report, true);
                     }
-                    Err(e) => last = e,
+                    Err(e) => worst.keep(e),
                 }
             }
-            report.reason = sanitize(&last).into_owned();
+            report.reason = worst.reason();
             (report, true)
         }
         FoundKind::Bundle => {
@@ -210,7 +213,7 @@ fn check(f: &Found, keys: &[NamedKey], digest: &str) -> (CosignSignatureReport, 
             };
             // Which predicate the bundle says it carries, to sort it before any key verifies it.
             report.predicate_type = dsse_predicate(&peek);
-            let mut last = DsseError::Signature("no key was given".into());
+            let mut worst = Worst::default();
             for k in keys {
                 match bundle::verify(&k.key, bytes, digest) {
                     Ok(claim) => {
@@ -224,13 +227,35 @@ fn check(f: &Found, keys: &[NamedKey], digest: &str) -> (CosignSignatureReport, 
                         let is_signature = claim.is_signature();
                         return (report, is_signature);
                     }
-                    Err(e) => last = e,
+                    Err(e) => worst.keep(e),
                 }
             }
-            report.reason = sanitize(&last.to_string()).into_owned();
+            report.reason = worst.reason();
             let is_signature = report.predicate_type.as_deref().is_none_or(|p| p == bundle::COSIGN_SIGN_PREDICATE);
             (report, is_signature)
         }
+    }
+}
+
+/// Of the reasons the keys give, the one that says most: a key that made the signature but
+/// for another image says more than the keys that did not make it.
+#[derive(Default)]
+struct Worst(Option<DsseError>);
+
+impl Worst {
+    fn keep(&mut self, e: DsseError) {
+        let rank = |e: &DsseError| match e {
+            DsseError::Signature(_) => 0,
+            DsseError::Malformed(_) => 1,
+            DsseError::Subject(_) => 2,
+        };
+        if self.0.as_ref().is_none_or(|w| rank(&e) > rank(w)) {
+            self.0 = Some(e);
+        }
+    }
+
+    fn reason(&self) -> String {
+        self.0.as_ref().map_or_else(|| "no key was given".into(), |e| sanitize(&e.to_string()).into_owned())
     }
 }
 
