@@ -56,7 +56,7 @@ fn each_help_lists_only_the_flags_that_command_reads() {
     assert_eq!(flags(&help(&["tree"])), tree);
 
     let mut verify = set(&SOURCE);
-    verify.extend(set(&["--output", "--offline", "--deadline", "--notation-dir"]));
+    verify.extend(set(&["--output", "--offline", "--deadline", "--notation-dir", "--cosign-key"]));
     assert_eq!(flags(&help(&["verify"])), verify);
 
     let mut tui = set(&SOURCE);
@@ -68,6 +68,7 @@ fn each_help_lists_only_the_flags_that_command_reads() {
         "--no-mouse",
         "--preview-limit",
         "--kyverno-policy",
+        "--cosign-key",
     ]));
     assert_eq!(flags(&help(&[])), tui);
 

@@ -489,3 +489,92 @@ fn two_runs_of_a_test_do_not_share_its_notation_directory() {
     assert!(a.join("trustpolicy.oci.json").is_file(), "the first run's policy is still there");
     assert_eq!(a.as_os_str().len(), b.as_os_str().len(), "the shown path has one length");
 }
+
+/// The tree panel's row of `id`: [`row_of`], without the right-hand panel beside it (which can
+/// name the same digest).
+fn tree_row(h: &mut Harness, id: NodeId) -> String {
+    let short = sigscope::oci::short_digest(&h.app.tree.graph.node(id).artifact().unwrap().descriptor.digest);
+    let screen = screen_text(&h.render(200, 40));
+    let tree_part = |l: &str| {
+        let mut borders = l.match_indices(['┃', '│']).map(|(i, _)| i);
+        let (start, end) = (borders.next().unwrap_or(0), borders.next().unwrap_or(l.len()));
+        l[start..end].to_string()
+    };
+    let row = screen.lines().skip(1).map(tree_part).find(|l| l.contains(&format!("{short} ")));
+    row.unwrap_or_else(|| panic!("no row of {short}:\n{screen}"))
+}
+
+/// A cosign key as `--cosign-key` gives one: the demo signer's own, or a stranger's.
+fn cosign_key(demo: bool) -> sigscope::verify::cosign::NamedKey {
+    use p256::pkcs8::EncodePublicKey as _;
+    let pem = if demo {
+        sigscope::demo::keys::demo_signer().public_key_pem()
+    } else {
+        let sk = p256::ecdsa::SigningKey::from_slice(&[41; 32]).unwrap();
+        sk.verifying_key().to_public_key_pem(p256::pkcs8::LineEnding::LF).unwrap()
+    };
+    let name = if demo { "demo.pub" } else { "stranger.pub" };
+    sigscope::verify::cosign::NamedKey { name: name.into(), key: sigscope::cosign::CosignKey::from_pem(&pem).unwrap() }
+}
+
+fn demo_with_cosign(name: &str, key: Option<sigscope::verify::cosign::NamedKey>) -> (Harness, ShownNotationDir) {
+    let dir = notation_dir(name);
+    let mut options = options(Some(&dir));
+    options.cosign_keys = std::sync::Arc::new(key.into_iter().collect());
+    (verifying(sigscope::demo::opened(), options), dir)
+}
+
+/// Issue 12: cosign results in the verification panel beside Notation's. The demo's cosign
+/// signature verifies with the demo signer's key: its row says so, the image stays verified
+/// and the panel lists the signature, its key and that Rekor was not consulted. With a
+/// stranger's key the image row turns to the cosign failure although Notation verifies, and
+/// the panel gives cosign's reason. Without keys the panel only says how to check.
+#[test]
+fn cosign_signatures_are_checked_beside_notation() {
+    let (mut h, dir) = demo_with_cosign("cosign-good", Some(cosign_key(true)));
+    let image = open_tag(&mut h, "signed");
+    let sig = (0..3).map(|i| h.child(image, i)).find(|&c| h.app.is_cosign_signature_node(c)).expect("a cosign child");
+    let row = tree_row(&mut h, sig);
+    assert!(row.contains("✓ cosign signature") && row.contains(" verified (cosign)"), "{row}");
+    let row = tree_row(&mut h, image);
+    assert!(row.contains("✓ image") && row.contains(" verified "), "{row}");
+    h.select(image);
+    h.key(KeyCode::Char('v'));
+    h.key(KeyCode::Tab);
+    h.render(120, 40); // G scrolls by the size last drawn
+    h.key(KeyCode::Char('G'));
+    let screen = screen_text(&h.render(120, 40));
+    assert!(screen.contains("Cosign ✓ verified"), "{screen}");
+    assert!(screen.contains("verifies with demo.pub") && screen.contains("transparency log was not"), "{screen}");
+    snap_panel("verify_panel_cosign", &mut h, &dir);
+
+    let (mut h, _dir) = demo_with_cosign("cosign-bad", Some(cosign_key(false)));
+    let image = open_tag(&mut h, "signed");
+    assert!(matches!(verdict(&h, image), Verdict::Verified), "Notation's verdict is its own");
+    let row = tree_row(&mut h, image);
+    assert!(row.contains("✗ image") && row.contains(" failed (cosign)"), "{row}");
+    h.select(image);
+    h.key(KeyCode::Char('v'));
+    h.key(KeyCode::Tab);
+    h.render(120, 40); // G scrolls by the size last drawn
+    h.key(KeyCode::Char('G'));
+    let screen = screen_text(&h.render(120, 40));
+    assert!(screen.contains("Cosign ✗ failed") && screen.contains("did not match"), "{screen}");
+    // An image with no cosign signature stays Notation's; its panel says there is none.
+    let children: Vec<NodeId> = (0..6).map(|i| h.child(image, i)).collect();
+    let sbom = children.into_iter().find(|&c| tree_row(&mut h, c).contains("SPDX SBOM")).expect("the SPDX SBOM");
+    h.run_effects();
+    let row = tree_row(&mut h, sbom);
+    assert!(row.contains("✓ SPDX SBOM") && row.contains(" verified ") && !row.contains("cosign"), "{row}");
+
+    let (mut h, _dir) = demo_with_cosign("cosign-none", None);
+    let image = open_tag(&mut h, "signed");
+    h.select(image);
+    h.key(KeyCode::Char('v'));
+    h.key(KeyCode::Tab);
+    h.render(120, 40); // G scrolls by the size last drawn
+    h.key(KeyCode::Char('G'));
+    let screen = screen_text(&h.render(120, 40));
+    assert!(screen.contains("not checked: no cosign key"), "{screen}");
+    assert!(!h.effects.iter().any(|e| e.starts_with("VerifyCosign")), "{:?}", h.effects);
+}

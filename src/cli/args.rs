@@ -76,6 +76,12 @@ pub struct TuiArgs {
     /// Files and directories are watched: an edit is replayed at once.
     #[arg(long = "kyverno-policy", value_name = "PATH")]
     pub kyverno_policy: Vec<PathBuf>,
+
+    /// A cosign public key (PEM: ECDSA P-256/P-384 or RSA); repeat for more. Every image's
+    /// cosign signatures (.sig tag, Sigstore bundles) are checked with them beside Notation's.
+    /// The demo uses its own key.
+    #[arg(long = "cosign-key", value_name = "KEY.pub")]
+    pub cosign_key: Vec<PathBuf>,
 }
 
 impl TuiArgs {
@@ -89,6 +95,7 @@ impl TuiArgs {
             (self.no_mouse, "--no-mouse"),
             (self.preview_limit.is_some(), "--preview-limit"),
             (!self.kyverno_policy.is_empty(), "--kyverno-policy"),
+            (!self.cosign_key.is_empty(), "--cosign-key"),
         ] {
             if set {
                 given.push(name);

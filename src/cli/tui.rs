@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use sigscope::open::OpenOptions;
+use sigscope::verify::cosign::NamedKey;
 
 use super::args::{SourceArgs, TuiArgs};
 use super::{exit_code, open_options};
@@ -29,7 +30,21 @@ pub async fn run_tui_command(target: Option<String>, source: SourceArgs, tui: Tu
         true => Vec::new(),
         false => tui.kyverno_policy.clone(),
     };
-    let flags = TuiFlags { theme: tui.theme, mouse: !tui.no_mouse, read_only: tui.read_only, kyverno, kyverno_paths };
+    let cosign_keys = match tui.cosign_key.iter().map(|p| NamedKey::read(p)).collect::<Result<Vec<_>, _>>() {
+        Ok(k) => k,
+        Err(e) => {
+            eprintln!("sigscope: {e}");
+            return 2;
+        }
+    };
+    let flags = TuiFlags {
+        theme: tui.theme,
+        mouse: !tui.no_mouse,
+        read_only: tui.read_only,
+        kyverno,
+        kyverno_paths,
+        cosign_keys,
+    };
     run_tui(target, &opts, flags, tui.notation.dir).await
 }
 
@@ -40,6 +55,8 @@ pub struct TuiFlags {
     pub read_only: bool,
     pub kyverno: Option<Result<std::sync::Arc<sigscope::kyverno::policy::PolicySet>, String>>,
     pub kyverno_paths: Vec<PathBuf>,
+    /// `--cosign-key`, read.
+    pub cosign_keys: Vec<NamedKey>,
 }
 
 /// Opens the TUI on TARGET, or on the built-in demo when there is none.
@@ -49,7 +66,7 @@ pub async fn run_tui(
     flags: TuiFlags,
     notation_dir: Option<PathBuf>,
 ) -> i32 {
-    let TuiFlags { theme, mouse, read_only, kyverno, kyverno_paths } = flags;
+    let TuiFlags { theme, mouse, read_only, kyverno, kyverno_paths, cosign_keys } = flags;
     let aws = match opts.aws_settings() {
         Ok(a) => a,
         Err(e) => {
@@ -69,6 +86,8 @@ pub async fn run_tui(
         aws,
         kyverno,
         kyverno_paths,
+        cosign_keys: std::sync::Arc::new(cosign_keys),
+        opened_cosign_keys: None,
     };
     let Some(target) = target else {
         // The demo verifies against its own policy and CA, in a private directory the user may
@@ -86,6 +105,18 @@ pub async fn run_tui(
             }
         }
         tui_opts.demo_key = true;
+        // Without keys of the user's, the demo's cosign signature is checked with the demo's
+        // key; what is opened from the demo with :open is checked with the user's (none).
+        if tui_opts.cosign_keys.is_empty() {
+            let pem = sigscope::demo::keys::demo_signer().public_key_pem();
+            match sigscope::cosign::CosignKey::from_pem(&pem) {
+                Ok(key) => {
+                    tui_opts.opened_cosign_keys = Some(tui_opts.cosign_keys.clone());
+                    tui_opts.cosign_keys = std::sync::Arc::new(vec![NamedKey { name: "the demo's key".into(), key }]);
+                }
+                Err(e) => eprintln!("sigscope: the demo's cosign key does not read ({e}); cosign is not checked"),
+            }
+        }
         let result = sigscope::tui::run(sigscope::demo::opened(), tui_opts).await;
         drop(_demo_dir);
         return finish_tui(result);

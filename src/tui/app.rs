@@ -26,6 +26,7 @@ use super::prompt::{Histories, Prompt};
 use super::theme::{Theme, ThemeToken};
 
 mod commands;
+mod cosign;
 mod details;
 mod explain;
 mod keys;
@@ -38,6 +39,7 @@ mod tree;
 mod verification;
 mod visits;
 pub use super::msg::{Effect, Msg, RequestId};
+pub use cosign::{CosignNode, CosignState, is_cosign_signature};
 pub use details::DetailsPanel;
 pub use explain::{ExplainResult, ExplainState};
 pub use keys::Prompts;
@@ -120,6 +122,11 @@ pub struct AppOptions {
     /// The `--kyverno-policy` files and directories, watched: an edit reloads them (empty when
     /// one of them was stdin, which cannot be read again).
     pub kyverno_paths: Vec<PathBuf>,
+    /// Public keys cosign signatures are checked with (`--cosign-key`; the demo's own key).
+    pub cosign_keys: Arc<Vec<crate::verify::cosign::NamedKey>>,
+    /// The keys for targets opened later with `:open`, when they differ (the demo's key is for
+    /// the demo only); `None`: the same keys.
+    pub opened_cosign_keys: Option<Arc<Vec<crate::verify::cosign::NamedKey>>>,
 }
 
 impl AppOptions {
@@ -147,6 +154,8 @@ impl AppOptions {
             kyverno_policies: None,
             kyverno_error: None,
             kyverno_paths: Vec::new(),
+            cosign_keys: Arc::default(),
+            opened_cosign_keys: None,
         }
     }
 
@@ -186,6 +195,8 @@ impl AppOptions {
             kyverno_policies: None,
             kyverno_error: None,
             kyverno_paths: Vec::new(),
+            cosign_keys: Arc::default(),
+            opened_cosign_keys: None,
         }
     }
 }
@@ -202,6 +213,8 @@ pub struct App {
     pub details: DetailsPanel,
     /// The live policy and every subject's verdict (`verification.rs`).
     pub vs: VerifyState,
+    /// The cosign keys and every subject's cosign check (`cosign.rs`).
+    pub cosign: CosignState,
     /// The status line, toasts and the message log (`notices.rs`).
     pub notices: Notices,
     /// Keys, colours and the mouse.
@@ -256,6 +269,7 @@ struct Settings {
     stale_after: Duration,
     /// Notation directory for targets opened with `:open` (see [`AppOptions`]).
     opened_notation_dir: Option<PathBuf>,
+    opened_cosign_keys: Option<Arc<Vec<crate::verify::cosign::NamedKey>>>,
     read_only: bool,
     signing_keys: Vec<super::config::SigningKey>,
     aws_signer: Option<super::config::AwsSignerListing>,
@@ -279,6 +293,7 @@ impl App {
                 options.notation_dir,
                 VerifierOptions { revocation: options.revocation, plugins: options.plugins },
             ),
+            cosign: CosignState::new(options.cosign_keys),
             notices: Notices { status: options.startup_status, ..Notices::default() },
             look: Look {
                 keymap: if options.read_only { options.keymap.without_mutations() } else { options.keymap },
@@ -297,6 +312,7 @@ impl App {
                 preview_limit,
                 stale_after: options.stale_after,
                 opened_notation_dir: options.opened_notation_dir,
+                opened_cosign_keys: options.opened_cosign_keys,
                 read_only: options.read_only,
                 signing_keys: options.signing_keys,
                 aws_signer: options.aws_signer,
@@ -345,6 +361,7 @@ impl App {
         self.tree.fetched_at.clear();
         self.refreshing.clear();
         self.vs.forget_nodes();
+        self.cosign.forget_nodes();
         self.tree.filter = Filter::default();
         self.tree.cursor = 0;
         self.details.scroll = 0;
@@ -370,6 +387,7 @@ impl App {
         self.requests.expand.len()
             + self.signing.len()
             + self.vs.in_flight()
+            + self.cosign.in_flight()
             + usize::from(self.requests.describe.is_some())
             + usize::from(self.requests.open.is_some())
     }
@@ -461,6 +479,7 @@ impl App {
             }
             Msg::Expanded { request, node, result } => self.on_expanded(request, node, result),
             Msg::Verified { request, node, result } => self.on_verified(request, node, result),
+            Msg::CosignVerified { request, node, result } => self.on_cosign_verified(request, node, result),
             Msg::PolicyLoaded(snapshot) => self.on_policy_loaded(*snapshot),
             Msg::KyvernoLoaded(result) => self.on_kyverno_loaded(result),
             Msg::PolicyWritten(result) => self.on_policy_written(result),
@@ -491,6 +510,9 @@ impl App {
                         self.visits.forward.clear();
                         if let Some(dir) = self.settings.opened_notation_dir.clone() {
                             self.switch_notation_dir(Some(dir));
+                        }
+                        if let Some(keys) = self.settings.opened_cosign_keys.clone() {
+                            self.switch_cosign_keys(keys);
                         }
                         self.load_target(opened);
                         self.set_status(Severity::Info, format!("opened {}", sanitize(&target)));

@@ -62,7 +62,10 @@ impl Effects {
                 None
             }
             // Replays come with every image when Kyverno policies are loaded: bounded like loads.
-            e @ (Effect::Expand { .. } | Effect::Verify { .. } | Effect::Explain { .. }) => {
+            e @ (Effect::Expand { .. }
+            | Effect::Verify { .. }
+            | Effect::VerifyCosign { .. }
+            | Effect::Explain { .. }) => {
                 let limit = self.limit.clone();
                 tokio::spawn(async move {
                     let _permit = limit.acquire_owned().await;
@@ -124,6 +127,10 @@ pub async fn execute(effect: Effect) -> Option<Msg> {
                 crate::verify::verify_tag_or_artifact(&*source, &repository, tag.as_deref(), &subject, &verifier, now)
                     .await;
             Some(Msg::Verified { request, node, result })
+        }
+        Effect::VerifyCosign { request, node, source, repository, subject, keys } => {
+            let result = crate::verify::cosign::verify_cosign(&*source, &repository, &subject, &keys).await;
+            Some(Msg::CosignVerified { request, node, result })
         }
         Effect::Sign { request, node, source, repository, subject, key, envelope, now, aws } => {
             let result = sign(&*source, &repository, &subject, &key, envelope, now, &aws).await.map(Box::new);

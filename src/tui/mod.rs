@@ -63,6 +63,10 @@ pub struct TuiOptions {
     pub kyverno: Option<Result<std::sync::Arc<crate::kyverno::policy::PolicySet>, String>>,
     /// The `--kyverno-policy` files and directories to watch for edits (none for stdin).
     pub kyverno_paths: Vec<std::path::PathBuf>,
+    /// `--cosign-key`, read: cosign signatures are checked with these.
+    pub cosign_keys: std::sync::Arc<Vec<crate::verify::cosign::NamedKey>>,
+    /// The keys for targets opened with `:open` when they differ (the demo adds its own).
+    pub opened_cosign_keys: Option<std::sync::Arc<Vec<crate::verify::cosign::NamedKey>>>,
 }
 
 /// The demo's own key, for the sign dialog: its root is in the demo's trust store, so what it
@@ -111,6 +115,8 @@ pub fn startup_options(
     options.plugins = opts.plugins.clone();
     options.aws = opts.aws.clone();
     options.kyverno_paths = opts.kyverno_paths.clone();
+    options.cosign_keys = opts.cosign_keys.clone();
+    options.opened_cosign_keys = opts.opened_cosign_keys.clone();
     match &opts.kyverno {
         Some(Ok(p)) => options.kyverno_policies = Some(p.clone()),
         Some(Err(e)) => {

@@ -51,7 +51,12 @@ pub enum Msg {
         node: NodeId,
         result: Result<ArtifactReport, Error>,
     },
-    /// A signature was made and stored (or why not).
+    /// The cosign check of an image node finished (`Err`: its signatures could not be listed).
+    CosignVerified {
+        request: RequestId,
+        node: NodeId,
+        result: Result<crate::verify::cosign::CosignReport, Error>,
+    },
     /// `:explain` replayed the policies for `node`; `error` says what kept a check from running.
     Explained {
         request: RequestId,
@@ -113,6 +118,15 @@ pub enum Effect {
         tag: Option<String>,
         verifier: Arc<Verifier>,
         now: chrono::DateTime<chrono::Utc>,
+    },
+    /// Check `subject`'s cosign signatures with `keys`.
+    VerifyCosign {
+        request: RequestId,
+        node: NodeId,
+        source: DynSource,
+        repository: String,
+        subject: Box<Descriptor>,
+        keys: Arc<Vec<crate::verify::cosign::NamedKey>>,
     },
     /// Sign `subject` with `key` and store the signature on `source` as its referrer.
     Sign {
@@ -178,6 +192,9 @@ impl std::fmt::Debug for Effect {
             Effect::Describe { request, node, .. } => write!(f, "Describe {{ request: {request}, node: {node} }}"),
             Effect::Open { request, target, .. } => write!(f, "Open {{ request: {request}, target: {target:?} }}"),
             Effect::Verify { request, node, .. } => write!(f, "Verify {{ request: {request}, node: {node} }}"),
+            Effect::VerifyCosign { request, node, .. } => {
+                write!(f, "VerifyCosign {{ request: {request}, node: {node} }}")
+            }
             Effect::Sign { request, node, .. } => write!(f, "Sign {{ request: {request}, node: {node} }}"),
             Effect::ListSigningProfiles { request, .. } => write!(f, "ListSigningProfiles {{ request: {request} }}"),
             Effect::Explain { request, node, .. } => write!(f, "Explain {{ request: {request}, node: {node} }}"),

@@ -31,6 +31,12 @@ pub struct NamedKey {
     pub key: CosignKey,
 }
 
+impl std::fmt::Debug for NamedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "NamedKey({:?}, {})", self.name, self.key.fingerprint())
+    }
+}
+
 impl NamedKey {
     /// Reads a PEM public key file (through `fsread`: a FIFO or a huge file is refused).
     pub fn read(path: &std::path::Path) -> Result<NamedKey> {

@@ -149,6 +149,7 @@ impl Harness {
                 Effect::Expand { .. }
                     | Effect::Describe { .. }
                     | Effect::Verify { .. }
+                    | Effect::VerifyCosign { .. }
                     | Effect::WritePolicy { .. }
                     | Effect::Open { .. }
                     | Effect::Sign { .. }

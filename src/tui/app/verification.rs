@@ -177,8 +177,15 @@ impl App {
         }
     }
 
-    /// Asks for the verification of `id` if it is an image; otherwise nothing.
+    /// Asks for the verifications of `id` (Notation's, and cosign's with keys) if it is an
+    /// image; otherwise nothing.
     pub(super) fn verify_node(&mut self, id: NodeId) -> Vec<Effect> {
+        let mut effects = self.verify_notation(id);
+        effects.extend(self.verify_cosign(id));
+        effects
+    }
+
+    fn verify_notation(&mut self, id: NodeId) -> Vec<Effect> {
         // Without a Notation directory verification is off: rows stay as they were and the
         // panel says how to turn it on.
         if !verifies_itself(self, id) || self.vs.dir.is_none() {
@@ -242,7 +249,8 @@ impl App {
         self.vs.rebuild_verifier();
         self.vs.pending.clear();
         let ids: Vec<NodeId> = (0..self.tree.graph.nodes.len()).filter(|&id| verifies_itself(self, id)).collect();
-        ids.into_iter().flat_map(|id| self.verify_node(id)).collect()
+        // The trust policy changed, not the signatures: cosign's answers stand.
+        ids.into_iter().flat_map(|id| self.verify_notation(id)).collect()
     }
 
     pub(super) fn on_verified(
@@ -353,7 +361,9 @@ impl App {
                 .copied()
                 .filter(|&c| is_subject(self, c))
                 .or_else(|| self.vs.results.contains_key(&id).then_some(id)),
-            NodeKind::Artifact(a) if a.kind == ArtifactKind::NotationSignature => {
+            NodeKind::Artifact(a)
+                if a.kind == ArtifactKind::NotationSignature || super::is_cosign_signature(a.kind) =>
+            {
                 node.parent.filter(|&p| is_subject(self, p))
             }
             _ => None,

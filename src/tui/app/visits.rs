@@ -31,6 +31,7 @@ pub struct Visited {
     source: DynSource,
     roots: Vec<NodeKind>,
     notation_dir: Option<PathBuf>,
+    cosign_keys: std::sync::Arc<Vec<crate::verify::cosign::NamedKey>>,
 }
 
 impl App {
@@ -40,12 +41,14 @@ impl App {
             source: self.location.source.clone(),
             roots: self.location.roots.clone(),
             notation_dir: self.vs.dir.clone(),
+            cosign_keys: self.cosign.keys.clone(),
         }
     }
 
     pub(super) fn revisit(&mut self, v: Visited) -> Vec<Effect> {
         let target = v.target.clone();
         self.switch_notation_dir(v.notation_dir);
+        self.switch_cosign_keys(v.cosign_keys);
         self.load_target(Opened { target: v.target, source: v.source, roots: v.roots });
         self.set_status(Severity::Info, format!("back at {}", sanitize(&target)));
         self.start()

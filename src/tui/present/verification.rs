@@ -11,11 +11,12 @@ use crate::oci::short_digest;
 use crate::sanitize::{clip, sanitize};
 
 use super::super::app::App;
-use super::super::app::NodeVerify;
+use super::super::app::{CosignNode, NodeVerify};
 use super::super::details_doc::fold;
 use super::super::keymap::Action;
 use super::super::label::Spans;
 use super::super::theme::ThemeToken;
+use crate::verify::cosign::{CosignSignatureReport, CosignVerdict};
 
 fn verdict_badge(v: &Verdict) -> (ThemeToken, String) {
     match v {
@@ -53,7 +54,7 @@ pub fn badge(app: &App, id: NodeId) -> Option<(ThemeToken, String)> {
         return Some((ThemeToken::Failed, format!("✗ not signed: {}", clip(why, 40))));
     }
     if super::super::app::is_subject(app, id) {
-        return app.node_verify(id).map(state);
+        return combined(app.node_verify(id).map(state), app.node_verify(id), app.cosign_verify(id));
     }
     if matches!(app.tree.graph.node(id).kind, crate::graph::NodeKind::Tag { .. }) {
         // An open tag leaves it to its image row; a closed one shows its image's verdict,
@@ -62,15 +63,22 @@ pub fn badge(app: &App, id: NodeId) -> Option<(ThemeToken, String)> {
             return None;
         }
         let image = app.report_node(id)?;
-        return app.node_verify(image).map(state);
+        return combined(app.node_verify(image).map(state), app.node_verify(image), app.cosign_verify(image));
     }
     let image = app.report_node(id).filter(|&i| i != id)?;
     if app.tree.graph.node(id).children.contains(&image) {
         // A tag: its open image row says it; a closed tag says it for its image.
-        return if app.tree.open.contains(&id) { None } else { app.node_verify(image).map(state) };
+        return if app.tree.open.contains(&id) {
+            None
+        } else {
+            combined(app.node_verify(image).map(state), app.node_verify(image), app.cosign_verify(image))
+        };
     }
     if let Some(sig) = app.signature_report(id) {
         return Some(signature_badge(&sig.verdict));
+    }
+    if let Some(entries) = app.cosign_signature_entries(id) {
+        return cosign_entries_badge(&entries);
     }
     match app.node_verify(image)? {
         NodeVerify::Pending => Some((ThemeToken::Pending, PENDING.to_string())),
@@ -79,6 +87,60 @@ pub fn badge(app: &App, id: NodeId) -> Option<(ThemeToken, String)> {
         }
         _ => None,
     }
+}
+
+/// A row's verdict when cosign is checked too. Where Notation has no policy for the image,
+/// cosign alone speaks; where Notation fails, it speaks; where Notation verifies, a cosign
+/// signature that fails (or could not be listed) speaks, and an image without any cosign
+/// signature stays Notation's "verified" (the panel says there is none). Without keys (no
+/// cosign state) the row is Notation's.
+fn combined(
+    notation_badge: Option<(ThemeToken, String)>,
+    notation: Option<&NodeVerify>,
+    cosign: Option<&CosignNode>,
+) -> Option<(ThemeToken, String)> {
+    let Some(cosign) = cosign else { return notation_badge };
+    let c = cosign_badge(cosign);
+    match notation {
+        None => Some(c),
+        Some(NodeVerify::Done(r)) if matches!(r.verdict, Verdict::NotEvaluated { .. }) => Some(c),
+        Some(NodeVerify::Pending) => notation_badge,
+        Some(NodeVerify::Done(r))
+            if !matches!(r.verdict, Verdict::Verified | Verdict::VerifiedWithWarnings { .. } | Verdict::Skipped) =>
+        {
+            notation_badge
+        }
+        Some(NodeVerify::Error(_)) => notation_badge,
+        Some(NodeVerify::Done(_)) => match cosign {
+            CosignNode::Done(r) if matches!(r.verdict, CosignVerdict::Failed { .. }) => Some(c),
+            CosignNode::Error(_) => Some(c),
+            _ => notation_badge,
+        },
+    }
+}
+
+fn cosign_badge(c: &CosignNode) -> (ThemeToken, String) {
+    match c {
+        CosignNode::Pending => (ThemeToken::Pending, PENDING.to_string()),
+        CosignNode::Error(e) => (ThemeToken::Failed, format!("✗ cosign not checked: {}", clip(&sanitize(e), 30))),
+        CosignNode::Done(r) => match &r.verdict {
+            CosignVerdict::Verified { .. } => (ThemeToken::Verified, "✓ verified (cosign)".into()),
+            CosignVerdict::Failed { .. } => (ThemeToken::Failed, "✗ failed (cosign)".into()),
+            CosignVerdict::NoSignature => (ThemeToken::Warning, "- unsigned (cosign)".into()),
+        },
+    }
+}
+
+/// A cosign signature node's row: whether one of its signatures verifies with a key.
+fn cosign_entries_badge(entries: &[&CosignSignatureReport]) -> Option<(ThemeToken, String)> {
+    if entries.is_empty() {
+        return None;
+    }
+    Some(if entries.iter().any(|e| e.outcome == "pass") {
+        (ThemeToken::Verified, "✓ verified (cosign)".into())
+    } else {
+        (ThemeToken::Failed, "✗ failed (cosign)".into())
+    })
 }
 
 fn outcome_glyph(o: Outcome) -> (ThemeToken, &'static str) {
@@ -239,6 +301,58 @@ fn signature_section(doc: &mut Doc, sig: &SignatureReport, n: usize, of: usize) 
     }
 }
 
+/// cosign's check of the image: its verdict, then each signature and attestation found with
+/// how it fared; without keys, only a hint where the image has cosign signatures.
+fn cosign_section(app: &App, doc: &mut Doc, image: NodeId) {
+    let Some(state) = app.cosign_verify(image) else {
+        let has_cosign = app.tree.graph.node(image).children.iter().any(|&c| {
+            matches!(&app.tree.graph.node(c).kind, crate::graph::NodeKind::Artifact(a)
+                if super::super::app::is_cosign_signature(a.kind))
+        });
+        if has_cosign {
+            doc.heading("Cosign");
+            doc.para(2, "not checked: no cosign key (start with --cosign-key KEY.pub)", ThemeToken::Muted);
+        }
+        return;
+    };
+    let (token, word) = cosign_badge(state);
+    // The heading says "Cosign" already; the row's "(cosign)" would only repeat it.
+    let word = word.replace(" (cosign)", "");
+    doc.lines.push(Vec::new());
+    doc.lines.push(vec![(ThemeToken::Heading, "Cosign ".into()), (token, word)]);
+    let report = match state {
+        CosignNode::Pending => return,
+        CosignNode::Error(e) => {
+            doc.para(2, e, ThemeToken::Text);
+            return;
+        }
+        CosignNode::Done(r) => r,
+    };
+    match &report.verdict {
+        CosignVerdict::Verified { reason } | CosignVerdict::Failed { reason } => doc.para(2, reason, ThemeToken::Text),
+        CosignVerdict::NoSignature => doc.para(
+            2,
+            "no cosign signature: none in the .sig tag, no Sigstore bundle or cosign signature among the referrers",
+            ThemeToken::Text,
+        ),
+    }
+    let keys: Vec<&str> = app.cosign.keys.iter().map(|k| k.name.as_str()).collect();
+    doc.field("keys", &keys.join(", "), ThemeToken::Text);
+    for (title, list) in [("signature", &report.signatures), ("attestation", &report.attestations)] {
+        for s in list {
+            let (token, glyph) =
+                if s.outcome == "pass" { (ThemeToken::Verified, "✓") } else { (ThemeToken::Failed, "✗") };
+            doc.para(2, &format!("{glyph} {title} {}", s.location), token);
+            doc.field("format", &s.format, ThemeToken::Text);
+            if let Some(p) = &s.predicate_type {
+                doc.field("predicate", p, ThemeToken::Text);
+            }
+            doc.field("result", &s.reason, token);
+            doc.field("tlog", &s.transparency_log, ThemeToken::Muted);
+        }
+    }
+}
+
 /// The panel's lines for node `id` at `width` columns.
 pub fn lines(app: &App, id: NodeId, width: usize) -> Vec<Spans> {
     let mut doc = Doc { lines: Vec::new(), width: width.max(20) };
@@ -300,6 +414,7 @@ pub fn lines(app: &App, id: NodeId, width: usize) -> Vec<Spans> {
             }
         }
     }
+    cosign_section(app, &mut doc, image);
     policy_section(app, &mut doc);
     let key = |a: Action| first_key(app, a).unwrap_or_default();
     doc.heading("What-if");
