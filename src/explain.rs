@@ -331,13 +331,10 @@ impl ImageSignatures {
     }
 }
 
-#[async_trait::async_trait]
-impl AttestorCheck for ImageSignatures {
-    async fn cosign_key(&self, public_key_pem: &str, ignore_tlog: bool) -> EntryResult {
-        let key = match crate::cosign::CosignKey::from_pem(public_key_pem) {
-            Ok(k) => k,
-            Err(e) => return EntryResult::failed(format!("the attestor's public key: {e}")),
-        };
+impl ImageSignatures {
+    /// Kyverno's Cosign check of the `.sig` signatures with one key (from publicKeys or from a
+    /// certificate).
+    async fn cosign_with(&self, key: &crate::cosign::CosignKey, ignore_tlog: bool) -> EntryResult {
         let signatures = match self.cosign_signatures().await {
             Ok(s) => s,
             Err(e) => return EntryResult::not_replayed(format!("the cosign signatures could not be read: {e}")),
@@ -355,7 +352,7 @@ impl AttestorCheck for ImageSignatures {
             let result = match (&s.payload, &s.signature) {
                 (Err(e), _) => Err(crate::cosign::DsseError::Malformed(format!("its payload could not be read: {e}"))),
                 (_, None) => Err(crate::cosign::DsseError::Malformed("the layer has no signature annotation".into())),
-                (Ok(p), Some(sig)) => crate::cosign::verify(&key, p, sig, &self.subject.digest),
+                (Ok(p), Some(sig)) => crate::cosign::verify(key, p, sig, &self.subject.digest),
             };
             match result {
                 Ok(()) => {
@@ -388,6 +385,26 @@ impl AttestorCheck for ImageSignatures {
             ),
         };
         EntryResult { outcome, reason, signatures: lines, failed_checks, signers: Vec::new() }
+    }
+}
+
+#[async_trait::async_trait]
+impl AttestorCheck for ImageSignatures {
+    async fn cosign_key(&self, public_key_pem: &str, ignore_tlog: bool) -> EntryResult {
+        match crate::cosign::CosignKey::from_pem(public_key_pem) {
+            Ok(key) => self.cosign_with(&key, ignore_tlog).await,
+            Err(e) => EntryResult::failed(format!("the attestor's public key: {e}")),
+        }
+    }
+
+    async fn cosign_certificate(&self, cert_pem: &str, chain_pem: Option<&str>, ignore_tlog: bool) -> EntryResult {
+        let key = match certificate_key(cert_pem, chain_pem, self.now) {
+            Ok(k) => k,
+            Err(result) => return result,
+        };
+        let mut result = self.cosign_with(&key, ignore_tlog).await;
+        result.reason = result.reason.replace("with the key", "with the attestor's certificate");
+        result
     }
 
     async fn notary(&self, certs_pem: &str) -> EntryResult {
@@ -527,6 +544,64 @@ impl AttestorCheck for ImageSignatures {
             statements,
         }
     }
+}
+
+/// The key of a Kyverno `certificates.cert`, as cosign's `--certificate` takes it: the certificate
+/// valid at `now` and, with `chain_pem`, issued under that chain (the chain rules are Notation's,
+/// stricter than cosign's in places: a chain they refuse is "not replayed", never a pass).
+fn certificate_key(
+    cert_pem: &str,
+    chain_pem: Option<&str>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<crate::cosign::CosignKey, EntryResult> {
+    use x509_cert::der::{Decode as _, Encode as _};
+    let split = |pem: &str| crate::notation::truststore::split_certificates(pem.as_bytes());
+    let cert_der = match split(cert_pem) {
+        Ok(certs) if !certs.is_empty() => certs[0].clone(),
+        Ok(_) => return Err(EntryResult::failed("the attestor's cert holds no certificate")),
+        Err(e) => return Err(EntryResult::failed(format!("the attestor's cert: {e}"))),
+    };
+    let cert = x509_cert::Certificate::from_der(&cert_der)
+        .map_err(|e| EntryResult::failed(format!("the attestor's cert is not X.509: {e}")))?;
+    let validity = &cert.tbs_certificate.validity;
+    let (from, to) = (
+        crate::notation::timestamp::sigverify::to_utc(validity.not_before),
+        crate::notation::timestamp::sigverify::to_utc(validity.not_after),
+    );
+    if now < from || now > to {
+        return Err(EntryResult::failed(format!(
+            "the attestor's certificate is not valid now: valid from {} to {}",
+            from.format("%Y-%m-%d %H:%M:%S UTC"),
+            to.format("%Y-%m-%d %H:%M:%S UTC")
+        )));
+    }
+    if let Some(chain) = chain_pem {
+        let mut ders = vec![cert_der.clone()];
+        match split(chain) {
+            Ok(c) => ders.extend(c.into_iter().filter(|d| *d != cert_der)),
+            Err(e) => return Err(EntryResult::failed(format!("the attestor's certChain: {e}"))),
+        }
+        match crate::notation::chain::validate(&ders) {
+            Ok(valid) => {
+                if let Some(why) = valid.invalid_at(now, "now") {
+                    return Err(EntryResult::failed(format!("the attestor's certChain: {why}")));
+                }
+            }
+            Err(e) => {
+                return Err(EntryResult::not_replayed(format!(
+                    "the attestor's cert does not chain to its certChain under the rules sigscope checks ({e}); \
+                     cosign's own rules differ in places, so this entry is not decided here"
+                )));
+            }
+        }
+    }
+    let spki = cert
+        .tbs_certificate
+        .subject_public_key_info
+        .to_der()
+        .map_err(|e| EntryResult::failed(format!("the attestor's cert: {e}")))?;
+    crate::cosign::CosignKey::from_spki_der(&spki)
+        .map_err(|e| EntryResult::failed(format!("the attestor's certificate key: {e}")))
 }
 
 /// The digest of a signature whose chain holds one of `certs_pem`'s certificates other than

@@ -546,3 +546,41 @@ fn the_running_tui_follows_an_edited_policy_file() {
     let screen = t.wait_until("the broken file said", |s| s.contains("no longer load"));
     assert!(!screen.contains("kyverno ! audit") && !screen.contains("kyverno ✓"), "no verdict is left:\n{screen}");
 }
+
+/// Kyverno's Cosign verifier with a certificate (`certificates.cert`, cosign's `--certificate`):
+/// the demo's cosign signature was made by the demo signer, so its certificate passes, alone or
+/// with the demo root as `certChain`; a chain it is not issued under is not decided (sigscope's
+/// chain rules are not cosign's everywhere), and another signer's certificate blocks.
+#[test]
+fn cosign_certificate_attestors_are_replayed() {
+    let d = Demo::new();
+    let leaf = sigscope::demo::keys::demo_signer().leaf_pem();
+    let other = sigscope::demo::keys::untrusted_signer().leaf_pem();
+    let block = |pem: &str, indent: usize| -> String {
+        pem.trim().lines().map(|l| format!("{}{l}\n", " ".repeat(indent))).collect()
+    };
+    let policy = |name: &str, cert: &str, chain: Option<&str>| {
+        let chain = chain.map(|c| format!("            certChain: |-\n{}", block(c, 14))).unwrap_or_default();
+        let entries = format!(
+            "      - entries:\n        - certificates:\n            cert: |-\n{}{chain}            rekor:\n              \
+             ignoreTlog: true\n",
+            block(cert, 14)
+        );
+        let text =
+            std::fs::read_to_string(d.policy(name, "", &entries)).unwrap().replace("type: Notary", "type: Cosign");
+        std::fs::write(d.tmp.path().join(name), text).unwrap();
+        d.tmp.path().join(name)
+    };
+    let (code, out, err) = d.explain("signed", &policy("c.yaml", &leaf, None), &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("verifies with the attestor's certificate"), "{out}");
+    let (code, out, _) = d.explain("signed", &policy("cc.yaml", &leaf, Some(&d.root_pem())), &[]);
+    assert_eq!(code, 0, "{out}");
+    let untrusted_root = sigscope::demo::keys::UNTRUSTED_ROOT_PEM;
+    let (code, out, _) = d.explain("signed", &policy("cu.yaml", &leaf, Some(untrusted_root)), &[]);
+    assert_eq!(code, 1, "not decided is not allowed: {out}");
+    assert!(out.contains("not decided") && out.contains("does not chain"), "{out}");
+    let (code, out, _) = d.explain("signed", &policy("o.yaml", &other, None), &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("none of the 1 cosign signature(s) verifies"), "{out}");
+}

@@ -278,10 +278,10 @@ impl Command {
     decided: a rule could not be replayed), 2 usage or policy error, 3 registry error.\n\nReplayed: \
     ClusterPolicy and Policy verifyImages rules — imageReferences and skipImageReferences as Kyverno matches \
     them, attestor sets with count and nesting, Notary certificate attestors against the image's Notation \
-    signatures, cosign static keys against its .sig tag, attestations (cosign .att statements checked with a \
+    signatures, cosign static keys and certificates (cert, with certChain) against its .sig tag, attestations (cosign .att statements checked with a \
     static key, Notary referrers by artifactType) and their conditions, ConfigMap context variables, \
-    verifyDigest/mutateDigest, Enforce, Audit and per-namespace overrides. Said as not replayed: keyless, cosign \
-    certificates, Rekor entries, Kyverno's own JMESPath functions, validate.deny, ImageValidatingPolicy rules.")]
+    verifyDigest/mutateDigest, Enforce, Audit and per-namespace overrides. Said as not replayed: keyless, a cosign \
+    certChain without cert, SigstoreBundle rules, Rekor entries, Kyverno's own JMESPath functions, validate.deny, ImageValidatingPolicy rules.")]
 #[command(group(clap::ArgGroup::new("what").required(true).args(["target", "denial"])))]
 pub struct ExplainArgs {
     /// The image: host/repo:tag, host/repo@sha256:…, or with --oci-layout a layout PATH[:tag|@digest].

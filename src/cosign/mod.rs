@@ -69,6 +69,25 @@ impl CosignKey {
         }
     }
 
+    /// The key of a certificate, from its DER SubjectPublicKeyInfo (Kyverno's `certificates.cert`).
+    pub fn from_spki_der(der: &[u8]) -> Result<CosignKey, String> {
+        use rsa::traits::PublicKeyParts as _;
+        use spki::DecodePublicKey;
+        if let Ok(k) = p256::ecdsa::VerifyingKey::from_public_key_der(der) {
+            return Ok(CosignKey { spki: der.to_vec(), kind: KeyKind::P256(k) });
+        }
+        if let Ok(k) = p384::ecdsa::VerifyingKey::from_public_key_der(der) {
+            return Ok(CosignKey { spki: der.to_vec(), kind: KeyKind::P384(k) });
+        }
+        match rsa::RsaPublicKey::from_public_key_der(der) {
+            Ok(k) if k.size() >= 256 => {
+                Ok(CosignKey { spki: der.to_vec(), kind: KeyKind::Rsa(rsa::pkcs1v15::VerifyingKey::new(k)) })
+            }
+            Ok(k) => Err(format!("an RSA key of {} bits is too small (2048 at least)", k.size() * 8)),
+            Err(_) => Err("not a key sigscope verifies (ECDSA P-256 or P-384, RSA)".into()),
+        }
+    }
+
     /// The key's DER SubjectPublicKeyInfo.
     pub fn spki_der(&self) -> &[u8] {
         &self.spki

@@ -7,7 +7,7 @@
 //!
 //! The signature checks themselves are injected ([`AttestorCheck`]): this module takes text and
 //! answers, never a source. What cannot be replayed here says so and why — keyless (Fulcio and
-//! Rekor are online services), cosign certificates, `validate.deny`, ImageValidatingPolicy
+//! Rekor are online services), a cosign `certChain` without `cert`, `validate.deny`, ImageValidatingPolicy
 //! rules — and an unknown is never counted as a pass. Attestations are replayed in
 //! [`super::attestations`].
 
@@ -161,6 +161,12 @@ pub trait AttestorCheck: Send + Sync {
     /// `sha256-<hex>.sig` tag) against `public_key_pem`; `ignore_tlog` is `rekor.ignoreTlog`
     /// (without it Kyverno also requires the signature's transparency-log entry).
     async fn cosign_key(&self, public_key_pem: &str, ignore_tlog: bool) -> EntryResult;
+
+    /// Kyverno's Cosign verifier with a certificate: the image's cosign signatures verified with
+    /// `cert_pem`'s key, the certificate valid now and, with `chain_pem`, issued under that chain.
+    async fn cosign_certificate(&self, _cert_pem: &str, _chain_pem: Option<&str>, _ignore_tlog: bool) -> EntryResult {
+        EntryResult::not_replayed("cosign certificate attestors cannot be checked here")
+    }
 
     /// Kyverno's Notary verifier fetching attestations: the image's referrers whose
     /// `artifactType` is `artifact_type`, in the registry's order, each with its own Notation
@@ -560,11 +566,25 @@ fn replay_set<'a>(
                     };
                     ("certificates", result, None)
                 }
+                (AttestorKind::Certificates(c), VerifierType::Cosign) => {
+                    let ignore_tlog = c.rekor.as_ref().is_some_and(|r| r.ignore_tlog);
+                    let substituted = |t: &Option<String>| t.as_deref().map(|t| vars.substitute(t)).transpose();
+                    let result = match (substituted(&c.cert), substituted(&c.cert_chain)) {
+                        (Err(why), _) | (_, Err(why)) => EntryResult::not_replayed(why),
+                        (Ok(None), Ok(None)) => EntryResult::failed("the entry has neither cert nor certChain"),
+                        (Ok(None), Ok(Some(_))) => EntryResult::not_replayed(
+                            "a certChain without cert checks each signature's own certificate against the chain; \
+                             sigscope does not replay that yet",
+                        ),
+                        (Ok(Some(cert)), Ok(chain)) => {
+                            check.cosign_certificate(&cert, chain.as_deref(), ignore_tlog).await
+                        }
+                    };
+                    ("certificates", result, None)
+                }
                 (AttestorKind::Certificates(_), _) => (
                     "certificates",
-                    EntryResult::not_replayed(
-                        "cosign signatures are not verified by sigscope yet, so a certificate attestor is not replayed",
-                    ),
+                    EntryResult::not_replayed("SigstoreBundle certificate attestors are not replayed yet"),
                     None,
                 ),
                 (AttestorKind::Keys(_), VerifierType::Notary) => (
