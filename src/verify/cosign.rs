@@ -302,18 +302,33 @@ async fn find(source: &dyn Source, repository: &str, digest: &str) -> Result<Vec
         Err(Error::NotFound { .. }) => {}
         Err(e) => return Err(e),
     }
-    for r in referrers(source, repository, digest).await? {
-        if out.len() >= MAX_SIGNATURES {
-            break;
-        }
-        let typed = r.artifact_type.as_deref().filter(|t| !t.is_empty());
-        let maybe = match typed {
+    let mut candidates: Vec<Descriptor> = referrers(source, repository, digest)
+        .await?
+        .into_iter()
+        .filter(|r| match r.artifact_type.as_deref().filter(|t| !t.is_empty()) {
             Some(t) => t.starts_with(media::SIGSTORE_BUNDLE_PREFIX) || t == COSIGN_SIG_ARTIFACT,
+            // Untyped: only the manifest can tell.
             None => true,
-        };
-        if !maybe {
-            continue;
-        }
+        })
+        .collect();
+    // A registry listing thousands of referrers must not turn one check into thousands of
+    // requests; what is left out is said, as a signature that could not be read.
+    let total = candidates.len();
+    candidates.truncate(MAX_SIGNATURES.saturating_sub(out.len()));
+    if candidates.len() < total {
+        out.push(Found {
+            location: "referrers".into(),
+            manifest: String::new(),
+            bytes: Err(format!(
+                "signature evaluation stopped: {total} referrers may be cosign signatures, only the first {} were \
+                 examined",
+                candidates.len()
+            )),
+            kind: FoundKind::Bundle,
+        });
+    }
+    for r in candidates {
+        let typed = r.artifact_type.as_deref().filter(|t| !t.is_empty());
         let location = format!("referrer {}", short_digest(&r.digest));
         let fetched = match source.manifest(repository, &r.digest).await {
             Ok(f) => f,
@@ -356,7 +371,6 @@ async fn find(source: &dyn Source, repository: &str, digest: &str) -> Result<Vec
         };
         out.push(Found { location, manifest: r.digest.clone(), bytes, kind: FoundKind::Bundle });
     }
-    out.truncate(MAX_SIGNATURES);
     Ok(out)
 }
 
