@@ -6,10 +6,12 @@
 //! artifact holds, fetched from its source and decoded by `inspect`, for the details panel); `open` (a TARGET → its source and root
 //! nodes); `notation` (the Notary Project spec: policy, stores, envelopes, chains, timestamps,
 //! revocation, plugins, the verifier; takes bytes and "now"), `verify` (finds an artifact's
-//! signatures on a source and runs the verifier), `sign` (the `Signer` trait, envelope writers,
+//! signatures on a source and runs the verifier; `verify::cosign` its cosign signatures, checked
+//! with static keys), `sign` (the `Signer` trait, envelope writers,
 //! the signing pipeline, AWS Signer, TSA countersignatures); `aws` (how AWS is reached: the
 //! credential chain, clients, typed SDK errors, AWS Signer's revocation service); `cosign`
-//! (cosign signatures and attestations checked with a static key, bytes in, verdict out);
+//! (cosign signatures, attestations and Sigstore bundles checked with a static key, bytes in,
+//! verdict out);
 //! `kyverno` (Kyverno's denials and policies read, its admission decision replayed; text in,
 //! data out) and `explain` (the use case of `sigscope explain`: the replay with its attestors
 //! checked against the image's real signatures); `demo`. Below them all: `fsread` (every local
