@@ -205,21 +205,9 @@ impl ImageSignatures {
     async fn referrers(&self) -> Result<Vec<Descriptor>, String> {
         self.referrers
             .get_or_init(|| async {
-                let digest = &self.subject.digest;
-                let from_api = match self.source.referrers_api(&self.repository, digest, None).await {
-                    Ok(r) => r,
-                    Err(e) => return Err(self.record(e)),
-                };
-                let mut all = from_api.clone().unwrap_or_default();
-                match crate::source::referrers::tag_schema(self.source.as_ref(), &self.repository, digest, None).await {
-                    Ok(extra) => all.extend(extra.into_iter().map(|r| r.descriptor)),
-                    // Without the API the tag schema is the only route: its failure is the answer.
-                    Err(e) if from_api.is_none() => return Err(self.record(e)),
-                    Err(_) => {}
-                }
-                let mut seen = std::collections::HashSet::new();
-                all.retain(|d| seen.insert(d.digest.clone()));
-                Ok(all)
+                crate::verify::referrers_every_route(self.source.as_ref(), &self.repository, &self.subject.digest)
+                    .await
+                    .map_err(|e| self.record(e))
             })
             .await
             .clone()

@@ -53,6 +53,23 @@ pub fn envelope_layer(m: &Manifest) -> std::result::Result<Option<&Descriptor>, 
     Ok(Some(&layers[0]))
 }
 
+/// The referrers of `digest` by the referrers API and by the tag schema, deduplicated by digest
+/// in that order: a registry that gained the API may still hold older referrers in the tag
+/// schema. Without the API the tag schema is the only route, so its failure is then the answer.
+pub async fn referrers_every_route(source: &dyn Source, repository: &str, digest: &str) -> Result<Vec<Descriptor>> {
+    let from_api = source.referrers_api(repository, digest, None).await?;
+    let api_answered = from_api.is_some();
+    let mut all = from_api.unwrap_or_default();
+    match tag_schema(source, repository, digest, None).await {
+        Ok(extra) => all.extend(extra.into_iter().map(|r| r.descriptor)),
+        Err(e) if !api_answered => return Err(e),
+        Err(_) => {}
+    }
+    let mut seen = HashSet::new();
+    all.retain(|d| seen.insert(d.digest.clone()));
+    Ok(all)
+}
+
 /// The signatures of `subject` in `repository`, each with its envelope or the reason it
 /// could not be read. A failure to list referrers is an error for the caller to report.
 pub async fn notation_signatures(
@@ -61,21 +78,8 @@ pub async fn notation_signatures(
     subject: &Descriptor,
 ) -> Result<Vec<SignatureInput>> {
     // Notation signatures never live in cosign's tag scheme, so only the two OCI routes.
-    let mut candidates: Vec<Descriptor> = match source.referrers_api(repository, &subject.digest, None).await? {
-        Some(listed) => {
-            let mut all = listed;
-            // A registry that gained the API may still hold older signatures in the tag schema.
-            if let Ok(extra) = tag_schema(source, repository, &subject.digest, None).await {
-                all.extend(extra.into_iter().map(|r| r.descriptor));
-            }
-            all
-        }
-        None => {
-            tag_schema(source, repository, &subject.digest, None).await?.into_iter().map(|r| r.descriptor).collect()
-        }
-    };
-    let mut seen = HashSet::new();
-    candidates.retain(|d| seen.insert(d.digest.clone()) && may_be_notation(d));
+    let mut candidates = referrers_every_route(source, repository, &subject.digest).await?;
+    candidates.retain(may_be_notation);
     let total = candidates.len();
     candidates.truncate(MAX_SIGNATURES);
 

@@ -504,6 +504,16 @@ fn tree_row(h: &mut Harness, id: NodeId) -> String {
     row.unwrap_or_else(|| panic!("no row of {short}:\n{screen}"))
 }
 
+/// The bottom of `image`'s verification panel at 120×40, where the Cosign section is.
+fn panel_bottom(h: &mut Harness, image: NodeId) -> String {
+    h.select(image);
+    h.key(KeyCode::Char('v'));
+    h.key(KeyCode::Tab);
+    h.render(120, 40); // G scrolls by the size last drawn
+    h.key(KeyCode::Char('G'));
+    screen_text(&h.render(120, 40))
+}
+
 /// A cosign key as `--cosign-key` gives one: the demo signer's own, or a stranger's.
 fn cosign_key(demo: bool) -> sigscope::verify::cosign::NamedKey {
     use p256::pkcs8::EncodePublicKey as _;
@@ -538,12 +548,7 @@ fn cosign_signatures_are_checked_beside_notation() {
     assert!(row.contains("✓ cosign signature") && row.contains(" verified (cosign)"), "{row}");
     let row = tree_row(&mut h, image);
     assert!(row.contains("✓ image") && row.contains(" verified "), "{row}");
-    h.select(image);
-    h.key(KeyCode::Char('v'));
-    h.key(KeyCode::Tab);
-    h.render(120, 40); // G scrolls by the size last drawn
-    h.key(KeyCode::Char('G'));
-    let screen = screen_text(&h.render(120, 40));
+    let screen = panel_bottom(&mut h, image);
     assert!(screen.contains("Cosign ✓ verified"), "{screen}");
     assert!(screen.contains("verifies with demo.pub") && screen.contains("transparency log was not"), "{screen}");
     snap_panel("verify_panel_cosign", &mut h, &dir);
@@ -553,12 +558,7 @@ fn cosign_signatures_are_checked_beside_notation() {
     assert!(matches!(verdict(&h, image), Verdict::Verified), "Notation's verdict is its own");
     let row = tree_row(&mut h, image);
     assert!(row.contains("✗ image") && row.contains(" failed (cosign)"), "{row}");
-    h.select(image);
-    h.key(KeyCode::Char('v'));
-    h.key(KeyCode::Tab);
-    h.render(120, 40); // G scrolls by the size last drawn
-    h.key(KeyCode::Char('G'));
-    let screen = screen_text(&h.render(120, 40));
+    let screen = panel_bottom(&mut h, image);
     assert!(screen.contains("Cosign ✗ failed") && screen.contains("did not match"), "{screen}");
     // An image with no cosign signature stays Notation's; its panel says there is none.
     let children: Vec<NodeId> = (0..6).map(|i| h.child(image, i)).collect();
@@ -569,12 +569,7 @@ fn cosign_signatures_are_checked_beside_notation() {
 
     let (mut h, _dir) = demo_with_cosign("cosign-none", None);
     let image = open_tag(&mut h, "signed");
-    h.select(image);
-    h.key(KeyCode::Char('v'));
-    h.key(KeyCode::Tab);
-    h.render(120, 40); // G scrolls by the size last drawn
-    h.key(KeyCode::Char('G'));
-    let screen = screen_text(&h.render(120, 40));
+    let screen = panel_bottom(&mut h, image);
     assert!(screen.contains("not checked: no cosign key"), "{screen}");
     assert!(!h.effects.iter().any(|e| e.starts_with("VerifyCosign")), "{:?}", h.effects);
 }

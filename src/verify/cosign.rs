@@ -4,8 +4,6 @@
 //! the API and the tag schema) — and each signature is checked with each key. Rekor is an
 //! online service: its entries are counted and said to be unchecked, never taken as checked.
 
-use std::collections::HashSet;
-
 use serde::Serialize;
 
 use crate::cosign::bundle::{self, BundleContent};
@@ -14,7 +12,6 @@ use crate::error::{Error, Result};
 use crate::oci::{Descriptor, annotations, digest_tag, media, short_digest};
 use crate::sanitize::sanitize;
 use crate::source::Source;
-use crate::source::referrers::tag_schema;
 
 /// cosign's payloads above this are not simple signing.
 pub const MAX_PAYLOAD_BYTES: u64 = 64 * 1024;
@@ -302,7 +299,7 @@ async fn find(source: &dyn Source, repository: &str, digest: &str) -> Result<Vec
         Err(Error::NotFound { .. }) => {}
         Err(e) => return Err(e),
     }
-    let mut candidates: Vec<Descriptor> = referrers(source, repository, digest)
+    let mut candidates: Vec<Descriptor> = super::referrers_every_route(source, repository, digest)
         .await?
         .into_iter()
         .filter(|r| match r.artifact_type.as_deref().filter(|t| !t.is_empty()) {
@@ -403,21 +400,6 @@ async fn simple_signing_layers(
             },
         });
     }
-}
-
-/// The referrers of `digest` by the API and the tag schema, deduplicated; a registry without the
-/// API has the tag schema as its only route, so its failure is then the answer.
-async fn referrers(source: &dyn Source, repository: &str, digest: &str) -> Result<Vec<Descriptor>> {
-    let from_api = source.referrers_api(repository, digest, None).await?;
-    let mut all = from_api.clone().unwrap_or_default();
-    match tag_schema(source, repository, digest, None).await {
-        Ok(extra) => all.extend(extra.into_iter().map(|r| r.descriptor)),
-        Err(e) if from_api.is_none() => return Err(e),
-        Err(_) => {}
-    }
-    let mut seen = HashSet::new();
-    all.retain(|d| seen.insert(d.digest.clone()));
-    Ok(all)
 }
 
 impl CosignReport {
