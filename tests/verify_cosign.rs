@@ -266,3 +266,21 @@ fn bad_keys_are_usage_errors() {
         assert!(err.contains("--cosign-key") && err.contains(says), "{err}");
     }
 }
+
+/// With cosign alone asked, the text report does not open with a Notation failure.
+#[test]
+fn cosign_alone_reads_as_cosign_deciding() {
+    let dir = export_demo();
+    let d = dir.path().join("d");
+    let empty = tempfile::tempdir().unwrap();
+    let (code, out, err) =
+        common::cmd::sigscope(&["verify", "--oci-layout", &format!("{}:signed", d.join("layout").display())])
+            .arg("--cosign-key")
+            .arg(d.join("cosign.pub"))
+            .env("XDG_CONFIG_HOME", empty.path())
+            .env("HOME", empty.path())
+            .output();
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.starts_with("Notation: not evaluated:") && out.contains("\ncosign: verified:"), "{out}");
+    assert!(!out.contains("Not verified"), "{out}");
+}

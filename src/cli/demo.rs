@@ -8,7 +8,8 @@ pub fn run_demo(command: DemoCommand) -> i32 {
         DemoCommand::Export { dir } => match sigscope::demo::export(&dir) {
             Ok(()) => {
                 eprintln!(
-                    "wrote the demo: {0}/layout (OCI image layout) and {0}/notation (trust policy + trust store)\n\
+                    "wrote the demo: {0}/layout (OCI image layout), {0}/notation (trust policy + trust store) and \
+                     {0}/cosign.pub (the key of its cosign signature)\n\
                      try: sigscope --oci-layout {0}/layout",
                     dir.display()
                 );

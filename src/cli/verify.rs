@@ -112,7 +112,13 @@ pub async fn run_verify(args: VerifyArgs, opts: &OpenOptions, notation_dir: Opti
                 .and_then(|_| writeln!(stdout))
         }
         VerifyFormat::Text => {
-            let mut text = report.render_text();
+            let mut text = match (&report.verdict, &cosign) {
+                // Not a failure when cosign decides: said as what it is.
+                (Verdict::NotEvaluated { reason }, Some(_)) => {
+                    format!("Notation: not evaluated: {}\n", sigscope::sanitize::sanitize(reason))
+                }
+                _ => report.render_text(),
+            };
             if let Some(c) = &cosign {
                 text.push_str(&c.render_text());
             }
