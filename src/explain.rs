@@ -93,6 +93,8 @@ struct CosignSignature {
     manifest: String,
     payload: Result<Vec<u8>, String>,
     signature: Option<String>,
+    /// The `dev.sigstore.cosign/certificate` annotation: with a key given, it must be the key's.
+    certificate: Option<String>,
 }
 
 /// Payloads above this are not cosign's simple signing.
@@ -118,6 +120,7 @@ impl ImageSignatures {
                         manifest: l.manifest,
                         payload: l.bytes,
                         signature: l.layer.annotations.get(crate::oci::annotations::COSIGN_SIGNATURE).cloned(),
+                        certificate: l.layer.annotations.get(crate::oci::annotations::COSIGN_CERTIFICATE).cloned(),
                     })
                     .collect())
             })
@@ -340,7 +343,9 @@ impl ImageSignatures {
             let result = match (&s.payload, &s.signature) {
                 (Err(e), _) => Err(crate::cosign::DsseError::Malformed(format!("its payload could not be read: {e}"))),
                 (_, None) => Err(crate::cosign::DsseError::Malformed("the layer has no signature annotation".into())),
-                (Ok(p), Some(sig)) => crate::cosign::verify(key, p, sig, &self.subject.digest),
+                (Ok(p), Some(sig)) => crate::cosign::certificate_is_key(s.certificate.as_deref(), key)
+                    .map_err(crate::cosign::DsseError::Signature)
+                    .and_then(|()| crate::cosign::verify(key, p, sig, &self.subject.digest)),
             };
             match result {
                 Ok(()) => {

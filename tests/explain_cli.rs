@@ -333,6 +333,11 @@ fn a_pasted_denial_opens_explain_and_enter_runs_it() {
 /// stores it (the `sha256-<hex>.sig` tag, a simple-signing layer with its signature annotation);
 /// returns the public key's PEM of `pem_seed`.
 fn cosign_sign(layout: &Path, tag: &str, seed: u8, pem_seed: u8) -> String {
+    cosign_sign_with(layout, tag, seed, pem_seed, None)
+}
+
+/// [`cosign_sign`], the layer also carrying `certificate` as its certificate annotation.
+fn cosign_sign_with(layout: &Path, tag: &str, seed: u8, pem_seed: u8, certificate: Option<&str>) -> String {
     use base64::Engine as _;
     use p256::ecdsa::SigningKey;
     use p256::ecdsa::signature::Signer;
@@ -360,8 +365,12 @@ fn cosign_sign(layout: &Path, tag: &str, seed: u8, pem_seed: u8) -> String {
         "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config["digest"], "size": config["size"]},
         "layers": [{"mediaType": "application/vnd.dev.cosign.simplesigning.v1+json", "digest": layer["digest"],
             "size": layer["size"], "annotations": {"dev.cosignproject.cosign/signature":
-            base64::engine::general_purpose::STANDARD.encode(sig.to_der().as_bytes())}}]}))
-    .unwrap();
+            base64::engine::general_purpose::STANDARD.encode(sig.to_der().as_bytes())}}]}));
+    let mut manifest: serde_json::Value = serde_json::from_slice(&manifest.unwrap()).unwrap();
+    if let Some(c) = certificate {
+        manifest["layers"][0]["annotations"]["dev.sigstore.cosign/certificate"] = c.into();
+    }
+    let manifest = serde_json::to_vec(&manifest).unwrap();
     let m = common::layout::put_blob(layout, &manifest);
     let mut index = index;
     index["manifests"].as_array_mut().unwrap().push(serde_json::json!({
@@ -407,6 +416,12 @@ fn cosign_static_keys_are_replayed() {
     let (code, out, _) = d.explain("expired", &policy("t.yaml", &good, ""), &[]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("not decided") && out.contains("Rekor"), "{out}");
+    // Signed with the key, but carrying a certificate for another key: cosign refuses it.
+    let stranger = sigscope::demo::keys::untrusted_signer().leaf_pem();
+    let keyed = cosign_sign_with(&layout, "tampered", 24, 24, Some(&stranger));
+    let (code, out, _) = d.explain("tampered", &policy("c.yaml", &keyed, ignore), &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("did not match"), "{out}");
 }
 
 /// An attestor that lists an intermediate CA of the signature's chain, not its root:

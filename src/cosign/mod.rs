@@ -179,6 +179,22 @@ fn member<'a>(value: &'a serde_json::Value, name: &str) -> Result<Option<&'a ser
     Ok(found)
 }
 
+/// cosign's rule when a key is given and the signature also carries a certificate: the
+/// certificate's key must be the key.
+pub fn certificate_is_key(certificate: Option<&str>, key: &CosignKey) -> std::result::Result<(), String> {
+    use x509_cert::der::{DecodePem as _, Encode as _};
+    let Some(pem) = certificate else { return Ok(()) };
+    let cert = x509_cert::Certificate::from_pem(pem.trim())
+        .map_err(|e| format!("the signature's certificate annotation is not a PEM certificate ({e})"))?;
+    let spki = cert.tbs_certificate.subject_public_key_info.to_der().map_err(|e| e.to_string())?;
+    if spki != key.spki_der() {
+        return Err("both public key and certificate were provided but did not match: the signature's \
+                    certificate is for another key"
+            .into());
+    }
+    Ok(())
+}
+
 /// The payload type cosign requires of an attestation's envelope.
 pub const IN_TOTO_PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
 

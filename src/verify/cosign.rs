@@ -189,7 +189,7 @@ fn check(f: &Found, keys: &[NamedKey], digest: &str) -> (CosignSignatureReport, 
                     None => Err(DsseError::Malformed(
                         "the layer has no dev.cosignproject.cosign/signature annotation".into(),
                     )),
-                    Some(sig) => certificate_is_key(certificate.as_deref(), &k.key)
+                    Some(sig) => crate::cosign::certificate_is_key(certificate.as_deref(), &k.key)
                         .map_err(DsseError::Signature)
                         .and_then(|()| crate::cosign::verify(&k.key, bytes, sig, digest)),
                 };
@@ -269,22 +269,6 @@ fn dsse_predicate(bundle: &serde_json::Value) -> Option<String> {
     let bytes = base64::engine::general_purpose::STANDARD.decode(payload).ok()?;
     let statement: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
     statement["predicateType"].as_str().map(|p| sanitize(p).into_owned())
-}
-
-/// cosign's rule when a key is given and the signature also carries a certificate: the
-/// certificate's key must be the key.
-fn certificate_is_key(certificate: Option<&str>, key: &CosignKey) -> std::result::Result<(), String> {
-    use x509_cert::der::{DecodePem as _, Encode as _};
-    let Some(pem) = certificate else { return Ok(()) };
-    let cert = x509_cert::Certificate::from_pem(pem.trim())
-        .map_err(|e| format!("the signature's certificate annotation is not a PEM certificate ({e})"))?;
-    let spki = cert.tbs_certificate.subject_public_key_info.to_der().map_err(|e| e.to_string())?;
-    if spki != key.spki_der() {
-        return Err("both public key and certificate were provided but did not match: the signature's \
-                    certificate is for another key"
-            .into());
-    }
-    Ok(())
 }
 
 /// Every cosign signature of `digest` in `repository`, at most [`MAX_SIGNATURES`].
