@@ -171,6 +171,8 @@ struct CosignAttestation {
     manifest: String,
     layer: usize,
     envelope: Result<Vec<u8>, String>,
+    /// The layer's certificate annotation: with a key given, it must be the key's.
+    certificate: Option<String>,
 }
 
 /// Envelopes and referrer contents above this are refused, as Kyverno's Notary verifier refuses
@@ -198,7 +200,12 @@ impl ImageSignatures {
                     .await?;
                 Ok(layers
                     .into_iter()
-                    .map(|l| CosignAttestation { manifest: l.manifest, layer: l.index, envelope: l.bytes })
+                    .map(|l| CosignAttestation {
+                        certificate: l.layer.annotations.get(crate::oci::annotations::COSIGN_CERTIFICATE).cloned(),
+                        manifest: l.manifest,
+                        layer: l.index,
+                        envelope: l.bytes,
+                    })
                     .collect())
             })
             .await
@@ -491,7 +498,9 @@ impl AttestorCheck for ImageSignatures {
             let from = format!("layer {} of {tag} ({})", l.layer, short_digest(&l.manifest));
             let result = match &l.envelope {
                 Err(e) => Err(crate::cosign::DsseError::Malformed(format!("it could not be read: {e}"))),
-                Ok(bytes) => crate::cosign::verify_attestation(&key, bytes, &self.subject.digest),
+                Ok(bytes) => crate::cosign::certificate_is_key(l.certificate.as_deref(), &key)
+                    .map_err(crate::cosign::DsseError::Signature)
+                    .and_then(|()| crate::cosign::verify_attestation(&key, bytes, &self.subject.digest)),
             };
             match result {
                 Ok(mut statement) => {
