@@ -40,7 +40,7 @@ fn identity(app: &App, id: NodeId) -> String {
         NodeKind::Registry { host } => format!("registry {host}"),
         NodeKind::Repository { name } => format!("repo {name}"),
         NodeKind::Tag { tag, .. } => format!("tag {tag}"),
-        NodeKind::Artifact(a) => a.descriptor.digest.clone(),
+        NodeKind::Artifact(a) => a.descriptor.digest.to_string(),
     }
 }
 
