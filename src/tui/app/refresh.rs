@@ -150,7 +150,7 @@ impl App {
     fn change_summary(&self, node: NodeId, before: &[String]) -> String {
         let after: Vec<String> = self.tree.graph.node(node).children.iter().map(|&c| identity(self, c)).collect();
         if let NodeKind::Tag { .. } = self.tree.graph.node(node).kind {
-            let digest = |list: &[String]| list.first().map(|d| short_digest(d)).unwrap_or_default();
+            let digest = |list: &[String]| list.first().map(short_digest).unwrap_or_default();
             return match (before.first(), after.first()) {
                 (Some(b), Some(a)) if a != b => {
                     format!("now {} (was {})", sanitize(&digest(&after)), sanitize(&digest(before)))
