@@ -12,14 +12,15 @@ use crate::source::{FetchedManifest, RegistryFacts, Source};
 /// the registry's own record, the pretty-printed manifest, and what its blobs decode to.
 pub async fn describe(source: &dyn Source, node: &ArtifactNode, preview_limit: u64) -> Details {
     let mut sections = vec![inspect::descriptor_section(node), inspect::annotations_section(node)];
-    match source.registry_facts(&node.repository, &node.descriptor.digest).await {
+    let digest = node.descriptor.digest.to_string();
+    match source.registry_facts(&node.repository, &digest).await {
         Ok(None) => {}
         Ok(Some(f)) => sections.push(facts_section(f)),
         Err(e) => sections.push(Section::failed("Registry", e)),
     }
     // The graph keeps only what its lines show of a manifest; the source has the rest, by
     // digest (content-addressed, so never stale), and usually cached from the expansion.
-    let fetched = match source.manifest(&node.repository, &node.descriptor.digest).await {
+    let fetched = match source.manifest(&node.repository, &digest).await {
         Ok(m) => Some(m),
         Err(e) => {
             sections.push(Section::failed("Manifest", e));

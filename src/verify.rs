@@ -160,7 +160,7 @@ pub async fn resolve_target(opened: &crate::open::Opened) -> Result<(String, Des
     let (repository, reference, expected) = match opened.roots.as_slice() {
         [NodeKind::Tag { repository, tag }] => (repository.clone(), tag.clone(), None),
         [NodeKind::Artifact(a)] => {
-            (a.repository.to_string(), a.descriptor.digest.clone(), Some(a.descriptor.digest.clone()))
+            (a.repository.to_string(), a.descriptor.digest.to_string(), Some(a.descriptor.digest.to_string()))
         }
         _ => {
             return Err(crate::error::Error::Usage(format!(

@@ -162,7 +162,7 @@ async fn unloaded_nodes_and_tiny_limits_give_section_errors() {
     assert!(section(&det, "SPDX SBOM").error.as_deref().unwrap().contains("limit"));
     assert!(det.manifest.is_some());
     let mut missing = sig.clone();
-    missing.descriptor.digest = format!("sha256:{}", "0".repeat(64));
+    missing.descriptor.digest = format!("sha256:{}", "0".repeat(64)).as_str().into();
     let det = describe(&source, &missing, 1 << 20).await;
     assert!(section(&det, "Manifest").error.is_some());
     assert_eq!(det.sections.len(), 3);

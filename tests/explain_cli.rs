@@ -261,7 +261,7 @@ fn explain_in_the_tui_replays_the_selected_tag() {
     let wide = screen_text(&h.render(200, 40));
     let row = |s: &str, tag: &str| {
         let image = h.child(tag_node(&h, tag), 0);
-        let short = &h.app.tree.graph.node(image).digest().unwrap()[7..19];
+        let short = &h.app.tree.graph.node(image).digest().unwrap().to_string()[7..19];
         s.lines().find(|l| l.contains(short) && l.contains("image")).unwrap_or_default().to_string()
     };
     assert!(row(&wide, "untrusted").contains("kyverno ✗ blocked"), "{wide}");
@@ -507,7 +507,7 @@ fn edited_policies_are_replayed_and_one_that_no_longer_loads_leaves_no_verdicts(
     }
     let row = |h: &mut common::tui::Harness, tag: &str| {
         let image = h.child(tag_node(h, tag), 0);
-        let short = h.app.tree.graph.node(image).digest().unwrap()[7..19].to_string();
+        let short = h.app.tree.graph.node(image).digest().unwrap().to_string()[7..19].to_string();
         let wide = screen_text(&h.render(200, 40));
         wide.lines().find(|l| l.contains(&short) && l.contains("image")).unwrap_or_default().to_string()
     };

@@ -166,7 +166,7 @@ fn a_deleted_and_a_corrupted_referrer_are_failed_nodes_in_the_tui() {
         kids.iter()
             .map(|&c| h.app.tree.graph.node(c).artifact().unwrap())
             .find(|a| a.kind == k)
-            .map(|a| a.descriptor.digest.clone())
+            .map(|a| a.descriptor.digest.to_string())
             .unwrap()
     };
     let signature = digest_of(ArtifactKind::NotationSignature);
@@ -195,7 +195,7 @@ fn a_deleted_and_a_corrupted_referrer_are_failed_nodes_in_the_tui() {
     assert!(row(&attestation).contains("failed"), "the corrupted attestation: {}", row(&attestation));
     let failed = |d: &str| {
         h.app.tree.graph.node(image).children.iter().any(|&c| {
-            h.app.tree.graph.node(c).digest() == Some(d)
+            h.app.tree.graph.node(c).digest().is_some_and(|x| x == d)
                 && matches!(h.app.tree.graph.node(c).load, LoadState::Failed(_))
         })
     };

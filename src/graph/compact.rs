@@ -5,6 +5,7 @@
 //! every node.
 
 use std::collections::{BTreeMap, HashSet};
+use std::fmt;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -32,6 +33,133 @@ impl Interner {
     }
 }
 
+/// A node's digest. Nearly every digest is sha256, and as text (`sha256:` and 64 hex digits)
+/// it is a 71-byte allocation per node, 80 with malloc's header; as its 32 bytes it needs
+/// none (issue 13). Anything else (another algorithm, upper-case hex, the empty digest of a
+/// root not read yet) is kept as the text it came as, so every digest prints as given.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub enum NodeDigest {
+    Sha256([u8; 32]),
+    Other(Box<str>),
+}
+
+impl Default for NodeDigest {
+    fn default() -> Self {
+        NodeDigest::Other(Box::default())
+    }
+}
+
+impl NodeDigest {
+    pub fn new(text: &str) -> Self {
+        let canonical = text
+            .strip_prefix("sha256:")
+            .filter(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
+        let mut bytes = [0u8; 32];
+        match canonical {
+            Some(hex) if hex::decode_to_slice(hex, &mut bytes).is_ok() => NodeDigest::Sha256(bytes),
+            _ => NodeDigest::Other(text.into()),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        matches!(self, NodeDigest::Other(t) if t.is_empty())
+    }
+
+    /// The text, borrowed when it is kept as text.
+    pub fn text(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            NodeDigest::Sha256(_) => self.to_string().into(),
+            NodeDigest::Other(t) => std::borrow::Cow::Borrowed(t),
+        }
+    }
+
+    fn eq_text(&self, text: &str) -> bool {
+        match self {
+            NodeDigest::Sha256(bytes) => {
+                let mut hex = [0u8; 64];
+                hex::encode_to_slice(bytes, &mut hex).is_ok()
+                    && text.strip_prefix("sha256:").is_some_and(|t| t.as_bytes() == hex)
+            }
+            NodeDigest::Other(t) => &**t == text,
+        }
+    }
+}
+
+impl fmt::Display for NodeDigest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NodeDigest::Sha256(bytes) => {
+                let mut hex = [0u8; 64];
+                hex::encode_to_slice(bytes, &mut hex).map_err(|_| fmt::Error)?;
+                f.write_str("sha256:")?;
+                f.write_str(std::str::from_utf8(&hex).map_err(|_| fmt::Error)?)
+            }
+            NodeDigest::Other(t) => f.write_str(t),
+        }
+    }
+}
+
+// As the string it stands for, so a node's `{:?}` reads as it did when the digest was one.
+impl fmt::Debug for NodeDigest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.text(), f)
+    }
+}
+
+impl From<&str> for NodeDigest {
+    fn from(text: &str) -> Self {
+        NodeDigest::new(text)
+    }
+}
+
+impl From<NodeDigest> for String {
+    fn from(d: NodeDigest) -> String {
+        d.to_string()
+    }
+}
+
+impl PartialEq<str> for NodeDigest {
+    fn eq(&self, other: &str) -> bool {
+        self.eq_text(other)
+    }
+}
+
+impl PartialEq<&str> for NodeDigest {
+    fn eq(&self, other: &&str) -> bool {
+        self.eq_text(other)
+    }
+}
+
+impl PartialEq<String> for NodeDigest {
+    fn eq(&self, other: &String) -> bool {
+        self.eq_text(other)
+    }
+}
+
+impl PartialEq<NodeDigest> for String {
+    fn eq(&self, other: &NodeDigest) -> bool {
+        other.eq_text(self)
+    }
+}
+
+impl PartialEq<NodeDigest> for str {
+    fn eq(&self, other: &NodeDigest) -> bool {
+        other.eq_text(self)
+    }
+}
+
+impl PartialEq<NodeDigest> for &str {
+    fn eq(&self, other: &NodeDigest) -> bool {
+        other.eq_text(self)
+    }
+}
+
+impl Serialize for NodeDigest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.text())
+    }
+}
+
 /// What a node keeps of the descriptor its parent listed (or of the manifest fetched for a
 /// root): [`Descriptor`] without its annotations (the node holds them as [`Annotations`]), its
 /// media and artifact types shared through the graph's [`Interner`] (a handful of distinct
@@ -40,7 +168,7 @@ impl Interner {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct NodeDescriptor {
     pub media_type: Arc<str>,
-    pub digest: String,
+    pub digest: NodeDigest,
     pub size: u64,
     pub artifact_type: Option<Arc<str>>,
     pub platform: Option<Box<Platform>>,
@@ -51,7 +179,7 @@ impl NodeDescriptor {
     pub fn of(d: Descriptor, interner: &mut Interner) -> (Self, BTreeMap<String, String>) {
         let compact = NodeDescriptor {
             media_type: interner.intern(&d.media_type),
-            digest: d.digest,
+            digest: NodeDigest::new(&d.digest),
             size: d.size,
             artifact_type: d.artifact_type.as_deref().map(|t| interner.intern(t)),
             platform: d.platform,
@@ -61,7 +189,7 @@ impl NodeDescriptor {
 
     /// Only a digest: a root named by digest, completed when its manifest is read.
     pub fn digest_only(digest: &str) -> Self {
-        NodeDescriptor { digest: digest.to_string(), ..Default::default() }
+        NodeDescriptor { digest: NodeDigest::new(digest), ..Default::default() }
     }
 
     /// The wire descriptor again, without annotations (as the node's descriptor has been since
@@ -70,7 +198,7 @@ impl NodeDescriptor {
     pub fn to_oci(&self) -> Descriptor {
         Descriptor {
             media_type: self.media_type.to_string(),
-            digest: self.digest.clone(),
+            digest: self.digest.to_string(),
             size: self.size,
             artifact_type: self.artifact_type.as_deref().map(str::to_string),
             annotations: BTreeMap::new(),
@@ -176,6 +304,22 @@ impl ManifestFacts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn digests_print_as_given() {
+        let sha = format!("sha256:{}", "0123456789abcdef".repeat(4));
+        let d = NodeDigest::new(&sha);
+        assert!(matches!(d, NodeDigest::Sha256(_)));
+        assert_eq!((d.to_string(), d == sha, sha == d), (sha.clone(), true, true));
+        assert_eq!(serde_json::to_string(&d).unwrap(), format!("\"{sha}\""));
+        // Not sha256's canonical text: kept as it came, so it prints as it came.
+        for other in ["", "sha512:abc", &sha.to_uppercase(), "sha256:0123", &format!("{sha}0")] {
+            let d = NodeDigest::new(other);
+            assert!(matches!(d, NodeDigest::Other(_)), "{other}");
+            assert_eq!((d.to_string(), d == other), (other.to_string(), true));
+        }
+        assert_ne!(NodeDigest::new(&sha), NodeDigest::new(&sha.replace('f', "e")));
+    }
 
     #[test]
     fn annotations_keep_key_order_lookups_and_share_keys() {

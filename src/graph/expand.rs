@@ -22,7 +22,7 @@ impl ExpandRequest {
         let node = graph.node(id);
         let expected_subject = match node.artifact().map(|a| &a.role) {
             Some(Role::Referrer(Via::ReferrersApi | Via::TagSchema)) => {
-                node.parent.and_then(|p| graph.node(p).digest()).map(str::to_string)
+                node.parent.and_then(|p| graph.node(p).digest()).map(ToString::to_string)
             }
             _ => None,
         };
@@ -103,7 +103,8 @@ pub async fn expand(source: &dyn Source, req: &ExpandRequest, opts: &ExploreOpti
             })
         }
         NodeKind::Artifact(a) => {
-            let fetched = source.manifest(&a.repository, &a.descriptor.digest).await?;
+            let digest = a.descriptor.digest.to_string();
+            let fetched = source.manifest(&a.repository, &digest).await?;
             if a.descriptor.size != 0 && a.descriptor.size != fetched.descriptor.size {
                 return Err(Error::Integrity {
                     what: format!("manifest {} (size)", a.descriptor.digest),
@@ -131,8 +132,7 @@ pub async fn expand(source: &dyn Source, req: &ExpandRequest, opts: &ExploreOpti
                     tags: Vec::new(),
                 })
                 .collect();
-            let mut referrers =
-                find_referrers(source, &a.repository, &a.descriptor.digest, opts.artifact_type.as_deref()).await?;
+            let mut referrers = find_referrers(source, &a.repository, &digest, opts.artifact_type.as_deref()).await?;
             // Grouped by kind (signatures first, then SBOMs, attestations, the rest), in the
             // order found within a kind.
             referrers.sort_by_key(|r| kind_group(crate::graph::classify_descriptor(&r.descriptor)));

@@ -9,7 +9,7 @@ pub mod discover;
 pub mod expand;
 pub mod report;
 
-pub use compact::{Annotations, ManifestFacts, NodeDescriptor};
+pub use compact::{Annotations, ManifestFacts, NodeDescriptor, NodeDigest};
 
 pub use crate::source::referrers::Via;
 
@@ -269,8 +269,8 @@ impl Node {
         }
     }
 
-    pub fn digest(&self) -> Option<&str> {
-        self.artifact().map(|a| a.descriptor.digest.as_str())
+    pub fn digest(&self) -> Option<&NodeDigest> {
+        self.artifact().map(|a| &a.descriptor.digest)
     }
 
     /// Repository this node belongs to, if any.
@@ -427,11 +427,11 @@ impl Graph {
             }
         };
         let id = self.push(kind, Some(parent), tags);
-        if let Some(d) = self.nodes[id].digest().map(str::to_string)
-            && self.ancestors(id).any(|a| self.nodes[a].digest() == Some(d.as_str()))
+        if let Some(d) = self.nodes[id].digest().cloned()
+            && self.ancestors(id).any(|a| self.nodes[a].digest() == Some(&d))
         {
             self.nodes[id].load = LoadState::Failed(format!("cycle: {d} refers back to an ancestor"));
-            self.nodes[id].stop = Some(Box::new(Stop::Cycle { digest: d }));
+            self.nodes[id].stop = Some(Box::new(Stop::Cycle { digest: d.to_string() }));
         } else if self.nodes[id].depth >= MAX_DEPTH {
             self.nodes[id].load = LoadState::Failed(depth_limit_reason());
             self.nodes[id].stop = Some(Box::new(Stop::DepthLimit));

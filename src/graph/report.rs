@@ -21,7 +21,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 use serde::ser::SerializeSeq;
 
-use crate::graph::{Annotations, ArtifactKind, Graph, LoadState, MAX_DEPTH, NodeId, NodeKind, Role, Via};
+use crate::graph::{Annotations, ArtifactKind, Graph, LoadState, MAX_DEPTH, NodeDigest, NodeId, NodeKind, Role, Via};
 use crate::oci::Platform;
 use crate::sanitize::sanitize;
 use crate::source::Source;
@@ -90,7 +90,7 @@ fn no_tags(tags: &&[String]) -> bool {
 pub struct TreeArtifact<'a> {
     pub reference: String,
     pub media_type: &'a str,
-    pub digest: &'a str,
+    pub digest: &'a NodeDigest,
     pub size: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub artifact_type: Option<&'a str>,
@@ -222,7 +222,7 @@ fn report_at<'a>(graph: &'a Graph, source: &'a dyn Source, id: NodeId, level: us
             ReportNode::Artifact(Box::new(TreeArtifact {
                 reference: graph.reference(source, id),
                 media_type,
-                digest: d.digest.as_str(),
+                digest: &d.digest,
                 size: a.manifest.as_ref().map(|m| m.size).unwrap_or(d.size),
                 artifact_type: d
                     .artifact_type
@@ -236,7 +236,7 @@ fn report_at<'a>(graph: &'a Graph, source: &'a dyn Source, id: NodeId, level: us
                 via,
                 via_tag,
                 error: error(),
-                ecr: source.known_record(&a.repository, &d.digest).map(|r| r.json),
+                ecr: source.known_record(&a.repository, &d.digest.text()).map(|r| r.json),
                 platforms: children(Pick::Platforms),
                 manifests: children(Pick::Referrers),
             }))
@@ -399,7 +399,7 @@ fn line(graph: &Graph, source: &dyn Source, id: NodeId, root: bool) -> String {
         }
         NodeKind::Tag { .. } => graph.reference(source, id),
         NodeKind::Artifact(a) => {
-            let mut s = if root { graph.reference(source, id) } else { a.descriptor.digest.clone() };
+            let mut s = if root { graph.reference(source, id) } else { a.descriptor.digest.to_string() };
             s.push_str(&format!("  [{}]", sanitize(&a.kind_label())));
             if let Some(at) = a.descriptor.artifact_type.as_deref().filter(|_| !matches!(a.role, Role::Platform)) {
                 s.push_str(&format!("  {at}"));
@@ -413,7 +413,8 @@ fn line(graph: &Graph, source: &dyn Source, id: NodeId, root: bool) -> String {
             if !node.tags.is_empty() && root {
                 s.push_str(&format!("  tags: {}", node.tags.join(", ")));
             }
-            if let Some(r) = source.known_record(&a.repository, &a.descriptor.digest).filter(|r| !r.summary.is_empty())
+            if let Some(r) =
+                source.known_record(&a.repository, &a.descriptor.digest.text()).filter(|r| !r.summary.is_empty())
             {
                 s.push_str(&format!("  ecr: {}", r.summary));
             }

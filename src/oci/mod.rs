@@ -228,8 +228,10 @@ pub fn digest_tag(digest: &str) -> String {
     digest.replacen(':', "-", 1)
 }
 
-/// Short form for display: `sha256:0123456789ab`.
-pub fn short_digest(digest: &str) -> String {
+/// Short form for display: `sha256:0123456789ab`. Any text that prints as a digest, so a
+/// graph node's binary digest ([`crate::graph::NodeDigest`]) is shortened as its text is.
+pub fn short_digest<D: std::fmt::Display + ?Sized>(digest: &D) -> String {
+    let digest = digest.to_string();
     match digest.split_once(':') {
         Some((alg, hex)) => format!("{alg}:{}", &hex[..hex.len().min(12)]),
         None => digest.chars().take(19).collect(),

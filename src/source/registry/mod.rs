@@ -243,7 +243,10 @@ impl RegistrySource {
         RegistrySource {
             client,
             manifests: SingleFlight::with_limit(limit),
-            tagged: SingleFlight::with_limit(limit),
+            // A tag's manifest is kept by digest too (the same `Arc`), and a walk asks each tag
+            // once; holding as many by tag as by digest kept manifests alive long after the
+            // digest cache had let them go, a third of a walk's cache memory (issue 13).
+            tagged: SingleFlight::with_limit(limit.map(|n| (n / 4).max(1))),
             blobs: SingleFlight::with_limit(limit),
             // Tag lists are asked again for every artifact of their repository (is its
             // `sha256-<hex>` tag there?), and hold a name per tag: kept whatever the limit.

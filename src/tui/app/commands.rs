@@ -127,7 +127,7 @@ impl App {
         let text = if full {
             Some(self.tree.graph.reference(self.location.source.as_ref(), id))
         } else {
-            self.tree.graph.node(id).digest().map(str::to_string)
+            self.tree.graph.node(id).digest().map(ToString::to_string)
         };
         match text {
             Some(text) if !text.is_empty() => {

@@ -40,7 +40,7 @@ fn identity(app: &App, id: NodeId) -> String {
         NodeKind::Registry { host } => format!("registry {host}"),
         NodeKind::Repository { name } => format!("repo {name}"),
         NodeKind::Tag { tag, .. } => format!("tag {tag}"),
-        NodeKind::Artifact(a) => a.descriptor.digest.clone(),
+        NodeKind::Artifact(a) => a.descriptor.digest.to_string(),
     }
 }
 
@@ -150,7 +150,7 @@ impl App {
     fn change_summary(&self, node: NodeId, before: &[String]) -> String {
         let after: Vec<String> = self.tree.graph.node(node).children.iter().map(|&c| identity(self, c)).collect();
         if let NodeKind::Tag { .. } = self.tree.graph.node(node).kind {
-            let digest = |list: &[String]| list.first().map(|d| short_digest(d)).unwrap_or_default();
+            let digest = |list: &[String]| list.first().map(short_digest).unwrap_or_default();
             return match (before.first(), after.first()) {
                 (Some(b), Some(a)) if a != b => {
                     format!("now {} (was {})", sanitize(&digest(&after)), sanitize(&digest(before)))

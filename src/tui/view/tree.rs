@@ -140,7 +140,7 @@ fn row_line(app: &App, i: usize, width: usize) -> Line<'static> {
     }
     // What the registry's own API recorded (ECR: pushed at, scan), when it was listed already.
     if let Some(a) = app.tree.graph.node(row.id).artifact()
-        && let Some(r) = app.location.source.known_record(&a.repository, &a.descriptor.digest)
+        && let Some(r) = app.location.source.known_record(&a.repository, &a.descriptor.digest.text())
         && !r.summary.is_empty()
     {
         body.push((ThemeToken::Muted, format!(" · ECR {}", sanitize(&r.summary))));
