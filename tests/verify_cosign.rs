@@ -284,3 +284,24 @@ fn cosign_alone_reads_as_cosign_deciding() {
     assert!(out.starts_with("Notation: not evaluated:") && out.contains("\ncosign: verified:"), "{out}");
     assert!(!out.contains("Not verified"), "{out}");
 }
+
+/// A registry listing more candidates than are examined: the first 100 are read and the rest
+/// said, as a signature that could not be read, never dropped in silence.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_candidates_read_are_bounded_and_the_rest_said() {
+    let server = Server::ferro();
+    let keys = tempfile::tempdir().unwrap();
+    let a = key(keys.path(), "a", 35);
+    let c = RegistryClient::new(&server.host, test_options()).unwrap();
+    let repo = "cosign/many";
+    let img = guard(image(&c, repo, "v1")).await;
+    for i in 0..101 {
+        let bundle = dsse_bundle(&a, &img.digest, &format!("https://example.com/predicate/{i}"));
+        guard(bundle_referrer(&c, repo, &img, &bundle)).await;
+    }
+    let (code, v, _) = verify(&format!("{}/{repo}:v1", server.host), &[&a], &[]);
+    assert_eq!(code, 1, "attestations sign nothing: {v}");
+    let sigs = v["cosign"]["signatures"].as_array().unwrap();
+    assert_eq!(v["cosign"]["attestations"].as_array().unwrap().len(), 100, "{v}");
+    assert!(sigs.iter().any(|s| s["reason"].as_str().unwrap().contains("signature evaluation stopped: 101")), "{v}");
+}
