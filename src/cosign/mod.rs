@@ -44,29 +44,22 @@ fn rewrap_pem(pem: &str) -> Option<String> {
     Some(out)
 }
 
-fn der(k: &impl spki::EncodePublicKey) -> Result<Vec<u8>, String> {
-    k.to_public_key_der().map(|d| d.into_vec()).map_err(|e| e.to_string())
-}
+const NOT_A_KEY: &str = "not a key sigscope verifies (ECDSA P-256 or P-384, RSA)";
 
 impl CosignKey {
     pub fn from_pem(pem: &str) -> Result<CosignKey, String> {
-        use rsa::traits::PublicKeyParts as _;
-        use spki::DecodePublicKey;
         let rewrapped = rewrap_pem(pem);
         let pem = rewrapped.as_deref().unwrap_or(pem.trim());
-        if let Ok(k) = p256::ecdsa::VerifyingKey::from_public_key_pem(pem) {
-            return Ok(CosignKey { spki: der(&k)?, kind: KeyKind::P256(k) });
+        let not_pem = || "not a PEM public key sigscope verifies (ECDSA P-256 or P-384, RSA)".to_string();
+        let (label, der) = x509_cert::der::Document::from_pem(pem).map_err(|_| not_pem())?;
+        if label != "PUBLIC KEY" {
+            return Err(not_pem());
         }
-        if let Ok(k) = p384::ecdsa::VerifyingKey::from_public_key_pem(pem) {
-            return Ok(CosignKey { spki: der(&k)?, kind: KeyKind::P384(k) });
-        }
-        match rsa::RsaPublicKey::from_public_key_pem(pem) {
-            Ok(k) if k.size() >= 256 => {
-                Ok(CosignKey { spki: der(&k)?, kind: KeyKind::Rsa(rsa::pkcs1v15::VerifyingKey::new(k)) })
-            }
-            Ok(k) => Err(format!("an RSA key of {} bits is too small (2048 at least)", k.size() * 8)),
-            Err(_) => Err("not a PEM public key sigscope verifies (ECDSA P-256 or P-384, RSA)".into()),
-        }
+        CosignKey::from_spki_der(der.as_bytes()).map_err(|e| match e.as_str() {
+            // The one wording for a key of another kind, whichever way it came.
+            NOT_A_KEY => not_pem(),
+            _ => e,
+        })
     }
 
     /// The key of a certificate, from its DER SubjectPublicKeyInfo (Kyverno's `certificates.cert`).
@@ -84,7 +77,7 @@ impl CosignKey {
                 Ok(CosignKey { spki: der.to_vec(), kind: KeyKind::Rsa(rsa::pkcs1v15::VerifyingKey::new(k)) })
             }
             Ok(k) => Err(format!("an RSA key of {} bits is too small (2048 at least)", k.size() * 8)),
-            Err(_) => Err("not a key sigscope verifies (ECDSA P-256 or P-384, RSA)".into()),
+            Err(_) => Err(NOT_A_KEY.into()),
         }
     }
 
