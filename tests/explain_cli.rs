@@ -211,6 +211,45 @@ fn a_pasted_denial_is_taken_apart() {
     assert!(out.contains("cause     no-signature") && out.contains("--kyverno-policy"), "{out}");
 }
 
+/// A rule's `match` decides before any image is looked at: a Pod outside the namespaces it
+/// matches is not checked by it; a namespace not known leaves a failing rule "not decided",
+/// never allowed; the pasted denial's resource is the one replayed.
+#[test]
+fn the_rules_match_block_is_replayed_for_the_resource() {
+    let d = Demo::new();
+    let root = d.cert_entry(&d.root_pem());
+    let text = std::fs::read_to_string(d.policy("p.yaml", "", &format!("      - entries:\n{root}"))).unwrap();
+    let prod = d.tmp.path().join("prod.yaml");
+    std::fs::write(&prod, text.replace("kinds: [Pod]", "kinds: [Pod]\n          namespaces: [\"prod-*\"]")).unwrap();
+    let (code, out, _) = d.explain("untrusted", &prod, &["--namespace", "prod-eu"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("admitting a Pod in namespace prod-eu"), "{out}");
+    let (code, out, _) = d.explain("untrusted", &prod, &["--namespace", "dev"]);
+    assert_eq!(code, 0, "the rule does not match a Pod in dev: {out}");
+    assert!(out.contains("does not apply") && out.contains("namespaces [prod-*]"), "{out}");
+    let (code, out, _) = d.explain("untrusted", &prod, &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("not decided") && out.contains("if it applies") && out.contains("--namespace"), "{out}");
+
+    // exclude, through a namespaceSelector over a Namespace given beside the policy.
+    let excl = d.tmp.path().join("excl.yaml");
+    std::fs::write(
+        &excl,
+        text.replace(
+            "    verifyImages:",
+            "    exclude:\n      any:\n      - resources:\n          namespaceSelector:\n            matchLabels:\n              \
+             tier: system\n    verifyImages:",
+        ) + "---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: infra\n  labels:\n    tier: system\n",
+    )
+    .unwrap();
+    let (code, out, _) = d.explain("untrusted", &excl, &["--namespace", "infra"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("exclude"), "{out}");
+    let (code, out, _) = d.explain("untrusted", &excl, &["--namespace", "shop"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("kubectl get namespace shop"), "the labels to add: {out}");
+}
+
 #[test]
 fn usage_and_policy_errors_are_exit_2() {
     let d = Demo::new();
@@ -304,6 +343,7 @@ fn explain_in_the_tui_takes_a_pasted_denial_apart_and_replays_its_image() {
     assert!(screen.contains("The denial says:") && screen.contains("Pod/prod/web"), "{screen}");
     assert!(screen.contains("untrusted-certificate"), "the cause the text names:\n{screen}");
     assert!(screen.contains("demo:untrusted: would be blocked"), "and the replay:\n{screen}");
+    assert!(screen.contains("admitting Pod prod/web"), "replayed for the denial's resource:\n{screen}");
 }
 
 /// A denial pasted into the terminal (bracketed paste) opens `:explain` with it, its lines

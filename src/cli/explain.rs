@@ -6,7 +6,7 @@ use std::path::Path;
 use serde::Serialize;
 use sigscope::kyverno::denial::Denial;
 use sigscope::kyverno::policy::PolicySet;
-use sigscope::kyverno::replay::{Admission, Explanation};
+use sigscope::kyverno::replay::{Admission, AdmittedResource, Explanation};
 use sigscope::open::OpenOptions;
 use sigscope::sanitize::sanitize;
 
@@ -91,13 +91,14 @@ pub async fn run_explain(args: ExplainArgs, opts: &OpenOptions) -> i32 {
     }
     let mut explanations = Vec::new();
     let mut code = 0;
-    let namespace = args
-        .namespace
-        .clone()
-        .or_else(|| denial.as_ref().and_then(|d| d.resource.as_ref()).map(|r| r.namespace.clone()));
+    // What the denial says of the resource; --namespace overrides its namespace.
+    let mut resource = denial.as_ref().and_then(|d| d.resource.as_ref()).map(|r| r.admitted()).unwrap_or_default();
+    if let Some(ns) = &args.namespace {
+        resource.namespace = Some(ns.clone());
+    }
     if replaying {
         for (target, shown) in &images {
-            let one = explain_image(target, shown, namespace.as_deref(), &policies, opts, args.offline).await;
+            let one = explain_image(target, shown, &resource, &policies, opts, args.offline).await;
             code = code.max(match (&one.explanation, &one.error) {
                 (_, Some(_)) => one_error_code(&one),
                 (Some(e), None) if matches!(e.admission, Admission::Blocked | Admission::Unknown) => 1,
@@ -130,7 +131,7 @@ fn one_error_code(one: &ImageOutput) -> i32 {
 async fn explain_image(
     target: &str,
     shown: &str,
-    namespace: Option<&str>,
+    resource: &AdmittedResource,
     policies: &PolicySet,
     opts: &OpenOptions,
     offline: bool,
@@ -164,7 +165,7 @@ async fn explain_image(
         chrono::Utc::now(),
         sigscope::notation::dir::revocation_mode(offline),
     );
-    let explanation = sigscope::kyverno::replay::replay(policies, shown, namespace, &check).await;
+    let explanation = sigscope::kyverno::replay::replay(policies, shown, resource, &check).await;
     if let Some(e) = check.registry_error.lock().expect("error lock").take() {
         out.error = Some(prefixed(&e, opts));
     }

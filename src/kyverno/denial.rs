@@ -43,6 +43,16 @@ impl Resource {
     pub fn display(&self) -> String {
         format!("{}/{}/{}", self.kind, self.namespace, self.name)
     }
+
+    /// The resource as the replay reads it (an empty part is not known).
+    pub fn admitted(&self) -> super::resources::AdmittedResource {
+        let known = |s: &str| (!s.is_empty()).then(|| s.to_string());
+        super::resources::AdmittedResource {
+            kind: known(&self.kind),
+            namespace: known(&self.namespace),
+            name: known(&self.name),
+        }
+    }
 }
 
 /// One failing rule (or one ImageValidatingPolicy) of a denial.

@@ -42,6 +42,7 @@ pub fn merge(into: &mut PolicySet, from: PolicySet) {
     into.cluster_policies.extend(from.cluster_policies);
     into.image_validating.extend(from.image_validating);
     into.config_maps.extend(from.config_maps);
+    into.namespaces.extend(from.namespaces);
     into.ignored.extend(from.ignored);
 }
 

@@ -13,3 +13,4 @@ pub mod matching;
 pub mod policy;
 pub mod render;
 pub mod replay;
+pub mod resources;

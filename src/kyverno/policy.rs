@@ -9,6 +9,9 @@
 
 use serde_norway::Value;
 
+pub use super::resources::NamespaceLabels;
+use super::resources::{Filter, LabelExpression, LabelSelector, ResourceBlock};
+
 /// As for every other configuration file the tool reads (`fsread::MAX_CONFIG_BYTES`).
 pub const MAX_POLICY_BYTES: usize = 4 << 20;
 
@@ -28,6 +31,8 @@ pub struct PolicySet {
     pub image_validating: Vec<ImageValidatingPolicy>,
     /// ConfigMaps given beside the policies: what a rule's `context` can read them from.
     pub config_maps: Vec<ConfigMap>,
+    /// Namespaces given beside the policies: what a `namespaceSelector` reads.
+    pub namespaces: Vec<NamespaceLabels>,
     /// Documents that are not policies sigscope evaluates: (where, apiVersion, kind, name).
     pub ignored: Vec<Ignored>,
 }
@@ -87,8 +92,18 @@ pub struct ClusterPolicy {
     /// `spec.failurePolicy`: whether a rule that errors (not fails) blocks.
     pub failure_policy_fail: bool,
     /// `spec.validationFailureActionOverrides`: the action for namespaces matching the patterns.
-    pub action_overrides: Vec<(FailureAction, Vec<String>)>,
+    pub action_overrides: Vec<ActionOverride>,
     pub rules: Vec<Rule>,
+}
+
+/// An entry of `validationFailureActionOverrides` (or a validate rule's
+/// `failureActionOverrides`): the action for namespaces matching the patterns and the selector.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionOverride {
+    pub action: FailureAction,
+    /// `None` when the field is absent (then the selector alone decides).
+    pub namespaces: Option<Vec<String>>,
+    pub namespace_selector: Option<LabelSelector>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,6 +111,14 @@ pub struct Rule {
     pub name: String,
     pub context: Vec<ContextEntry>,
     pub verify_images: Vec<VerifyImages>,
+    /// `match` and `exclude`: which admissions the rule sees.
+    pub match_resources: Option<ResourceBlock>,
+    pub exclude: Option<ResourceBlock>,
+    /// `preconditions`, as `{any, all}` blocks (the older bare list is one `all`).
+    pub preconditions: Option<serde_json::Value>,
+    /// A `validate` rule's `failureAction` and `failureActionOverrides`: the first rule that sets
+    /// an action sets the whole policy's.
+    pub validate_action: Option<(Option<FailureAction>, Vec<ActionOverride>)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -374,6 +397,15 @@ fn load_one(node: Node, set: &mut PolicySet) -> Result<(), KyvernoPolicyError> {
             }
             set.config_maps.push(ConfigMap { name, namespace, data });
         }
+        ("v1", "Namespace") => {
+            let mut labels = std::collections::BTreeMap::new();
+            if let Some(l) = meta.as_ref().map(|m| m.opt("labels")).transpose()?.flatten() {
+                for (k, v) in l.entries()? {
+                    labels.insert(k, v.as_str()?.to_string());
+                }
+            }
+            set.namespaces.push(NamespaceLabels { name, labels });
+        }
         _ => set.ignored.push(Ignored { document: node.doc.to_string(), api_version, kind, name }),
     }
     Ok(())
@@ -399,11 +431,7 @@ fn cluster_policy(
         Some("Ignore") => false,
         Some(other) => return Err(spec.error("failurePolicy", format!("{other:?} is neither Fail nor Ignore"))),
     };
-    let mut action_overrides = Vec::new();
-    for o in spec.opt_seq("validationFailureActionOverrides")? {
-        let action = failure_action(&o.req("action")?)?;
-        action_overrides.push((action, o.str_list("namespaces")?));
-    }
+    let spec_overrides = action_overrides(&spec, "validationFailureActionOverrides")?;
     let mut rules = Vec::new();
     for r in spec.seq("rules")? {
         let verify_images =
@@ -423,7 +451,29 @@ fn cluster_policy(
                 }
             });
         }
-        rules.push(Rule { name: r.req_str("name")?.to_string(), context, verify_images });
+        let block = |key: &str| r.opt(key)?.map(|m| resource_block(&m)).transpose();
+        let preconditions = r.opt("preconditions")?.map(|p| match p.json() {
+            serde_json::Value::Array(list) if list.iter().all(|c| c.get("any").is_none() && c.get("all").is_none()) => {
+                serde_json::json!([{ "all": list }])
+            }
+            serde_json::Value::Array(list) => serde_json::Value::Array(list),
+            other => serde_json::Value::Array(vec![other]),
+        });
+        rules.push(Rule {
+            name: r.req_str("name")?.to_string(),
+            context,
+            verify_images,
+            match_resources: block("match")?,
+            exclude: block("exclude")?,
+            preconditions,
+            validate_action: match r.opt("validate")? {
+                Some(v) => Some((
+                    v.opt("failureAction")?.map(|a| failure_action(&a)).transpose()?,
+                    action_overrides(&v, "failureActionOverrides")?,
+                )),
+                None => None,
+            },
+        });
     }
     Ok(ClusterPolicy {
         kind: if namespaced { PolicyKind::Policy } else { PolicyKind::ClusterPolicy },
@@ -432,9 +482,82 @@ fn cluster_policy(
         namespace,
         validation_failure_action,
         failure_policy_fail,
-        action_overrides,
+        action_overrides: spec_overrides,
         rules,
     })
+}
+
+fn action_overrides(n: &Node, key: &str) -> Result<Vec<ActionOverride>, KyvernoPolicyError> {
+    let mut out = Vec::new();
+    for o in n.opt_seq(key)? {
+        out.push(ActionOverride {
+            action: failure_action(&o.req("action")?)?,
+            namespaces: if o.has("namespaces") { Some(o.str_list("namespaces")?) } else { None },
+            namespace_selector: o.opt("namespaceSelector")?.map(|s| label_selector(&s)).transpose()?,
+        });
+    }
+    Ok(out)
+}
+
+/// A rule's `match` or `exclude`.
+fn resource_block(n: &Node) -> Result<ResourceBlock, KyvernoPolicyError> {
+    n.only(&["any", "all", "resources", "subjects", "roles", "clusterRoles"])?;
+    let filters = |key: &str| n.opt_seq(key)?.iter().map(filter).collect::<Result<Vec<_>, _>>();
+    let legacy = if ["resources", "subjects", "roles", "clusterRoles"].iter().any(|k| n.has(k)) {
+        Some(filter(n)?)
+    } else {
+        None
+    };
+    Ok(ResourceBlock { any: filters("any")?, all: filters("all")?, legacy })
+}
+
+/// A `ResourceFilter`: `resources` with who sent the request beside it.
+fn filter(n: &Node) -> Result<Filter, KyvernoPolicyError> {
+    n.only(&["resources", "subjects", "roles", "clusterRoles", "any", "all"])?;
+    let mut f = Filter {
+        user_info: ["subjects", "roles", "clusterRoles"].iter().filter(|k| n.has(k)).map(|k| k.to_string()).collect(),
+        ..Filter::default()
+    };
+    let Some(r) = n.opt("resources")? else { return Ok(f) };
+    r.only(&["kinds", "name", "names", "namespaces", "annotations", "selector", "namespaceSelector", "operations"])?;
+    f.kinds = r.str_list("kinds")?;
+    f.names = r.str_list("names")?;
+    if let Some(name) = r.opt_str("name")? {
+        f.names.push(name.to_string());
+    }
+    f.namespaces = r.str_list("namespaces")?;
+    f.operations = r.str_list("operations")?;
+    if let Some(a) = r.opt("annotations")? {
+        for (k, v) in a.entries()? {
+            f.annotations.insert(k, v.as_str()?.to_string());
+        }
+    }
+    f.selector = r.opt("selector")?.map(|s| label_selector(&s)).transpose()?;
+    f.namespace_selector = r.opt("namespaceSelector")?.map(|s| label_selector(&s)).transpose()?;
+    Ok(f)
+}
+
+fn label_selector(n: &Node) -> Result<LabelSelector, KyvernoPolicyError> {
+    n.only(&["matchLabels", "matchExpressions"])?;
+    let mut s = LabelSelector::default();
+    if let Some(m) = n.opt("matchLabels")? {
+        for (k, v) in m.entries()? {
+            s.match_labels.insert(k, v.as_str()?.to_string());
+        }
+    }
+    for e in n.opt_seq("matchExpressions")? {
+        e.only(&["key", "operator", "values"])?;
+        let operator = e.req_str("operator")?.to_string();
+        if !matches!(operator.as_str(), "In" | "NotIn" | "Exists" | "DoesNotExist") {
+            return Err(e.error("operator", format!("{operator:?} is not In, NotIn, Exists or DoesNotExist")));
+        }
+        s.match_expressions.push(LabelExpression {
+            key: e.req_str("key")?.to_string(),
+            operator,
+            values: e.str_list("values")?,
+        });
+    }
+    Ok(s)
 }
 
 fn failure_action(n: &Node) -> Result<FailureAction, KyvernoPolicyError> {

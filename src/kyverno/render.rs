@@ -47,6 +47,9 @@ pub fn denial_lines(d: &Denial) -> Vec<String> {
 /// closing sentence.
 pub fn explanation_lines(e: &Explanation) -> Vec<String> {
     let mut s = vec![format!("{}: {}", sanitize(&e.image), e.admission.word())];
+    if let Some(what) = e.resource.describe() {
+        s.push(format!("  admitting {}", sanitize(&what)));
+    }
     for r in &e.rules {
         rule_lines(&mut s, r);
     }

@@ -16,9 +16,11 @@ use serde::Serialize;
 pub use super::attestations::{AttestationFetch, AttestationReplay, FoundStatement};
 use super::matching::{ClusterMatch, Glob, cluster_policy_applies, wildcard_match};
 use super::policy::{
-    AttestorKind, AttestorSet, ClusterPolicy, ConfigMap, ContextEntry, FailureAction, PolicyKind, PolicySet, Rule,
-    VerifierType, VerifyImages,
+    ActionOverride, AttestorKind, AttestorSet, ClusterPolicy, ConfigMap, ContextEntry, FailureAction, PolicyKind,
+    PolicySet, Rule, VerifierType, VerifyImages,
 };
+pub use super::resources::AdmittedResource;
+use super::resources::{Admitting, Applies};
 
 /// The Kyverno variables (`{{ … }}`) one rule can use, as far as sigscope resolves them: its
 /// `context` ConfigMaps, read from the ConfigMaps loaded beside the policies.
@@ -218,10 +220,25 @@ pub struct SetReplay {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case", tag = "state")]
 pub enum MatchReport {
-    Matched { normalised: String, pattern: String },
-    Skipped { normalised: String, pattern: String },
-    NotMatched { normalised: String },
-    Error { reason: String },
+    /// The rule's `match`/`exclude`/`preconditions` (or a Policy's namespace) leave the resource
+    /// out, before any image is looked at.
+    NotSelected {
+        reason: String,
+    },
+    Matched {
+        normalised: String,
+        pattern: String,
+    },
+    Skipped {
+        normalised: String,
+        pattern: String,
+    },
+    NotMatched {
+        normalised: String,
+    },
+    Error {
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -283,6 +300,8 @@ impl Admission {
 #[serde(rename_all = "camelCase")]
 pub struct Explanation {
     pub image: String,
+    /// What was known of the resource admitted (its kind, namespace, name).
+    pub resource: AdmittedResource,
     pub admission: Admission,
     pub rules: Vec<RuleReplay>,
     /// What would make the image pass, or why it passes.
@@ -294,17 +313,18 @@ pub struct Explanation {
 pub async fn replay(
     policies: &PolicySet,
     image: &str,
-    namespace: Option<&str>,
+    resource: &AdmittedResource,
     check: &dyn AttestorCheck,
 ) -> Explanation {
+    let admitting = resource.admitting(&policies.namespaces);
     let has_digest = image.contains("@sha256:") || image.contains("@sha512:");
     let mut rules = Vec::new();
     for policy in &policies.cluster_policies {
         for rule in &policy.rules {
             let vars = Vars { rule, config_maps: &policies.config_maps };
             for (i, vi) in rule.verify_images.iter().enumerate() {
-                let at = Target { image, has_digest, namespace };
-                rules.push(replay_rule(policy, &rule.name, i, vi, &at, &vars, check).await);
+                let at = Target { image, has_digest, admitting };
+                rules.push(replay_rule(policy, rule, i, vi, &at, &vars, check).await);
             }
         }
     }
@@ -349,39 +369,104 @@ pub async fn replay(
     }
     let admission = admission(&rules);
     let summary = summary(image, admission, &rules);
-    Explanation { image: image.to_string(), admission, rules, summary }
+    Explanation { image: image.to_string(), resource: resource.clone(), admission, rules, summary }
 }
 
-/// The image as the Pod names it, and the Pod's namespace when known.
+/// The image as the Pod names it, and what is known of the resource admitted.
 struct Target<'a> {
     image: &'a str,
     has_digest: bool,
-    namespace: Option<&'a str>,
+    admitting: Admitting<'a>,
 }
 
-/// Kyverno's `failureActionForRule`: the entry's own action, else the override of the Pod's
-/// namespace, else the policy's. `Err` when an override might apply but the namespace is not
-/// known: the policy's action is used and the reason says so.
-fn rule_action(policy: &ClusterPolicy, vi: &VerifyImages, namespace: Option<&str>) -> (FailureAction, Option<String>) {
-    if let Some(a) = vi.failure_action {
+/// Whether Kyverno would apply the rule to the resource: the Policy's namespace, `match`,
+/// `exclude`, then `preconditions` (evaluated where they read only what sigscope has).
+fn rule_selects(policy: &ClusterPolicy, rule: &Rule, at: &Admitting, vars: &Vars) -> Applies {
+    let scope = match policy.kind {
+        PolicyKind::Policy => super::resources::policy_scope(policy.namespace.as_deref(), at),
+        PolicyKind::ClusterPolicy => Applies::Yes,
+    };
+    let selected =
+        match (scope, super::resources::rule_applies(rule.match_resources.as_ref(), rule.exclude.as_ref(), at)) {
+            (Applies::No(why), _) | (_, Applies::No(why)) => return Applies::No(why),
+            (Applies::Unknown(why), _) | (_, Applies::Unknown(why)) => Applies::Unknown(why),
+            (Applies::Yes, Applies::Yes) => Applies::Yes,
+        };
+    let Some(pre) = &rule.preconditions else { return selected };
+    let (root, opaque) = vars.context_root();
+    let report = super::conditions::evaluate(pre, &root, &opaque);
+    let pre = match report.outcome {
+        ReplayOutcome::Pass => Applies::Yes,
+        // A false precondition leaves the rule out, but a Kyverno error (a missing key) is not
+        // told apart from it here: neither is taken as "does not apply".
+        ReplayOutcome::Fail => Applies::Unknown(format!("its preconditions do not hold here: {}", report.reason)),
+        ReplayOutcome::NotReplayed => {
+            Applies::Unknown(format!("its preconditions cannot be evaluated here: {}", report.reason))
+        }
+    };
+    match (selected, pre) {
+        (Applies::Unknown(why), _) | (Applies::Yes, Applies::Unknown(why)) => Applies::Unknown(why),
+        (a, _) => a,
+    }
+}
+
+/// Kyverno's `GetValidationFailureAction`: one action for the whole policy — the first rule
+/// that sets one (a validate rule's overrides for the namespace, then its `failureAction`; an
+/// image rule's `verifyImages[0].failureAction`), else the spec's overrides for the namespace,
+/// else `validationFailureAction`. An override that may apply but cannot be decided here (the
+/// namespace or its labels unknown) is skipped and the reason says so.
+fn policy_action(policy: &ClusterPolicy, at: &Admitting) -> (FailureAction, Option<String>) {
+    let mut skipped = None;
+    let mut first = |overrides: &[ActionOverride]| -> Option<FailureAction> {
+        for o in overrides {
+            match override_applies(o, at) {
+                Applies::Yes => return Some(o.action),
+                Applies::Unknown(why) => skipped = skipped.take().or(Some(why)),
+                Applies::No(_) => {}
+            }
+        }
+        None
+    };
+    for rule in &policy.rules {
+        if let Some((action, overrides)) = &rule.validate_action {
+            if let Some(a) = first(overrides) {
+                return (a, None);
+            }
+            if let Some(a) = action {
+                return (*a, skipped);
+            }
+        } else if let Some(a) = rule.verify_images.first().and_then(|vi| vi.failure_action) {
+            return (a, skipped);
+        }
+    }
+    if let Some(a) = first(&policy.action_overrides) {
         return (a, None);
     }
-    if policy.action_overrides.is_empty() {
-        return (policy.validation_failure_action, None);
+    let note = skipped.map(|why| {
+        format!("a failure-action override may apply ({why}); the policy's validationFailureAction is used")
+    });
+    (policy.validation_failure_action, note)
+}
+
+/// Whether an override's `namespaces` (wildcards) and `namespaceSelector` take the Pod in.
+fn override_applies(o: &ActionOverride, at: &Admitting) -> Applies {
+    let selector = |s: &Option<super::resources::LabelSelector>| match s {
+        Some(s) => super::resources::namespace_selector(s, at),
+        // Kyverno's CheckSelector of no selector selects nothing.
+        None => Applies::No(String::new()),
+    };
+    let Some(patterns) = &o.namespaces else { return selector(&o.namespace_selector) };
+    let Some(ns) = at.namespace else {
+        return Applies::Unknown(
+            "the Pod's namespace is not known here (give --namespace, or paste the denial)".into(),
+        );
+    };
+    if !patterns.iter().any(|p| wildcard_match(p, ns)) {
+        return Applies::No(String::new());
     }
-    match namespace {
-        Some(ns) => {
-            let hit = policy.action_overrides.iter().find(|(_, nss)| nss.iter().any(|p| wildcard_match(p, ns)));
-            (hit.map_or(policy.validation_failure_action, |(a, _)| *a), None)
-        }
-        None => (
-            policy.validation_failure_action,
-            Some(
-                "the policy's validationFailureActionOverrides depend on the Pod's namespace, which is not known \
-                 here (give --namespace, or paste the denial): its validationFailureAction is used"
-                    .into(),
-            ),
-        ),
+    match &o.namespace_selector {
+        None => Applies::Yes,
+        s => selector(s),
     }
 }
 
@@ -400,7 +485,7 @@ pub(super) fn count_outcome(passed: usize, unknown: usize, required: usize) -> R
 
 async fn replay_rule(
     policy: &ClusterPolicy,
-    rule: &str,
+    rule: &Rule,
     index: usize,
     vi: &VerifyImages,
     at: &Target<'_>,
@@ -408,7 +493,7 @@ async fn replay_rule(
     check: &dyn AttestorCheck,
 ) -> RuleReplay {
     let (image, has_digest) = (at.image, at.has_digest);
-    let (action, action_note) = rule_action(policy, vi, at.namespace);
+    let (action, action_note) = policy_action(policy, &at.admitting);
     let mut replay = RuleReplay {
         policy: policy.name.clone(),
         kind: match (policy.kind, &policy.namespace) {
@@ -416,7 +501,7 @@ async fn replay_rule(
             (PolicyKind::Policy, Some(ns)) => format!("Policy (namespace {ns})"),
             (PolicyKind::Policy, None) => "Policy".into(),
         },
-        rule: rule.to_string(),
+        rule: rule.name.clone(),
         verify_images: index,
         matched: MatchReport::Error { reason: String::new() },
         verifier: match vi.verifier {
@@ -437,6 +522,15 @@ async fn replay_rule(
     if let Some(note) = action_note {
         replay.notes.push(Note { what: "failureAction".into(), outcome: ReplayOutcome::Pass, reason: note });
     }
+    let uncertain = match rule_selects(policy, rule, &at.admitting, vars) {
+        Applies::No(reason) => {
+            replay.reason = format!("the rule does not apply: {reason}");
+            replay.matched = MatchReport::NotSelected { reason };
+            return replay;
+        }
+        Applies::Unknown(why) => Some(why),
+        Applies::Yes => None,
+    };
     match cluster_policy_applies(&vi.image_references, &vi.skip_image_references, image) {
         Err(e) => {
             replay.reason = format!("the image reference does not parse as Kyverno reads it: {e}");
@@ -528,7 +622,20 @@ async fn replay_rule(
     } else {
         ReplayOutcome::Pass
     };
+    // A rule that might not apply decides nothing when it fails: it blocks only if it applies.
+    let conditional = match (outcome, &uncertain) {
+        (ReplayOutcome::Fail, Some(why)) => {
+            let failure = first_failure(&replay).unwrap_or_else(|| "a check failed".into());
+            Some(format!("it fails ({failure}) if it applies, and {why}"))
+        }
+        _ => None,
+    };
+    let outcome = if conditional.is_some() { ReplayOutcome::NotReplayed } else { outcome };
+    if let Some(why) = &uncertain {
+        replay.notes.push(Note { what: "match".into(), outcome, reason: format!("whether the rule applies: {why}") });
+    }
     replay.reason = match outcome {
+        _ if conditional.is_some() => conditional.unwrap_or_default(),
         ReplayOutcome::Pass if vi.attestors.is_empty() && vi.attestations.is_empty() => {
             "no attestors to satisfy".into()
         }
@@ -850,12 +957,13 @@ mod tests {
     #[tokio::test]
     async fn one_failing_set_blocks_and_the_summary_names_the_entry() {
         let p = with_attestors(&cert("bad"));
-        let e = replay(&p, "ghcr.io/acme/app:v1", None, &Fixed).await;
+        let e = replay(&p, "ghcr.io/acme/app:v1", &AdmittedResource::default(), &Fixed).await;
         assert_eq!(e.admission, Admission::Blocked);
         assert_eq!(e.rules[0].outcome, Some(ReplayOutcome::Fail));
         assert!(e.summary.contains(".attestors[0].entries[0].certificates"), "{}", e.summary);
         assert!(e.summary.contains("CN=other"), "{}", e.summary);
-        let ok = replay(&with_attestors(&cert("good")), "ghcr.io/acme/app:v1", None, &Fixed).await;
+        let ok =
+            replay(&with_attestors(&cert("good")), "ghcr.io/acme/app:v1", &AdmittedResource::default(), &Fixed).await;
         assert_eq!(ok.admission, Admission::Allowed, "{}", ok.summary);
     }
 
@@ -866,7 +974,7 @@ mod tests {
     async fn signatures_read_elsewhere_leave_the_rule_not_decided() {
         for extra in ["      repository: ghcr.io/acme/signatures\n", ""] {
             let p = policies(&format!("{HEAD}{extra}      attestors:\n{}", cert("good")));
-            let e = replay(&p, "ghcr.io/acme/app:v1", None, &Fixed).await;
+            let e = replay(&p, "ghcr.io/acme/app:v1", &AdmittedResource::default(), &Fixed).await;
             if extra.is_empty() {
                 assert_eq!(e.admission, Admission::Allowed, "{}", e.summary);
             } else {
@@ -877,8 +985,13 @@ mod tests {
         }
         let cosign = HEAD.replace("type: Notary", "type: Cosign\n      cosignOCI11: true");
         let keys = "      - entries:\n        - keys:\n            publicKeys: good\n            rekor:\n              ignoreTlog: true\n";
-        let e =
-            replay(&policies(&format!("{cosign}      attestors:\n{keys}")), "ghcr.io/acme/app:v1", None, &Fixed).await;
+        let e = replay(
+            &policies(&format!("{cosign}      attestors:\n{keys}")),
+            "ghcr.io/acme/app:v1",
+            &AdmittedResource::default(),
+            &Fixed,
+        )
+        .await;
         assert_eq!(e.rules[0].outcome, Some(ReplayOutcome::NotReplayed), "{}", e.summary);
         assert!(e.rules[0].reason.contains("cosignOCI11"), "{}", e.rules[0].reason);
     }
@@ -887,13 +1000,19 @@ mod tests {
     async fn count_and_nested_sets_follow_kyverno() {
         let two = "      - count: 1\n        entries:\n        - certificates:\n            cert: bad\n        - \
                    certificates:\n            cert: good\n";
-        assert_eq!(replay(&with_attestors(two), "ghcr.io/acme/app", None, &Fixed).await.admission, Admission::Allowed);
+        assert_eq!(
+            replay(&with_attestors(two), "ghcr.io/acme/app", &AdmittedResource::default(), &Fixed).await.admission,
+            Admission::Allowed
+        );
         let all = two.replace("count: 1\n        ", "");
-        assert_eq!(replay(&with_attestors(&all), "ghcr.io/acme/app", None, &Fixed).await.admission, Admission::Blocked);
+        assert_eq!(
+            replay(&with_attestors(&all), "ghcr.io/acme/app", &AdmittedResource::default(), &Fixed).await.admission,
+            Admission::Blocked
+        );
         // Every set must pass.
         let sets = format!("{}{}", cert("good"), cert("bad"));
         assert_eq!(
-            replay(&with_attestors(&sets), "ghcr.io/acme/app", None, &Fixed).await.admission,
+            replay(&with_attestors(&sets), "ghcr.io/acme/app", &AdmittedResource::default(), &Fixed).await.admission,
             Admission::Blocked
         );
     }
@@ -902,17 +1021,17 @@ mod tests {
     async fn what_cannot_be_replayed_is_never_a_pass() {
         let keyless = "      - entries:\n        - keyless:\n            subject: x\n            issuer: y\n";
         let p = policies(&format!("{}      attestors:\n{keyless}", HEAD.replace("type: Notary", "type: Cosign")));
-        let e = replay(&p, "ghcr.io/acme/app:v1", None, &Fixed).await;
+        let e = replay(&p, "ghcr.io/acme/app:v1", &AdmittedResource::default(), &Fixed).await;
         assert_eq!(e.admission, Admission::Unknown, "{e:?}");
         assert!(e.summary.contains("Rekor"), "{}", e.summary);
         // One unknown beside a failure that already decides the set (both needed): blocked.
         let entry = |c: &str| format!("        - certificates:\n            cert: {c}\n");
         let mixed = format!("      - entries:\n{}{}", entry("unknown"), entry("bad"));
-        let e = replay(&with_attestors(&mixed), "ghcr.io/acme/app:v1", None, &Fixed).await;
+        let e = replay(&with_attestors(&mixed), "ghcr.io/acme/app:v1", &AdmittedResource::default(), &Fixed).await;
         assert_eq!(e.admission, Admission::Blocked, "{e:?}");
         // With one of the two enough, the unknown one could still pass it: not decided.
         let either = mixed.replace("- entries:", "- count: 1\n        entries:");
-        let e = replay(&with_attestors(&either), "ghcr.io/acme/app:v1", None, &Fixed).await;
+        let e = replay(&with_attestors(&either), "ghcr.io/acme/app:v1", &AdmittedResource::default(), &Fixed).await;
         assert_eq!(e.admission, Admission::Unknown, "{e:?}");
     }
 
@@ -921,8 +1040,12 @@ mod tests {
         let audit = with_attestors(&cert("bad"));
         let mut audit = audit.clone();
         audit.cluster_policies[0].validation_failure_action = FailureAction::Audit;
-        assert_eq!(replay(&audit, "ghcr.io/acme/app", None, &Fixed).await.admission, Admission::AuditWarning);
-        let other = replay(&with_attestors(&cert("bad")), "docker.io/nginx", None, &Fixed).await;
+        assert_eq!(
+            replay(&audit, "ghcr.io/acme/app", &AdmittedResource::default(), &Fixed).await.admission,
+            Admission::AuditWarning
+        );
+        let other =
+            replay(&with_attestors(&cert("bad")), "docker.io/nginx", &AdmittedResource::default(), &Fixed).await;
         assert_eq!(other.admission, Admission::Allowed);
         assert!(matches!(other.rules[0].matched, MatchReport::NotMatched { .. }));
         let skip = policies(&format!(
@@ -930,7 +1053,7 @@ mod tests {
             HEAD,
             cert("bad")
         ));
-        let e = replay(&skip, "ghcr.io/acme/skipped:v1", None, &Fixed).await;
+        let e = replay(&skip, "ghcr.io/acme/skipped:v1", &AdmittedResource::default(), &Fixed).await;
         assert_eq!(e.admission, Admission::Allowed);
         assert!(matches!(e.rules[0].matched, MatchReport::Skipped { .. }));
     }
@@ -950,21 +1073,34 @@ mod tests {
         let cm =
             "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: keys\n  namespace: prod\ndata:\n  cert: good\n";
         let p = policies(&format!("{}{cm}", doc("{{ keys.data.cert }}")));
-        assert_eq!(replay(&p, "ghcr.io/acme/app", None, &Fixed).await.admission, Admission::Allowed);
+        assert_eq!(
+            replay(&p, "ghcr.io/acme/app", &AdmittedResource::default(), &Fixed).await.admission,
+            Admission::Allowed
+        );
         for (cert, says) in [
             ("{{ keys.data.other }}", "no data key"),
             ("{{ remote.data.x }}", "of kind apiCall"),
             ("{{ request.object.x }}", "not a context entry"),
         ] {
-            let e = replay(&policies(&format!("{}{cm}", doc(cert))), "ghcr.io/acme/app", None, &Fixed).await;
+            let e = replay(
+                &policies(&format!("{}{cm}", doc(cert))),
+                "ghcr.io/acme/app",
+                &AdmittedResource::default(),
+                &Fixed,
+            )
+            .await;
             assert_eq!(e.admission, Admission::Unknown, "{cert}");
             assert!(e.summary.contains(says), "{cert}: {}", e.summary);
         }
         // The ConfigMap of another namespace is not the one the rule reads.
         let other_ns = cm.replace("namespace: prod", "namespace: dev");
-        let e =
-            replay(&policies(&format!("{}{other_ns}", doc("{{ keys.data.cert }}"))), "ghcr.io/acme/app", None, &Fixed)
-                .await;
+        let e = replay(
+            &policies(&format!("{}{other_ns}", doc("{{ keys.data.cert }}"))),
+            "ghcr.io/acme/app",
+            &AdmittedResource::default(),
+            &Fixed,
+        )
+        .await;
         assert_eq!(e.admission, Admission::Unknown);
         assert!(e.summary.contains("prod/keys"), "{}", e.summary);
     }
@@ -980,10 +1116,18 @@ mod tests {
             ),
             cert("bad")
         ));
-        assert_eq!(replay(&p, "ghcr.io/acme/app", Some("prod-eu"), &Fixed).await.admission, Admission::Blocked);
-        assert_eq!(replay(&p, "ghcr.io/acme/app", Some("dev"), &Fixed).await.admission, Admission::AuditWarning);
+        assert_eq!(
+            replay(&p, "ghcr.io/acme/app", &AdmittedResource::in_namespace(Some("prod-eu".into())), &Fixed)
+                .await
+                .admission,
+            Admission::Blocked
+        );
+        assert_eq!(
+            replay(&p, "ghcr.io/acme/app", &AdmittedResource::in_namespace(Some("dev".into())), &Fixed).await.admission,
+            Admission::AuditWarning
+        );
         // Unknown namespace: the policy's own action, and the reason says what was assumed.
-        let e = replay(&p, "ghcr.io/acme/app", None, &Fixed).await;
+        let e = replay(&p, "ghcr.io/acme/app", &AdmittedResource::default(), &Fixed).await;
         assert_eq!(e.admission, Admission::AuditWarning);
         assert!(e.rules[0].notes.iter().any(|n| n.reason.contains("--namespace")), "{e:?}");
     }
@@ -994,10 +1138,98 @@ mod tests {
             "{HEAD}      mutateDigest: false\n      verifyDigest: true\n      attestors:\n{}",
             cert("good")
         ));
-        let e = replay(&p, "ghcr.io/acme/app:v1", None, &Fixed).await;
+        let e = replay(&p, "ghcr.io/acme/app:v1", &AdmittedResource::default(), &Fixed).await;
         assert_eq!(e.admission, Admission::Blocked, "{e:?}");
         assert!(e.summary.contains("missing digest"), "{}", e.summary);
         let by_digest = format!("ghcr.io/acme/app@sha256:{}", "a".repeat(64));
-        assert_eq!(replay(&p, &by_digest, None, &Fixed).await.admission, Admission::Allowed);
+        assert_eq!(replay(&p, &by_digest, &AdmittedResource::default(), &Fixed).await.admission, Admission::Allowed);
+    }
+
+    fn pod_in(ns: &str) -> AdmittedResource {
+        AdmittedResource { kind: Some("Pod".into()), namespace: Some(ns.into()), name: Some("web".into()) }
+    }
+
+    /// `match`, `exclude` and a Policy's namespace decide before any image is looked at; what
+    /// is not known never makes a failing rule go away, it makes it "not decided".
+    #[tokio::test]
+    async fn the_resource_decides_whether_a_rule_applies() {
+        let prod_only = with_attestors(&cert("bad")).cluster_policies[0].clone();
+        let mut p = PolicySet::default();
+        let mut policy = prod_only;
+        policy.rules[0].match_resources =
+            policies(&HEAD.replace("kinds: [Pod]", "kinds: [Pod]\n          namespaces: [prod]")).cluster_policies[0]
+                .rules[0]
+                .match_resources
+                .clone();
+        p.cluster_policies.push(policy);
+        let blocked = replay(&p, "ghcr.io/acme/app:v1", &pod_in("prod"), &Fixed).await;
+        assert_eq!(blocked.admission, Admission::Blocked, "{}", blocked.summary);
+        let elsewhere = replay(&p, "ghcr.io/acme/app:v1", &pod_in("dev"), &Fixed).await;
+        assert_eq!(elsewhere.admission, Admission::Allowed, "{}", elsewhere.summary);
+        assert_eq!(elsewhere.rules[0].outcome, None);
+        assert!(matches!(&elsewhere.rules[0].matched, MatchReport::NotSelected { reason } if reason.contains("dev")));
+        let unknown = replay(&p, "ghcr.io/acme/app:v1", &AdmittedResource::default(), &Fixed).await;
+        assert_eq!(unknown.admission, Admission::Unknown, "{}", unknown.summary);
+        assert!(unknown.summary.contains("--namespace"), "{}", unknown.summary);
+        assert!(unknown.summary.contains("if it applies"), "{}", unknown.summary);
+        // A rule that passes passes wherever it applies.
+        let mut good = p.clone();
+        good.cluster_policies[0].rules[0].verify_images =
+            with_attestors(&cert("good")).cluster_policies[0].rules[0].verify_images.clone();
+        assert_eq!(
+            replay(&good, "ghcr.io/acme/app:v1", &AdmittedResource::default(), &Fixed).await.admission,
+            Admission::Allowed
+        );
+
+        // exclude, with the Namespace's labels given beside the policies.
+        let (head, image_rule) = HEAD.split_once("    verifyImages:").unwrap();
+        let excluded = policies(&format!(
+            "{head}    exclude:\n      any:\n      - resources:\n          namespaceSelector:\n            matchLabels:\n              \
+             tier: system\n    verifyImages:{image_rule}      attestors:\n{}---\napiVersion: v1\nkind: Namespace\nmetadata:\n  \
+             name: infra\n  labels:\n    tier: system\n",
+            cert("bad")
+        ));
+        assert_eq!(excluded.namespaces.len(), 1);
+        assert_eq!(
+            replay(&excluded, "ghcr.io/acme/app:v1", &pod_in("infra"), &Fixed).await.admission,
+            Admission::Allowed
+        );
+        assert_eq!(
+            replay(&excluded, "ghcr.io/acme/app:v1", &pod_in("shop"), &Fixed).await.admission,
+            Admission::Unknown
+        );
+
+        // A namespaced Policy sees its own namespace only.
+        let ns_policy = policies(&with_attestors_text(&cert("bad")).replace(
+            "kind: ClusterPolicy\nmetadata:\n  name: check-image\n",
+            "kind: Policy\nmetadata:\n  name: check-image\n  namespace: team-a\n",
+        ));
+        assert_eq!(
+            replay(&ns_policy, "ghcr.io/acme/app:v1", &pod_in("team-a"), &Fixed).await.admission,
+            Admission::Blocked
+        );
+        assert_eq!(
+            replay(&ns_policy, "ghcr.io/acme/app:v1", &pod_in("team-b"), &Fixed).await.admission,
+            Admission::Allowed
+        );
+    }
+
+    /// Kyverno takes one action for the whole policy: the first rule's `verifyImages[0]`
+    /// failureAction, whatever a later entry says.
+    #[tokio::test]
+    async fn the_failure_action_is_the_policys_first() {
+        let mut p = with_attestors(&cert("good"));
+        let mut second = with_attestors(&cert("bad")).cluster_policies[0].rules[0].verify_images[0].clone();
+        second.failure_action = Some(FailureAction::Enforce);
+        let rule = &mut p.cluster_policies[0].rules[0];
+        rule.verify_images[0].failure_action = Some(FailureAction::Audit);
+        rule.verify_images.push(second);
+        let e = replay(&p, "ghcr.io/acme/app:v1", &AdmittedResource::default(), &Fixed).await;
+        assert_eq!(e.admission, Admission::AuditWarning, "{}", e.summary);
+        assert!(e.rules.iter().all(|r| r.failure_action == "Audit"), "{:?}", e.rules);
+    }
+
+    fn with_attestors_text(attestors: &str) -> String {
+        format!("{HEAD}      attestors:\n{attestors}")
     }
 }

@@ -136,9 +136,9 @@ pub async fn execute(effect: Effect) -> Option<Msg> {
             let result = sign(&*source, &repository, &subject, &key, envelope, now, &aws).await.map(Box::new);
             Some(Msg::Signed { request, node, result })
         }
-        Effect::Explain { request, node, source, repository, subject, image, namespace, policies, revocation, now } => {
+        Effect::Explain { request, node, source, repository, subject, image, resource, policies, revocation, now } => {
             let check = crate::explain::ImageSignatures::new(source, repository, *subject, now, revocation);
-            let explanation = crate::kyverno::replay::replay(&policies, &image, namespace.as_deref(), &check).await;
+            let explanation = crate::kyverno::replay::replay(&policies, &image, &resource, &check).await;
             let error = check.registry_error.lock().expect("error lock").take().map(|e| e.to_string());
             Some(Msg::Explained { request, node, explanation: Box::new(explanation), error })
         }

@@ -149,8 +149,8 @@ pub enum Effect {
         repository: String,
         subject: Box<Descriptor>,
         image: String,
-        /// The Pod's namespace, when a pasted denial says it (for per-namespace actions).
-        namespace: Option<String>,
+        /// What a pasted denial says of the resource admitted (kind, namespace, name).
+        resource: crate::kyverno::replay::AdmittedResource,
         policies: Arc<crate::kyverno::policy::PolicySet>,
         revocation: crate::notation::revocation::RevocationMode,
         now: chrono::DateTime<chrono::Utc>,

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::graph::{NodeId, NodeKind};
 use crate::kyverno::denial::Denial;
 use crate::kyverno::policy::PolicySet;
-use crate::kyverno::replay::Explanation;
+use crate::kyverno::replay::{AdmittedResource, Explanation};
 use crate::sanitize::{clip, sanitize};
 
 use super::{App, Effect, RequestId, RightPanel, Severity};
@@ -67,9 +67,7 @@ impl App {
         match (found, images.first()) {
             (Some(id), _) => {
                 self.select_node(id);
-                let namespace =
-                    self.explain.denial.as_ref().and_then(|d| d.resource.as_ref()).map(|r| r.namespace.clone());
-                self.explain_node_in(id, namespace)
+                self.explain_node(id)
             }
             (None, Some(image)) => {
                 let image = clip(&sanitize(image), 80).into_owned();
@@ -80,6 +78,17 @@ impl App {
                 Vec::new()
             }
             (None, None) => Vec::new(),
+        }
+    }
+
+    /// What the pasted denial says of the resource, when it names the image at `id`: a replay
+    /// under edited policies keeps the namespace the first replay had.
+    fn denial_resource(&self, id: NodeId) -> AdmittedResource {
+        match &self.explain.denial {
+            Some(d) if d.images().iter().any(|image| self.find_image(image) == Some(id)) => {
+                d.resource.as_ref().map(|r| r.admitted()).unwrap_or_default()
+            }
+            _ => AdmittedResource::default(),
         }
     }
 
@@ -98,11 +107,15 @@ impl App {
     }
 
     fn explain_node(&mut self, id: NodeId) -> Vec<Effect> {
-        self.explain_node_in(id, None)
+        // The panel shows the pasted denial beside the replay: when it names this image, its
+        // resource is the one replayed.
+        let resource = self.denial_resource(id);
+        self.explain_node_in(id, resource)
     }
 
-    /// `namespace`: the Pod's, when known, for the policies' per-namespace actions.
-    fn explain_node_in(&mut self, id: NodeId, namespace: Option<String>) -> Vec<Effect> {
+    /// `resource`: what a pasted denial says of the resource admitted (its namespace decides
+    /// per-namespace actions and `match` blocks).
+    fn explain_node_in(&mut self, id: NodeId, resource: AdmittedResource) -> Vec<Effect> {
         let Some(policies) = self.explain.policies.clone() else {
             let why = match &self.explain.policy_error {
                 Some(e) => format!("the Kyverno policies could not be loaded: {e}"),
@@ -137,7 +150,7 @@ impl App {
             }
         };
         self.set_status(Severity::Info, format!("replaying the Kyverno policies for {}…", sanitize(&shown)));
-        self.start_explain(id, image_node, shown, namespace, policies)
+        self.start_explain(id, image_node, shown, resource, policies)
     }
 
     /// Every image a tag names gets its admission verdict as soon as it is in the tree (when
@@ -161,7 +174,7 @@ impl App {
             }
             _ => self.tree.graph.reference(source, id),
         };
-        self.start_explain(id, id, shown, None, policies)
+        self.start_explain(id, id, shown, AdmittedResource::default(), policies)
     }
 
     fn start_explain(
@@ -169,7 +182,7 @@ impl App {
         key: NodeId,
         image_node: NodeId,
         shown: String,
-        namespace: Option<String>,
+        resource: AdmittedResource,
         policies: Arc<PolicySet>,
     ) -> Vec<Effect> {
         let Some((repository, subject)) =
@@ -189,7 +202,7 @@ impl App {
             repository,
             subject: Box::new(subject),
             image: shown,
-            namespace,
+            resource,
             policies,
             revocation: self.vs.revocation_mode(),
             now: self.clock.utc(),
@@ -276,7 +289,8 @@ impl App {
             NodeKind::Tag { .. } => match node.children.first() {
                 Some(&child) => {
                     let shown = self.tree.graph.reference(self.location.source.as_ref(), id);
-                    self.start_explain(id, child, shown, None, policies)
+                    let resource = self.denial_resource(id);
+                    self.start_explain(id, child, shown, resource, policies)
                 }
                 None => Vec::new(),
             },
@@ -284,7 +298,7 @@ impl App {
                 let auto = self.auto_explain(id, true);
                 if auto.is_empty() {
                     let shown = self.tree.graph.reference(self.location.source.as_ref(), id);
-                    self.start_explain(id, id, shown, None, policies)
+                    self.start_explain(id, id, shown, AdmittedResource::default(), policies)
                 } else {
                     auto
                 }
