@@ -10,7 +10,9 @@ use std::sync::Arc;
 
 use tokio::sync::OnceCell;
 
-use crate::kyverno::replay::{AttestationFetch, AttestorCheck, EntryResult, FoundStatement, ReplayOutcome};
+use crate::kyverno::replay::{
+    AttestationFetch, AttestorCheck, CosignLookup, EntryResult, FoundStatement, ReplayOutcome,
+};
 use crate::notation::policy::TrustPolicy;
 use crate::notation::revocation::RevocationMode;
 use crate::notation::truststore::MemoryStores;
@@ -37,6 +39,9 @@ pub struct ImageSignatures {
     signatures: OnceCell<Result<Vec<SignatureInput>, String>>,
     /// The cosign signatures: (signature manifest digest, payload, base64 signature).
     cosign: OnceCell<Result<Vec<CosignSignature>, String>>,
+    /// The layers of the last OCI 1.1 referrer of cosign's signature artifact type (`None`: no
+    /// such referrer), for `cosignOCI11` rules.
+    cosign_oci11: OnceCell<Result<Option<Vec<CosignSignature>>, String>>,
     /// The cosign attestations: the `.att` tag's DSSE layers.
     attestations: OnceCell<Result<Vec<CosignAttestation>, String>>,
     /// The image's referrers (API, then tag schema), for Notary attestations.
@@ -61,6 +66,7 @@ impl ImageSignatures {
             revocation,
             signatures: OnceCell::new(),
             cosign: OnceCell::new(),
+            cosign_oci11: OnceCell::new(),
             attestations: OnceCell::new(),
             referrers: OnceCell::new(),
             registry_error: std::sync::Mutex::new(None),
@@ -123,6 +129,53 @@ impl ImageSignatures {
                         certificate: l.layer.annotations.get(crate::oci::annotations::COSIGN_CERTIFICATE).cloned(),
                     })
                     .collect())
+            })
+            .await
+            .clone()
+    }
+
+    /// cosign's `ExperimentalOCI11` lookup, as go-containerregistry makes it: the referrers API,
+    /// or the tag schema where the registry has no API; of the referrers whose artifactType is
+    /// exactly cosign's signature type, the last listed; its simple-signing layers.
+    async fn cosign_oci11_signatures(&self) -> Result<Option<Vec<CosignSignature>>, String> {
+        self.cosign_oci11
+            .get_or_init(|| async {
+                let source = self.source.as_ref();
+                let digest = &self.subject.digest;
+                let listed = match source.referrers_api(&self.repository, digest, None).await {
+                    Ok(Some(list)) => list,
+                    Ok(None) => crate::source::referrers::tag_schema(source, &self.repository, digest, None)
+                        .await
+                        .map(|r| r.into_iter().map(|r| r.descriptor).collect())
+                        .map_err(|e| e.to_string())?,
+                    Err(e) => return Err(e.to_string()),
+                };
+                let Some(last) = listed
+                    .iter()
+                    .rev()
+                    .find(|d| d.artifact_type.as_deref() == Some(crate::oci::media::COSIGN_ARTIFACT_SIG))
+                else {
+                    return Ok(None);
+                };
+                let manifest = source.manifest(&self.repository, &last.digest).await.map_err(|e| e.to_string())?;
+                let mut out = Vec::new();
+                for layer in manifest.manifest.layers().iter().take(MAX_SIGNATURE_ATTEMPTS) {
+                    if layer.media_type != crate::oci::media::COSIGN_SIMPLESIGNING {
+                        continue;
+                    }
+                    let payload = source
+                        .blob(&self.repository, layer, MAX_COSIGN_PAYLOAD)
+                        .await
+                        .map(|b| b.to_vec())
+                        .map_err(|e| e.to_string());
+                    out.push(CosignSignature {
+                        manifest: manifest.descriptor.digest.clone(),
+                        payload,
+                        signature: layer.annotations.get(crate::oci::annotations::COSIGN_SIGNATURE).cloned(),
+                        certificate: layer.annotations.get(crate::oci::annotations::COSIGN_CERTIFICATE).cloned(),
+                    });
+                }
+                Ok(Some(out))
             })
             .await
             .clone()
@@ -332,21 +385,63 @@ impl ImageSignatures {
 impl ImageSignatures {
     /// Kyverno's Cosign check of the `.sig` signatures with one key (from publicKeys or from a
     /// certificate).
-    async fn cosign_with(&self, key: &crate::cosign::CosignKey, ignore_tlog: bool) -> EntryResult {
+    async fn cosign_with(&self, key: &crate::cosign::CosignKey, how: CosignLookup) -> EntryResult {
+        let mut lines = Vec::new();
+        let mut failed_checks = Vec::new();
+        if how.oci11 {
+            // cosign takes the referrer's signatures when one verifies; on any failure it falls
+            // back to the `.sig` tag.
+            match self.cosign_oci11_signatures().await {
+                Ok(Some(signatures)) => {
+                    let verified = self.check_layers(key, &signatures, &mut lines, &mut failed_checks);
+                    if verified {
+                        return cosign_result(true, how.ignore_tlog, signatures.len(), lines, failed_checks);
+                    }
+                    lines.push(format!(
+                        "no signature of the OCI 1.1 referrer verifies ({} layer(s)): Kyverno falls back to the .sig tag",
+                        signatures.len()
+                    ));
+                }
+                Ok(None) => lines.push(format!(
+                    "no OCI 1.1 referrer of type {}: Kyverno falls back to the .sig tag",
+                    crate::oci::media::COSIGN_ARTIFACT_SIG
+                )),
+                Err(e) => lines.push(format!(
+                    "the OCI 1.1 referrers could not be read ({}): Kyverno falls back to the .sig tag",
+                    sanitize(&e)
+                )),
+            }
+        }
         let signatures = match self.cosign_signatures().await {
             Ok(s) => s,
             Err(e) => return EntryResult::not_replayed(format!("the cosign signatures could not be read: {e}")),
         };
         if signatures.is_empty() {
-            return EntryResult::failed(format!(
-                "no cosign signature: the tag {}.sig holds no simple-signing layer",
-                crate::oci::digest_tag(&self.subject.digest)
-            ));
+            let where_ = if how.oci11 { "no OCI 1.1 signature verifies, and the tag" } else { "the tag" };
+            return EntryResult {
+                signatures: lines,
+                failed_checks,
+                ..EntryResult::failed(format!(
+                    "no cosign signature: {where_} {}.sig holds no simple-signing layer",
+                    crate::oci::digest_tag(&self.subject.digest)
+                ))
+            };
         }
-        let mut lines = Vec::new();
-        let mut failed_checks = Vec::new();
+        let verified = self.check_layers(key, &signatures, &mut lines, &mut failed_checks);
+        cosign_result(verified, how.ignore_tlog, signatures.len(), lines, failed_checks)
+    }
+
+    /// Each layer checked with `key`: a line each, the check each failure failed; whether one
+    /// verified.
+    fn check_layers(
+        &self,
+        key: &crate::cosign::CosignKey,
+        signatures: &[CosignSignature],
+        lines: &mut Vec<String>,
+        failed_checks: &mut Vec<String>,
+    ) -> bool {
         let mut verified = false;
-        for s in &signatures {
+        for s in signatures {
             let result = match (&s.payload, &s.signature) {
                 (Err(e), _) => Err(crate::cosign::DsseError::Malformed(format!("its payload could not be read: {e}"))),
                 (_, None) => Err(crate::cosign::DsseError::Malformed("the layer has no signature annotation".into())),
@@ -371,38 +466,48 @@ impl ImageSignatures {
                 }
             }
         }
-        let (outcome, reason) = match (verified, ignore_tlog) {
-            (true, true) => (ReplayOutcome::Pass, "a cosign signature verifies with the key".to_string()),
-            (true, false) => (
-                ReplayOutcome::NotReplayed,
-                "a cosign signature verifies with the key, but Kyverno also requires its Rekor transparency-log \
-                 entry (rekor.ignoreTlog is not set), which sigscope does not check"
-                    .to_string(),
-            ),
-            (false, _) => (
-                ReplayOutcome::Fail,
-                format!("none of the {} cosign signature(s) verifies with the key", signatures.len()),
-            ),
-        };
-        EntryResult { outcome, reason, signatures: lines, failed_checks, signers: Vec::new() }
+        verified
     }
+}
+
+/// A cosign attestor entry's result from what its signatures gave.
+fn cosign_result(
+    verified: bool,
+    ignore_tlog: bool,
+    examined: usize,
+    lines: Vec<String>,
+    failed_checks: Vec<String>,
+) -> EntryResult {
+    let (outcome, reason) = match (verified, ignore_tlog) {
+        (true, true) => (ReplayOutcome::Pass, "a cosign signature verifies with the key".to_string()),
+        (true, false) => (
+            ReplayOutcome::NotReplayed,
+            "a cosign signature verifies with the key, but Kyverno also requires its Rekor transparency-log entry \
+             (rekor.ignoreTlog is not set), which sigscope does not check"
+                .to_string(),
+        ),
+        (false, _) => {
+            (ReplayOutcome::Fail, format!("none of the {examined} cosign signature(s) verifies with the key"))
+        }
+    };
+    EntryResult { outcome, reason, signatures: lines, failed_checks, signers: Vec::new() }
 }
 
 #[async_trait::async_trait]
 impl AttestorCheck for ImageSignatures {
-    async fn cosign_key(&self, public_key_pem: &str, ignore_tlog: bool) -> EntryResult {
+    async fn cosign_key(&self, public_key_pem: &str, how: CosignLookup) -> EntryResult {
         match crate::cosign::CosignKey::from_pem(public_key_pem) {
-            Ok(key) => self.cosign_with(&key, ignore_tlog).await,
+            Ok(key) => self.cosign_with(&key, how).await,
             Err(e) => EntryResult::failed(format!("the attestor's public key: {e}")),
         }
     }
 
-    async fn cosign_certificate(&self, cert_pem: &str, chain_pem: Option<&str>, ignore_tlog: bool) -> EntryResult {
+    async fn cosign_certificate(&self, cert_pem: &str, chain_pem: Option<&str>, how: CosignLookup) -> EntryResult {
         let key = match certificate_key(cert_pem, chain_pem, self.now) {
             Ok(k) => k,
             Err(result) => return result,
         };
-        let mut result = self.cosign_with(&key, ignore_tlog).await;
+        let mut result = self.cosign_with(&key, how).await;
         result.reason = result.reason.replace("with the key", "with the attestor's certificate");
         result
     }

@@ -378,6 +378,12 @@ fn cosign_sign(layout: &Path, tag: &str, seed: u8, pem_seed: u8) -> String {
 
 /// [`cosign_sign`], the layer also carrying `certificate` as its certificate annotation.
 fn cosign_sign_with(layout: &Path, tag: &str, seed: u8, pem_seed: u8, certificate: Option<&str>) -> String {
+    cosign_sign_as(layout, tag, seed, pem_seed, certificate, false)
+}
+
+/// `oci11`: stored as cosign's `--registry-referrers-mode=oci-1-1` stores it, a referrer of the
+/// image (config media type cosign's signature artifact type, no `.sig` tag).
+fn cosign_sign_as(layout: &Path, tag: &str, seed: u8, pem_seed: u8, certificate: Option<&str>, oci11: bool) -> String {
     use base64::Engine as _;
     use p256::ecdsa::SigningKey;
     use p256::ecdsa::signature::Signer;
@@ -410,12 +416,22 @@ fn cosign_sign_with(layout: &Path, tag: &str, seed: u8, pem_seed: u8, certificat
     if let Some(c) = certificate {
         manifest["layers"][0]["annotations"]["dev.sigstore.cosign/certificate"] = c.into();
     }
+    if oci11 {
+        let image = index["manifests"].as_array().unwrap().iter().find(|m| m["digest"] == digest.as_str()).unwrap();
+        manifest["config"]["mediaType"] = "application/vnd.dev.cosign.artifact.sig.v1+json".into();
+        manifest["subject"] =
+            serde_json::json!({"mediaType": image["mediaType"], "digest": digest, "size": image["size"]});
+    }
     let manifest = serde_json::to_vec(&manifest).unwrap();
     let m = common::layout::put_blob(layout, &manifest);
     let mut index = index;
-    index["manifests"].as_array_mut().unwrap().push(serde_json::json!({
-        "mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": m["digest"], "size": m["size"],
-        "annotations": {"org.opencontainers.image.ref.name": format!("{}.sig", digest.replace(':', "-"))}}));
+    let mut entry = serde_json::json!({
+        "mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": m["digest"], "size": m["size"]});
+    if !oci11 {
+        entry["annotations"] =
+            serde_json::json!({"org.opencontainers.image.ref.name": format!("{}.sig", digest.replace(':', "-"))});
+    }
+    index["manifests"].as_array_mut().unwrap().push(entry);
     std::fs::write(layout.join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
     let pk = SigningKey::from_slice(&[pem_seed; 32]).unwrap();
     pk.verifying_key().to_public_key_pem(p256::pkcs8::LineEnding::LF).unwrap()
@@ -462,6 +478,28 @@ fn cosign_static_keys_are_replayed() {
     let (code, out, _) = d.explain("tampered", &policy("c.yaml", &keyed, ignore), &[]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("did not match"), "{out}");
+
+    // cosignOCI11: the signature stored as an OCI 1.1 referrer counts only for a rule that says
+    // so; a failing referrer falls back to the .sig tag, as cosign does.
+    let referred = cosign_sign_as(&layout, "multiarch", 25, 25, None, true);
+    let oci11 = |name: &str, pem: &str| {
+        let path = policy(name, pem, ignore);
+        let text =
+            std::fs::read_to_string(&path).unwrap().replace("type: Cosign", "type: Cosign\n      cosignOCI11: true");
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let (code, out, err) = d.explain("multiarch", &oci11("r.yaml", &referred), &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("verifies with the key"), "{out}");
+    let (code, out, _) = d.explain("multiarch", &policy("n.yaml", &referred, ignore), &[]);
+    assert_eq!(code, 1, "without cosignOCI11 the referrer is not read: {out}");
+    assert!(out.contains("no cosign signature"), "{out}");
+    // A referrer by another key, and the good signature in the .sig tag: the fallback finds it.
+    cosign_sign_as(&layout, "expired", 26, 26, None, true);
+    let (code, out, err) = d.explain("expired", &oci11("f.yaml", &good), &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("falls back to the .sig tag"), "{out}");
 }
 
 /// An attestor that lists an intermediate CA of the signature's chain, not its root:

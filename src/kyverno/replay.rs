@@ -152,6 +152,16 @@ impl EntryResult {
     }
 }
 
+/// Where and how Kyverno's Cosign verifier looks for a rule's signatures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CosignLookup {
+    /// `rekor.ignoreTlog`: without it Kyverno also requires the signature's transparency-log entry.
+    pub ignore_tlog: bool,
+    /// `cosignOCI11`: the last OCI 1.1 referrer of cosign's signature artifact type first, then
+    /// (when it yields no verified signature) the `.sig` tag, as cosign's `ExperimentalOCI11`.
+    pub oci11: bool,
+}
+
 /// The signature checks of an attestor entry, done by whoever can reach the image.
 #[async_trait::async_trait]
 pub trait AttestorCheck: Send + Sync {
@@ -160,13 +170,12 @@ pub trait AttestorCheck: Send + Sync {
     async fn notary(&self, certs_pem: &str) -> EntryResult;
 
     /// Kyverno's Cosign verifier with a static key: the image's cosign signatures (the
-    /// `sha256-<hex>.sig` tag) against `public_key_pem`; `ignore_tlog` is `rekor.ignoreTlog`
-    /// (without it Kyverno also requires the signature's transparency-log entry).
-    async fn cosign_key(&self, public_key_pem: &str, ignore_tlog: bool) -> EntryResult;
+    /// `sha256-<hex>.sig` tag, or first its OCI 1.1 referrer) against `public_key_pem`.
+    async fn cosign_key(&self, public_key_pem: &str, how: CosignLookup) -> EntryResult;
 
     /// Kyverno's Cosign verifier with a certificate: the image's cosign signatures verified with
     /// `cert_pem`'s key, the certificate valid now and, with `chain_pem`, issued under that chain.
-    async fn cosign_certificate(&self, _cert_pem: &str, _chain_pem: Option<&str>, _ignore_tlog: bool) -> EntryResult {
+    async fn cosign_certificate(&self, _cert_pem: &str, _chain_pem: Option<&str>, _how: CosignLookup) -> EntryResult {
         EntryResult::not_replayed("cosign certificate attestors cannot be checked here")
     }
 
@@ -554,26 +563,19 @@ async fn replay_rule(
     }
     // Where Kyverno looks is not where sigscope looks: what is found here decides nothing,
     // either way (signatures here may be absent there, and the reverse).
-    let elsewhere = match (&vi.repository, vi.cosign_oci11 && vi.verifier == VerifierType::Cosign) {
-        (Some(repo), _) => Some(format!(
+    if let Some(repo) = &vi.repository {
+        replay.reason = format!(
             "the rule's repository {repo:?} holds the signatures and attestations Kyverno reads; sigscope reads the \
              image's own repository, so the rule is not replayed"
-        )),
-        (None, true) => Some(
-            "cosignOCI11: Kyverno reads cosign signatures stored as OCI 1.1 referrers, which sigscope does not \
-             replay yet (it reads the .sig and .att tags)"
-                .into(),
-        ),
-        (None, false) => None,
-    };
-    if let Some(reason) = elsewhere {
-        replay.reason = reason;
+        );
         replay.outcome = Some(ReplayOutcome::NotReplayed);
         return replay;
     }
     for (i, set) in vi.attestors.iter().enumerate() {
         let path = format!(".attestors[{i}]");
-        replay.attestor_sets.push(replay_set(&set.expand_static_keys(), &path, vi.verifier, vars, check).await);
+        replay
+            .attestor_sets
+            .push(replay_set(&set.expand_static_keys(), &path, (vi.verifier, vi.cosign_oci11), vars, check).await);
     }
     let named = match &replay.matched {
         MatchReport::Matched { normalised, .. } => normalised.clone(),
@@ -648,10 +650,11 @@ async fn replay_rule(
     replay
 }
 
+/// `(verifier, oci11)`: the rule's `type` and its `cosignOCI11`.
 fn replay_set<'a>(
     set: &'a AttestorSet,
     path: &'a str,
-    verifier: VerifierType,
+    (verifier, oci11): (VerifierType, bool),
     vars: &'a Vars<'a>,
     check: &'a dyn AttestorCheck,
 ) -> std::pin::Pin<Box<dyn std::future::Future<Output = SetReplay> + Send + 'a>> {
@@ -684,7 +687,7 @@ fn replay_set<'a>(
                              sigscope does not replay that yet",
                         ),
                         (Ok(Some(cert)), Ok(chain)) => {
-                            check.cosign_certificate(&cert, chain.as_deref(), ignore_tlog).await
+                            check.cosign_certificate(&cert, chain.as_deref(), CosignLookup { ignore_tlog, oci11 }).await
                         }
                     };
                     ("certificates", result, None)
@@ -707,7 +710,7 @@ fn replay_set<'a>(
                     let result = match k.public_keys.as_deref().map(|p| vars.substitute(p)) {
                         None => EntryResult::failed("the entry has no publicKeys"),
                         Some(Err(why)) => EntryResult::not_replayed(why),
-                        Some(Ok(pem)) => check.cosign_key(&pem, ignore_tlog).await,
+                        Some(Ok(pem)) => check.cosign_key(&pem, CosignLookup { ignore_tlog, oci11 }).await,
                     };
                     ("keys", result, None)
                 }
@@ -731,7 +734,7 @@ fn replay_set<'a>(
                 ),
                 (AttestorKind::Nested(inner), _) => {
                     let inner_path = format!("{at}.attestor");
-                    let nested = replay_set(inner, &inner_path, verifier, vars, check).await;
+                    let nested = replay_set(inner, &inner_path, (verifier, oci11), vars, check).await;
                     let result = EntryResult {
                         outcome: nested.outcome,
                         reason: format!(
@@ -928,7 +931,16 @@ mod tests {
             }
         }
 
-        async fn cosign_key(&self, key: &str, ignore_tlog: bool) -> EntryResult {
+        async fn cosign_key(&self, key: &str, how: CosignLookup) -> EntryResult {
+            let ignore_tlog = how.ignore_tlog;
+            // "oci11-only": a key whose signature is found only as an OCI 1.1 referrer.
+            if key == "oci11-only" {
+                return if how.oci11 {
+                    EntryResult { outcome: ReplayOutcome::Pass, ..EntryResult::failed("") }
+                } else {
+                    EntryResult::failed("no signature in the .sig tag")
+                };
+            }
             let mut r = self.notary(key).await;
             if r.outcome == ReplayOutcome::Pass && !ignore_tlog {
                 r.outcome = ReplayOutcome::NotReplayed;
@@ -967,9 +979,9 @@ mod tests {
         assert_eq!(ok.admission, Admission::Allowed, "{}", ok.summary);
     }
 
-    /// Where Kyverno would read signatures elsewhere (the rule's `repository`, or OCI 1.1
-    /// referrers with cosignOCI11), what sigscope finds decides nothing: a signature that
-    /// passes here is no allowance, one missing here no block.
+    /// Where Kyverno would read signatures elsewhere (the rule's `repository`), what sigscope
+    /// finds decides nothing: a signature that passes here is no allowance, one missing here no
+    /// block. cosignOCI11 is replayed, and the lookup is told so.
     #[tokio::test]
     async fn signatures_read_elsewhere_leave_the_rule_not_decided() {
         for extra in ["      repository: ghcr.io/acme/signatures\n", ""] {
@@ -983,17 +995,19 @@ mod tests {
                 assert!(e.rules[0].reason.contains("ghcr.io/acme/signatures"), "{}", e.rules[0].reason);
             }
         }
-        let cosign = HEAD.replace("type: Notary", "type: Cosign\n      cosignOCI11: true");
-        let keys = "      - entries:\n        - keys:\n            publicKeys: good\n            rekor:\n              ignoreTlog: true\n";
-        let e = replay(
-            &policies(&format!("{cosign}      attestors:\n{keys}")),
-            "ghcr.io/acme/app:v1",
-            &AdmittedResource::default(),
-            &Fixed,
-        )
-        .await;
-        assert_eq!(e.rules[0].outcome, Some(ReplayOutcome::NotReplayed), "{}", e.summary);
-        assert!(e.rules[0].reason.contains("cosignOCI11"), "{}", e.rules[0].reason);
+        let keys = "      - entries:\n        - keys:\n            publicKeys: oci11-only\n            rekor:\n              \
+                    ignoreTlog: true\n";
+        for (flag, admission) in [("      cosignOCI11: true\n", Admission::Allowed), ("", Admission::Blocked)] {
+            let cosign = HEAD.replace("type: Notary", &format!("type: Cosign\n{flag}"));
+            let e = replay(
+                &policies(&format!("{cosign}      attestors:\n{keys}")),
+                "ghcr.io/acme/app:v1",
+                &AdmittedResource::default(),
+                &Fixed,
+            )
+            .await;
+            assert_eq!(e.admission, admission, "{flag}: {}", e.summary);
+        }
     }
 
     #[tokio::test]
