@@ -375,7 +375,8 @@ fn what_cannot_be_replayed_stays_not_decided() {
         "{out}"
     );
 
-    // Kyverno's multi-attestation policy: validate.deny with time_after is not replayed.
+    // Kyverno's multi-attestation policy ("fail" upstream): validate.deny reads the SBOM's
+    // metadata.timestamp, which this SBOM lacks — Kyverno's "Unknown key", so the rule fails.
     let multi = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/vectors/kyverno/cpol-notary-multi-attestations-fail/policy.yaml"),
@@ -387,14 +388,65 @@ fn what_cannot_be_replayed_stays_not_decided() {
     let multi = format!("{}{}{}", &multi[..begin], ours.trim_end(), &multi[end..]);
     let (code, out, _) = w.explain("good", KYVERNO_IMAGE, &w.policy("multi.yaml", &multi), false);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("not decided") && out.contains("validate.deny"), "{out}");
+    assert!(out.contains("would be blocked") && out.contains("failed to check deny conditions"), "{out}");
+    assert!(out.contains("Unknown key \"metadata\""), "{out}");
 
     // A Kyverno JMESPath function in a condition: not replayed, naming it.
     let policy = w.cosign_policy("fn.yaml", &public_pem(31), true, BUILDER);
     let text = std::fs::read_to_string(&policy)
         .unwrap()
-        .replace("{{ runDetails.builder.id }}", "{{ to_upper(runDetails.builder.id) }}");
+        .replace("{{ runDetails.builder.id }}", "{{ base64_decode(runDetails.builder.id) }}");
     let (code, out, _) = w.explain("good", APP, &w.policy("fn2.yaml", &text), false);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("not decided") && out.contains("to_upper()"), "{out}");
+    assert!(out.contains("not decided") && out.contains("base64_decode()"), "{out}");
+}
+
+/// `validate.deny` after the attestations pass: its conditions read each attestation's
+/// predicate under its `name`; true denies with the policy's message, false admits; a key
+/// missing along the path is Kyverno's error, which fails the rule too.
+#[test]
+fn validate_deny_reads_the_named_attestations() {
+    let w = world();
+    let base = std::fs::read_to_string(w.cosign_policy("base.yaml", &public_pem(31), true, BUILDER)).unwrap();
+    let with_deny = |name: &str, key: &str, value: &str| {
+        let text = base
+            .replace(&format!("      - type: {SLSA}\n"), &format!("      - type: {SLSA}\n        name: prov\n"))
+            + &[
+                "      validate:",
+                "        message: not a container build",
+                "        deny:",
+                "          conditions:",
+                "            any:",
+                &format!("            - key: \"{{{{ {key} }}}}\""),
+                "              operator: NotEquals",
+                &format!("              value: {value}"),
+            ]
+            .join("\n")
+            + "\n";
+        w.policy(name, &text)
+    };
+    let holds = with_deny("ok.yaml", "prov.buildDefinition.buildType", "container");
+    let (code, out, err) = w.explain("good", APP, &holds, false);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("validate: pass — validate.deny: the deny conditions do not hold"), "{out}");
+
+    let denies = with_deny("deny.yaml", "prov.buildDefinition.buildType", "vm");
+    let (code, out, _) = w.explain("good", APP, &denies, false);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("validation in verifyImages failed: not a container build"), "{out}");
+    assert!(out.contains("found \"container\""), "the value found: {out}");
+
+    let missing = with_deny("missing.yaml", "prov.nothing.here", "x");
+    let (code, out, _) = w.explain("good", APP, &missing, false);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("failed to check deny conditions"), "{out}");
+
+    // Kyverno's own JMESPath functions: those sigscope has are evaluated, the others not decided.
+    let upper = with_deny("up.yaml", "to_upper(prov.buildDefinition.buildType)", "CONTAINER");
+    let (code, out, _) = w.explain("good", APP, &upper, false);
+    assert_eq!(code, 0, "{out}");
+    let function = with_deny("fn.yaml", "base64_decode(prov.buildDefinition.buildType)", "x");
+    let (code, out, _) = w.explain("good", APP, &function, false);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("not decided") && out.contains("base64_decode"), "a Kyverno function is not replayed: {out}");
 }

@@ -318,7 +318,7 @@ fn policies_say_what_the_upstream_files_say() {
     let vi = &p.rules[0].verify_images[0];
     let names: Vec<_> = vi.attestations.iter().map(|a| a.name.clone().unwrap()).collect();
     assert_eq!(names, ["sbom", "scan"]);
-    assert_eq!(vi.validate.as_ref().unwrap()["message"], "scan report should be created after sbom");
+    assert_eq!(vi.validate.as_ref().unwrap().message.as_deref(), Some("scan report should be created after sbom"));
 
     let vi = &load("cpol-notary-attestation-verification/policy.yaml").cluster_policies[0].rules[0].verify_images[0];
     let types: Vec<_> = vi.attestations.iter().map(|a| a.predicate_type.as_str()).collect();

@@ -100,13 +100,14 @@ pub struct AttestationReplay {
     pub reason: String,
 }
 
-/// Replays every attestation of `vi` for `image` (as Kyverno names it in messages).
+/// Replays every attestation of `vi` for `image` (as Kyverno names it in messages); with the
+/// predicates Kyverno adds to the context under the attestations' `name`s, for `validate.deny`.
 pub(super) async fn replay(
     vi: &VerifyImages,
     image: &str,
     vars: &Vars<'_>,
     check: &dyn AttestorCheck,
-) -> Vec<AttestationReplay> {
+) -> (Vec<AttestationReplay>, serde_json::Map<String, Value>) {
     let mut out = Vec::new();
     // Kyverno adds each attestation's predicate to the context under its `name`, for the
     // conditions after it (and `validate.deny`).
@@ -114,7 +115,7 @@ pub(super) async fn replay(
     for (i, a) in vi.attestations.iter().enumerate() {
         out.push(one(vi.verifier, a, i, image, vars, &mut named, check).await);
     }
-    out
+    (out, named)
 }
 
 async fn one(
@@ -314,6 +315,7 @@ fn check_statement(
             outcome: ReplayOutcome::Fail,
             reason: "failed to check attestations: failed to extract predicate from statement".into(),
             conditions: Vec::new(),
+            kyverno_error: true,
         });
     };
     let (mut root, opaque) = vars.context_root();

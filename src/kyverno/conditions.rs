@@ -96,6 +96,9 @@ pub struct ConditionsReport {
     pub reason: String,
     /// The conditions Kyverno evaluates, in its order (it stops at the first that decides a block).
     pub conditions: Vec<ConditionResult>,
+    /// A `Fail` that is Kyverno's error (substitution, operator), not a false condition.
+    #[serde(skip)]
+    pub kyverno_error: bool,
 }
 
 /// How substituting or evaluating one piece ended.
@@ -112,6 +115,32 @@ enum Eval<T> {
 /// `opaque` names the variables Kyverno's context holds that sigscope could not fill (context
 /// entries it does not resolve): reading one is not replayed, not a missing key.
 pub fn evaluate(conditions: &Value, root: &Value, opaque: &[String]) -> ConditionsReport {
+    evaluate_blocks(conditions, root, opaque).0
+}
+
+/// Kyverno's `AnyAllConditions` in any of the shapes it accepts (`{any, all}`, a list of such
+/// blocks, or the older bare list of conditions, which is one `all`) as a list of blocks.
+pub fn any_all_blocks(v: Value) -> Value {
+    match v {
+        Value::Array(list) if list.iter().all(|c| c.get("any").is_none() && c.get("all").is_none()) => {
+            serde_json::json!([{ "all": list }])
+        }
+        Value::Array(list) => Value::Array(list),
+        Value::Null => Value::Array(Vec::new()),
+        other => Value::Array(vec![other]),
+    }
+}
+
+/// As [`evaluate`], and whether a `Fail` is Kyverno's error (a missing key, a bad operator)
+/// rather than a condition that does not hold — for a deny block the two part ways: an error
+/// fails the rule, a false condition passes it.
+pub fn evaluate_blocks(conditions: &Value, root: &Value, opaque: &[String]) -> (ConditionsReport, bool) {
+    let r = evaluate_inner(conditions, root, opaque);
+    let error = r.kyverno_error;
+    (r, error)
+}
+
+fn evaluate_inner(conditions: &Value, root: &Value, opaque: &[String]) -> ConditionsReport {
     let env = Env { root, opaque };
     let blocks = match conditions {
         Value::Array(b) => b.as_slice(),
@@ -200,7 +229,8 @@ pub fn evaluate(conditions: &Value, root: &Value, opaque: &[String]) -> Conditio
     let all: Vec<ConditionResult> = parsed.iter().flatten().flat_map(|(_, items)| items.clone()).collect();
     if let Some(e) = error {
         let reason = format!("failed to substitute variables in attestation conditions: {e}");
-        return report(ReplayOutcome::Fail, reason, all.into_iter().filter(|c| !c.reason.is_empty()).collect());
+        let shown = all.into_iter().filter(|c| !c.reason.is_empty()).collect();
+        return ConditionsReport { kyverno_error: true, ..report(ReplayOutcome::Fail, reason, shown) };
     }
     if let Some(e) = unknown {
         return report(ReplayOutcome::NotReplayed, e, all.into_iter().filter(|c| !c.reason.is_empty()).collect());
@@ -226,7 +256,8 @@ pub fn evaluate(conditions: &Value, root: &Value, opaque: &[String]) -> Conditio
                     Eval::Error(e) => {
                         c.reason.clone_from(&e);
                         shown.push(c);
-                        return report(ReplayOutcome::Fail, format!("failed to check attestations: {e}"), shown);
+                        let reason = format!("failed to check attestations: {e}");
+                        return ConditionsReport { kyverno_error: true, ..report(ReplayOutcome::Fail, reason, shown) };
                     }
                     Eval::Unknown(e) => {
                         c.reason.clone_from(&e);
@@ -258,7 +289,7 @@ pub fn evaluate(conditions: &Value, root: &Value, opaque: &[String]) -> Conditio
 }
 
 fn report(outcome: ReplayOutcome, reason: String, conditions: Vec<ConditionResult>) -> ConditionsReport {
-    ConditionsReport { outcome, reason, conditions }
+    ConditionsReport { outcome, reason, conditions, kyverno_error: false }
 }
 
 /// Kyverno's `SubstituteAll` on one JSON node: every string leaf (and key) with its variables
@@ -383,7 +414,7 @@ fn query(expr: &str, env: &Env<'_>) -> Eval<Value> {
     if expr.is_empty() {
         return Eval::Error("invalid query (nil)".into());
     }
-    let compiled = match jmespath::compile(expr) {
+    let compiled = match super::functions::RUNTIME.compile(expr) {
         Ok(c) => c,
         Err(e) => {
             return Eval::Unknown(format!(
@@ -396,7 +427,8 @@ fn query(expr: &str, env: &Env<'_>) -> Eval<Value> {
     let mut functions = Vec::new();
     let mut root_fields = Vec::new();
     walk(ast, true, &mut functions, &mut root_fields);
-    if let Some(f) = functions.iter().find(|f| !STANDARD_FUNCTIONS.contains(&f.as_str())) {
+    let known = |f: &str| STANDARD_FUNCTIONS.contains(&f) || super::functions::KYVERNO_FUNCTIONS.contains(&f);
+    if let Some(f) = functions.iter().find(|f| !known(f.as_str())) {
         return Eval::Unknown(format!(
             "{{{{ {expr} }}}} calls {f}(), a Kyverno JMESPath function sigscope does not evaluate"
         ));
@@ -1046,8 +1078,14 @@ mod tests {
             json!(true),
             doc.clone(),
         );
+        assert_eq!(r.outcome, ReplayOutcome::Pass, "time_after is one of the functions evaluated: {}", r.reason);
+        let r = one(json!("{{ semver_compare('1.2.3', '>1.0.0') }}"), "Equals", json!(true), doc.clone());
         assert_eq!(r.outcome, ReplayOutcome::NotReplayed);
-        assert!(r.reason.contains("time_after()"), "{}", r.reason);
+        assert!(r.reason.contains("semver_compare()"), "{}", r.reason);
+        // A function's refusal (a time that does not parse) is not decided, never a pass.
+        let r =
+            one(json!("{{ time_after('yesterday', '2023-01-01T00:00:00Z') }}"), "Equals", json!(false), doc.clone());
+        assert_eq!(r.outcome, ReplayOutcome::NotReplayed, "{}", r.reason);
         let r = one(json!("{{ request.object.metadata.name }}"), "Equals", json!("x"), doc.clone());
         assert_eq!(r.outcome, ReplayOutcome::NotReplayed);
         assert!(r.reason.contains("admission context"), "{}", r.reason);

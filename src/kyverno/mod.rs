@@ -9,6 +9,7 @@ pub mod cause;
 pub mod conditions;
 pub mod denial;
 pub mod files;
+pub mod functions;
 pub mod matching;
 pub mod policy;
 pub mod render;

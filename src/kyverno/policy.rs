@@ -142,10 +142,18 @@ pub struct VerifyImages {
     pub use_cache: bool,
     /// Overrides the spec's action when set.
     pub failure_action: Option<FailureAction>,
-    /// `validate.deny` kept as data (JMESPath conditions are not evaluated here).
-    pub validate: Option<serde_json::Value>,
+    /// `validate`: its `message`, and its `deny.conditions` as `{any, all}` blocks.
+    pub validate: Option<ImageValidate>,
     /// `cosignOCI11`: cosign signatures stored as OCI 1.1 referrers, not in `.sig` tags.
     pub cosign_oci11: bool,
+}
+
+/// A `verifyImages` entry's `validate`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageValidate {
+    pub message: Option<String>,
+    /// `deny.conditions` as a list of `{any, all}` blocks; `None` without `deny`.
+    pub deny: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -452,13 +460,7 @@ fn cluster_policy(
             });
         }
         let block = |key: &str| r.opt(key)?.map(|m| resource_block(&m)).transpose();
-        let preconditions = r.opt("preconditions")?.map(|p| match p.json() {
-            serde_json::Value::Array(list) if list.iter().all(|c| c.get("any").is_none() && c.get("all").is_none()) => {
-                serde_json::json!([{ "all": list }])
-            }
-            serde_json::Value::Array(list) => serde_json::Value::Array(list),
-            other => serde_json::Value::Array(vec![other]),
-        });
+        let preconditions = r.opt("preconditions")?.map(|p| super::conditions::any_all_blocks(p.json()));
         rules.push(Rule {
             name: r.req_str("name")?.to_string(),
             context,
@@ -638,7 +640,20 @@ fn verify_images(n: &Node) -> Result<VerifyImages, KyvernoPolicyError> {
         mutate_digest: n.bool_or("mutateDigest", true)?,
         use_cache: n.bool_or("useCache", true)?,
         failure_action,
-        validate: n.opt("validate")?.map(|v| v.json()),
+        validate: match n.opt("validate")? {
+            Some(v) => {
+                v.only(&["message", "deny"])?;
+                let deny = match v.opt("deny")? {
+                    Some(d) => {
+                        d.only(&["conditions"])?;
+                        d.opt("conditions")?.map(|c| super::conditions::any_all_blocks(c.json()))
+                    }
+                    None => None,
+                };
+                Some(ImageValidate { message: v.opt_str("message")?.map(str::to_string), deny })
+            }
+            None => None,
+        },
         cosign_oci11: n.bool_or("cosignOCI11", false)?,
     };
     if vi.verifier == VerifierType::Notary

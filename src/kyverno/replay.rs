@@ -581,14 +581,10 @@ async fn replay_rule(
         MatchReport::Matched { normalised, .. } => normalised.clone(),
         _ => image.to_string(),
     };
-    replay.attestations = super::attestations::replay(vi, &named, vars, check).await;
-    if vi.validate.is_some() {
-        replay.notes.push(Note {
-            what: "validate".into(),
-            outcome: ReplayOutcome::NotReplayed,
-            reason: "validate.deny (conditions across the attestations, with their messages) is not replayed yet"
-                .into(),
-        });
+    let (attestations, predicates) = super::attestations::replay(vi, &named, vars, check).await;
+    replay.attestations = attestations;
+    if let Some(note) = validate_note(rule, vi, &replay, vars, &predicates) {
+        replay.notes.push(note);
     }
     if vi.verify_digest && !has_digest {
         replay.notes.push(if vi.mutate_digest {
@@ -648,6 +644,90 @@ async fn replay_rule(
     };
     replay.outcome = Some(outcome);
     replay
+}
+
+/// Kyverno's `verifyImages[].validate`: evaluated only for an entry with attestations, once its
+/// attestors and attestations pass, and then for every entry of the rule that has one; its
+/// `deny.conditions` see the rule's context and each attestation's predicate under its `name`.
+fn validate_note(
+    rule: &Rule,
+    vi: &VerifyImages,
+    so_far: &RuleReplay,
+    vars: &Vars,
+    predicates: &serde_json::Map<String, serde_json::Value>,
+) -> Option<Note> {
+    let with_deny: Vec<_> = rule.verify_images.iter().filter_map(|v| v.validate.as_ref()).collect();
+    if with_deny.is_empty() {
+        return None;
+    }
+    let note = |outcome, reason: String| Some(Note { what: "validate".into(), outcome, reason });
+    if vi.attestations.is_empty() {
+        return vi.validate.as_ref().and_then(|_| {
+            note(
+                ReplayOutcome::Pass,
+                "not evaluated: Kyverno evaluates validate.deny only for an entry with attestations".into(),
+            )
+        });
+    }
+    let outcomes = so_far.attestor_sets.iter().map(|s| s.outcome).chain(so_far.attestations.iter().map(|a| a.outcome));
+    let outcomes: Vec<_> = outcomes.collect();
+    if outcomes.contains(&ReplayOutcome::Fail) {
+        return None;
+    }
+    if outcomes.contains(&ReplayOutcome::NotReplayed) {
+        return note(
+            ReplayOutcome::NotReplayed,
+            "validate.deny is evaluated once the attestors and attestations pass, which is not decided here".into(),
+        );
+    }
+    let (mut root, opaque) = vars.context_root();
+    if let serde_json::Value::Object(r) = &mut root {
+        for (k, v) in predicates {
+            r.insert(k.clone(), v.clone());
+        }
+    }
+    for v in with_deny {
+        let Some(deny) = &v.deny else { continue };
+        let (report, error) = super::conditions::evaluate_blocks(deny, &root, &opaque);
+        match report.outcome {
+            ReplayOutcome::NotReplayed => {
+                return note(ReplayOutcome::NotReplayed, format!("validate.deny: {}", report.reason));
+            }
+            ReplayOutcome::Fail if error => {
+                return note(
+                    ReplayOutcome::Fail,
+                    format!("validation in verifyImages failed: failed to check deny conditions: {}", report.reason),
+                );
+            }
+            ReplayOutcome::Fail => {}
+            ReplayOutcome::Pass => {
+                let messages = report.conditions.iter().filter(|c| c.outcome == ReplayOutcome::Pass);
+                let mut parts: Vec<String> = v.message.iter().filter(|m| !m.is_empty()).cloned().collect();
+                parts.extend(messages.filter_map(|c| c.message.clone()).filter(|m| !m.is_empty()));
+                let text = if parts.is_empty() {
+                    "validation error: imageVerify  failed".to_string()
+                } else {
+                    parts.join("; ")
+                };
+                let found: Vec<String> = report
+                    .conditions
+                    .iter()
+                    .map(|c| {
+                        let shown = c.found.as_ref().map_or_else(|| "?".into(), |f| f.to_string());
+                        format!("{} {} {} (found {shown})", c.key, c.operator, c.value)
+                    })
+                    .collect();
+                return note(
+                    ReplayOutcome::Fail,
+                    format!(
+                        "validation in verifyImages failed: {text} — the deny conditions hold: {}",
+                        found.join("; ")
+                    ),
+                );
+            }
+        }
+    }
+    note(ReplayOutcome::Pass, "validate.deny: the deny conditions do not hold".into())
 }
 
 /// `(verifier, oci11)`: the rule's `type` and its `cosignOCI11`.
@@ -871,6 +951,10 @@ fn advice(r: &RuleReplay) -> String {
         }
         return match r.notes.iter().find(|n| n.outcome == ReplayOutcome::Fail) {
             Some(n) if n.what == "verifyDigest" => " To pass: deploy the image by digest.".into(),
+            Some(n) if n.what == "validate" => {
+                " To pass: the attestations' predicates must no longer satisfy the rule's validate.deny conditions."
+                    .into()
+            }
             _ => String::new(),
         };
     };
