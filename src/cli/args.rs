@@ -276,12 +276,17 @@ impl Command {
 #[derive(Args, Debug)]
 #[command(after_help = "Exit codes: 0 allowed (or admitted with an audit warning), 1 would be blocked (or not \
     decided: a rule could not be replayed), 2 usage or policy error, 3 registry error.\n\nReplayed: \
-    ClusterPolicy and Policy verifyImages rules — imageReferences and skipImageReferences as Kyverno matches \
+    ClusterPolicy and Policy verifyImages rules — a rule's match, exclude and preconditions and a Policy's \
+    namespace for the resource admitted (kind, namespace and name from the --denial, --namespace; namespaceSelector \
+    over Namespace documents given with --kyverno-policy), imageReferences and skipImageReferences as Kyverno matches \
     them, attestor sets with count and nesting, Notary certificate attestors against the image's Notation \
-    signatures, cosign static keys and certificates (cert, with certChain) against its .sig tag, attestations (cosign .att statements checked with a \
-    static key, Notary referrers by artifactType) and their conditions, ConfigMap context variables, \
-    verifyDigest/mutateDigest, Enforce, Audit and per-namespace overrides. Said as not replayed: keyless, a cosign \
-    certChain without cert, SigstoreBundle rules, Rekor entries, Kyverno's own JMESPath functions, validate.deny, ImageValidatingPolicy rules.")]
+    signatures, cosign static keys and certificates (cert, with certChain) against its .sig tag (and OCI 1.1 \
+    referrers with cosignOCI11), attestations (cosign .att statements checked with a static key, Notary referrers \
+    by artifactType) and their conditions, validate.deny, ConfigMap context variables, Kyverno's time_*, to_upper, \
+    to_lower, equal_fold, regex_match and pattern_match functions, verifyDigest/mutateDigest, and the policy's \
+    failure action (Enforce, Audit, per-namespace overrides). Said as not replayed: keyless, a cosign certChain \
+    without cert, SigstoreBundle rules, Rekor entries, Kyverno's other JMESPath functions, what depends on the \
+    Pod's labels or the requesting user, ImageValidatingPolicy rules.")]
 #[command(group(clap::ArgGroup::new("what").required(true).args(["target", "denial"])))]
 pub struct ExplainArgs {
     /// The image: host/repo:tag, host/repo@sha256:…, or with --oci-layout a layout PATH[:tag|@digest].
@@ -298,8 +303,8 @@ pub struct ExplainArgs {
     /// mirror whose name differs from the one deployed.
     #[arg(long, value_name = "REFERENCE", requires = "target")]
     pub image: Option<String>,
-    /// The Pod's namespace, for the policies' validationFailureActionOverrides (default: the
-    /// namespace the --denial names).
+    /// The Pod's namespace, for the rules' match and exclude blocks and the policies' failure-action
+    /// overrides (default: the namespace the --denial names).
     #[arg(long, value_name = "NAMESPACE")]
     pub namespace: Option<String>,
     /// Output format.

@@ -275,12 +275,17 @@ async fn entry_replay(
             } else if k.secret.is_some() {
                 "a key in a Kubernetes Secret cannot be read from here: put the PEM in publicKeys"
             } else {
-                "SigstoreBundle attestations are not replayed yet"
+                super::replay::SIGSTORE_BUNDLE_KEYS
             };
             not_replayed("keys", why.into())
         }
         (AttestorKind::Certificates(_), _) => {
-            not_replayed("certificates", "cosign certificate attestors of attestations are not replayed yet".into())
+            let why = if verifier == VerifierType::SigstoreBundle {
+                super::replay::SIGSTORE_BUNDLE_CERTIFICATES
+            } else {
+                "cosign certificate attestors of attestations are not replayed yet"
+            };
+            not_replayed("certificates", why.into())
         }
         (AttestorKind::Keyless(_), _) => not_replayed(
             "keyless",

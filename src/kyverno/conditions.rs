@@ -7,8 +7,8 @@
 //! `pkg/engine/variables/operator` with their quirks (wildcards in `Equals` and the `In` family,
 //! durations and quantities before strings, Go's `fmt.Sprint` of numbers).
 //!
-//! Fail closed: what sigscope cannot evaluate the way Kyverno does — one of Kyverno's own
-//! JMESPath functions, a variable of the admission request, a JMESPath extension, a semver or a
+//! Kyverno's own JMESPath functions are those of [`super::functions`]. Fail closed: what sigscope
+//! cannot evaluate the way Kyverno does — another of Kyverno's functions, a variable of the admission request, a JMESPath extension, a semver or a
 //! range value — is [`ReplayOutcome::NotReplayed`] with the reason, never a pass. What Kyverno itself
 //! would refuse (a missing key along a path, an unknown operator) fails, as it does there.
 

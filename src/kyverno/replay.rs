@@ -7,9 +7,9 @@
 //!
 //! The signature checks themselves are injected ([`AttestorCheck`]): this module takes text and
 //! answers, never a source. What cannot be replayed here says so and why — keyless (Fulcio and
-//! Rekor are online services), a cosign `certChain` without `cert`, `validate.deny`, ImageValidatingPolicy
+//! Rekor are online services), a cosign `certChain` without `cert`, ImageValidatingPolicy
 //! rules — and an unknown is never counted as a pass. Attestations are replayed in
-//! [`super::attestations`].
+//! [`super::attestations`]; whether a rule applies to the resource at all in [`super::resources`].
 
 use serde::Serialize;
 
@@ -151,6 +151,19 @@ impl EntryResult {
         }
     }
 }
+
+/// Why a SigstoreBundle key entry is not replayed: what Kyverno does with it depends on its
+/// version (`pkg/cosign/sigstore.go` `buildPolicy`, and its 1.19 rewrite).
+pub(super) const SIGSTORE_BUNDLE_KEYS: &str = "Kyverno's SigstoreBundle verifier ignores keys up to 1.18 (it builds its policy from a keyless subject and \
+     issuer only and checks bundles against Sigstore's TUF trusted root, so this entry fails there), and from 1.19 \
+     verifies them (offline with rekor.ignoreTlog and ctlog.ignoreSCT): the verdict depends on the Kyverno version, \
+     so it is not replayed";
+
+/// Why a SigstoreBundle certificate entry is not replayed.
+pub(super) const SIGSTORE_BUNDLE_CERTIFICATES: &str = "Kyverno's SigstoreBundle verifier reads no certificates from the attestor: it checks bundles against Sigstore's \
+     TUF trusted root (Fulcio, Rekor, timestamp authorities), with an identity check only for keyless subject and \
+     issuer (up to 1.17 it refuses an entry without them); that root is not available offline, so it is not \
+     replayed";
 
 /// Where and how Kyverno's Cosign verifier looks for a rule's signatures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -772,11 +785,9 @@ fn replay_set<'a>(
                     };
                     ("certificates", result, None)
                 }
-                (AttestorKind::Certificates(_), _) => (
-                    "certificates",
-                    EntryResult::not_replayed("SigstoreBundle certificate attestors are not replayed yet"),
-                    None,
-                ),
+                (AttestorKind::Certificates(_), _) => {
+                    ("certificates", EntryResult::not_replayed(SIGSTORE_BUNDLE_CERTIFICATES), None)
+                }
                 (AttestorKind::Keys(_), VerifierType::Notary) => (
                     "keys",
                     EntryResult::not_replayed(
@@ -800,7 +811,7 @@ fn replay_set<'a>(
                     } else if k.secret.is_some() {
                         "a key in a Kubernetes Secret cannot be read from here: put the PEM in publicKeys"
                     } else {
-                        "SigstoreBundle key attestors are not replayed yet"
+                        SIGSTORE_BUNDLE_KEYS
                     };
                     ("keys", EntryResult::not_replayed(why), None)
                 }
