@@ -546,7 +546,7 @@ async fn replay_rule(
     }
     let uncertain = match rule_selects(policy, rule, &at.admitting, vars) {
         Applies::No(reason) => {
-            replay.reason = format!("the rule does not apply: {reason}");
+            replay.reason.clone_from(&reason);
             replay.matched = MatchReport::NotSelected { reason };
             return replay;
         }
