@@ -101,6 +101,8 @@ struct CosignSignature {
     signature: Option<String>,
     /// The `dev.sigstore.cosign/certificate` annotation: with a key given, it must be the key's.
     certificate: Option<String>,
+    /// The `dev.sigstore.cosign/chain` annotation, for a `certChain` attestor.
+    chain: Option<String>,
 }
 
 /// Payloads above this are not cosign's simple signing.
@@ -127,6 +129,7 @@ impl ImageSignatures {
                         payload: l.bytes,
                         signature: l.layer.annotations.get(crate::oci::annotations::COSIGN_SIGNATURE).cloned(),
                         certificate: l.layer.annotations.get(crate::oci::annotations::COSIGN_CERTIFICATE).cloned(),
+                        chain: l.layer.annotations.get(crate::oci::annotations::COSIGN_CHAIN).cloned(),
                     })
                     .collect())
             })
@@ -173,6 +176,7 @@ impl ImageSignatures {
                         payload,
                         signature: layer.annotations.get(crate::oci::annotations::COSIGN_SIGNATURE).cloned(),
                         certificate: layer.annotations.get(crate::oci::annotations::COSIGN_CERTIFICATE).cloned(),
+                        chain: layer.annotations.get(crate::oci::annotations::COSIGN_CHAIN).cloned(),
                     });
                 }
                 Ok(Some(out))
@@ -386,27 +390,42 @@ impl ImageSignatures {
     /// Kyverno's Cosign check of the `.sig` signatures with one key (from publicKeys or from a
     /// certificate).
     async fn cosign_with(&self, key: &crate::cosign::CosignKey, how: CosignLookup) -> EntryResult {
-        let mut lines = Vec::new();
-        let mut failed_checks = Vec::new();
+        let subject = self.subject.digest.clone();
+        self.cosign_layers(how, &|s: &CosignSignature| key_verdict(key, s, &subject)).await
+    }
+
+    /// The signatures where cosign looks (the OCI 1.1 referrer first with `cosignOCI11`, then
+    /// the `.sig` tag), each judged by `judge`.
+    async fn cosign_layers(
+        &self,
+        how: CosignLookup,
+        judge: &(dyn Fn(&CosignSignature) -> LayerVerdict + Sync),
+    ) -> EntryResult {
+        let mut tally = Tally::default();
         if how.oci11 {
             // cosign takes the referrer's signatures when one verifies; on any failure it falls
             // back to the `.sig` tag.
             match self.cosign_oci11_signatures().await {
                 Ok(Some(signatures)) => {
-                    let verified = self.check_layers(key, &signatures, &mut lines, &mut failed_checks);
-                    if verified {
-                        return cosign_result(true, how.ignore_tlog, signatures.len(), lines, failed_checks);
+                    let mut first = Tally::default();
+                    first.judge(&signatures, judge);
+                    if first.verified {
+                        return first.result(how.ignore_tlog);
                     }
-                    lines.push(format!(
+                    // A referrer not decided here might verify there: that stays unknown.
+                    tally.unknown = first.unknown;
+                    tally.lines = first.lines;
+                    tally.failed_checks = first.failed_checks;
+                    tally.lines.push(format!(
                         "no signature of the OCI 1.1 referrer verifies ({} layer(s)): Kyverno falls back to the .sig tag",
                         signatures.len()
                     ));
                 }
-                Ok(None) => lines.push(format!(
+                Ok(None) => tally.lines.push(format!(
                     "no OCI 1.1 referrer of type {}: Kyverno falls back to the .sig tag",
                     crate::oci::media::COSIGN_ARTIFACT_SIG
                 )),
-                Err(e) => lines.push(format!(
+                Err(e) => tally.lines.push(format!(
                     "the OCI 1.1 referrers could not be read ({}): Kyverno falls back to the .sig tag",
                     sanitize(&e)
                 )),
@@ -419,54 +438,241 @@ impl ImageSignatures {
         if signatures.is_empty() {
             let where_ = if how.oci11 { "no OCI 1.1 signature verifies, and the tag" } else { "the tag" };
             return EntryResult {
-                signatures: lines,
-                failed_checks,
+                signatures: tally.lines,
+                failed_checks: tally.failed_checks,
                 ..EntryResult::failed(format!(
                     "no cosign signature: {where_} {}.sig holds no simple-signing layer",
                     crate::oci::digest_tag(&self.subject.digest)
                 ))
             };
         }
-        let verified = self.check_layers(key, &signatures, &mut lines, &mut failed_checks);
-        cosign_result(verified, how.ignore_tlog, signatures.len(), lines, failed_checks)
+        tally.judge(&signatures, judge);
+        tally.result(how.ignore_tlog)
     }
+}
 
-    /// Each layer checked with `key`: a line each, the check each failure failed; whether one
-    /// verified.
-    fn check_layers(
-        &self,
-        key: &crate::cosign::CosignKey,
-        signatures: &[CosignSignature],
-        lines: &mut Vec<String>,
-        failed_checks: &mut Vec<String>,
-    ) -> bool {
-        let mut verified = false;
+/// How one signature layer fared.
+enum LayerVerdict {
+    Verified(String),
+    /// The check it failed (`authenticity`, `integrity`, `format`, `expiry`) and why.
+    Failed(&'static str, String),
+    /// What keeps it from being decided here.
+    Unknown(String),
+}
+
+/// The verdicts of the layers examined.
+#[derive(Default)]
+struct Tally {
+    verified: bool,
+    examined: usize,
+    unknown: Option<String>,
+    lines: Vec<String>,
+    failed_checks: Vec<String>,
+}
+
+impl Tally {
+    fn judge(&mut self, signatures: &[CosignSignature], judge: &(dyn Fn(&CosignSignature) -> LayerVerdict + Sync)) {
         for s in signatures {
-            let result = match (&s.payload, &s.signature) {
-                (Err(e), _) => Err(crate::cosign::DsseError::Malformed(format!("its payload could not be read: {e}"))),
-                (_, None) => Err(crate::cosign::DsseError::Malformed("the layer has no signature annotation".into())),
-                (Ok(p), Some(sig)) => crate::cosign::certificate_is_key(s.certificate.as_deref(), key)
-                    .map_err(crate::cosign::DsseError::Signature)
-                    .and_then(|()| crate::cosign::verify(key, p, sig, &self.subject.digest)),
-            };
-            match result {
-                Ok(()) => {
-                    verified = true;
-                    lines.push(format!("cosign signature in {} verifies with the key", short_digest(&s.manifest)));
+            self.examined += 1;
+            let at = short_digest(&s.manifest);
+            match judge(s) {
+                LayerVerdict::Verified(how) => {
+                    self.verified = true;
+                    self.lines.push(format!("cosign signature in {at} {how}"));
                 }
-                Err(e) => {
-                    let check = match e {
-                        crate::cosign::DsseError::Subject(_) => "integrity",
-                        crate::cosign::DsseError::Signature(_) => "authenticity",
-                        crate::cosign::DsseError::Malformed(_) => "format",
-                    };
-                    failed_checks.push(check.to_string());
-                    let e = e.to_string();
-                    lines.push(format!("cosign signature in {} fails: {}", short_digest(&s.manifest), sanitize(&e)));
+                LayerVerdict::Failed(check, why) => {
+                    self.failed_checks.push(check.to_string());
+                    self.lines.push(format!("cosign signature in {at} fails: {}", sanitize(&why)));
+                }
+                LayerVerdict::Unknown(why) => {
+                    self.lines.push(format!("cosign signature in {at} is not decided here: {}", sanitize(&why)));
+                    self.unknown.get_or_insert(why);
                 }
             }
         }
-        verified
+    }
+
+    fn result(self, ignore_tlog: bool) -> EntryResult {
+        match (&self.unknown, self.verified) {
+            (Some(why), false) => EntryResult {
+                signatures: self.lines,
+                failed_checks: self.failed_checks,
+                ..EntryResult::not_replayed(format!("no cosign signature verifies, and one is not decided here: {why}"))
+            },
+            _ => cosign_result(self.verified, ignore_tlog, self.examined, self.lines, self.failed_checks),
+        }
+    }
+}
+
+/// The embedded SCT list extension of a certificate (RFC 6962).
+const SCT_LIST_OID: &str = "1.3.6.1.4.1.11129.2.4.2";
+
+/// At most this many certificates between a leaf and its root, as cosign's cap.
+const MAX_COSIGN_CHAIN: usize = 10;
+
+/// A layer checked as cosign checks it for a `certChain` attestor without `cert`: its own
+/// certificate (the `dev.sigstore.cosign/certificate` annotation; the `…/chain` annotation's
+/// certificates but the last as intermediates) must chain to one of `anchors` — every
+/// certificate of the attestor's certChain is a trust anchor — at the certificate's notBefore,
+/// carry an embedded SCT unless `ignore_sct`, verify the signature, and be valid now (no Rekor
+/// or timestamp time replaces now here).
+fn chain_verdict(
+    s: &CosignSignature,
+    anchors: &[Vec<u8>],
+    subject: &str,
+    now: chrono::DateTime<chrono::Utc>,
+    ignore_tlog: bool,
+    ignore_sct: bool,
+) -> LayerVerdict {
+    use LayerVerdict::{Failed, Unknown};
+    use x509_cert::der::{Decode as _, Encode as _};
+    let (Ok(payload), Some(signature)) = (&s.payload, &s.signature) else {
+        return Failed("format", "the layer has no readable payload and signature annotation".into());
+    };
+    let Some(pem) = &s.certificate else {
+        return Failed("format", "no certificate found on signature".into());
+    };
+    let split = |t: &str| crate::notation::truststore::split_certificates(t.as_bytes());
+    let leaf_der = match split(pem) {
+        Ok(c) if !c.is_empty() => c[0].clone(),
+        _ => return Failed("format", "the signature's certificate annotation is not a PEM certificate".into()),
+    };
+    let mut intermediates = match s.chain.as_deref().map(split).transpose() {
+        Ok(c) => c.unwrap_or_default(),
+        Err(e) => return Failed("format", format!("the signature's chain annotation: {e}")),
+    };
+    if intermediates.len() > 1 {
+        intermediates.pop();
+    } else {
+        intermediates.clear();
+    }
+    let parse = |der: &[u8]| x509_cert::Certificate::from_der(der).ok();
+    let Some(leaf) = parse(&leaf_der) else {
+        return Failed("format", "the signature's certificate does not parse as X.509".into());
+    };
+    // The path by names, up to a self-signed certificate; where it first meets an anchor.
+    let mut path = vec![leaf_der.clone()];
+    let mut first_anchor = None;
+    let mut current = leaf.clone();
+    loop {
+        let tbs = &current.tbs_certificate;
+        if tbs.issuer == tbs.subject && path.len() > 1 {
+            break;
+        }
+        if path.len() > MAX_COSIGN_CHAIN + 1 {
+            return Failed("authenticity", "the certificate chain is longer than cosign accepts".into());
+        }
+        let parent = anchors.iter().map(|d| (d, true)).chain(intermediates.iter().map(|d| (d, false))).find_map(
+            |(d, anchor)| parse(d).filter(|c| c.tbs_certificate.subject == tbs.issuer).map(|c| (d, c, anchor)),
+        );
+        let Some((der, cert, anchor)) = parent else {
+            if first_anchor.is_some() {
+                return Unknown(
+                    "the certificate chains to a certificate of the certChain that is not a root; sigscope checks \
+                     chains up to a root"
+                        .into(),
+                );
+            }
+            return Failed(
+                "authenticity",
+                "x509: certificate signed by unknown authority: it chains to no certificate of the attestor's certChain"
+                    .into(),
+            );
+        };
+        if path.contains(der) {
+            return Failed("authenticity", "the certificate chain loops".into());
+        }
+        if anchor && first_anchor.is_none() {
+            first_anchor = Some(path.len());
+        }
+        path.push(der.clone());
+        current = cert;
+    }
+    let Some(anchor_at) = first_anchor else {
+        return Failed("authenticity", "x509: certificate signed by unknown authority".into());
+    };
+    let whole_path = anchor_at == path.len() - 1;
+    let not_before = crate::notation::timestamp::sigverify::to_utc(leaf.tbs_certificate.validity.not_before);
+    match crate::notation::chain::validate(&path) {
+        Err(e) => {
+            return Unknown(format!(
+                "the chain is refused under sigscope's chain rules ({e}), which are stricter than cosign's in places"
+            ));
+        }
+        Ok(valid) => {
+            if let Some(why) = valid.invalid_at(not_before, "the certificate's notBefore") {
+                return if whole_path { Failed("expiry", why) } else { Unknown(why) };
+            }
+        }
+    }
+    if !ignore_sct {
+        let has_sct = leaf.tbs_certificate.extensions.iter().flatten().any(|e| e.extn_id.to_string() == SCT_LIST_OID);
+        if has_sct {
+            return Unknown("its embedded SCT needs the CT log's key, which sigscope does not have".into());
+        }
+        return Failed(
+            "format",
+            "certificate does not include required embedded SCT and no detached SCT was set (ctlog.ignoreSCT is not \
+             set)"
+                .into(),
+        );
+    }
+    let key = match leaf
+        .tbs_certificate
+        .subject_public_key_info
+        .to_der()
+        .map_err(|e| e.to_string())
+        .and_then(|spki| crate::cosign::CosignKey::from_spki_der(&spki).map_err(|e| e.to_string()))
+    {
+        Ok(k) => k,
+        Err(e) => return Failed("format", format!("the certificate's key: {e}")),
+    };
+    if let Err(e) = crate::cosign::verify(&key, payload, signature, subject) {
+        let check = match e {
+            crate::cosign::DsseError::Subject(_) => "integrity",
+            crate::cosign::DsseError::Signature(_) => "authenticity",
+            crate::cosign::DsseError::Malformed(_) => "format",
+        };
+        return Failed(check, e.to_string());
+    }
+    let not_after = crate::notation::timestamp::sigverify::to_utc(leaf.tbs_certificate.validity.not_after);
+    if now < not_before || now > not_after {
+        let why = format!(
+            "its certificate is valid from {} to {}",
+            not_before.format("%Y-%m-%d %H:%M:%S UTC"),
+            not_after.format("%Y-%m-%d %H:%M:%S UTC")
+        );
+        return if ignore_tlog {
+            Failed("expiry", format!("expected a signed timestamp to verify an expired certificate: {why}"))
+        } else {
+            Unknown(format!("{why}; the Rekor entry's time, which sigscope does not read, would decide"))
+        };
+    }
+    LayerVerdict::Verified(format!(
+        "verifies with its certificate {}, which chains to the attestor's certChain",
+        leaf.tbs_certificate.subject
+    ))
+}
+
+/// A layer checked with a static key (its certificate annotation, if any, must be the key's).
+fn key_verdict(key: &crate::cosign::CosignKey, s: &CosignSignature, subject: &str) -> LayerVerdict {
+    let result = match (&s.payload, &s.signature) {
+        (Err(e), _) => Err(crate::cosign::DsseError::Malformed(format!("its payload could not be read: {e}"))),
+        (_, None) => Err(crate::cosign::DsseError::Malformed("the layer has no signature annotation".into())),
+        (Ok(p), Some(sig)) => crate::cosign::certificate_is_key(s.certificate.as_deref(), key)
+            .map_err(crate::cosign::DsseError::Signature)
+            .and_then(|()| crate::cosign::verify(key, p, sig, subject)),
+    };
+    match result {
+        Ok(()) => LayerVerdict::Verified("verifies with the key".into()),
+        Err(e) => {
+            let check = match e {
+                crate::cosign::DsseError::Subject(_) => "integrity",
+                crate::cosign::DsseError::Signature(_) => "authenticity",
+                crate::cosign::DsseError::Malformed(_) => "format",
+            };
+            LayerVerdict::Failed(check, e.to_string())
+        }
     }
 }
 
@@ -509,6 +715,20 @@ impl AttestorCheck for ImageSignatures {
         };
         let mut result = self.cosign_with(&key, how).await;
         result.reason = result.reason.replace("with the key", "with the attestor's certificate");
+        result
+    }
+
+    async fn cosign_chain(&self, chain_pem: &str, how: CosignLookup, ignore_sct: bool) -> EntryResult {
+        let anchors = match crate::notation::truststore::split_certificates(chain_pem.as_bytes()) {
+            Ok(a) if !a.is_empty() => a,
+            Ok(_) => return EntryResult::failed("the attestor's certChain holds no certificate"),
+            Err(e) => return EntryResult::failed(format!("the attestor's certChain: {e}")),
+        };
+        let subject = self.subject.digest.clone();
+        let now = self.now;
+        let judge = |s: &CosignSignature| chain_verdict(s, &anchors, &subject, now, how.ignore_tlog, ignore_sct);
+        let mut result = self.cosign_layers(how, &judge).await;
+        result.reason = result.reason.replace("with the key", "with its certificate under the attestor's certChain");
         result
     }
 

@@ -677,3 +677,48 @@ fn cosign_certificate_attestors_are_replayed() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("none of the 1 cosign signature(s) verifies"), "{out}");
 }
+
+/// A cosign `certificates.certChain` without `cert` (Kyverno passes every certificate of the
+/// chain to cosign as a root): each signature's own certificate annotation must chain to it,
+/// carry an embedded SCT unless `ctlog.ignoreSCT`, and verify the signature; a signature with
+/// no certificate fails, as cosign's "no certificate found on signature".
+#[test]
+fn a_cosign_cert_chain_alone_checks_each_signatures_own_certificate() {
+    use common::notary::{Ca, SignKey, der_to_pem, leaf_params};
+    let d = Demo::new();
+    let layout = d.tmp.path().join("layout");
+    let root = Ca::root("cosign chain root", 71, SignKey::p256(71));
+    let mut params = leaf_params("cosign chain signer", 72);
+    params.not_before = time::OffsetDateTime::now_utc() - time::Duration::days(1);
+    params.not_after = time::OffsetDateTime::now_utc() + time::Duration::days(30);
+    let leaf_key = SignKey::P256(p256::ecdsa::SigningKey::from_slice(&[27; 32]).unwrap());
+    let leaf = der_to_pem(&root.issue(&params, &leaf_key));
+    cosign_sign_with(&layout, "expired", 27, 27, Some(&leaf));
+    cosign_sign_with(&layout, "untrusted", 27, 27, None);
+    let block = |pem: &str| -> String { pem.trim().lines().map(|l| format!("              {l}\n")).collect() };
+    let policy = |name: &str, chain: &str, sct: bool| {
+        let ctlog = if sct { "" } else { "            ctlog:\n              ignoreSCT: true\n" };
+        let entries = format!(
+            "      - entries:\n        - certificates:\n            certChain: |-\n{}            rekor:\n              \
+             ignoreTlog: true\n{ctlog}",
+            block(chain)
+        );
+        let text =
+            std::fs::read_to_string(d.policy(name, "", &entries)).unwrap().replace("type: Notary", "type: Cosign");
+        std::fs::write(d.tmp.path().join(name), text).unwrap();
+        d.tmp.path().join(name)
+    };
+    let root_pem = der_to_pem(&root.der);
+    let (code, out, err) = d.explain("expired", &policy("ok.yaml", &root_pem, false), &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("which chains to the attestor's certChain"), "{out}");
+    let (code, out, _) = d.explain("untrusted", &policy("none.yaml", &root_pem, false), &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("no certificate found on signature"), "{out}");
+    let (code, out, _) = d.explain("expired", &policy("other.yaml", &d.root_pem(), false), &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("signed by unknown authority"), "{out}");
+    let (code, out, _) = d.explain("expired", &policy("sct.yaml", &root_pem, true), &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("required embedded SCT"), "{out}");
+}

@@ -280,12 +280,13 @@ impl Command {
     namespace for the resource admitted (kind, namespace and name from the --denial, --namespace; namespaceSelector \
     over Namespace documents given with --kyverno-policy), imageReferences and skipImageReferences as Kyverno matches \
     them, attestor sets with count and nesting, Notary certificate attestors against the image's Notation \
-    signatures, cosign static keys and certificates (cert, with certChain) against its .sig tag (and OCI 1.1 \
+    signatures, cosign static keys and certificates (cert, with certChain; certChain alone against each signature's \
+    own certificate) against its .sig tag (and OCI 1.1 \
     referrers with cosignOCI11), attestations (cosign .att statements checked with a static key, Notary referrers \
     by artifactType) and their conditions, validate.deny, ConfigMap context variables, Kyverno's time_*, to_upper, \
     to_lower, equal_fold, regex_match and pattern_match functions, verifyDigest/mutateDigest, and the policy's \
-    failure action (Enforce, Audit, per-namespace overrides). Said as not replayed: keyless, a cosign certChain \
-    without cert, SigstoreBundle rules, Rekor entries, Kyverno's other JMESPath functions, what depends on the \
+    failure action (Enforce, Audit, per-namespace overrides). Said as not replayed: keyless, SigstoreBundle rules, \
+    Rekor entries, Kyverno's other JMESPath functions, what depends on the \
     Pod's labels or the requesting user, ImageValidatingPolicy rules.")]
 #[command(group(clap::ArgGroup::new("what").required(true).args(["target", "denial"])))]
 pub struct ExplainArgs {

@@ -7,7 +7,7 @@
 //!
 //! The signature checks themselves are injected ([`AttestorCheck`]): this module takes text and
 //! answers, never a source. What cannot be replayed here says so and why — keyless (Fulcio and
-//! Rekor are online services), a cosign `certChain` without `cert`, ImageValidatingPolicy
+//! Rekor are online services), SigstoreBundle rules, ImageValidatingPolicy
 //! rules — and an unknown is never counted as a pass. Attestations are replayed in
 //! [`super::attestations`]; whether a rule applies to the resource at all in [`super::resources`].
 
@@ -190,6 +190,13 @@ pub trait AttestorCheck: Send + Sync {
     /// `cert_pem`'s key, the certificate valid now and, with `chain_pem`, issued under that chain.
     async fn cosign_certificate(&self, _cert_pem: &str, _chain_pem: Option<&str>, _how: CosignLookup) -> EntryResult {
         EntryResult::not_replayed("cosign certificate attestors cannot be checked here")
+    }
+
+    /// Kyverno's Cosign verifier with a `certChain` and no `cert`: each signature's own
+    /// certificate checked against the chain (every certificate of it a trust anchor);
+    /// `ignore_sct` is `ctlog.ignoreSCT`.
+    async fn cosign_chain(&self, _chain_pem: &str, _how: CosignLookup, _ignore_sct: bool) -> EntryResult {
+        EntryResult::not_replayed("cosign certChain attestors cannot be checked here")
     }
 
     /// Kyverno's Notary verifier fetching attestations: the image's referrers whose
@@ -775,10 +782,10 @@ fn replay_set<'a>(
                     let result = match (substituted(&c.cert), substituted(&c.cert_chain)) {
                         (Err(why), _) | (_, Err(why)) => EntryResult::not_replayed(why),
                         (Ok(None), Ok(None)) => EntryResult::failed("the entry has neither cert nor certChain"),
-                        (Ok(None), Ok(Some(_))) => EntryResult::not_replayed(
-                            "a certChain without cert checks each signature's own certificate against the chain; \
-                             sigscope does not replay that yet",
-                        ),
+                        (Ok(None), Ok(Some(chain))) => {
+                            let ignore_sct = c.ctlog.as_ref().is_some_and(|l| l.ignore_sct);
+                            check.cosign_chain(&chain, CosignLookup { ignore_tlog, oci11 }, ignore_sct).await
+                        }
                         (Ok(Some(cert)), Ok(chain)) => {
                             check.cosign_certificate(&cert, chain.as_deref(), CosignLookup { ignore_tlog, oci11 }).await
                         }

@@ -62,6 +62,8 @@ pub mod annotations {
     pub const NOTATION_THUMBPRINT: &str = "io.cncf.notary.x509chain.thumbprint#S256";
     pub const COSIGN_SIGNATURE: &str = "dev.cosignproject.cosign/signature";
     pub const COSIGN_CERTIFICATE: &str = "dev.sigstore.cosign/certificate";
+    /// The signing certificate's chain (PEM, leaf's issuer first, root last).
+    pub const COSIGN_CHAIN: &str = "dev.sigstore.cosign/chain";
     /// The Rekor bundle (SET) cosign attaches to a signature layer.
     pub const COSIGN_BUNDLE: &str = "dev.sigstore.cosign/bundle";
     pub const PREDICATE_TYPE: &str = "predicateType";
