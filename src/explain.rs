@@ -390,8 +390,8 @@ impl ImageSignatures {
     /// Kyverno's Cosign check of the `.sig` signatures with one key (from publicKeys or from a
     /// certificate).
     async fn cosign_with(&self, key: &crate::cosign::CosignKey, how: CosignLookup) -> EntryResult {
-        let subject = self.subject.digest.clone();
-        self.cosign_layers(how, &|s: &CosignSignature| key_verdict(key, s, &subject)).await
+        let (subject, now) = (self.subject.digest.clone(), self.now);
+        self.cosign_layers(how, &|s: &CosignSignature| key_verdict(key, s, &subject, how.ignore_tlog, now)).await
     }
 
     /// The signatures where cosign looks (the OCI 1.1 referrer first with `cosignOCI11`, then
@@ -654,25 +654,85 @@ fn chain_verdict(
     ))
 }
 
-/// A layer checked with a static key (its certificate annotation, if any, must be the key's).
-fn key_verdict(key: &crate::cosign::CosignKey, s: &CosignSignature, subject: &str) -> LayerVerdict {
+/// A layer checked with a static key, as cosign's `verifyInternal` checks it for Kyverno: the
+/// signature and the digest it names; a certificate annotation beside it is held to its
+/// validity now (no Rekor or timestamp time here). cosign compares that certificate's key with
+/// the given key only on its way to the transparency log: with `ignore_tlog` a certificate for
+/// another key does not fail the layer; without, it fails from cosign 3 (Kyverno 1.17) and
+/// not before, so it is not decided.
+fn key_verdict(
+    key: &crate::cosign::CosignKey,
+    s: &CosignSignature,
+    subject: &str,
+    ignore_tlog: bool,
+    now: chrono::DateTime<chrono::Utc>,
+) -> LayerVerdict {
     let result = match (&s.payload, &s.signature) {
         (Err(e), _) => Err(crate::cosign::DsseError::Malformed(format!("its payload could not be read: {e}"))),
         (_, None) => Err(crate::cosign::DsseError::Malformed("the layer has no signature annotation".into())),
-        (Ok(p), Some(sig)) => crate::cosign::certificate_is_key(s.certificate.as_deref(), key)
-            .map_err(crate::cosign::DsseError::Signature)
-            .and_then(|()| crate::cosign::verify(key, p, sig, subject)),
+        (Ok(p), Some(sig)) => crate::cosign::verify(key, p, sig, subject),
     };
-    match result {
-        Ok(()) => LayerVerdict::Verified("verifies with the key".into()),
-        Err(e) => {
-            let check = match e {
-                crate::cosign::DsseError::Subject(_) => "integrity",
-                crate::cosign::DsseError::Signature(_) => "authenticity",
-                crate::cosign::DsseError::Malformed(_) => "format",
-            };
-            LayerVerdict::Failed(check, e.to_string())
-        }
+    if let Err(e) = result {
+        let check = match e {
+            crate::cosign::DsseError::Subject(_) => "integrity",
+            crate::cosign::DsseError::Signature(_) => "authenticity",
+            crate::cosign::DsseError::Malformed(_) => "format",
+        };
+        return LayerVerdict::Failed(check, e.to_string());
+    }
+    certificate_beside(s.certificate.as_deref(), key, ignore_tlog, now)
+        .unwrap_or_else(|| LayerVerdict::Verified("verifies with the key".into()))
+}
+
+/// What cosign makes of a certificate annotation beside a signature verified with a given key
+/// (`None`: nothing, the layer stands): it must be valid now (no Rekor or timestamp time here);
+/// its key is compared with the given one only on cosign's way to the transparency log — with
+/// `ignore_tlog` not at all, without it from cosign 3 (Kyverno 1.17) and not before, so a
+/// mismatch is then not decided.
+fn certificate_beside(
+    pem: Option<&str>,
+    key: &crate::cosign::CosignKey,
+    ignore_tlog: bool,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<LayerVerdict> {
+    use x509_cert::der::DecodePem as _;
+    let pem = pem?;
+    let Ok(cert) = x509_cert::Certificate::from_pem(pem.trim()) else {
+        return Some(LayerVerdict::Failed(
+            "format",
+            "the signature's certificate annotation is not a PEM certificate".into(),
+        ));
+    };
+    let validity = &cert.tbs_certificate.validity;
+    let (from, to) = (
+        crate::notation::timestamp::sigverify::to_utc(validity.not_before),
+        crate::notation::timestamp::sigverify::to_utc(validity.not_after),
+    );
+    if now < from || now > to {
+        let why = format!(
+            "the certificate beside it is valid from {} to {}",
+            from.format("%Y-%m-%d %H:%M:%S UTC"),
+            to.format("%Y-%m-%d %H:%M:%S UTC")
+        );
+        return Some(if ignore_tlog {
+            LayerVerdict::Failed(
+                "expiry",
+                format!("expected a signed timestamp to verify an expired certificate: {why}"),
+            )
+        } else {
+            LayerVerdict::Unknown(format!("{why}; the Rekor entry's time, which sigscope does not read, would decide"))
+        });
+    }
+    match crate::cosign::certificate_is_key(Some(pem), key) {
+        Ok(()) => None,
+        Err(_) if ignore_tlog => Some(LayerVerdict::Verified(
+            "verifies with the key (its certificate annotation is for another key, which Kyverno does not compare \
+             with rekor.ignoreTlog)"
+                .into(),
+        )),
+        Err(e) => Some(LayerVerdict::Unknown(format!(
+            "{e}; cosign refuses that on its way to the transparency log from version 3 (Kyverno 1.17), not before"
+        ))),
     }
 }
 
@@ -709,7 +769,7 @@ impl AttestorCheck for ImageSignatures {
     }
 
     async fn cosign_certificate(&self, cert_pem: &str, chain_pem: Option<&str>, how: CosignLookup) -> EntryResult {
-        let key = match certificate_key(cert_pem, chain_pem, self.now) {
+        let key = match certificate_key(cert_pem, chain_pem, how.ignore_sct) {
             Ok(k) => k,
             Err(result) => return result,
         };
@@ -718,7 +778,7 @@ impl AttestorCheck for ImageSignatures {
         result
     }
 
-    async fn cosign_chain(&self, chain_pem: &str, how: CosignLookup, ignore_sct: bool) -> EntryResult {
+    async fn cosign_chain(&self, chain_pem: &str, how: CosignLookup) -> EntryResult {
         let anchors = match crate::notation::truststore::split_certificates(chain_pem.as_bytes()) {
             Ok(a) if !a.is_empty() => a,
             Ok(_) => return EntryResult::failed("the attestor's certChain holds no certificate"),
@@ -726,7 +786,7 @@ impl AttestorCheck for ImageSignatures {
         };
         let subject = self.subject.digest.clone();
         let now = self.now;
-        let judge = |s: &CosignSignature| chain_verdict(s, &anchors, &subject, now, how.ignore_tlog, ignore_sct);
+        let judge = |s: &CosignSignature| chain_verdict(s, &anchors, &subject, now, how.ignore_tlog, how.ignore_sct);
         let mut result = self.cosign_layers(how, &judge).await;
         result.reason = result.reason.replace("with the key", "with its certificate under the attestor's certChain");
         result
@@ -819,13 +879,29 @@ impl AttestorCheck for ImageSignatures {
         let mut lines = Vec::new();
         let mut failed_checks = Vec::new();
         let mut statements = Vec::new();
+        let mut undecided = None;
         for l in &layers {
             let from = format!("layer {} of {tag} ({})", l.layer, short_digest(&l.manifest));
             let result = match &l.envelope {
                 Err(e) => Err(crate::cosign::DsseError::Malformed(format!("it could not be read: {e}"))),
-                Ok(bytes) => crate::cosign::certificate_is_key(l.certificate.as_deref(), &key)
-                    .map_err(crate::cosign::DsseError::Signature)
-                    .and_then(|()| crate::cosign::verify_attestation(&key, bytes, &self.subject.digest)),
+                Ok(bytes) => crate::cosign::verify_attestation(&key, bytes, &self.subject.digest),
+            };
+            let beside = result
+                .as_ref()
+                .ok()
+                .and_then(|_| certificate_beside(l.certificate.as_deref(), &key, ignore_tlog, self.now));
+            let result = match beside {
+                Some(LayerVerdict::Failed(_, why)) => Err(crate::cosign::DsseError::Malformed(why)),
+                Some(LayerVerdict::Unknown(why)) => {
+                    lines.push(format!("{from}: not decided here: {}", sanitize(&why)));
+                    undecided.get_or_insert(why);
+                    continue;
+                }
+                Some(LayerVerdict::Verified(note)) => {
+                    lines.push(format!("{from}: {}", sanitize(&note)));
+                    result
+                }
+                None => result,
             };
             match result {
                 Ok(mut statement) => {
@@ -850,6 +926,10 @@ impl AttestorCheck for ImageSignatures {
             }
         }
         let (outcome, reason) = match (statements.is_empty(), ignore_tlog) {
+            (true, _) if undecided.is_some() => (
+                ReplayOutcome::NotReplayed,
+                format!("no attestation verifies, and one is not decided here: {}", undecided.unwrap_or_default()),
+            ),
             (true, _) => (
                 ReplayOutcome::Fail,
                 format!(
@@ -873,13 +953,16 @@ impl AttestorCheck for ImageSignatures {
     }
 }
 
-/// The key of a Kyverno `certificates.cert`, as cosign's `--certificate` takes it: the certificate
-/// valid at `now` and, with `chain_pem`, issued under that chain (the chain rules are Notation's,
-/// stricter than cosign's in places: a chain they refuse is "not replayed", never a pass).
+/// The key of a Kyverno `certificates.cert`, as Kyverno's cosign options take it: alone, just its
+/// key (`signature.LoadVerifier`: no validity or chain check); with `chain_pem`, through cosign's
+/// `ValidateAndUnpackCertWithChain` — the chain's last certificate the root, the rest
+/// intermediates, the path valid at the certificate's notBefore, and an embedded SCT required
+/// unless `ignore_sct`. The chain rules are Notation's, stricter than cosign's in places: a chain
+/// they refuse is "not replayed", never a pass.
 fn certificate_key(
     cert_pem: &str,
     chain_pem: Option<&str>,
-    now: chrono::DateTime<chrono::Utc>,
+    ignore_sct: bool,
 ) -> Result<crate::cosign::CosignKey, EntryResult> {
     use x509_cert::der::{Decode as _, Encode as _};
     let split = |pem: &str| crate::notation::truststore::split_certificates(pem.as_bytes());
@@ -890,19 +973,8 @@ fn certificate_key(
     };
     let cert = x509_cert::Certificate::from_der(&cert_der)
         .map_err(|e| EntryResult::failed(format!("the attestor's cert is not X.509: {e}")))?;
-    let validity = &cert.tbs_certificate.validity;
-    let (from, to) = (
-        crate::notation::timestamp::sigverify::to_utc(validity.not_before),
-        crate::notation::timestamp::sigverify::to_utc(validity.not_after),
-    );
-    if now < from || now > to {
-        return Err(EntryResult::failed(format!(
-            "the attestor's certificate is not valid now: valid from {} to {}",
-            from.format("%Y-%m-%d %H:%M:%S UTC"),
-            to.format("%Y-%m-%d %H:%M:%S UTC")
-        )));
-    }
     if let Some(chain) = chain_pem {
+        let not_before = crate::notation::timestamp::sigverify::to_utc(cert.tbs_certificate.validity.not_before);
         let mut ders = vec![cert_der.clone()];
         match split(chain) {
             Ok(c) => ders.extend(c.into_iter().filter(|d| *d != cert_der)),
@@ -910,7 +982,7 @@ fn certificate_key(
         }
         match crate::notation::chain::validate(&ders) {
             Ok(valid) => {
-                if let Some(why) = valid.invalid_at(now, "now") {
+                if let Some(why) = valid.invalid_at(not_before, "the certificate's notBefore") {
                     return Err(EntryResult::failed(format!("the attestor's certChain: {why}")));
                 }
             }
@@ -920,6 +992,20 @@ fn certificate_key(
                      cosign's own rules differ in places, so this entry is not decided here"
                 )));
             }
+        }
+        if !ignore_sct {
+            let has_sct =
+                cert.tbs_certificate.extensions.iter().flatten().any(|e| e.extn_id.to_string() == SCT_LIST_OID);
+            return Err(if has_sct {
+                EntryResult::not_replayed(
+                    "the attestor's certificate carries an embedded SCT, which needs the CT log's key: not decided here",
+                )
+            } else {
+                EntryResult::failed(
+                    "certificate does not include required embedded SCT and no detached SCT was set (cosign checks \
+                     it for a cert with a certChain unless ctlog.ignoreSCT is set)",
+                )
+            });
         }
     }
     let spki = cert

@@ -472,12 +472,27 @@ fn cosign_static_keys_are_replayed() {
     let (code, out, _) = d.explain("expired", &policy("t.yaml", &good, ""), &[]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("not decided") && out.contains("Rekor"), "{out}");
-    // Signed with the key, but carrying a certificate for another key: cosign refuses it.
+    // Signed with the key, but carrying a certificate for another key: cosign compares them only
+    // on its way to Rekor, so with ignoreTlog Kyverno admits it (sigscope's own verify refuses it).
     let stranger = sigscope::demo::keys::untrusted_signer().leaf_pem();
     let keyed = cosign_sign_with(&layout, "tampered", 24, 24, Some(&stranger));
     let (code, out, _) = d.explain("tampered", &policy("c.yaml", &keyed, ignore), &[]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("which Kyverno does not compare"), "{out}");
+    // A certificate beside the signature that has expired: no Rekor or timestamp time, so cosign
+    // refuses it ("expected a signed timestamp").
+    let expired = {
+        use common::notary::{Ca, SignKey, der_to_pem, leaf_params};
+        let root = Ca::root("expired cert root", 91, SignKey::p256(91));
+        let mut params = leaf_params("expired cosign signer", 92);
+        params.not_before = time::OffsetDateTime::now_utc() - time::Duration::days(30);
+        params.not_after = time::OffsetDateTime::now_utc() - time::Duration::days(1);
+        der_to_pem(&root.issue(&params, &SignKey::P256(p256::ecdsa::SigningKey::from_slice(&[29; 32]).unwrap())))
+    };
+    let old = cosign_sign_with(&layout, "unsigned", 29, 29, Some(&expired));
+    let (code, out, _) = d.explain("unsigned", &policy("x.yaml", &old, ignore), &[]);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("did not match"), "{out}");
+    assert!(out.contains("expected a signed timestamp to verify an expired certificate"), "{out}");
 
     // cosignOCI11: the signature stored as an OCI 1.1 referrer counts only for a rule that says
     // so; a failing referrer falls back to the .sig tag, as cosign does.
@@ -652,11 +667,12 @@ fn cosign_certificate_attestors_are_replayed() {
     let block = |pem: &str, indent: usize| -> String {
         pem.trim().lines().map(|l| format!("{}{l}\n", " ".repeat(indent))).collect()
     };
-    let policy = |name: &str, cert: &str, chain: Option<&str>| {
+    let policy_sct = |name: &str, cert: &str, chain: Option<&str>, ignore_sct: bool| {
         let chain = chain.map(|c| format!("            certChain: |-\n{}", block(c, 14))).unwrap_or_default();
+        let ctlog = if ignore_sct { "            ctlog:\n              ignoreSCT: true\n" } else { "" };
         let entries = format!(
             "      - entries:\n        - certificates:\n            cert: |-\n{}{chain}            rekor:\n              \
-             ignoreTlog: true\n",
+             ignoreTlog: true\n{ctlog}",
             block(cert, 14)
         );
         let text =
@@ -664,11 +680,16 @@ fn cosign_certificate_attestors_are_replayed() {
         std::fs::write(d.tmp.path().join(name), text).unwrap();
         d.tmp.path().join(name)
     };
+    let policy = |name: &str, cert: &str, chain: Option<&str>| policy_sct(name, cert, chain, true);
     let (code, out, err) = d.explain("signed", &policy("c.yaml", &leaf, None), &[]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("verifies with the attestor's certificate"), "{out}");
     let (code, out, _) = d.explain("signed", &policy("cc.yaml", &leaf, Some(&d.root_pem())), &[]);
     assert_eq!(code, 0, "{out}");
+    // With a chain, cosign requires the certificate's SCT unless ctlog.ignoreSCT.
+    let (code, out, _) = d.explain("signed", &policy_sct("cs.yaml", &leaf, Some(&d.root_pem()), false), &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("required embedded SCT"), "{out}");
     let untrusted_root = sigscope::demo::keys::UNTRUSTED_ROOT_PEM;
     let (code, out, _) = d.explain("signed", &policy("cu.yaml", &leaf, Some(untrusted_root)), &[]);
     assert_eq!(code, 1, "not decided is not allowed: {out}");

@@ -173,6 +173,9 @@ pub struct CosignLookup {
     /// `cosignOCI11`: the last OCI 1.1 referrer of cosign's signature artifact type first, then
     /// (when it yields no verified signature) the `.sig` tag, as cosign's `ExperimentalOCI11`.
     pub oci11: bool,
+    /// `ctlog.ignoreSCT` of a certificates entry: without it cosign requires a certificate it
+    /// validates against a chain to carry an SCT.
+    pub ignore_sct: bool,
 }
 
 /// The signature checks of an attestor entry, done by whoever can reach the image.
@@ -193,9 +196,8 @@ pub trait AttestorCheck: Send + Sync {
     }
 
     /// Kyverno's Cosign verifier with a `certChain` and no `cert`: each signature's own
-    /// certificate checked against the chain (every certificate of it a trust anchor);
-    /// `ignore_sct` is `ctlog.ignoreSCT`.
-    async fn cosign_chain(&self, _chain_pem: &str, _how: CosignLookup, _ignore_sct: bool) -> EntryResult {
+    /// certificate checked against the chain (every certificate of it a trust anchor).
+    async fn cosign_chain(&self, _chain_pem: &str, _how: CosignLookup) -> EntryResult {
         EntryResult::not_replayed("cosign certChain attestors cannot be checked here")
     }
 
@@ -777,18 +779,17 @@ fn replay_set<'a>(
                     ("certificates", result, None)
                 }
                 (AttestorKind::Certificates(c), VerifierType::Cosign) => {
-                    let ignore_tlog = c.rekor.as_ref().is_some_and(|r| r.ignore_tlog);
+                    let how = CosignLookup {
+                        ignore_tlog: c.rekor.as_ref().is_some_and(|r| r.ignore_tlog),
+                        oci11,
+                        ignore_sct: c.ctlog.as_ref().is_some_and(|l| l.ignore_sct),
+                    };
                     let substituted = |t: &Option<String>| t.as_deref().map(|t| vars.substitute(t)).transpose();
                     let result = match (substituted(&c.cert), substituted(&c.cert_chain)) {
                         (Err(why), _) | (_, Err(why)) => EntryResult::not_replayed(why),
                         (Ok(None), Ok(None)) => EntryResult::failed("the entry has neither cert nor certChain"),
-                        (Ok(None), Ok(Some(chain))) => {
-                            let ignore_sct = c.ctlog.as_ref().is_some_and(|l| l.ignore_sct);
-                            check.cosign_chain(&chain, CosignLookup { ignore_tlog, oci11 }, ignore_sct).await
-                        }
-                        (Ok(Some(cert)), Ok(chain)) => {
-                            check.cosign_certificate(&cert, chain.as_deref(), CosignLookup { ignore_tlog, oci11 }).await
-                        }
+                        (Ok(None), Ok(Some(chain))) => check.cosign_chain(&chain, how).await,
+                        (Ok(Some(cert)), Ok(chain)) => check.cosign_certificate(&cert, chain.as_deref(), how).await,
                     };
                     ("certificates", result, None)
                 }
@@ -808,7 +809,9 @@ fn replay_set<'a>(
                     let result = match k.public_keys.as_deref().map(|p| vars.substitute(p)) {
                         None => EntryResult::failed("the entry has no publicKeys"),
                         Some(Err(why)) => EntryResult::not_replayed(why),
-                        Some(Ok(pem)) => check.cosign_key(&pem, CosignLookup { ignore_tlog, oci11 }).await,
+                        Some(Ok(pem)) => {
+                            check.cosign_key(&pem, CosignLookup { ignore_tlog, oci11, ignore_sct: false }).await
+                        }
                     };
                     ("keys", result, None)
                 }
