@@ -861,12 +861,43 @@ impl AttestorCheck for ImageSignatures {
     }
 
     async fn cosign_key_attestations(&self, public_key_pem: &str, ignore_tlog: bool) -> AttestationFetch {
+        match crate::cosign::CosignKey::from_pem(public_key_pem) {
+            Ok(key) => self.attestations_with(&key, ignore_tlog).await,
+            Err(e) => AttestationFetch {
+                from: format!("{}.att", crate::oci::digest_tag(&self.subject.digest)),
+                signature: EntryResult::failed(format!("the attestor's public key: {e}")),
+                statements: Vec::new(),
+            },
+        }
+    }
+
+    async fn cosign_certificate_attestations(
+        &self,
+        cert_pem: &str,
+        chain_pem: Option<&str>,
+        how: CosignLookup,
+    ) -> AttestationFetch {
+        match certificate_key(cert_pem, chain_pem, how.ignore_sct) {
+            Ok(key) => {
+                let mut fetched = self.attestations_with(&key, how.ignore_tlog).await;
+                fetched.signature.reason =
+                    fetched.signature.reason.replace("with the key", "with the attestor's certificate");
+                fetched
+            }
+            Err(signature) => AttestationFetch {
+                from: format!("{}.att", crate::oci::digest_tag(&self.subject.digest)),
+                signature,
+                statements: Vec::new(),
+            },
+        }
+    }
+}
+
+impl ImageSignatures {
+    /// The `.att` tag's DSSE layers verified with `key`, as Kyverno's `FetchAttestations`.
+    async fn attestations_with(&self, key: &crate::cosign::CosignKey, ignore_tlog: bool) -> AttestationFetch {
         let tag = format!("{}.att", crate::oci::digest_tag(&self.subject.digest));
         let fetch = |signature| AttestationFetch { from: tag.clone(), signature, statements: Vec::new() };
-        let key = match crate::cosign::CosignKey::from_pem(public_key_pem) {
-            Ok(k) => k,
-            Err(e) => return fetch(EntryResult::failed(format!("the attestor's public key: {e}"))),
-        };
         let layers = match self.cosign_attestations().await {
             Ok(l) => l,
             Err(e) => {
@@ -884,12 +915,12 @@ impl AttestorCheck for ImageSignatures {
             let from = format!("layer {} of {tag} ({})", l.layer, short_digest(&l.manifest));
             let result = match &l.envelope {
                 Err(e) => Err(crate::cosign::DsseError::Malformed(format!("it could not be read: {e}"))),
-                Ok(bytes) => crate::cosign::verify_attestation(&key, bytes, &self.subject.digest),
+                Ok(bytes) => crate::cosign::verify_attestation(key, bytes, &self.subject.digest),
             };
             let beside = result
                 .as_ref()
                 .ok()
-                .and_then(|_| certificate_beside(l.certificate.as_deref(), &key, ignore_tlog, self.now));
+                .and_then(|_| certificate_beside(l.certificate.as_deref(), key, ignore_tlog, self.now));
             let result = match beside {
                 Some(LayerVerdict::Failed(_, why)) => Err(crate::cosign::DsseError::Malformed(why)),
                 Some(LayerVerdict::Unknown(why)) => {

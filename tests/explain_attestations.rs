@@ -450,3 +450,35 @@ fn validate_deny_reads_the_named_attestations() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("not decided") && out.contains("base64_decode"), "a Kyverno function is not replayed: {out}");
 }
+
+/// A Cosign attestation checked with a `certificates.cert` entry: the certificate's key, as for
+/// image signatures (Kyverno hands a lone cert to cosign as its key).
+#[test]
+fn a_cosign_attestation_checked_with_a_certificate() {
+    use common::notary::{Ca, SignKey, der_to_pem, leaf_params};
+    let w = world();
+    let root = Ca::root("attestation cert root", 93, SignKey::p256(93));
+    let cert_for = |seed: u8| {
+        let mut params = leaf_params("attestation cosign signer", 94);
+        params.not_before = time::OffsetDateTime::now_utc() - time::Duration::days(1);
+        params.not_after = time::OffsetDateTime::now_utc() + time::Duration::days(30);
+        der_to_pem(&root.issue(&params, &SignKey::P256(SigningKey::from_slice(&[seed; 32]).unwrap())))
+    };
+    let policy = |name: &str, cert: &str| {
+        let text = std::fs::read_to_string(w.cosign_policy(name, &public_pem(31), true, BUILDER)).unwrap();
+        let key_block: String = public_pem(31).trim().lines().map(|l| format!("                {l}\n")).collect();
+        let cert_block: String = cert.trim().lines().map(|l| format!("                {l}\n")).collect();
+        let text = text
+            .replace(
+                "          - keys:\n              publicKeys: |-\n",
+                "          - certificates:\n              cert: |-\n",
+            )
+            .replace(&key_block, &cert_block);
+        w.policy(name, &text)
+    };
+    let (code, out, err) = w.explain("good", APP, &policy("c.yaml", &cert_for(31)), false);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("verify with the attestor's certificate"), "{out}");
+    let (code, out, _) = w.explain("good", APP, &policy("o.yaml", &cert_for(32)), false);
+    assert_eq!(code, 1, "another key's certificate: {out}");
+}

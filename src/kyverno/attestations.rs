@@ -279,11 +279,26 @@ async fn entry_replay(
             };
             not_replayed("keys", why.into())
         }
+        (AttestorKind::Certificates(c), VerifierType::Cosign) if c.cert.is_some() => {
+            let how = super::replay::CosignLookup {
+                ignore_tlog: c.rekor.as_ref().is_some_and(|r| r.ignore_tlog),
+                oci11: false,
+                ignore_sct: c.ctlog.as_ref().is_some_and(|l| l.ignore_sct),
+            };
+            let substituted = |t: &Option<String>| t.as_deref().map(|t| vars.substitute(t)).transpose();
+            let (cert, chain) = match (substituted(&c.cert), substituted(&c.cert_chain)) {
+                (Err(why), _) | (_, Err(why)) => return not_replayed("certificates", why),
+                (Ok(cert), Ok(chain)) => (cert.unwrap_or_default(), chain),
+            };
+            let fetched = check.cosign_certificate_attestations(&cert, chain.as_deref(), how).await;
+            AttestationEntryReplay { kind: "certificates", ..cosign_entry(a, at, image, fetched, vars, named) }
+        }
         (AttestorKind::Certificates(_), _) => {
             let why = if verifier == VerifierType::SigstoreBundle {
                 super::replay::SIGSTORE_BUNDLE_CERTIFICATES
             } else {
-                "cosign certificate attestors of attestations are not replayed yet"
+                "a cosign certChain without cert for an attestation (each attestation's own certificate against the \
+                 chain) is not replayed yet"
             };
             not_replayed("certificates", why.into())
         }

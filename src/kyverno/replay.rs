@@ -223,6 +223,21 @@ pub trait AttestorCheck: Send + Sync {
             statements: Vec::new(),
         }
     }
+
+    /// The same with a `certificates.cert` entry: its key, taken as for image signatures
+    /// ([`AttestorCheck::cosign_certificate`]).
+    async fn cosign_certificate_attestations(
+        &self,
+        _cert_pem: &str,
+        _chain_pem: Option<&str>,
+        _how: CosignLookup,
+    ) -> AttestationFetch {
+        AttestationFetch {
+            from: String::new(),
+            signature: EntryResult::not_replayed("cosign certificate attestations cannot be fetched here"),
+            statements: Vec::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
