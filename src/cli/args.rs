@@ -282,7 +282,7 @@ impl Command {
     them, attestor sets with count and nesting, Notary certificate attestors against the image's Notation \
     signatures, cosign static keys and certificates (cert, with certChain; certChain alone against each signature's \
     own certificate) against its .sig tag (and OCI 1.1 \
-    referrers with cosignOCI11), attestations (cosign .att statements checked with a static key, Notary referrers \
+    referrers with cosignOCI11), attestations (cosign .att statements checked with a static key or certificate, Notary referrers \
     by artifactType) and their conditions, validate.deny, ConfigMap context variables, Kyverno's time_*, to_upper, \
     to_lower, equal_fold, regex_match and pattern_match functions, verifyDigest/mutateDigest, and the policy's \
     failure action (Enforce, Audit, per-namespace overrides). Said as not replayed: keyless, SigstoreBundle rules, \
